@@ -1,0 +1,74 @@
+# Citizen Desk: every workflow is a make target (`make help`).
+SHELL := /bin/bash
+PY_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+AIRFLOW := $(VENV)/bin/airflow
+export PYTHONPATH := $(CURDIR)/include
+SIM_PORT ?= 8765
+
+.PHONY: help install lock check-lock lint format test test-pg db-upgrade registry-sync simulator \
+	demo stop eval-triage bench e2e-local e2e-celery clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(UV) pip install -q --python $(PY) -r requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed ## create .venv from the full lock (offline-friendly, no constraints URL)
+
+lock: ## re-resolve requirements.txt into requirements.lock
+	$(UV) pip compile -q requirements.txt -p 3.11 --no-header -o requirements.lock
+
+check-lock: install ## fail when requirements.txt and requirements.lock disagree
+	$(PY) scripts/check_lock.py requirements.txt requirements.lock
+
+lint: install ## ruff (with Airflow's AIR rules) and the format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install ## the full test suite (PostgreSQL too when CITIZEN_DESK_TEST_PG_URL is set)
+	$(PY) scripts/check_lock.py requirements.txt requirements.lock
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+db-upgrade: install ## migrate the domain DB (CITIZEN_DESK_DB_URL, default data/citizen_desk.db)
+	$(PY) -m citizen_desk db upgrade
+
+registry-sync: install ## validate the registry and upsert it into the domain DB
+	$(PY) -m citizen_desk registry sync
+
+simulator: install ## run the platform simulator in the foreground
+	$(PY) -m platform_simulator serve --port $(SIM_PORT) \
+		--registry include/config/registry.yaml --seed 42 --days 14 --live
+
+demo: install ## start simulator + Airflow (standalone, SQLite) on http://localhost:8080
+	scripts/demo.sh start
+
+stop: ## stop the demo
+	scripts/demo.sh stop
+
+eval-triage: install ## triage quality on the labelled evaluation set
+	$(PY) -m citizen_desk.triage.evaluate tests/triage/eval_set.jsonl
+	$(PY) -m citizen_desk.triage.evaluate tests/triage/holdout.jsonl
+
+bench: install ## benchmarks -> bench/results.json and bench/REPORT.md
+	$(PY) -m bench.run
+
+e2e-local: install ## scheduler-driven end-to-end run, embedded topology (SQLite)
+	scripts/e2e.sh local
+
+e2e-celery: install ## the docker-compose topology as plain processes (PostgreSQL, Redis, Celery)
+	scripts/e2e.sh celery
+
+clean:
+	rm -rf .airflow data .pytest_cache

@@ -1,0 +1,35 @@
+"""
+### Citizen Desk set-up
+
+Brings the domain database to the latest schema and syncs the registry
+(`include/config/registry.yaml`: units, channels, contacts) into it. Safe to run any time; the
+other DAGs do the same at their start, so this DAG is for admins after editing the registry.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag, task
+
+from citizen_desk.dagkit import START_DATE, Tag, default_args
+
+
+@dag(
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    doc_md=__doc__,
+    default_args=default_args(),
+    tags=[Tag.CITIZEN_DESK, Tag.MAINTENANCE],
+)
+def citizen_desk_setup() -> None:
+    @task
+    def migrate_and_sync_registry(**context) -> dict[str, int]:
+        from citizen_desk.maintenance import prepare_domain_db
+
+        registry = prepare_domain_db(now=context["dag_run"].run_after, actor=context["run_id"])
+        return {"units": len(registry.units), "channels": len(registry.channels)}
+
+    migrate_and_sync_registry()
+
+
+citizen_desk_setup()

@@ -1,0 +1,1 @@
+"""Domain database: models, engine, migrations."""

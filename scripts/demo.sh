@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make demo` / `make stop`: the platform simulator + Airflow standalone (SQLite, LocalExecutor).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STATE=${CITIZEN_DESK_DEMO_DIR:-$ROOT/.airflow}
+PORT=${AIRFLOW_PORT:-8080}
+SIM_PORT=${SIM_PORT:-8765}
+DEMO_USER=${CITIZEN_DESK_DEMO_USER:-admin}
+DEMO_PASSWORD=${CITIZEN_DESK_DEMO_PASSWORD:-citizen-desk-demo}
+VENV=$ROOT/.venv
+
+stop() {
+  for name in airflow simulator; do
+    pidfile=$STATE/$name.pgid
+    [[ -f $pidfile ]] || continue
+    pgid=$(cat "$pidfile")
+    if kill -0 -- "-$pgid" 2>/dev/null; then
+      echo "stopping $name (process group $pgid)"
+      kill -INT -- "-$pgid" 2>/dev/null || true
+      for _ in $(seq 1 15); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 1; done
+      kill -KILL -- "-$pgid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+environment() {
+  mkdir -p "$STATE" "$ROOT/data"
+  export PYTHONPATH=$ROOT/include
+  export AIRFLOW_HOME=$STATE
+  export AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags
+  export AIRFLOW__CORE__PLUGINS_FOLDER=$ROOT/plugins
+  export AIRFLOW__CORE__LOAD_EXAMPLES=False
+  export AIRFLOW__API__PORT=$PORT
+  export AIRFLOW__API__BASE_URL=http://localhost:$PORT
+  export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5
+  export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL=5
+  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="$DEMO_USER:admin,officer:user"
+  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$STATE/passwords.json
+  printf '{"%s": "%s", "officer": "%s"}' "$DEMO_USER" "$DEMO_PASSWORD" "$DEMO_PASSWORD" \
+    > "$STATE/passwords.json"
+  export CITIZEN_DESK_DATA_DIR=$ROOT/data
+  export CITIZEN_DESK_DB_URL=${CITIZEN_DESK_DB_URL:-sqlite:///$ROOT/data/citizen_desk.db}
+  [[ -f $STATE/fernet.key ]] || "$VENV/bin/python" -c \
+    "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > "$STATE/fernet.key"
+  export AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
+  eval "$("$VENV/bin/python" scripts/demo_env.py --simulator "http://127.0.0.1:$SIM_PORT" \
+    --fernet-key "$AIRFLOW__CORE__FERNET_KEY")"
+}
+
+wait_for() {  # url, seconds, label
+  for _ in $(seq 1 "$2"); do
+    curl -sf "$1" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "$3 did not come up; see $STATE/*.log" >&2
+  return 1
+}
+
+start() {
+  stop
+  environment
+  echo "starting the platform simulator on :$SIM_PORT (seed 42, 14 days, live traffic)"
+  setsid "$VENV/bin/python" -m platform_simulator serve --port "$SIM_PORT" \
+    --registry include/config/registry.yaml --seed 42 --days 14 --live \
+    --state "$STATE/simulator" > "$STATE/simulator.log" 2>&1 &
+  echo $! > "$STATE/simulator.pgid"
+  wait_for "http://127.0.0.1:$SIM_PORT/_sim/health" 60 "simulator"
+
+  echo "preparing the domain DB ($CITIZEN_DESK_DB_URL)"
+  "$VENV/bin/python" -m citizen_desk db upgrade
+  "$VENV/bin/python" -m citizen_desk registry sync --actor demo
+  "$VENV/bin/airflow" db migrate > "$STATE/db-migrate.log" 2>&1
+  "$VENV/bin/airflow" pools set facebook_api 4 "Concurrent Graph API collections" >/dev/null
+  "$VENV/bin/airflow" pools set zalo_api 2 "Concurrent Zalo OA collections" >/dev/null
+
+  echo "starting Airflow (api-server, scheduler, dag-processor, triggerer)"
+  setsid "$VENV/bin/airflow" standalone > "$STATE/airflow.log" 2>&1 &
+  echo $! > "$STATE/airflow.pgid"
+  wait_for "http://localhost:$PORT/api/v2/monitor/health" 180 "Airflow"
+  "$VENV/bin/airflow" dags reserialize > /dev/null 2>&1 || true
+  for dag in $("$VENV/bin/python" scripts/list_dags.py); do
+    "$VENV/bin/airflow" dags unpause "$dag" > /dev/null 2>&1 || true
+  done
+  cat <<MSG
+
+Citizen Desk demo is running.
+  Airflow UI:   http://localhost:$PORT   (user: $DEMO_USER  password: $DEMO_PASSWORD)
+  Simulator:    http://127.0.0.1:$SIM_PORT/_sim/stats   (Slack: /_sim/slack/messages, posts: /_sim/posts)
+  Domain DB:    $CITIZEN_DESK_DB_URL
+  Logs:         $STATE/airflow.log, $STATE/simulator.log
+Stop with: make stop
+MSG
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  env) environment; env | grep -E '^(AIRFLOW|CITIZEN_DESK|PYTHONPATH)' | sort ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac

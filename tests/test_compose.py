@@ -1,0 +1,82 @@
+"""docker-compose.yml, checked without a Docker engine (none runs on our machines)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+AIRFLOW_SERVICES = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-triggerer": "triggerer",
+    "airflow-worker": "celery worker",
+}
+
+
+def test_every_service_of_the_topology_is_present() -> None:
+    assert set(SERVICES) >= {"postgres", "redis", "airflow-init", *AIRFLOW_SERVICES}
+    for name, command in AIRFLOW_SERVICES.items():
+        assert SERVICES[name]["command"] == command
+
+
+def test_images_are_pinned() -> None:
+    for name, service in SERVICES.items():
+        image = service.get("image", "")
+        assert image, f"{name} has no image"
+        repo, _, tag = image.rpartition(":")
+        assert repo, f"{name}: {image} has no repository"
+        assert tag not in ("", "latest"), f"{name}: {image} is not pinned"
+        assert re.search(r"\d+\.\d+", tag), f"{name}: {image} has no version tag"
+    assert "FROM apache/airflow:3.3.2-" in (REPO / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_long_running_services_have_healthchecks() -> None:
+    for name, service in SERVICES.items():
+        if name != "airflow-init":
+            assert "healthcheck" in service, f"{name} has no healthcheck"
+            assert service["healthcheck"]["test"], name
+
+
+def test_airflow_services_share_one_environment() -> None:
+    env = COMPOSE["x-airflow-common"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == "${JWT_SECRET}"
+    assert env["AIRFLOW__CORE__FERNET_KEY"] == "${FERNET_KEY}"
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
+    assert env["PYTHONPATH"] == "/opt/airflow/include"
+    for name in [*AIRFLOW_SERVICES, "airflow-init"]:
+        service_env = SERVICES[name]["environment"]
+        for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY"):
+            assert service_env[key] == env[key], f"{name} overrides {key}"
+
+
+def test_workers_are_celery_and_scaled() -> None:
+    worker = SERVICES["airflow-worker"]
+    assert worker["deploy"]["replicas"] >= 2
+
+
+def test_connections_come_from_an_env_file_never_committed() -> None:
+    assert COMPOSE["x-airflow-common"]["env_file"] == ["${ENV_FILE_PATH:-.env}"]
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    for key in ("FERNET_KEY", "JWT_SECRET", "AIRFLOW_CONN_CITIZEN_DESK_SLACK"):
+        assert re.search(rf"^{key}=", example, re.M), key
+    tracked = subprocess.run(
+        ["git", "ls-files", ".env"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout
+    assert tracked.strip() == ""
+    assert ".env" in (REPO / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_domain_database_is_separate_from_the_metadata_db() -> None:
+    env = COMPOSE["x-airflow-common"]["environment"]
+    assert env["AIRFLOW_CONN_CITIZEN_DESK_DB"].endswith("/citizen_desk")
+    init_sql = (REPO / "config" / "postgres-init.sql").read_text(encoding="utf-8")
+    assert "CREATE DATABASE citizen_desk" in init_sql
