@@ -95,6 +95,11 @@ CASES = [
         _set("sla.targets.question.first_response", "eight hours"),
         "sla.targets.question.first_response",
     ),
+    (
+        "unknown override unit",
+        _set("sla.unit_overrides", {"TH-XX": {}}),
+        "sla.unit_overrides.TH-XX: unknown unit",
+    ),
     ("bad admin id", _set("technical_admins", ["nope"]), "technical_admins[0]: malformed"),
 ]
 

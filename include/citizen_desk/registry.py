@@ -264,6 +264,11 @@ def parse_registry(raw: object, path: Path) -> Registry:
     base_url = str(raw.get("case_view_base_url", "http://localhost:8080/citizen-desk"))
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(path, "case_view_base_url", "expected an http(s) URL")
+    sla = parse_sla_policy(raw.get("sla"), path=path)
+    unit_codes = {u.code for u in units}
+    for code in sla.unit_overrides:
+        if code not in unit_codes:
+            raise ConfigError(path, f"sla.unit_overrides.{code}", f"unknown unit {code!r}")
     return Registry(
         path=path,
         timezone=timezone,
@@ -272,7 +277,7 @@ def parse_registry(raw: object, path: Path) -> Registry:
         units=units,
         channels=channels,
         calendar=parse_calendar(raw.get("calendar"), timezone=timezone, path=path),
-        sla=parse_sla_policy(raw.get("sla"), path=path),
+        sla=sla,
         escalation=parse_escalation_policy(
             raw.get("escalation"), path=path, unit_kinds=set(UNIT_KINDS)
         ),
