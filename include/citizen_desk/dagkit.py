@@ -5,6 +5,7 @@ Imported at DAG parse time: keep it free of I/O and heavy imports.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -26,8 +27,30 @@ class Tag(StrEnum):
     MAINTENANCE = "maintenance"
 
 
+def collection_deadline(after: timedelta) -> Any:
+    """Deadline Alert: tell the admins when a collection run is still not done `after` queueing.
+
+    Off when `CITIZEN_DESK_DEADLINES=off` (tests: `dag.test()` crashes on DAGs with deadlines in
+    3.3.2, apache/airflow#73428; the scheduler is not affected).
+    """
+    if os.environ.get("CITIZEN_DESK_DEADLINES", "on") == "off":
+        return None
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=after,
+        callback=AsyncCallback(
+            "citizen_desk.pipeline_alerts.collection_is_late",
+            kwargs={"late_after": f"{int(after.total_seconds() // 60)} phút"},
+        ),
+    )
+
+
 def default_args(**overrides: Any) -> dict[str, Any]:
-    """Owner, retries with exponential backoff, and a bounded run time for every task."""
+    """Owner, retries with backoff, a bounded run time, and a Slack alert on failure."""
+    from citizen_desk.pipeline_alerts import TaskFailureNotifier
+
     args: dict[str, Any] = {
         "owner": OWNER,
         "retries": 2,
@@ -35,6 +58,7 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=10),
         "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": [TaskFailureNotifier()],
     }
     args.update(overrides)
     return args
