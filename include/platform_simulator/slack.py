@@ -1,0 +1,403 @@
+"""Slack Web API: chat.postMessage, chat.update, chat.delete, conversations.open,
+users.lookupByEmail, users.info, auth.test, api.test.
+
+Accepts JSON, form and query parameters (slack_sdk POSTs everything). Failures are HTTP 200
+``{"ok": false, "error": ...}``; only rate limiting uses HTTP 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from platform_simulator.clock import graph_time
+from platform_simulator.web import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from platform_simulator.simulator import Simulator
+
+TEAM_ID = "T07SIM0001"
+BOT_USER = "U07SIMBOT01"
+BOT_ID = "B07SIMBOT01"
+APP_ID = "A07SIMAPP01"
+EMAIL_DOMAIN = "citizen-desk.sim"
+MAX_TEXT = 40000
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+
+
+def _stable_id(prefix: str, seed: str) -> str:
+    digest = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode()
+    return prefix + "07" + digest[:8]
+
+
+class SlackApi:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.users: dict[str, dict[str, Any]] = {}
+        for unit in sim.registry.units:
+            for role, value in (unit.get("contacts") or {}).items():
+                if isinstance(value, str) and value.startswith("U"):
+                    code = str(unit.get("code", "")).lower()
+                    self.users.setdefault(
+                        value,
+                        {
+                            "id": value,
+                            "role": role,
+                            "unit": unit.get("code"),
+                            "real_name": f"{role.replace('_', ' ').title()} {unit.get('name', '')}",
+                            "emails": [f"{role}.{code}@{EMAIL_DOMAIN}"],
+                        },
+                    )
+        for uid, user in self.users.items():
+            user["emails"].append(f"{uid.lower()}@{EMAIL_DOMAIN}")
+        self.methods = {
+            "api.test": self.api_test,
+            "auth.test": self.auth_test,
+            "chat.postMessage": self.post_message,
+            "chat.update": self.update,
+            "chat.delete": self.delete,
+            "conversations.open": self.conversations_open,
+            "users.lookupByEmail": self.lookup_by_email,
+            "users.info": self.users_info,
+        }
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return dict(self.sim.world.state["slack"])
+
+    @staticmethod
+    def endpoint(method: str) -> str:
+        return f"slack.{method}"
+
+    def server_error(self) -> Response:
+        return json_response({"ok": False, "error": "internal_error"}, 500)
+
+    def handle(self, req: Request, method: str) -> Response:
+        params = req.params()
+        for key in ("attachments", "metadata"):  # form-encoded calls send these as JSON text
+            if isinstance(params.get(key), str):
+                params[key] = _loads(params[key])
+        handler = self.methods.get(method)
+        if handler is None:
+            return self._fail("unknown_method", req_method=method)
+        if method != "api.test":
+            token = req.bearer() or str(params.get("token") or "")
+            if not token:
+                return self._fail("not_authed")
+            if token != self.sim.cfg.slack_token:
+                return self._fail("invalid_auth")
+        return handler(params)
+
+    def _ok(self, payload: dict[str, Any]) -> Response:
+        body = {"ok": True, **payload}
+        resp = json_response(body)
+        resp.content_type = "application/json; charset=utf-8"
+        return resp
+
+    def _fail(self, error: str, **extra: Any) -> Response:
+        self.sim.stats.error("slack", error, None)
+        resp = json_response({"ok": False, "error": error, **extra})
+        resp.content_type = "application/json; charset=utf-8"
+        return resp
+
+    # ------------------------------------------------------------------ channels
+
+    def known_channel(self, channel: str) -> bool:
+        dms = self.sim.world.state["slack"]["dms"]
+        return channel in self.sim.registry.slack_ids or channel in dms.values()
+
+    def dm_for(self, user: str) -> tuple[str, bool]:
+        """The stable DM channel id for a user; second value tells whether it existed."""
+        dms = self.sim.world.state["slack"]["dms"]
+        if user in dms:
+            return str(dms[user]), True
+        dms[user] = _stable_id("D", f"dm|{user}")
+        self.sim.mark_dirty()
+        return str(dms[user]), False
+
+    def _resolve(self, channel: str) -> str | None:
+        if channel.startswith("U") and channel in self.users:
+            return self.dm_for(channel)[0]
+        if channel.startswith(("C", "G", "D")) and self.known_channel(channel):
+            return channel
+        return None
+
+    def _next_ts(self, channel: str) -> str:
+        last = self.sim.world.state["slack"]["last_ts"]
+        micros = max(self.sim.now_ms() * 1000, int(last.get(channel, 0)) + 1)
+        last[channel] = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    # ------------------------------------------------------------------ validation
+
+    @staticmethod
+    def _blocks(raw: Any) -> tuple[list[dict[str, Any]] | None, str | None]:
+        if raw is None or raw == "":
+            return None, None
+        blocks = _loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(blocks, list):
+            return None, "blocks must be a list"
+        if len(blocks) > MAX_BLOCKS:
+            return None, f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"
+        for i, block in enumerate(blocks):
+            if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+                return None, f"missing required field: type [json-pointer:/blocks/{i}]"
+            text = block.get("text")
+            if (
+                block["type"] == "section"
+                and isinstance(text, dict)
+                and len(str(text.get("text", ""))) > MAX_SECTION_TEXT
+            ):
+                return None, (
+                    f"must be less than {MAX_SECTION_TEXT + 1} characters "
+                    f"[json-pointer:/blocks/{i}/text/text]"
+                )
+        return blocks, None
+
+    def _content(self, params: dict[str, Any]) -> tuple[dict[str, Any] | None, Response | None]:
+        blocks, problem = self._blocks(params.get("blocks"))
+        if problem:
+            self.sim.stats.error("slack", "invalid_blocks", None)
+            return None, json_response(
+                {
+                    "ok": False,
+                    "error": "invalid_blocks",
+                    "errors": [problem],
+                    "response_metadata": {"messages": [f"[ERROR] {problem}"]},
+                }
+            )
+        text = params.get("text")
+        text = "" if text is None else str(text)
+        attachments = params.get("attachments")
+        if not text and not blocks and not attachments:
+            return None, self._fail("no_text")
+        if len(text) > MAX_TEXT:
+            return None, self._fail("msg_too_long")
+        return {"text": text, "blocks": blocks, "attachments": attachments}, None
+
+    # ------------------------------------------------------------------ methods
+
+    def api_test(self, params: dict[str, Any]) -> Response:
+        return self._ok({"args": {k: v for k, v in params.items() if k != "token"}})
+
+    def auth_test(self, params: dict[str, Any]) -> Response:
+        return self._ok(
+            {
+                "url": "https://citizen-desk-sim.slack.com/",
+                "team": "Citizen Desk (sim)",
+                "user": "citizen_desk_bot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        )
+
+    def _message(
+        self, ts: str, content: dict[str, Any], thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "user": BOT_USER,
+            "type": "message",
+            "ts": ts,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "text": content["text"],
+            "team": TEAM_ID,
+        }
+        if content.get("blocks") is not None:
+            message["blocks"] = content["blocks"]
+        if content.get("attachments"):
+            message["attachments"] = content["attachments"]
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+            message["parent_user_id"] = BOT_USER
+        return message
+
+    def post_message(self, params: dict[str, Any]) -> Response:
+        raw_channel = str(params.get("channel") or "")
+        fault = self.sim.faults.slack_429(raw_channel)
+        wait = 0.0
+        if fault is not None:
+            wait = float(fault.get("retry_after", 1))
+        else:
+            wait = self.sim.limits.slack.take(raw_channel)
+        if wait > 0:
+            self.sim.stats.rate_limited("slack")
+            self.sim.stats.error("slack", "ratelimited", raw_channel)
+            resp = json_response({"ok": False, "error": "ratelimited"}, 429)
+            resp.content_type = "application/json; charset=utf-8"
+            resp.set_header("Retry-After", str(max(1, math.ceil(wait))))
+            return resp
+        if not raw_channel:
+            return self._fail("channel_not_found")
+        channel = self._resolve(raw_channel)
+        if channel is None:
+            return self._fail("channel_not_found")
+        self.sim.stats.by_key("slack", channel)
+        if self.sim.faults.not_in_channel(raw_channel) or self.sim.faults.not_in_channel(channel):
+            return self._fail("not_in_channel")
+        content, failure = self._content(params)
+        if failure is not None:
+            return failure
+        assert content is not None
+        thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
+        ts = self._next_ts(channel)
+        record = {
+            "channel": channel,
+            "requested_channel": raw_channel,
+            "ts": ts,
+            "thread_ts": thread_ts,
+            "text": content["text"],
+            "blocks": content["blocks"],
+            "attachments": content["attachments"],
+            "metadata": params.get("metadata"),
+            "reply_broadcast": bool(params.get("reply_broadcast") in (True, "true", "1", 1)),
+            "posted_at": graph_time(self.sim.now_ms()),
+            "edits": [],
+            "deleted": False,
+        }
+        self.sim.world.state["slack"]["messages"].append(record)
+        self.sim.mark_dirty()
+        return self._ok(
+            {"channel": channel, "ts": ts, "message": self._message(ts, content, thread_ts)}
+        )
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        for record in self.sim.world.state["slack"]["messages"]:
+            if record["channel"] == channel and record["ts"] == ts and not record["deleted"]:
+                return record
+        return None
+
+    def update(self, params: dict[str, Any]) -> Response:
+        channel = self._resolve(str(params.get("channel") or ""))
+        if channel is None:
+            return self._fail("channel_not_found")
+        record = self._find(channel, str(params.get("ts") or ""))
+        if record is None:
+            return self._fail("message_not_found")
+        content, failure = self._content(params)
+        if failure is not None:
+            return failure
+        assert content is not None
+        record["edits"].append(
+            {
+                "text": record["text"],
+                "blocks": record["blocks"],
+                "at": graph_time(self.sim.now_ms()),
+            }
+        )
+        record["text"] = content["text"]
+        # As in Slack, omitted blocks keep the previous ones; an empty list removes them.
+        if params.get("blocks") is not None:
+            record["blocks"] = content["blocks"] or None
+        content["blocks"] = record["blocks"]
+        self.sim.mark_dirty()
+        return self._ok(
+            {
+                "channel": channel,
+                "ts": record["ts"],
+                "text": content["text"],
+                "message": self._message(record["ts"], content, record["thread_ts"]),
+            }
+        )
+
+    def delete(self, params: dict[str, Any]) -> Response:
+        channel = self._resolve(str(params.get("channel") or ""))
+        if channel is None:
+            return self._fail("channel_not_found")
+        record = self._find(channel, str(params.get("ts") or ""))
+        if record is None:
+            return self._fail("message_not_found")
+        record["deleted"] = True
+        self.sim.mark_dirty()
+        return self._ok({"channel": channel, "ts": record["ts"]})
+
+    def conversations_open(self, params: dict[str, Any]) -> Response:
+        channel = params.get("channel")
+        users_raw = params.get("users")
+        if channel:
+            if not self.known_channel(str(channel)):
+                return self._fail("channel_not_found")
+            return self._ok({"channel": {"id": str(channel)}, "no_op": True, "already_open": True})
+        if isinstance(users_raw, list):
+            users_raw = ",".join(str(u) for u in users_raw)
+        users = [u.strip() for u in str(users_raw or "").split(",") if u.strip()]
+        if not users:
+            return self._fail("users_list_not_supplied")
+        if len(users) > 8:
+            return self._fail("too_many_users")
+        for user in users:
+            if user not in self.users:
+                return self._fail("user_not_found")
+        if len(users) == 1:
+            dm, existed = self.dm_for(users[0])
+        else:
+            dm = _stable_id("G", "mpim|" + ",".join(sorted(users)))
+            dms = self.sim.world.state["slack"]["dms"]
+            existed = dms.get("mpim|" + ",".join(sorted(users))) == dm
+            dms["mpim|" + ",".join(sorted(users))] = dm
+        info: dict[str, Any] = {"id": dm}
+        if str(params.get("return_im") or "").lower() in ("1", "true"):
+            info.update(
+                {
+                    "created": self.sim.now_ms() // 1000,
+                    "is_im": len(users) == 1,
+                    "is_org_shared": False,
+                    "user": users[0],
+                    "last_read": "0000000000.000000",
+                    "latest": None,
+                    "unread_count": 0,
+                    "unread_count_display": 0,
+                    "is_open": True,
+                    "priority": 0,
+                }
+            )
+        payload: dict[str, Any] = {"channel": info}
+        if existed:
+            payload.update({"no_op": True, "already_open": True})
+        return self._ok(payload)
+
+    def _user_payload(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": user["id"],
+            "team_id": TEAM_ID,
+            "name": user["emails"][0].split("@")[0],
+            "deleted": False,
+            "real_name": user["real_name"],
+            "tz": "Asia/Ho_Chi_Minh",
+            "tz_label": "Indochina Time",
+            "tz_offset": 25200,
+            "profile": {
+                "email": user["emails"][0],
+                "real_name": user["real_name"],
+                "display_name": user["real_name"],
+                "title": user["role"],
+            },
+            "is_admin": False,
+            "is_bot": False,
+        }
+
+    def lookup_by_email(self, params: dict[str, Any]) -> Response:
+        email = str(params.get("email") or "").strip().lower()
+        for user in self.users.values():
+            if email in user["emails"]:
+                return self._ok({"user": self._user_payload(user)})
+        return self._fail("users_not_found")
+
+    def users_info(self, params: dict[str, Any]) -> Response:
+        user = self.users.get(str(params.get("user") or ""))
+        if user is None:
+            return self._fail("user_not_found")
+        return self._ok({"user": self._user_payload(user)})
+
+
+def _loads(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

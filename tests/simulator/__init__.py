@@ -1,0 +1,1 @@
+"""Tests of the platform simulator (include/platform_simulator)."""
