@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "citizen_desk.cli",
     "citizen_desk.tips_cli",
     "citizen_desk.outbox_cli",
+    "citizen_desk.sla_sweep",
 )
 
 

@@ -1,0 +1,105 @@
+"""
+### Reply SLA check
+
+Every hour (and after each collection updates `citizen_desk://cases`), evaluates the open cases
+awaiting a reply against the SLA policy and the working calendar in the registry:
+
+1. **prepare** - migrate the domain DB and sync the registry;
+2. **evaluate** - record new warnings/breaches (`sla_events`, once per case, turn and policy
+   version) and enqueue Slack alerts: warnings to the unit's duty officer, breaches to the duty
+   officer and the chief, one digest per unit and day;
+3. **deliver** - send the outbox (exactly once per key; retries with backoff);
+4. **summary** - log the counts.
+
+`now` is the run's data interval end (asset-triggered and manual runs: `run_after`), so a rerun
+of a past hour reproduces its results. Manual runs: set `recompute_from`/`recompute_to` (local
+dates) to re-evaluate turns started in that period after a calendar or policy change (recorded
+under the new policy version, no alerts); `dry_run` evaluates and records nothing, sends nothing.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    task,
+)
+
+from citizen_desk.dagkit import START_DATE, Tag, default_args
+
+CASES = Asset("citizen_desk://cases")
+OPTIONAL_DATE = {"type": ["null", "string"], "format": "date"}
+
+
+@dag(
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 * * * *", timezone="Asia/Ho_Chi_Minh"), assets=[CASES]
+    ),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args=default_args(),
+    tags=[Tag.CITIZEN_DESK, Tag.SLA],
+    params={
+        "recompute_from": Param(None, description="First local date to recompute", **OPTIONAL_DATE),
+        "recompute_to": Param(None, description="Last local date to recompute", **OPTIONAL_DATE),
+        "dry_run": Param(False, type="boolean", description="Evaluate only; record/send nothing"),
+    },
+)
+def check_reply_sla() -> None:
+    @task
+    def prepare(**context) -> str:
+        from citizen_desk.maintenance import prepare_domain_db
+        from citizen_desk.runtime import run_label, run_now
+
+        now = run_now(context)
+        prepare_domain_db(now=now, actor=run_label(context))
+        return now.isoformat()
+
+    @task
+    def evaluate(now: str, **context) -> dict:
+        from datetime import datetime
+
+        from citizen_desk.runtime import run_label
+        from citizen_desk.sla_sweep import run_check
+
+        params = context["params"]
+        return run_check(
+            datetime.fromisoformat(now),
+            run_label(context),
+            recompute_from=params.get("recompute_from"),
+            recompute_to=params.get("recompute_to"),
+            dry_run=bool(params.get("dry_run")),
+        )
+
+    @task
+    def deliver(now: str, evaluated: dict) -> dict:
+        from datetime import datetime
+
+        from citizen_desk.outbox import run_delivery
+
+        if evaluated.get("dry_run"):
+            return {"skipped": "dry_run"}
+        report = run_delivery(datetime.fromisoformat(now))
+        if report.get("fatal"):
+            raise RuntimeError(f"Slack refused the bot token: {report['fatal']}")
+        return report
+
+    @task
+    def summary(evaluated: dict, delivered: dict) -> None:
+        import logging
+
+        logging.getLogger("citizen_desk.sla").info(
+            "SLA check: %s | delivery: %s", evaluated, delivered
+        )
+
+    now = prepare()
+    evaluated = evaluate(now)
+    summary(evaluated, deliver(now, evaluated))
+
+
+check_reply_sla()

@@ -1,0 +1,89 @@
+"""`citizen_desk.runtime` (the run's "now") and the outbox / SLA command lines."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pendulum
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from citizen_desk import outbox, sla_sweep
+from citizen_desk.cli import main
+from citizen_desk.db.models import Notification
+from citizen_desk.runtime import run_label, run_now
+from tests.conftest import NOW
+
+ICT = timezone(timedelta(hours=7))
+
+
+def test_run_now_prefers_the_data_interval_end() -> None:
+    context = {
+        "data_interval_end": pendulum.datetime(2026, 11, 23, 10, tz="Asia/Ho_Chi_Minh"),
+        "dag_run": SimpleNamespace(run_after=datetime(2030, 1, 1, tzinfo=UTC)),
+    }
+    now = run_now(context)
+    assert now == NOW
+    assert now.tzinfo is UTC
+
+
+def test_run_now_falls_back_to_run_after_for_manual_and_asset_runs() -> None:
+    context = {"data_interval_end": None, "dag_run": SimpleNamespace(run_after=NOW.astimezone(ICT))}
+    assert run_now(context) == NOW
+    assert run_now(context).tzinfo is UTC
+    naive = {"dag_run": SimpleNamespace(run_after=datetime(2026, 11, 23, 3))}
+    assert run_now(naive) == NOW
+    with pytest.raises(ValueError, match="run_after"):
+        run_now({})
+
+
+def test_run_label() -> None:
+    context = {"dag_run": SimpleNamespace(dag_id="check_reply_sla"), "run_id": "scheduled__x"}
+    assert run_label(context) == "check_reply_sla/scheduled__x"
+
+
+def test_outbox_cli_lists_without_text_and_retries(engine, registry, capsys) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        outbox.enqueue(
+            session,
+            key="cli-1",
+            kind="test",
+            recipient="C07NSDUTY01",
+            text="Nội dung bí mật",
+            now=NOW,
+            registry=registry,
+        )
+        row = session.scalars(select(Notification)).one()
+        row.status, row.last_error = "failed", "slack: not_in_channel"
+
+    assert main(["outbox", "list", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "cli-1" in out
+    assert "failed" in out
+    assert "slack: not_in_channel" in out
+    assert "bí mật" not in out
+
+    assert main(["outbox", "retry", "--url", url]) == 2
+    assert main(["outbox", "retry", "cli-1", "--url", url]) == 0
+    with factory() as session:
+        assert session.scalars(select(Notification)).one().status == "pending"
+
+
+def test_sla_cli_parses_a_recompute_period() -> None:
+    parser = argparse.ArgumentParser()
+    sla_sweep.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sla", "recompute", "--from", "2026-11-01", "--to", "2026-11-07"])
+    assert (args.recompute_from.isoformat(), args.recompute_to.isoformat()) == (
+        "2026-11-01",
+        "2026-11-07",
+    )
+    start, end = sla_sweep.local_period(args.recompute_from, args.recompute_to, "Asia/Ho_Chi_Minh")
+    assert start == datetime(2026, 10, 31, 17, tzinfo=UTC)
+    assert end - start == timedelta(days=7)
+    with pytest.raises(ValueError, match="before"):
+        sla_sweep.local_period(args.recompute_to, args.recompute_from, "Asia/Ho_Chi_Minh")
