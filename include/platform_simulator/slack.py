@@ -61,6 +61,7 @@ class SlackApi:
             "chat.update": self.update,
             "chat.delete": self.delete,
             "conversations.open": self.conversations_open,
+            "conversations.history": self.conversations_history,
             "users.lookupByEmail": self.lookup_by_email,
             "users.info": self.users_info,
         }
@@ -265,6 +266,42 @@ class SlackApi:
         self.sim.mark_dirty()
         return self._ok(
             {"channel": channel, "ts": ts, "message": self._message(ts, content, thread_ts)}
+        )
+
+    def conversations_history(self, params: dict[str, Any]) -> Response:
+        """Newest first, cursor paged; `metadata` only with include_all_metadata (as Slack)."""
+        channel = self._resolve(str(params.get("channel") or ""))
+        if channel is None:
+            return self._fail("channel_not_found")
+        try:
+            limit = max(1, min(int(params.get("limit") or 100), 999))
+            offset = int(base64.urlsafe_b64decode(str(params.get("cursor") or "MA==")).decode())
+        except ValueError:
+            return self._fail("invalid_cursor")
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or 1e12)
+        records = [
+            r
+            for r in reversed(self.sim.world.state["slack"]["messages"])
+            if r["channel"] == channel and not r["deleted"] and oldest < float(r["ts"]) <= latest
+        ]
+        page = records[offset : offset + limit]
+        messages = []
+        for record in page:
+            message = self._message(record["ts"], record, record.get("thread_ts"))
+            if with_metadata and record.get("metadata"):
+                message["metadata"] = record["metadata"]
+            messages.append(message)
+        has_more = offset + limit < len(records)
+        next_cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
+        return self._ok(
+            {
+                "messages": messages,
+                "has_more": has_more,
+                "pin_count": 0,
+                "response_metadata": {"next_cursor": next_cursor if has_more else ""},
+            }
         )
 
     def _find(self, channel: str, ts: str) -> dict[str, Any] | None:

@@ -1,0 +1,344 @@
+"""The escalation sweep against a real database: ladder timelines, exactly-once, digests."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from citizen_desk import tips
+from citizen_desk.db.engine import session_scope
+from citizen_desk.db.models import AuditLog, Notification, Tip
+from citizen_desk.escalation_sweep import sweep
+from tests.conftest import NOW
+from tests.tips import seed
+
+H = timedelta(hours=1)
+T0 = NOW - 200 * H  # tips arrive at T0; sweeps run at T0 + n hours
+
+
+def run(session, registry, hours: float, **kwargs):
+    kwargs.setdefault("digest_hour", None)
+    return sweep(session, registry, now=T0 + hours * H, actor="test-sweep", **kwargs)
+
+
+def sent(session) -> set[tuple[str, str]]:
+    """(idempotency key without recipient, recipient) of every enqueued notification."""
+    rows = session.execute(select(Notification.idempotency_key, Notification.recipient)).all()
+    return {(key.removesuffix(f":{recipient}"), recipient) for key, recipient in rows}
+
+
+def new_after(session, registry, hours: float, before: set) -> set[tuple[str, str]]:
+    run(session, registry, hours)
+    return sent(session) - before
+
+
+def escalations(session, tip_id: int) -> list[tuple[int, int]]:
+    rows = session.scalars(
+        select(AuditLog)
+        .where(AuditLog.action == "tip_escalated", AuditLog.entity_id == str(tip_id))
+        .order_by(AuditLog.id)
+    )
+    return [(r.before["escalation_level"], r.after["escalation_level"]) for r in rows]
+
+
+def level(session, tip_id: int) -> int:
+    session.expire_all()
+    return session.get(Tip, tip_id).escalation_level
+
+
+# --- the ladder in the database ------------------------------------------------------------------
+
+
+def test_normal_climb_in_a_three_level_tree(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    k = f"tip:{tip.id}"
+    assert new_after(db, registry, -1, set()) == set()
+    assert level(db, tip.id) == -1
+    steps = [
+        (0, {(f"{k}:L0:arrival:0", "U07NTHUYD01")}, 0),
+        (11, set(), 0),
+        (12, {(f"{k}:L0:reminder:1", "U07NTHUYD01")}, 0),
+        (24, {(f"{k}:L1:escalation:0", "U07NTHUYC01")}, 1),
+        (36, {(f"{k}:L1:reminder:1", "U07NTHUYC01")}, 1),
+        (48, {(f"{k}:L2:escalation:0", "U07NSCHIEF1")}, 2),  # the district chief
+        (96, {(f"{k}:L3:escalation:0", "C07THDUTY01")}, 3),  # the province duty officer
+        (108, {(f"{k}:L3:reminder:1", "C07THDUTY01")}, 3),
+    ]
+    seen: set = set()
+    for hours, expected, expected_level in steps:
+        assert new_after(db, registry, hours, seen) == expected, hours
+        seen = sent(db)
+        assert level(db, tip.id) == expected_level, hours
+    assert escalations(db, tip.id) == [(-1, 0), (0, 1), (1, 2), (2, 3)]
+    note = db.scalars(select(AuditLog.note).where(AuditLog.action == "tip_escalated")).all()
+    assert note[2] == "L2 → TH-NS (chief)"
+
+
+def test_a_late_run_catches_up_every_level_but_only_the_latest_reminder(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    report = run(db, registry, 130)
+    k = f"tip:{tip.id}"
+    assert sent(db) == {
+        (f"{k}:L0:arrival:0", "U07NTHUYD01"),
+        (f"{k}:L1:escalation:0", "U07NTHUYC01"),
+        (f"{k}:L2:escalation:0", "U07NSCHIEF1"),
+        (f"{k}:L3:escalation:0", "C07THDUTY01"),
+        (f"{k}:L3:reminder:2", "C07THDUTY01"),
+    }
+    assert report.escalated == 1
+    assert escalations(db, tip.id) == [(-1, 3)]
+
+
+def test_acknowledgement_stops_reminders_at_its_level_only(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    run(db, registry, 0)
+    tips.acknowledge(db, tip.id, actor="do.ngathuy", now=T0 + H)
+    before = sent(db)
+    assert new_after(db, registry, 23, before) == set()  # no L0 reminder at 12 h
+    after = new_after(db, registry, 36, before)
+    assert after == {
+        (f"tip:{tip.id}:L1:escalation:0", "U07NTHUYC01"),
+        (f"tip:{tip.id}:L1:reminder:1", "U07NTHUYC01"),
+    }
+    tips.acknowledge(db, tip.id, actor="chief.ngathuy", now=T0 + 37 * H)  # default: level 1
+    before = sent(db)
+    assert new_after(db, registry, 47, before) == set()
+    assert {key for key, _ in new_after(db, registry, 60, before)} == {
+        f"tip:{tip.id}:L2:escalation:0",
+        f"tip:{tip.id}:L2:reminder:1",
+    }
+
+
+@pytest.mark.parametrize("closed_at_level", [0, 1, 2, 3])
+@pytest.mark.parametrize("close", ["verified", "unfounded", "forwarded"])
+def test_closing_a_tip_stops_the_ladder_at_any_level(db, registry, closed_at_level, close):
+    tip = seed.add_tip(db, received_at=T0, urgent=closed_at_level == 0)
+    hours = {0: 1, 1: 25, 2: 49, 3: 97}[closed_at_level]
+    run(db, registry, hours)
+    assert level(db, tip.id) == closed_at_level
+    now = T0 + (hours + 0.5) * H
+    if close == "verified":
+        tips.mark_verified(db, tip.id, actor="x", now=now)
+    elif close == "unfounded":
+        tips.mark_unfounded(db, tip.id, actor="x", now=now)
+    else:
+        tips.forward(db, tip.id, actor="x", now=now, target="VKSND tỉnh")
+    before = sent(db)
+    for later in (hours + 1, hours + 12, hours + 48, 400):
+        assert new_after(db, registry, later, before) == set()
+    assert level(db, tip.id) == closed_at_level
+
+
+def test_verifying_keeps_climbing(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    tips.start_verification(db, tip.id, actor="do", now=T0 + H)
+    run(db, registry, 50)
+    assert level(db, tip.id) == 2
+
+
+def test_an_extension_shifts_the_thresholds(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    run(db, registry, 12)
+    tips.extend(db, tip.id, actor="chief", now=T0 + 13 * H, by=24 * H, reason="giám định")
+    before = sent(db)
+    assert new_after(db, registry, 47, before) == set()  # L1 is now due at 48 h
+    assert new_after(db, registry, 48, before) == {(f"tip:{tip.id}:L1:escalation:0", "U07NTHUYC01")}
+    assert level(db, tip.id) == 1
+
+
+def test_a_reassigned_tip_alerts_the_new_chain_once(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    run(db, registry, 50)
+    assert level(db, tip.id) == 2
+    tips.reassign(db, tip.id, actor="chief.ns", now=T0 + 51 * H, unit_code="TH-SS-BACSON")
+    before = sent(db)
+    k = f"tip:{tip.id}"
+    assert new_after(db, registry, 52, before) == {
+        (f"{k}:L0:arrival:0", "U07BSOND001"),
+        (f"{k}:L1:escalation:0", "U07BSONC001"),
+        (f"{k}:L2:escalation:0", "U07SSCHIEF1"),  # a city instead of a district
+    }
+    assert new_after(db, registry, 53, sent(db)) == set()
+    assert level(db, tip.id) == 2
+    assert escalations(db, tip.id) == [(-1, 2)]
+
+
+def test_urgent_tip_goes_straight_to_the_chiefs(db, registry):
+    tip = seed.add_tip(db, received_at=T0, urgent=True, topic="fight")
+    report = run(db, registry, 0)
+    k = f"tip:{tip.id}"
+    assert sent(db) == {
+        (f"{k}:L0:urgent:0", "U07NTHUYC01"),
+        (f"{k}:L0:urgent:1", "U07NSCHIEF1"),
+        (f"{k}:L0:arrival:0", "U07NTHUYD01"),
+    }
+    assert (report.enqueued + report.blocked, report.escalated) == (3, 1)
+    kinds = db.scalars(select(Notification.kind).order_by(Notification.id)).all()
+    assert sorted(kinds) == ["tip_arrival", "tip_urgent", "tip_urgent"]
+
+
+def test_district_tip_escalates_to_the_province(db, registry):
+    tip = seed.add_tip(db, channel_key="fb-th-ns", received_at=T0)
+    run(db, registry, 50)
+    assert (f"tip:{tip.id}:L2:escalation:0", "U07THCHIEF1") in sent(db)
+
+
+def test_two_level_tree_and_a_missing_contact(engine, tmp_path):
+    registry = seed.two_level_registry(tmp_path / "two.yaml")
+    with sessionmaker(engine, expire_on_commit=False)() as db:
+        seed.sync(db, registry)
+        a = seed.add_tip(db, channel_key="fb-p-a", received_at=T0)
+        b = seed.add_tip(db, channel_key="fb-p-b", received_at=T0)
+        report = sweep(db, registry, now=T0 + 100 * H, actor="t", digest_hour=None)
+        rows = sent(db)
+        assert {r for r in rows if r[0].startswith(f"tip:{a.id}:")} == {
+            (f"tip:{a.id}:L0:arrival:0", "U07PADUTY01"),
+            (f"tip:{a.id}:L1:escalation:0", "U07PACHIEF1"),
+            (f"tip:{a.id}:L2:escalation:0", "U07PCHIEF01"),  # no district: the parent
+            (f"tip:{a.id}:L3:escalation:0", "C07PDUTY001"),
+        }
+        # P-B has no chief: its level-1 alert goes to the technical admin, flagged
+        assert (f"tip:{b.id}:L1:escalation:0", "C07TECHADMIN") in rows
+        assert report.unrouted == 1
+        payload = db.scalars(
+            select(Notification.payload).where(
+                Notification.idempotency_key == f"tip:{b.id}:L1:escalation:0:C07TECHADMIN"
+            )
+        ).one()
+        assert "chưa có liên hệ lãnh đạo" in payload["text"] + str(payload["blocks"])
+        assert db.get(Tip, a.id).escalation_level == 3
+
+
+# --- exactly once --------------------------------------------------------------------------------
+
+
+def test_rerun_at_the_same_time_adds_nothing(db, registry):
+    seed.add_tip(db, received_at=T0, urgent=True)
+    seed.add_tip(db, received_at=T0 + 10 * H)
+    first = run(db, registry, 60)
+    count = db.scalar(select(func.count()).select_from(Notification))
+    audits = db.scalar(select(func.count()).select_from(AuditLog))
+    second = run(db, registry, 60)
+    assert first.enqueued + first.blocked == count > 0
+    assert (second.enqueued, second.blocked, second.escalated) == (0, 0, 0)
+    assert second.already_enqueued == second.alerts_due == first.alerts_due
+    assert db.scalar(select(func.count()).select_from(Notification)) == count
+    assert db.scalar(select(func.count()).select_from(AuditLog)) == audits
+
+
+def test_overlapping_runs_in_two_sessions_enqueue_each_alert_once(tip_engine, registry):
+    with session_scope(tip_engine) as setup:
+        ids = [seed.add_tip(setup, received_at=T0 + i * H, urgent=i % 3 == 0).id for i in range(6)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            with session_scope(tip_engine) as session:
+                sweep(session, registry, now=T0 + 60 * H, actor="overlap", digest_hour=7)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_scope(tip_engine) as check:
+        keys = check.scalars(select(Notification.idempotency_key)).all()
+        assert len(keys) == len(set(keys)) > 0
+        with session_scope(tip_engine) as again:
+            report = sweep(again, registry, now=T0 + 60 * H, actor="again", digest_hour=7)
+        assert report.enqueued == report.digests == 0
+        for tip_id in ids:
+            assert len(escalations(check, tip_id)) == 1
+            assert check.get(Tip, tip_id).escalation_level == 2
+
+
+# --- digests -------------------------------------------------------------------------------------
+
+
+def test_daily_digest_to_each_alerted_chief(db, registry):
+    # NOW is Monday 10:00 local
+    urgent = seed.add_tip(db, received_at=NOW - 2 * H, urgent=True, topic="fight")
+    old = seed.add_tip(db, received_at=NOW - 50 * H)
+    fresh = seed.add_tip(db, channel_key="fb-th-ss-bacson", received_at=NOW - 3 * H)
+    report = sweep(db, registry, now=NOW, actor="t", digest_hour=7)
+    digests = dict(
+        db.execute(
+            select(Notification.recipient, Notification.payload).where(
+                Notification.kind == "tip_digest"
+            )
+        ).all()
+    )
+    assert report.digests == len(digests) == 2
+    assert set(digests) == {"U07NTHUYC01", "U07NSCHIEF1"}  # nobody else was alerted as chief
+    for payload in digests.values():
+        text = payload["text"] + str(payload["blocks"])
+        assert f"CD-{urgent.case_id:06d}" in text
+        assert f"CD-{old.case_id:06d}" in text
+        assert f"CD-{fresh.case_id:06d}" not in text  # only its duty officer was alerted
+        assert "cấp 2" in text  # the level reached in this very sweep
+        assert "23/11/2026" in payload["text"]
+    keys = db.scalars(select(Notification.idempotency_key).where(Notification.kind == "tip_digest"))
+    assert set(keys) == {"tip-digest:U07NTHUYC01:2026-11-23", "tip-digest:U07NSCHIEF1:2026-11-23"}
+    assert sweep(db, registry, now=NOW + 5 * H, actor="t", digest_hour=7).digests == 0
+    # a day later the Bắc Sơn tip has reached its chief too
+    assert sweep(db, registry, now=NOW + 24 * H, actor="t", digest_hour=7).digests == 3
+    assert (
+        db.scalar(
+            select(Notification.id).where(
+                Notification.idempotency_key == "tip-digest:U07BSONC001:2026-11-24"
+            )
+        )
+        is not None
+    )
+
+
+def test_no_digest_before_the_digest_hour(db, registry):
+    seed.add_tip(db, received_at=NOW - 50 * H)
+    early = NOW - 4 * H  # 06:00 local
+    assert sweep(db, registry, now=early, actor="t", digest_hour=7).digests == 0
+    assert sweep(db, registry, now=NOW, actor="t", digest_hour=7).digests == 2
+
+
+# --- what an alert says --------------------------------------------------------------------------
+
+
+def test_alert_content(db, registry):
+    tip = seed.add_tip(
+        db, received_at=T0, urgent=True, topic="weapon", text="Có người cầm dao ở xóm 2"
+    )
+    tips.start_verification(db, tip.id, actor="do.ngathuy", now=T0 + H)
+    run(db, registry, 26)
+    payload = db.scalars(
+        select(Notification.payload).where(
+            Notification.idempotency_key == f"tip:{tip.id}:L1:escalation:0:U07NTHUYC01"
+        )
+    ).one()
+    text = payload["text"]
+    blocks = str(payload["blocks"])
+    ref = f"CD-{tip.case_id:06d}"
+    assert ref in text
+    assert "Công an xã Nga Thủy" in text
+    assert "[Cấp 1]" in text
+    assert "1 ngày 2 giờ" in text
+    for expected in (
+        f"Báo cáo cấp 1: tin báo {ref}",
+        "vũ khí",
+        "KHẨN",
+        "đang xác minh",
+        "bắt đầu xác minh",
+        "Có người cầm dao ở xóm 2",
+        f"http://localhost:8080/citizen-desk/cases/{tip.case_id}",
+        f"tips ack {tip.id}",
+        "*Cấp báo cáo hiện tại:* 1",
+    ):
+        assert expected in blocks, expected
+    assert payload["blocks"][0]["type"] == "header"
