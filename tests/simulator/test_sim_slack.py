@@ -152,3 +152,29 @@ def test_rate_limit_retry_handler_succeeds(make_sim) -> None:
     result = patient.chat_postMessage(channel=DUTY, text="Tin báo khẩn")
     assert result["ok"] is True
     assert [m["text"] for m in recorded(srv, DUTY)] == ["Tin báo khẩn"]
+
+
+def test_conversations_history_pages_newest_first_with_metadata(make_sim) -> None:
+    _, srv = make_sim(days=1)
+    web = client(srv)
+    metadata = {"event_type": "citizen_desk_notification", "event_payload": {"key": "k-1"}}
+    posted = [
+        web.chat_postMessage(channel=DUTY, text=f"tin {i}", metadata=metadata if i == 0 else None)
+        for i in range(3)
+    ]
+    first = web.conversations_history(channel=DUTY, limit=2, include_all_metadata=True)
+    assert [m["ts"] for m in first["messages"]] == [posted[2]["ts"], posted[1]["ts"]]
+    assert first["has_more"] is True
+    cursor = first["response_metadata"]["next_cursor"]
+    rest = web.conversations_history(
+        channel=DUTY, limit=2, cursor=cursor, include_all_metadata=True
+    )
+    assert [m["ts"] for m in rest["messages"]] == [posted[0]["ts"]]
+    assert rest["messages"][0]["metadata"] == metadata
+    assert rest["has_more"] is False
+    without = web.conversations_history(channel=DUTY)
+    assert all("metadata" not in m for m in without["messages"])
+    assert (
+        error_of(lambda: web.conversations_history(channel="C0NOPE000")).response["error"]
+        == "channel_not_found"
+    )
