@@ -1,0 +1,174 @@
+"""Who may use the Citizen Desk pages: Airflow's own login, checked on every route.
+
+Airflow 3 does not protect plugin FastAPI apps, so every route of the app depends on
+`require_user`, which delegates to the api-server's own `get_user` (the `Authorization: Bearer`
+header wins, else the `_token` cookie set by the UI login; the JWT is validated, including
+revocation at logout, by the configured auth manager). The user must then pass the auth manager's
+`is_authorized_custom_view` check for the "Citizen Desk" resource.
+
+CSRF (form POSTs, cookie sessions): the Origin header (or, without it, the Referer) must name this
+host (an opaque `Origin: null` is refused), and the form must carry a token that is an HMAC over
+a random `cd_csrf` cookie and the user id, keyed with Airflow's `[api] secret_key` (a signed
+double-submit cookie, bound to the user).
+Requests authenticated by a Bearer header cannot be forged by another site and skip both checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+RESOURCE_NAME = "Citizen Desk"
+IDENTITY_VIEWERS_ENV = "CITIZEN_DESK_IDENTITY_VIEWERS"
+IDENTITY_ROLE = "ADMIN"
+CSRF_COOKIE = "cd_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+class NotAuthenticated(Exception):
+    """No valid Airflow session: browsers go to the login page, API clients get 401."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+class Forbidden(Exception):
+    """Logged in, but not allowed (403); the message is shown to the user (Vietnamese)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+async def require_user(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+) -> BaseUser:
+    """The logged-in Airflow user (router dependency: runs before every handler)."""
+    try:
+        user = await get_user(request, None, bearer)
+    except HTTPException as exc:  # 401 missing/expired, 403 invalid or revoked token
+        raise NotAuthenticated(str(exc.detail)) from None
+    method = "GET" if request.method in ("GET", "HEAD") else "POST"
+    allowed = get_auth_manager().is_authorized_custom_view(
+        method=method, resource_name=RESOURCE_NAME, user=user
+    )
+    if not allowed:
+        raise Forbidden("Tài khoản của bạn không có quyền truy cập Citizen Desk.")
+    request.state.citizen_desk_bearer = bool(bearer and bearer.scheme.lower() == "bearer")
+    return user
+
+
+CurrentUser = Annotated[BaseUser, Depends(require_user)]
+
+
+def actor_name(user: BaseUser) -> str:
+    """The name recorded as `actor` in audit rows."""
+    return user.get_name()
+
+
+def _all_admins_mode() -> bool:
+    from airflow.configuration import conf
+
+    return conf.getboolean("core", "simple_auth_manager_all_admins", fallback=False)
+
+
+def identity_viewers() -> frozenset[str]:
+    raw = os.environ.get(IDENTITY_VIEWERS_ENV, "")
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+def can_view_identity(user: BaseUser) -> bool:
+    """May this user open the protected (unredacted) case view?
+
+    Yes for the Airflow role `admin` (SimpleAuthManager; other auth managers expose no `role`)
+    and for user names listed in `CITIZEN_DESK_IDENTITY_VIEWERS` (comma-separated). Never in
+    SimpleAuthManager's all-admins mode: nobody is logged in, so no one could be held to account.
+    """
+    if _all_admins_mode():
+        return False
+    role = getattr(user, "role", None)
+    if isinstance(role, str) and role.upper() == IDENTITY_ROLE:
+        return True
+    return user.get_name() in identity_viewers()
+
+
+def login_url(request: Request) -> str:
+    """Airflow's login page, coming back to the requested page afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return get_auth_manager().get_url_login(next_url=target)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser page request (redirect to login) rather than an API call (401)."""
+    if "/api/" in request.url.path:
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+# --- CSRF ----------------------------------------------------------------------------------------
+
+
+def _secret() -> bytes:
+    from airflow.api_fastapi.auth.tokens import get_signing_key
+
+    return get_signing_key("api", "secret_key").encode()
+
+
+def csrf_token_for(cookie_value: str, user: BaseUser) -> str:
+    message = f"citizen-desk-csrf|{cookie_value}|{user.get_id()}".encode()
+    return hmac.new(_secret(), message, hashlib.sha256).hexdigest()
+
+
+def csrf_cookie_value(request: Request) -> tuple[str, bool]:
+    """The browser's CSRF cookie, or a fresh one (True: it must be set on the response)."""
+    value = request.cookies.get(CSRF_COOKIE)
+    if value and 20 <= len(value) <= 100:
+        return value, False
+    return secrets.token_urlsafe(32), True
+
+
+def _origin_host(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return parts.netloc.lower()
+
+
+def _allowed_hosts(request: Request) -> set[str]:
+    from airflow.configuration import conf
+
+    hosts = {request.headers.get("host", "").lower()}
+    base_url = conf.get("api", "base_url", fallback="")
+    if base_url and (host := _origin_host(base_url)):
+        hosts.add(host)
+    hosts.discard("")
+    return hosts
+
+
+def check_csrf(request: Request, user: BaseUser, form: Any) -> None:
+    """Refuse a cross-site form POST (raises Forbidden)."""
+    if getattr(request.state, "citizen_desk_bearer", False):
+        return
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or _origin_host(source) not in _allowed_hosts(request):
+        raise Forbidden("Yêu cầu bị từ chối: không xuất phát từ trang Citizen Desk (CSRF).")
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = form.get(CSRF_FIELD) if form is not None else None
+    if not cookie or not isinstance(sent, str):
+        raise Forbidden("Yêu cầu bị từ chối: thiếu mã chống giả mạo (CSRF). Hãy tải lại trang.")
+    if not hmac.compare_digest(sent, csrf_token_for(cookie, user)):
+        raise Forbidden(
+            "Yêu cầu bị từ chối: mã chống giả mạo (CSRF) không đúng. Hãy tải lại trang."
+        )

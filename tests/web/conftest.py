@@ -1,0 +1,134 @@
+"""Fixtures for the web tests: a seeded domain DB, the app, and logins issued by Airflow itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import sessionmaker
+
+from tests.conftest import NOW
+from tests.web.seed import Seeded, seed
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+@pytest.fixture(scope="session")
+def auth_manager(airflow_db):
+    """Airflow's configured auth manager (SimpleAuthManager), initialised as the api-server does."""
+    from airflow.api_fastapi.app import init_auth_manager
+
+    return init_auth_manager()
+
+
+@pytest.fixture(scope="session")
+def make_token(auth_manager) -> Callable[..., str]:
+    """A JWT issued by the real auth manager for a SimpleAuthManager user."""
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    def make(username: str, role: str | None = "user", **kwargs) -> str:
+        user = SimpleAuthManagerUser(username=username, role=role)
+        return auth_manager.generate_jwt(user, **kwargs)
+
+    return make
+
+
+def _app(engine: Engine, seeded: Seeded):
+    from citizen_desk.web.app import create_app, request_now
+
+    reports_dir = seeded.reports_dir
+    assert reports_dir is not None
+    web_app = create_app(engine_factory=lambda: engine, reports_dir=lambda: reports_dir)
+    web_app.dependency_overrides[request_now] = lambda: NOW
+    return web_app
+
+
+def _client(app, token: str | None = None) -> TestClient:
+    client = TestClient(app, follow_redirects=False)
+    if token:
+        client.cookies.set("_token", token)
+    return client
+
+
+# --- writable: a fresh seeded DB per test (SQLite, and PostgreSQL when configured) ----------------
+
+
+@pytest.fixture
+def seeded(synced_engine: Engine, tmp_path: Path) -> Seeded:
+    reports_dir = tmp_path / "data" / "reports"
+    reports_dir.mkdir(parents=True)
+    with sessionmaker(synced_engine)() as session:
+        return seed(session, NOW, reports_dir)
+
+
+@pytest.fixture
+def app(synced_engine: Engine, seeded: Seeded, auth_manager):
+    return _app(synced_engine, seeded)
+
+
+@pytest.fixture
+def anon(app) -> Iterator[TestClient]:
+    with _client(app) as client:
+        yield client
+
+
+@pytest.fixture
+def officer(app, make_token) -> Iterator[TestClient]:
+    with _client(app, make_token("officer", "user")) as client:
+        yield client
+
+
+@pytest.fixture
+def admin(app, make_token) -> Iterator[TestClient]:
+    with _client(app, make_token("admin", "admin")) as client:
+        yield client
+
+
+# --- read-only: one seeded SQLite DB per module, for tests that do not write ----------------------
+
+
+@pytest.fixture(scope="module")
+def ro_seeded(tmp_path_factory, registry) -> Iterator[tuple[Engine, Seeded]]:
+    from citizen_desk.db import migrate
+    from citizen_desk.registry import sync_registry
+
+    root = tmp_path_factory.mktemp("web-ro")
+    engine = create_engine(f"sqlite:///{root / 'domain.db'}")
+    migrate.upgrade(engine)
+    (root / "data" / "reports").mkdir(parents=True)
+    with sessionmaker(engine)() as session:
+        sync_registry(session, registry, now=NOW)
+        session.commit()
+        seeded = seed(session, NOW, root / "data" / "reports")
+    yield engine, seeded
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def ro_app(ro_seeded, auth_manager):
+    return _app(*ro_seeded)
+
+
+@pytest.fixture
+def ro_anon(ro_app) -> Iterator[TestClient]:
+    with _client(ro_app) as client:
+        yield client
+
+
+@pytest.fixture
+def ro_officer(ro_app, make_token) -> Iterator[TestClient]:
+    with _client(ro_app, make_token("officer", "user")) as client:
+        yield client
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+SAME_ORIGIN = {"Origin": "http://testserver", "Accept": "text/html"}

@@ -1,0 +1,320 @@
+"""Seed data for the web tests: cases, tips, citizens, messages, publications, collection runs.
+
+Canary identities are planted on purpose: only the protected case view may ever show them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizen_desk.db.models import (
+    Case,
+    Channel,
+    Citizen,
+    CollectionRun,
+    CollectionWatermark,
+    Message,
+    Publication,
+    Quarantine,
+    Tip,
+)
+
+CANARY_NAME = "Trịnh Thị Hoàng Yến"
+CANARY_PSID = "7315926048531742"
+CANARY_PHONE = "0912 345 678"
+CANARY_PROFILE = "https://www.facebook.com/trinh.hoang.yen.1998"
+CANARIES = (CANARY_NAME, CANARY_PSID, CANARY_PHONE, "0912345678", CANARY_PROFILE)
+TIP_NAME = "Lê Văn Tám"
+TIP_TEXT = "Ở xóm 3 có đối tượng nghi bán ma túy, người lạ ra vào suốt đêm. Tôi là Lê Văn Tám"
+XSS_TEXT = "Góp ý <script>alert(1)</script> về giờ tiếp dân"
+REPORT_HTML = "<!doctype html><html><body><h1>Báo cáo tuần 47</h1></body></html>"
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class Seeded:
+    cases: dict[str, int] = field(default_factory=dict)
+    tips: dict[str, int] = field(default_factory=dict)
+    reports_dir: Path | None = None
+
+
+def _channel(session: Session, key: str) -> Channel:
+    return session.scalars(select(Channel).where(Channel.key == key)).one()
+
+
+def add_case(
+    session: Session,
+    *,
+    channel_key: str,
+    opened_at: datetime,
+    category: str = "question",
+    status: str = "open",
+    text: str = "Xin hỏi thủ tục đăng ký tạm trú cần giấy tờ gì?",
+    name: str | None = "Nguyễn Văn An",
+    user_id: str | None = None,
+    profile: dict | None = None,
+    warn_at: datetime | None = None,
+    due_at: datetime | None = None,
+    first_response_at: datetime | None = None,
+    permalink: str | None = None,
+    reply: str | None = None,
+    urgent: bool = False,
+    topic: str | None = None,
+) -> Case:
+    n = next(_counter)
+    channel = _channel(session, channel_key)
+    citizen = Citizen(
+        channel_id=channel.id,
+        platform_user_id=user_id or f"88{n:014d}",
+        protected_display_name=name,
+        protected_profile=profile,
+        first_seen_at=opened_at,
+    )
+    session.add(citizen)
+    session.flush()
+    case = Case(
+        channel_id=channel.id,
+        unit_id=channel.unit_id,
+        citizen_id=citizen.id,
+        thread_key=f"t_web_{n}",
+        kind="zalo" if channel.platform == "zalo" else "messenger",
+        category=category,
+        topic=topic,
+        urgent=urgent,
+        triage_confidence=0.9,
+        status=status,
+        opened_at=opened_at,
+        awaiting_since=opened_at if status == "open" else None,
+        last_citizen_at=opened_at,
+        first_response_at=first_response_at,
+        last_response_at=first_response_at,
+        sla_warn_at=warn_at,
+        sla_due_at=due_at,
+        permalink=permalink,
+        updated_at=opened_at,
+    )
+    session.add(case)
+    session.flush()
+    messages = [("in", text, opened_at, citizen.id)]
+    if reply and first_response_at:
+        messages.append(("out", reply, first_response_at, None))
+    for index, (direction, body, at, citizen_id) in enumerate(messages):
+        session.add(
+            Message(
+                channel_id=channel.id,
+                platform_message_id=f"m_web_{n}_{index}",
+                direction=direction,
+                kind=case.kind,
+                thread_key=case.thread_key,
+                citizen_id=citizen_id,
+                case_id=case.id,
+                text=body,
+                created_at=at,
+                collected_at=at,
+            )
+        )
+    session.flush()
+    return case
+
+
+def add_tip(
+    session: Session,
+    *,
+    channel_key: str,
+    received_at: datetime,
+    status: str = "new",
+    level: int = -1,
+    text: str = "Có người lạ ra vào nhà hoang ở xóm 5 lúc nửa đêm",
+    name: str | None = "Phạm Thị Hoa",
+    user_id: str | None = None,
+    topic: str = "suspicious",
+    urgent: bool = False,
+) -> Tip:
+    case = add_case(
+        session,
+        channel_key=channel_key,
+        opened_at=received_at,
+        category="tip",
+        text=text,
+        name=name,
+        user_id=user_id,
+        topic=topic,
+        urgent=urgent,
+    )
+    closed = status in ("verified", "unfounded", "forwarded")
+    tip = Tip(
+        case_id=case.id,
+        unit_id=case.unit_id,
+        status=status,
+        urgent=urgent,
+        received_at=received_at,
+        escalation_level=level,
+        extension_seconds=0,
+        verified_at=received_at + timedelta(hours=5) if closed else None,
+        verified_by="chief.ns" if closed else None,
+        closed_at=received_at + timedelta(hours=5) if closed else None,
+        updated_at=received_at,
+    )
+    session.add(tip)
+    session.flush()
+    return tip
+
+
+def seed(session: Session, now: datetime, reports_dir: Path) -> Seeded:
+    """The scenario every web test runs against (see the test modules for the expectations)."""
+    s = Seeded(reports_dir=reports_dir)
+    h = timedelta(hours=1)
+    # Open questions: one past due (the canary citizen), one in warning, one fine, one without SLA.
+    s.cases["breach"] = add_case(
+        session,
+        channel_key="fb-th-ns-ngathuy",
+        opened_at=now - 10 * h,
+        text=f"Tôi là {CANARY_NAME}, số điện thoại {CANARY_PHONE}, xin hỏi thủ tục tạm trú",
+        name=CANARY_NAME,
+        user_id=CANARY_PSID,
+        profile={"name": CANARY_NAME, "link": CANARY_PROFILE},
+        warn_at=now - 3 * h,
+        due_at=now - h,
+    ).id
+    s.cases["warning"] = add_case(
+        session,
+        channel_key="zalo-th-ns-ngathuy",
+        opened_at=now - 4 * h,
+        warn_at=now - h / 2,
+        due_at=now + h,
+    ).id
+    s.cases["ok"] = add_case(
+        session,
+        channel_key="fb-th-ss",
+        opened_at=now - h,
+        category="feedback",
+        text=XSS_TEXT,
+        warn_at=now + 3 * h,
+        due_at=now + 5 * h,
+        permalink="https://www.facebook.com/100064512300020_555",
+    ).id
+    s.cases["no_sla"] = add_case(
+        session,
+        channel_key="fb-th-ss",
+        opened_at=now - 2 * h,
+        category="other",
+        permalink="javascript:alert(1)",
+    ).id
+    # Answered this week (first responses after 2 h and 4 h) and one answered last week.
+    for opened, answered in ((5, 3), (9, 5), (40, 30)):
+        add_case(
+            session,
+            channel_key="fb-th-ns-ngathuy",
+            opened_at=now - opened * h,
+            status="answered",
+            first_response_at=now - answered * h,
+            reply="Chào bạn, bạn mang theo CCCD đến Công an xã nhé.",
+        )
+    # Tips.
+    s.tips["new"] = add_tip(
+        session,
+        channel_key="fb-th-ns-ngathuy",
+        received_at=now - 30 * h,
+        level=0,
+        text=TIP_TEXT,
+        name=TIP_NAME,
+        topic="drugs",
+    ).id
+    s.tips["verifying"] = add_tip(
+        session, channel_key="fb-th-ns-ngathuy", received_at=now - 60 * h, level=2,
+        status="verifying", topic="gambling",
+        text="Tối nào cũng có nhóm tụ tập đánh bạc ở quán nước đầu cầu Nga Thủy",
+    ).id  # fmt: skip
+    s.tips["closed"] = add_tip(
+        session, channel_key="fb-th-ns-ngathuy", received_at=now - 100 * h, level=1,
+        status="verified",
+    ).id  # fmt: skip
+    ss_tip = add_tip(
+        session, channel_key="fb-th-ss", received_at=now - 2 * h, topic="street_racing",
+        urgent=True, text="Nhóm thanh niên đua xe, bốc đầu trên đường Hồ Xuân Hương tối nay",
+    )  # fmt: skip
+    s.tips["ss"], s.cases["ss_tip"] = ss_tip.id, ss_tip.case_id
+    # Publications and reports.
+    (reports_dir / "2026-W47").mkdir(parents=True, exist_ok=True)
+    (reports_dir / "2026-W47" / "fb-th.html").write_text(REPORT_HTML, encoding="utf-8")
+    (reports_dir / "province-2026-W47.html").write_text(REPORT_HTML, encoding="utf-8")
+    (reports_dir / "notes.txt").write_text("not a report", encoding="utf-8")
+    (reports_dir.parent / "secret.html").write_text("SECRET OUTSIDE", encoding="utf-8")
+    session.add_all(
+        [
+            Publication(
+                channel_id=_channel(session, "fb-th").id,
+                period="2026-W47",
+                marker="cd-2026-W47",
+                text="Tuần qua Công an tỉnh đã tiếp nhận 120 câu hỏi.",
+                status="published",
+                approved_by="admin",
+                approved_at=now - 20 * h,
+                platform_post_id="100064512300001_999",
+                published_at=now - 19 * h,
+                report_path="2026-W47/fb-th.html",
+                updated_at=now - 19 * h,
+            ),
+            Publication(
+                channel_id=_channel(session, "fb-th-ss").id,
+                period="2026-W47",
+                marker="cd-2026-W47",
+                text="Bản nháp",
+                status="blocked",
+                blocked_reason="Dưới số lượng tối thiểu",
+                report_path="/etc/passwd",
+                updated_at=now - 19 * h,
+            ),
+        ]
+    )
+    # Collection health.
+    ngathuy, zalo, ss = (
+        _channel(session, key).id for key in ("fb-th-ns-ngathuy", "zalo-th-ns-ngathuy", "fb-th-ss")
+    )
+    runs = [
+        (ngathuy, "r1", "success", now - h, None),
+        (zalo, "r0", "success", now - 48 * h, None),
+        (zalo, "r1", "failed", now - h / 2, "Zalo error -216: Access token is invalid"),
+        (ss, "r0", "failed", now - 3 * h, "Graph error (#4) Application request limit reached"),
+        (ss, "r1", "success", now - h, None),
+    ]
+    for channel_id, run_id, status, at, error in runs:
+        session.add(
+            CollectionRun(
+                run_id=run_id,
+                channel_id=channel_id,
+                status=status,
+                started_at=at - timedelta(minutes=2),
+                finished_at=at,
+                error=error,
+            )
+        )
+    for channel_id, age in ((ngathuy, h), (zalo, 48 * h), (ss, h)):
+        session.add(
+            CollectionWatermark(
+                channel_id=channel_id,
+                source="messages",
+                watermark=now - age,
+                updated_at=now - age,
+            )
+        )
+    for index in range(2):
+        session.add(
+            Quarantine(
+                channel_id=ss,
+                source="messages",
+                reason="missing field `from`",
+                payload="{}",
+                payload_hash=f"hash{index}",
+                created_at=now - h,
+            )
+        )
+    session.commit()
+    return s
