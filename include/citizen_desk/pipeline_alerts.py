@@ -67,6 +67,8 @@ class TaskFailureNotifier(BaseNotifier):
     def notify(self, context: Any) -> None:
         from airflow.providers.slack.notifications.slack import SlackNotifier
 
+        if getattr(context.get("exception"), "already_reported", False):
+            return  # the task told the admins itself, once a day, through the outbox
         ti = context["ti"]
         text = task_failure_text(
             dag_id=ti.dag_id,

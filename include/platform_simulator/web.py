@@ -109,6 +109,9 @@ def make_handler(dispatch: Dispatcher, quiet: bool = True) -> type[BaseHTTPReque
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "platform-simulator/1.0"
+        # Headers and body go out in separate writes: without TCP_NODELAY every keep-alive
+        # reply stalls ~40 ms (Nagle + delayed ACK).
+        disable_nagle_algorithm = True
 
         def version_string(self) -> str:
             return self.server_version

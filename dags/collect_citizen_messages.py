@@ -1,0 +1,110 @@
+"""
+### Collect citizen messages
+
+Reads every active Facebook page (Messenger inbox and comments under recent posts) and Zalo OA
+of the registry, incrementally from each source's watermark, and stores messages, citizens,
+cases, turns and tips exactly once (`citizen_desk.collect`). Safe to run every few minutes, to
+rerun, and to backfill (`airflow backfill create`: a backfill run re-reads its interval and never
+moves a watermark). Manual runs: `channels` (keys; empty = all) and an optional `since`/`until`
+date range (local dates, `until` inclusive) to re-collect a window.
+
+One mapped task per channel (pools `facebook_api` / `zalo_api`). A bad token or missing
+permission fails only that channel, at once, and notifies the technical admins; transient API
+trouble is retried. `summarise` logs one block per channel, returns the run summary and emits
+`citizen_desk://cases`. Env: `CITIZEN_DESK_COLLECT_SCHEDULE` (default `@daily`, Asia/Ho_Chi_Minh),
+`CITIZEN_DESK_COLLECT_DEADLINE_MINUTES` (late-run alert to the admins, default 120).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from airflow.sdk import (
+    Asset,
+    ExceptionRetryPolicy,
+    Param,
+    RetryAction,
+    RetryRule,
+    dag,
+    get_current_context,
+    task,
+)
+
+from citizen_desk.dagkit import START_DATE, Tag, collection_deadline, default_args
+
+CASES = Asset("citizen_desk://cases")
+SCHEDULE = os.environ.get("CITIZEN_DESK_COLLECT_SCHEDULE", "@daily")
+RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(
+            exception="citizen_desk.collect.PermanentFailure",
+            action=RetryAction.FAIL,
+            reason="token, permission or configuration problem: admins notified, no retry",
+        ),
+        RetryRule(
+            exception="citizen_desk.collect.RateLimited",
+            action=RetryAction.RETRY,
+            retry_delay=timedelta(minutes=15),
+            reason="platform rate limit: retry once the budget is back",
+        ),
+    ]
+)
+DATE = {"type": ["null", "string"], "pattern": r"^(\d{4}-\d{2}-\d{2}.*)?$"}
+
+
+@dag(
+    schedule=SCHEDULE,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args=default_args(execution_timeout=timedelta(minutes=45)),
+    tags=[Tag.CITIZEN_DESK, Tag.COLLECTION],
+    deadline=collection_deadline(
+        timedelta(minutes=float(os.environ.get("CITIZEN_DESK_COLLECT_DEADLINE_MINUTES", "120")))
+    ),
+    params={
+        "channels": Param([], type="array", items={"type": "string"}, title="Channel keys"),
+        "since": Param(None, **DATE, title="Re-collect from (YYYY-MM-DD)"),
+        "until": Param(None, **DATE, title="Re-collect until (YYYY-MM-DD, inclusive)"),
+    },
+)
+def collect_citizen_messages() -> None:
+    @task
+    def prepare_domain_db(**context) -> dict[str, list[str]]:
+        from citizen_desk.collect.run import prepare_run
+
+        return prepare_run(context)
+
+    @task
+    def channels_of(channels: dict[str, list[str]], platform: str) -> list[str]:
+        return channels[platform]
+
+    @task(map_index_template="{{ channel_key }}", retries=3, retry_policy=RETRY_POLICY)
+    def collect(channel_key: str) -> dict:
+        from citizen_desk.collect.run import run_collect_task
+
+        context = get_current_context()
+        context["channel_key"] = channel_key  # type: ignore[typeddict-unknown-key]
+        return run_collect_task(channel_key, context)
+
+    @task(outlets=[CASES])
+    def summarise(**context) -> dict:
+        from citizen_desk.collect.run import summarise_task
+
+        return summarise_task(context)
+
+    channels = prepare_domain_db()
+    collected = [
+        collect.override(task_id=f"collect_{platform}", pool=f"{platform}_api").expand(
+            channel_key=channels_of.override(task_id=f"{platform}_channels")(channels, platform)
+        )
+        for platform in ("facebook", "zalo")
+    ]
+    # A teardown runs once everything upstream is done (all_done, given the setup succeeded) and,
+    # unlike a plain all_done leaf, does not turn a run with a failed channel green.
+    collected >> summarise().as_teardown(setups=channels)
+
+
+collect_citizen_messages()

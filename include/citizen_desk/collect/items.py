@@ -1,0 +1,159 @@
+"""Normalised collected records and the validation of raw platform payloads.
+
+A source reader turns each raw message/comment into an `Item` or, when the payload is unusable
+(missing id or time, unparsable timestamp, wrong types), a `Rejected` entry that goes to the
+quarantine table with its reason. Reasons name the problem, never a value from the payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+KINDS = ("messenger", "comment", "zalo")
+# Timestamps outside this range are treated as corrupt (epoch zero, seconds-vs-ms mix-ups).
+MIN_TIME = datetime(2005, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class Invalid(ValueError):
+    """A payload failed validation; the message is the quarantine reason (no payload values)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message or comment, citizen → page (`in`) or page → citizen (`out`)."""
+
+    platform_message_id: str
+    kind: str
+    thread_key: str
+    direction: str
+    created_at: datetime
+    text: str
+    raw: Mapping[str, Any]
+    citizen_user_id: str | None = None  # the citizen who sent it (in) or receives it (out)
+    citizen_name: str | None = None
+    parent_platform_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    source: str
+    reason: str
+    payload: Any
+
+
+@dataclass
+class SourceBatch:
+    """What one source read for a channel: items, rejects and how far it got."""
+
+    source: str
+    items: list[Item] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    # Newest platform time seen (conversation updated_time, comment or message time): the next
+    # watermark. None when nothing was seen (the watermark stays).
+    newest: datetime | None = None
+    # Comment threads answered by a private reply: top-level comment id -> conversation id.
+    private_replies: dict[str, str] = field(default_factory=dict)
+
+    def see(self, when: datetime) -> None:
+        if self.newest is None or when > self.newest:
+            self.newest = when
+
+    def reject(self, reason: str, payload: Any) -> None:
+        self.rejected.append(Rejected(self.source, reason, payload))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The time window a source reads: stop below `since`, ignore items after `until`.
+
+    `mark` is the watermark itself (`since` = mark - safety overlap): items between `since` and
+    `mark` were probably seen already, so a reader may skip them when they are known.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    mark: datetime | None = None
+
+    def in_overlap(self, when: datetime) -> bool:
+        return self.mark is not None and when <= self.mark
+
+    def too_old(self, when: datetime) -> bool:
+        return self.since is not None and when < self.since
+
+    def too_new(self, when: datetime) -> bool:
+        return self.until is not None and when > self.until
+
+
+def require_str(payload: Mapping[str, Any], key: str, what: str) -> str:
+    value = payload.get(key)
+    if value is None or value == "":
+        raise Invalid(f"{what}: missing {key}")
+    if not isinstance(value, str):
+        raise Invalid(f"{what}: {key} is not a string")
+    return value
+
+
+def optional_text(payload: Mapping[str, Any], key: str, what: str) -> str:
+    value = payload.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{what}: {key} is not text")
+    return value
+
+
+def _in_range(value: datetime, what: str, key: str) -> datetime:
+    if not MIN_TIME <= value < MAX_TIME:
+        raise Invalid(f"{what}: {key} out of range")
+    return value
+
+
+def graph_time(payload: Mapping[str, Any], key: str, what: str) -> datetime:
+    """A Graph timestamp (`2026-11-20T09:28:50+0000`, ISO 8601) as aware UTC."""
+    value = payload.get(key)
+    if value is None or value == "":
+        raise Invalid(f"{what}: missing {key}")
+    if not isinstance(value, str):
+        raise Invalid(f"{what}: {key} is not a string")
+    try:
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(f"{what}: {key} is not a valid timestamp") from None
+    if parsed.tzinfo is None:
+        raise Invalid(f"{what}: {key} has no time zone")
+    return _in_range(parsed.astimezone(UTC), what, key)
+
+
+def epoch_ms(payload: Mapping[str, Any], key: str, what: str) -> datetime:
+    """A Zalo epoch-milliseconds timestamp (int, or a string of digits) as aware UTC."""
+    value = payload.get(key)
+    if value is None or value == "":
+        raise Invalid(f"{what}: missing {key}")
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{what}: {key} is not epoch milliseconds")
+    try:
+        parsed = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=value)
+    except OverflowError:
+        raise Invalid(f"{what}: {key} out of range") from None
+    return _in_range(parsed, what, key)
+
+
+def person(payload: Mapping[str, Any], key: str, what: str) -> tuple[str, str | None]:
+    """(id, name) of a Graph `from`-style object."""
+    value = payload.get(key)
+    if not isinstance(value, Mapping):
+        raise Invalid(f"{what}: missing {key}")
+    ident = value.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise Invalid(f"{what}: {key}.id missing or not a string")
+    name = value.get("name")
+    return ident, name if isinstance(name, str) and name else None

@@ -1,0 +1,581 @@
+"""Collect one channel end to end, and the task-level glue of `collect_citizen_messages`.
+
+Per source (Facebook: `messenger` then `comments`; Zalo: `zalo`): read the source's watermark,
+read everything newer than it minus `overlap` from the API (no DB transaction open meanwhile),
+then store the batch and advance the watermark in ONE transaction. Each source commits on its
+own, so a failure in the second keeps the first.
+
+A run is incremental unless it has a `Window` (backfill runs and manual `since`/`until`): then it
+re-reads the window and never moves a watermark (the store skips what it already has).
+
+Failures: a bad token or a refused permission fails the channel's task at once (`PermanentFailure`,
+no retries) after notifying the technical admins through the outbox; transient failures
+(5xx, timeouts) are raised for Airflow to retry, rate limits longer than `max_wait` as
+`RateLimited` (retried much later), and notified on the last attempt only. Every attempt
+upserts its `collection_runs` row (run_id, channel).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from sqlalchemy import Engine, select
+
+from citizen_desk import settings
+from citizen_desk.collect import PermanentFailure, RateLimited
+from citizen_desk.collect.comments import DEFAULT_POST_LOOKBACK, read_comments
+from citizen_desk.collect.items import Bounds, SourceBatch
+from citizen_desk.collect.messenger import read_messenger
+from citizen_desk.collect.store import (
+    ChannelRef,
+    StoreResult,
+    channel_ref,
+    existing_ids,
+    load_watermark,
+    store_batch,
+)
+from citizen_desk.collect.summary import channel_block, empty_channel_summary
+from citizen_desk.collect.zalo import read_zalo
+from citizen_desk.db.engine import session_scope
+from citizen_desk.db.models import CollectionRun
+from citizen_desk.errors import ConfigError, PlatformError, TokenError
+from citizen_desk.platforms import CallStats
+from citizen_desk.platforms.graph import DEFAULT_BASE_URL as GRAPH_BASE_URL
+from citizen_desk.platforms.graph import GraphClient
+from citizen_desk.platforms.zalo import DEFAULT_BASE_URL as ZALO_BASE_URL
+from citizen_desk.platforms.zalo import DEFAULT_OAUTH_URL, ZaloClient
+
+log = logging.getLogger(__name__)
+
+DAG_ID = "collect_citizen_messages"
+DEFAULT_OVERLAP = timedelta(minutes=10)
+BACKFILL_SPAN = timedelta(days=1)
+FACEBOOK_SOURCES = ("messenger", "comments")
+
+
+def wall_clock() -> datetime:
+    """Real time, for operational timestamps and token expiry only (never for business logic)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Re-read [since, until] (until None = up to now) without moving any watermark."""
+
+    since: datetime
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConnInfo:
+    """The parts of an Airflow connection collection uses (password = token / app secret)."""
+
+    login: str | None
+    password: str | None
+    extra: Mapping[str, Any]
+
+
+def airflow_connection(conn_id: str) -> ConnInfo:
+    """The only place that reads Airflow connections for collection."""
+    from airflow.sdk import BaseHook
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException and friends
+        raise ConfigError(f"airflow connection {conn_id}", "", "not found") from exc
+    return ConnInfo(conn.login, conn.password, conn.extra_dejson or {})
+
+
+@dataclass
+class Options:
+    """Tuning knobs; the defaults are for production."""
+
+    overlap: timedelta = DEFAULT_OVERLAP
+    post_lookback: timedelta = DEFAULT_POST_LOOKBACK
+    timeout: float = 20.0
+    max_wait: float = 60.0
+    backoff: float = 1.0
+    max_attempts: int = 5
+    sleep: Callable[[float], None] = time.sleep
+    http: requests.Session | None = None  # shared HTTP session (tests inject faults here)
+    connection: Callable[[str], ConnInfo] = airflow_connection
+    fernet: Callable[[], Any] | None = None  # default: the key in `citizen_desk_secrets`
+    clock: Callable[[], datetime] = wall_clock
+
+
+@dataclass
+class _Progress:
+    stats: CallStats = field(default_factory=CallStats)
+    results: dict[str, StoreResult] = field(default_factory=dict)
+    read: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# --- one channel ---------------------------------------------------------------------------------
+
+
+def collect_channel(
+    channel_key: str,
+    *,
+    engine: Engine,
+    run_id: str,
+    now: datetime,
+    window: Window | None = None,
+    options: Options | None = None,
+    final_attempt: bool = True,
+    registry: Any = None,
+) -> dict[str, Any]:
+    """Collect one channel; returns its summary (counts only, no PII). See the module docstring."""
+    options = options or Options()
+    started = options.clock()
+    with session_scope(engine) as session:
+        channel = channel_ref(session, channel_key)
+    progress = _Progress()
+    summary = empty_channel_summary(channel.key, channel.platform)
+    summary["mode"] = "window" if window else "incremental"
+    error: BaseException | None = None
+    try:
+        if channel.platform == "facebook":
+            _collect_facebook(engine, channel, run_id, now, window, options, progress)
+        else:
+            _collect_zalo(engine, channel, run_id, now, window, options, progress)
+    except (PlatformError, ConfigError) as exc:
+        error = exc
+    _fill(summary, progress)
+    if error is None:
+        summary["status"] = "success"
+    else:
+        kind = _error_kind(error)
+        summary.update(status="failed", error=str(error)[:500], error_kind=kind)
+        log.error("channel %s failed (%s): %s", channel.key, kind, summary["error"])
+    _record_run(engine, channel, run_id, started, options.clock(), summary)
+    log.info("%s", channel_block(summary))
+    if error is None:
+        return summary
+    permanent = summary["error_kind"] != "transient"
+    if permanent or final_attempt:
+        _notify_failure(engine, channel, error, summary, now, run_id, registry)
+    if permanent:
+        raise PermanentFailure(f"channel {channel.key}: {summary['error']}") from error
+    retry_after = getattr(error, "retry_after", None) or 0.0
+    if isinstance(error, PlatformError) and retry_after > options.max_wait:
+        raise RateLimited(
+            str(error),
+            platform=error.platform,
+            code=error.code,
+            http_status=error.http_status,
+            retryable=True,
+            retry_after=retry_after,
+        ) from error
+    raise error
+
+
+def _error_kind(error: BaseException) -> str:
+    if isinstance(error, TokenError):
+        return "token"
+    if isinstance(error, ConfigError):
+        return "config"
+    if isinstance(error, PlatformError) and error.retryable:
+        return "transient"
+    return "permanent"
+
+
+def _bounds(
+    engine: Engine, channel: ChannelRef, source: str, window: Window | None, overlap: timedelta
+) -> Bounds:
+    if window is not None:
+        return Bounds(since=window.since - overlap, until=window.until)
+    with session_scope(engine) as session:
+        mark = load_watermark(session, channel.id, source)
+    return Bounds(since=mark - overlap if mark is not None else None, mark=mark)
+
+
+def _known(engine: Engine, channel: ChannelRef) -> Callable[[Sequence[str]], set[str]]:
+    def known(ids: Sequence[str]) -> set[str]:
+        with session_scope(engine) as session:
+            return existing_ids(session, channel.id, ids)
+
+    return known
+
+
+def _store(
+    engine: Engine,
+    channel: ChannelRef,
+    batch: SourceBatch,
+    run_id: str,
+    now: datetime,
+    window: Window | None,
+    progress: _Progress,
+) -> None:
+    with session_scope(engine) as session:
+        result = store_batch(
+            session, channel, batch, run_id=run_id, now=now, advance_watermark=window is None
+        )
+    progress.results[batch.source] = result
+    progress.read[batch.source] = {"read": len(batch.items), "rejected": len(batch.rejected)}
+
+
+def _collect_facebook(
+    engine: Engine,
+    channel: ChannelRef,
+    run_id: str,
+    now: datetime,
+    window: Window | None,
+    options: Options,
+    progress: _Progress,
+) -> None:
+    conn = options.connection(channel.connection_id)
+    if not conn.password:
+        raise TokenError(
+            f"connection {channel.connection_id} has no page access token", platform="facebook"
+        )
+    client = GraphClient(
+        str(conn.extra.get("base_url") or GRAPH_BASE_URL),
+        conn.password,
+        timeout=options.timeout,
+        session=options.http,
+        sleep=options.sleep,
+        max_attempts=options.max_attempts,
+        max_wait=options.max_wait,
+        backoff=options.backoff,
+    )
+    progress.stats = client.stats
+    for source in FACEBOOK_SOURCES:
+        bounds = _bounds(engine, channel, source, window, options.overlap)
+        if source == "messenger":
+            batch = read_messenger(client, channel.platform_id, bounds)
+        else:
+            batch = read_comments(
+                client, channel.platform_id, bounds, post_lookback=options.post_lookback
+            )
+        _store(engine, channel, batch, run_id, now, window, progress)
+
+
+def _collect_zalo(
+    engine: Engine,
+    channel: ChannelRef,
+    run_id: str,
+    now: datetime,
+    window: Window | None,
+    options: Options,
+    progress: _Progress,
+) -> None:
+    from citizen_desk.collect.tokens import ZaloTokenStore, fernet_from_connection
+
+    conn = options.connection(channel.connection_id)
+    if not conn.login or not conn.password:
+        raise ConfigError(
+            f"airflow connection {channel.connection_id}", "login/password", "app id and secret"
+        )
+    store = ZaloTokenStore(
+        engine,
+        channel.id,
+        fernet=(options.fernet or fernet_from_connection)(),
+        app_id=conn.login,
+        secret_key=conn.password,
+        oauth_url=str(conn.extra.get("oauth_url") or DEFAULT_OAUTH_URL),
+        seed_refresh_token=conn.extra.get("refresh_token"),
+        clock=options.clock,
+        http=options.http,
+        timeout=options.timeout,
+    )
+    try:
+        client = ZaloClient(
+            str(conn.extra.get("base_url") or ZALO_BASE_URL),
+            store.access_token(),
+            timeout=options.timeout,
+            session=options.http,
+            sleep=options.sleep,
+            max_attempts=options.max_attempts,
+            max_wait=options.max_wait,
+            backoff=options.backoff,
+            on_token_invalid=store.refresh,
+        )
+        progress.stats = client.stats
+        bounds = _bounds(engine, channel, "zalo", window, options.overlap)
+        batch = read_zalo(client, bounds, known=_known(engine, channel))
+    finally:
+        progress.stats.calls += store.refreshes  # OAuth calls count too
+    _store(engine, channel, batch, run_id, now, window, progress)
+
+
+def _fill(summary: dict[str, Any], progress: _Progress) -> None:
+    categories: Counter[str] = Counter()
+    sources = {}
+    for name, result in progress.results.items():
+        data = result.as_dict()
+        data.update(progress.read.get(name, {}))
+        sources[name] = data
+        categories.update(result.categories)
+        for key in (
+            "messages_added",
+            "citizen_messages_added",
+            "page_replies_added",
+            "cases_added",
+            "cases_updated",
+            "tips_added",
+            "quarantined",
+        ):
+            summary[key] += data[key]
+    summary["categories"] = dict(sorted(categories.items()))
+    summary["sources"] = sources
+    summary.update(progress.stats.as_dict())
+
+
+def _record_run(
+    engine: Engine,
+    channel: ChannelRef,
+    run_id: str,
+    started: datetime,
+    finished: datetime,
+    summary: Mapping[str, Any],
+) -> None:
+    from citizen_desk.collect.store import _insert
+
+    with session_scope(engine) as session:
+        stmt = _insert(session, CollectionRun).values(
+            run_id=run_id,
+            channel_id=channel.id,
+            status=summary["status"],
+            started_at=started,
+            finished_at=finished,
+            stats=dict(summary),
+            error=summary.get("error"),
+        )
+        excluded = stmt.excluded
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "channel_id"],
+                set_={
+                    "status": excluded.status,
+                    "finished_at": excluded.finished_at,
+                    "stats": excluded.stats,
+                    "error": excluded.error,
+                },
+            )
+        )
+
+
+REASONS = {
+    ("facebook", "token"): (
+        "token của trang (page access token) không hợp lệ hoặc đã hết hạn",
+        "Cấp lại page access token rồi cập nhật connection `{conn}` trong Airflow.",
+    ),
+    ("zalo", "token"): (
+        "không làm mới được token Zalo OA (refresh token bị từ chối hoặc đã dùng)",
+        "Ủy quyền lại OA và đặt refresh_token mới vào extra của connection `{conn}`.",
+    ),
+    ("facebook", "permanent"): (
+        "Graph API từ chối yêu cầu (thiếu quyền hoặc đối tượng không tồn tại)",
+        "Kiểm tra quyền của ứng dụng và của token trên trang.",
+    ),
+    ("zalo", "permanent"): (
+        "Zalo OA API từ chối yêu cầu",
+        "Kiểm tra quyền của ứng dụng với OA.",
+    ),
+    ("facebook", "transient"): (
+        "lỗi tạm thời hoặc giới hạn tốc độ của Graph API kéo dài qua mọi lần thử",
+        "Lần chạy sau sẽ thu thập bù; nếu lặp lại, kiểm tra hạn mức của ứng dụng.",
+    ),
+    ("zalo", "transient"): (
+        "lỗi tạm thời hoặc giới hạn tốc độ của Zalo kéo dài qua mọi lần thử",
+        "Lần chạy sau sẽ thu thập bù; nếu lặp lại, kiểm tra hạn mức của OA.",
+    ),
+}
+
+
+def failure_text(channel: ChannelRef, error: BaseException, kind: str) -> str:
+    """The admins' alert: channel, reason, error code, what to do (no token, no payload text)."""
+    code = getattr(error, "code", None)
+    if kind == "config":
+        reason = f"cấu hình sai: {error}"
+        action = f"Sửa connection `{channel.connection_id}` hoặc registry."
+    else:
+        reason, action = REASONS[(channel.platform, kind)]
+        action = action.format(conn=channel.connection_id)
+    code_text = f" (mã lỗi {code})" if code is not None else ""
+    return (
+        f"Thu thập tin nhắn kênh {channel.key} thất bại: {reason}{code_text}. {action} "
+        "Các kênh khác vẫn được thu thập bình thường."
+    )
+
+
+def _notify_failure(
+    engine: Engine,
+    channel: ChannelRef,
+    error: BaseException,
+    summary: Mapping[str, Any],
+    now: datetime,
+    run_id: str,
+    registry: Any,
+) -> None:
+    from citizen_desk import outbox
+
+    kind = str(summary["error_kind"])
+    day = now.astimezone(ZoneInfo(settings.TIMEZONE)).date().isoformat()
+    key = f"collect-failed:{channel.key}:{kind}:{day}"  # one alert per channel, kind and day
+    try:
+        with session_scope(engine) as session:
+            count = outbox.notify_admins(
+                session,
+                registry or outbox.default_registry(),
+                key=key,
+                text=failure_text(channel, error, kind),
+                now=now,
+                source=f"{DAG_ID}/{run_id}",
+                title="Thu thập tin nhắn thất bại",
+            )
+        log.info("technical admins notified (%d new notification(s), key %s)", count, key)
+    except Exception:  # the alert must not hide the collection error itself
+        log.exception("could not enqueue the failure notification for %s", channel.key)
+
+
+# --- task glue (called from the DAG file) --------------------------------------------------------
+
+
+def active_channels(registry: Any, requested: Sequence[str] | None) -> dict[str, list[str]]:
+    """Active channel keys by platform, limited to `requested` (None or [] = all)."""
+    active = {c.key: c for c in registry.active_channels()}
+    if requested:
+        unknown = sorted(set(requested) - set(active))
+        if unknown:
+            raise ConfigError(
+                registry.path, "params.channels", f"unknown or inactive channel(s): {unknown}"
+            )
+        chosen = [active[k] for k in sorted(set(requested))]
+    else:
+        chosen = list(active.values())
+    return {
+        "facebook": [c.key for c in chosen if c.platform == "facebook"],
+        "zalo": [c.key for c in chosen if c.platform == "zalo"],
+    }
+
+
+def _parse_bound(value: Any, *, end: bool, tz: ZoneInfo) -> datetime | None:
+    """A `since`/`until` param: a date (local midnight; `until` includes the day) or ISO time."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise ConfigError(
+                    "params", "since/until", f"not a date or time: {text!r}"
+                ) from None
+        else:
+            midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+            return (midnight + timedelta(days=1) if end else midnight).astimezone(UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def window_for(
+    params: Mapping[str, Any],
+    *,
+    run_type: str | None,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    now: datetime,
+) -> Window | None:
+    """The run's re-read window: `since`/`until` params, or the backfilled interval; else None."""
+    tz = ZoneInfo(settings.TIMEZONE)
+    since = _parse_bound(params.get("since"), end=False, tz=tz)
+    until = _parse_bound(params.get("until"), end=True, tz=tz)
+    if since is not None or until is not None:
+        if since is None:
+            raise ConfigError("params", "since", "required when until is given")
+        if until is not None and until <= since:
+            raise ConfigError("params", "until", "must be after since")
+        return Window(since=since, until=until)
+    if str(run_type or "") == "backfill":
+        end = interval_end or now
+        start = interval_start if interval_start and interval_start < end else end - BACKFILL_SPAN
+        return Window(since=start, until=end)
+    return None
+
+
+def run_collect_task(channel_key: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Body of the mapped `collect_*` tasks."""
+    from citizen_desk.db.engine import get_engine
+    from citizen_desk.runtime import run_now
+
+    now = run_now(context)
+    dag_run = context.get("dag_run")
+    window = window_for(
+        context.get("params") or {},
+        run_type=getattr(dag_run, "run_type", None),
+        interval_start=context.get("data_interval_start"),
+        interval_end=context.get("data_interval_end"),
+        now=now,
+    )
+    ti = context.get("ti")
+    final = ti is None or getattr(ti, "try_number", 1) > getattr(ti, "max_tries", 0)
+    return collect_channel(
+        channel_key,
+        engine=get_engine(),
+        run_id=str(context["run_id"]),
+        now=now,
+        window=window,
+        final_attempt=final,
+    )
+
+
+def run_summary(engine: Engine, run_id: str) -> dict[str, Any]:
+    """The run's summary from `collection_runs` (failed channels included)."""
+    from citizen_desk.collect.summary import summarise_run
+    from citizen_desk.db.models import Channel
+
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Channel.key, CollectionRun.status, CollectionRun.stats, CollectionRun.error)
+            .join(Channel, Channel.id == CollectionRun.channel_id)
+            .where(CollectionRun.run_id == run_id)
+            .order_by(Channel.key)
+        ).all()
+    channels = []
+    for key, status, stats, error in rows:
+        data = dict(stats or {})
+        data.setdefault("channel", key)
+        data["status"] = status
+        data["error"] = error
+        channels.append(data)
+    return summarise_run(run_id, channels)
+
+
+def prepare_run(context: Mapping[str, Any]) -> dict[str, list[str]]:
+    """First task: migrate + sync the registry, then the active channels to collect, by platform."""
+    from citizen_desk.maintenance import prepare_domain_db
+    from citizen_desk.runtime import run_label, run_now
+
+    registry = prepare_domain_db(now=run_now(context), actor=run_label(context))
+    requested = (context.get("params") or {}).get("channels") or []
+    channels = active_channels(registry, list(requested))
+    log.info(
+        "collecting %d Facebook page(s) and %d Zalo OA(s)",
+        len(channels["facebook"]),
+        len(channels["zalo"]),
+    )
+    return channels
+
+
+def summarise_task(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Last task: log one block per channel and return the run summary (no PII)."""
+    from citizen_desk.db.engine import get_engine
+
+    summary = run_summary(get_engine(), str(context["run_id"]))
+    log.info("%s", summary["text"])
+    return summary

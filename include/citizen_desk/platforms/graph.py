@@ -1,0 +1,329 @@
+"""A small Facebook Graph API client: errors, rate-limit headers, bounded retries, paging.
+
+Error policy (platform-apis.md §5):
+- 190 (and 102/104) -> `TokenError`, never retried: a human must re-issue the page token.
+- 4/17/32/341/613/80001/80006 -> retryable; wait `estimated_time_to_regain_access` from the
+  `X-Business-Use-Case-Usage` header (or an exponential backoff), bounded.
+- 1/2, `is_transient`, HTTP 5xx, timeouts, connection errors, malformed JSON -> retryable.
+- 10, 100, 200-299, 368 and anything else -> `PlatformError(retryable=False)`.
+Waits longer than `max_wait` are not slept in-process: the error is raised with `retry_after`
+so the Airflow task retries later instead of holding a worker slot. Writes (POST) are retried
+only when the request provably did nothing (rate-limit refusal, connect timeout); otherwise the
+retryable error goes to the caller, who must reconcile before writing again.
+
+Before each call the client slows down when any usage header (`X-App-Usage`, `X-Page-Usage`,
+`X-Business-Use-Case-Usage`, all percentages) has reached `usage_threshold`.
+
+The token is sent in the `Authorization` header, never in our own URLs; `paging.next` URLs
+(which carry `access_token`) are redacted in every message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from citizen_desk.errors import PlatformError, TokenError
+from citizen_desk.platforms import CallStats, backoff_delay, redact
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "facebook"
+DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0/"
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80006})
+TRANSIENT_CODES = frozenset({1, 2})
+TOKEN_CODES = frozenset({102, 104, 190})
+USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")
+BUC_HEADER = "X-Business-Use-Case-Usage"
+_ID_SEGMENT = re.compile(r"^[A-Za-z_]*\d{5,}[\w-]*$")
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
+def describe_endpoint(method: str, url: str) -> str:
+    """`GET /v21.0/{id}/conversations`: the call without ids, query or host (safe for logs)."""
+    path = urlsplit(url).path
+    parts = ["{id}" if _ID_SEGMENT.match(p) else p for p in path.split("/")]
+    return f"{method} {'/'.join(parts)}"
+
+
+def _percentages(value: Any) -> list[float]:
+    if not isinstance(value, dict):
+        return []
+    out = []
+    for key in ("call_count", "total_time", "total_cputime"):
+        item = value.get(key)
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            out.append(float(item))
+    return out
+
+
+def parse_usage(headers: Any) -> tuple[float, float]:
+    """(highest usage percentage, seconds until access is regained) from response headers."""
+    usage: list[float] = []
+    regain_minutes = 0.0
+    for name in USAGE_HEADERS:
+        raw = headers.get(name)
+        if raw:
+            try:
+                usage.extend(_percentages(json.loads(raw)))
+            except ValueError:
+                log.warning("ignoring unparsable %s header", name)
+    raw = headers.get(BUC_HEADER)
+    if raw:
+        try:
+            buc = json.loads(raw)
+        except ValueError:
+            buc = None
+            log.warning("ignoring unparsable %s header", BUC_HEADER)
+        if isinstance(buc, dict):
+            for entries in buc.values():
+                for entry in entries if isinstance(entries, list) else [entries]:
+                    usage.extend(_percentages(entry))
+                    if isinstance(entry, dict):
+                        eta = entry.get("estimated_time_to_regain_access")
+                        if isinstance(eta, int | float) and not isinstance(eta, bool):
+                            regain_minutes = max(regain_minutes, float(eta))
+    return (max(usage) if usage else 0.0), regain_minutes * 60.0
+
+
+class GraphClient:
+    """Graph API calls for one page token. See the module docstring for the error policy."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 20.0,
+        session: requests.Session | None = None,
+        usage_threshold: float = 90.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 5,
+        max_wait: float = 60.0,
+        backoff: float = 1.0,
+        throttle_pause: float = 2.0,
+    ) -> None:
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._token = token
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.usage_threshold = usage_threshold
+        self.sleep = sleep
+        self.max_attempts = max(1, max_attempts)
+        self.max_wait = max_wait
+        self.backoff = backoff
+        self.throttle_pause = throttle_pause
+        self.stats = CallStats()
+        self.usage = 0.0
+        self.regain_seconds = 0.0
+
+    @property
+    def calls(self) -> int:
+        """Requests made so far (every attempt counts)."""
+        return self.stats.calls
+
+    # ------------------------------------------------------------------ public API
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._request("GET", path, params=params)
+
+    def post(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", path, data=data)
+
+    def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of an edge, following `paging.next` to the end (short pages included)."""
+        yield from self.follow(self.get(path, params))
+
+    def follow(self, page: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The items of an already fetched page (e.g. an expanded edge), then of its next pages.
+
+        Stopping the iteration early stops the paging: no further request is made.
+        """
+        while True:
+            data = page.get("data", [])
+            if not isinstance(data, list):
+                raise PlatformError(
+                    "Graph response: 'data' is not a list", platform=PLATFORM, retryable=False
+                )
+            yield from data
+            paging = page.get("paging")
+            next_url = paging.get("next") if isinstance(paging, dict) else None
+            if not next_url:
+                return
+            page = self.get(str(next_url))
+
+    # ------------------------------------------------------------------ internals
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + path.lstrip("/")
+
+    def _safe(self, text: str) -> str:
+        return _LONG_NUMBER.sub("…", redact(text, [self._token]))
+
+    def _throttle(self) -> None:
+        """Slow down before the limit: pause while the last usage header is at the threshold."""
+        if self.usage < self.usage_threshold:
+            return
+        wait = self.regain_seconds or self.throttle_pause
+        if wait > self.max_wait:
+            raise PlatformError(
+                f"Graph usage at {self.usage:.0f}% of the limit; access regained in "
+                f"~{wait / 60:.0f} min",
+                platform=PLATFORM,
+                retryable=True,
+                retry_after=wait,
+            )
+        log.info("Graph usage at %.0f%%: pausing %.1f s", self.usage, wait)
+        self.stats.rate_limit_waits += 1
+        self.stats.waited_seconds += wait
+        self.sleep(wait)
+        self.usage = 0.0  # re-measured by the next response
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        url = self._url(path)
+        where = describe_endpoint(method, url)
+        headers = {"Authorization": f"Bearer {self._token}"}
+        attempt = 0
+        while True:
+            attempt += 1
+            self._throttle()
+            self.stats.calls += 1
+            try:
+                response = self.session.request(
+                    method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                )
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                error: PlatformError = PlatformError(
+                    f"Graph {where}: {type(exc).__name__} (no response)",
+                    platform=PLATFORM,
+                    retryable=True,
+                )
+                # A POST may have been applied although no answer came back.
+                unsent = isinstance(exc, requests.ConnectTimeout)
+            else:
+                self.usage, self.regain_seconds = parse_usage(response.headers)
+                body, error_or_none = self._parse(response, where)
+                if error_or_none is None:
+                    return body
+                error = error_or_none
+                unsent = error.code in RATE_LIMIT_CODES  # refused before doing anything
+            if not error.retryable or attempt >= self.max_attempts:
+                raise error
+            if method != "GET" and not unsent:
+                raise error  # never repeat a write blindly: the caller reconciles (e.g. ledger)
+            rate_limited = error.code in RATE_LIMIT_CODES
+            delay = (
+                error.retry_after
+                if error.retry_after
+                else backoff_delay(attempt, self.backoff, self.max_wait)
+            )
+            if delay > self.max_wait:
+                raise error
+            log.warning(
+                "Graph %s failed (%s); retry %d/%d in %.1f s",
+                where,
+                f"code {error.code}" if error.code is not None else str(error),
+                attempt,
+                self.max_attempts - 1,
+                delay,
+            )
+            self.stats.retries += 1
+            if rate_limited:
+                self.stats.rate_limit_waits += 1
+            self.stats.waited_seconds += delay
+            self.sleep(delay)
+            self.usage = 0.0  # that wait was the slow-down; the retry re-measures usage
+
+    def _parse(
+        self, response: requests.Response, where: str
+    ) -> tuple[dict[str, Any], PlatformError | None]:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            return {}, PlatformError(
+                f"Graph {where}: malformed JSON in the response (HTTP {status})",
+                platform=PLATFORM,
+                http_status=status,
+                retryable=True,
+            )
+        if not isinstance(body, dict):
+            return {}, PlatformError(
+                f"Graph {where}: malformed JSON in the response (HTTP {status}, not an object)",
+                platform=PLATFORM,
+                http_status=status,
+                retryable=True,
+            )
+        raw_error = body.get("error")
+        if status < 400 and raw_error is None:
+            return body, None
+        return {}, self._error(raw_error, status, where)
+
+    def _error(self, raw: Any, status: int, where: str) -> PlatformError:
+        raw = raw if isinstance(raw, dict) else {}
+        code = raw.get("code") if isinstance(raw.get("code"), int) else None
+        subcode = raw.get("error_subcode") if isinstance(raw.get("error_subcode"), int) else None
+        message = self._safe(str(raw.get("message") or f"HTTP {status}"))[:300]
+        text = f"Graph {where}: HTTP {status}, code {code}"
+        text += f"/{subcode}" if subcode is not None else ""
+        text += f": {message}"
+        if code in TOKEN_CODES:
+            return TokenError(
+                text, platform=PLATFORM, code=code, subcode=subcode, http_status=status
+            )
+        if code in RATE_LIMIT_CODES:
+            return PlatformError(
+                text,
+                platform=PLATFORM,
+                code=code,
+                subcode=subcode,
+                http_status=status,
+                retryable=True,
+                retry_after=self.regain_seconds or None,
+            )
+        permanent = code in (10, 100, 368) or (code is not None and 200 <= code <= 299)
+        retryable = not permanent and (
+            code in TRANSIENT_CODES or status >= 500 or raw.get("is_transient") is True
+        )
+        return PlatformError(
+            text,
+            platform=PLATFORM,
+            code=code,
+            subcode=subcode,
+            http_status=status,
+            retryable=retryable,
+        )
+
+
+def graph_client_from_connection(conn_id: str, **kwargs: Any) -> GraphClient:
+    """A client for the page whose token is in Airflow connection `conn_id`.
+
+    Connection: password = page access token, extra `base_url` (default Graph v21.0).
+    """
+    from airflow.sdk import BaseHook  # only inside Airflow tasks; keeps pure code Airflow-free
+
+    conn = BaseHook.get_connection(conn_id)
+    if not conn.password:
+        raise TokenError(
+            f"connection {conn_id!r} has no page access token (password)", platform=PLATFORM
+        )
+    extra = conn.extra_dejson or {}
+    return GraphClient(str(extra.get("base_url") or DEFAULT_BASE_URL), conn.password, **kwargs)

@@ -1,0 +1,269 @@
+"""Zalo Official Account Open API client and the OAuth token refresh.
+
+Zalo reports errors with HTTP 200 and a negative `error` in the envelope, so EVERY response is
+checked (platform-apis.md §7):
+- -216 / -220 / -124: the access token is bad -> one refresh (via `on_token_invalid`), then
+  `TokenError`.
+- -32: rate limit -> retryable with backoff (bounded), else raised with `retryable=True`.
+- any other non-zero code -> `PlatformError(retryable=False)`.
+- HTTP 5xx, timeouts, connection errors, malformed JSON -> retryable.
+
+`refresh_access_token` hands the new pair to `on_response` from inside the HTTP layer (a
+`requests` response hook), i.e. before the call even returns to us, so the caller can persist the
+rotated pair before anything else can fail (see `citizen_desk.collect.tokens`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from citizen_desk.errors import PlatformError, TokenError
+from citizen_desk.platforms import CallStats, backoff_delay, redact
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "zalo"
+DEFAULT_BASE_URL = "https://openapi.zalo.me/"
+DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com/v4/oa/access_token"
+TOKEN_CODES = frozenset({-216, -220, -124})
+RATE_LIMIT_CODES = frozenset({-32})
+MAX_COUNT = 10  # listrecentchat / conversation: count max 10
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A rotated Zalo token pair; `expires_in` in seconds (Zalo sends it as a string)."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class ZaloClient:
+    """OA API calls with one access token; refreshes it once through `on_token_invalid`."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        timeout: float = 20.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 5,
+        max_wait: float = 60.0,
+        backoff: float = 1.0,
+        on_token_invalid: Callable[[str], str] | None = None,
+    ) -> None:
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._token = access_token
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.sleep = sleep
+        self.max_attempts = max(1, max_attempts)
+        self.max_wait = max_wait
+        self.backoff = backoff
+        self.on_token_invalid = on_token_invalid
+        self.refreshed = False
+        self.stats = CallStats()
+
+    @property
+    def calls(self) -> int:
+        return self.stats.calls
+
+    def list_recent_chat(self, offset: int, count: int = MAX_COUNT) -> list[dict[str, Any]]:
+        """Recent conversations, newest first: the latest message per user."""
+        return self._items(self.get("v2.0/oa/listrecentchat", {"offset": offset, "count": count}))
+
+    def conversation(
+        self, user_id: str, offset: int, count: int = MAX_COUNT
+    ) -> list[dict[str, Any]]:
+        """Messages with one user, newest first; an empty list means the end."""
+        data = {"user_id": user_id, "offset": offset, "count": count}
+        return self._items(self.get("v2.0/oa/conversation", data))
+
+    @staticmethod
+    def _items(data: Any) -> list[dict[str, Any]]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise PlatformError(
+                "Zalo response: 'data' is not a list", platform=PLATFORM, retryable=False
+            )
+        return data
+
+    def get(self, path: str, data: dict[str, Any]) -> Any:
+        """GET with the `data` JSON query parameter; returns the envelope's `data`."""
+        params = {"data": json.dumps(data, separators=(",", ":"))}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._once(path, params)
+            except TokenError:
+                if self.refreshed or self.on_token_invalid is None:
+                    raise
+                log.info("Zalo access token rejected: refreshing it once")
+                self.refreshed = True
+                self._token = self.on_token_invalid(self._token)
+                continue
+            except PlatformError as error:
+                if not error.retryable or attempt >= self.max_attempts:
+                    raise
+                delay = error.retry_after or backoff_delay(attempt, self.backoff, self.max_wait)
+                if delay > self.max_wait:
+                    raise
+                log.warning(
+                    "Zalo GET /%s failed (%s); retry %d/%d in %.1f s",
+                    path,
+                    f"error {error.code}" if error.code is not None else str(error),
+                    attempt,
+                    self.max_attempts - 1,
+                    delay,
+                )
+                self.stats.retries += 1
+                if error.code in RATE_LIMIT_CODES:
+                    self.stats.rate_limit_waits += 1
+                self.stats.waited_seconds += delay
+                self.sleep(delay)
+
+    def _once(self, path: str, params: dict[str, str]) -> Any:
+        url = self.base_url + path.lstrip("/")
+        self.stats.calls += 1
+        try:
+            response = self.session.get(
+                url, params=params, headers={"access_token": self._token}, timeout=self.timeout
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise PlatformError(
+                f"Zalo GET /{path}: {type(exc).__name__} (no response)",
+                platform=PLATFORM,
+                retryable=True,
+            ) from None
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise PlatformError(
+                f"Zalo GET /{path}: malformed JSON in the response (HTTP {status})",
+                platform=PLATFORM,
+                http_status=status,
+                retryable=True,
+            )
+        code = body.get("error")
+        if status >= 500:
+            raise PlatformError(
+                f"Zalo GET /{path}: HTTP {status}",
+                platform=PLATFORM,
+                http_status=status,
+                retryable=True,
+            )
+        if code in (0, None) and status < 400:
+            return body.get("data")
+        code = code if isinstance(code, int) else None
+        message = redact(str(body.get("message") or f"HTTP {status}"), [self._token])[:200]
+        text = f"Zalo GET /{path}: error {code}: {message}"
+        if code in TOKEN_CODES:
+            raise TokenError(text, platform=PLATFORM, code=code, http_status=status)
+        raise PlatformError(
+            text,
+            platform=PLATFORM,
+            code=code,
+            http_status=status,
+            retryable=code in RATE_LIMIT_CODES,
+        )
+
+
+def parse_token_response(body: Any) -> TokenPair | None:
+    """The pair in an OAuth response body, or None when it is an error / incomplete."""
+    if not isinstance(body, dict):
+        return None
+    access, refresh = body.get("access_token"), body.get("refresh_token")
+    if not isinstance(access, str) or not isinstance(refresh, str) or not access or not refresh:
+        return None
+    try:
+        expires_in = int(str(body.get("expires_in", "90000")))
+    except ValueError:
+        expires_in = 90000
+    return TokenPair(access, refresh, expires_in)
+
+
+def refresh_access_token(
+    oauth_url: str,
+    *,
+    app_id: str,
+    secret_key: str,
+    refresh_token: str,
+    on_response: Callable[[TokenPair], None],
+    session: requests.Session | None = None,
+    timeout: float = 20.0,
+) -> TokenPair:
+    """Exchange a (single-use) refresh token for a new pair.
+
+    `on_response(pair)` runs inside the HTTP layer as soon as a valid pair arrives, before this
+    function returns; an exception in it propagates. Any OAuth error -> `TokenError` (a human
+    must re-authorize the OA); no response -> retryable `PlatformError` (the old refresh token may
+    or may not have been consumed: the next attempt will tell).
+    """
+    session = session or requests.Session()
+    delivered: list[TokenPair] = []
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code >= 400:
+            return
+        try:
+            pair = parse_token_response(response.json())
+        except ValueError:
+            return
+        if pair is not None:
+            on_response(pair)  # persist first: the old refresh token is already dead
+            delivered.append(pair)
+
+    try:
+        response = session.post(
+            oauth_url,
+            data={"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"},
+            headers={"secret_key": secret_key},
+            timeout=timeout,
+            hooks={"response": [hook]},
+        )
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        raise PlatformError(
+            f"Zalo token refresh: {type(exc).__name__} (no response)",
+            platform=PLATFORM,
+            retryable=True,
+        ) from None
+    if delivered:
+        return delivered[0]
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if status >= 500 or body is None:
+        raise PlatformError(
+            f"Zalo token refresh: HTTP {status}, no usable body",
+            platform=PLATFORM,
+            http_status=status,
+            retryable=True,
+        )
+    code = body.get("error") if isinstance(body, dict) else None
+    name = body.get("error_name") or body.get("message") if isinstance(body, dict) else None
+    secrets = [refresh_token, secret_key]
+    raise TokenError(
+        redact(f"Zalo token refresh rejected: error {code} {name or ''}".strip(), secrets),
+        platform=PLATFORM,
+        code=code if isinstance(code, int) else None,
+        http_status=status,
+    )

@@ -1,0 +1,102 @@
+"""The DAG through Airflow itself (`dag.test()`): mapped per channel; a broken page fails alone."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.collect.conftest import stored_messages, truth_messages
+from tests.conftest import REPO
+
+DAG_ID = "collect_citizen_messages"
+BROKEN = "fb-th-ns-ngathuy"
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("world", [2], indirect=True)
+def test_the_dag_collects_every_channel_and_fails_only_the_broken_one(
+    airflow_db, world, tmp_path, monkeypatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    from citizen_desk.db.engine import _engine_for, get_engine
+    from citizen_desk.db.models import CollectionRun, Notification
+
+    monkeypatch.setenv("CITIZEN_DESK_DB_URL", f"sqlite:///{tmp_path / 'domain.db'}")
+    world.sim.add_fault({"kind": "expired_token", "page": world.page_id(BROKEN)})
+    bag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py"))
+    assert bag.import_errors == {}
+    dag = bag.get_dag(DAG_ID)
+    with create_session() as meta:
+        events_before = meta.query(AssetEvent).count()
+
+    run = dag.test(run_after=world.clock(), logical_date=world.clock(), run_conf={})
+
+    states = {
+        (ti.task_id, ti.rendered_map_index or ti.map_index): (ti.state, ti.try_number)
+        for ti in run.get_task_instances()
+    }
+    assert states.pop(("collect_facebook", BROKEN)) == ("failed", 1)  # failed at once, no retry
+    assert {task: state for task, (state, _try) in states.items()} == {
+        ("prepare_domain_db", -1): "success",
+        ("facebook_channels", -1): "success",
+        ("zalo_channels", -1): "success",
+        ("collect_facebook", "fb-th-ns-ttns"): "success",
+        ("collect_zalo", "zalo-th-ns-ngathuy"): "success",
+        ("collect_zalo", "zalo-th-ns-ttns"): "success",
+        ("summarise", -1): "success",
+    }
+    assert run.state == "failed"  # a broken channel shows, although summarise ran
+    with create_session() as meta:
+        assert meta.query(AssetEvent).count() == events_before + 1
+
+    engine = get_engine()
+    expected = {m for m in truth_messages(world) if m[0] != BROKEN}
+    assert stored_messages(engine) == expected
+    with Session(engine) as session:
+        statuses = sorted(session.scalars(select(CollectionRun.status)))
+        alerts = session.scalars(select(Notification)).all()
+    assert statuses == ["failed", "success", "success", "success"]
+    assert len(alerts) == 1
+    assert BROKEN in alerts[0].payload["text"]
+    engine.dispose()
+    _engine_for.cache_clear()
+
+
+def _parse(monkeypatch, schedule: str | None = None):
+    from airflow.dag_processing.dagbag import DagBag
+
+    if schedule:
+        monkeypatch.setenv("CITIZEN_DESK_COLLECT_SCHEDULE", schedule)
+    bag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py"))
+    assert bag.import_errors == {}
+    return bag.dags[DAG_ID]
+
+
+def test_dag_shape_params_and_schedule(monkeypatch) -> None:
+    import copy
+
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = _parse(monkeypatch)
+    assert dag.timetable.expression == "0 0 * * *"  # @daily
+    assert str(dag.timetable.timezone) == "Asia/Ho_Chi_Minh"
+    for platform in ("facebook", "zalo"):
+        task = dag.get_task(f"collect_{platform}")
+        assert task.partial_kwargs["pool"] == f"{platform}_api"
+        assert task.partial_kwargs["map_index_template"] == "{{ channel_key }}"
+        assert task.partial_kwargs["retries"] == 3
+        assert task.partial_kwargs["retry_policy"] is not None
+    summarise = dag.get_task("summarise")
+    assert summarise.is_teardown
+    assert [a.uri for a in summarise.outlets] == ["citizen_desk://cases"]
+    params = copy.deepcopy(dag.params)
+    params.update({"channels": ["fb-th-ns-ttns"], "since": "2026-11-20", "until": None})
+    params.validate()
+    bad = copy.deepcopy(dag.params)
+    with pytest.raises(ParamValidationError, match="since"):
+        bad.update({"since": "20/11/2026"})
+    assert _parse(monkeypatch, "*/10 * * * *").timetable.expression == "*/10 * * * *"

@@ -1,0 +1,296 @@
+"""Graph and Zalo clients: errors, bounded retries, usage headers, paging, redaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from citizen_desk.errors import PlatformError, TokenError
+from citizen_desk.platforms import redact
+from citizen_desk.platforms.graph import GraphClient, describe_endpoint, parse_usage
+from citizen_desk.platforms.zalo import ZaloClient, parse_token_response, refresh_access_token
+
+TOKEN = "EAAGsecretPageToken123"
+
+
+class FakeResponse:
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        self._body = body
+        self.headers = headers or {}
+
+    def json(self) -> Any:
+        if isinstance(self._body, str):
+            return json.loads(self._body)
+        return self._body
+
+
+class FakeSession:
+    """Replays scripted responses (or raises scripted exceptions) and records the calls."""
+
+    def __init__(self, script: list[Any]) -> None:
+        self.script = list(script)
+        self.calls: list[dict[str, Any]] = []
+
+    def _next(self, **call: Any) -> Any:
+        self.calls.append(call)
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return self._next(method=method, url=url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._next(method="GET", url=url, **kwargs)
+
+
+def graph_error(code: int, status: int = 400, **extra: Any) -> dict[str, Any]:
+    return {
+        "error": {"message": f"(#{code}) boom", "type": "OAuthException", "code": code, **extra}
+    }
+
+
+def client(script: list[Any], **kwargs: Any) -> tuple[GraphClient, FakeSession, list[float]]:
+    session = FakeSession(script)
+    sleeps: list[float] = []
+    graph = GraphClient(
+        "http://graph.test/v21.0", TOKEN, session=session, sleep=sleeps.append, **kwargs
+    )
+    return graph, session, sleeps
+
+
+def test_token_is_sent_in_a_header_not_the_url() -> None:
+    graph, session, _ = client([FakeResponse(200, {"id": "1"})])
+    assert graph.get("123/conversations", {"limit": 5}) == {"id": "1"}
+    call = session.calls[0]
+    assert call["url"] == "http://graph.test/v21.0/123/conversations"
+    assert call["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    assert TOKEN not in json.dumps(call["params"])
+    assert graph.calls == 1
+
+
+def test_expired_token_is_a_token_error_and_never_retried() -> None:
+    body = graph_error(190, error_subcode=463)
+    body["error"]["message"] = f"Error validating access token {TOKEN}"
+    graph, session, sleeps = client([FakeResponse(400, body)])
+    with pytest.raises(TokenError) as info:
+        graph.get("123/conversations")
+    assert info.value.code == 190
+    assert info.value.subcode == 463
+    assert not info.value.retryable
+    assert TOKEN not in str(info.value)
+    assert len(session.calls) == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("code", [10, 100, 200, 230, 368])
+def test_permission_and_parameter_errors_are_not_retried(code: int) -> None:
+    graph, session, _ = client([FakeResponse(403, graph_error(code))])
+    with pytest.raises(PlatformError) as info:
+        graph.get("123/conversations")
+    assert not info.value.retryable
+    assert info.value.code == code
+    assert len(session.calls) == 1
+
+
+def test_rate_limit_waits_as_the_buc_header_says_then_retries() -> None:
+    buc = {"123": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 1}]}
+    limited = FakeResponse(400, graph_error(80001), {"X-Business-Use-Case-Usage": json.dumps(buc)})
+    graph, _session, sleeps = client([limited, FakeResponse(200, {"data": []})])
+    assert graph.get("123/conversations") == {"data": []}
+    assert sleeps == [60.0]
+    assert graph.stats.rate_limit_waits == 1
+    assert graph.stats.retries == 1
+    assert graph.calls == 2
+
+
+def test_a_long_rate_limit_wait_is_left_to_airflow() -> None:
+    buc = {"123": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 30}]}
+    limited = FakeResponse(403, graph_error(32), {"X-Business-Use-Case-Usage": json.dumps(buc)})
+    graph, _, sleeps = client([limited])
+    with pytest.raises(PlatformError) as info:
+        graph.get("123/conversations")
+    assert info.value.retryable
+    assert info.value.retry_after == 1800
+    assert sleeps == []
+
+
+def test_server_errors_and_timeouts_retry_with_backoff_then_give_up() -> None:
+    script = [
+        FakeResponse(500, graph_error(1, is_transient=True)),
+        requests.Timeout("read timed out"),
+        requests.ConnectionError(f"http://graph.test/x?access_token={TOKEN}"),
+        FakeResponse(503, graph_error(2)),
+    ]
+    graph, session, sleeps = client(script, max_attempts=4, backoff=1.0)
+    with pytest.raises(PlatformError) as info:
+        graph.get("123/conversations")
+    assert info.value.retryable
+    assert info.value.code == 2
+    assert sleeps == [1.0, 2.0, 4.0]
+    assert len(session.calls) == 4
+    assert TOKEN not in str(info.value)
+
+
+def test_malformed_json_is_a_retryable_error_that_says_so() -> None:
+    graph, _, sleeps = client(
+        [FakeResponse(200, '{"data": [{"id": "1"'), FakeResponse(200, {"data": [{"id": "1"}]})]
+    )
+    assert graph.get("123/conversations") == {"data": [{"id": "1"}]}
+    assert len(sleeps) == 1
+    graph, _, _ = client([FakeResponse(200, "{")], max_attempts=1)
+    with pytest.raises(PlatformError, match="malformed JSON") as info:
+        graph.get("123/conversations")
+    assert info.value.retryable
+
+
+def test_slows_down_when_usage_reaches_the_threshold() -> None:
+    busy = {"X-App-Usage": json.dumps({"call_count": 95, "total_time": 10, "total_cputime": 5})}
+    graph, _, sleeps = client(
+        [FakeResponse(200, {"a": 1}, busy), FakeResponse(200, {"b": 2})], throttle_pause=3.0
+    )
+    graph.get("1")
+    assert sleeps == []
+    graph.get("2")
+    assert sleeps == [3.0]
+    assert graph.stats.rate_limit_waits == 1
+
+
+def test_paginate_follows_next_through_short_and_empty_pages() -> None:
+    next_1 = f"http://graph.test/v21.0/123/conversations?access_token={TOKEN}&after=A"
+    next_2 = f"http://graph.test/v21.0/123/conversations?access_token={TOKEN}&after=B"
+    script = [
+        FakeResponse(200, {"data": [{"id": "1"}], "paging": {"next": next_1}}),
+        FakeResponse(200, {"data": [], "paging": {"next": next_2}}),
+        FakeResponse(200, {"data": [{"id": "2"}, {"id": "3"}], "paging": {"cursors": {}}}),
+    ]
+    graph, session, _ = client(script)
+    assert [i["id"] for i in graph.paginate("123/conversations", {"limit": 25})] == ["1", "2", "3"]
+    assert [c["url"] for c in session.calls[1:]] == [next_1, next_2]
+
+
+def test_stopping_early_makes_no_further_request() -> None:
+    script = [
+        FakeResponse(200, {"data": [{"id": "1"}, {"id": "2"}], "paging": {"next": "http://x/n"}})
+    ]
+    graph, session, _ = client(script)
+    for item in graph.paginate("123/conversations"):
+        if item["id"] == "1":
+            break
+    assert len(session.calls) == 1
+
+
+def test_usage_and_redaction_helpers() -> None:
+    headers = {
+        "X-App-Usage": '{"call_count":28,"total_time":25,"total_cputime":25}',
+        "X-Business-Use-Case-Usage": '{"1":[{"type":"pages","call_count":91,'
+        '"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":2}]}',
+    }
+    assert parse_usage(headers) == (91.0, 120.0)
+    assert parse_usage({"X-App-Usage": "not json"}) == (0.0, 0.0)
+    url = f"https://h/v21.0/t_123456789/messages?access_token={TOKEN}&after=X"
+    assert TOKEN not in redact(url)
+    assert describe_endpoint("GET", url) == "GET /v21.0/{id}/messages"
+
+
+# --- Zalo ----------------------------------------------------------------------------------------
+
+
+def zalo(script: list[Any], **kwargs: Any) -> tuple[ZaloClient, FakeSession, list[float]]:
+    session = FakeSession(script)
+    sleeps: list[float] = []
+    return (
+        ZaloClient("http://zalo.test", "AT-1", session=session, sleep=sleeps.append, **kwargs),
+        session,
+        sleeps,
+    )
+
+
+def ok(data: Any) -> FakeResponse:
+    return FakeResponse(200, {"data": data, "error": 0, "message": "Success"})
+
+
+def test_zalo_checks_the_error_of_every_http_200() -> None:
+    client_, session, _ = zalo(
+        [FakeResponse(200, {"error": -201, "message": "offset is invalid!"})]
+    )
+    with pytest.raises(PlatformError) as info:
+        client_.list_recent_chat(0)
+    assert info.value.code == -201
+    assert not info.value.retryable
+    call = session.calls[0]
+    assert call["headers"] == {"access_token": "AT-1"}
+    assert json.loads(call["params"]["data"]) == {"offset": 0, "count": 10}
+
+
+def test_zalo_refreshes_a_rejected_token_once() -> None:
+    refreshed: list[str] = []
+
+    def refresh(rejected: str) -> str:
+        refreshed.append(rejected)
+        return "AT-2"
+
+    expired = FakeResponse(200, {"error": -220, "message": "access_token is expired or removed"})
+    client_, session, _ = zalo([expired, ok([{"src": 1}])], on_token_invalid=refresh)
+    assert client_.conversation("42", 0) == [{"src": 1}]
+    assert refreshed == ["AT-1"]
+    assert session.calls[1]["headers"] == {"access_token": "AT-2"}
+
+    invalid = FakeResponse(200, {"error": -216, "message": "Access token is invalid"})
+    client_, _, _ = zalo([invalid, invalid], on_token_invalid=lambda _t: "AT-3")
+    with pytest.raises(TokenError):
+        client_.list_recent_chat(0)
+
+
+def test_zalo_rate_limit_and_bad_gateway_are_retried() -> None:
+    limited = FakeResponse(200, {"error": -32, "message": "reached limit call api"})
+    gateway = FakeResponse(502, "<html>502 Bad Gateway</html>")
+    client_, _, sleeps = zalo([limited, gateway, ok([])], backoff=2.0)
+    assert client_.list_recent_chat(0) == []
+    assert sleeps == [2.0, 4.0]
+    assert client_.stats.rate_limit_waits == 1
+    assert client_.stats.retries == 2
+
+
+def test_token_refresh_hands_the_pair_over_before_returning() -> None:
+    body = {"access_token": "AT-9", "refresh_token": "RT-9", "expires_in": "90000"}
+    assert parse_token_response(body) is not None
+    assert parse_token_response({"error": -14014, "error_name": "Invalid refresh token"}) is None
+
+    class Session:
+        def post(self, url: str, **kwargs: Any) -> FakeResponse:
+            response = FakeResponse(200, body)
+            for hook in kwargs["hooks"]["response"]:
+                hook(response)
+            raise RuntimeError("crash right after the HTTP call")
+
+    seen = []
+    with pytest.raises(RuntimeError):
+        refresh_access_token(
+            "http://oauth.test", app_id="a", secret_key="s", refresh_token="RT-8",
+            on_response=seen.append, session=Session(),  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert [p.refresh_token for p in seen] == ["RT-9"]
+
+
+def test_a_write_is_not_repeated_blindly() -> None:
+    graph, session, sleeps = client([FakeResponse(500, graph_error(1)), FakeResponse(200, {})])
+    with pytest.raises(PlatformError) as info:
+        graph.post("123/feed", {"message": "Kết quả tuần"})
+    assert info.value.retryable  # the caller decides, after checking whether it was posted
+    assert len(session.calls) == 1
+    assert sleeps == []
+    graph, session, _ = client(
+        [
+            requests.ConnectTimeout("connect"),
+            FakeResponse(400, graph_error(4)),
+            FakeResponse(200, {"id": "1_2"}),
+        ]
+    )
+    assert graph.post("123/feed", {"message": "Kết quả tuần"}) == {"id": "1_2"}
+    assert [c["method"] for c in session.calls] == ["POST", "POST", "POST"]

@@ -1,0 +1,285 @@
+"""Source readers over fake clients: where they stop paging, what they keep, what they reject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from citizen_desk.collect.comments import read_comments
+from citizen_desk.collect.items import Bounds
+from citizen_desk.collect.messenger import read_messenger
+from citizen_desk.collect.run import Window, active_channels, window_for
+from citizen_desk.collect.summary import channel_block, summarise_run
+from citizen_desk.collect.zalo import read_zalo
+from citizen_desk.errors import ConfigError
+
+T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+PAGE = "100064512300011"
+
+
+def gt(minutes: int) -> str:
+    return (T0 + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+class FakeGraph:
+    """Pages by path or `next` URL; records every request."""
+
+    def __init__(self, pages: dict[str, dict[str, Any]]) -> None:
+        self.pages = pages
+        self.requests: list[str] = []
+
+    def paginate(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        self.requests.append(path)
+        yield from self.follow(self.pages[path])
+
+    def follow(self, page: dict[str, Any]) -> Iterator[Any]:
+        while True:
+            yield from page.get("data", [])
+            nxt = (page.get("paging") or {}).get("next")
+            if not nxt:
+                return
+            self.requests.append(nxt)
+            page = self.pages[nxt]
+
+
+def fb_message(mid: str, minutes: int, sender: str = "555", text: str = "hỏi") -> dict[str, Any]:
+    other = PAGE if sender != PAGE else "555"
+    return {
+        "id": mid,
+        "created_time": gt(minutes),
+        "message": text,
+        "from": {"id": sender, "name": "Page" if sender == PAGE else "Trần Văn B"},
+        "to": {"data": [{"id": other, "name": "Trần Văn B" if other == "555" else "Page"}]},
+    }
+
+
+def inbox() -> FakeGraph:
+    return FakeGraph(
+        {
+            f"{PAGE}/conversations": {
+                "data": [
+                    {
+                        "id": "t_A",
+                        "updated_time": gt(60),
+                        "messages": {
+                            "data": [fb_message("m3", 60, PAGE), fb_message("m2", 50)],
+                            "paging": {"next": "A2"},
+                        },
+                    },
+                    {
+                        "id": "t_B",
+                        "updated_time": gt(5),
+                        "messages": {"data": [fb_message("b1", 5)]},
+                    },
+                ],
+                "paging": {"next": "C2"},
+            },
+            "A2": {"data": [fb_message("m1", 10), {"id": "broken", "from": {"id": "555"}}]},
+            "C2": {"data": [{"id": "t_C", "updated_time": "yesterday"}]},
+        }
+    )
+
+
+def test_messenger_stops_at_the_watermark_and_pages_messages_only_when_needed() -> None:
+    graph = inbox()
+    batch = read_messenger(graph, PAGE, Bounds(since=at(55)))
+    assert [i.platform_message_id for i in batch.items] == ["m3"]
+    assert graph.requests == [f"{PAGE}/conversations"]  # one request for a quiet-ish page
+    assert batch.newest == at(60)
+
+    graph = inbox()
+    batch = read_messenger(graph, PAGE, Bounds(since=at(40)))
+    assert [i.platform_message_id for i in batch.items] == ["m3", "m2"]
+    assert graph.requests == [f"{PAGE}/conversations", "A2"]  # expanded page fell short of 40
+    reply, question = batch.items
+    assert (reply.direction, reply.citizen_user_id, reply.thread_key) == ("out", "555", "t_A")
+    assert (question.direction, question.citizen_name) == ("in", "Trần Văn B")
+
+
+def test_a_first_messenger_read_takes_everything_and_quarantines_bad_payloads() -> None:
+    graph = inbox()
+    batch = read_messenger(graph, PAGE, Bounds())
+    assert [i.platform_message_id for i in batch.items] == ["m3", "m2", "m1", "b1"]
+    assert [r.reason for r in batch.rejected] == [
+        "message: missing created_time",
+        "conversation: updated_time is not a valid timestamp",
+    ]
+    window = read_messenger(inbox(), PAGE, Bounds(since=at(0), until=at(30)))
+    assert [i.platform_message_id for i in window.items] == ["m1", "b1"]
+
+
+def comment(cid: str, minutes: int, author: str = "777", parent: str | None = None) -> dict:
+    payload: dict[str, Any] = {
+        "id": cid,
+        "created_time": gt(minutes),
+        "message": "hỏi dưới bài",
+        "from": {"id": author, "name": "Lê C"},
+    }
+    if parent:
+        payload["parent"] = {"id": parent}
+    return payload
+
+
+def test_comments_skip_unchanged_posts_and_see_answers() -> None:
+    old_top = {**comment("p1_c0", -300), "private_reply_conversation": {"id": "t_Z"}}
+    graph = FakeGraph(
+        {
+            f"{PAGE}/published_posts": {
+                "data": [
+                    {
+                        "id": "p2",
+                        "updated_time": gt(60),
+                        "comments": {
+                            "data": [
+                                comment("p2_c2", 60, PAGE, parent="p2_c1"),
+                                comment("p2_c1", 45),
+                            ],
+                            "paging": {"next": "P2-more"},
+                        },
+                    },
+                    {
+                        "id": "p1",
+                        "updated_time": gt(-300),
+                        "comments": {"data": [old_top], "paging": {"next": "P1-more"}},
+                    },
+                ]
+            },
+            "P2-more": {"data": [comment("p2_c0", 10)]},
+        }
+    )
+    batch = read_comments(graph, PAGE, Bounds(since=at(30)))
+    assert graph.requests == [f"{PAGE}/published_posts", "P2-more"]
+    reply, question = batch.items
+    assert (reply.direction, reply.thread_key, reply.parent_platform_id) == (
+        "out",
+        "p2_c1",
+        "p2_c1",
+    )
+    assert (question.direction, question.thread_key, question.citizen_user_id) == (
+        "in",
+        "p2_c1",
+        "777",
+    )
+    assert batch.private_replies == {"p1_c0": "t_Z"}  # seen on the page already fetched
+    assert batch.newest == at(60)
+
+
+class FakeZalo:
+    def __init__(self, recent: list[dict[str, Any]], threads: dict[str, list[dict]]) -> None:
+        self.recent = recent
+        self.threads = threads
+        self.calls: list[tuple[str, int]] = []
+
+    def list_recent_chat(self, offset: int, count: int = 10) -> list[dict[str, Any]]:
+        self.calls.append(("recent", offset))
+        return self.recent[offset : offset + count]
+
+    def conversation(self, user_id: str, offset: int, count: int = 10) -> list[dict[str, Any]]:
+        self.calls.append((user_id, offset))
+        return self.threads[user_id][offset : offset + count]
+
+
+def zalo_message(mid: str, minutes: int, user: str, src: int = 1) -> dict[str, Any]:
+    oa = "4318800000000000011"
+    return {
+        "message_id": mid,
+        "time": int(at(minutes).timestamp() * 1000),
+        "src": src,
+        "type": "text",
+        "message": "xin chào",
+        "from_id": user if src == 1 else oa,
+        "to_id": oa if src == 1 else user,
+        "from_display_name": "Phạm D" if src == 1 else "OA",
+        "to_display_name": "OA" if src == 1 else "Phạm D",
+    }
+
+
+def zalo_world() -> FakeZalo:
+    u1 = [zalo_message(f"u1-{i}", 100 - i, "11") for i in range(12)]  # newest first
+    u2 = [zalo_message("u2-1", 20, "22", src=0), zalo_message("u2-0", 15, "22")]
+    u3 = [zalo_message("u3-0", -500, "33")]
+    return FakeZalo([u1[0], u2[0], u3[0]], {"11": u1, "22": u2, "33": u3})
+
+
+def test_zalo_pages_each_changed_user_until_older_or_empty() -> None:
+    client = zalo_world()
+    batch = read_zalo(client, Bounds(since=at(10)))
+    assert client.calls == [
+        ("recent", 0),  # the third user is older: the list is not paged further
+        ("11", 0),
+        ("11", 10),
+        ("11", 12),  # twelve new messages: read until the empty page
+        ("22", 0),
+        ("22", 2),
+    ]
+    assert len(batch.items) == 14
+    answer = next(i for i in batch.items if i.platform_message_id == "u2-1")
+    assert (answer.direction, answer.thread_key, answer.citizen_user_id) == ("out", "22", "22")
+    assert batch.newest == at(100)
+
+
+def test_zalo_skips_known_users_in_the_overlap() -> None:
+    client = zalo_world()
+    known = {"u1-0"}
+    batch = read_zalo(
+        client,
+        Bounds(since=at(90), mark=at(100)),
+        known=lambda ids: {i for i in ids if i in known},
+    )
+    assert client.calls == [("recent", 0)]  # nothing newer than the watermark: one request
+    assert batch.items == []
+
+
+def test_windows_from_params_and_backfills() -> None:
+    params = {"since": "2026-11-20", "until": "2026-11-21"}
+    window = window_for(params, run_type="manual", interval_start=None, interval_end=None, now=T0)
+    assert window == Window(
+        since=datetime(2026, 11, 19, 17, 0, tzinfo=UTC),
+        until=datetime(2026, 11, 21, 17, 0, tzinfo=UTC),
+    )
+    assert window_for({}, run_type="scheduled", interval_start=T0, interval_end=T0, now=T0) is None
+    backfill = window_for({}, run_type="backfill", interval_start=T0, interval_end=T0, now=T0)
+    assert backfill == Window(since=T0 - timedelta(days=1), until=T0)
+    with pytest.raises(ConfigError):
+        window_for({"since": "2026-11-21", "until": "2026-11-20"}, run_type="manual",
+                   interval_start=None, interval_end=None, now=T0)  # fmt: skip
+    with pytest.raises(ConfigError):
+        window_for({"until": "2026-11-20"}, run_type="manual", interval_start=None,
+                   interval_end=None, now=T0)  # fmt: skip
+
+
+def test_channel_selection(registry) -> None:
+    every = active_channels(registry, None)
+    assert every["facebook"]
+    assert every["zalo"]
+    assert active_channels(registry, ["zalo-th-ns-ttns"]) == {
+        "facebook": [],
+        "zalo": ["zalo-th-ns-ttns"],
+    }
+    with pytest.raises(ConfigError, match="no-such-page"):
+        active_channels(registry, ["no-such-page"])
+
+
+def test_summary_blocks() -> None:
+    ok = {
+        "channel": "fb-a",
+        "platform": "facebook",
+        "status": "success",
+        "messages_added": 3,
+        "api_calls": 2,
+        "categories": {"tip": 1},
+        "sources": {"messenger": {"messages_added": 3, "read": 5, "watermark": "2026-11-23"}},
+    }
+    failed = {"channel": "zalo-b", "platform": "zalo", "status": "failed", "error": "boom"}
+    run = summarise_run("run-1", [ok, failed])
+    assert run["failed"] == ["zalo-b"]
+    assert run["totals"]["messages_added"] == 3
+    assert "messenger +3 of 5 read" in channel_block(ok)
+    assert "error (unknown): boom" in run["text"]
