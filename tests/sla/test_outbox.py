@@ -63,11 +63,7 @@ def _posted(sim, key: str | None = None) -> list[dict[str, Any]]:
 
 
 class HistoryClient:
-    """The simulator client plus `conversations.history` read from the simulator's record.
-
-    The simulator does not implement `conversations.history` (yet); this adapter answers like
-    Slack does (newest first, metadata included) so the found/absent reconcile paths are tested.
-    """
+    """The simulator's Slack client, counting `conversations.history` calls."""
 
     def __init__(self, client, sim) -> None:
         self._client, self._sim = client, sim
@@ -76,20 +72,9 @@ class HistoryClient:
     def __getattr__(self, name: str):
         return getattr(self._client, name)
 
-    def conversations_history(self, *, channel: str, **_: Any) -> dict[str, Any]:
+    def conversations_history(self, **kwargs: Any) -> dict[str, Any]:
         self.history_calls += 1
-        records = [r for r in self._sim.slack_messages(channel) if not r["deleted"]]
-        messages = [
-            {
-                "type": "message",
-                "ts": r["ts"],
-                "text": r["text"],
-                "blocks": r["blocks"] or [],
-                "metadata": r["metadata"],
-            }
-            for r in reversed(records)
-        ]
-        return {"ok": True, "messages": messages, "has_more": False}
+        return self._client.conversations_history(**kwargs)
 
 
 def test_same_key_twice_gives_one_row(factory, registry) -> None:
@@ -331,13 +316,20 @@ def test_crash_before_send_is_resent_once(factory, registry, sim, slack, monkeyp
 def test_without_history_an_interrupted_send_is_never_resent(
     factory, registry, sim, slack, monkeypatch
 ) -> None:
-    """The simulator has no conversations.history: uncertain rows fail instead of resending."""
+    """Without conversations.history (e.g. a missing scope), uncertain rows fail, never resend."""
+    from slack_sdk.errors import SlackApiError
+
     _enqueue(factory, registry, "unsure")
     with monkeypatch.context() as patch:
         _crash_after_send(patch)
         with pytest.raises(Crash):
             outbox.deliver_pending(factory, slack, now=NOW)
-    report = outbox.deliver_pending(factory, slack, now=NOW + timedelta(hours=1))
+
+    class NoHistory(HistoryClient):
+        def conversations_history(self, **kwargs: Any) -> dict[str, Any]:
+            raise SlackApiError("no", {"ok": False, "error": "unknown_method"})
+
+    report = outbox.deliver_pending(factory, NoHistory(slack, sim), now=NOW + timedelta(hours=1))
     assert (report.sent, report.failed) == (0, 1)
     row = _rows(factory)["unsure"]
     assert row.status == "failed"
