@@ -33,7 +33,7 @@ def number_vi(value: int | float) -> str:
 def environment(templates_dir: str | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates_dir or str(settings.templates_dir())),
-        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "svg")),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "svg", "html.j2")),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

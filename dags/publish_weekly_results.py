@@ -1,0 +1,97 @@
+"""
+### Weekly results: figures, report, PII gate, approval in the Airflow UI, exactly-once posts
+
+Every Monday 07:00 (Asia/Ho_Chi_Minh) for the ISO week that just ended:
+`prepare` (migrate + sync the registry) → `compute` (figures per unit, this week and last, page
+insights) → `render` (one `publications` draft per channel; admin report
+`data/reports/<YYYY-Www>.html`) → `pii_gate` (a finding blocks that unit's post and alerts the
+technical admins) → `approve` (one Human-in-the-loop request per Facebook post: **Browse →
+Required Actions**, or the run's `approve` task → *Required Actions* tab; choose *Duyệt đăng* or
+*Không đăng*, or paste a corrected text into `edited_text` and approve; no answer within
+`publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`, exactly once:
+the ledger is marked `publishing` before the call and reconciled against the page's posts by the
+week's marker, e.g. `#Tuan47_2026`, after a crash).
+
+Params: `dry_run` renders and stores everything but asks nothing and posts nothing;
+`allow_post_for_past_week` lets a run for an earlier week (backfill) post. Scripted approval:
+`scripts/approve_publication.py --run-id <run> --approve|--reject`.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
+
+from citizen_desk.dagkit import START_DATE, Tag, default_args
+
+APPROVE, REJECT = "Duyệt đăng", "Không đăng"  # = citizen_desk.publication.APPROVE / REJECT
+
+
+def hitl_kwargs(request: dict) -> dict:
+    """One approval request → the HITLOperator's kwargs (= citizen_desk.publication.hitl_kwargs)."""
+    return {name: request[name] for name in ("subject", "body", "response_timeout")}
+
+
+@dag(
+    schedule=CronTriggerTimetable("0 7 * * 1", timezone="Asia/Ho_Chi_Minh"),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    default_args=default_args(),
+    tags=[Tag.CITIZEN_DESK, Tag.PUBLICATION],
+    params={
+        "dry_run": Param(False, type="boolean", description="Render and store, never post."),
+        "allow_post_for_past_week": Param(
+            False, type="boolean", description="Let a run for an earlier week post."
+        ),
+    },
+)
+def publish_weekly_results() -> None:
+    @task
+    def prepare(**context) -> None:
+        from citizen_desk.maintenance import prepare_domain_db
+        from citizen_desk.runtime import run_label, run_now
+
+        prepare_domain_db(now=run_now(context), actor=run_label(context))
+
+    @task
+    def compute(**context) -> dict:
+        from citizen_desk.publication import run_compute
+
+        return run_compute(context)
+
+    @task
+    def render(figures: dict, **context) -> dict:
+        from citizen_desk.publication import run_render
+
+        return run_render(figures, context)
+
+    @task
+    def pii_gate(rendered: dict, **context) -> list[dict]:
+        from citizen_desk.publication import run_gate
+
+        return run_gate(rendered, context)
+
+    @task(trigger_rule="none_failed")
+    def publish(rendered: dict, requests: list[dict], **context) -> dict:
+        from citizen_desk.publication import run_publish
+
+        return run_publish(rendered, requests, context)
+
+    figures = compute()
+    prepare() >> figures
+    rendered = render(figures)
+    requests = pii_gate(rendered)
+    approve = HITLOperator.partial(
+        task_id="approve",
+        options=[APPROVE, REJECT],
+        defaults=[REJECT],
+        params={
+            "edited_text": Param("", type="string", title="Nội dung sửa (để trống: giữ nguyên)")
+        },
+    ).expand_kwargs(requests.map(hitl_kwargs))
+    approve >> publish(rendered, requests)
+
+
+publish_weekly_results()

@@ -1,0 +1,197 @@
+#!/usr/bin/env python
+"""Answer the weekly-post approval requests of one `publish_weekly_results` run via the REST API.
+
+What the Airflow UI does (Browse → Required Actions → *Duyệt đăng* / *Không đăng*), scripted:
+
+    1. POST {base}/auth/token {"username", "password"}            -> 201 {"access_token": ...}
+       (skipped without --username: e.g. SIMPLE_AUTH_MANAGER_ALL_ADMINS=True)
+    2. GET  {base}/api/v2/dags/{dag}/dagRuns/{run}/hitlDetails?task_id=approve
+            &response_received=false                              -> the pending requests
+    3. PATCH {base}/api/v2/dags/{dag}/dagRuns/{run}/taskInstances/approve/{map_index}/hitlDetails
+            {"chosen_options": ["Duyệt đăng"], "params_input": {"edited_text": "..."}}
+
+Examples:
+    scripts/approve_publication.py --run-id manual__2026-11-23T00:00:00+00:00 --approve
+    scripts/approve_publication.py --run-id RUN --reject --channel fb-th-ns
+    scripts/approve_publication.py --run-id RUN --approve --channel fb-th --text-file post.txt
+Environment defaults: AIRFLOW_API_URL (http://localhost:8080), AIRFLOW_USERNAME, AIRFLOW_PASSWORD.
+Exit code: 0 when at least one request was answered (or --allow-none), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+DAG_ID = "publish_weekly_results"
+TASK_ID = "approve"
+APPROVE = "Duyệt đăng"  # = citizen_desk.publication.APPROVE
+REJECT = "Không đăng"  # = citizen_desk.publication.REJECT
+EDIT_PARAM = "edited_text"  # = citizen_desk.publication.EDIT_PARAM
+
+
+def _check(response: Any, what: str) -> Any:
+    if response.status_code >= 400:
+        raise SystemExit(f"{what}: HTTP {response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+def get_token(http: Any, base_url: str, username: str, password: str) -> str:
+    response = http.post(
+        f"{base_url}/auth/token", json={"username": username, "password": password}
+    )
+    return str(_check(response, "POST /auth/token")["access_token"])
+
+
+def _run_path(dag_id: str, run_id: str) -> str:
+    quote = urllib.parse.quote
+    return f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+
+
+def pending_requests(
+    http: Any, base_url: str, headers: dict[str, str], dag_id: str, run_id: str
+) -> list[dict[str, Any]]:
+    """The run's unanswered approval requests, by map index."""
+    response = http.get(
+        f"{base_url}{_run_path(dag_id, run_id)}/hitlDetails",
+        params={"task_id": TASK_ID, "response_received": "false", "limit": 100},
+        headers=headers,
+    )
+    details = _check(response, "GET hitlDetails").get("hitl_details", [])
+    return sorted(details, key=lambda d: d["task_instance"]["map_index"])
+
+
+def channel_of(detail: dict[str, Any]) -> str | None:
+    """The channel key the request is about (written as `fb-...` in the body)."""
+    body = detail.get("body") or ""
+    start = body.find("trang Facebook `")
+    if start < 0:
+        return None
+    start += len("trang Facebook `")
+    end = body.find("`", start)
+    return body[start:end] if end > start else None
+
+
+def respond(
+    http: Any,
+    base_url: str,
+    headers: dict[str, str],
+    dag_id: str,
+    run_id: str,
+    map_index: int,
+    *,
+    approve: bool,
+    edited_text: str | None = None,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"chosen_options": [APPROVE if approve else REJECT]}
+    if edited_text:
+        payload["params_input"] = {EDIT_PARAM: edited_text}
+    response = http.patch(
+        f"{base_url}{_run_path(dag_id, run_id)}/taskInstances/{TASK_ID}/{map_index}/hitlDetails",
+        json=payload,
+        headers=headers,
+    )
+    return _check(response, f"PATCH hitlDetails map_index={map_index}")
+
+
+def approve_run(
+    http: Any,
+    base_url: str,
+    *,
+    run_id: str,
+    approve: bool,
+    dag_id: str = DAG_ID,
+    username: str | None = None,
+    password: str | None = None,
+    channels: Sequence[str] = (),
+    edited_text: str | None = None,
+    wait: float = 0.0,
+    poll: float = 2.0,
+    sleep: Any = time.sleep,
+) -> list[str]:
+    """Answer the pending requests of `run_id` (all, or those of `channels`); returns what was
+    answered as `map_index:channel`."""
+    base_url = base_url.rstrip("/")
+    headers = {}
+    if username:
+        headers["Authorization"] = f"Bearer {get_token(http, base_url, username, password or '')}"
+    deadline = time.monotonic() + wait
+    while True:
+        details = pending_requests(http, base_url, headers, dag_id, run_id)
+        if channels:
+            details = [d for d in details if channel_of(d) in set(channels)]
+        if details or time.monotonic() >= deadline:
+            break
+        sleep(poll)
+    answered = []
+    for detail in details:
+        map_index = int(detail["task_instance"]["map_index"])
+        respond(
+            http,
+            base_url,
+            headers,
+            dag_id,
+            run_id,
+            map_index,
+            approve=approve,
+            edited_text=edited_text,
+        )
+        answered.append(f"{map_index}:{channel_of(detail)}")
+    return answered
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--dag-id", default=DAG_ID)
+    choice = parser.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true")
+    choice.add_argument("--reject", action="store_true")
+    parser.add_argument("--channel", action="append", default=[], help="only this channel key")
+    parser.add_argument("--text-file", help="edited post text (UTF-8) sent with --approve")
+    parser.add_argument(
+        "--base-url", default=os.environ.get("AIRFLOW_API_URL", "http://localhost:8080")
+    )
+    parser.add_argument("--username", default=os.environ.get("AIRFLOW_USERNAME"))
+    parser.add_argument("--password", default=os.environ.get("AIRFLOW_PASSWORD"))
+    parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for requests")
+    parser.add_argument("--allow-none", action="store_true", help="exit 0 with nothing pending")
+    args = parser.parse_args(argv)
+    if args.text_file and not args.approve:
+        parser.error("--text-file goes with --approve")
+    edited = None
+    if args.text_file:
+        with open(args.text_file, encoding="utf-8") as handle:
+            edited = handle.read()
+
+    import requests
+
+    with requests.Session() as http:
+        answered = approve_run(
+            http,
+            args.base_url,
+            run_id=args.run_id,
+            dag_id=args.dag_id,
+            approve=args.approve,
+            username=args.username,
+            password=args.password,
+            channels=args.channel,
+            edited_text=edited,
+            wait=args.wait,
+        )
+    verb = "approved" if args.approve else "rejected"
+    for item in answered:
+        print(f"{verb} {item}")
+    if not answered:
+        print(f"no pending approval request in run {args.run_id}", file=sys.stderr)
+        return 0 if args.allow_none else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

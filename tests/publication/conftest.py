@@ -1,0 +1,186 @@
+"""Fixtures for the publication tests: the crafted week, rendered drafts, a Graph stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from citizen_desk.db.models import Channel, Publication
+from citizen_desk.publication import ALL_UNITS, PublishMode, gate_period, render_all
+from citizen_desk.weekly import PageInsights, WeeklyResults, compute_results, load_week_rows
+from tests.publication.seed import NOW, PERIOD, Seeded, seed_week
+
+ACTOR = "publish_weekly_results/test_run"
+REGISTRY_PROVINCE = "Công an tỉnh Thanh Hóa"
+# Units of the per-test week (4 Facebook/Zalo drafts instead of 18: keeps the tests fast).
+SMALL = ("TH", "TH-NS-NGATHUY", "TH-SS-BACSON")
+
+
+def week_results(
+    session: Session, registry: Any, units: tuple[str, ...] | None = None
+) -> WeeklyResults:
+    """The crafted week's figures, with page insights for one unit and a note for another.
+
+    Only `units` (default: all) get a report section and drafts.
+    """
+    return compute_results(
+        load_week_rows(session, PERIOD),
+        PERIOD,
+        units=[
+            (u.code, u.name) for u in registry.units if u.active and (not units or u.code in units)
+        ],
+        province_name=ALL_UNITS,
+        policy=registry.sla,
+        calendar=registry.calendar,
+        min_count=registry.publication.min_count,
+        insights={"TH-NS-NGATHUY": PageInsights(16580, 205, 12)},
+        insights_notes={"TH": "Không lấy được số liệu trang (PlatformError)."},
+    )
+
+
+@dataclass
+class Week:
+    engine: Engine
+    units: tuple[str, ...] | None
+    seeded: Seeded
+    results: WeeklyResults
+    rendered: dict[str, Any]
+    report_dir: Path
+
+    def session(self) -> Session:
+        return sessionmaker(self.engine, expire_on_commit=False)()
+
+    def publication(self, channel_key: str) -> Publication:
+        with self.session() as session:
+            return session.scalars(
+                select(Publication)
+                .join(Channel, Publication.channel_id == Channel.id)
+                .where(Channel.key == channel_key, Publication.period == PERIOD.key)
+            ).one()
+
+
+def make_week(
+    engine: Engine, registry, report_dir: Path, units: tuple[str, ...] | None = None
+) -> Week:
+    """Seed, compute and render (drafts + report) the crafted week; nothing gated yet."""
+    with sessionmaker(engine, expire_on_commit=False)() as session:
+        seeded = seed_week(session)
+        session.commit()
+        results = week_results(session, registry, units)
+        rendered = render_all(
+            session, registry, results, now=NOW, actor=ACTOR, report_dir=report_dir
+        )
+        session.commit()
+    return Week(engine, units, seeded, results, rendered, report_dir)
+
+
+@pytest.fixture
+def week(synced_engine: Engine, registry, tmp_path: Path) -> Week:
+    """The crafted week for the `SMALL` units on a fresh database per test (SQLite, and
+    PostgreSQL in CI)."""
+    return make_week(synced_engine, registry, tmp_path / "reports", SMALL)
+
+
+@pytest.fixture
+def full_week(synced_engine: Engine, registry, tmp_path: Path) -> Week:
+    """The crafted week with every unit of the sample registry (13 Facebook pages, 5 OAs)."""
+    return make_week(synced_engine, registry, tmp_path / "reports")
+
+
+@pytest.fixture(scope="module")
+def shared_week(registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
+    """The crafted week on one SQLite database per module, for read-only tests."""
+    from sqlalchemy import create_engine, event
+
+    from citizen_desk.db import migrate
+    from citizen_desk.db.engine import _sqlite_pragmas
+    from citizen_desk.registry import sync_registry
+
+    base = tmp_path_factory.mktemp("shared-week")
+    engine = create_engine(f"sqlite:///{base / 'domain.db'}")
+    event.listen(engine, "connect", _sqlite_pragmas)
+    migrate.upgrade(engine)
+    with sessionmaker(engine)() as session:
+        sync_registry(session, registry, now=NOW)
+        session.commit()
+    yield make_week(engine, registry, base / "reports")
+    engine.dispose()
+
+
+def gate(week: Week, registry, mode: PublishMode | None = None) -> list[Any]:
+    with week.session() as session:
+        requests = gate_period(
+            session, registry, PERIOD, mode=mode or PublishMode(True), now=NOW, actor=ACTOR
+        )
+        session.commit()
+    return requests
+
+
+class FakeGraph:
+    """An in-memory page feed with the GraphClient surface used by publication (tests only)."""
+
+    def __init__(self, page_id_prefix: str = "") -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.post_calls = 0
+
+    def post(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.post_calls += 1
+        page_id = path.split("/")[0]
+        post = {
+            "id": f"{page_id}_{len(self.posts) + 1}",
+            "message": data["message"],
+            "created_time": "2026-11-23T03:00:00+0000",
+        }
+        self.posts.append(post)
+        return {"id": post["id"]}
+
+    def paginate(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        page_id = path.split("/")[0]
+        yield from (p for p in reversed(self.posts) if p["id"].startswith(page_id + "_"))
+
+
+@dataclass
+class Sim:
+    """The platform simulator serving Graph on a local port, with page lookups by connection."""
+
+    sim: Any
+    server: Any
+    pages: dict[str, str]  # connection id → page id
+
+    @property
+    def graph_url(self) -> str:
+        return self.server.base_url + "/v21.0/"
+
+    def client(self, conn_id: str) -> Any:
+        from citizen_desk.platforms.graph import GraphClient
+
+        page_id = self.pages[conn_id]
+        return GraphClient(
+            self.graph_url, f"sim-page-token-{page_id}", max_attempts=1, sleep=lambda _s: None
+        )
+
+    def posts(self) -> dict[str, list[dict[str, Any]]]:
+        """`GET /_sim/posts`: what our code posted, by page id."""
+        import requests
+
+        return requests.get(self.server.base_url + "/_sim/posts", timeout=10).json()["pages"]
+
+
+@pytest.fixture
+def simulator(registry) -> Iterator[Sim]:
+    from platform_simulator import Simulator, SimulatorConfig
+    from tests.conftest import REGISTRY_PATH
+
+    sim = Simulator(SimulatorConfig(registry_path=REGISTRY_PATH, seed=7, days=1, now=NOW))
+    server = sim.serve_in_thread(host="127.0.0.1", port=0)
+    pages = {c.connection_id: c.platform_id for c in registry.channels if c.platform == "facebook"}
+    try:
+        yield Sim(sim, server, pages)
+    finally:
+        server.shutdown()

@@ -1,0 +1,242 @@
+"""The `publish_weekly_results` DAG: its structure, and one real run through `dag.test()`.
+
+The run parks the `approve` tasks in Airflow 3.3's AWAITING_INPUT state, exactly as under the
+scheduler. `dag.test()` keeps polling until someone answers, so a background thread answers
+through the real HITL REST endpoint (the core API app in-process, FastAPI TestClient) using
+`scripts/approve_publication.py` — the same code path an admin script uses against a server.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.orm import sessionmaker
+
+from citizen_desk import publication
+from citizen_desk.db.models import Channel, Publication, Tip
+from tests.conftest import REPO
+from tests.publication.conftest import SMALL, Sim
+from tests.publication.seed import FB, NOW, PERIOD, ZALO, seed_week
+
+DAG_FILE = REPO / "dags" / "publish_weekly_results.py"
+DAG_ID = "publish_weekly_results"
+EDITED = "Công an xã Nga Thủy: tuần qua đã trả lời 6 câu hỏi của Nhân dân. Xin cảm ơn!"
+
+
+def _load(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags[DAG_ID]
+
+
+def test_structure(dag) -> None:
+    tasks = dag.task_dict
+    assert set(tasks) == {"prepare", "compute", "render", "pii_gate", "approve", "publish"}
+    assert tasks["compute"].upstream_task_ids == {"prepare"}
+    assert tasks["render"].upstream_task_ids == {"compute"}
+    assert tasks["pii_gate"].upstream_task_ids == {"render"}
+    assert tasks["approve"].upstream_task_ids == {"pii_gate"}
+    assert tasks["publish"].upstream_task_ids == {"approve", "pii_gate", "render"}
+    assert tasks["publish"].trigger_rule == "none_failed"
+    approve = tasks["approve"]
+    assert approve.operator_class.__name__ == "HITLOperator"
+    assert approve.partial_kwargs["options"] == [publication.APPROVE, publication.REJECT]
+    assert approve.partial_kwargs["defaults"] == [publication.REJECT]
+    assert publication.EDIT_PARAM in approve.params
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == (
+        "0 7 * * 1",
+        "Asia/Ho_Chi_Minh",
+    )
+    assert dag.max_active_runs == 1
+    assert set(dag.params) == {"dry_run", "allow_post_for_past_week"}
+
+
+def test_dag_and_script_agree_with_the_package() -> None:
+    module = _load(DAG_FILE, "_publish_dag_module")
+    script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
+    assert (module.APPROVE, module.REJECT) == (publication.APPROVE, publication.REJECT)
+    assert (script.APPROVE, script.REJECT) == (publication.APPROVE, publication.REJECT)
+    assert script.EDIT_PARAM == publication.EDIT_PARAM
+    request = {"publication_id": 1, "channel_key": FB, "subject": "s", "body": "b",
+               "response_timeout": timedelta(hours=1)}  # fmt: skip
+    assert module.hitl_kwargs(request) == publication.hitl_kwargs(request)
+    body = publication.approval_body(
+        unit_name="X", channel_key=FB, period=PERIOD, text="t", timeout=timedelta(hours=24),
+        report_path=None,
+    )  # fmt: skip
+    assert script.channel_of({"body": body}) == FB
+
+
+# --- one real run ------------------------------------------------------------------------------
+
+
+def _core_api_client(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    from airflow.api_fastapi.app import create_app
+    from fastapi.testclient import TestClient
+
+    return TestClient(create_app(apps="core"))
+
+
+class Approver(threading.Thread):
+    """Answers the run's approval requests through the REST API as soon as they appear."""
+
+    def __init__(self, http: Any, script: Any, answers: dict[str, tuple[bool, str | None]]) -> None:
+        super().__init__(daemon=True)
+        self.http, self.script, self.answers = http, script, answers
+        self.answered: list[str] = []
+        self.bodies: dict[str, str] = {}  # what the admin saw, by channel
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def _run_id(self) -> str | None:
+        runs = self.http.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": "running"})
+        items = runs.json().get("dag_runs", []) if runs.status_code == 200 else []
+        return items[0]["dag_run_id"] if items else None
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 240
+        try:
+            while not self.done.is_set() and time.monotonic() < deadline:
+                run_id = self._run_id()
+                if run_id:
+                    pending = self.script.pending_requests(self.http, "", {}, DAG_ID, run_id)
+                    for detail in pending:
+                        self.bodies[self.script.channel_of(detail)] = detail["body"]
+                    for detail in pending:
+                        channel = self.script.channel_of(detail)
+                        if channel not in self.answers:
+                            continue
+                        approve, text = self.answers[channel]
+                        self.answered += self.script.approve_run(
+                            self.http, "", run_id=run_id, approve=approve, channels=[channel],
+                            edited_text=text,
+                        )  # fmt: skip
+                _timeout_sweep()
+                time.sleep(1)
+        except BaseException as exc:  # surfaced by the test
+            self.error = exc
+
+
+def _timeout_sweep() -> None:
+    """What the scheduler does every loop: resolve requests past their response timeout."""
+    import logging
+
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+
+    class _Sweeper:
+        log = logging.getLogger("hitl-timeout-sweep")
+
+    SchedulerJobRunner.check_awaiting_input_timeouts(_Sweeper())
+
+
+@pytest.mark.airflow
+def test_dag_run_with_approval_through_the_rest_api(
+    airflow_db, dag, registry, simulator: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from citizen_desk.db import migrate
+    from citizen_desk.db.engine import _sqlite_pragmas
+    from citizen_desk.registry import sync_registry
+
+    url = f"sqlite:///{tmp_path / 'domain.db'}"
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    migrate.upgrade(engine)
+    with sessionmaker(engine)() as session:
+        sync_registry(session, registry, now=NOW)
+        tips = seed_week(session).tips
+        # officer text that looks like Jinja must reach the approver verbatim, not evaluated
+        session.get(Tip, tips["T1"]).public_outcome = "Đã xử lý vụ việc {{ 6 * 7 }} theo quy định."
+        session.commit()
+    monkeypatch.setenv("CITIZEN_DESK_DB_URL", url)
+    monkeypatch.setenv("CITIZEN_DESK_DATA_DIR", str(tmp_path / "data"))
+    for conn_id, page_id in simulator.pages.items():
+        conn = {"conn_type": "http", "password": f"sim-page-token-{page_id}",
+                "extra": {"base_url": simulator.graph_url}}  # fmt: skip
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+
+    # The pages of three units (3 approvals instead of 13), and a 5 s approval timeout.
+    monkeypatch.setattr("citizen_desk.registry.load_registry", _small_registry(registry))
+    script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
+    approver = Approver(
+        _core_api_client(monkeypatch),
+        script,
+        # fb-th-ss-bacson: nobody answers, it times out
+        {FB: (True, EDITED), "fb-th": (False, None)},
+    )
+    approver.start()
+    try:
+        run = dag.test(logical_date=NOW, run_conf={"allow_post_for_past_week": True})
+    finally:
+        approver.done.set()
+        approver.join(timeout=10)
+    assert approver.error is None, approver.error
+    assert run.state == "success", run.state
+
+    page = simulator.pages["fb_th_ns_ngathuy"]
+    posts = simulator.posts()
+    assert list(posts) == [page]
+    (post,) = posts[page]
+    assert post["message"].startswith(EDITED)  # the approver's edit, with the marker added
+    assert post["message"].rstrip().endswith("#CongAnXaNgaThuy #Tuan47_2026")
+    assert sorted(approver.bodies) == ["fb-th", FB, "fb-th-ss-bacson"]
+    assert "Tuần 47 (16/11–22/11/2026)" in approver.bodies[FB]
+    assert "Đã xử lý vụ việc {{ 6 * 7 }} theo quy định." in approver.bodies[FB]
+    with sessionmaker(engine)() as session:
+        status = dict(
+            session.execute(
+                select(Channel.key, Publication.status)
+                .join(Channel, Publication.channel_id == Channel.id)
+                .where(Publication.period == PERIOD.key)
+            ).all()
+        )
+    assert status[FB] == "published"
+    assert status[ZALO] == "approved"
+    assert status["fb-th"] == "rejected"
+    assert status["fb-th-ss-bacson"] == "rejected"  # timed out: the default is "do not publish"
+    with sessionmaker(engine)() as session:
+        reasons = dict(
+            session.execute(
+                select(Channel.key, Publication.blocked_reason)
+                .join(Channel, Publication.channel_id == Channel.id)
+                .where(Publication.period == PERIOD.key)
+            ).all()
+        )
+    assert (reasons["fb-th"], reasons["fb-th-ss-bacson"]) == ("rejected", "approval_timeout")
+    report = (tmp_path / "data" / "reports" / "2026-W47.html").read_text(encoding="utf-8")
+    assert "lượt hiển thị" in report  # page insights fetched from the (simulated) Graph API
+    engine.dispose()
+
+
+def _small_registry(registry: Any) -> Any:
+    from dataclasses import replace
+
+    from citizen_desk.registry import PublicationPolicy
+
+    small = replace(
+        registry,
+        channels=tuple(c for c in registry.channels if c.unit in SMALL),  # others: inactive
+        publication=PublicationPolicy(min_count=3, approval_timeout=timedelta(seconds=5)),
+    )
+    return lambda path=None: small
