@@ -26,8 +26,10 @@ stop() {
 }
 
 environment() {
-  mkdir -p "$STATE" "$ROOT/data"
+  DATA=${CITIZEN_DESK_DATA_DIR:-$ROOT/data}
+  mkdir -p "$STATE" "$DATA"
   export PYTHONPATH=$ROOT/include
+  export PATH=$VENV/bin:$PATH  # airflow standalone spawns `airflow` subcommands
   export AIRFLOW_HOME=$STATE
   export AIRFLOW__CORE__DAGS_FOLDER=$ROOT/dags
   export AIRFLOW__CORE__PLUGINS_FOLDER=$ROOT/plugins
@@ -40,8 +42,8 @@ environment() {
   export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$STATE/passwords.json
   printf '{"%s": "%s", "officer": "%s"}' "$DEMO_USER" "$DEMO_PASSWORD" "$DEMO_PASSWORD" \
     > "$STATE/passwords.json"
-  export CITIZEN_DESK_DATA_DIR=$ROOT/data
-  export CITIZEN_DESK_DB_URL=${CITIZEN_DESK_DB_URL:-sqlite:///$ROOT/data/citizen_desk.db}
+  export CITIZEN_DESK_DATA_DIR=$DATA
+  export CITIZEN_DESK_DB_URL=${CITIZEN_DESK_DB_URL:-sqlite:///$DATA/citizen_desk.db}
   [[ -f $STATE/fernet.key ]] || "$VENV/bin/python" -c \
     "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > "$STATE/fernet.key"
   export AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
