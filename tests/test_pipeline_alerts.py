@@ -20,7 +20,9 @@ def test_failure_text_names_dag_task_and_run() -> None:
 
 
 def test_error_text_is_redacted() -> None:
-    text = safe_error_text(ValueError("call 0912 345 678 https://graph.example/x?access_token=EAAB"))
+    text = safe_error_text(
+        ValueError("call 0912 345 678 https://graph.example/x?access_token=EAAB")
+    )
     assert "0912" not in text
     assert "access_token" not in text
     assert text.startswith("ValueError")
