@@ -55,6 +55,12 @@ def publish_weekly_results() -> None:
 
         prepare_domain_db(now=run_now(context), actor=run_label(context))
 
+    @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule")
+    def wait_for_collection(**context) -> bool:
+        from citizen_desk.publication import run_wait_for_collection
+
+        return run_wait_for_collection(context)
+
     @task
     def compute(**context) -> dict:
         from citizen_desk.publication import run_compute
@@ -80,7 +86,7 @@ def publish_weekly_results() -> None:
         return run_publish(rendered, requests, context)
 
     figures = compute()
-    prepare() >> figures
+    prepare() >> wait_for_collection() >> figures
     rendered = render(figures)
     requests = pii_gate(rendered)
     approve = HITLOperator.partial(

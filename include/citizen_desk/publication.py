@@ -1186,6 +1186,45 @@ def collect_insights(
     return insights, notes
 
 
+def channels_not_collected_since(session: Any, since: datetime) -> list[str]:
+    """Active channels with no collection attempt that finished at or after `since`.
+
+    The week's figures wait for these: a channel whose latest attempt failed counts as attempted
+    (its admins were alerted), so one broken page cannot hold every post back.
+    """
+    from sqlalchemy import func, select
+
+    from citizen_desk.db.models import Channel, CollectionRun
+
+    latest = (
+        select(CollectionRun.channel_id, func.max(CollectionRun.finished_at).label("finished"))
+        .group_by(CollectionRun.channel_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Channel.key, latest.c.finished)
+        .outerjoin(latest, latest.c.channel_id == Channel.id)
+        .where(Channel.active.is_(True))
+        .order_by(Channel.key)
+    )
+    return [key for key, finished in rows if finished is None or finished < since]
+
+
+def run_wait_for_collection(context: Mapping[str, Any]) -> bool:
+    """Sensor `wait_for_collection`: true once every channel was collected after the week."""
+    from citizen_desk.db.engine import get_engine, session_scope
+    from citizen_desk.registry import load_registry
+    from citizen_desk.runtime import run_now
+    from citizen_desk.weekly import week_ending_before
+
+    period = week_ending_before(run_now(context), load_registry().timezone)
+    with session_scope(get_engine()) as session:
+        missing = channels_not_collected_since(session, period.end)
+    if missing:
+        log.info("waiting for a collection after %s of: %s", period.key, ", ".join(missing))
+    return not missing
+
+
 def run_compute(
     context: Mapping[str, Any], *, client_for: Callable[[str], Any] = graph_client
 ) -> dict[str, Any]:

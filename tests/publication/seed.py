@@ -35,7 +35,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message, Tip, Unit
+from citizen_desk.db.models import (
+    Case,
+    CaseTurn,
+    Channel,
+    Citizen,
+    CollectionRun,
+    Message,
+    Tip,
+    Unit,
+)
 from citizen_desk.weekly import WeekPeriod
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -219,6 +228,17 @@ def seed_week(session: Session) -> Seeded:
     b.message("fb-th", lt(17, 9), "question")
     b.message("fb-th", lt(19, 9), "question")
     b.flush()
+    for channel in b.channels.values():  # the collection after the week that figures wait for
+        session.add(
+            CollectionRun(
+                run_id="seed-collection",
+                channel_id=channel.id,
+                status="success",
+                started_at=lt(23, 0, 5),
+                finished_at=lt(23, 0, 9),
+            )
+        )
+    session.flush()
     return Seeded(
         units=b.units,
         channels={k: c.id for k, c in b.channels.items()},

@@ -51,8 +51,18 @@ def dag():
 
 def test_structure(dag) -> None:
     tasks = dag.task_dict
-    assert set(tasks) == {"prepare", "compute", "render", "pii_gate", "approve", "publish"}
-    assert tasks["compute"].upstream_task_ids == {"prepare"}
+    assert set(tasks) == {
+        "prepare",
+        "wait_for_collection",
+        "compute",
+        "render",
+        "pii_gate",
+        "approve",
+        "publish",
+    }
+    assert tasks["wait_for_collection"].upstream_task_ids == {"prepare"}
+    assert tasks["wait_for_collection"].mode == "reschedule"
+    assert tasks["compute"].upstream_task_ids == {"wait_for_collection"}
     assert tasks["render"].upstream_task_ids == {"compute"}
     assert tasks["pii_gate"].upstream_task_ids == {"render"}
     assert tasks["approve"].upstream_task_ids == {"pii_gate"}
