@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from citizen_desk.configkit import reject_unknown, stable_hash
 from citizen_desk.durations import parse_duration
 from citizen_desk.errors import ConfigError, NotFoundError
 from citizen_desk.workcal import WorkingCalendar, add_working_time, working_time_between
@@ -263,7 +262,7 @@ def parse_escalation_policy(
     if not isinstance(raw, Mapping):
         raise ConfigError(path, "escalation", "expected a mapping")
     allowed = ("clock", "ladder", "urgent_on_arrival", "reminder_every", "verification_deadline")
-    _reject_unknown(raw, allowed, path, "escalation")
+    reject_unknown(raw, allowed, path, "escalation")
 
     clock = raw.get("clock", "wall")
     if clock not in ("wall", "working"):
@@ -298,7 +297,7 @@ def parse_escalation_policy(
         urgent_on_arrival=urgent,
         reminder_every=reminder_every,
         verification_deadline=deadline,
-        version=_stable_hash(normalised),
+        version=stable_hash(normalised),
     )
 
 
@@ -310,7 +309,7 @@ def _parse_ladder(raw: object, path: object, unit_kinds: set[str]) -> tuple[Ladd
         key = f"escalation.ladder[{index}]"
         if not isinstance(item, Mapping):
             raise ConfigError(path, key, "expected a mapping with level, after, unit and role")
-        _reject_unknown(item, ("level", "after", "unit", "role"), path, key)
+        reject_unknown(item, ("level", "after", "unit", "role"), path, key)
         for name in ("level", "after", "unit", "role"):
             if item.get(name) is None:
                 raise ConfigError(path, f"{key}.{name}", "required")
@@ -343,7 +342,7 @@ def _parse_urgent(raw: object, path: object, unit_kinds: set[str]) -> tuple[tupl
         key = f"escalation.urgent_on_arrival[{index}]"
         if not isinstance(item, Mapping):
             raise ConfigError(path, key, "expected a mapping with unit and role")
-        _reject_unknown(item, ("unit", "role"), path, key)
+        reject_unknown(item, ("unit", "role"), path, key)
         for name in ("unit", "role"):
             if item.get(name) is None:
                 raise ConfigError(path, f"{key}.{name}", "required")
@@ -382,16 +381,3 @@ def _optional_positive(value: object, path: object, key: str) -> timedelta | Non
     if value is None or value is False or value == "off":
         return None
     return _positive(value, path, key)
-
-
-def _reject_unknown(raw: Mapping, allowed: tuple[str, ...], path: object, key: str) -> None:
-    for name in raw:
-        if name not in allowed:
-            raise ConfigError(
-                path, f"{key}.{name}", f"unknown key; expected one of {', '.join(allowed)}"
-            )
-
-
-def _stable_hash(normalised: object) -> str:
-    text = json.dumps(normalised, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Literal
 
+from citizen_desk.configkit import mapping_or_empty, reject_unknown, stable_hash
 from citizen_desk.durations import parse_duration
 from citizen_desk.errors import ConfigError
 from citizen_desk.workcal import WorkingCalendar, add_working_time, working_time_between
@@ -173,7 +172,7 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(path, "sla", "expected a mapping")
-    _reject_unknown(raw, ("warn_ratio", "reply_window", "targets", "unit_overrides"), path, "sla")
+    reject_unknown(raw, ("warn_ratio", "reply_window", "targets", "unit_overrides"), path, "sla")
 
     warn_ratio = raw.get("warn_ratio", DEFAULT_WARN_RATIO)
     if isinstance(warn_ratio, bool) or not isinstance(warn_ratio, int | float):
@@ -182,8 +181,8 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
         raise ConfigError(path, "sla.warn_ratio", f"expected 0 < warn_ratio <= 1, got {warn_ratio}")
 
     reply_window = dict(DEFAULT_REPLY_WINDOW)
-    raw_window = _mapping(raw.get("reply_window"), path, "sla.reply_window")
-    _reject_unknown(raw_window, tuple(DEFAULT_REPLY_WINDOW), path, "sla.reply_window")
+    raw_window = mapping_or_empty(raw.get("reply_window"), path, "sla.reply_window")
+    reject_unknown(raw_window, tuple(DEFAULT_REPLY_WINDOW), path, "sla.reply_window")
     for platform, value in raw_window.items():
         reply_window[platform] = _positive(value, path, f"sla.reply_window.{platform}")
 
@@ -191,14 +190,16 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
         targets = dict(DEFAULT_TARGETS)
     else:
         targets = {}
-        for category, value in _mapping(raw["targets"], path, "sla.targets").items():
+        for category, value in mapping_or_empty(raw["targets"], path, "sla.targets").items():
             targets[str(category)] = _parse_target(value, None, path, f"sla.targets.{category}")
 
     overrides: dict[str, Mapping[str, SlaTarget]] = {}
-    for unit, per_unit in _mapping(raw.get("unit_overrides"), path, "sla.unit_overrides").items():
+    for unit, per_unit in mapping_or_empty(
+        raw.get("unit_overrides"), path, "sla.unit_overrides"
+    ).items():
         key = f"sla.unit_overrides.{unit}"
         merged = {}
-        for category, value in _mapping(per_unit, path, key).items():
+        for category, value in mapping_or_empty(per_unit, path, key).items():
             if category not in targets:
                 raise ConfigError(
                     path, f"{key}.{category}", "no default target for this category to override"
@@ -220,7 +221,7 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
         reply_window=MappingProxyType(reply_window),
         targets=MappingProxyType(targets),
         unit_overrides=MappingProxyType(overrides),
-        version=_stable_hash(normalised),
+        version=stable_hash(normalised),
     )
 
 
@@ -229,8 +230,8 @@ def _parse_target(raw: object, base: SlaTarget | None, path: object, key: str) -
 
     A full target needs first_response and clock; next_response defaults to first_response.
     """
-    raw = _mapping(raw, path, key)
-    _reject_unknown(raw, ("first_response", "next_response", "clock"), path, key)
+    raw = mapping_or_empty(raw, path, key)
+    reject_unknown(raw, ("first_response", "next_response", "clock"), path, key)
     if base is None:
         for name in ("first_response", "clock"):
             if raw.get(name) is None:
@@ -267,24 +268,3 @@ def _positive(value: object, path: object, key: str) -> timedelta:
     if duration <= timedelta(0):
         raise ConfigError(path, key, "must be longer than zero")
     return duration
-
-
-def _mapping(value: object, path: object, key: str) -> Mapping:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(path, key, "expected a mapping")
-    return value
-
-
-def _reject_unknown(raw: Mapping, allowed: tuple[str, ...], path: object, key: str) -> None:
-    for name in raw:
-        if name not in allowed:
-            raise ConfigError(
-                path, f"{key}.{name}", f"unknown key; expected one of {', '.join(allowed)}"
-            )
-
-
-def _stable_hash(normalised: object) -> str:
-    text = json.dumps(normalised, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -44,6 +44,7 @@ from citizen_desk.db.models import (
 from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.escalation import CLOSED_STATUSES, OPEN_STATUSES, EscalationPolicy
 from citizen_desk.registry import Registry, load_registry
+from citizen_desk.triage import TOPIC_LABELS
 
 LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
 MAX_VERIFICATION_MONTHS = 2  # BLTTHS 2015 Điều 147: 20 days, extendable up to 2 months in all
@@ -71,46 +72,13 @@ ACTION_LABELS = {
     "public_outcome": "ghi kết quả công khai",
     "escalated": "tự động báo cáo cấp trên",
 }
-TOPIC_LABELS = {  # triage topics of category "tip" (citizen_desk/triage/vocabulary.yaml)
-    "street_racing": "đua xe, bốc đầu",
-    "gambling": "cờ bạc, cá độ",
-    "loan_sharking": "cho vay nặng lãi",
-    "theft": "trộm cắp tài sản",
-    "drugs": "ma túy",
-    "fraud": "lừa đảo",
-    "impersonation": "mạo danh",
-    "threat": "đe dọa",
-    "weapon": "vũ khí",
-    "fireworks": "pháo nổ",
-    "fight": "đánh nhau, gây rối",
-    "domestic_violence": "bạo lực gia đình",
-    "fire": "cháy nổ",
-    "accident": "tai nạn",
-    "kidnapping": "bắt cóc",
-    "suicide": "tự tử, tự hại",
-    "trafficking": "mua bán người",
-    "prostitution": "mại dâm",
-    "corruption": "tham nhũng, tiêu cực",
-    "public_order": "trật tự công cộng",
-    "traffic_violation": "vi phạm giao thông",
-    "illegal_fishing": "khai thác thủy sản trái phép",
-    "environment": "môi trường",
-    "counterfeit": "hàng giả",
-    "forgery": "làm giả giấy tờ",
-    "child_abuse": "xâm hại trẻ em",
-    "suspicious": "hoạt động khả nghi",
-}
 
 
 def topic_label(topic: str | None) -> str:
     """Vietnamese label of a triage topic ("chưa phân loại" when unknown)."""
     if not topic:
         return "chưa phân loại"
-    try:
-        from citizen_desk.triage import TOPIC_LABELS as triage_labels  # type: ignore[attr-defined]
-    except ImportError:
-        triage_labels = {}
-    return triage_labels.get(topic) or TOPIC_LABELS.get(topic) or topic.replace("_", " ")
+    return TOPIC_LABELS.get(topic) or topic.replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from citizen_desk.configkit import reject_unknown
 from citizen_desk.errors import ConfigError
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -158,7 +159,7 @@ def parse_calendar(raw: Mapping | None, *, timezone: str, path: object) -> Worki
     if not isinstance(raw, Mapping):
         raise ConfigError(path, "calendar", "expected a mapping")
     allowed = ("working_windows", "extra_days_off", "makeup_working_days")
-    _reject_unknown(raw, allowed, path, "calendar")
+    reject_unknown(raw, allowed, path, "calendar")
 
     weekly = _default_weekly()
     if raw.get("working_windows") is not None:
@@ -184,7 +185,7 @@ def _parse_weekly(raw: object, path: object) -> Mapping[int, tuple[WorkWindow, .
     key = "calendar.working_windows"
     if not isinstance(raw, Mapping):
         raise ConfigError(path, key, "expected a mapping of mon..sun to windows like 07:30-11:30")
-    _reject_unknown(raw, WEEKDAY_KEYS, path, key)
+    reject_unknown(raw, WEEKDAY_KEYS, path, key)
     weekly: dict[int, tuple[WorkWindow, ...]] = {}
     for weekday, name in enumerate(WEEKDAY_KEYS):
         items = raw.get(name) or []
@@ -234,11 +235,3 @@ def _parse_dates(raw: object, path: object, key: str) -> frozenset[date]:
                 path, f"{key}[{index}]", f"expected a date like 2026-01-02, got {item!r}"
             ) from None
     return frozenset(days)
-
-
-def _reject_unknown(raw: Mapping, allowed: tuple[str, ...], path: object, key: str) -> None:
-    for name in raw:
-        if name not in allowed:
-            raise ConfigError(
-                path, f"{key}.{name}", f"unknown key; expected one of {', '.join(allowed)}"
-            )
