@@ -1,0 +1,571 @@
+"""Render `results.json` as `REPORT.md` and as the summary table printed at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bench.common import fmt_spread
+from bench.ingest import FULL as INGEST_FULL
+
+ORDER = ("api_economy", "ingest", "sweeps", "dag_parse", "triage_speed")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ok(result: dict[str, Any] | None) -> bool:
+    return bool(result) and "error" not in result and "skipped" not in result  # type: ignore[operator]
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float) and digits:
+        return f"{value:,.{digits}f}"
+    return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+
+
+def _ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:,.0f} ms"
+
+
+def _spread_ms(item: dict[str, Any] | None) -> str:
+    if not item or item.get("median") is None:
+        return "n/a"
+    med, lo, hi = (item[k] * 1000 for k in ("median", "min", "max"))
+    if item["n"] == 1:
+        return f"{med:,.0f} ms (n=1)"
+    return f"{med:,.0f} ms ({lo:,.0f}-{hi:,.0f}, n={item['n']})"
+
+
+# --- summary -------------------------------------------------------------------------------------
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(figure, value, goal verdict) for the printed table and the report's summary."""
+    rows: list[tuple[str, str, str]] = []
+    bench = results.get("benchmarks", {})
+    eco = bench.get("api_economy")
+    if _ok(eco):
+        first = eco["phases"][0]
+        quiet = eco["phases"][-1]
+        rows.append(
+            (
+                "API calls / lower bound, incremental runs",
+                fmt_spread(eco["incremental_ratio"], "x"),
+                f"goal ≤ {eco['goal']}x: {'met' if eco['goal_met'] else 'MISSED'}",
+            )
+        )
+        rows.append(
+            (
+                "API calls per new citizen message, hourly runs",
+                fmt_spread(eco["hourly_calls_per_new_message"]),
+                "",
+            )
+        )
+        rows.append(
+            (
+                "API calls, first collection (ours / bound / naive)",
+                f"{first['calls']} / {first['lower_bound']} / {first['naive_calls']}",
+                f"{first['ratio_to_lower_bound']}x the bound; strict floor {first['strict_floor']}",
+            )
+        )
+        rows.append(
+            (
+                "API calls, no new traffic (ours / bound / naive)",
+                f"{quiet['calls']} / {quiet['lower_bound']} / {quiet['naive_calls']}",
+                "",
+            )
+        )
+    elif eco:
+        rows.append(("API economy", eco.get("error") or eco.get("skipped", "?"), ""))
+    ing = bench.get("ingest")
+    if _ok(ing):
+        for item in ing["backends"]:
+            rows.append(
+                (
+                    f"ingest msgs/s, {item['backend']} ({_n(item['messages'])} msgs)",
+                    f"{_n(item['collector_msgs_per_s'], 1)} (per channel "
+                    f"{fmt_spread(item['per_channel_msgs_per_s'])}); baseline "
+                    f"{_n(item['baseline_msgs_per_s'], 1)}",
+                    f"overhead {item['overhead_ratio']}x",
+                )
+            )
+        rows.extend((f"ingest {s}", "skipped", "") for s in ing.get("skipped_backends", []))
+    elif ing:
+        rows.append(("ingest", ing.get("error") or ing.get("skipped", "?"), ""))
+    sw = bench.get("sweeps")
+    if _ok(sw):
+        for row in sw["rows"]:
+            label = f"sweeps, {_n(row['history_cases'])} cases / {_n(row['open_cases'])} open"
+            value = (
+                f"SLA {_spread_ms(row['sla']['steady'])}; "
+                f"escalation {_spread_ms(row['escalation']['steady'])}"
+            )
+            used = row["sla"]["uses_partial_index"] and row["escalation"]["uses_partial_index"]
+            verdict = "partial indexes used" if used else "partial index NOT used"
+            rows.append((label, value, verdict))
+    elif sw:
+        rows.append(("sweeps", sw.get("error") or sw.get("skipped", "?"), ""))
+    dp = bench.get("dag_parse")
+    if _ok(dp):
+        for item in dp["files"]:
+            goal = "" if item["file"].startswith("(") else ("ok" if item["within_goal"] else "SLOW")
+            rows.append(
+                (
+                    f"DAG parse {item['file']}",
+                    f"{fmt_spread(item['seconds'], 's')} = {item['ratio_to_empty']}x empty",
+                    goal,
+                )
+            )
+    elif dp:
+        rows.append(("DAG parse", dp.get("error", "?"), ""))
+    tr = bench.get("triage_speed")
+    if _ok(tr):
+        rows.append(("triage classify msgs/s", fmt_spread(tr["classify_msgs_per_s"]), ""))
+        rows.append(("triage redact msgs/s", fmt_spread(tr["redact_msgs_per_s"]), ""))
+    elif tr:
+        rows.append(("triage speed", tr.get("error", "?"), ""))
+    return rows
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def _machine(results: dict[str, Any]) -> str:
+    m = results.get("machine", {})
+    run = results.get("run", {})
+    packages = ", ".join(f"{k} {v}" for k, v in (m.get("packages") or {}).items() if v)
+    bench = results.get("benchmarks", {})
+    loads = [
+        f"{name}: {bench[name]['_meta']['load_avg_before']} → "
+        f"{bench[name]['_meta']['load_avg_after']}"
+        for name in ORDER
+        if bench.get(name, {}).get("_meta")
+    ]
+    return "\n".join(
+        [
+            "## Machine and run",
+            "",
+            f"- CPU: {m.get('cpu')}, {m.get('cores')} cores; RAM {m.get('ram_gib')} GiB; "
+            f"{m.get('os')}",
+            f"- Python {m.get('python')}; PostgreSQL {m.get('postgresql') or 'not reachable'}",
+            f"- Packages: {packages}",
+            f"- Last run: `{run.get('command')}` ({run.get('mode')}), {run.get('seconds')} s "
+            f"(budget {run.get('budget_seconds')} s), finished {run.get('finished_at')}; a run "
+            "with `--only` updates its sections and keeps the others (each section says when "
+            "and how it was measured)",
+            "- Load average (1/5/15 min) before → after each benchmark: " + "; ".join(loads),
+            "- The machine was shared with colleagues' test runs while measuring (load averages "
+            "above 2 on 2 cores mean queued work): absolute times are pessimistic and noisy; "
+            "ratios measured in the same run (ours / baseline, file / empty DAG) are the robust "
+            "figures. Every figure is the median of its runs with min-max and n.",
+        ]
+    )
+
+
+def _api_economy(eco: dict[str, Any]) -> str:
+    if not _ok(eco):
+        return "## 1. API economy\n\n" + str(eco.get("error") or eco.get("skipped"))
+    rows = []
+    for p in eco["phases"]:
+        changed = ", ".join(f"{k} {v}" for k, v in p["changed_rows"].items()) or "none"
+        rows.append(
+            [
+                p["phase"],
+                p["new_citizen_messages"],
+                changed,
+                p["calls"],
+                p["lower_bound"],
+                f"{p['ratio_to_lower_bound']}x",
+                p["strict_floor"],
+                p["naive_calls"],
+                f"{p['naive_ratio_to_lower_bound']}x",
+                p["calls_per_new_message"] if p["calls_per_new_message"] is not None else "-",
+                p["naive_calls_per_new_message"]
+                if p["naive_calls_per_new_message"] is not None
+                else "-",
+            ]
+        )
+    table = _table(
+        [
+            "run",
+            "new citizen msgs",
+            "changed rows",
+            "our calls",
+            "lower bound",
+            "ours / bound",
+            "strict floor",
+            "naive calls",
+            "naive / bound",
+            "ours per new msg",
+            "naive per new msg",
+        ],
+        rows,
+    )
+    first, steady = eco["phases"][0], eco["phases"][1] if len(eco["phases"]) > 2 else None
+    endpoints = [f"- first collection: {first['endpoints']}; naive: {first['naive_endpoints']}"]
+    if steady:
+        endpoints.append(f"- {steady['phase']}: {steady['endpoints']}")
+    missing = [
+        p["phase"]
+        for p in eco["phases"]
+        if p["citizen_messages_added"] != p["new_citizen_messages"] or p["failed_channels"]
+    ]
+    verdict = (
+        f"**Goal (incremental within {eco['goal']}x of the lower bound): "
+        f"{'met' if eco['goal_met'] else 'missed'}** — ours / bound over the incremental runs "
+        f"{fmt_spread(eco['incremental_ratio'], 'x')}."
+    )
+    return "\n".join(
+        [
+            "## 1. API economy",
+            "",
+            f"World: {eco['channels']} channels ({eco['facebook_channels']} Facebook pages, "
+            f"{eco['zalo_channels']} Zalo OAs), {eco['size']['days']} days of history, live "
+            f"traffic (the simulated clock moves only when the bench advances it). Calls = Graph + "
+            "Zalo OA + Zalo OAuth requests counted by the simulator (`/_sim/stats`, reset before "
+            "each run). Incremental runs follow clock advances of "
+            f"{eco['size']['step_hours']:g} h (and one of a day, the default schedule).",
+            "",
+            table,
+            "",
+            verdict,
+            "",
+            "- *lower bound* (the issue's): Σ over channel sources of ceil(changed rows / page) "
+            "+ 1; rows = conversations (page 25), posts with new comments (page 25), Zalo users "
+            "(page 10) with a message in the interval (from `/_sim/truth`).",
+            "- *strict floor*: what any correct reader needs — the listing until one unchanged row "
+            "shows, plus one `conversation` call per changed Zalo user (`listrecentchat` returns "
+            "only each user's latest message). Facebook's expanded fields (newest messages / "
+            "comments inside the listing) let one call cover a quiet or lightly changed page, so "
+            "the issue's bound can be beaten.",
+            "- *naive*: lists every conversation / post / Zalo user and reads all their messages "
+            "and comments, every run.",
+            "- The world is seeded, so these counts repeat exactly from run to run; the spread "
+            "in the summary is over the incremental runs (different traffic each hour).",
+            "- Completeness: "
+            + (
+                "every run stored exactly the new citizen messages of the truth."
+                if not missing
+                else f"runs with missing messages or failed channels: {missing}."
+            ),
+            "",
+            "Calls by endpoint:",
+            *endpoints,
+        ]
+    )
+
+
+def _ingest(ing: dict[str, Any]) -> str:
+    if not _ok(ing):
+        return "## 2. Ingest throughput\n\n" + str(ing.get("error") or ing.get("skipped"))
+    rows = [
+        [
+            b["backend"],
+            _n(b["messages"]),
+            _n(b["cases"]),
+            b["collector_seconds"],
+            _n(b["collector_msgs_per_s"], 1),
+            fmt_spread(b["per_channel_msgs_per_s"]),
+            b["baseline_read_seconds"],
+            b["baseline_insert_seconds"],
+            _n(b["baseline_msgs_per_s"], 1),
+            f"{b['overhead_ratio']}x",
+            b["extrapolated_100k_minutes"],
+        ]
+        for b in ing["backends"]
+    ]
+    table = _table(
+        [
+            "backend",
+            "messages",
+            "cases",
+            "collector s",
+            "collector msgs/s",
+            "per-channel msgs/s",
+            "baseline read s",
+            "bare insert s",
+            "baseline msgs/s",
+            "overhead",
+            "100k would take (min)",
+        ],
+        rows,
+    )
+    skipped = "".join(f"\n- skipped: {s}" for s in ing.get("skipped_backends", []))
+    target = ing["size"]["messages"]
+    size_note = (
+        f"Target {target:,} messages; the world had {ing['world_messages']:,}"
+        f" ({ing['channels']} channels x {ing['size']['days']} days at "
+        f"{ing['rate_per_channel_day']} citizen messages per channel per day). "
+        f"Generating it took {ing['generation_seconds']} s "
+        f"({_n(ing['generation_msgs_per_s'], 1)} msgs/s): generation is not the limit."
+    )
+    if target >= 100_000:
+        seconds = (ing.get("_meta") or {}).get("seconds")
+        size_note += (
+            f" This full size took {seconds} s on its own (generation, one HTTP read, two "
+            "collections, two bare inserts), so it does not fit `make bench`'s 15-minute budget "
+            "together with the other benchmarks: `make bench` runs "
+            f"{INGEST_FULL.messages:,} messages by default; this section comes from "
+            "`--ingest-messages 100000`."
+        )
+    else:
+        size_note += (
+            " **Not 100k**: at the collector's measured rate 100k messages take the time in the "
+            "last column per backend, which does not fit the 15-minute budget of `make bench` "
+            "on this machine; run `python -m bench.run --only ingest --ingest-messages 100000` "
+            "for the full size."
+        )
+    return "\n".join(
+        [
+            "## 2. Ingest throughput",
+            "",
+            size_note,
+            "",
+            table,
+            skipped,
+            "",
+            "- collector: `collect_channel` per channel (first collection), from the simulator "
+            "(own process) to committed messages, citizens, triaged cases, turns and tips.",
+            "- baseline: the same readers and clients over the same channels (HTTP only, timed "
+            "once, shared by both backends) plus one bare bulk insert of the same rows into a "
+            "table without constraints (SQLite `executemany`, PostgreSQL `COPY`).",
+            "- per-channel msgs/s: the spread over the channels of the one run (n = channels).",
+        ]
+    )
+
+
+def _plan_lines(plan: str) -> str:
+    keep = [line.rstrip() for line in plan.splitlines() if "Scan" in line or "Index Cond" in line]
+    return "\n".join(keep[:6])
+
+
+def _sweeps(sw: dict[str, Any]) -> str:
+    if not _ok(sw):
+        return "## 3. SLA and escalation sweeps\n\n" + str(sw.get("error") or sw.get("skipped"))
+    rows = []
+    for row in sw["rows"]:
+        sla, esc = row["sla"], row["escalation"]
+        per_case = sla["steady"]["median"] / max(1, row["open_cases"]) * 1000
+        open_tips = esc["steady_report"].get("open_tips")
+        rows.append(
+            [
+                _n(row["history_cases"]),
+                _n(row["open_cases"]),
+                _spread_ms(sla["steady"]),
+                f"{per_case:.2f} ms",
+                _ms(sla["cold_seconds"]),
+                _n(open_tips),
+                _spread_ms(esc["steady"]),
+                _ms(esc["cold_seconds"]),
+                "yes" if sla["uses_partial_index"] else "NO",
+                "yes" if esc["uses_partial_index"] else "NO",
+            ]
+        )
+    table = _table(
+        [
+            "cases (history)",
+            "open cases",
+            "check_reply_sla steady",
+            "per open case",
+            "SLA cold",
+            "open tips",
+            "escalate steady",
+            "escalate cold",
+            "ix_cases_open_awaiting",
+            "ix_tips_open_received",
+        ],
+        rows,
+    )
+    largest = max(sw["rows"], key=lambda r: (r["history_cases"], r["open_cases"]))
+    fixed = sorted(
+        (r for r in sw["rows"] if r["open_cases"] == sw["size"].get("fixed_open")),
+        key=lambda r: r["history_cases"],
+    )
+    growth = ""
+    if len(fixed) >= 2:
+        lo, hi = fixed[0], fixed[-1]
+        more = hi["history_cases"] // max(1, lo["history_cases"])
+        growth = (
+            f"With the same {lo['open_cases']} open cases, {more}x more history changes the "
+            "steady sweep time by "
+            f"{hi['sla']['steady']['median'] / lo['sla']['steady']['median']:.2f}x (SLA) and "
+            f"{hi['escalation']['steady']['median'] / lo['escalation']['steady']['median']:.2f}x "
+            "(escalation)"
+        )
+        worst = max(
+            hi[k]["steady"]["median"] / lo[k]["steady"]["median"] for k in ("sla", "escalation")
+        )
+        growth += (
+            ": the sweeps grow with the open cases, not with the history."
+            if worst < 2
+            else ": **the sweeps grow with the history** (check the plans below)."
+        )
+    counts = sw.get("final_table_counts", {})
+    return "\n".join(
+        [
+            "## 3. SLA and escalation sweeps (PostgreSQL)",
+            "",
+            "History: answered/closed cases over two years, tips for the `tip` cases, one sent "
+            "notification per tip, an SLA event for one case in ten (bulk-loaded server-side). "
+            "Open cases await a reply since some time in the last 3 days, each with a citizen "
+            "message; the `tip` cases among them have an open tip. Sweeps run as the DAGs run "
+            "them: evaluate, record, enqueue into the outbox — never Slack (delivery is a "
+            "separate task, not run). *steady* = the hourly cost once everything is recorded "
+            "(repeated, rolled back); *cold* = the first sweep after the cases became late "
+            "(renders, redacts, gates and enqueues every alert; timed with 100 open cases).",
+            "",
+            table,
+            "",
+            growth,
+            "",
+            f"Final table sizes: {counts}.",
+            "",
+            f"Plan of the sweep's load query at {_n(largest['history_cases'])} cases "
+            f"({_n(largest['open_cases'])} open), `EXPLAIN (ANALYZE, BUFFERS)` of the statement "
+            "the sweep sent:",
+            "",
+            "```",
+            "check_reply_sla:",
+            _plan_lines(largest["sla"]["plan"]),
+            "escalate_unverified_tips:",
+            _plan_lines(largest["escalation"]["plan"]),
+            "```",
+        ]
+    )
+
+
+def _dag_parse(dp: dict[str, Any]) -> str:
+    if not _ok(dp):
+        return "## 4. DAG parse cost\n\n" + str(dp.get("error"))
+    rows = []
+    for item in dp["files"]:
+        phases = item.get("phase_medians") or {}
+        rows.append(
+            [
+                item["file"],
+                fmt_spread(item["seconds"], "s"),
+                f"{item['ratio_to_empty']}x",
+                _ms(phases.get("import_and_build")),
+                _ms(phases.get("serialize")),
+                item["dags"],
+                ", ".join(item["import_errors"] + item["failures"]) or "-",
+                ""
+                if item["file"].startswith("(")
+                else ("yes" if item["within_goal"] else "**no**"),
+            ]
+        )
+    table = _table(
+        [
+            "file",
+            "parse time",
+            "vs empty",
+            "import + build",
+            "serialize",
+            "DAGs",
+            "errors",
+            f"≤ {dp['goal']}x",
+        ],
+        rows,
+    )
+    slow = [f for f in dp["files"] if f.get("slowest_imports")]
+    slow_text = []
+    for item in slow:
+        top = [f"{r['module']} {r['cumulative_ms']:.0f} ms" for r in item["slowest_imports"][:8]]
+        ours = [r for r in item["slowest_imports"] if r["module"].startswith("citizen_desk")]
+        slow_text.append(
+            f"- {item['file']}: imports beyond the warm dag-processor (cumulative): "
+            + "; ".join(top)
+            + (
+                f". citizen_desk modules: {sum(r['cumulative_ms'] for r in ours):.0f} ms."
+                if ours
+                else ". No citizen_desk module among the slowest."
+            )
+        )
+    verdict = (
+        f"**Goal (each DAG file within {dp['goal']}x of an empty DAG): "
+        f"{'met' if dp['all_within_goal'] else 'missed'}.**"
+    )
+    return "\n".join(
+        [
+            "## 4. DAG parse cost",
+            "",
+            "Each file parsed as the Airflow 3.3 dag-processor does: a process that has "
+            "`airflow.dag_processing.manager` loaded and has pre-imported the files' `airflow.*` "
+            "imports forks a fresh child per parse, which runs "
+            "`airflow.dag_processing.processor._parse_file` (stability check, `BundleDagBag`, "
+            "serialization). The empty DAG is a minimal `@dag` with one `@task`. The whole folder "
+            "is one `BundleDagBag(dag_folder=dags/)` plus serialization in one child. Sum of the "
+            f"per-file medians: {dp['sum_of_file_medians_seconds']} s.",
+            "",
+            table,
+            "",
+            verdict,
+            *(["", *slow_text] if slow_text else []),
+        ]
+    )
+
+
+def _triage(tr: dict[str, Any]) -> str:
+    if not _ok(tr):
+        return "## 5. Triage speed\n\n" + str(tr.get("error"))
+    return "\n".join(
+        [
+            "## 5. Triage speed",
+            "",
+            f"The {tr['distinct_texts']} texts of `tests/triage/eval_set.jsonl` (mean "
+            f"{tr['mean_chars']} characters) repeated to {tr['size']['messages']:,} messages, "
+            f"{tr['size']['repeats']} runs, vocabulary loaded beforehand.",
+            "",
+            _table(
+                ["function", "messages/s"],
+                [
+                    ["classify", fmt_spread(tr["classify_msgs_per_s"])],
+                    ["redact", fmt_spread(tr["redact_msgs_per_s"])],
+                ],
+            ),
+        ]
+    )
+
+
+def _measured_by(result: dict[str, Any]) -> str:
+    meta = result.get("_meta") or {}
+    if not meta:
+        return ""
+    return (
+        f"\n\n_Measured by `{meta.get('command') or 'python -m bench.run'}` at "
+        f"{meta.get('started_at')}, {meta.get('seconds')} s, load average "
+        f"{meta.get('load_avg_before')} → {meta.get('load_avg_after')}._"
+    )
+
+
+def render_report(results: dict[str, Any]) -> str:
+    bench = results.get("benchmarks", {})
+    summary = _table(["figure", "value", "goal"], summary_rows(results))
+    parts = [
+        "# Citizen Desk benchmarks",
+        "",
+        "Generated by `make bench` (`python -m bench.run`); raw figures in `results.json`.",
+        "",
+        "## Summary",
+        "",
+        summary,
+        "",
+        _machine(results),
+    ]
+    sections = {  # in ORDER
+        "api_economy": _api_economy,
+        "ingest": _ingest,
+        "sweeps": _sweeps,
+        "dag_parse": _dag_parse,
+        "triage_speed": _triage,
+    }
+    for name, render in sections.items():
+        if name in bench:
+            parts += ["", render(bench[name]) + _measured_by(bench[name])]
+    return "\n".join(parts).rstrip() + "\n"

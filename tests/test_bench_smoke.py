@@ -1,0 +1,155 @@
+"""Smoke test of `bench/`: every benchmark runs at a tiny size and reports sane figures.
+
+No timing assertions: only that each benchmark works end to end, its accounting adds up and the
+report renders. PostgreSQL parts run when `CITIZEN_DESK_TEST_PG_URL` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import api_economy, dag_parse, ingest, sweeps, triage_speed
+from bench.common import Env, spread
+from bench.report import render_report, summary_rows
+
+PG_URL = os.environ.get("CITIZEN_DESK_TEST_PG_URL")
+needs_pg = pytest.mark.skipif(not PG_URL, reason="CITIZEN_DESK_TEST_PG_URL not set")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    return Env(workdir=tmp_path, pg_url=PG_URL, log=lambda _text: None)
+
+
+def report_for(name: str, result: dict[str, Any]) -> str:
+    return render_report({"benchmarks": {name: result}, "machine": {}, "run": {}})
+
+
+def test_spread_is_median_min_max() -> None:
+    assert spread([3.0, 1.0, 2.0]) == {
+        "n": 3,
+        "median": 2.0,
+        "min": 1.0,
+        "max": 3.0,
+        "samples": [3.0, 1.0, 2.0],
+    }
+    assert spread([])["median"] is None
+
+
+def test_lower_bound_and_floor() -> None:
+    channels = {
+        "fb": {"platform": "facebook"},
+        "zl": {"platform": "zalo"},
+    }
+    changed = {("fb", "messenger"): set(map(str, range(30))), ("zl", "zalo"): {"u1", "u2"}}
+    # fb: messenger ceil(30/25)+1 = 3, comments 0+1 = 1; zalo: ceil(2/10)+1 = 2
+    assert api_economy.lower_bound(channels, changed) == 6
+    # fb: messenger ceil(31/25) = 2, comments 1; zalo: ceil(3/10) = 1 listing + 2 threads
+    assert api_economy.strict_floor(channels, changed) == 6
+
+
+def test_api_economy(env: Env) -> None:
+    size = api_economy.Size(scale=2, days=1, steps=1, daily=False)
+    result = api_economy.run(size, env)
+    phases = {p["phase"]: p for p in result["phases"]}
+    assert list(phases) == ["first", "incremental (1 h)", "no new traffic"]
+    first = phases["first"]
+    assert first["new_citizen_messages"] > 0
+    assert first["calls"] > 0
+    assert first["naive_calls"] > 0
+    for phase in result["phases"]:
+        assert phase["failed_channels"] == []
+        assert phase["citizen_messages_added"] == phase["new_citizen_messages"]
+    quiet = phases["no new traffic"]
+    assert quiet["new_citizen_messages"] == 0
+    assert quiet["lower_bound"] == 3  # one Facebook page (2 sources) and one Zalo OA
+    assert "## 1. API economy" in report_for("api_economy", result)
+
+
+def test_ingest(env: Env) -> None:
+    backends = ("sqlite", "postgresql") if PG_URL else ("sqlite",)
+    size = ingest.Size(messages=60, channels=2, days=1, backends=backends)
+    result = ingest.run(size, env)
+    assert [b["backend"] for b in result["backends"]] == list(backends)
+    for item in result["backends"]:
+        assert item["failed_channels"] == []
+        assert item["messages"] == result["world_messages"] == result["read_items"]
+        assert item["cases"] > 0
+        assert item["collector_msgs_per_s"] > 0
+        assert item["overhead_ratio"] > 0
+    text = report_for("ingest", result)
+    assert "## 2. Ingest throughput" in text
+    assert "Not 100k" in text
+
+
+@needs_pg
+def test_sweeps(env: Env) -> None:
+    size = sweeps.Size(histories=(300,), open_share=0.02, fixed_open=3, repeats=1)
+    result = sweeps.run(size, env)
+    rows = {row["open_cases"]: row for row in result["rows"]}
+    assert set(rows) == {6, 3}
+    for row in rows.values():
+        assert row["sla"]["steady_report"]["evaluated"] == row["open_cases"]
+        assert row["sla"]["steady_report"]["breaches_recorded"] == 0  # steady: all recorded
+        assert row["escalation"]["steady_report"]["enqueued"] == 0
+        assert row["sla"]["plan"].startswith(("Sort", "Nested", "Hash", "Index", "Seq", "Bitmap"))
+    assert rows[3]["sla"]["cold_seconds"] is not None  # fixed open count: a timed cold sweep
+    assert rows[6]["sla"]["fast_forward_seconds"] is not None
+    assert result["final_table_counts"]["cases"] == 300  # the open cases were removed again
+    assert "## 3. SLA and escalation sweeps" in report_for("sweeps", result)
+
+
+def test_sweeps_skip_without_postgresql(tmp_path: Path) -> None:
+    result = sweeps.run(sweeps.QUICK, Env(workdir=tmp_path, pg_url=None))
+    assert result["skipped"]
+
+
+def test_dag_parse(env: Env) -> None:
+    size = dag_parse.Size(
+        repeats=1, folder=False, importtime=False, files=("citizen_desk_setup.py",)
+    )
+    result = dag_parse.run(size, env)
+    files = {f["file"]: f for f in result["files"]}
+    assert set(files) == {"(empty DAG)", "citizen_desk_setup.py"}
+    for item in files.values():
+        assert item["dags"] == 1
+        assert item["import_errors"] == []
+        assert item["failures"] == []
+        assert item["seconds"]["median"] > 0
+    assert files["(empty DAG)"]["ratio_to_empty"] == 1.0
+    assert "## 4. DAG parse cost" in report_for("dag_parse", result)
+
+
+def test_import_breakdown_parses_importtime(env: Env, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    file = bundle / "tiny_dag.py"
+    file.write_text(dag_parse.EMPTY_DAG + "\nimport json  # noqa: E402,F401\n", encoding="utf-8")
+    rows = dag_parse.import_breakdown(file, bundle, dag_parse.airflow_env(tmp_path), top=50)
+    assert rows
+    assert all(r["cumulative_ms"] >= r["self_ms"] >= 0 for r in rows)
+
+
+def test_triage_speed(env: Env) -> None:
+    result = triage_speed.run(triage_speed.Size(messages=50, repeats=2), env)
+    assert result["classify_msgs_per_s"]["n"] == 2
+    assert result["redact_msgs_per_s"]["median"] > 0
+    assert "## 5. Triage speed" in report_for("triage_speed", result)
+
+
+def test_cli_writes_results_and_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bench import run
+
+    code = run.main(["--quick", "--only", "triage_speed", "--out", str(tmp_path), "--no-pg"])
+    assert code == 0
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert results["benchmarks"]["triage_speed"]["_meta"]["status"] == "ok"
+    assert results["machine"]["cores"] >= 1
+    assert "# Citizen Desk benchmarks" in (tmp_path / "REPORT.md").read_text(encoding="utf-8")
+    assert "triage classify msgs/s" in capsys.readouterr().out
+    assert any(row[0] == "triage redact msgs/s" for row in summary_rows(results))
