@@ -187,7 +187,10 @@ def test_dag_run_with_approval_through_the_rest_api(
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
 
     # The pages of three units (3 approvals instead of 13), and a 5 s approval timeout.
-    monkeypatch.setattr("citizen_desk.registry.load_registry", _small_registry(registry))
+    small = _small_registry(registry)
+    monkeypatch.setattr("citizen_desk.registry.load_registry", small)
+    # maintenance binds load_registry at import; an earlier test may have imported it already
+    monkeypatch.setattr("citizen_desk.maintenance.load_registry", small)
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
     approver = Approver(
         _core_api_client(monkeypatch),
