@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_ALERT = "admin_alert"
 PII_BLOCKED = "pii_blocked"
+ADMIN_KINDS = (ADMIN_ALERT, PII_BLOCKED)
 CLAIM_LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=1)
@@ -338,6 +339,9 @@ def _factory(bind: Engine | sessionmaker) -> sessionmaker:
     return bind
 
 
+ADMIN_FIRST = case((Notification.kind.in_(ADMIN_KINDS), 0), else_=1)
+
+
 def _due(now: datetime, limit: int, factory: sessionmaker) -> list[tuple[int, str, int]]:
     ready = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
     with factory() as session:
@@ -349,7 +353,9 @@ def _due(now: datetime, limit: int, factory: sessionmaker) -> list[tuple[int, st
                     and_(Notification.status == "sending", Notification.next_attempt_at <= now),
                 )
             )
-            .order_by(Notification.created_at, Notification.id)
+            # Admin alerts (broken page, blocked message) must not wait behind a backlog of
+            # case alerts, e.g. the first sweep over weeks of history.
+            .order_by(ADMIN_FIRST, Notification.created_at, Notification.id)
             .limit(limit)
         ).all()
     return [(r.id, r.status, r.attempts) for r in rows]

@@ -96,7 +96,8 @@ async def collection_is_late(**kwargs: Any) -> None:
     context = kwargs.get("context") or {}
     dag_run = context.get("dag_run") or {}
     dag_id = dag_run.get("dag_id", "collect_citizen_messages")
-    run_id = dag_run.get("run_id", "?")
+    # the callback's context is REST-shaped (`dag_run_id`); tolerate the SDK's name too
+    run_id = dag_run.get("dag_run_id") or dag_run.get("run_id", "?")
     text = (
         f":alarm_clock: Citizen Desk: lần thu thập `{run_id}` của DAG *{dag_id}* chưa hoàn tất "
         f"sau {kwargs.get('late_after', 'thời hạn')}. Kiểm tra scheduler, worker và các kênh."

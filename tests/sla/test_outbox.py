@@ -396,3 +396,16 @@ def test_rate_limited_history_postpones_the_reconcile(
     report = outbox.deliver_pending(factory, HistoryClient(slack, sim), now=row.next_attempt_at)
     assert report.reconciled == 1
     assert len(_posted(sim, "later")) == 1
+
+
+def test_admin_alerts_are_delivered_before_a_backlog(factory, registry, sim, slack) -> None:
+    for i in range(3):
+        _enqueue(factory, registry, f"backlog-{i}")
+    with factory() as session, session.begin():
+        outbox.notify_admins(
+            session, registry, key="token-expired:fb-th", text="Trang fb-th: token hết hạn", now=NOW
+        )
+    report = outbox.deliver_pending(factory, slack, now=NOW, limit=1)
+    assert report.sent == 1
+    sent = [key for key, row in _rows(factory).items() if row.status == "sent"]
+    assert sent == [f"token-expired:fb-th:{registry.technical_admins[0]}"]

@@ -1,0 +1,7 @@
+"""End-to-end runs of Citizen Desk on the real Airflow engine (`scripts/e2e.sh local|celery`).
+
+Modules: `environment` (process environments, derived from docker-compose.yml for the celery
+topology), `processes`, `topology` (local: `airflow standalone` + SQLite; celery: PostgreSQL,
+Redis, api-server, scheduler, dag-processor, triggerer, two Celery workers), `airflow_rest`,
+`simulator`, `checks` (ground truth), `confidentiality` (the canary sweep), `scenario`, `report`.
+"""
