@@ -38,6 +38,7 @@ environment() {
   export AIRFLOW__API__BASE_URL=http://localhost:$PORT
   export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5
   export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL=5
+  export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=30  # tasks start reliably on a loaded laptop
   export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="$DEMO_USER:admin,officer:user"
   export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$STATE/passwords.json
   printf '{"%s": "%s", "officer": "%s"}' "$DEMO_USER" "$DEMO_PASSWORD" "$DEMO_PASSWORD" \
