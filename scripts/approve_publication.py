@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 DAG_ID = "publish_weekly_results"
+RETRIES = 5
 TASK_ID = "approve"
 APPROVE = "Duyệt đăng"  # = citizen_desk.publication.APPROVE
 REJECT = "Không đăng"  # = citizen_desk.publication.REJECT
@@ -91,11 +92,16 @@ def respond(
     payload: dict[str, Any] = {"chosen_options": [APPROVE if approve else REJECT]}
     if edited_text:
         payload["params_input"] = {EDIT_PARAM: edited_text}
-    response = http.patch(
-        f"{base_url}{_run_path(dag_id, run_id)}/taskInstances/{TASK_ID}/{map_index}/hitlDetails",
-        json=payload,
-        headers=headers,
-    )
+    url = f"{base_url}{_run_path(dag_id, run_id)}/taskInstances/{TASK_ID}/{map_index}/hitlDetails"
+    # On the SQLite metadata DB (the demo) a busy scheduler can make the api-server answer 500
+    # ("Database error"): retry a few times; a 409 on a retry means the first answer landed.
+    for attempt in range(RETRIES):
+        response = http.patch(url, json=payload, headers=headers)
+        if response.status_code < 500 or attempt == RETRIES - 1:
+            break
+        time.sleep(2 * (attempt + 1))
+    if attempt and response.status_code == 409:
+        return {"already_answered": True, "map_index": map_index}
     return _check(response, f"PATCH hitlDetails map_index={map_index}")
 
 

@@ -103,3 +103,29 @@ def test_bad_credentials_and_arguments() -> None:
         script.main(["--run-id", RUN, "--approve", "--reject"])
     with pytest.raises(SystemExit):
         script.main(["--run-id", RUN, "--reject", "--text-file", "x.txt"])
+
+
+def test_a_busy_api_server_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = _script()
+    monkeypatch.setattr(script.time, "sleep", lambda _seconds: None)
+
+    class Busy(FakeApi):
+        def __init__(self, answers: list[int]) -> None:
+            super().__init__()
+            self.answers = answers
+
+        def patch(self, url: str, json: Any = None, headers: Any = None) -> Response:
+            self.calls.append(("PATCH", url, json, headers or {}))
+            return Response(self.answers.pop(0), {"chosen_options": json["chosen_options"]})
+
+    api = Busy([500, 500, 200])
+    answer = script.respond(api, "http://af", {}, "publish_weekly_results", "r1", 3, approve=True)
+    assert answer["chosen_options"] == [script.APPROVE]
+    assert [c[0] for c in api.calls] == ["PATCH"] * 3
+    landed = Busy([500, 409])  # the first answer was stored although the server said 500
+    answer = script.respond(
+        landed, "http://af", {}, "publish_weekly_results", "r1", 3, approve=True
+    )
+    assert answer == {"already_answered": True, "map_index": 3}
+    with pytest.raises(SystemExit, match="HTTP 500"):
+        script.respond(Busy([500] * 5), "http://af", {}, "d", "r", 0, approve=False)
