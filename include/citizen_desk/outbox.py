@@ -26,7 +26,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, case, insert, or_, select, update
@@ -138,18 +137,11 @@ def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
     return value
 
 
-@lru_cache(maxsize=4)
-def _configured_registry(path: str) -> Registry:
-    from citizen_desk.registry import load_registry
-
-    return load_registry(path)
-
-
 def default_registry() -> Registry:
-    """The configured registry, read once per process (for callers that pass none)."""
-    from citizen_desk import settings
+    """The configured registry (for callers that pass none)."""
+    from citizen_desk.registry import current_registry
 
-    return _configured_registry(str(settings.registry_path()))
+    return current_registry()
 
 
 def _without_safe_links(text: str, safe_prefixes: Sequence[str]) -> str:

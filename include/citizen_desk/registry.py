@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -299,6 +300,21 @@ def load_registry(path: str | Path | None = None) -> Registry:
         where = f"line {mark.line + 1}" if mark else ""
         raise ConfigError(path, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from exc
     return parse_registry(raw, path)
+
+
+@lru_cache(maxsize=4)
+def _registry_at(path: str, mtime_ns: int) -> Registry:
+    return load_registry(path)
+
+
+def current_registry() -> Registry:
+    """The configured registry, re-read only when the file changes (cheap per call/request)."""
+    path = settings.registry_path()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return load_registry(path)  # raises the ConfigError naming the file
+    return _registry_at(str(path), mtime)
 
 
 @dataclass

@@ -24,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +42,7 @@ from citizen_desk.db.models import (
 )
 from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.escalation import CLOSED_STATUSES, OPEN_STATUSES, EscalationPolicy
-from citizen_desk.registry import Registry, load_registry
+from citizen_desk.registry import Registry, current_registry
 from citizen_desk.triage import TOPIC_LABELS
 
 LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
@@ -134,19 +133,9 @@ class AuditEntry:
 # --- registry / policy ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _registry_at(path: str, mtime_ns: int) -> Registry:
-    return load_registry(path)
-
-
 def default_registry() -> Registry:
-    """The registry file, re-read only when it changes (cheap for a UI calling per request)."""
-    path = settings.registry_path()
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        return load_registry(path)  # raises the ConfigError naming the file
-    return _registry_at(str(path), mtime)
+    """The configured registry, re-read only when the file changes (cheap per UI request)."""
+    return current_registry()
 
 
 def _policy(policy: EscalationPolicy | None) -> EscalationPolicy:
