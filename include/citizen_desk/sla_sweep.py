@@ -219,6 +219,9 @@ def _evaluate(
     states: Counter[str] = Counter()
     late: list[tuple[_Row, SlaVerdict]] = []
     units = _units(session)
+    recorded_before = _recorded_events(
+        session, [row.turn.case_id for row in rows], report.policy_version
+    )
     for row in rows:
         verdict = evaluate_turn(row.turn, registry.sla, registry.calendar, now)
         states[verdict.state] += 1
@@ -229,6 +232,8 @@ def _evaluate(
         kind = EVENT_KIND.get(verdict.state)
         if kind is None or verdict.due_at is None:
             continue
+        if (row.turn.case_id, row.turn.turn_no, kind) in recorded_before:
+            continue  # the common case on an hourly sweep: read once per chunk, not one INSERT each
         recorded = insert_if_absent(
             session,
             SlaEvent,
@@ -254,6 +259,25 @@ def _evaluate(
     report.evaluated = len(rows)
     report.states = dict(sorted(states.items()))
     return late
+
+
+def _recorded_events(
+    session: Session, case_ids: Sequence[int], policy_version: str
+) -> set[tuple[int, int, str]]:
+    """(case, turn, kind) already recorded under `policy_version` for these cases."""
+    found: set[tuple[int, int, str]] = set()
+    unique_ids = sorted(set(case_ids))
+    for start in range(0, len(unique_ids), 500):
+        chunk = unique_ids[start : start + 500]
+        found.update(
+            (case_id, turn_no, kind)
+            for case_id, turn_no, kind in session.execute(
+                select(SlaEvent.case_id, SlaEvent.turn_no, SlaEvent.kind).where(
+                    SlaEvent.policy_version == policy_version, SlaEvent.case_id.in_(chunk)
+                )
+            )
+        )
+    return found
 
 
 def _refresh_case(case: Case, verdict: SlaVerdict, now: datetime) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk import sla_sweep
@@ -95,6 +95,34 @@ def test_never_answered_warns_then_breaches_once(factory, registry) -> None:
         )
     assert len(_events(factory)) == 2
     assert len(_notes(factory)) == 3
+
+
+def test_repeat_sweep_reads_recorded_events_instead_of_inserting(
+    factory, registry, synced_engine
+) -> None:
+    for hour in (8, 9, 10):
+        _seed(
+            factory,
+            channel_key="zalo-th-ns-ngathuy",
+            category="question",
+            turns=[(local(2026, 11, 20, hour), None)],
+        )
+    later = local(2026, 11, 25, 9)
+    assert _sweep(factory, registry, later).breaches_recorded == 3
+
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    event.listen(synced_engine, "before_cursor_execute", capture)
+    try:
+        report = _sweep(factory, registry, later + timedelta(hours=1))
+    finally:
+        event.remove(synced_engine, "before_cursor_execute", capture)
+    assert (report.breaches_recorded, report.notifications) == (0, 0)
+    assert not [s for s in statements if s.lstrip().upper().startswith("INSERT INTO SLA_EVENTS")]
+    assert len(_events(factory)) == 3
 
 
 def test_answered_in_time_records_nothing(factory, registry) -> None:
