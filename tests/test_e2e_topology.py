@@ -265,6 +265,28 @@ def test_comparison_accepts_only_what_the_clock_explains() -> None:
     assert "3 differences explained" in info[0] or "2 differences explained" in info[0]
 
 
+def test_a_reminder_is_explained_by_the_tip_reaching_the_next_level_later() -> None:
+    # The later run's first sweep came after level 3 was due: level 2 reminders had stopped.
+    calm = _outcome({"tip:x:L2:escalation:0:U": T0, "tip:x:L2:reminder:3:U": T0}, last=T0)
+    later = _outcome(
+        {"tip:x:L2:escalation:0:U": T0, "tip:x:L3:escalation:0:P": T0 + timedelta(minutes=4)},
+        last=T0 + timedelta(minutes=9),
+    )
+    problems, info = checks.compare_outcomes(calm, later)
+    assert problems == []
+    assert "higher level" in "\n".join(info)
+
+    same_level = _outcome({"tip:x:L2:escalation:0:U": T0}, last=T0 + timedelta(minutes=9))
+    problems, _ = checks.compare_outcomes(calm, same_level)
+    assert problems == ["enqueued only in the undisturbed run: tip:x:L2:reminder:3:U"]
+    other_tip = _outcome(
+        {"tip:x:L2:escalation:0:U": T0, "tip:y:L3:escalation:0:P": T0 + timedelta(minutes=4)},
+        last=T0 + timedelta(minutes=9),
+    )
+    problems, _ = checks.compare_outcomes(calm, other_tip)
+    assert problems == ["enqueued only in the undisturbed run: tip:x:L2:reminder:3:U"]
+
+
 def test_comparison_catches_lost_and_spurious_notifications() -> None:
     calm = _outcome({"a": T0, "lost": T0}, last=T0)
     later = _outcome({"a": T0, "early": T0 - timedelta(hours=1)}, last=T0 + timedelta(minutes=9))

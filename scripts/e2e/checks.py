@@ -366,6 +366,7 @@ def posts_by_channel(
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 DIGEST = re.compile(r"^(?:sla|tip)-digest:[^:]+:(?P<day>\d{4}-\d{2}-\d{2})$")
 REMINDER = re.compile(r"^(?P<head>tip:[^:]+:L\d+:reminder):(?P<seq>\d+):(?P<who>.+)$")
+TIP_LEVEL = re.compile(r"^tip:(?P<tip>[^:]+):L(?P<level>\d+):")
 PIPELINE_KINDS = frozenset({"admin_alert", "pii_blocked"})  # differ by design under faults
 
 
@@ -439,6 +440,15 @@ def _reminder_head(key: str) -> str | None:
     return f"{match['head']}:{match['who']}" if match else None
 
 
+def _top_levels(keys: Iterable[str]) -> dict[str, int]:
+    """Tip -> the highest ladder level among these alert keys."""
+    top: dict[str, int] = {}
+    for key in keys:
+        if match := TIP_LEVEL.match(key):
+            top[match["tip"]] = max(top.get(match["tip"], 0), int(match["level"]))
+    return top
+
+
 def compare_outcomes(calm: RunOutcome, disturbed: RunOutcome) -> tuple[list[str], list[str]]:
     """Same messages, triage, posts, ledger and notification keys as the undisturbed run.
 
@@ -446,7 +456,8 @@ def compare_outcomes(calm: RunOutcome, disturbed: RunOutcome) -> tuple[list[str]
     of difference are accepted, each checked against its due time rather than waved through:
     a key only the later run has must have become due after the earlier run's last sweep; a
     reminder only the earlier run has must be superseded by a later reminder of the same tip,
-    level and recipient (the ladder sends only the latest reminder after a gap), an SLA warning
+    level and recipient (the ladder sends only the latest reminder after a gap) or by the tip
+    reaching a higher level in the later run (reminders belong to the current level), an SLA warning
     only the earlier run has must be followed by a breach of that turn in the later run (which
     first evaluated it past its deadline), and a digest only the earlier run has must belong to a
     local day the later run never swept in.
@@ -485,11 +496,15 @@ def compare_outcomes(calm: RunOutcome, disturbed: RunOutcome) -> tuple[list[str]
         else set()
     )
     later_breaches = {k.rsplit(":breach", 1)[0] for k in disturbed.sent_keys if ":breach" in k}
+    later_levels = _top_levels(disturbed.sent_keys)
     for key in sorted(calm.sent_keys - disturbed.sent_keys):
         head = _reminder_head(key)
         digest = DIGEST.match(key)
+        level = TIP_LEVEL.match(key)
         if head and head in later_heads:
             explained.append(f"{key}: superseded by a later reminder")
+        elif head and level and later_levels.get(level["tip"], -1) > int(level["level"]):
+            explained.append(f"{key}: the later run found the tip already at a higher level")
         elif key.endswith(":warning") and key.removesuffix(":warning") in later_breaches:
             explained.append(f"{key}: the later run first saw this turn already breached")
         elif digest and digest["day"] not in later_days:
