@@ -372,10 +372,15 @@ def _insert_messages(
             }
         )
     inserted: dict[str, str | None] = {}
+    # One compiled statement with rows as parameters: SQLAlchemy batches them into multi-row
+    # VALUES ("insertmanyvalues") without rebuilding the statement for every chunk.
+    stmt = (
+        _insert(session, Message)
+        .on_conflict_do_nothing(index_elements=["channel_id", "platform_message_id"])
+        .returning(Message.platform_message_id)
+    )
     for chunk in _chunks(rows):
-        stmt = _insert(session, Message).values(list(chunk))
-        stmt = stmt.on_conflict_do_nothing(index_elements=["channel_id", "platform_message_id"])
-        for (message_id,) in session.execute(stmt.returning(Message.platform_message_id)):
+        for message_id in session.scalars(stmt, list(chunk)):
             inserted[message_id] = categories[message_id]
     return inserted
 
