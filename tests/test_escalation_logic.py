@@ -76,10 +76,13 @@ def tip(
     status: str = "new",
     urgent: bool = False,
     acknowledged: frozenset[int] = frozenset(),
+    acknowledged_as: str | None = None,
     extension: timedelta = timedelta(0),
     received_at: datetime = RECEIVED,
 ) -> TipSnapshot:
-    return TipSnapshot(7, unit_code, received_at, urgent, status, acknowledged, extension)
+    """`acknowledged` levels, given while the tip was with `acknowledged_as` (default: its unit)."""
+    acks = frozenset((level, acknowledged_as or unit_code) for level in acknowledged)
+    return TipSnapshot(7, unit_code, received_at, urgent, status, acks, extension)
 
 
 def alerts_at(t: TipSnapshot, hours: float, *, policy=POLICY, units=UNITS) -> list[DueAlert]:
@@ -200,6 +203,27 @@ def test_acknowledged_level_stops_its_reminders_but_not_the_climb():
     both = tip(acknowledged=frozenset({0, 1}))
     assert [(a.level, a.kind) for a in alerts_at(both, 47)] == [(0, "arrival"), (1, "escalation")]
     assert [a.level for a in alerts_at(both, 48)] == [0, 1, 2]
+
+
+def test_acknowledgement_holds_only_while_its_level_answers_to_the_same_unit():
+    # Acknowledged at levels 1 (commune chief) and 2 (district chief) while with Nga Thủy.
+    same_district = tip(
+        "TH-NS-NGATAN", acknowledged=frozenset({1, 2}), acknowledged_as="TH-NS-NGATHUY"
+    )
+    reminders = [
+        (a.level, a.unit_code) for a in alerts_at(same_district, 60) if a.kind == "reminder"
+    ]
+    assert reminders == []  # level 2 is still Nga Sơn's chief, who acknowledged it
+
+    # At level 1 the new commune's chief is answerable, and has acknowledged nothing.
+    level_one = tip("TH-NS-NGATAN", acknowledged=frozenset({1}), acknowledged_as="TH-NS-NGATHUY")
+    assert [(a.level, a.kind) for a in alerts_at(level_one, 47)][-1] == (1, "reminder")
+
+    other_city = tip(
+        "TH-SS-BACSON", acknowledged=frozenset({1, 2}), acknowledged_as="TH-NS-NGATHUY"
+    )
+    reminders = [(a.level, a.unit_code) for a in alerts_at(other_city, 60) if a.kind == "reminder"]
+    assert reminders == [(2, "TH-SS")]
 
 
 @pytest.mark.parametrize("status", ["verified", "unfounded", "forwarded"])

@@ -63,7 +63,9 @@ class TipSnapshot:
     received_at: datetime
     urgent: bool
     status: str  # new | verifying | verified | unfounded | forwarded
-    acknowledged_levels: frozenset[int]
+    # (level, the tip's unit when acknowledged): an acknowledgement holds while the unit answerable
+    # at its level is the same, so a reassignment to another chain restarts that level's reminders
+    acknowledged: frozenset[tuple[int, str]]
     extension: timedelta  # total recorded deadline extensions: shifts every threshold
 
 
@@ -164,8 +166,9 @@ def due_alerts(
     """Every alert due at `now` for an open tip; the caller sends only keys it has not sent yet.
 
     Each passed level yields its first alert (a late run catches up); urgent tips also get the
-    `urgent_on_arrival` alerts at received_at. The current level, unless acknowledged, yields only
-    its latest reminder, so a run after an outage does not send a burst of stale reminders.
+    `urgent_on_arrival` alerts at received_at. The current level, unless acknowledged by the unit
+    answerable at that level now, yields only its latest reminder, so a run after an outage does
+    not send a burst of stale reminders.
     A selector above the root falls back to the root; recipients are those of the tip's unit now.
     Times are UTC.
     """
@@ -202,12 +205,17 @@ def due_alerts(
 
     if current is not None and policy.reminder_every is not None:
         step, reached_at = current
-        if step.level not in tip.acknowledged_levels:
+        unit = _escalation_unit(tip.unit_code, step.unit, units)
+        acknowledged_by = {
+            _escalation_unit(code, step.unit, units)
+            for level, code in tip.acknowledged
+            if level == step.level
+        }
+        if unit not in acknowledged_by:
             every = policy.reminder_every
             reminder = _latest_reminder(reached_at, every, policy.clock, calendar, now)
             if reminder is not None:
                 sequence, due_at = reminder
-                unit = _escalation_unit(tip.unit_code, step.unit, units)
                 alerts.append(alert(step.level, "reminder", sequence, due_at, unit, step.role))
     return alerts
 

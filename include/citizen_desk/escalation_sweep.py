@@ -105,15 +105,15 @@ def open_tip_snapshots(session: Session) -> list[tuple[Tip, TipSnapshot]]:
         .where(Tip.status.in_(sorted(OPEN_STATUSES)))
         .order_by(Tip.received_at, Tip.id)
     ).all()
-    acknowledged: dict[int, set[int]] = defaultdict(set)
+    acknowledged: dict[int, set[tuple[int, str]]] = defaultdict(set)
     ids = [tip.id for tip, _ in rows]
     for chunk in _chunks(ids, 500):
-        for tip_id, level in session.execute(
-            select(TipAcknowledgement.tip_id, TipAcknowledgement.level).where(
-                TipAcknowledgement.tip_id.in_(chunk)
-            )
+        for tip_id, level, unit_code in session.execute(
+            select(TipAcknowledgement.tip_id, TipAcknowledgement.level, Unit.code)
+            .join(Unit, TipAcknowledgement.unit_id == Unit.id)
+            .where(TipAcknowledgement.tip_id.in_(chunk))
         ):
-            acknowledged[tip_id].add(level)
+            acknowledged[tip_id].add((level, unit_code))
     return [
         (
             tip,
@@ -123,7 +123,7 @@ def open_tip_snapshots(session: Session) -> list[tuple[Tip, TipSnapshot]]:
                 received_at=tip.received_at,
                 urgent=tip.urgent,
                 status=tip.status,
-                acknowledged_levels=frozenset(acknowledged.get(tip.id, ())),
+                acknowledged=frozenset(acknowledged.get(tip.id, ())),
                 extension=_seconds(tip.extension_seconds),
             ),
         )

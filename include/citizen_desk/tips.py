@@ -11,7 +11,8 @@ tips by id and case reference only, never by person. Free-text notes are redacte
 written, because `audit_log` is append-only and could never be cleaned afterwards.
 
 Concurrent actions on the same tip (two officers clicking at once) are safe: every change is a
-guarded UPDATE on the values that were read, and acknowledgements rely on the unique (tip, level).
+guarded UPDATE on the values that were read, and acknowledgements rely on the unique
+(tip, level, unit).
 
 `policy` (optional everywhere) defaults to the configured registry's `escalation` section; it gives
 the ladder's levels and the legal verification deadline (`TipView.deadline`).
@@ -184,15 +185,24 @@ def tip_history(session: Session, tip_id: int) -> list[AuditEntry]:
     return [AuditEntry(r.at, r.actor, r.action, r.before, r.after, r.note) for r in rows]
 
 
-def acknowledgements(session: Session, tip_id: int) -> list[TipAcknowledgement]:
-    """Acknowledgements of a tip by level."""
-    return list(
-        session.scalars(
-            select(TipAcknowledgement)
-            .where(TipAcknowledgement.tip_id == tip_id)
-            .order_by(TipAcknowledgement.level)
-        )
+@dataclass(frozen=True)
+class Acknowledgement:
+    level: int
+    unit_code: str  # the tip's unit when it was given
+    by: str
+    at: datetime
+    note: str | None
+
+
+def acknowledgements(session: Session, tip_id: int) -> list[Acknowledgement]:
+    """Acknowledgements of a tip by level, then time."""
+    rows = session.execute(
+        select(TipAcknowledgement, Unit.code)
+        .join(Unit, TipAcknowledgement.unit_id == Unit.id)
+        .where(TipAcknowledgement.tip_id == tip_id)
+        .order_by(TipAcknowledgement.level, TipAcknowledgement.at, TipAcknowledgement.id)
     )
+    return [Acknowledgement(a.level, code, a.by, a.at, a.note) for a, code in rows]
 
 
 def protected_names_by_case(
@@ -339,6 +349,8 @@ def acknowledge(
     """Record "seen, working on it" at a level (default: the tip's current level).
 
     Stops that level's reminders; the climb to the next levels goes on until the tip is closed.
+    The tip's unit is recorded with it: after a reassignment to another chain, the new unit
+    answerable at that level gets reminders until it acknowledges too.
     """
     policy = _policy(policy)
     tip, actor = _prepare(session, tip_id, actor, now)
@@ -352,11 +364,21 @@ def acknowledge(
             f"không có cấp báo cáo {level}"
         )
     note = _clean_note(session, tip, note)
-    values = {"tip_id": tip.id, "level": level, "by": actor, "at": now, "note": note}
-    if not _insert_ignore(session, TipAcknowledgement.__table__, values, ("tip_id", "level")):
+    values = {
+        "tip_id": tip.id,
+        "level": level,
+        "unit_id": tip.unit_id,
+        "by": actor,
+        "at": now,
+        "note": note,
+    }
+    unique = ("tip_id", "level", "unit_id")
+    if not _insert_ignore(session, TipAcknowledgement.__table__, values, unique):
         done = session.scalar(
             select(TipAcknowledgement).where(
-                TipAcknowledgement.tip_id == tip.id, TipAcknowledgement.level == level
+                TipAcknowledgement.tip_id == tip.id,
+                TipAcknowledgement.level == level,
+                TipAcknowledgement.unit_id == tip.unit_id,
             )
         )
         who = f" by {done.by} at {_local(done.at)}" if done else ""
@@ -499,10 +521,11 @@ def reassign(
     note: str | None = None,
     policy: EscalationPolicy | None = None,
 ) -> TipView:
-    """Hand an open tip to another (active) unit; its age and acknowledgements are kept.
+    """Hand an open tip to another (active) unit; its age is kept.
 
     The case stays with the channel's unit (replies and SLA); only the verification moves. The next
-    sweep alerts the new unit's chain at the levels already reached (their recipients differ).
+    sweep alerts the new unit's chain at the levels already reached (their recipients differ), and
+    an acknowledgement keeps silencing reminders only at levels whose answerable unit is unchanged.
     """
     tip, actor = _prepare(session, tip_id, actor, now)
     ref = _ref(tip)

@@ -132,14 +132,15 @@ def _show(args: argparse.Namespace) -> int:
     with _session(args) as session:
         now = _now()
         view = get_tip(session, args.tip_id, now=now)
-        acks = [(a.level, a.by, a.at, a.note) for a in acknowledgements(session, args.tip_id)]
+        acks = acknowledgements(session, args.tip_id)
         history = tip_history(session, args.tip_id)
     _print_view(view)
     print("Xác nhận tiếp nhận:")
     if not acks:
         print("  (chưa có)")
-    for level, by, at, note in acks:
-        print(f"  cấp {level}: {by} lúc {_time(at)}" + (f" - {note}" if note else ""))
+    for ack in acks:
+        line = f"  cấp {ack.level} ({ack.unit_code}): {ack.by} lúc {_time(ack.at)}"
+        print(line + (f" - {ack.note}" if ack.note else ""))
     print("Lịch sử:")
     if not history:
         print("  (chưa có)")

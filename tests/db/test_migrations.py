@@ -9,18 +9,20 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
+HEAD = "0002"
+
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
     engine = create_engine(db_url)
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == HEAD
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     migrate.upgrade(engine)  # idempotent: a second run is a no-op
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0001"
+    assert migrate.current_revision(engine) == HEAD
     engine.dispose()
 
 
@@ -29,3 +31,37 @@ def test_migrated_schema_matches_models(engine) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_acknowledgement_units_survive_downgrade_and_upgrade(db_url: str, registry) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from citizen_desk import tips
+    from citizen_desk.db.engine import _engine_for
+    from citizen_desk.registry import sync_registry
+    from tests.conftest import NOW
+    from tests.tips import seed
+
+    engine = _engine_for(db_url)
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        sync_registry(session, registry, now=NOW)
+        tip_id = seed.add_tip(session).id
+        tips.acknowledge(session, tip_id, actor="a", now=NOW, level=0)
+        tips.reassign(session, tip_id, actor="chief", now=NOW, unit_code="TH-NS-NGATAN")
+        tips.acknowledge(session, tip_id, actor="b", now=NOW, level=0)  # the new unit, again
+    with Session(engine) as session:
+        acks = [(a.level, a.unit_code, a.by) for a in tips.acknowledgements(session, tip_id)]
+    assert acks == [(0, "TH-NS-NGATHUY", "a"), (0, "TH-NS-NGATAN", "b")]
+
+    migrate.downgrade(engine, "0001")  # one acknowledgement per (tip, level): the earliest stays
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT level, by FROM tip_acknowledgements")).all()
+    assert [tuple(r) for r in rows] == [(0, "a")]
+
+    migrate.upgrade(engine)  # rows get the tip's current unit
+    with Session(engine) as session:
+        acks = [(a.level, a.unit_code, a.by) for a in tips.acknowledgements(session, tip_id)]
+    assert acks == [(0, "TH-NS-NGATAN", "a")]
+    engine.dispose()

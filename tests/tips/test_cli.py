@@ -96,7 +96,7 @@ def test_actions_walk_a_tip_through_the_workflow(cli, seeded, tip_engine):
         "ghi kết quả công khai",
     ):
         assert label in history
-    assert "cấp 0: do.ngathuy" in out
+    assert "cấp 0 (TH-NS-NGATHUY): do.ngathuy" in out  # the unit it was with when acknowledged
     code, out, _ = cli("list")
     assert "2 tin báo." in out  # the forwarded tip is closed
     code, out, _ = cli("list", "--all")

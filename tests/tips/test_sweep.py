@@ -113,6 +113,33 @@ def test_acknowledgement_stops_reminders_at_its_level_only(db, registry):
     }
 
 
+def test_after_a_reassignment_only_the_unchanged_chain_stays_acknowledged(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    run(db, registry, 50)  # level 2: the district chief
+    tips.acknowledge(db, tip.id, actor="chief.ngason", now=T0 + 50 * H)
+    k = f"tip:{tip.id}"
+
+    # Another commune of the same district: Nga Sơn's chief has already acknowledged level 2.
+    tips.reassign(db, tip.id, actor="chief.ngason", now=T0 + 51 * H, unit_code="TH-NS-NGATAN")
+    before = sent(db)
+    assert new_after(db, registry, 62, before) == {
+        (f"{k}:L0:arrival:0", "U07NTAN0D01"),
+        (f"{k}:L1:escalation:0", "U07NTAN0C01"),
+    }  # and no level 2 reminder
+
+    # A ward of Sầm Sơn city: its chief is answerable at level 2 now and is reminded.
+    tips.reassign(db, tip.id, actor="chief.ngason", now=T0 + 63 * H, unit_code="TH-SS-BACSON")
+    before = sent(db)
+    assert new_after(db, registry, 73, before) == {
+        (f"{k}:L0:arrival:0", "U07BSOND001"),
+        (f"{k}:L1:escalation:0", "U07BSONC001"),
+        (f"{k}:L2:escalation:0", "U07SSCHIEF1"),
+        (f"{k}:L2:reminder:2", "U07SSCHIEF1"),
+    }
+    tips.acknowledge(db, tip.id, actor="chief.samson", now=T0 + 74 * H)
+    assert new_after(db, registry, 90, sent(db)) == set()
+
+
 @pytest.mark.parametrize("closed_at_level", [0, 1, 2, 3])
 @pytest.mark.parametrize("close", ["verified", "unfounded", "forwarded"])
 def test_closing_a_tip_stops_the_ladder_at_any_level(db, registry, closed_at_level, close):

@@ -290,14 +290,19 @@ class Tip(Base):
 
 
 class TipAcknowledgement(Base):
-    """Someone at an escalation level said "seen, working on it": stops that level's reminders."""
+    """Someone at an escalation level said "seen, working on it": stops that level's reminders.
+
+    `unit_id` is the tip's unit when it was said: after a reassignment, it still holds only where
+    the unit answerable at that level is unchanged.
+    """
 
     __tablename__ = "tip_acknowledgements"
-    __table_args__ = (UniqueConstraint("tip_id", "level"),)
+    __table_args__ = (UniqueConstraint("tip_id", "level", "unit_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id"))
     level: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     by: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
