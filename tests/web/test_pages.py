@@ -115,6 +115,41 @@ def test_tips_board(ro_officer, seeded):
     assert "Cấp 2" in page
 
 
+def test_tips_board_pages_keep_the_filters(ro_officer, seeded, monkeypatch):
+    from citizen_desk.web import queries
+
+    monkeypatch.setattr(queries, "TIPS_PER_PAGE", 2)
+    every = ro_officer.get("/tips?closed=true").text
+    total = int(re.search(r"(\d+) tin báo", every)[1])
+    assert total >= 3
+    pages = -(-total // 2)
+    assert f"hiển thị 1–2 (trang 1/{pages})" in every
+    assert 'href="/tips?closed=true&amp;page=2"' in every
+    assert 'rel="prev"' not in every
+
+    seen: list[str] = []
+    for number in range(1, pages + 1):
+        page = ro_officer.get(f"/tips?closed=true&page={number}").text
+        seen += re.findall(r'<td><a href="/tips/(\d+)">', page)
+    assert len(seen) == total == len(set(seen))  # every tip on exactly one page
+    last = ro_officer.get(f"/tips?closed=true&page={pages + 5}").text  # clamped to the last page
+    assert f"(trang {pages}/{pages})" in last
+    assert 'rel="next"' not in last
+    assert f'href="/tips?closed=true&amp;page={pages - 1}"' in last or pages == 2
+    level = ro_officer.get("/tips?level=2").text
+    assert "page=" not in level  # one page: no pager
+
+
+def test_sla_board_says_when_it_shows_only_the_nearest_deadlines(ro_officer, monkeypatch):
+    from citizen_desk.web import queries
+
+    assert "còn nhiều hơn" not in ro_officer.get("/sla").text
+    monkeypatch.setattr(queries, "SLA_BOARD_ROWS", 1)
+    page = ro_officer.get("/sla").text
+    assert "1 hồ sơ có thời hạn gần nhất (còn nhiều hơn" in page
+    assert len(re.findall(r'href="/cases/\d+"', page)) == 1
+
+
 def test_tip_detail_and_confirmation_form(ro_officer, seeded):
     tip_id = seeded.tips["new"]
     detail = ro_officer.get(f"/tips/{tip_id}").text

@@ -311,12 +311,16 @@ def _register_pages(router: APIRouter) -> None:
             unit=unit or None, category=category or None, channel=channel or None,
             state=state or None,
         )  # fmt: skip
+        rows = queries.sla_board(
+            session, now=now, filters=filters, limit=queries.SLA_BOARD_ROWS + 1
+        )
         return render_page(
             request,
             "sla.html",
             user=user,
             active="sla",
-            rows=queries.sla_board(session, now=now, filters=filters),
+            rows=rows[: queries.SLA_BOARD_ROWS],
+            truncated=len(rows) > queries.SLA_BOARD_ROWS,
             filters=filters,
             options=queries.filter_options(session),
             now=now,
@@ -409,6 +413,7 @@ def _register_tips(router: APIRouter) -> None:
         unit: str | None = None,
         level: int | None = None,
         closed: bool = False,
+        page: int = 1,
     ):
         from citizen_desk import tips
 
@@ -420,12 +425,15 @@ def _register_tips(router: APIRouter) -> None:
             views = [v for v in views if v.unit_code in codes]
         if level is not None:
             views = [v for v in views if v.level == level]
+        filters = {"unit": unit, "level": level, "closed": "true" if closed else None}
+        paging = queries.Paging.of(len(views), page, queries.TIPS_PER_PAGE, filters)
         return render_page(
             request,
             "tips.html",
             user=user,
             active="tips",
-            tips=views,
+            tips=views[paging.start : paging.stop],
+            paging=paging,
             units=units,
             unit=unit or "",
             level=level,

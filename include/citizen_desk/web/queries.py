@@ -389,6 +389,42 @@ class SlaRow:
         return SLA_STATE_LABELS[self.state]
 
 
+SLA_BOARD_ROWS = 500  # the nearest deadlines; filters narrow the rest down
+TIPS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Paging:
+    """One page of a filtered list, with links that keep the filters."""
+
+    page: int
+    pages: int
+    total: int
+    start: int
+    stop: int
+    previous_query: str | None
+    next_query: str | None
+
+    @classmethod
+    def of(cls, total: int, page: int, per_page: int, filters: dict[str, Any]) -> Paging:
+        pages = max(1, -(-total // per_page))
+        page = min(max(page, 1), pages)
+
+        def query(number: int) -> str:
+            values = {k: v for k, v in filters.items() if v not in (None, "")}
+            return urlencode({**values, **({"page": number} if number > 1 else {})})
+
+        return cls(
+            page=page,
+            pages=pages,
+            total=total,
+            start=(page - 1) * per_page,
+            stop=min(page * per_page, total),
+            previous_query=query(page - 1) if page > 1 else None,
+            next_query=query(page + 1) if page < pages else None,
+        )
+
+
 @dataclass(frozen=True)
 class SlaFilters:
     unit: str | None = None
