@@ -25,11 +25,17 @@ import os
 import sys
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 DAG_ID = "publish_weekly_results"
 RETRIES = 5
+# A request is answered only once it is this old. Answering within a second or two of the task
+# deferring loses a race in Airflow 3.3.2's scheduler: the stale "success" of the defer-exit is
+# read after the resumed try is queued, and the try is failed as changed externally (seen in our
+# e2e runs; apache/airflow#67287 and #72716). People never answer that fast; a script must wait.
+SETTLE_SECONDS = 15.0
 TASK_ID = "approve"
 APPROVE = "Duyệt đăng"  # = citizen_desk.publication.APPROVE
 REJECT = "Không đăng"  # = citizen_desk.publication.REJECT
@@ -65,6 +71,14 @@ def pending_requests(
     )
     details = _check(response, "GET hitlDetails").get("hitl_details", [])
     return sorted(details, key=lambda d: d["task_instance"]["map_index"])
+
+
+def age_seconds(detail: dict[str, Any], now: datetime) -> float:
+    """How long ago the request was made (older API versions without `created_at`: settled)."""
+    created = detail.get("created_at")
+    if not created:
+        return float("inf")
+    return (now - datetime.fromisoformat(created.replace("Z", "+00:00"))).total_seconds()
 
 
 def channel_of(detail: dict[str, Any]) -> str | None:
@@ -118,10 +132,12 @@ def approve_run(
     edited_text: str | None = None,
     wait: float = 0.0,
     poll: float = 2.0,
+    settle: float = SETTLE_SECONDS,
     sleep: Any = time.sleep,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[str]:
-    """Answer the pending requests of `run_id` (all, or those of `channels`); returns what was
-    answered as `map_index:channel`."""
+    """Answer the pending requests of `run_id` (all, or those of `channels`) once each is
+    `settle` seconds old; returns what was answered as `map_index:channel`."""
     base_url = base_url.rstrip("/")
     headers = {}
     if username:
@@ -131,6 +147,10 @@ def approve_run(
         details = pending_requests(http, base_url, headers, dag_id, run_id)
         if channels:
             details = [d for d in details if channel_of(d) in set(channels)]
+        youngest = min((age_seconds(d, clock()) for d in details), default=float("inf"))
+        if youngest < settle:
+            sleep(min(poll, settle - max(youngest, 0.0)))
+            continue
         if details or time.monotonic() >= deadline:
             break
         sleep(poll)
@@ -166,6 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--username", default=os.environ.get("AIRFLOW_USERNAME"))
     parser.add_argument("--password", default=os.environ.get("AIRFLOW_PASSWORD"))
     parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for requests")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE_SECONDS,
+        help="answer a request only once it is this many seconds old (an Airflow race)",
+    )
     parser.add_argument("--allow-none", action="store_true", help="exit 0 with nothing pending")
     args = parser.parse_args(argv)
     if args.text_file and not args.approve:
@@ -189,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             channels=args.channel,
             edited_text=edited,
             wait=args.wait,
+            settle=args.settle,
         )
     verb = "approved" if args.approve else "rejected"
     for item in answered:

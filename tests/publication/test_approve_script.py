@@ -129,3 +129,32 @@ def test_a_busy_api_server_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     assert answer == {"already_answered": True, "map_index": 3}
     with pytest.raises(SystemExit, match="HTTP 500"):
         script.respond(Busy([500] * 5), "http://af", {}, "d", "r", 0, approve=False)
+
+
+def test_a_request_is_answered_only_once_it_has_settled() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    script = _script()
+    made = datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC)
+    now = [made + timedelta(seconds=1)]
+    slept: list[float] = []
+
+    class Fresh(FakeApi):
+        def get(self, url: str, params: Any = None, headers: Any = None) -> Response:
+            response = super().get(url, params, headers)
+            for detail in response.json()["hitl_details"]:
+                detail["created_at"] = made.isoformat().replace("+00:00", "Z")
+            return response
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)
+
+    api = Fresh()
+    answered = script.approve_run(
+        api, "", run_id=RUN, approve=True, settle=15, poll=5, sleep=sleep, clock=lambda: now[0]
+    )
+    assert answered == ["0:fb-th", "1:fb-th-ns"]
+    assert slept == [5, 5, 4]  # waited until the requests were 15 s old, then answered
+    assert [c[0] for c in api.calls] == ["GET"] * 4 + ["PATCH"] * 2
+    assert script.age_seconds({}, now[0]) == float("inf")  # no created_at: an older API

@@ -139,9 +139,10 @@ class Approver(threading.Thread):
                         if channel not in self.answers:
                             continue
                         approve, text = self.answers[channel]
+                        # settle=0: dag.test() runs tasks in-process, no executor race
                         self.answered += self.script.approve_run(
                             self.http, "", run_id=run_id, approve=approve, channels=[channel],
-                            edited_text=text,
+                            edited_text=text, settle=0,
                         )  # fmt: skip
                 _timeout_sweep()
                 time.sleep(1)
