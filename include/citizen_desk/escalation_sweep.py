@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from citizen_desk import settings, tips
-from citizen_desk.db.models import AuditLog, Notification, Tip, TipAcknowledgement, Unit
+from citizen_desk.audit import record_audit
+from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
 from citizen_desk.errors import CitizenDeskError, ConfigError, WorkflowError
 from citizen_desk.escalation import (
     OPEN_STATUSES,
@@ -316,17 +317,16 @@ def _raise_level(
     roles = {step.level: step.role for step in policy.ladder}
     steps = [a for a in reached if a.level > before]
     note = "; ".join(f"L{a.level} → {a.unit_code} ({roles.get(a.level, '?')})" for a in steps)
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action="tip_escalated",
-            entity_type="tip",
-            entity_id=str(tip.id),
-            before={"escalation_level": before},
-            after={"escalation_level": target},
-            note=note,
-        )
+    record_audit(
+        session,
+        entity_type="tip",
+        entity_id=tip.id,
+        action="tip_escalated",
+        actor=actor,
+        at=now,
+        before={"escalation_level": before},
+        after={"escalation_level": target},
+        note=note,
     )
     set_committed_value(tip, "escalation_level", target)  # what the UPDATE wrote, no re-read
     set_committed_value(tip, "updated_at", now)

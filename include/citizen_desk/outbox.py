@@ -32,7 +32,8 @@ from sqlalchemy import Engine, and_, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from citizen_desk.db.models import AuditLog, Notification
+from citizen_desk.audit import record_audit
+from citizen_desk.db.models import Notification
 from citizen_desk.db.types import utc
 
 if TYPE_CHECKING:
@@ -689,16 +690,15 @@ def retry(
     for row in session.scalars(query):
         before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
         row.status, row.attempts, row.next_attempt_at = "pending", 0, now
-        session.add(
-            AuditLog(
-                at=now,
-                actor=actor,
-                action="notification_retry",
-                entity_type="notification",
-                entity_id=str(row.id),
-                before=before,
-                after={"status": "pending", "attempts": 0},
-            )
+        record_audit(
+            session,
+            entity_type="notification",
+            entity_id=row.id,
+            action="notification_retry",
+            actor=actor,
+            at=now,
+            before=before,
+            after={"status": "pending", "attempts": 0},
         )
         count += 1
     session.flush()

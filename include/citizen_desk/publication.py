@@ -421,19 +421,18 @@ def _audit(
     before: str,
     note: str | None = None,
 ) -> None:
-    from citizen_desk.db.models import AuditLog
+    from citizen_desk.audit import record_audit
 
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action=action,
-            entity_type="publication",
-            entity_id=str(pub.id),
-            before={"status": before},
-            after={"status": pub.status},
-            note=note,
-        )
+    record_audit(
+        session,
+        entity_type="publication",
+        entity_id=pub.id,
+        action=action,
+        actor=actor,
+        at=now,
+        before={"status": before},
+        after={"status": pub.status},
+        note=note,
     )
 
 

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk import settings
-from citizen_desk.db.models import PLATFORMS, UNIT_KINDS, AuditLog, Channel, Unit
+from citizen_desk.audit import record_audit
+from citizen_desk.db.models import PLATFORMS, UNIT_KINDS, Channel, Unit
 from citizen_desk.durations import parse_duration
 from citizen_desk.errors import ConfigError
 from citizen_desk.escalation import EscalationPolicy, UnitNode, parse_escalation_policy
@@ -349,16 +350,15 @@ def _audit(
     entity_id: str,
     changes: Mapping[str, tuple[Any, Any]],
 ) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action=action,
-            entity_type=entity,
-            entity_id=entity_id,
-            before={k: v[0] for k, v in changes.items()},
-            after={k: v[1] for k, v in changes.items()},
-        )
+    record_audit(
+        session,
+        entity_type=entity,
+        entity_id=entity_id,
+        action=action,
+        actor=actor,
+        at=now,
+        before={k: v[0] for k, v in changes.items()},
+        after={k: v[1] for k, v in changes.items()},
     )
 
 

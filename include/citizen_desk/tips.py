@@ -32,6 +32,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from citizen_desk import settings
+from citizen_desk.audit import record_audit
 from citizen_desk.db.models import (
     AuditLog,
     Case,
@@ -712,25 +713,18 @@ def _audit(
     after: Mapping[str, Any] | None,
     note: str | None = None,
 ) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action=action,
-            entity_type="tip",
-            entity_id=str(tip.id),
-            before=_jsonable(before),
-            after=_jsonable(after),
-            note=note,
-        )
+    record_audit(
+        session,
+        entity_type="tip",
+        entity_id=tip.id,
+        action=action,
+        actor=actor,
+        at=now,
+        before=before,
+        after=after,
+        note=note,
     )
     session.flush()
-
-
-def _jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if values is None:
-        return None
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def _clean_note(session: Session, tip: Tip, note: str | None) -> str | None:

@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from citizen_desk.audit import record_audit
 from citizen_desk.collect.items import Item, SourceBatch
 from citizen_desk.db.models import (
-    AuditLog,
     Case,
     CaseTurn,
     Channel,
@@ -663,16 +663,14 @@ def _upsert_tip(
         row = session.execute(stmt.returning(Tip.id)).first()
         if row is None:
             return False
-        session.add(
-            AuditLog(
-                at=now,
-                actor=actor,
-                action="tip_received",
-                entity_type="tip",
-                entity_id=str(row[0]),
-                before=None,
-                after={"status": "new", "urgent": bool(case.urgent), "case": case.reference},
-            )
+        record_audit(
+            session,
+            entity_type="tip",
+            entity_id=row[0],
+            action="tip_received",
+            actor=actor,
+            at=now,
+            after={"status": "new", "urgent": bool(case.urgent), "case": case.reference},
         )
         return True
     changed = False

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_desk import settings
+from citizen_desk.audit import record_audit
 from citizen_desk.db.models import (
     CATEGORIES,
     AuditLog,
@@ -693,17 +694,8 @@ def _flatten(value: object, prefix: str = "") -> tuple[tuple[str, str], ...]:
 
 def log_identity_view(session: Session, case_id: int, *, actor: str, now: datetime) -> None:
     """Append the `identity_viewed` audit row (the caller commits before showing anything)."""
-    session.add(
-        AuditLog(
-            at=now,
-            actor=actor,
-            action=IDENTITY_VIEWED,
-            entity_type="case",
-            entity_id=str(case_id),
-            before=None,
-            after=None,
-            note=None,
-        )
+    record_audit(
+        session, entity_type="case", entity_id=case_id, action=IDENTITY_VIEWED, actor=actor, at=now
     )
     session.flush()
 

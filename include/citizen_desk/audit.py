@@ -1,0 +1,44 @@
+"""The one way to append to `audit_log` (append-only; the database refuses UPDATE and DELETE)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from citizen_desk.db.models import AuditLog
+
+
+def record_audit(
+    session: Session,
+    *,
+    entity_type: str,
+    entity_id: int | str,
+    action: str,
+    actor: str,
+    at: datetime,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """Add one audit row (the caller commits); dates in `before`/`after` are stored as ISO text."""
+    session.add(
+        AuditLog(
+            at=at,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            before=_jsonable(before),
+            after=_jsonable(after),
+            note=note,
+        )
+    )
+
+
+def _jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
