@@ -34,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from citizen_desk import settings, tips
 from citizen_desk.audit import record_audit
+from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
 from citizen_desk.errors import CitizenDeskError, ConfigError, WorkflowError
 from citizen_desk.escalation import (
@@ -108,7 +109,7 @@ def open_tip_snapshots(session: Session) -> list[tuple[Tip, TipSnapshot]]:
     ).all()
     acknowledged: dict[int, set[tuple[int, str]]] = defaultdict(set)
     ids = [tip.id for tip, _ in rows]
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids):
         for tip_id, level, unit_code in session.execute(
             select(TipAcknowledgement.tip_id, TipAcknowledgement.level, Unit.code)
             .join(Unit, TipAcknowledgement.unit_id == Unit.id)
@@ -335,7 +336,7 @@ def _raise_level(
 
 def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(sorted(set(keys)), 500):
+    for chunk in chunks(sorted(set(keys))):
         found.update(
             session.scalars(
                 select(Notification.idempotency_key).where(Notification.idempotency_key.in_(chunk))
@@ -529,8 +530,3 @@ def _utc(value: datetime) -> datetime:
 
 def _seconds(value: int | None) -> timedelta:
     return timedelta(seconds=value or 0)
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

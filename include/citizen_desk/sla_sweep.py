@@ -30,6 +30,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
+from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message, SlaEvent, Unit
 from citizen_desk.db.types import utc
 from citizen_desk.outbox import enqueue, insert_if_absent
@@ -266,9 +267,7 @@ def _recorded_events(
 ) -> set[tuple[int, int, str]]:
     """(case, turn, kind) already recorded under `policy_version` for these cases."""
     found: set[tuple[int, int, str]] = set()
-    unique_ids = sorted(set(case_ids))
-    for start in range(0, len(unique_ids), 500):
-        chunk = unique_ids[start : start + 500]
+    for chunk in chunks(sorted(set(case_ids))):
         found.update(
             (case_id, turn_no, kind)
             for case_id, turn_no, kind in session.execute(

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.audit import record_audit
 from citizen_desk.collect.items import Item, SourceBatch
+from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import (
     Case,
     CaseTurn,
@@ -134,11 +135,6 @@ def lock_channel(session: Session, channel_id: int) -> None:
         session.execute(text("UPDATE collection_watermarks SET watermark = watermark WHERE 0 = 1"))
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # --- watermarks ----------------------------------------------------------------------------------
 
 
@@ -207,7 +203,7 @@ def _quarantine(
     )
     fresh = [row for digest, row in rows.items() if digest not in known]
     added = 0
-    for chunk in _chunks(fresh):
+    for chunk in chunks(fresh, CHUNK):
         stmt = _insert(session, Quarantine).values(list(chunk))
         stmt = stmt.on_conflict_do_nothing(index_elements=["channel_id", "payload_hash"])
         added += len(session.execute(stmt.returning(Quarantine.id)).all())
@@ -221,7 +217,7 @@ def _quarantine(
 
 def existing_ids(session: Session, channel_id: int, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         found.update(
             session.scalars(
                 select(Message.platform_message_id).where(
@@ -252,7 +248,7 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     if not people:
         return {}
     rows = list(people.values())
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows, CHUNK):
         stmt = _insert(session, Citizen).values(list(chunk))
         excluded = stmt.excluded
         session.execute(
@@ -269,7 +265,7 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
             )
         )
     ids: dict[str, int] = {}
-    for chunk in _chunks(list(people)):
+    for chunk in chunks(list(people), CHUNK):
         for citizen_id, user_id in session.execute(
             select(Citizen.id, Citizen.platform_user_id).where(
                 Citizen.channel_id == channel_id, Citizen.platform_user_id.in_(chunk)
@@ -379,7 +375,7 @@ def _insert_messages(
         .on_conflict_do_nothing(index_elements=["channel_id", "platform_message_id"])
         .returning(Message.platform_message_id)
     )
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows, CHUNK):
         for message_id in session.scalars(stmt, list(chunk)):
             inserted[message_id] = categories[message_id]
     return inserted
@@ -395,7 +391,7 @@ def _new_private_reply_links(
     if not links:
         return []
     out = []
-    for chunk in _chunks(list(links)):
+    for chunk in chunks(list(links), CHUNK):
         for message in session.scalars(
             select(Message).where(
                 Message.channel_id == channel_id,
@@ -516,7 +512,7 @@ def recompute_cases(
     Deterministic in the stored messages only, so arrival order and reruns give the same rows.
     """
     changes = CaseChanges()
-    for chunk in _chunks(sorted(set(thread_keys))):
+    for chunk in chunks(sorted(set(thread_keys)), CHUNK):
         by_thread: dict[str, list[Message]] = {}
         for message in session.scalars(
             select(Message)
