@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 AIRFLOW := $(VENV)/bin/airflow
-export PYTHONPATH := $(CURDIR)/include
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/devtools
 SIM_PORT ?= 8765
 
 .PHONY: help install lock check-lock lint format test test-pg db-upgrade registry-sync simulator \

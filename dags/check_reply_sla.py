@@ -28,7 +28,7 @@ from airflow.sdk import (
     task,
 )
 
-from citizen_desk.dagkit import START_DATE, Tag, default_args
+from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
 
 CASES = Asset("citizen_desk://cases")
 OPTIONAL_DATE = {"type": ["null", "string"], "format": "date"}
@@ -53,8 +53,8 @@ OPTIONAL_DATE = {"type": ["null", "string"], "format": "date"}
 def check_reply_sla() -> None:
     @task
     def prepare(**context) -> str:
-        from citizen_desk.maintenance import prepare_domain_db
-        from citizen_desk.runtime import run_label, run_now
+        from citizen_desk.pipeline.context import run_label, run_now
+        from citizen_desk.pipeline.prepare import prepare_domain_db
 
         now = run_now(context)
         prepare_domain_db(now=now, actor=run_label(context))
@@ -64,8 +64,8 @@ def check_reply_sla() -> None:
     def evaluate(now: str, **context) -> dict:
         from datetime import datetime
 
-        from citizen_desk.runtime import run_label
-        from citizen_desk.sla_sweep import run_check
+        from citizen_desk.pipeline.context import run_label
+        from citizen_desk.sla.sweep import run_check
 
         params = context["params"]
         return run_check(
@@ -80,7 +80,7 @@ def check_reply_sla() -> None:
     def deliver(now: str, evaluated: dict) -> dict:
         from datetime import datetime
 
-        from citizen_desk.outbox import run_delivery
+        from citizen_desk.notify.outbox import run_delivery
 
         if evaluated.get("dry_run"):
             return {"skipped": "dry_run"}
@@ -93,7 +93,7 @@ def check_reply_sla() -> None:
     def summary(evaluated: dict, delivered: dict) -> None:
         import logging
 
-        logging.getLogger("citizen_desk.sla").info(
+        logging.getLogger("citizen_desk.sla.policy").info(
             "SLA check: %s | delivery: %s", evaluated, delivered
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from citizen_desk.dagkit import START_DATE, Tag, default_args
+from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
 
 
 @dag(
@@ -24,7 +24,7 @@ from citizen_desk.dagkit import START_DATE, Tag, default_args
 def citizen_desk_setup() -> None:
     @task
     def migrate_and_sync_registry(**context) -> dict[str, int]:
-        from citizen_desk.maintenance import prepare_domain_db
+        from citizen_desk.pipeline.prepare import prepare_domain_db
 
         registry = prepare_domain_db(now=context["dag_run"].run_after, actor=context["run_id"])
         return {"units": len(registry.units), "channels": len(registry.channels)}

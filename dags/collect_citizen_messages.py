@@ -31,7 +31,7 @@ from airflow.sdk import (
     task,
 )
 
-from citizen_desk.dagkit import START_DATE, Tag, collection_deadline, default_args
+from citizen_desk.pipeline.conventions import START_DATE, Tag, collection_deadline, default_args
 
 CASES = Asset("citizen_desk://cases")
 SCHEDULE = os.environ.get("CITIZEN_DESK_COLLECT_SCHEDULE", "@daily")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from citizen_desk.dagkit import START_DATE, Tag, default_args
+from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
 
 CASES = Asset("citizen_desk://cases")
 
@@ -52,28 +52,28 @@ CASES = Asset("citizen_desk://cases")
 def escalate_unverified_tips() -> None:
     @task
     def prepare(**context) -> dict[str, int]:
-        from citizen_desk.maintenance import prepare_domain_db
-        from citizen_desk.runtime import run_label, run_now
+        from citizen_desk.pipeline.context import run_label, run_now
+        from citizen_desk.pipeline.prepare import prepare_domain_db
 
         registry = prepare_domain_db(now=run_now(context), actor=run_label(context))
         return {"units": len(registry.units)}
 
     @task
     def sweep_and_enqueue(**context) -> dict:
-        from citizen_desk.escalation_sweep import resolve_now, run_sweep
-        from citizen_desk.runtime import run_label
+        from citizen_desk.pipeline.context import run_label
+        from citizen_desk.tips.sweep import resolve_now, run_sweep
 
         return run_sweep(now=resolve_now(context), actor=run_label(context))
 
     @task
     def deliver(**context) -> dict:
-        from citizen_desk.escalation_sweep import resolve_now, run_delivery
+        from citizen_desk.tips.sweep import resolve_now, run_delivery
 
         return run_delivery(now=resolve_now(context))
 
     @task
     def summary(sweep: dict, delivery: dict) -> str:
-        from citizen_desk.escalation_sweep import summarize
+        from citizen_desk.tips.sweep import summarize
 
         return summarize(sweep, delivery)
 

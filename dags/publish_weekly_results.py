@@ -22,7 +22,7 @@ from __future__ import annotations
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
-from citizen_desk.dagkit import START_DATE, Tag, default_args
+from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
 
 APPROVE, REJECT = "Duyệt đăng", "Không đăng"  # = citizen_desk.publication.APPROVE / REJECT
 
@@ -50,8 +50,8 @@ def hitl_kwargs(request: dict) -> dict:
 def publish_weekly_results() -> None:
     @task
     def prepare(**context) -> None:
-        from citizen_desk.maintenance import prepare_domain_db
-        from citizen_desk.runtime import run_label, run_now
+        from citizen_desk.pipeline.context import run_label, run_now
+        from citizen_desk.pipeline.prepare import prepare_domain_db
 
         prepare_domain_db(now=run_now(context), actor=run_label(context))
 

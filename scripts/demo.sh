@@ -65,7 +65,7 @@ start() {
   stop
   environment
   echo "starting the platform simulator on :$SIM_PORT (seed 42, 14 days, live traffic)"
-  setsid "$VENV/bin/python" -m platform_simulator serve --port "$SIM_PORT" \
+  PYTHONPATH=$ROOT/devtools:$ROOT/include setsid "$VENV/bin/python" -m platform_simulator serve --port "$SIM_PORT" \
     --registry include/config/registry.yaml --seed 42 --days 14 --live \
     --state "$STATE/simulator" > "$STATE/simulator.log" 2>&1 &
   echo $! > "$STATE/simulator.pgid"

@@ -1,6 +1,6 @@
 """Print `export AIRFLOW_CONN_...` lines that point every registry channel at the simulator.
 
-The simulator's credentials are deterministic (see include/platform_simulator/README.md); for the
+The simulator's credentials are deterministic (see devtools/platform_simulator/README.md); for the
 real services, put the real page tokens / Zalo app credentials in the same connection ids.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import json
 import shlex
 
-from citizen_desk.registry import load_registry
+from citizen_desk.config.registry import load_registry
 
 SLACK_TOKEN = "xoxb-sim-citizen-desk"
 

@@ -8,5 +8,5 @@
 # Exit status is non-zero when any check failed; the report ends with RESULT: PASSED|FAILED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PYTHONPATH=$PWD/include:$PWD
-exec .venv/bin/python -m scripts.e2e "$@"
+export PYTHONPATH=$PWD/include:$PWD/devtools
+exec .venv/bin/python -m e2e "$@"

@@ -152,7 +152,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def registry():
-    from citizen_desk.registry import load_registry
+    from citizen_desk.config.registry import load_registry
 
     return load_registry(REGISTRY_PATH)
 
@@ -160,7 +160,7 @@ def registry():
 @pytest.fixture
 def synced_engine(engine: Engine, registry) -> Engine:
     """A migrated database holding the sample registry's units and channels."""
-    from citizen_desk.registry import sync_registry
+    from citizen_desk.config.registry import sync_registry
 
     with sessionmaker(engine)() as db_session:
         sync_registry(db_session, registry, now=NOW)

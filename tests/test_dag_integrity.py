@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from citizen_desk.dagkit import OWNER, Tag
+from citizen_desk.pipeline.conventions import OWNER, Tag
 
 DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))

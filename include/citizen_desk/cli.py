@@ -16,9 +16,9 @@ from citizen_desk.errors import CitizenDeskError
 
 COMMAND_MODULES = (
     "citizen_desk.cli",
-    "citizen_desk.tips_cli",
-    "citizen_desk.outbox_cli",
-    "citizen_desk.sla_sweep",
+    "citizen_desk.tips.cli",
+    "citizen_desk.notify.cli",
+    "citizen_desk.sla.sweep",
 )
 
 
@@ -34,8 +34,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _registry(args: argparse.Namespace) -> int:
+    from citizen_desk.config.registry import load_registry, sync_registry
     from citizen_desk.db.engine import session_scope
-    from citizen_desk.registry import load_registry, sync_registry
 
     registry = load_registry(args.path)
     print(

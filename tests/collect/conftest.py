@@ -136,7 +136,7 @@ def sqlite_engine(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Engine]:
 
 
 def sync(engine: Engine, registry_path: Path) -> None:
-    from citizen_desk.registry import load_registry, sync_registry
+    from citizen_desk.config.registry import load_registry, sync_registry
 
     with Session(engine) as session:
         sync_registry(session, load_registry(registry_path), now=NOW - timedelta(days=30))

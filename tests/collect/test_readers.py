@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from citizen_desk.collect.comments import read_comments
-from citizen_desk.collect.items import Bounds
 from citizen_desk.collect.messenger import read_messenger
+from citizen_desk.collect.records import Bounds
 from citizen_desk.collect.run import Window, active_channels, window_for
 from citizen_desk.collect.summary import channel_block, summarise_run
 from citizen_desk.collect.zalo import read_zalo

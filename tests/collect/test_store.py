@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from citizen_desk.collect.items import Item, SourceBatch
+from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.collect.store import (
     ChannelRef,
     StoreResult,
@@ -52,7 +52,7 @@ def msg(
 @pytest.fixture
 def sqlite_synced(sqlite_engine: Engine, registry) -> Engine:
     """SQLite only: for the derivation details (the backend-sensitive paths run on both)."""
-    from citizen_desk.registry import sync_registry
+    from citizen_desk.config.registry import sync_registry
 
     with Session(sqlite_engine) as session:
         sync_registry(session, registry, now=NOW)
@@ -165,7 +165,7 @@ def test_a_case_follows_the_turns_of_its_thread(sqlite_synced, sqlite_channel) -
 
 
 def test_arrival_order_and_batching_do_not_change_the_result(engine, registry) -> None:
-    from citizen_desk.registry import sync_registry
+    from citizen_desk.config.registry import sync_registry
 
     with Session(engine) as session:
         sync_registry(session, registry, now=NOW)

@@ -37,9 +37,9 @@ def test_acknowledgement_units_survive_downgrade_and_upgrade(db_url: str, regist
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from citizen_desk import tips
+    from citizen_desk.config.registry import sync_registry
     from citizen_desk.db.engine import _engine_for
-    from citizen_desk.registry import sync_registry
+    from citizen_desk.tips import workflow as tips
     from tests.conftest import NOW
     from tests.tips import seed
 

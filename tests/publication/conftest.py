@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citizen_desk.db.models import Channel, Publication
 from citizen_desk.publication import ALL_UNITS, PublishMode, gate_period, render_all
-from citizen_desk.weekly import PageInsights, WeeklyResults, compute_results, load_week_rows
+from citizen_desk.publication.figures import (
+    PageInsights,
+    WeeklyResults,
+    compute_results,
+    load_week_rows,
+)
 from tests.publication.seed import NOW, PERIOD, Seeded, seed_week
 
 ACTOR = "publish_weekly_results/test_run"
@@ -98,9 +103,9 @@ def shared_week(registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """The crafted week on one SQLite database per module, for read-only tests."""
     from sqlalchemy import create_engine, event
 
+    from citizen_desk.config.registry import sync_registry
     from citizen_desk.db import migrate
     from citizen_desk.db.engine import _sqlite_pragmas
-    from citizen_desk.registry import sync_registry
 
     base = tmp_path_factory.mktemp("shared-week")
     engine = create_engine(f"sqlite:///{base / 'domain.db'}")

@@ -166,9 +166,9 @@ def _timeout_sweep() -> None:
 def test_dag_run_with_approval_through_the_rest_api(
     airflow_db, dag, registry, simulator: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from citizen_desk.config.registry import sync_registry
     from citizen_desk.db import migrate
     from citizen_desk.db.engine import _sqlite_pragmas
-    from citizen_desk.registry import sync_registry
 
     url = f"sqlite:///{tmp_path / 'domain.db'}"
     engine = create_engine(url)
@@ -189,9 +189,9 @@ def test_dag_run_with_approval_through_the_rest_api(
 
     # The pages of three units (3 approvals instead of 13), and a 5 s approval timeout.
     small = _small_registry(registry)
-    monkeypatch.setattr("citizen_desk.registry.load_registry", small)
+    monkeypatch.setattr("citizen_desk.config.registry.load_registry", small)
     # maintenance binds load_registry at import; an earlier test may have imported it already
-    monkeypatch.setattr("citizen_desk.maintenance.load_registry", small)
+    monkeypatch.setattr("citizen_desk.pipeline.prepare.load_registry", small)
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
     approver = Approver(
         _core_api_client(monkeypatch),
@@ -246,7 +246,7 @@ def test_dag_run_with_approval_through_the_rest_api(
 def _small_registry(registry: Any) -> Any:
     from dataclasses import replace
 
-    from citizen_desk.registry import PublicationPolicy
+    from citizen_desk.config.registry import PublicationPolicy
 
     small = replace(
         registry,

@@ -456,7 +456,7 @@ def test_approval_body_is_never_evaluated_as_a_template(text: str) -> None:
 
 def test_insights_failures_leave_a_note(registry) -> None:
     from citizen_desk.publication import collect_insights
-    from citizen_desk.weekly import PROVINCE
+    from citizen_desk.publication.figures import PROVINCE
 
     class Broken:
         def get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:

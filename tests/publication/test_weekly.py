@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.publication import public_count
-from citizen_desk.weekly import (
+from citizen_desk.publication.figures import (
     PROVINCE,
     MessageRow,
     TipRow,

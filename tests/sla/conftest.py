@@ -35,6 +35,6 @@ def sim() -> Iterator[Any]:
 
 @pytest.fixture
 def slack(sim):
-    from citizen_desk.slack import build_client
+    from citizen_desk.notify.slack import build_client
 
     return build_client(SIM_TOKEN, base_url=sim.base_url + "/api/", rate_limit_retries=0)

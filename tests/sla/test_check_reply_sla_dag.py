@@ -20,9 +20,9 @@ DAG_FILE = REPO / "dags" / "check_reply_sla.py"
 @pytest.fixture
 def domain_url(tmp_path, registry, monkeypatch):
     """A migrated, registry-synced SQLite domain DB named by CITIZEN_DESK_DB_URL."""
+    from citizen_desk.config.registry import sync_registry
     from citizen_desk.db import migrate
     from citizen_desk.db.engine import get_engine
-    from citizen_desk.registry import sync_registry
 
     url = f"sqlite:///{tmp_path / 'domain.db'}"
     monkeypatch.setenv("CITIZEN_DESK_DB_URL", url)

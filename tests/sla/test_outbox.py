@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from citizen_desk import outbox
 from citizen_desk.db.models import AuditLog, Notification
-from citizen_desk.slack import build_client, render_message
+from citizen_desk.notify import outbox
+from citizen_desk.notify.slack import build_client, render_message
 from tests.conftest import NOW
 from tests.sla.conftest import SIM_TOKEN
 

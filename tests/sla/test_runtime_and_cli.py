@@ -1,4 +1,4 @@
-"""`citizen_desk.runtime` (the run's "now") and the outbox / SLA command lines."""
+"""`citizen_desk.pipeline.context` (the run's "now") and the outbox / SLA command lines."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from citizen_desk import outbox, sla_sweep
 from citizen_desk.cli import main
 from citizen_desk.db.models import Notification
-from citizen_desk.runtime import run_label, run_now
+from citizen_desk.notify import outbox
+from citizen_desk.pipeline.context import run_label, run_now
+from citizen_desk.sla import sweep as sla_sweep
 from tests.conftest import NOW
 
 ICT = timezone(timedelta(hours=7))

@@ -21,7 +21,7 @@ from tests.conftest import NOW, PG_URL, _db_params, _pg_admin, _pg_template
 
 
 def _sync(engine: Engine, registry) -> None:
-    from citizen_desk.registry import sync_registry
+    from citizen_desk.config.registry import sync_registry
 
     with sessionmaker(engine)() as session:
         sync_registry(session, registry, now=NOW)

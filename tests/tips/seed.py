@@ -16,8 +16,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizen_desk.config.registry import Registry, parse_registry, sync_registry
 from citizen_desk.db.models import Case, Channel, Citizen, Message, Tip, Unit
-from citizen_desk.registry import Registry, parse_registry, sync_registry
 from tests.conftest import NOW, REGISTRY_PATH
 
 # Canaries: a name, a Facebook PSID, a Zalo user id, phone numbers and a profile link.

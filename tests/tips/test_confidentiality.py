@@ -14,11 +14,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from citizen_desk import tips
 from citizen_desk.db.models import Notification
-from citizen_desk.escalation_sweep import sweep
-from citizen_desk.outbox import deliver_pending
-from citizen_desk.slack import build_client
+from citizen_desk.notify.outbox import deliver_pending
+from citizen_desk.notify.slack import build_client
+from citizen_desk.tips import workflow as tips
+from citizen_desk.tips.sweep import sweep
 from platform_simulator import Simulator, SimulatorConfig
 from tests.conftest import NOW, REGISTRY_PATH
 from tests.tips import seed

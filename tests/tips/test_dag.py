@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import Notification, Tip
 from citizen_desk.errors import ConfigError
-from citizen_desk.escalation_sweep import parse_as_of, resolve_now
+from citizen_desk.tips.sweep import parse_as_of, resolve_now
 from platform_simulator import Simulator, SimulatorConfig
 from tests.conftest import NOW, REGISTRY_PATH, REPO
 from tests.tips import seed

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from citizen_desk import tips
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import AuditLog, Notification, Tip
-from citizen_desk.escalation_sweep import sweep
+from citizen_desk.tips import workflow as tips
+from citizen_desk.tips.sweep import sweep
 from tests.conftest import NOW
 from tests.tips import seed
 

@@ -1,4 +1,4 @@
-"""The tip workflow functions (citizen_desk.tips) against a real, migrated database."""
+"""The tip workflow functions (citizen_desk.tips.workflow) against a real, migrated database."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from citizen_desk import tips
 from citizen_desk.db.models import AuditLog, Tip, TipAcknowledgement
 from citizen_desk.errors import NotFoundError, WorkflowError
+from citizen_desk.tips import workflow as tips
 from tests.conftest import NOW
 from tests.tips import seed
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from citizen_desk.triage import CATEGORIES, contains_pii, redact
+from citizen_desk.privacy import contains_pii, redact
+from citizen_desk.text.normalize import has_diacritics
+from citizen_desk.triage import CATEGORIES
 from citizen_desk.triage.evaluate import Example, Report, evaluate, load_examples
-from citizen_desk.triage.normalize import has_diacritics
 
 HERE = Path(__file__).parent
 EVAL_SET = HERE / "eval_set.jsonl"

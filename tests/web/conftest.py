@@ -93,8 +93,8 @@ def admin(app, make_token) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def ro_seeded(tmp_path_factory, registry) -> Iterator[tuple[Engine, Seeded]]:
+    from citizen_desk.config.registry import sync_registry
     from citizen_desk.db import migrate
-    from citizen_desk.registry import sync_registry
 
     root = tmp_path_factory.mktemp("web-ro")
     engine = create_engine(f"sqlite:///{root / 'domain.db'}")

@@ -70,8 +70,8 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def airflow_server(chromium, tmp_path_factory, registry) -> Iterator[dict]:
     """`airflow api-server` in its own AIRFLOW_HOME, with a seeded domain DB."""
+    from citizen_desk.config.registry import sync_registry
     from citizen_desk.db import migrate
-    from citizen_desk.registry import sync_registry
 
     root = tmp_path_factory.mktemp("browser")
     home, data = root / "airflow", root / "data"

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from citizen_desk.collect.items import (
+from citizen_desk.collect.messenger import Pager
+from citizen_desk.collect.records import (
     Bounds,
     Invalid,
     Item,
@@ -28,7 +29,6 @@ from citizen_desk.collect.items import (
     person,
     require_str,
 )
-from citizen_desk.collect.messenger import Pager
 
 SOURCE = "comments"
 COMMENT_FIELDS = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from citizen_desk.collect.items import (
+from citizen_desk.collect.records import (
     Bounds,
     Invalid,
     Item,

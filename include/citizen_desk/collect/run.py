@@ -29,11 +29,10 @@ from zoneinfo import ZoneInfo
 import requests
 from sqlalchemy import Engine, select
 
-from citizen_desk import settings
 from citizen_desk.collect import PermanentFailure, RateLimited
 from citizen_desk.collect.comments import DEFAULT_POST_LOOKBACK, read_comments
-from citizen_desk.collect.items import Bounds, SourceBatch
 from citizen_desk.collect.messenger import read_messenger
+from citizen_desk.collect.records import Bounds, SourceBatch
 from citizen_desk.collect.store import (
     ChannelRef,
     StoreResult,
@@ -44,6 +43,7 @@ from citizen_desk.collect.store import (
 )
 from citizen_desk.collect.summary import channel_block, empty_channel_summary
 from citizen_desk.collect.zalo import read_zalo
+from citizen_desk.config import settings
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
@@ -416,7 +416,7 @@ def _notify_failure(
     run_id: str,
     registry: Any,
 ) -> None:
-    from citizen_desk import outbox
+    from citizen_desk.notify import outbox
 
     kind = str(summary["error_kind"])
     day = now.astimezone(ZoneInfo(settings.TIMEZONE)).date().isoformat()
@@ -511,7 +511,7 @@ def window_for(
 def run_collect_task(channel_key: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """Body of the mapped `collect_*` tasks."""
     from citizen_desk.db.engine import get_engine
-    from citizen_desk.runtime import run_now
+    from citizen_desk.pipeline.context import run_now
 
     now = run_now(context)
     dag_run = context.get("dag_run")
@@ -558,8 +558,8 @@ def run_summary(engine: Engine, run_id: str) -> dict[str, Any]:
 
 def prepare_run(context: Mapping[str, Any]) -> dict[str, list[str]]:
     """First task: migrate + sync the registry, then the active channels to collect, by platform."""
-    from citizen_desk.maintenance import prepare_domain_db
-    from citizen_desk.runtime import run_label, run_now
+    from citizen_desk.pipeline.context import run_label, run_now
+    from citizen_desk.pipeline.prepare import prepare_domain_db
 
     registry = prepare_domain_db(now=run_now(context), actor=run_label(context))
     requested = (context.get("params") or {}).get("channels") or []

@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from citizen_desk.audit import record_audit
-from citizen_desk.collect.items import Item, SourceBatch
+from citizen_desk.collect.records import Item, SourceBatch
+from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import (
     Case,

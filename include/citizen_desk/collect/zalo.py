@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from citizen_desk.collect.items import (
+from citizen_desk.collect.records import (
     Bounds,
     Invalid,
     Item,

@@ -14,7 +14,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from citizen_desk import settings
+from citizen_desk.config import settings
 
 AIRFLOW_CONN_ID = "citizen_desk_db"
 

@@ -2,7 +2,7 @@
 
 How a message is scored (all weights live in ``vocabulary.yaml``):
 
-1. :func:`~citizen_desk.triage.normalize.normalize` turns the text into an accented and a
+1. :func:`~citizen_desk.text.normalize.normalize` turns the text into an accented and a
    folded token stream. Every vocabulary phrase found (as whole words) adds its weight once to
    its category and, for topic phrases, to its topic. Phrases written without diacritics match
    the folded stream (both typings); phrases with diacritics only match accented typing.
@@ -32,7 +32,8 @@ from typing import Any, NamedTuple
 import yaml
 
 from citizen_desk.errors import ConfigError
-from citizen_desk.triage.normalize import (
+from citizen_desk.privacy.redact import detect_kinds
+from citizen_desk.text.normalize import (
     BREAK,
     Expansion,
     Normalized,
@@ -40,7 +41,6 @@ from citizen_desk.triage.normalize import (
     has_diacritics,
     normalize,
 )
-from citizen_desk.triage.redact import detect_kinds
 
 CATEGORIES = ("question", "tip", "feedback", "lost_found", "abuse", "other")
 TIE_ORDER = ("tip", "lost_found", "question", "feedback", "abuse", "other")

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from citizen_desk.errors import ConfigError
+from citizen_desk.privacy.redact import redact
 from citizen_desk.triage.classify import Vocabulary, classify, load_vocabulary
-from citizen_desk.triage.redact import redact
 
 
 class _BadLine(ValueError):

@@ -1,7 +1,7 @@
 """The tip workflow actions offered on the tips board: form fields, parsing, and the call.
 
-Each action maps to one `citizen_desk.tips` function; the form values are parsed here (a bad
-value is a `WorkflowError`, shown like the workflow's own refusals) and the logged-in user is
+Each action maps to one `citizen_desk.tips.workflow` function; the form values are parsed here (a
+bad value is a `WorkflowError`, shown like the workflow's own refusals) and the logged-in user is
 passed as `actor`.
 """
 
@@ -58,7 +58,7 @@ def _note(form: Mapping[str, Any]) -> str | None:
 
 
 def _tips() -> Any:
-    from citizen_desk import tips
+    from citizen_desk.tips import workflow as tips
 
     return tips
 

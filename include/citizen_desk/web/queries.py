@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citizen_desk import settings
-from citizen_desk.audit import record_audit
+from citizen_desk.config import settings
+from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import (
     CATEGORIES,
     AuditLog,
@@ -336,13 +336,13 @@ def post_url(platform: str, platform_post_id: str | None) -> str | None:
 
 
 def _names_by_case(session: Session, case_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    from citizen_desk.tips import protected_names_by_case
+    from citizen_desk.tips.workflow import protected_names_by_case
 
     return protected_names_by_case(session, case_ids)
 
 
 def redact_text(text: str, names: Sequence[str]) -> str:
-    from citizen_desk.triage import redact
+    from citizen_desk.privacy import redact
 
     return redact(text or "", names=tuple(names))
 

@@ -1,0 +1,64 @@
+"""Conventions shared by every Citizen Desk DAG (checked by tests/test_dag_integrity.py).
+
+Imported at DAG parse time: keep it free of I/O and heavy imports.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+import pendulum
+
+OWNER = "citizen-desk"
+START_DATE = pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh")
+
+
+class Tag(StrEnum):
+    """Allowed DAG tags."""
+
+    CITIZEN_DESK = "citizen-desk"
+    COLLECTION = "collection"
+    SLA = "sla"
+    ESCALATION = "escalation"
+    PUBLICATION = "publication"
+    MAINTENANCE = "maintenance"
+
+
+def collection_deadline(after: timedelta) -> Any:
+    """Deadline Alert: tell the admins when a collection run is still not done `after` queueing.
+
+    Off when `CITIZEN_DESK_DEADLINES=off` (tests: `dag.test()` crashes on DAGs with deadlines in
+    3.3.2, apache/airflow#73428; the scheduler is not affected).
+    """
+    if os.environ.get("CITIZEN_DESK_DEADLINES", "on") == "off":
+        return None
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=after,
+        callback=AsyncCallback(
+            "citizen_desk.pipeline.alerts.collection_is_late",
+            kwargs={"late_after": f"{int(after.total_seconds() // 60)} phút"},
+        ),
+    )
+
+
+def default_args(**overrides: Any) -> dict[str, Any]:
+    """Owner, retries with backoff, a bounded run time, and a Slack alert on failure."""
+    from citizen_desk.pipeline.alerts import TaskFailureNotifier
+
+    args: dict[str, Any] = {
+        "owner": OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": [TaskFailureNotifier()],
+    }
+    args.update(overrides)
+    return args

@@ -1,0 +1,28 @@
+"""Keep the domain DB ready: migrations and registry sync, idempotent and cheap to repeat."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from citizen_desk.config.registry import Registry, load_registry, sync_registry
+from citizen_desk.db import migrate
+from citizen_desk.db.engine import get_engine, session_scope
+
+log = logging.getLogger(__name__)
+
+
+def prepare_domain_db(now: datetime, actor: str, url: str | None = None) -> Registry:
+    """Upgrade the schema to head and sync the registry; returns the validated registry."""
+    registry = load_registry()
+    engine = get_engine(url)
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        report = sync_registry(session, registry, now=now, actor=actor)
+    log.info(
+        "domain DB ready (%s units, %s channels); registry changes: %s",
+        len(registry.units),
+        len(registry.channels),
+        report if report.changed() else "none",
+    )
+    return registry

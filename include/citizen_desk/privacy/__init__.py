@@ -1,0 +1,11 @@
+"""Informant confidentiality: redaction of personal data and the PII gate on everything outbound.
+
+Pure functions, no I/O. :func:`redact` masks personal data; :func:`contains_pii` finds it;
+:func:`pii_gate` refuses an outbound payload (Slack blocks, posts, reports) that still holds any.
+"""
+
+from __future__ import annotations
+
+from citizen_desk.privacy.redact import PLACEHOLDERS, PiiFinding, contains_pii, pii_gate, redact
+
+__all__ = ["PLACEHOLDERS", "PiiFinding", "contains_pii", "pii_gate", "redact"]

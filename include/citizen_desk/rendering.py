@@ -1,0 +1,49 @@
+"""Jinja2 rendering for everything that leaves the system (Slack, posts, reports, web pages).
+
+One environment over `templates/`: StrictUndefined everywhere (a missing figure is an error, not
+an empty string); autoescape for HTML, none for plain-text and Slack mrkdwn templates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from citizen_desk.config import settings
+
+LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
+
+
+def local_time(value: datetime, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """Show an aware UTC timestamp in Asia/Ho_Chi_Minh."""
+    return value.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def number_vi(value: int | float) -> str:
+    """Vietnamese thousands separator: 12.345."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
+@lru_cache(maxsize=4)
+def environment(templates_dir: str | None = None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates_dir or str(settings.templates_dir())),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "svg", "html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["local_time"] = local_time
+    env.filters["number_vi"] = number_vi
+    return env
+
+
+def render(template: str, templates_dir: Path | None = None, **context: Any) -> str:
+    env = environment(str(templates_dir) if templates_dir else None)
+    return env.get_template(template).render(**context)

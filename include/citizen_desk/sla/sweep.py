@@ -1,0 +1,585 @@
+"""The reply-SLA sweep: evaluate every open case's current turn, record outcomes, raise alerts.
+
+- `sweep()` (hourly and after each collection) reads only open cases awaiting a reply (partial
+  index `ix_cases_open_awaiting`), refreshes `cases.sla_warn_at/sla_due_at/sla_breached` for the
+  current turn, records `sla_events` (warning | breach, unique per case, turn, kind and policy
+  version; insert-if-absent) and announces each outcome the first time it is recorded:
+  warnings to the unit's duty officer, breaches to the duty officer and the chief, plus one digest
+  per unit and local day listing its open cases that are late or close to it.
+- `recompute()` re-evaluates the turns that started in a period (after a calendar or policy change)
+  and records them under the current policy version without announcing anything by default.
+
+Alerts carry the case reference, unit, category, delay, a redacted excerpt and the case link;
+the citizen's protected name is read only to mask it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+from citizen_desk.db.batching import chunks
+from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message, SlaEvent, Unit
+from citizen_desk.db.types import utc
+from citizen_desk.notify.outbox import enqueue, insert_if_absent
+from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
+
+if TYPE_CHECKING:
+    from citizen_desk.config.registry import Registry
+
+log = logging.getLogger(__name__)
+
+DIGEST_AT = time(7, 0)  # local time from which the day's digest goes out
+DIGEST_MAX_ITEMS = 40
+EXCERPT_CHARS = 200
+EVENT_KIND = {"warning": "warning", "breached": "breach", "met_late": "breach"}
+CATEGORY_LABELS_VI = {
+    "question": "Hỏi đáp, hướng dẫn thủ tục",
+    "tip": "Tin báo, tố giác",
+    "feedback": "Góp ý, phản ánh",
+    "lost_found": "Mất đồ, nhặt được của rơi",
+    "abuse": "Nội dung xúc phạm, spam",
+    "other": "Khác",
+}
+
+
+@dataclass
+class SweepReport:
+    mode: str
+    policy_version: str
+    now: str
+    evaluated: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    warnings_recorded: int = 0
+    breaches_recorded: int = 0
+    notifications: int = 0
+    digests: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One turn to evaluate, with what the alert needs (no identity in it)."""
+
+    case: Case
+    turn: SlaTurn
+    current: bool  # the case's current turn and the case is open
+
+
+# --- loading turns -------------------------------------------------------------------------------
+
+
+def open_turns_query() -> Select:
+    """Open cases awaiting a reply, with their unit code and platform.
+
+    The literal `status = 'open'` (not a bound parameter) lets SQLite and PostgreSQL use the
+    partial index `ix_cases_open_awaiting`, so the sweep costs the same however long the
+    history grows.
+    """
+    return (
+        select(Case, Unit.code, Channel.platform)
+        .join(Unit, Unit.id == Case.unit_id)
+        .join(Channel, Channel.id == Case.channel_id)
+        .where(sql("cases.status = 'open'"), Case.awaiting_since.is_not(None))
+        .order_by(Case.awaiting_since, Case.id)
+    )
+
+
+def load_open_turns(session: Session) -> list[_Row]:
+    """The current turn of every open case awaiting a reply."""
+    rows = session.execute(open_turns_query()).all()
+    result = []
+    for case, unit_code, platform in rows:
+        started = case.awaiting_since
+        last = case.last_citizen_at or started
+        turn = SlaTurn(
+            case_id=case.id,
+            turn_no=case.turn_no,
+            category=case.category,
+            unit_code=unit_code,
+            platform=platform,
+            started_at=started,
+            last_citizen_at=max(last, started),
+            responded_at=None,
+        )
+        result.append(_Row(case, turn, current=True))
+    return result
+
+
+def load_turns_started_between(session: Session, start: datetime, end: datetime) -> list[_Row]:
+    """Every turn that started in [start, end), with its last citizen message before the reply."""
+    last_in = (
+        select(func.max(Message.created_at))
+        .where(
+            Message.case_id == CaseTurn.case_id,
+            Message.direction == "in",
+            Message.created_at >= CaseTurn.started_at,
+            or_(CaseTurn.responded_at.is_(None), Message.created_at < CaseTurn.responded_at),
+        )
+        .correlate(CaseTurn)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(CaseTurn, Case, Unit.code, Channel.platform, last_in.label("last_in"))
+        .join(Case, Case.id == CaseTurn.case_id)
+        .join(Unit, Unit.id == Case.unit_id)
+        .join(Channel, Channel.id == Case.channel_id)
+        .where(CaseTurn.started_at >= start, CaseTurn.started_at < end)
+        .order_by(CaseTurn.started_at, CaseTurn.case_id, CaseTurn.turn_no)
+    ).all()
+    result = []
+    for turn_row, case, unit_code, platform, last_in_at in rows:
+        started = turn_row.started_at
+        last = utc(last_in_at) if last_in_at is not None else started
+        turn = SlaTurn(
+            case_id=case.id,
+            turn_no=turn_row.turn_no,
+            category=case.category,
+            unit_code=unit_code,
+            platform=platform,
+            started_at=started,
+            last_citizen_at=max(last, started),
+            responded_at=turn_row.responded_at,
+        )
+        current = case.status == "open" and case.turn_no == turn_row.turn_no
+        result.append(_Row(case, turn, current=current and turn_row.responded_at is None))
+    return result
+
+
+# --- sweep and recompute -------------------------------------------------------------------------
+
+
+def sweep(
+    session: Session,
+    registry: Registry,
+    *,
+    now: datetime,
+    run_id: str | None = None,
+    notify: bool = True,
+    digest_at: time = DIGEST_AT,
+) -> SweepReport:
+    """Evaluate open cases at `now`; record and announce new outcomes (the caller commits)."""
+    now = utc(now)
+    report = SweepReport("sweep", policy_version(registry), now.isoformat())
+    late = _evaluate(session, registry, load_open_turns(session), now, run_id, notify, report)
+    if notify and now.astimezone(_tz(registry)).time() >= digest_at:
+        report.digests = _digests(session, registry, late, now, run_id)
+        report.notifications += report.digests
+    log.info("SLA sweep at %s: %s", now.isoformat(), report.as_dict())
+    return report
+
+
+def recompute(
+    session: Session,
+    registry: Registry,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    run_id: str | None = None,
+    notify: bool = False,
+) -> SweepReport:
+    """Re-evaluate turns that started in [start, end) under the current calendar and policy.
+
+    Outcomes are recorded under the current policy version; alerts are not sent unless `notify`.
+    """
+    now, start, end = utc(now), utc(start), utc(end)
+    if end <= start:
+        raise ValueError("recompute period is empty: end must be after start")
+    report = SweepReport("recompute", policy_version(registry), now.isoformat())
+    rows = load_turns_started_between(session, start, min(end, now))
+    _evaluate(session, registry, rows, now, run_id, notify, report)
+    log.info("SLA recompute %s..%s: %s", start.isoformat(), end.isoformat(), report.as_dict())
+    return report
+
+
+def _evaluate(
+    session: Session,
+    registry: Registry,
+    rows: Sequence[_Row],
+    now: datetime,
+    run_id: str | None,
+    notify: bool,
+    report: SweepReport,
+) -> list[tuple[_Row, SlaVerdict]]:
+    states: Counter[str] = Counter()
+    late: list[tuple[_Row, SlaVerdict]] = []
+    units = _units(session)
+    recorded_before = _recorded_events(
+        session, [row.turn.case_id for row in rows], report.policy_version
+    )
+    for row in rows:
+        verdict = evaluate_turn(row.turn, registry.sla, registry.calendar, now)
+        states[verdict.state] += 1
+        if row.current:
+            _refresh_case(row.case, verdict, now)
+            if verdict.state in ("warning", "breached"):
+                late.append((row, verdict))
+        kind = EVENT_KIND.get(verdict.state)
+        if kind is None or verdict.due_at is None:
+            continue
+        if (row.turn.case_id, row.turn.turn_no, kind) in recorded_before:
+            continue  # the common case on an hourly sweep: read once per chunk, not one INSERT each
+        recorded = insert_if_absent(
+            session,
+            SlaEvent,
+            {
+                "case_id": row.turn.case_id,
+                "turn_no": row.turn.turn_no,
+                "kind": kind,
+                "due_at": verdict.due_at,
+                "evaluated_at": now,
+                "policy_version": report.policy_version,
+                "run_id": run_id,
+            },
+            ["case_id", "turn_no", "kind", "policy_version"],
+        )
+        if not recorded:
+            continue
+        if kind == "warning":
+            report.warnings_recorded += 1
+        else:
+            report.breaches_recorded += 1
+        if notify and verdict.state in ("warning", "breached"):
+            report.notifications += _announce(session, registry, units, row, verdict, now, run_id)
+    report.evaluated = len(rows)
+    report.states = dict(sorted(states.items()))
+    return late
+
+
+def _recorded_events(
+    session: Session, case_ids: Sequence[int], policy_version: str
+) -> set[tuple[int, int, str]]:
+    """(case, turn, kind) already recorded under `policy_version` for these cases."""
+    found: set[tuple[int, int, str]] = set()
+    for chunk in chunks(sorted(set(case_ids))):
+        found.update(
+            (case_id, turn_no, kind)
+            for case_id, turn_no, kind in session.execute(
+                select(SlaEvent.case_id, SlaEvent.turn_no, SlaEvent.kind).where(
+                    SlaEvent.policy_version == policy_version, SlaEvent.case_id.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def _refresh_case(case: Case, verdict: SlaVerdict, now: datetime) -> None:
+    values = {
+        "sla_warn_at": verdict.warn_at,
+        "sla_due_at": verdict.due_at,
+        "sla_breached": verdict.state == "breached",
+    }
+    if any(getattr(case, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(case, name, value)
+        case.updated_at = now
+
+
+# --- alerts --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _UnitInfo:
+    code: str
+    name: str
+    parent_id: int | None
+    duty_officer: str | None
+    chief: str | None
+
+
+def _units(session: Session) -> dict[int, _UnitInfo]:
+    return {
+        u.id: _UnitInfo(u.code, u.name, u.parent_id, u.duty_officer_slack, u.chief_slack)
+        for u in session.scalars(select(Unit))
+    }
+
+
+def contact(units: Mapping[int, _UnitInfo], unit_id: int, role: str) -> str | None:
+    """The unit's contact for `role`, else the nearest ancestor's."""
+    seen: set[int] = set()
+    current: int | None = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        unit = units[current]
+        value = unit.duty_officer if role == "duty_officer" else unit.chief
+        if value:
+            return value
+        current = unit.parent_id
+    return None
+
+
+def _protected_names(session: Session, case: Case) -> list[str]:
+    """The citizen's protected name, ONLY to mask it (redact/pii_gate); never shown."""
+    if case.citizen_id is None:
+        return []
+    name = session.scalar(
+        select(Citizen.protected_display_name).where(Citizen.id == case.citizen_id)
+    )
+    return [name] if name else []
+
+
+def excerpt(session: Session, case: Case, names: Sequence[str]) -> str:
+    """The last citizen message of the case, redacted, on one line, ~200 characters at most."""
+    from citizen_desk.privacy import redact
+
+    text = session.scalar(
+        select(Message.text)
+        .where(Message.case_id == case.id, Message.direction == "in")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if not text:
+        return ""
+    flat = " ".join(redact(text, names=tuple(names)).split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+def _announce(
+    session: Session,
+    registry: Registry,
+    units: Mapping[int, _UnitInfo],
+    row: _Row,
+    verdict: SlaVerdict,
+    now: datetime,
+    run_id: str | None,
+) -> int:
+    from citizen_desk.notify.slack import render_message
+
+    case, turn = row.case, row.turn
+    unit = units[case.unit_id]
+    names = _protected_names(session, case)
+    context = {
+        "case_ref": case.reference,
+        "unit_name": unit.name,
+        "category_label": CATEGORY_LABELS_VI.get(case.category, case.category),
+        "turn_no": turn.turn_no,
+        "due_at": verdict.due_at,
+        "excerpt": excerpt(session, case, names),
+        "case_url": registry.case_url(case.id),
+    }
+    base = f"sla:{case.id}:{turn.turn_no}"
+    if verdict.state == "warning":
+        message = render_message("sla_warning", remaining=verdict.remaining, **context)
+        targets = [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
+    else:
+        message = render_message("sla_breach", overdue_by=verdict.overdue_by, **context)
+        recipients = [
+            contact(units, case.unit_id, "duty_officer"),
+            contact(units, case.unit_id, "chief"),
+        ]
+        targets = [(f"{base}:breach:{r}", r) for r in dict.fromkeys(recipients) if r]
+    count = 0
+    for key, recipient in targets:
+        if recipient is None:
+            log.warning(
+                "%s: no duty officer configured up the chain; alert not sent", case.reference
+            )
+            continue
+        row_added = enqueue(
+            session,
+            key=key,
+            kind=f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=run_id,
+            pii_names=names,
+            registry=registry,
+        )
+        count += row_added is not None
+    return count
+
+
+def _digests(
+    session: Session,
+    registry: Registry,
+    late: Sequence[tuple[_Row, SlaVerdict]],
+    now: datetime,
+    run_id: str | None,
+) -> int:
+    from citizen_desk.notify.slack import render_message
+
+    units = _units(session)
+    by_unit: dict[int, list[tuple[_Row, SlaVerdict]]] = {}
+    for row, verdict in late:
+        by_unit.setdefault(row.case.unit_id, []).append((row, verdict))
+    day = now.astimezone(_tz(registry)).date()
+    count = 0
+    for unit_id, entries in sorted(by_unit.items(), key=lambda item: units[item[0]].code):
+        unit = units[unit_id]
+        recipient = contact(units, unit_id, "duty_officer")
+        if recipient is None:
+            continue
+        entries.sort(key=_digest_order)
+        items = [
+            {
+                "case_ref": row.case.reference,
+                "category_label": CATEGORY_LABELS_VI.get(row.case.category, row.case.category),
+                "state": verdict.state,
+                "delay": verdict.overdue_by if verdict.state == "breached" else verdict.remaining,
+                "due_at": verdict.due_at,
+                "case_url": registry.case_url(row.case.id),
+            }
+            for row, verdict in entries
+        ]
+        breached = sum(1 for item in items if item["state"] == "breached")
+        message = render_message(
+            "sla_digest",
+            unit_name=unit.name,
+            day=day.strftime("%d/%m/%Y"),
+            items=items[:DIGEST_MAX_ITEMS],
+            breached=breached,
+            warning=len(items) - breached,
+            more=max(len(items) - DIGEST_MAX_ITEMS, 0),
+        )
+        added = enqueue(
+            session,
+            key=f"sla-digest:{unit.code}:{day.isoformat()}",
+            kind="sla_digest",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=run_id,
+            registry=registry,
+        )
+        count += added is not None
+    return count
+
+
+def _digest_order(entry: tuple[_Row, SlaVerdict]) -> tuple[int, float, int]:
+    _, verdict = entry
+    if verdict.state == "breached":
+        return (0, -(verdict.overdue_by or timedelta(0)).total_seconds(), verdict.case_id)
+    due = verdict.due_at.timestamp() if verdict.due_at else 0.0
+    return (1, due, verdict.case_id)
+
+
+def policy_version(registry: Registry) -> str:
+    """The SLA policy's version plus a fingerprint of the working calendar.
+
+    A calendar change (a new day off or make-up day) changes due times as much as a policy
+    change does, so outcomes recomputed after it are recorded under a new version too.
+    """
+    calendar = registry.calendar
+    fingerprint = json.dumps(
+        {
+            "timezone": calendar.timezone,
+            "weekly": {
+                str(day): [[w.start.isoformat(), w.end.isoformat()] for w in windows]
+                for day, windows in sorted(calendar.weekly.items())
+            },
+            "off": sorted(d.isoformat() for d in calendar.extra_days_off),
+            "makeup": sorted(d.isoformat() for d in calendar.makeup_working_days),
+        },
+        sort_keys=True,
+    )
+    return f"{registry.sla.version}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
+
+
+def _tz(registry: Registry) -> ZoneInfo:
+    return ZoneInfo(registry.timezone)
+
+
+# --- entry points for the DAG and the CLI ---------------------------------------------------------
+
+
+def local_period(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
+    """[first 00:00, last + 1 day 00:00) local, as UTC instants."""
+    if last < first:
+        raise ValueError(f"recompute_to {last} is before recompute_from {first}")
+    tz = ZoneInfo(timezone)
+    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def _date(value: object) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def run_check(
+    now: datetime,
+    run_id: str,
+    *,
+    recompute_from: object = None,
+    recompute_to: object = None,
+    dry_run: bool = False,
+    url: str | None = None,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
+    """One SLA check (the DAG's evaluate task): a sweep, or a recompute when a period is given.
+
+    `dry_run` evaluates and reports but rolls everything back (nothing recorded or enqueued).
+    """
+    from sqlalchemy.orm import sessionmaker
+
+    from citizen_desk.config.registry import load_registry
+    from citizen_desk.db.engine import get_engine
+
+    registry = registry or load_registry()
+    first, last = _date(recompute_from), _date(recompute_to)
+    session = sessionmaker(get_engine(url), expire_on_commit=False)()
+    try:
+        if first or last:
+            start, end = local_period(first or last, last or first, registry.timezone)  # type: ignore[arg-type]
+            report = recompute(session, registry, start=start, end=end, now=now, run_id=run_id)
+        else:
+            report = sweep(session, registry, now=now, run_id=run_id)
+        report.dry_run = dry_run
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return report.as_dict()
+
+
+def _cli(args: argparse.Namespace) -> int:
+    result = run_check(
+        datetime.now(UTC),  # the CLI is an entry point: the wall clock is the run's "now"
+        f"cli/{args.action}",
+        recompute_from=args.recompute_from if args.action == "recompute" else None,
+        recompute_to=args.recompute_to if args.action == "recompute" else None,
+        dry_run=args.dry_run,
+        url=args.url,
+    )
+    for name, value in result.items():
+        print(f"{name}: {value}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """`python -m citizen_desk sla sweep|recompute --from D --to D [--dry-run]`."""
+    parser = subparsers.add_parser("sla", help="reply-SLA sweep, or recompute a past period")
+    parser.add_argument("action", choices=["sweep", "recompute"])
+    parser.add_argument("--from", dest="recompute_from", type=date.fromisoformat, default=None)
+    parser.add_argument("--to", dest="recompute_to", type=date.fromisoformat, default=None)
+    parser.add_argument("--dry-run", action="store_true", help="evaluate, record nothing")
+    parser.add_argument("--url", default=None, help="database URL")
+    parser.set_defaults(handler=_cli)

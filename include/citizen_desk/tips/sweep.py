@@ -1,0 +1,533 @@
+"""The escalation sweep: alert the chain of command about tips that are still unverified.
+
+One sweep (the `escalate_unverified_tips` DAG runs it hourly and after each collection):
+
+1. load the open tips (`new`/`verifying`, partial index `ix_tips_open_received`) with their unit,
+   urgency, acknowledgements and recorded extensions;
+2. ask `citizen_desk.tips.escalation.due_alerts` what is due at `now` (the run's time, never the
+   wall clock) and enqueue each alert once per recipient in the notification outbox, under the key
+   `{alert.idempotency_key}:{recipient}` (reruns, overlapping runs and retries add nothing);
+3. raise `tips.escalation_level` to the highest level reached, with a guarded UPDATE so that
+   exactly one run writes the `tip_escalated` audit row;
+4. from `DIGEST_HOUR` local time, once per local day, a digest to each chief listing the open tips
+   they were alerted about (`tip-digest:{slack_id}:{local date}`).
+
+Alerts carry the case reference, unit, topic, urgency, age, level, last action, a redacted excerpt
+and the case-view link; never the informant's name, platform id, phone or profile. The outbox's
+PII gate gets the case's protected names and blocks (and records) anything that slips through.
+Delivery is separate (`deliver`), so a Slack outage never loses or duplicates an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from citizen_desk.config import settings
+from citizen_desk.config.registry import Registry
+from citizen_desk.db.audit import record_audit
+from citizen_desk.db.batching import chunks
+from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
+from citizen_desk.errors import CitizenDeskError, ConfigError, WorkflowError
+from citizen_desk.tips import workflow as tips
+from citizen_desk.tips.escalation import (
+    OPEN_STATUSES,
+    DueAlert,
+    EscalationPolicy,
+    TipSnapshot,
+    UnitNode,
+    due_alerts,
+)
+
+log = logging.getLogger(__name__)
+
+LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
+DIGEST_HOUR = 7  # local time: the first sweep from 07:00 sends the day's digests
+DIGEST_MAX_ITEMS = 40  # Slack allows 50 blocks per message
+ALERT_TEMPLATE = "tip_alert"
+DIGEST_TEMPLATE = "tip_digest"
+ROLE_LABELS = {"duty_officer": "trực ban", "chief": "lãnh đạo"}
+LADDER_KINDS = ("arrival", "escalation")
+
+
+@dataclass
+class SweepReport:
+    """Counts only (goes to XCom and logs): no text, no identity."""
+
+    now: str = ""
+    open_tips: int = 0
+    alerts_due: int = 0  # (alert, recipient) pairs due at `now`, new or not
+    enqueued: int = 0
+    blocked: int = 0  # refused by the outbox's PII gate
+    already_enqueued: int = 0
+    unrouted: int = 0  # alerts whose unit has no contact for the role: sent to the admins
+    escalated: int = 0  # tips whose escalation level rose in this sweep
+    digests: int = 0
+    failed_tips: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def unit_nodes_from_db(session: Session) -> dict[str, UnitNode]:
+    """The unit tree as synced into the DB (inactive units kept, so old tips still resolve)."""
+    units = list(session.scalars(select(Unit)))
+    by_id = {u.id: u for u in units}
+    nodes = {}
+    for unit in units:
+        contacts = {
+            role: slack_id
+            for role, slack_id in (
+                ("duty_officer", unit.duty_officer_slack),
+                ("chief", unit.chief_slack),
+            )
+            if slack_id
+        }
+        parent = by_id[unit.parent_id].code if unit.parent_id in by_id else None
+        nodes[unit.code] = UnitNode(unit.code, unit.kind, parent, contacts)
+    return nodes
+
+
+def open_tip_snapshots(session: Session) -> list[tuple[Tip, TipSnapshot]]:
+    """Open tips, oldest first, with what the ladder needs to know about each."""
+    rows = session.execute(
+        select(Tip, Unit.code)
+        .join(Unit, Tip.unit_id == Unit.id)
+        .where(Tip.status.in_(sorted(OPEN_STATUSES)))
+        .order_by(Tip.received_at, Tip.id)
+    ).all()
+    acknowledged: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    ids = [tip.id for tip, _ in rows]
+    for chunk in chunks(ids):
+        for tip_id, level, unit_code in session.execute(
+            select(TipAcknowledgement.tip_id, TipAcknowledgement.level, Unit.code)
+            .join(Unit, TipAcknowledgement.unit_id == Unit.id)
+            .where(TipAcknowledgement.tip_id.in_(chunk))
+        ):
+            acknowledged[tip_id].add((level, unit_code))
+    return [
+        (
+            tip,
+            TipSnapshot(
+                tip_id=tip.id,
+                unit_code=code,
+                received_at=tip.received_at,
+                urgent=tip.urgent,
+                status=tip.status,
+                acknowledged=frozenset(acknowledged.get(tip.id, ())),
+                extension=_seconds(tip.extension_seconds),
+            ),
+        )
+        for tip, code in rows
+    ]
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Planned:
+    tip: Tip
+    alert: DueAlert
+    recipient: str
+    unrouted: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.alert.idempotency_key}:{self.recipient}"
+
+
+def sweep(
+    session: Session,
+    registry: Registry,
+    *,
+    now: datetime,
+    actor: str,
+    source: str | None = None,
+    digest_hour: int | None = DIGEST_HOUR,
+) -> SweepReport:
+    """Enqueue every alert due at `now` that was never enqueued; the caller commits."""
+    now = _utc(now)
+    policy = registry.escalation
+    report = SweepReport(now=now.isoformat())
+    units = unit_nodes_from_db(session)
+    snapshots = open_tip_snapshots(session)
+    report.open_tips = len(snapshots)
+    admins = _admins(registry)
+
+    due: list[tuple[Tip, list[DueAlert]]] = []
+    for tip, snapshot in snapshots:
+        try:
+            alerts = due_alerts(snapshot, policy, units, registry.calendar, now)
+        except (CitizenDeskError, ValueError) as exc:
+            report.failed_tips.append(tip.id)
+            log.error("tip %s: cannot compute its alerts: %s", tip.id, exc)
+            continue
+        if alerts:
+            due.append((tip, alerts))
+
+    planned = [
+        _Planned(tip, alert, recipient, not alert.recipients)
+        for tip, alerts in due
+        for alert in alerts
+        for recipient in (alert.recipients or admins)
+    ]
+    report.alerts_due = len(planned)
+    report.unrouted = len({p.alert.idempotency_key for p in planned if p.unrouted})
+    existing = _existing_keys(session, [p.key for p in planned])
+    report.already_enqueued = sum(p.key in existing for p in planned)
+    fresh = [p for p in planned if p.key not in existing]
+
+    digest_day = _digest_day(now, digest_hour)
+    digest_tips = _digest_recipients(due, units) if digest_day else {}
+    sent_digests = _existing_keys(session, [_digest_key(c, digest_day) for c in digest_tips])
+    wanted_digests = {
+        chief: ids
+        for chief, ids in digest_tips.items()
+        if _digest_key(chief, digest_day) not in sent_digests
+    }
+
+    # levels first, so that alerts and digests show the level each tip has now reached
+    for tip, alerts in due:
+        report.escalated += _raise_level(session, tip, alerts, policy, actor, now)
+
+    need_views = {p.tip.id for p in fresh} | {i for ids in wanted_digests.values() for i in ids}
+    tip_rows = [tip for tip, _ in due if tip.id in need_views]
+    views = {v.tip_id: v for v in tips.views_for(session, tip_rows, now, policy)}
+    names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
+
+    common = {"now": now, "source": source, "registry": registry}
+    _enqueue_alerts(session, report, fresh, views, names, policy, **common)
+    _enqueue_digests(session, report, wanted_digests, digest_day, views, names, **common)
+    session.flush()
+    log.info("escalation sweep at %s: %s", now.isoformat(), _log_counts(report))
+    return report
+
+
+def _enqueue_alerts(
+    session: Session,
+    report: SweepReport,
+    fresh: Sequence[_Planned],
+    views: Mapping[int, tips.TipView],
+    names: Mapping[int, tuple[str, ...]],
+    policy: EscalationPolicy,
+    *,
+    now: datetime,
+    source: str | None,
+    registry: Registry,
+) -> None:
+    rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
+    for item in fresh:
+        key = item.alert.idempotency_key
+        if key not in rendered:
+            rendered[key] = render_alert(views[item.tip.id], item.alert, policy, registry)
+        row = _enqueue(
+            session,
+            key=item.key,
+            kind=f"tip_{item.alert.kind}",
+            recipient=item.recipient,
+            text=rendered[key].text,
+            blocks=rendered[key].blocks,
+            now=now,
+            source=source,
+            pii_names=names.get(item.tip.case_id, ()),
+            registry=registry,
+        )
+        _count(report, row, "enqueued")
+
+
+def _enqueue_digests(
+    session: Session,
+    report: SweepReport,
+    wanted: Mapping[str, Sequence[int]],
+    day: str | None,
+    views: Mapping[int, tips.TipView],
+    names: Mapping[int, tuple[str, ...]],
+    *,
+    now: datetime,
+    source: str | None,
+    registry: Registry,
+) -> None:
+    for chief, ids in sorted(wanted.items()):
+        items = [views[i] for i in ids if i in views]
+        message = render_digest(items, registry, now)
+        case_names = [n for v in items for n in names.get(v.case_id, ())]
+        row = _enqueue(
+            session,
+            key=_digest_key(chief, day),
+            kind="tip_digest",
+            recipient=chief,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=source,
+            pii_names=tuple(dict.fromkeys(case_names)),
+            registry=registry,
+        )
+        _count(report, row, "digests")
+
+
+def _count(report: SweepReport, row: Notification | None, field_name: str) -> None:
+    if row is None:  # enqueued meanwhile by an overlapping run
+        report.already_enqueued += 1
+    elif row.status == "blocked":
+        report.blocked += 1
+    else:
+        setattr(report, field_name, getattr(report, field_name) + 1)
+
+
+def _enqueue(session: Session, **kwargs: Any) -> Notification | None:
+    from citizen_desk.notify.outbox import enqueue
+
+    return enqueue(session, **kwargs)
+
+
+def _raise_level(
+    session: Session,
+    tip: Tip,
+    alerts: Sequence[DueAlert],
+    policy: EscalationPolicy,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Set `tips.escalation_level` to the highest ladder level due; 1 if this run raised it."""
+    reached = [a for a in alerts if a.kind in LADDER_KINDS]
+    target = max((a.level for a in reached), default=-1)
+    before = tip.escalation_level
+    if target <= before:
+        return 0
+    result = session.execute(
+        update(Tip)
+        .where(Tip.id == tip.id, Tip.escalation_level < target)
+        .values(escalation_level=target, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return 0  # another run got there first and wrote the audit row
+    roles = {step.level: step.role for step in policy.ladder}
+    steps = [a for a in reached if a.level > before]
+    note = "; ".join(f"L{a.level} → {a.unit_code} ({roles.get(a.level, '?')})" for a in steps)
+    record_audit(
+        session,
+        entity_type="tip",
+        entity_id=tip.id,
+        action="tip_escalated",
+        actor=actor,
+        at=now,
+        before={"escalation_level": before},
+        after={"escalation_level": target},
+        note=note,
+    )
+    set_committed_value(tip, "escalation_level", target)  # what the UPDATE wrote, no re-read
+    set_committed_value(tip, "updated_at", now)
+    return 1
+
+
+def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunks(sorted(set(keys))):
+        found.update(
+            session.scalars(
+                select(Notification.idempotency_key).where(Notification.idempotency_key.in_(chunk))
+            )
+        )
+    return found
+
+
+def _admins(registry: Registry) -> tuple[str, ...]:
+    from citizen_desk.notify.outbox import admin_recipients
+
+    return tuple(admin_recipients(registry))
+
+
+# --- digests -------------------------------------------------------------------------------------
+
+
+def _digest_day(now: datetime, digest_hour: int | None) -> str | None:
+    if digest_hour is None:
+        return None
+    local = now.astimezone(LOCAL_TZ)
+    return local.date().isoformat() if local.hour >= digest_hour else None
+
+
+def _digest_key(chief: str, day: str | None) -> str:
+    return f"tip-digest:{chief}:{day}"
+
+
+def _digest_recipients(
+    due: Iterable[tuple[Tip, Sequence[DueAlert]]], units: Mapping[str, UnitNode]
+) -> dict[str, list[int]]:
+    """Chief -> open tips they have been alerted about (escalated to them, or urgent)."""
+    chiefs = {node.contacts["chief"] for node in units.values() if node.contacts.get("chief")}
+    result: dict[str, list[int]] = defaultdict(list)
+    for tip, alerts in due:
+        for chief in sorted({r for a in alerts for r in a.recipients if r in chiefs}):
+            result[chief].append(tip.id)
+    return dict(result)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def alert_context(
+    view: tips.TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
+) -> dict[str, Any]:
+    """Everything `templates/slack/tip_alert.j2` shows (no identity: the excerpt is redacted)."""
+    if alert.kind == "urgent":
+        role = policy.urgent_on_arrival[alert.sequence][1]
+    else:
+        role = next((s.role for s in policy.ladder if s.level == alert.level), "duty_officer")
+    target = _unit_name(alert.unit_code, registry)
+    return {
+        "kind": alert.kind,
+        "level": alert.level,
+        "sequence": alert.sequence,
+        "role_label": ROLE_LABELS.get(role, role),
+        "target_unit": target,
+        "missing_contact": not alert.recipients,
+        "tip": view,
+        "topic": view.topic_label,
+        "status": view.status_label,
+        "last_action": _last_action_text(view),
+        "case_url": registry.case_url(view.case_id),
+    }
+
+
+def render_alert(
+    view: tips.TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
+) -> Any:
+    from citizen_desk.notify.slack import render_message
+
+    return render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
+
+
+def render_digest(items: Sequence[tips.TipView], registry: Registry, now: datetime) -> Any:
+    from citizen_desk.notify.slack import render_message
+
+    ordered = sorted(items, key=lambda v: (not v.urgent, -v.level, v.received_at))
+    shown = ordered[:DIGEST_MAX_ITEMS]
+    return render_message(
+        DIGEST_TEMPLATE,
+        day=now.astimezone(LOCAL_TZ).strftime("%d/%m/%Y"),
+        count=len(ordered),
+        urgent=sum(v.urgent for v in ordered),
+        items=[
+            {
+                "reference": v.reference,
+                "unit_name": v.unit_name,
+                "topic": v.topic_label,
+                "urgent": v.urgent,
+                "age": v.age,
+                "level": v.level,
+                "status": v.status_label,
+                "deadline": v.deadline,
+                "last_action": _last_action_text(v),
+                "case_url": registry.case_url(v.case_id),
+            }
+            for v in shown
+        ],
+        more=len(ordered) - len(shown),
+    )
+
+
+def _last_action_text(view: tips.TipView) -> str:
+    if not view.last_action:
+        return "chưa có thao tác nào"
+    label = tips.ACTION_LABELS.get(view.last_action, view.last_action)
+    when = ""
+    if view.last_action_at is not None:
+        when = view.last_action_at.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m")
+    return f"{label} ({when})" if when else label
+
+
+def _unit_name(code: str, registry: Registry) -> str:
+    try:
+        return registry.unit(code).name
+    except KeyError:
+        return code
+
+
+# --- task bodies (called by dags/escalate_unverified_tips.py) ------------------------------------
+
+
+def resolve_now(context: Mapping[str, Any]) -> datetime:
+    """The sweep's `now`: the `as_of` param of a manual run if given, else the run's time."""
+    from citizen_desk.pipeline.context import run_now
+
+    as_of = (context.get("params") or {}).get("as_of")
+    return parse_as_of(as_of) if as_of else run_now(context)
+
+
+def parse_as_of(value: object) -> datetime:
+    """ISO 8601; without an offset it is local time (Asia/Ho_Chi_Minh)."""
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        problem = f"expected an ISO datetime like 2026-11-25T09:00, got {text!r}"
+        raise ConfigError("DAG run params", "as_of", problem) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL_TZ)
+    return parsed.astimezone(UTC)
+
+
+def run_sweep(*, now: datetime, actor: str, url: str | None = None) -> dict[str, Any]:
+    """One committed sweep against the domain DB; returns the report (counts only)."""
+    from citizen_desk.config.registry import load_registry
+    from citizen_desk.db.engine import session_scope
+
+    registry = load_registry()
+    with session_scope(url) as session:
+        report = sweep(session, registry, now=now, actor=actor, source=actor)
+    return report.as_dict()
+
+
+def run_delivery(*, now: datetime, url: str | None = None) -> dict[str, Any]:
+    """Send what the outbox holds (this sweep's alerts and anything left from earlier runs)."""
+    from citizen_desk.db.engine import get_engine
+    from citizen_desk.notify.outbox import deliver_pending
+    from citizen_desk.notify.slack import slack_client_from_connection
+
+    report = deliver_pending(get_engine(url), slack_client_from_connection(), now=now)
+    return report.as_dict()
+
+
+def summarize(sweep_report: Mapping[str, Any], delivery: Mapping[str, Any]) -> str:
+    """One log line; raises (after delivery happened) if tips could not be swept."""
+    line = f"sweep {_log_counts(sweep_report)}; delivery {dict(delivery)}"
+    failed = list(sweep_report.get("failed_tips") or ())
+    if failed:
+        raise WorkflowError(f"{line}; tips that could not be swept: {failed}")
+    if delivery.get("fatal"):
+        raise WorkflowError(f"{line}; Slack refused the bot token: {delivery['fatal']}")
+    return line
+
+
+def _log_counts(report: SweepReport | Mapping[str, Any]) -> str:
+    data = report.as_dict() if isinstance(report, SweepReport) else dict(report)
+    return ", ".join(f"{k}={v}" for k, v in data.items() if k != "now")
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def _seconds(value: int | None) -> timedelta:
+    return timedelta(seconds=value or 0)

@@ -1,0 +1,1 @@
+"""Tests of the platform simulator (devtools/platform_simulator)."""

@@ -1,0 +1,32 @@
+"""Pipeline alerts name DAGs and tasks, never people; the notifier degrades instead of leaking."""
+
+from __future__ import annotations
+
+from citizen_desk.pipeline.alerts import safe_error_text, task_failure_text
+
+
+def test_failure_text_names_dag_task_and_run() -> None:
+    text = task_failure_text(
+        dag_id="collect_citizen_messages",
+        task_id="collect_channel",
+        map_index=3,
+        run_id="scheduled__2026-11-23",
+        try_number=2,
+        error=RuntimeError("page token expired for channel fb-th-ns"),
+    )
+    assert "collect_channel[3]" in text
+    assert "collect_citizen_messages" in text
+    assert "RuntimeError: page token expired for channel fb-th-ns" in text
+
+
+def test_error_text_is_redacted() -> None:
+    text = safe_error_text(
+        ValueError("call 0912 345 678 https://graph.example/x?access_token=EAAB")
+    )
+    assert "0912" not in text
+    assert "access_token" not in text
+    assert text.startswith("ValueError")
+
+
+def test_missing_error_is_said_plainly() -> None:
+    assert safe_error_text(None) == "không rõ lỗi"

@@ -1,1 +1,0 @@
-"""Tests of the platform simulator (include/platform_simulator)."""
