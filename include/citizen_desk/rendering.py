@@ -12,16 +12,31 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 
 from citizen_desk.config import settings
 
-LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
+TIME_FORMAT = "%H:%M %d/%m/%Y"
 
 
-def local_time(value: datetime, fmt: str = "%H:%M %d/%m/%Y") -> str:
-    """Show an aware UTC timestamp in Asia/Ho_Chi_Minh."""
-    return value.astimezone(LOCAL_TZ).strftime(fmt)
+def format_local(value: datetime, zone: str | ZoneInfo, fmt: str = TIME_FORMAT) -> str:
+    """An aware timestamp shown in the given zone (the registry's `timezone`)."""
+    return value.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)).strftime(fmt)
+
+
+@pass_context
+def local_time(context: Context, value: datetime, fmt: str = TIME_FORMAT) -> str:
+    """Template filter: the context's `timezone`, else the registry's zone."""
+    from citizen_desk.config.registry import deployment_zone
+
+    return format_local(value, context.get("timezone") or deployment_zone(), fmt)
 
 
 def number_vi(value: int | float) -> str:

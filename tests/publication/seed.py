@@ -48,7 +48,8 @@ from citizen_desk.db.models import (
 from citizen_desk.publication.figures import WeekPeriod
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-PERIOD = WeekPeriod(2026, 47)
+ZONE = "Asia/Ho_Chi_Minh"
+PERIOD = WeekPeriod(2026, 47, ZONE)
 UNIT = "TH-NS-NGATHUY"
 FB = "fb-th-ns-ngathuy"
 ZALO = "zalo-th-ns-ngathuy"

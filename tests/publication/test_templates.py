@@ -70,7 +70,7 @@ def test_post_shows_the_week_and_hides_small_numbers(shared_week: Week) -> None:
     assert has_marker(text, "#Tuan47_2026")
     assert "Tiếp nhận 14 tin nhắn, bình luận (tuần trước: 3)" in text
     assert "Tin báo về an ninh, trật tự: dưới 3" in text  # 2 tip messages
-    assert "Nội dung khác: dưới 3" in text  # 1 abuse message, shown as "other"
+    assert "– Khác: dưới 3" in text  # 1 abuse message, shown as "other"
     assert "Đã trả lời 6 câu hỏi của người dân, 67% trong thời hạn cam kết." in text
     assert "trong vòng 1 giờ, 90% trong vòng 7 giờ 54 phút" in text
     assert "tiếp nhận dưới 3 tin" in text

@@ -25,7 +25,7 @@ from citizen_desk.publication.figures import (
     week_ending_before,
 )
 from tests.publication.conftest import Week
-from tests.publication.seed import PERIOD, UNIT, lt, seed_week
+from tests.publication.seed import PERIOD, UNIT, ZONE, lt, seed_week
 
 HOUR = 3600.0
 
@@ -35,7 +35,7 @@ HOUR = 3600.0
 
 def test_week_just_ended_at_the_scheduled_run() -> None:
     monday_7 = lt(23, 7)  # the DAG's schedule: Monday 07:00 local
-    period = week_ending_before(monday_7)
+    period = week_ending_before(monday_7, ZONE)
     assert period.key == "2026-W47"
     assert period.label_vi == "Tuần 47 (16/11–22/11/2026)"
     assert period.tag == "#Tuan47_2026"
@@ -43,25 +43,25 @@ def test_week_just_ended_at_the_scheduled_run() -> None:
     assert period.end == datetime(2026, 11, 22, 17, tzinfo=UTC)
     assert period.previous().key == "2026-W46"
     # Sunday 23:59 local: the current week has not ended yet
-    assert week_ending_before(lt(22, 23, 59)).key == "2026-W46"
+    assert week_ending_before(lt(22, 23, 59), ZONE).key == "2026-W46"
 
 
 def test_week_spanning_the_new_year() -> None:
-    period = week_ending_before(datetime(2027, 1, 4, 0, 0, tzinfo=UTC))  # Mon 07:00 local
+    period = week_ending_before(datetime(2027, 1, 4, 0, 0, tzinfo=UTC), ZONE)  # Mon 07:00 local
     assert period.key == "2026-W53"
     assert period.label_vi == "Tuần 53 (28/12/2026–03/01/2027)"
     assert period.tag == "#Tuan53_2026"
     assert period.previous().previous().key == "2026-W51"
-    assert WeekPeriod(2027, 1).previous() == period
+    assert WeekPeriod(2027, 1, ZONE).previous() == period
 
 
 def test_parse_period_round_trip_and_errors() -> None:
-    assert parse_period("2026-W47") == PERIOD
+    assert parse_period("2026-W47", ZONE) == PERIOD
     for bad in ("2026-47", "2026-W54", "W47", ""):
         with pytest.raises(ValueError, match="ISO week"):
-            parse_period(bad)
+            parse_period(bad, ZONE)
     with pytest.raises(ValueError, match="aware"):
-        week_ending_before(datetime(2026, 11, 23))
+        week_ending_before(datetime(2026, 11, 23), ZONE)
 
 
 # --- pure computation ----------------------------------------------------------------------------

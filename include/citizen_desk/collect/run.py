@@ -43,7 +43,7 @@ from citizen_desk.collect.store import (
 )
 from citizen_desk.collect.summary import channel_block, empty_channel_summary
 from citizen_desk.collect.zalo import read_zalo
-from citizen_desk.config import settings
+from citizen_desk.config.registry import deployment_zone
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
@@ -419,7 +419,7 @@ def _notify_failure(
     from citizen_desk.notify import outbox
 
     kind = str(summary["error_kind"])
-    day = now.astimezone(ZoneInfo(settings.TIMEZONE)).date().isoformat()
+    day = now.astimezone(deployment_zone()).date().isoformat()
     key = f"collect-failed:{channel.key}:{kind}:{day}"  # one alert per channel, kind and day
     try:
         with session_scope(engine) as session:
@@ -492,7 +492,7 @@ def window_for(
     now: datetime,
 ) -> Window | None:
     """The run's re-read window: `since`/`until` params, or the backfilled interval; else None."""
-    tz = ZoneInfo(settings.TIMEZONE)
+    tz = deployment_zone()
     since = _parse_bound(params.get("since"), end=False, tz=tz)
     until = _parse_bound(params.get("until"), end=True, tz=tz)
     if since is not None or until is not None:

@@ -308,6 +308,11 @@ def _registry_at(path: str, mtime_ns: int) -> Registry:
     return load_registry(path)
 
 
+def deployment_zone() -> ZoneInfo:
+    """The one time zone of this deployment: the registry's `timezone`."""
+    return ZoneInfo(current_registry().timezone)
+
+
 def current_registry() -> Registry:
     """The configured registry, re-read only when the file changes (cheap per call/request)."""
     path = settings.registry_path()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
-TIMEZONE = "Asia/Ho_Chi_Minh"
+TIMEZONE = "Asia/Ho_Chi_Minh"  # only the default when the registry names no `timezone`
 
 
 def data_dir() -> Path:

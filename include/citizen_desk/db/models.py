@@ -32,6 +32,19 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from citizen_desk.db.types import JsonType, UtcDateTime
+from citizen_desk.domain.vocabulary import (
+    CATEGORIES,
+    CaseStatus,
+    Direction,
+    MessageKind,
+    NotificationStatus,
+    Platform,
+    PublicationStatus,
+    SlaEventKind,
+    TipStatus,
+    UnitKind,
+    values,
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -41,26 +54,15 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-PLATFORMS = ("facebook", "zalo")
-UNIT_KINDS = ("province", "district", "city", "town", "commune", "ward")
-MESSAGE_KINDS = ("messenger", "comment", "zalo")
-DIRECTIONS = ("in", "out")
-CATEGORIES = ("question", "tip", "feedback", "lost_found", "abuse", "other")
-CASE_STATUSES = ("open", "answered", "closed")
-TIP_STATUSES = ("new", "verifying", "verified", "unfounded", "forwarded")
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "blocked")
-PUBLICATION_STATUSES = (
-    "draft",
-    "blocked",
-    "awaiting_approval",
-    "approved",
-    "rejected",
-    "publishing",
-    "published",
-    "dry_run",
-    "failed",
-)
-SLA_EVENT_KINDS = ("warning", "breach")
+PLATFORMS = values(Platform)
+UNIT_KINDS = values(UnitKind)
+MESSAGE_KINDS = values(MessageKind)
+DIRECTIONS = values(Direction)
+CASE_STATUSES = values(CaseStatus)
+TIP_STATUSES = values(TipStatus)
+NOTIFICATION_STATUSES = values(NotificationStatus)
+PUBLICATION_STATUSES = values(PublicationStatus)
+SLA_EVENT_KINDS = values(SlaEventKind)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from citizen_desk.config.durations import format_duration_vi
+from citizen_desk.domain.labels import CATEGORY_LABELS
+from citizen_desk.domain.labels import CATEGORY_SHORT_LABELS as SHORT_LABELS
 from citizen_desk.errors import NotFoundError, PiiDetectedError, PlatformError, WorkflowError
 from citizen_desk.publication.figures import (
     PROVINCE,
@@ -45,7 +47,7 @@ from citizen_desk.publication.figures import (
     WeekPeriod,
     parse_period,
 )
-from citizen_desk.rendering import local_time, number_vi, render
+from citizen_desk.rendering import format_local, number_vi, render
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +68,7 @@ NOT_APPROVED_REASON = {
     "missing": "no_decision",
 }
 
-CATEGORY_LABELS = {
-    "question": "Hỏi đáp thủ tục, pháp luật",
-    "tip": "Tin báo về an ninh, trật tự",
-    "feedback": "Góp ý, phản ánh",
-    "lost_found": "Trình báo mất, nhặt được tài sản",
-    "abuse": "Nội dung vi phạm, quấy rối",
-    "other": "Nội dung khác",
-}
 PUBLIC_CATEGORIES = ("question", "tip", "feedback", "lost_found", "other")  # abuse → other
-SHORT_LABELS = {
-    "question": "Hỏi đáp",
-    "tip": "Tin báo",
-    "feedback": "Góp ý",
-    "lost_found": "Tài sản",
-    "abuse": "Vi phạm",
-    "other": "Khác",
-}
 ALL_UNITS = "Tất cả đơn vị"  # the report's province-wide section
 _UNIT_KIND_WORDS = ("thành phố", "thị trấn", "thị xã", "tỉnh", "huyện", "xã", "phường")
 
@@ -382,7 +368,7 @@ def report_context(
         "title": f"Báo cáo kết quả tiếp nhận, trả lời ý kiến Nhân dân – {period.label_vi}",
         "week_label": period.label_vi,
         "period": period.key,
-        "generated_at": local_time(generated_at),
+        "generated_at": format_local(generated_at, period.tz),
         "min_count": results.min_count,
         "province": _admin_section(results.province, outcomes, []),
         "units": [
@@ -1364,12 +1350,13 @@ def run_gate(rendered: Mapping[str, Any], context: Mapping[str, Any]) -> list[di
     from citizen_desk.db.engine import get_engine, session_scope
     from citizen_desk.pipeline.context import run_label, run_now
 
-    period = parse_period(rendered["period"])
+    registry = load_registry()
+    period = parse_period(rendered["period"], registry.timezone)
     mode = _mode(context, period)
     with session_scope(get_engine()) as session:
         requests = gate_period(
             session,
-            load_registry(),
+            registry,
             period,
             mode=mode,
             now=run_now(context),
@@ -1401,13 +1388,13 @@ def run_publish(
     from citizen_desk.db.engine import get_engine, session_scope
     from citizen_desk.pipeline.context import run_label, run_now
 
-    period = parse_period(rendered["period"])
+    registry = load_registry()
+    period = parse_period(rendered["period"], registry.timezone)
     ids = [int(r["publication_id"]) for r in requests or []]
     if decisions is None:
         pull = context["ti"].xcom_pull if ids else None
         decisions = [pull(task_ids="approve", map_indexes=i) for i in range(len(ids))]
     now, actor = run_now(context), run_label(context)
-    registry = load_registry()
     engine = get_engine()
     with session_scope(engine) as session:
         statuses = [

@@ -37,11 +37,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from citizen_desk.config import settings
+from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.sla.calendar import WorkingCalendar, working_time_between
 from citizen_desk.sla.policy import SlaPolicy, SlaTurn, evaluate_turn
 
-CATEGORIES = ("question", "tip", "feedback", "lost_found", "abuse", "other")
 PROVINCE = "*"  # unit_code of the figures for all units together
 
 
@@ -54,7 +53,7 @@ class WeekPeriod:
 
     year: int
     week: int
-    timezone: str = settings.TIMEZONE
+    timezone: str  # the registry's zone: weeks run Monday-Sunday local time
 
     @property
     def tz(self) -> ZoneInfo:
@@ -101,12 +100,12 @@ class WeekPeriod:
         return instant is not None and self.start <= instant < self.end
 
 
-def week_containing(day: date, timezone: str = settings.TIMEZONE) -> WeekPeriod:
+def week_containing(day: date, timezone: str) -> WeekPeriod:
     iso = day.isocalendar()
     return WeekPeriod(iso.year, iso.week, timezone)
 
 
-def week_ending_before(now: datetime, timezone: str = settings.TIMEZONE) -> WeekPeriod:
+def week_ending_before(now: datetime, timezone: str) -> WeekPeriod:
     """The last ISO week that has fully ended at `now` (local Monday–Sunday)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -114,7 +113,7 @@ def week_ending_before(now: datetime, timezone: str = settings.TIMEZONE) -> Week
     return week_containing(local_day - timedelta(days=7), timezone)
 
 
-def parse_period(key: str, timezone: str = settings.TIMEZONE) -> WeekPeriod:
+def parse_period(key: str, timezone: str) -> WeekPeriod:
     """`2026-W47` -> WeekPeriod (ValueError on anything else)."""
     try:
         year_text, week_text = key.split("-W")

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message, SlaEvent, Unit
 from citizen_desk.db.types import utc
+from citizen_desk.domain.labels import category_label
 from citizen_desk.notify.outbox import enqueue, insert_if_absent
 from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
 
@@ -45,14 +46,6 @@ DIGEST_AT = time(7, 0)  # local time from which the day's digest goes out
 DIGEST_MAX_ITEMS = 40
 EXCERPT_CHARS = 200
 EVENT_KIND = {"warning": "warning", "breached": "breach", "met_late": "breach"}
-CATEGORY_LABELS_VI = {
-    "question": "Hỏi đáp, hướng dẫn thủ tục",
-    "tip": "Tin báo, tố giác",
-    "feedback": "Góp ý, phản ánh",
-    "lost_found": "Mất đồ, nhặt được của rơi",
-    "abuse": "Nội dung xúc phạm, spam",
-    "other": "Khác",
-}
 
 
 @dataclass
@@ -367,7 +360,7 @@ def _announce(
     context = {
         "case_ref": case.reference,
         "unit_name": unit.name,
-        "category_label": CATEGORY_LABELS_VI.get(case.category, case.category),
+        "category_label": category_label(case.category),
         "turn_no": turn.turn_no,
         "due_at": verdict.due_at,
         "excerpt": excerpt(session, case, names),
@@ -431,7 +424,7 @@ def _digests(
         items = [
             {
                 "case_ref": row.case.reference,
-                "category_label": CATEGORY_LABELS_VI.get(row.case.category, row.case.category),
+                "category_label": category_label(row.case.category),
                 "state": verdict.state,
                 "delay": verdict.overdue_by if verdict.state == "breached" else verdict.remaining,
                 "due_at": verdict.due_at,

@@ -12,11 +12,9 @@ import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from citizen_desk.config import settings
+from citizen_desk.config.registry import deployment_zone
 
-LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -245,7 +243,7 @@ def _change_text(before: Any, after: Any) -> str:
 
 
 def _time(value: datetime) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+    return value.astimezone(deployment_zone()).strftime("%H:%M %d/%m/%Y")
 
 
 def _duration(value: Any) -> str:

@@ -9,14 +9,15 @@ from typing import Literal
 
 from citizen_desk.config.durations import parse_duration
 from citizen_desk.config.sections import reject_unknown, stable_hash
+from citizen_desk.domain.vocabulary import CLOSED_TIP_STATUSES, OPEN_TIP_STATUSES
 from citizen_desk.errors import ConfigError, NotFoundError
 from citizen_desk.sla.calendar import WorkingCalendar, add_working_time, working_time_between
 
 Clock = Literal["wall", "working"]
 AlertKind = Literal["arrival", "urgent", "escalation", "reminder"]
 ROLES = ("duty_officer", "chief")
-OPEN_STATUSES = frozenset({"new", "verifying"})
-CLOSED_STATUSES = frozenset({"verified", "unfounded", "forwarded"})
+OPEN_STATUSES = OPEN_TIP_STATUSES
+CLOSED_STATUSES = CLOSED_TIP_STATUSES
 DEFAULT_REMINDER_EVERY = timedelta(hours=12)
 DEFAULT_VERIFICATION_DEADLINE = timedelta(days=20)  # legal time limit to verify a crime report
 

@@ -26,17 +26,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from citizen_desk.config import settings
-from citizen_desk.config.registry import Registry
+from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
+from citizen_desk.domain.labels import ROLE_LABELS
 from citizen_desk.errors import CitizenDeskError, ConfigError, WorkflowError
 from citizen_desk.tips import workflow as tips
 from citizen_desk.tips.escalation import (
@@ -50,12 +49,10 @@ from citizen_desk.tips.escalation import (
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
 DIGEST_HOUR = 7  # local time: the first sweep from 07:00 sends the day's digests
 DIGEST_MAX_ITEMS = 40  # Slack allows 50 blocks per message
 ALERT_TEMPLATE = "tip_alert"
 DIGEST_TEMPLATE = "tip_digest"
-ROLE_LABELS = {"duty_officer": "trực ban", "chief": "lãnh đạo"}
 LADDER_KINDS = ("arrival", "escalation")
 
 
@@ -358,7 +355,7 @@ def _admins(registry: Registry) -> tuple[str, ...]:
 def _digest_day(now: datetime, digest_hour: int | None) -> str | None:
     if digest_hour is None:
         return None
-    local = now.astimezone(LOCAL_TZ)
+    local = now.astimezone(deployment_zone())
     return local.date().isoformat() if local.hour >= digest_hour else None
 
 
@@ -420,7 +417,7 @@ def render_digest(items: Sequence[tips.TipView], registry: Registry, now: dateti
     shown = ordered[:DIGEST_MAX_ITEMS]
     return render_message(
         DIGEST_TEMPLATE,
-        day=now.astimezone(LOCAL_TZ).strftime("%d/%m/%Y"),
+        day=now.astimezone(deployment_zone()).strftime("%d/%m/%Y"),
         count=len(ordered),
         urgent=sum(v.urgent for v in ordered),
         items=[
@@ -448,7 +445,7 @@ def _last_action_text(view: tips.TipView) -> str:
     label = tips.ACTION_LABELS.get(view.last_action, view.last_action)
     when = ""
     if view.last_action_at is not None:
-        when = view.last_action_at.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m")
+        when = view.last_action_at.astimezone(deployment_zone()).strftime("%H:%M %d/%m")
     return f"{label} ({when})" if when else label
 
 
@@ -479,7 +476,7 @@ def parse_as_of(value: object) -> datetime:
         problem = f"expected an ISO datetime like 2026-11-25T09:00, got {text!r}"
         raise ConfigError("DAG run params", "as_of", problem) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=LOCAL_TZ)
+        parsed = parsed.replace(tzinfo=deployment_zone())
     return parsed.astimezone(UTC)
 
 

@@ -26,13 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from citizen_desk.config import settings
-from citizen_desk.config.registry import Registry, current_registry
+from citizen_desk.config.registry import Registry, current_registry, deployment_zone
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import (
     AuditLog,
@@ -43,11 +41,11 @@ from citizen_desk.db.models import (
     TipAcknowledgement,
     Unit,
 )
+from citizen_desk.domain.labels import TIP_ACTION_LABELS, TIP_STATUS_LABELS
 from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.tips.escalation import CLOSED_STATUSES, OPEN_STATUSES, EscalationPolicy
 from citizen_desk.triage import TOPIC_LABELS
 
-LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
 MAX_VERIFICATION_MONTHS = 2  # BLTTHS 2015 Điều 147: 20 days, extendable up to 2 months in all
 EXCERPT_CHARS = 200
 NOTE_CHARS = 2000
@@ -55,24 +53,8 @@ TARGET_CHARS = 255
 OUTCOME_CHARS = 300
 ACTOR = object()  # placeholder in transition values: the (validated) actor
 
-STATUS_LABELS = {
-    "new": "mới",
-    "verifying": "đang xác minh",
-    "verified": "đã xác minh, có cơ sở",
-    "unfounded": "không có cơ sở",
-    "forwarded": "đã chuyển cơ quan khác",
-}
-ACTION_LABELS = {
-    "acknowledged": "đã xác nhận tiếp nhận",
-    "verification_started": "bắt đầu xác minh",
-    "verified": "xác minh có cơ sở",
-    "unfounded": "kết luận không có cơ sở",
-    "forwarded": "chuyển cơ quan khác",
-    "extended": "gia hạn xác minh",
-    "reassigned": "chuyển đơn vị xử lý",
-    "public_outcome": "ghi kết quả công khai",
-    "escalated": "tự động báo cáo cấp trên",
-}
+STATUS_LABELS = TIP_STATUS_LABELS
+ACTION_LABELS = TIP_ACTION_LABELS
 
 
 def topic_label(topic: str | None) -> str:
@@ -327,7 +309,7 @@ def deadline_of(tip: Tip, policy: EscalationPolicy) -> datetime:
 
 def latest_deadline(received_at: datetime) -> datetime:
     """The legal maximum: `MAX_VERIFICATION_MONTHS` calendar months after receipt (local date)."""
-    local = received_at.astimezone(LOCAL_TZ)
+    local = received_at.astimezone(deployment_zone())
     month_index = local.month - 1 + MAX_VERIFICATION_MONTHS
     year, month = local.year + month_index // 12, month_index % 12 + 1
     day = min(local.day, _calendar.monthrange(year, month)[1])
@@ -772,4 +754,4 @@ def _aware(now: datetime) -> None:
 
 
 def _local(value: datetime) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+    return value.astimezone(deployment_zone()).strftime("%H:%M %d/%m/%Y")

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.errors import ConfigError
 from citizen_desk.privacy.redact import detect_kinds
 from citizen_desk.text.normalize import (
@@ -42,7 +43,6 @@ from citizen_desk.text.normalize import (
     normalize,
 )
 
-CATEGORIES = ("question", "tip", "feedback", "lost_found", "abuse", "other")
 TIE_ORDER = ("tip", "lost_found", "question", "feedback", "abuse", "other")
 URGENT = "urgent"  # pseudo-category of urgency phrases
 FEATURES = ("_qmark", "_exclaim", "_phone", "_plate", "_url", "_money", "_short")

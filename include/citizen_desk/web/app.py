@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from citizen_desk.config import settings
+from citizen_desk.domain.labels import ROLE_LABELS
 from citizen_desk.errors import ConfigError, NotFoundError, WorkflowError
 from citizen_desk.web import queries
 from citizen_desk.web.actions import ACTIONS, TipAction
@@ -65,7 +66,6 @@ NAV = (
     ("publications", "/publications", "Bài đăng & báo cáo"),
     ("collection", "/collection", "Thu thập dữ liệu"),
 )
-ROLE_LABELS = {"duty_officer": "trực ban", "chief": "thủ trưởng"}
 UNIT_SELECTOR_LABELS = {"self": "đơn vị", "parent": "cấp trên", "root": "cấp tỉnh"}
 
 

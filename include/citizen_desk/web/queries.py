@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citizen_desk.config import settings
+from citizen_desk.config.registry import deployment_zone
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import (
     CATEGORIES,
@@ -36,47 +35,23 @@ from citizen_desk.db.models import (
     Tip,
     Unit,
 )
+from citizen_desk.domain.labels import (
+    CATEGORY_LABELS,
+    COLLECTION_ERROR_LABELS,
+    PLATFORM_LABELS,
+    PUBLICATION_STATUS_LABELS,
+    SLA_STATE_LABELS,
+    category_label,
+)
+from citizen_desk.domain.vocabulary import OPEN_TIP_STATUSES, SlaState, values
 from citizen_desk.errors import NotFoundError
 
-LOCAL_TZ = ZoneInfo(settings.TIMEZONE)
-OPEN_TIP_STATUSES = ("new", "verifying")
 EXCERPT_CHARS = 160
 STALE_WATERMARK = timedelta(hours=6)
 FAILED_RUN_STATUSES = frozenset({"failed", "error", "upstream_failed"})
 IDENTITY_VIEWED = "identity_viewed"
 
-CATEGORY_LABELS = {
-    "question": "Hỏi thủ tục",
-    "tip": "Tố giác, tin báo",
-    "feedback": "Góp ý, phản ánh",
-    "lost_found": "Thất lạc người, tài sản",
-    "abuse": "Xúc phạm, spam",
-    "other": "Khác",
-}
-SLA_STATE_LABELS = {
-    "breach": "Quá hạn",
-    "warning": "Sắp đến hạn",
-    "ok": "Trong hạn",
-    "none": "Không tính hạn",
-}
-SLA_STATES = tuple(SLA_STATE_LABELS)
-PLATFORM_LABELS = {"facebook": "Facebook", "zalo": "Zalo OA"}
-PUBLICATION_STATUS_LABELS = {
-    "draft": "Bản nháp",
-    "blocked": "Bị chặn",
-    "awaiting_approval": "Chờ duyệt",
-    "approved": "Đã duyệt",
-    "rejected": "Bị từ chối",
-    "publishing": "Đang đăng",
-    "published": "Đã đăng",
-    "dry_run": "Chạy thử",
-    "failed": "Lỗi khi đăng",
-}
-ERROR_KIND_LABELS = {
-    "token": "Token hết hạn hoặc không hợp lệ",
-    "rate_limit": "Bị giới hạn tần suất gọi API",
-    "other": "Lỗi khác",
-}
+SLA_STATES = values(SlaState)
 _TOKEN_ERROR = re.compile(
     r"token|oauth|expired|invalid_auth|\(#190\)|code[ =:]*190\b|-216|-124", re.IGNORECASE
 )
@@ -85,10 +60,6 @@ _RATE_ERROR = re.compile(
     r"|\(#(4|17|32|613)\)|code[ =:]*(4|17|32|613)\b",
     re.IGNORECASE,
 )
-
-
-def category_label(category: str | None) -> str:
-    return CATEGORY_LABELS.get(category or "", category or "—")
 
 
 # --- units -----------------------------------------------------------------------------------
@@ -174,7 +145,7 @@ def sla_state(
 
 def week_start(now: datetime) -> datetime:
     """Monday 00:00 (Asia/Ho_Chi_Minh) of `now`'s week."""
-    local = now.astimezone(LOCAL_TZ)
+    local = now.astimezone(deployment_zone())
     monday = (local - timedelta(days=local.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -253,7 +224,7 @@ def overview(session: Session, *, now: datetime) -> list[UnitSummary]:
 
     tip_rows = session.execute(
         select(Tip.unit_id, Tip.escalation_level, func.count())
-        .where(Tip.status.in_(OPEN_TIP_STATUSES))
+        .where(Tip.status.in_(sorted(OPEN_TIP_STATUSES)))
         .group_by(Tip.unit_id, Tip.escalation_level)
     )
     for unit_id, level, count in tip_rows:
@@ -853,7 +824,7 @@ class ChannelHealth:
 
     @property
     def error_kind_label(self) -> str:
-        return ERROR_KIND_LABELS.get(self.error_kind or "", "")
+        return COLLECTION_ERROR_LABELS.get(self.error_kind or "", "")
 
 
 def classify_error(text: str | None) -> str | None:

@@ -1,0 +1,82 @@
+"""The one Vietnamese wording of every enumerated value, shared by posts, Slack and the web."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from citizen_desk.domain.vocabulary import (
+    Category,
+    CollectionErrorKind,
+    ContactRole,
+    Platform,
+    PublicationStatus,
+    SlaState,
+    TipStatus,
+)
+
+CATEGORY_LABELS: Mapping[str, str] = {
+    Category.QUESTION: "Hỏi đáp thủ tục, pháp luật",
+    Category.TIP: "Tin báo về an ninh, trật tự",
+    Category.FEEDBACK: "Góp ý, phản ánh",
+    Category.LOST_FOUND: "Thất lạc người, tài sản",
+    Category.ABUSE: "Xúc phạm, quấy rối, spam",
+    Category.OTHER: "Khác",
+}
+CATEGORY_SHORT_LABELS: Mapping[str, str] = {  # chart axes
+    Category.QUESTION: "Hỏi đáp",
+    Category.TIP: "Tin báo",
+    Category.FEEDBACK: "Góp ý",
+    Category.LOST_FOUND: "Thất lạc",
+    Category.ABUSE: "Vi phạm",
+    Category.OTHER: "Khác",
+}
+TIP_STATUS_LABELS: Mapping[str, str] = {
+    TipStatus.NEW: "mới",
+    TipStatus.VERIFYING: "đang xác minh",
+    TipStatus.VERIFIED: "đã xác minh, có cơ sở",
+    TipStatus.UNFOUNDED: "không có cơ sở",
+    TipStatus.FORWARDED: "đã chuyển cơ quan khác",
+}
+TIP_ACTION_LABELS: Mapping[str, str] = {
+    "acknowledged": "đã xác nhận tiếp nhận",
+    "verification_started": "bắt đầu xác minh",
+    "verified": "xác minh có cơ sở",
+    "unfounded": "kết luận không có cơ sở",
+    "forwarded": "chuyển cơ quan khác",
+    "extended": "gia hạn xác minh",
+    "reassigned": "chuyển đơn vị xử lý",
+    "public_outcome": "ghi kết quả công khai",
+    "escalated": "tự động báo cáo cấp trên",
+}
+ROLE_LABELS: Mapping[str, str] = {
+    ContactRole.DUTY_OFFICER: "trực ban",
+    ContactRole.CHIEF: "lãnh đạo",
+}
+SLA_STATE_LABELS: Mapping[str, str] = {
+    SlaState.BREACH: "Quá hạn",
+    SlaState.WARNING: "Sắp đến hạn",
+    SlaState.OK: "Trong hạn",
+    SlaState.NONE: "Không tính hạn",
+}
+PLATFORM_LABELS: Mapping[str, str] = {Platform.FACEBOOK: "Facebook", Platform.ZALO: "Zalo OA"}
+PUBLICATION_STATUS_LABELS: Mapping[str, str] = {
+    PublicationStatus.DRAFT: "Bản nháp",
+    PublicationStatus.BLOCKED: "Bị chặn",
+    PublicationStatus.AWAITING_APPROVAL: "Chờ duyệt",
+    PublicationStatus.APPROVED: "Đã duyệt",
+    PublicationStatus.REJECTED: "Bị từ chối",
+    PublicationStatus.PUBLISHING: "Đang đăng",
+    PublicationStatus.PUBLISHED: "Đã đăng",
+    PublicationStatus.DRY_RUN: "Chạy thử",
+    PublicationStatus.FAILED: "Lỗi khi đăng",
+}
+COLLECTION_ERROR_LABELS: Mapping[str, str] = {
+    CollectionErrorKind.TOKEN: "Token hết hạn hoặc không hợp lệ",
+    CollectionErrorKind.RATE_LIMIT: "Bị giới hạn tần suất gọi API",
+    CollectionErrorKind.OTHER: "Lỗi khác",
+}
+
+
+def category_label(category: str | None) -> str:
+    """The category's label; "—" when the case is not triaged yet."""
+    return CATEGORY_LABELS.get(category or "", category or "—")

@@ -1,0 +1,119 @@
+"""StrEnums for every enumerated value; the DB's CHECK constraints are built from them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    FACEBOOK = "facebook"
+    ZALO = "zalo"
+
+
+class UnitKind(StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    CITY = "city"
+    TOWN = "town"
+    COMMUNE = "commune"
+    WARD = "ward"
+
+
+class MessageKind(StrEnum):
+    MESSENGER = "messenger"
+    COMMENT = "comment"
+    ZALO = "zalo"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Category(StrEnum):
+    """What a citizen's message is about (triage's output)."""
+
+    QUESTION = "question"
+    TIP = "tip"
+    FEEDBACK = "feedback"
+    LOST_FOUND = "lost_found"
+    ABUSE = "abuse"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class TipStatus(StrEnum):
+    NEW = "new"
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    UNFOUNDED = "unfounded"
+    FORWARDED = "forwarded"
+
+
+# Plain strings, so they bind as SQL parameters on every driver.
+OPEN_TIP_STATUSES = frozenset({TipStatus.NEW.value, TipStatus.VERIFYING.value})
+CLOSED_TIP_STATUSES = frozenset(
+    {TipStatus.VERIFIED.value, TipStatus.UNFOUNDED.value, TipStatus.FORWARDED.value}
+)
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+class PublicationStatus(StrEnum):
+    DRAFT = "draft"
+    BLOCKED = "blocked"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    DRY_RUN = "dry_run"
+    FAILED = "failed"
+
+
+class SlaEventKind(StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"
+
+
+class SlaState(StrEnum):
+    """Where an open case stands against its reply deadline (boards and filters)."""
+
+    BREACH = "breach"
+    WARNING = "warning"
+    OK = "ok"
+    NONE = "none"
+
+
+class ContactRole(StrEnum):
+    """Who a unit's Slack contacts are."""
+
+    DUTY_OFFICER = "duty_officer"
+    CHIEF = "chief"
+
+
+class CollectionErrorKind(StrEnum):
+    """Why a channel's collection failed (stored by the collector, shown by the health page)."""
+
+    TOKEN = "token"
+    RATE_LIMIT = "rate_limit"
+    OTHER = "other"
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The plain string values of an enum, in definition order (CHECK constraints, choices)."""
+    return tuple(member.value for member in enum)
+
+
+CATEGORIES = values(Category)
