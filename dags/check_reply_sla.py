@@ -20,7 +20,6 @@ under the new policy version, no alerts); `dry_run` evaluates and records nothin
 from __future__ import annotations
 
 from airflow.sdk import (
-    Asset,
     AssetOrTimeSchedule,
     CronTriggerTimetable,
     Param,
@@ -28,9 +27,8 @@ from airflow.sdk import (
     task,
 )
 
-from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
+from citizen_desk.pipeline.conventions import CASES, START_DATE, Tag, default_args
 
-CASES = Asset("citizen_desk://cases")
 OPTIONAL_DATE = {"type": ["null", "string"], "format": "date"}
 
 
@@ -52,54 +50,35 @@ OPTIONAL_DATE = {"type": ["null", "string"], "format": "date"}
 )
 def check_reply_sla() -> None:
     @task
-    def prepare(**context) -> str:
-        from citizen_desk.pipeline.context import run_label, run_now
-        from citizen_desk.pipeline.prepare import prepare_domain_db
+    def prepare(**context) -> dict[str, int]:
+        from citizen_desk.pipeline import tasks
+        from citizen_desk.pipeline.context import run_context
 
-        now = run_now(context)
-        prepare_domain_db(now=now, actor=run_label(context))
-        return now.isoformat()
+        return tasks.prepare(run_context(context))
 
-    @task
-    def evaluate(now: str, **context) -> dict:
-        from datetime import datetime
+    @task(multiple_outputs=False)
+    def evaluate(**context) -> dict:
+        from citizen_desk.pipeline.context import run_context
+        from citizen_desk.sla import tasks
 
-        from citizen_desk.pipeline.context import run_label
-        from citizen_desk.sla.sweep import run_check
+        return tasks.evaluate(run_context(context))
 
-        params = context["params"]
-        return run_check(
-            datetime.fromisoformat(now),
-            run_label(context),
-            recompute_from=params.get("recompute_from"),
-            recompute_to=params.get("recompute_to"),
-            dry_run=bool(params.get("dry_run")),
-        )
+    @task(multiple_outputs=False)
+    def deliver(evaluated: dict, **context) -> dict:
+        from citizen_desk.pipeline.context import run_context
+        from citizen_desk.sla import tasks
 
-    @task
-    def deliver(now: str, evaluated: dict) -> dict:
-        from datetime import datetime
-
-        from citizen_desk.notify.outbox import run_delivery
-
-        if evaluated.get("dry_run"):
-            return {"skipped": "dry_run"}
-        report = run_delivery(datetime.fromisoformat(now))
-        if report.get("fatal"):
-            raise RuntimeError(f"Slack refused the bot token: {report['fatal']}")
-        return report
+        return tasks.deliver(run_context(context), evaluated)
 
     @task
     def summary(evaluated: dict, delivered: dict) -> None:
-        import logging
+        from citizen_desk.sla import tasks
 
-        logging.getLogger("citizen_desk.sla.policy").info(
-            "SLA check: %s | delivery: %s", evaluated, delivered
-        )
+        tasks.summary(evaluated, delivered)
 
-    now = prepare()
-    evaluated = evaluate(now)
-    summary(evaluated, deliver(now, evaluated))
+    evaluated = evaluate()
+    prepare() >> evaluated
+    summary(evaluated, deliver(evaluated))
 
 
 check_reply_sla()

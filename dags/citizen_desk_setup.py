@@ -24,10 +24,10 @@ from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
 def citizen_desk_setup() -> None:
     @task
     def migrate_and_sync_registry(**context) -> dict[str, int]:
-        from citizen_desk.pipeline.prepare import prepare_domain_db
+        from citizen_desk.pipeline import tasks
+        from citizen_desk.pipeline.context import run_context
 
-        registry = prepare_domain_db(now=context["dag_run"].run_after, actor=context["run_id"])
-        return {"units": len(registry.units), "channels": len(registry.channels)}
+        return tasks.prepare(run_context(context))
 
     migrate_and_sync_registry()
 

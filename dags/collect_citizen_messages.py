@@ -20,36 +20,18 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from airflow.sdk import (
-    Asset,
-    ExceptionRetryPolicy,
-    Param,
-    RetryAction,
-    RetryRule,
-    dag,
-    get_current_context,
-    task,
+from airflow.sdk import Param, dag, get_current_context, task
+
+from citizen_desk.pipeline.conventions import (
+    CASES,
+    COLLECTION_RETRY_POLICY,
+    START_DATE,
+    Tag,
+    collection_deadline,
+    default_args,
 )
 
-from citizen_desk.pipeline.conventions import START_DATE, Tag, collection_deadline, default_args
-
-CASES = Asset("citizen_desk://cases")
 SCHEDULE = os.environ.get("CITIZEN_DESK_COLLECT_SCHEDULE", "@daily")
-RETRY_POLICY = ExceptionRetryPolicy(
-    rules=[
-        RetryRule(
-            exception="citizen_desk.collect.PermanentFailure",
-            action=RetryAction.FAIL,
-            reason="token, permission or configuration problem: admins notified, no retry",
-        ),
-        RetryRule(
-            exception="citizen_desk.collect.RateLimited",
-            action=RetryAction.RETRY,
-            retry_delay=timedelta(minutes=15),
-            reason="platform rate limit: retry once the budget is back",
-        ),
-    ]
-)
 DATE = {"type": ["null", "string"], "pattern": r"^(\d{4}-\d{2}-\d{2}.*)?$"}
 
 
@@ -71,29 +53,37 @@ DATE = {"type": ["null", "string"], "pattern": r"^(\d{4}-\d{2}-\d{2}.*)?$"}
     },
 )
 def collect_citizen_messages() -> None:
-    @task
+    @task(multiple_outputs=False)
     def prepare_domain_db(**context) -> dict[str, list[str]]:
-        from citizen_desk.collect.run import prepare_run
+        from citizen_desk.collect import tasks
+        from citizen_desk.pipeline.context import run_context
 
-        return prepare_run(context)
+        return tasks.prepare(run_context(context))
 
     @task
     def channels_of(channels: dict[str, list[str]], platform: str) -> list[str]:
         return channels[platform]
 
-    @task(map_index_template="{{ channel_key }}", retries=3, retry_policy=RETRY_POLICY)
+    @task(
+        map_index_template="{{ channel_key }}",
+        retries=3,
+        retry_policy=COLLECTION_RETRY_POLICY,
+        multiple_outputs=False,  # one XCom per channel, not one per summary key
+    )
     def collect(channel_key: str) -> dict:
-        from citizen_desk.collect.run import run_collect_task
+        from citizen_desk.collect import tasks
+        from citizen_desk.pipeline.context import run_context
 
         context = get_current_context()
         context["channel_key"] = channel_key  # type: ignore[typeddict-unknown-key]
-        return run_collect_task(channel_key, context)
+        return tasks.collect(run_context(context), channel_key)
 
-    @task(outlets=[CASES])
+    @task(outlets=[CASES], multiple_outputs=False)
     def summarise(**context) -> dict:
-        from citizen_desk.collect.run import summarise_task
+        from citizen_desk.collect import tasks
+        from citizen_desk.pipeline.context import run_context
 
-        return summarise_task(context)
+        return tasks.summarise(run_context(context))
 
     channels = prepare_domain_db()
     collected = [

@@ -22,11 +22,9 @@ backfill over past days (`airflow backfill create --dag-id escalate_unverified_t
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
-
-CASES = Asset("citizen_desk://cases")
+from citizen_desk.pipeline.conventions import CASES, START_DATE, Tag, default_args
 
 
 @dag(
@@ -52,30 +50,30 @@ CASES = Asset("citizen_desk://cases")
 def escalate_unverified_tips() -> None:
     @task
     def prepare(**context) -> dict[str, int]:
-        from citizen_desk.pipeline.context import run_label, run_now
-        from citizen_desk.pipeline.prepare import prepare_domain_db
+        from citizen_desk.pipeline import tasks
+        from citizen_desk.pipeline.context import run_context
 
-        registry = prepare_domain_db(now=run_now(context), actor=run_label(context))
-        return {"units": len(registry.units)}
+        return tasks.prepare(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def sweep_and_enqueue(**context) -> dict:
-        from citizen_desk.pipeline.context import run_label
-        from citizen_desk.tips.sweep import resolve_now, run_sweep
+        from citizen_desk.pipeline.context import run_context
+        from citizen_desk.tips import tasks
 
-        return run_sweep(now=resolve_now(context), actor=run_label(context))
+        return tasks.sweep_and_enqueue(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def deliver(**context) -> dict:
-        from citizen_desk.tips.sweep import resolve_now, run_delivery
+        from citizen_desk.pipeline.context import run_context
+        from citizen_desk.tips import tasks
 
-        return run_delivery(now=resolve_now(context))
+        return tasks.deliver(run_context(context))
 
     @task
     def summary(sweep: dict, delivery: dict) -> str:
-        from citizen_desk.tips.sweep import summarize
+        from citizen_desk.tips import tasks
 
-        return summarize(sweep, delivery)
+        return tasks.summarize(sweep, delivery)
 
     swept = sweep_and_enqueue()
     delivered = deliver()

@@ -11,8 +11,9 @@ import pytest
 from citizen_desk.collect.comments import read_comments
 from citizen_desk.collect.messenger import read_messenger
 from citizen_desk.collect.records import Bounds
-from citizen_desk.collect.run import Window, active_channels, window_for
+from citizen_desk.collect.run import Window
 from citizen_desk.collect.summary import channel_block, summarise_run
+from citizen_desk.collect.tasks import active_channels, window_for
 from citizen_desk.collect.zalo import read_zalo
 from citizen_desk.errors import ConfigError
 

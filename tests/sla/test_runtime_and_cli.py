@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from citizen_desk.cli import main
 from citizen_desk.db.models import Notification
 from citizen_desk.notify import outbox
-from citizen_desk.pipeline.context import run_label, run_now
+from citizen_desk.pipeline.context import run_context, run_label, run_now
 from citizen_desk.sla import sweep as sla_sweep
 from tests.conftest import NOW
 
@@ -88,3 +88,27 @@ def test_sla_cli_parses_a_recompute_period() -> None:
     assert end - start == timedelta(days=7)
     with pytest.raises(ValueError, match="before"):
         sla_sweep.local_period(args.recompute_to, args.recompute_from, "Asia/Ho_Chi_Minh")
+
+
+def test_run_context_carries_what_task_bodies_need() -> None:
+    class Run:
+        dag_id = "collect_citizen_messages"
+        run_id = "backfill__2026-11-20"
+        run_type = "backfill"
+        run_after = NOW
+
+    start = datetime(2026, 11, 20, 17, 0)  # naive: taken as UTC
+    context = {
+        "dag_run": Run(),
+        "run_id": Run.run_id,
+        "data_interval_start": start,
+        "data_interval_end": NOW,
+        "params": {"channels": ["fb-th"]},
+    }
+    run = run_context(context)
+    assert run.now == NOW
+    assert run.label == "collect_citizen_messages/backfill__2026-11-20"
+    assert run.run_id == "backfill__2026-11-20"
+    assert run.run_type == "backfill"
+    assert run.interval_start == start.replace(tzinfo=UTC)
+    assert run.params == {"channels": ["fb-th"]}

@@ -11,7 +11,8 @@ from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import Notification, Tip
 from citizen_desk.errors import ConfigError
-from citizen_desk.tips.sweep import parse_as_of, resolve_now
+from citizen_desk.pipeline.context import run_context
+from citizen_desk.tips.tasks import parse_as_of, resolve_now
 from platform_simulator import Simulator, SimulatorConfig
 from tests.conftest import NOW, REGISTRY_PATH, REPO
 from tests.tips import seed
@@ -126,10 +127,11 @@ def test_now_is_the_run_time_unless_as_of_is_given():
     class Run:
         run_after = datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
 
-    assert resolve_now({"data_interval_end": NOW, "params": {"as_of": None}}) == NOW
-    assert resolve_now({"dag_run": Run(), "params": {}}) == Run.run_after
+    scheduled = {"data_interval_end": NOW, "params": {"as_of": None}}
+    assert resolve_now(run_context(scheduled)) == NOW
+    assert resolve_now(run_context({"dag_run": Run(), "params": {}})) == Run.run_after
     manual = {"dag_run": Run(), "params": {"as_of": "2026-11-25T10:00"}}
-    assert resolve_now(manual) == datetime(2026, 11, 25, 3, tzinfo=UTC)  # local time
+    assert resolve_now(run_context(manual)) == datetime(2026, 11, 25, 3, tzinfo=UTC)  # local
     assert parse_as_of("2026-11-25T10:00:00+00:00") == datetime(2026, 11, 25, 10, tzinfo=UTC)
     assert parse_as_of("2026-11-25T10:00Z") == datetime(2026, 11, 25, 10, tzinfo=UTC)
     with pytest.raises(ConfigError, match="as_of"):

@@ -22,9 +22,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy import Engine, select
@@ -437,103 +436,6 @@ def _notify_failure(
         log.exception("could not enqueue the failure notification for %s", channel.key)
 
 
-# --- task glue (called from the DAG file) --------------------------------------------------------
-
-
-def active_channels(registry: Any, requested: Sequence[str] | None) -> dict[str, list[str]]:
-    """Active channel keys by platform, limited to `requested` (None or [] = all)."""
-    active = {c.key: c for c in registry.active_channels()}
-    if requested:
-        unknown = sorted(set(requested) - set(active))
-        if unknown:
-            raise ConfigError(
-                registry.path, "params.channels", f"unknown or inactive channel(s): {unknown}"
-            )
-        chosen = [active[k] for k in sorted(set(requested))]
-    else:
-        chosen = list(active.values())
-    return {
-        "facebook": [c.key for c in chosen if c.platform == "facebook"],
-        "zalo": [c.key for c in chosen if c.platform == "zalo"],
-    }
-
-
-def _parse_bound(value: Any, *, end: bool, tz: ZoneInfo) -> datetime | None:
-    """A `since`/`until` param: a date (local midnight; `until` includes the day) or ISO time."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        text = str(value).strip()
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                raise ConfigError(
-                    "params", "since/until", f"not a date or time: {text!r}"
-                ) from None
-        else:
-            midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
-            return (midnight + timedelta(days=1) if end else midnight).astimezone(UTC)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
-
-
-def window_for(
-    params: Mapping[str, Any],
-    *,
-    run_type: str | None,
-    interval_start: datetime | None,
-    interval_end: datetime | None,
-    now: datetime,
-) -> Window | None:
-    """The run's re-read window: `since`/`until` params, or the backfilled interval; else None."""
-    tz = deployment_zone()
-    since = _parse_bound(params.get("since"), end=False, tz=tz)
-    until = _parse_bound(params.get("until"), end=True, tz=tz)
-    if since is not None or until is not None:
-        if since is None:
-            raise ConfigError("params", "since", "required when until is given")
-        if until is not None and until <= since:
-            raise ConfigError("params", "until", "must be after since")
-        return Window(since=since, until=until)
-    if str(run_type or "") == "backfill":
-        end = interval_end or now
-        start = interval_start if interval_start and interval_start < end else end - BACKFILL_SPAN
-        return Window(since=start, until=end)
-    return None
-
-
-def run_collect_task(channel_key: str, context: Mapping[str, Any]) -> dict[str, Any]:
-    """Body of the mapped `collect_*` tasks."""
-    from citizen_desk.db.engine import get_engine
-    from citizen_desk.pipeline.context import run_now
-
-    now = run_now(context)
-    dag_run = context.get("dag_run")
-    window = window_for(
-        context.get("params") or {},
-        run_type=getattr(dag_run, "run_type", None),
-        interval_start=context.get("data_interval_start"),
-        interval_end=context.get("data_interval_end"),
-        now=now,
-    )
-    ti = context.get("ti")
-    final = ti is None or getattr(ti, "try_number", 1) > getattr(ti, "max_tries", 0)
-    return collect_channel(
-        channel_key,
-        engine=get_engine(),
-        run_id=str(context["run_id"]),
-        now=now,
-        window=window,
-        final_attempt=final,
-    )
-
-
 def run_summary(engine: Engine, run_id: str) -> dict[str, Any]:
     """The run's summary from `collection_runs` (failed channels included)."""
     from citizen_desk.collect.summary import summarise_run
@@ -554,28 +456,3 @@ def run_summary(engine: Engine, run_id: str) -> dict[str, Any]:
         data["error"] = error
         channels.append(data)
     return summarise_run(run_id, channels)
-
-
-def prepare_run(context: Mapping[str, Any]) -> dict[str, list[str]]:
-    """First task: migrate + sync the registry, then the active channels to collect, by platform."""
-    from citizen_desk.pipeline.context import run_label, run_now
-    from citizen_desk.pipeline.prepare import prepare_domain_db
-
-    registry = prepare_domain_db(now=run_now(context), actor=run_label(context))
-    requested = (context.get("params") or {}).get("channels") or []
-    channels = active_channels(registry, list(requested))
-    log.info(
-        "collecting %d Facebook page(s) and %d Zalo OA(s)",
-        len(channels["facebook"]),
-        len(channels["zalo"]),
-    )
-    return channels
-
-
-def summarise_task(context: Mapping[str, Any]) -> dict[str, Any]:
-    """Last task: log one block per channel and return the run summary (no PII)."""
-    from citizen_desk.db.engine import get_engine
-
-    summary = run_summary(get_engine(), str(context["run_id"]))
-    log.info("%s", summary["text"])
-    return summary

@@ -7,6 +7,7 @@ interval reproduces the past results.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,3 +41,34 @@ def run_label(context: Mapping[str, Any]) -> str:
     dag_id = getattr(dag_run, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
     run_id = context.get("run_id") or getattr(dag_run, "run_id", None) or "?"
     return f"{dag_id}/{run_id}"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a task body needs from its Airflow run; every DAG task builds it with `run_context`."""
+
+    now: datetime  # data_interval_end, else run_after (aware UTC): never the wall clock
+    label: str  # `dag_id/run_id`: the actor of audit rows, the source of notifications
+    run_id: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    run_type: str | None = None
+    interval_start: datetime | None = None
+    interval_end: datetime | None = None
+    ti: Any = None  # the task instance, for XCom pulls (publication's approval results)
+
+
+def run_context(context: Mapping[str, Any]) -> RunContext:
+    """The one place a task's Airflow context becomes a `RunContext`."""
+    dag_run = context.get("dag_run")
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    run_type = getattr(dag_run, "run_type", None)
+    return RunContext(
+        now=run_now(context),
+        label=run_label(context),
+        run_id=str(context.get("run_id") or getattr(dag_run, "run_id", "") or ""),
+        params=dict(context.get("params") or {}),
+        run_type=str(getattr(run_type, "value", run_type)) if run_type is not None else None,
+        interval_start=as_utc(start) if start is not None else None,
+        interval_end=as_utc(end) if end is not None else None,
+        ti=context.get("ti"),
+    )

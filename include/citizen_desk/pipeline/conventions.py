@@ -11,9 +11,26 @@ from enum import StrEnum
 from typing import Any
 
 import pendulum
+from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
 
 OWNER = "citizen-desk"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh")
+CASES = Asset("citizen_desk://cases")  # updated by every collection; SLA and escalation follow it
+COLLECTION_RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(
+            exception="citizen_desk.collect.PermanentFailure",
+            action=RetryAction.FAIL,
+            reason="token, permission or configuration problem: admins notified, no retry",
+        ),
+        RetryRule(
+            exception="citizen_desk.collect.RateLimited",
+            action=RetryAction.RETRY,
+            retry_delay=timedelta(minutes=15),
+            reason="platform rate limit: retry once the budget is back",
+        ),
+    ]
+)
 
 
 class Tag(StrEnum):

@@ -36,7 +36,7 @@ from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
 from citizen_desk.domain.labels import ROLE_LABELS
-from citizen_desk.errors import CitizenDeskError, ConfigError, WorkflowError
+from citizen_desk.errors import CitizenDeskError
 from citizen_desk.tips import workflow as tips
 from citizen_desk.tips.escalation import (
     OPEN_STATUSES,
@@ -209,7 +209,7 @@ def sweep(
     _enqueue_alerts(session, report, fresh, views, names, policy, **common)
     _enqueue_digests(session, report, wanted_digests, digest_day, views, names, **common)
     session.flush()
-    log.info("escalation sweep at %s: %s", now.isoformat(), _log_counts(report))
+    log.info("escalation sweep at %s: %s", now.isoformat(), log_counts(report))
     return report
 
 
@@ -456,63 +456,7 @@ def _unit_name(code: str, registry: Registry) -> str:
         return code
 
 
-# --- task bodies (called by dags/escalate_unverified_tips.py) ------------------------------------
-
-
-def resolve_now(context: Mapping[str, Any]) -> datetime:
-    """The sweep's `now`: the `as_of` param of a manual run if given, else the run's time."""
-    from citizen_desk.pipeline.context import run_now
-
-    as_of = (context.get("params") or {}).get("as_of")
-    return parse_as_of(as_of) if as_of else run_now(context)
-
-
-def parse_as_of(value: object) -> datetime:
-    """ISO 8601; without an offset it is local time (Asia/Ho_Chi_Minh)."""
-    text = str(value).strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        problem = f"expected an ISO datetime like 2026-11-25T09:00, got {text!r}"
-        raise ConfigError("DAG run params", "as_of", problem) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=deployment_zone())
-    return parsed.astimezone(UTC)
-
-
-def run_sweep(*, now: datetime, actor: str, url: str | None = None) -> dict[str, Any]:
-    """One committed sweep against the domain DB; returns the report (counts only)."""
-    from citizen_desk.config.registry import load_registry
-    from citizen_desk.db.engine import session_scope
-
-    registry = load_registry()
-    with session_scope(url) as session:
-        report = sweep(session, registry, now=now, actor=actor, source=actor)
-    return report.as_dict()
-
-
-def run_delivery(*, now: datetime, url: str | None = None) -> dict[str, Any]:
-    """Send what the outbox holds (this sweep's alerts and anything left from earlier runs)."""
-    from citizen_desk.db.engine import get_engine
-    from citizen_desk.notify.outbox import deliver_pending
-    from citizen_desk.notify.slack import slack_client_from_connection
-
-    report = deliver_pending(get_engine(url), slack_client_from_connection(), now=now)
-    return report.as_dict()
-
-
-def summarize(sweep_report: Mapping[str, Any], delivery: Mapping[str, Any]) -> str:
-    """One log line; raises (after delivery happened) if tips could not be swept."""
-    line = f"sweep {_log_counts(sweep_report)}; delivery {dict(delivery)}"
-    failed = list(sweep_report.get("failed_tips") or ())
-    if failed:
-        raise WorkflowError(f"{line}; tips that could not be swept: {failed}")
-    if delivery.get("fatal"):
-        raise WorkflowError(f"{line}; Slack refused the bot token: {delivery['fatal']}")
-    return line
-
-
-def _log_counts(report: SweepReport | Mapping[str, Any]) -> str:
+def log_counts(report: SweepReport | Mapping[str, Any]) -> str:
     data = report.as_dict() if isinstance(report, SweepReport) else dict(report)
     return ", ".join(f"{k}={v}" for k, v in data.items() if k != "now")
 

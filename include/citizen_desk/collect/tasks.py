@@ -1,0 +1,129 @@
+"""Task bodies of `collect_citizen_messages` (the DAG file only wires these)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from citizen_desk.collect.run import BACKFILL_SPAN, Window, collect_channel, run_summary
+from citizen_desk.config.registry import Registry, deployment_zone
+from citizen_desk.errors import ConfigError
+from citizen_desk.pipeline.context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def active_channels(registry: Registry, requested: Sequence[str] | None) -> dict[str, list[str]]:
+    """Active channel keys by platform, limited to `requested` (None or [] = all)."""
+    active = {c.key: c for c in registry.active_channels()}
+    if requested:
+        unknown = sorted(set(requested) - set(active))
+        if unknown:
+            raise ConfigError(
+                registry.path, "params.channels", f"unknown or inactive channel(s): {unknown}"
+            )
+        chosen = [active[k] for k in sorted(set(requested))]
+    else:
+        chosen = list(active.values())
+    return {
+        "facebook": [c.key for c in chosen if c.platform == "facebook"],
+        "zalo": [c.key for c in chosen if c.platform == "zalo"],
+    }
+
+
+def _parse_bound(value: Any, *, end: bool, tz: ZoneInfo) -> datetime | None:
+    """A `since`/`until` param: a date (local midnight; `until` includes the day) or ISO time."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise ConfigError(
+                    "params", "since/until", f"not a date or time: {text!r}"
+                ) from None
+        else:
+            midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+            return (midnight + timedelta(days=1) if end else midnight).astimezone(UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def window_for(
+    params: Mapping[str, Any],
+    *,
+    run_type: str | None,
+    interval_start: datetime | None,
+    interval_end: datetime | None,
+    now: datetime,
+) -> Window | None:
+    """The run's re-read window: `since`/`until` params, or the backfilled interval; else None."""
+    tz = deployment_zone()
+    since = _parse_bound(params.get("since"), end=False, tz=tz)
+    until = _parse_bound(params.get("until"), end=True, tz=tz)
+    if since is not None or until is not None:
+        if since is None:
+            raise ConfigError("params", "since", "required when until is given")
+        if until is not None and until <= since:
+            raise ConfigError("params", "until", "must be after since")
+        return Window(since=since, until=until)
+    if str(run_type or "") == "backfill":
+        end = interval_end or now
+        start = interval_start if interval_start and interval_start < end else end - BACKFILL_SPAN
+        return Window(since=start, until=end)
+    return None
+
+
+def prepare(run: RunContext) -> dict[str, list[str]]:
+    """First task: migrate + sync the registry, then the active channels to collect, by platform."""
+    from citizen_desk.pipeline.prepare import prepare_domain_db
+
+    registry = prepare_domain_db(now=run.now, actor=run.label)
+    channels = active_channels(registry, list(run.params.get("channels") or []))
+    log.info(
+        "collecting %d Facebook page(s) and %d Zalo OA(s)",
+        len(channels["facebook"]),
+        len(channels["zalo"]),
+    )
+    return channels
+
+
+def collect(run: RunContext, channel_key: str) -> dict[str, Any]:
+    """Body of the mapped `collect_*` tasks: one channel, end to end."""
+    from citizen_desk.db.engine import get_engine
+
+    window = window_for(
+        run.params,
+        run_type=run.run_type,
+        interval_start=run.interval_start,
+        interval_end=run.interval_end,
+        now=run.now,
+    )
+    final = run.ti is None or getattr(run.ti, "try_number", 1) > getattr(run.ti, "max_tries", 0)
+    return collect_channel(
+        channel_key,
+        engine=get_engine(),
+        run_id=run.run_id,
+        now=run.now,
+        window=window,
+        final_attempt=final,
+    )
+
+
+def summarise(run: RunContext) -> dict[str, Any]:
+    """Last task: log one block per channel and return the run summary (no PII)."""
+    from citizen_desk.db.engine import get_engine
+
+    summary = run_summary(get_engine(), run.run_id)
+    log.info("%s", summary["text"])
+    return summary
