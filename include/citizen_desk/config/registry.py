@@ -29,24 +29,13 @@ from citizen_desk.config.sections import (
     fail,
     item_label,
 )
-from citizen_desk.config.sync import SyncReport, sync_registry
+from citizen_desk.config.sync import SyncReport as SyncReport  # re-exported for callers
+from citizen_desk.config.sync import sync_registry as sync_registry
 from citizen_desk.db.models import PLATFORMS, UNIT_KINDS
 from citizen_desk.errors import ConfigError, RegistryErrors
 from citizen_desk.sla.calendar import WorkingCalendar, parse_calendar
 from citizen_desk.sla.policy import SlaPolicy, parse_sla_policy
 from citizen_desk.tips.escalation import EscalationPolicy, parse_escalation_policy
-
-__all__ = [
-    "ChannelSpec",
-    "PublicationPolicy",
-    "Registry",
-    "SyncReport",
-    "UnitSpec",
-    "current_registry",
-    "load_registry",
-    "parse_registry",
-    "sync_registry",
-]
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -290,8 +279,11 @@ def parse_registry(raw: object, path: Path) -> Registry:
 # --- reading the file ----------------------------------------------------------------------------
 
 
-def _duplicate_keys(node: yaml.Node, key: str, problems: Problems) -> None:
+def _duplicate_keys(node: yaml.Node, key: str, problems: Problems, done: set[int]) -> None:
     """Record every mapping key given twice (YAML would silently keep the last one)."""
+    if id(node) in done:  # an alias: checked where its anchor is
+        return
+    done.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -300,14 +292,14 @@ def _duplicate_keys(node: yaml.Node, key: str, problems: Problems) -> None:
             if name in seen and name != "<<":
                 problems.add(child, f"duplicate key (line {key_node.start_mark.line + 1})")
             seen.add(name)
-            _duplicate_keys(value_node, child, problems)
+            _duplicate_keys(value_node, child, problems, done)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             label = str(index)
             if isinstance(item, yaml.MappingNode):
                 names = {k.value: v.value for k, v in item.value if isinstance(v, yaml.ScalarNode)}
                 label = str(names.get("code") or names.get("key") or index)
-            _duplicate_keys(item, f"{key}[{label}]", problems)
+            _duplicate_keys(item, f"{key}[{label}]", problems, done)
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
@@ -322,7 +314,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
     try:
         node = loader.get_single_node()
         if node is not None:
-            _duplicate_keys(node, "", problems)
+            _duplicate_keys(node, "", problems, set())
         raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -112,7 +112,10 @@ class Problems:
 
     def absorb(self, error: ConfigError) -> None:
         """Take over the problems of a section parser's error."""
-        for key, problem in getattr(error, "problems", [(error.key, error.problem)]):
+        pairs = [(error.key, error.problem)]
+        if isinstance(error, RegistryErrors):
+            pairs = error.problems
+        for key, problem in pairs:
             self.add(key, problem)
 
     def raise_if_any(self) -> None:
