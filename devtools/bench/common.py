@@ -374,7 +374,7 @@ def migrated_engine(url: str) -> Any:
 
 def sync_registry(engine: Any, registry_path: Path, now: datetime = NOW) -> Any:
     from citizen_desk.config.registry import load_registry
-    from citizen_desk.config.registry import sync_registry as sync
+    from citizen_desk.config.sync import sync_registry as sync
     from citizen_desk.db.engine import session_scope
 
     registry = load_registry(registry_path)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from citizen_desk.errors import CitizenDeskError
+from citizen_desk.errors import CitizenDeskError, RegistryErrors
 
 COMMAND_MODULES = (
     "citizen_desk.cli",
@@ -34,7 +34,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _registry(args: argparse.Namespace) -> int:
-    from citizen_desk.config.registry import load_registry, sync_registry
+    from citizen_desk.config.registry import load_registry
+    from citizen_desk.config.sync import sync_registry
     from citizen_desk.db.engine import session_scope
 
     registry = load_registry(args.path)
@@ -95,5 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except CitizenDeskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        if isinstance(exc, RegistryErrors):
+            print(f"{len(exc.problems)} problem(s) in {exc.path}", file=sys.stderr)
         return 2

@@ -6,6 +6,8 @@ in task logs and Slack. Refer to cases and channels by their internal references
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class CitizenDeskError(Exception):
     """Base class for every error raised on purpose by Citizen Desk."""
@@ -19,6 +21,22 @@ class ConfigError(CitizenDeskError):
         self.key = key
         self.problem = problem
         super().__init__(f"{self.path}: {key or '<root>'}: {problem}")
+
+
+class RegistryErrors(ConfigError):
+    """Every problem found in one configuration file, one `file: key.path: problem` per line.
+
+    `key` and `problem` are those of the first problem; `problems` lists them all.
+    """
+
+    def __init__(self, path: object, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__(path, *self.problems[0])
+        lines = (f"{self.path}: {key or '<root>'}: {problem}" for key, problem in self.problems)
+        self.args = ("\n".join(lines),)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.path, self.problems)
 
 
 class PlatformError(CitizenDeskError):

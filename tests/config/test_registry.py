@@ -1,4 +1,4 @@
-"""Registry validation (one test per error kind, asserting the message) and sync to the DB."""
+"""Registry validation: one test per error kind (asserting the message), all problems at once."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from citizen_desk.config.registry import load_registry, parse_registry, sync_registry
-from citizen_desk.db.models import AuditLog, Channel, Unit
-from citizen_desk.errors import ConfigError
-from tests.conftest import NOW, REGISTRY_PATH
+from citizen_desk.config.registry import load_registry, parse_registry
+from citizen_desk.errors import ConfigError, RegistryErrors
+from tests.conftest import REGISTRY_PATH
 
 SAMPLE = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
 PATH = Path("registry.yaml")
@@ -52,43 +49,43 @@ CASES = [
     (
         "duplicate channel key",
         _set("channels.1.key", "fb-th"),
-        "channels[1].key: duplicate channel key 'fb-th'",
+        "channels[fb-th].key: duplicate channel key 'fb-th'",
     ),
     (
         "duplicate channel id",
         _set("channels.1.platform_id", "100064512300001"),
-        "channels[1].platform_id: duplicate channel id facebook:100064512300001",
+        "channels[fb-th-ns].platform_id: duplicate channel id facebook:100064512300001",
     ),
     (
         "unknown parent",
         _set("units.1.parent", "NOWHERE"),
-        "units[1].parent: unknown parent 'NOWHERE'",
+        "units[TH-NS].parent: unknown parent 'NOWHERE'",
     ),
     ("cycle", lambda raw: _set("units.0.parent", "TH-NS")(raw), "cycle through"),
     (
         "malformed slack id",
         _set("units.0.contacts.chief", "bob"),
-        "units[0].contacts.chief: malformed Slack id 'bob'",
+        "units[TH].contacts.chief: malformed Slack id 'bob'",
     ),
     (
         "missing connection id",
         lambda raw: raw["channels"][2].pop("connection_id"),
-        "channels[2].connection_id: missing connection id",
+        "channels[fb-th-ns-ttns].connection_id: missing connection id",
     ),
     ("unknown top-level key", _set("channel", []), "channel: unknown key"),
-    ("unknown unit key", _set("units.2.chef", "x"), "units[2].chef: unknown key"),
+    ("unknown unit key", _set("units.2.chef", "x"), "units[TH-NS-TTNS].chef: unknown key"),
     (
         "unknown channel unit",
         _set("channels.0.unit", "TH-XX"),
-        "channels[0].unit: unknown unit 'TH-XX'",
+        "channels[fb-th].unit: unknown unit 'TH-XX'",
     ),
     (
         "unknown platform",
         _set("channels.0.platform", "tiktok"),
-        "channels[0].platform: unknown platform 'tiktok'",
+        "channels[fb-th].platform: unknown platform 'tiktok'",
     ),
-    ("unknown unit kind", _set("units.0.kind", "village"), "units[0].kind: unknown kind"),
-    ("duplicate unit code", _set("units.1.code", "TH"), "units[1].code: duplicate unit code"),
+    ("unknown unit kind", _set("units.0.kind", "village"), "units[TH].kind: unknown kind"),
+    ("duplicate unit code", _set("units.1.code", "TH"), "units[TH].code: duplicate unit code"),
     ("bad timezone", _set("timezone", "Mars/Olympus"), "timezone: unknown time zone"),
     (
         "bad sla duration",
@@ -121,44 +118,61 @@ def test_unreadable_and_invalid_yaml_files(tmp_path: Path) -> None:
         load_registry(bad)
 
 
-def _counts(session: Session) -> tuple[int, int, int]:
-    return (
-        session.scalar(select(func.count()).select_from(Unit)),
-        session.scalar(select(func.count()).select_from(Channel)),
-        session.scalar(select(func.count()).select_from(AuditLog)),
-    )
+def test_every_problem_is_reported_in_one_run() -> None:
+    def mutate(raw: dict) -> None:
+        raw["units"][0]["contacts"]["chief"] = "bob"  # the root stays known to its children
+        raw["units"][2]["parent"] = "NOWHERE"
+        raw["channels"][1]["key"] = "fb-th"
+        raw["channels"][3]["platform"] = "tiktok"
+        raw["sla"]["targets"]["tip"]["clock"] = "business"
+        raw["escalation"]["ladder"][1]["role"] = "director"
+        raw["calendar"]["working_windows"]["mon"] = ["7h30-11h30"]
+
+    with pytest.raises(RegistryErrors) as error:
+        parse_registry(_broken(mutate), PATH)
+    assert [key for key, _ in error.value.problems] == [
+        "units[TH].contacts.chief",
+        "units[TH-NS-TTNS].parent",
+        "channels[zalo-th-ns-ttns].platform",
+        "channels[fb-th].key",
+        "calendar.working_windows.mon[0]",
+        "sla.targets.tip.clock",
+        "escalation.ladder[1].role",
+    ]
+    lines = str(error.value).splitlines()
+    assert len(lines) == 7
+    assert all(line.startswith("registry.yaml: ") for line in lines)
+    assert "registry.yaml: units[TH-NS-TTNS].parent: unknown parent 'NOWHERE'" in lines
+    assert (
+        "registry.yaml: channels[zalo-th-ns-ttns].platform: unknown platform 'tiktok' "
+        "(allowed: facebook, zalo)"
+    ) in lines
+    assert "expected one of duty_officer, chief, got 'director'" in lines[-1]
+    assert (error.value.key, error.value.problem) == error.value.problems[0]
 
 
-def test_sync_adds_renames_deactivates_and_never_deletes(session: Session, registry) -> None:
-    first = sync_registry(session, registry, now=NOW)
-    session.commit()
-    assert first.units_added == len(registry.units)
-    assert first.channels_added == len(registry.channels)
-    units, channels, audits = _counts(session)
-
-    again = sync_registry(session, registry, now=NOW)
-    assert not again.changed()
-    assert _counts(session) == (units, channels, audits)
-
-    raw = copy.deepcopy(SAMPLE)
-    raw["units"][1]["name"] = "Công an huyện Nga Sơn (mới)"
-    raw["channels"] = [c for c in raw["channels"] if c["key"] != "fb-th-ns-ngabach"]
-    changed = sync_registry(session, parse_registry(raw, PATH), now=NOW)
-    session.commit()
-    assert changed.units_updated == 1
-    assert changed.channels_deactivated == 1
-    assert _counts(session)[:2] == (units, channels)  # nothing deleted
-    gone = session.scalar(select(Channel).where(Channel.key == "fb-th-ns-ngabach"))
-    assert gone.active is False
-    renamed = session.scalar(select(Unit).where(Unit.code == "TH-NS"))
-    assert renamed.name.endswith("(mới)")
-    actions = set(session.scalars(select(AuditLog.action)))
-    assert {"unit_added", "channel_added", "unit_updated", "channel_deactivated"} <= actions
+def test_list_items_without_code_are_named_by_index() -> None:
+    index = len(SAMPLE["units"])
+    with pytest.raises(RegistryErrors) as error:
+        parse_registry(_broken(lambda raw: raw["units"].append({"name": "x"})), PATH)
+    assert error.value.problems == [
+        (f"units[{index}].code", "required"),
+        (f"units[{index}].kind", "required"),
+    ]
 
 
-def test_sync_links_the_tree(session: Session, registry) -> None:
-    sync_registry(session, registry, now=NOW)
-    commune = session.scalar(select(Unit).where(Unit.code == "TH-NS-NGATHUY"))
-    assert commune.parent.code == "TH-NS"
-    assert commune.parent.parent.code == "TH"
-    assert commune.duty_officer_slack == "U07NTHUYD01"
+def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
+    text = REGISTRY_PATH.read_text(encoding="utf-8")
+    root = "  - code: TH\n    name: Công an tỉnh Thanh Hóa\n"
+    assert root in text
+    text = text.replace(root, root + "    name: Tỉnh\n") + "technical_admins: []\n"
+    broken = tmp_path / "registry.yaml"
+    broken.write_text(text, encoding="utf-8")
+    last_line = len(text.splitlines())
+    with pytest.raises(RegistryErrors) as error:
+        load_registry(broken)
+    assert error.value.problems == [
+        ("units[TH].name", "duplicate key (line 16)"),
+        ("technical_admins", f"duplicate key (line {last_line})"),
+    ]
+    assert f"registry.yaml: technical_admins: duplicate key (line {last_line})" in str(error.value)

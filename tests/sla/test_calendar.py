@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from citizen_desk.errors import ConfigError
+from citizen_desk.errors import ConfigError, RegistryErrors
 from citizen_desk.sla.calendar import (
     WorkingCalendar,
     WorkWindow,
@@ -398,3 +398,15 @@ def test_shipped_registry_section_parses():
     raw = yaml.safe_load(REGISTRY.read_text(encoding="utf-8"))
     cal = parse_calendar(raw.get("calendar"), timezone=raw["timezone"], path=REGISTRY)
     assert cal.windows_on(date(2026, 3, 2))
+
+
+def test_parse_reports_every_problem_of_the_section():
+    raw = {"working_windows": {"mon": ["7h30"], "sunday": []}, "extra_days_off": ["soon"]}
+    with pytest.raises(RegistryErrors) as info:
+        parse_calendar(raw, timezone="Asia/Hanoi_City", path="registry.yaml")
+    assert [key for key, _ in info.value.problems] == [
+        "timezone",
+        "calendar.working_windows.mon[0]",
+        "calendar.working_windows.sunday",
+        "calendar.extra_days_off[0]",
+    ]

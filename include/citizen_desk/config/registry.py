@@ -1,52 +1,43 @@
 """The registry: units, channels, contacts and policies, loaded from one YAML file.
 
-`load_registry()` validates everything and fails fast with one `ConfigError` naming the file, the
-key path and the problem. `sync_registry()` upserts it into the domain DB (adds, renames,
-deactivates; never deletes history).
+`load_registry()` validates everything and reports every problem of the file in one
+`RegistryErrors`, one `file: key.path: problem` per line; duplicate YAML keys are refused.
+`sync_registry()` (in `citizen_desk.config.sync`) upserts it into the domain DB.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, ClassVar
 
 import yaml
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import BeforeValidator, Field
 
 from citizen_desk.config import settings
-from citizen_desk.config.durations import parse_duration
-from citizen_desk.db.audit import record_audit
-from citizen_desk.db.models import PLATFORMS, UNIT_KINDS, Channel, Unit
-from citizen_desk.errors import ConfigError
+from citizen_desk.config.sections import (
+    Duration,
+    Problems,
+    Section,
+    SlackId,
+    Text,
+    choice,
+    fail,
+    item_label,
+)
+from citizen_desk.config.sync import SyncReport as SyncReport  # re-exported for callers
+from citizen_desk.config.sync import sync_registry as sync_registry
+from citizen_desk.db.models import PLATFORMS, UNIT_KINDS
+from citizen_desk.errors import ConfigError, RegistryErrors
 from citizen_desk.sla.calendar import WorkingCalendar, parse_calendar
 from citizen_desk.sla.policy import SlaPolicy, parse_sla_policy
-from citizen_desk.tips.escalation import EscalationPolicy, UnitNode, parse_escalation_policy
+from citizen_desk.tips.escalation import EscalationPolicy, parse_escalation_policy
 
-SLACK_ID = re.compile(r"^[CGDUW][A-Z0-9]{6,}$")
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-CONTACT_ROLES = ("duty_officer", "chief")
-TOP_LEVEL_KEYS = {
-    "version",
-    "timezone",
-    "case_view_base_url",
-    "technical_admins",
-    "units",
-    "channels",
-    "calendar",
-    "sla",
-    "escalation",
-    "publication",
-}
-UNIT_KEYS = {"code", "name", "kind", "parent", "contacts", "active"}
-CHANNEL_KEYS = {"key", "unit", "platform", "platform_id", "name", "connection_id", "active"}
-PUBLICATION_KEYS = {"min_count", "approval_timeout"}
 
 
 @dataclass(frozen=True)
@@ -104,187 +95,211 @@ class Registry:
     def active_channels(self) -> list[ChannelSpec]:
         return sorted((c for c in self.channels if c.active), key=lambda c: c.key)
 
-    def unit_nodes(self) -> dict[str, UnitNode]:
-        return {
-            u.code: UnitNode(code=u.code, kind=u.kind, parent=u.parent, contacts=dict(u.contacts))
-            for u in self.units
-        }
-
     def case_url(self, case_id: int) -> str:
         return f"{self.case_view_base_url.rstrip('/')}/cases/{case_id}"
 
 
-def _mapping(value: object, path: Path, key: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(path, key, f"expected a mapping, got {type(value).__name__}")
+# --- the shape of the file -----------------------------------------------------------------------
+
+
+def _connection_id(value: object) -> str:
+    if value is None or value == "":
+        fail("missing connection id")
+    if not isinstance(value, str) or not CONNECTION_ID.match(value):
+        fail(f"invalid id {value!r} (letters, digits, _ . -)")
     return value
 
 
-def _no_unknown(value: Mapping[str, Any], allowed: set[str], path: Path, key: str) -> None:
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        where = f"{key}.{unknown[0]}" if key else unknown[0]
-        raise ConfigError(path, where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _text(value: Mapping[str, Any], name: str, path: Path, key: str) -> str:
-    if name not in value or value[name] in (None, ""):
-        raise ConfigError(path, f"{key}.{name}", "missing")
-    item = value[name]
-    if isinstance(item, bool) or not isinstance(item, str | int):
-        raise ConfigError(path, f"{key}.{name}", f"expected text, got {type(item).__name__}")
-    return str(item)
-
-
-def _slack_id(value: object, path: Path, key: str) -> str:
-    if not isinstance(value, str) or not SLACK_ID.match(value):
-        raise ConfigError(path, key, f"malformed Slack id {value!r} (expected e.g. C0123ABCD)")
+def _http_url(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        fail("expected an http(s) URL")
     return value
 
 
-def _parse_units(raw: object, path: Path) -> tuple[UnitSpec, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(path, "units", "expected a non-empty list of units")
+def _positive_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        fail(f"expected a positive integer, got {value!r}")
+    return value
+
+
+class _Contacts(Section):
+    duty_officer: SlackId | None = None
+    chief: SlackId | None = None
+
+
+class _Unit(Section):
+    code: Text
+    name: Text
+    kind: choice(UNIT_KINDS, "unknown kind {value!r} (allowed: {allowed})")
+    parent: Text | None = None
+    contacts: _Contacts | None = None
+    active: bool = True
+
+
+class _Channel(Section):
+    MISSING: ClassVar[Mapping[str, str]] = {"connection_id": "missing connection id"}
+    key: Text
+    unit: Text
+    platform: choice(PLATFORMS, "unknown platform {value!r} (allowed: {allowed})")
+    platform_id: Text
+    name: Text
+    connection_id: Annotated[str, BeforeValidator(_connection_id)]
+    active: bool = True
+
+
+class _Publication(Section):
+    min_count: Annotated[int, BeforeValidator(_positive_int)] = 3
+    approval_timeout: Duration = timedelta(hours=24)
+
+
+class _Document(Section):
+    """The top level; units and channels are validated one by one, the policies by their parsers."""
+
+    version: int | None = None
+    timezone: Text = settings.TIMEZONE
+    case_view_base_url: Annotated[str, BeforeValidator(_http_url)] = (
+        "http://localhost:8080/citizen-desk"
+    )
+    technical_admins: list[SlackId] | None = None
+    units: Annotated[list[Any], Field(min_length=1)]
+    channels: list[Any] | None = None
+    calendar: Any = None
+    sla: Any = None
+    escalation: Any = None
+    publication: _Publication | None = None
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def _at(raw: object, *names: str) -> Any:
+    """raw[name][...] when every level is a mapping, else None."""
+    for name in names:
+        raw = raw.get(name) if isinstance(raw, Mapping) else None
+    return raw
+
+
+def _list(raw: object, name: str) -> list[Any]:
+    items = _at(raw, name)
+    return items if isinstance(items, list) else []
+
+
+def _items(problems: Problems, model: type, name: str, raw: object) -> list[tuple[str, Any]]:
+    """(key path, validated item) of each valid item of the list `name`; the rest are recorded."""
+    valid = []
+    for index, item in enumerate(_list(raw, name)):
+        key = f"{name}[{item_label(item, index)}]"
+        if (spec := problems.validate(model, item, key)) is not None:
+            valid.append((key, spec))
+    return valid
+
+
+def _check_units(problems: Problems, raw: object) -> tuple[tuple[UnitSpec, ...], set[str]]:
+    """The valid units, and the codes of all units (also invalid ones, which other keys name)."""
+    raw_units = [item for item in _list(raw, "units") if isinstance(item, Mapping)]
+    codes = {str(item["code"]) for item in raw_units if item.get("code") is not None}
     units: dict[str, UnitSpec] = {}
-    for index, item in enumerate(raw):
-        key = f"units[{index}]"
-        item = _mapping(item, path, key)
-        _no_unknown(item, UNIT_KEYS, path, key)
-        code = _text(item, "code", path, key)
-        if code in units:
-            raise ConfigError(path, f"{key}.code", f"duplicate unit code {code!r}")
-        kind = _text(item, "kind", path, key)
-        if kind not in UNIT_KINDS:
-            allowed = ", ".join(UNIT_KINDS)
-            raise ConfigError(path, f"{key}.kind", f"unknown kind {kind!r} ({allowed})")
-        contacts = _mapping(item.get("contacts") or {}, path, f"{key}.contacts")
-        for role, slack_id in contacts.items():
-            if role not in CONTACT_ROLES:
-                raise ConfigError(path, f"{key}.contacts.{role}", "unknown role")
-            _slack_id(slack_id, path, f"{key}.contacts.{role}")
-        parent = item.get("parent")
-        units[code] = UnitSpec(
-            code=code,
-            name=_text(item, "name", path, key),
-            kind=kind,
-            parent=str(parent) if parent is not None else None,
-            contacts=dict(contacts),
-            active=bool(item.get("active", True)),
+    for key, unit in _items(problems, _Unit, "units", raw):
+        if unit.code in units:
+            problems.add(f"{key}.code", f"duplicate unit code {unit.code!r}")
+            continue
+        contacts = unit.contacts.model_dump(exclude_none=True) if unit.contacts else {}
+        units[unit.code] = UnitSpec(
+            unit.code, unit.name, unit.kind, unit.parent, contacts, unit.active
         )
-    codes = list(units)
-    for index, unit in enumerate(units.values()):
-        if unit.parent is not None and unit.parent not in units:
-            raise ConfigError(path, f"units[{index}].parent", f"unknown parent {unit.parent!r}")
-    for index, code in enumerate(codes):
-        seen = {code}
-        parent = units[code].parent
-        while parent is not None:
-            if parent in seen:
-                raise ConfigError(path, f"units[{index}].parent", f"cycle through {parent!r}")
+    for code, unit in units.items():
+        if unit.parent is not None and unit.parent not in codes:
+            problems.add(f"units[{code}].parent", f"unknown parent {unit.parent!r}")
+        seen, parent = {code}, unit.parent
+        while parent in units and parent not in seen:
             seen.add(parent)
             parent = units[parent].parent
-    if not any(u.parent is None for u in units.values()):
-        raise ConfigError(path, "units", "no root unit (a unit without parent)")
-    return tuple(units.values())
+        if parent == code:  # reported on the units of the cycle, not on those below it
+            problems.add(f"units[{code}].parent", f"cycle through {unit.parent!r}")
+    if raw_units and all(item.get("parent") is not None for item in raw_units):
+        problems.add("units", "no root unit (a unit without parent)")
+    return tuple(units.values()), codes
 
 
-def _parse_channels(raw: object, path: Path, unit_codes: set[str]) -> tuple[ChannelSpec, ...]:
-    if not isinstance(raw, list):
-        raise ConfigError(path, "channels", "expected a list of channels")
-    channels: list[ChannelSpec] = []
-    keys: set[str] = set()
+def _check_channels(problems: Problems, raw: object, units: set[str]) -> tuple[ChannelSpec, ...]:
+    channels: dict[str, ChannelSpec] = {}
     platform_ids: set[tuple[str, str]] = set()
-    for index, item in enumerate(raw):
-        key = f"channels[{index}]"
-        item = _mapping(item, path, key)
-        _no_unknown(item, CHANNEL_KEYS, path, key)
-        channel_key = _text(item, "key", path, key)
-        if channel_key in keys:
-            raise ConfigError(path, f"{key}.key", f"duplicate channel key {channel_key!r}")
-        unit = _text(item, "unit", path, key)
-        if unit not in unit_codes:
-            raise ConfigError(path, f"{key}.unit", f"unknown unit {unit!r}")
-        platform = _text(item, "platform", path, key)
-        if platform not in PLATFORMS:
-            raise ConfigError(path, f"{key}.platform", f"unknown platform {platform!r}")
-        platform_id = _text(item, "platform_id", path, key)
-        if (platform, platform_id) in platform_ids:
-            raise ConfigError(
-                path, f"{key}.platform_id", f"duplicate channel id {platform}:{platform_id}"
-            )
-        if not item.get("connection_id"):
-            raise ConfigError(path, f"{key}.connection_id", "missing connection id")
-        connection_id = _text(item, "connection_id", path, key)
-        if not CONNECTION_ID.match(connection_id):
-            raise ConfigError(path, f"{key}.connection_id", f"invalid id {connection_id!r}")
-        keys.add(channel_key)
-        platform_ids.add((platform, platform_id))
-        channels.append(
-            ChannelSpec(
-                key=channel_key,
-                unit=unit,
-                platform=platform,
-                platform_id=platform_id,
-                name=_text(item, "name", path, key),
-                connection_id=connection_id,
-                active=bool(item.get("active", True)),
-            )
-        )
-    return tuple(channels)
-
-
-def _parse_publication(raw: object, path: Path) -> PublicationPolicy:
-    if raw is None:
-        return PublicationPolicy()
-    raw = _mapping(raw, path, "publication")
-    _no_unknown(raw, PUBLICATION_KEYS, path, "publication")
-    min_count = raw.get("min_count", 3)
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise ConfigError(path, "publication.min_count", "expected a positive integer")
-    timeout = parse_duration(
-        raw.get("approval_timeout", "24h"), path=path, key="publication.approval_timeout"
-    )
-    return PublicationPolicy(min_count=min_count, approval_timeout=timeout)
+    for key, channel in _items(problems, _Channel, "channels", raw):
+        if channel.key in channels:
+            problems.add(f"{key}.key", f"duplicate channel key {channel.key!r}")
+        if channel.unit not in units:
+            problems.add(f"{key}.unit", f"unknown unit {channel.unit!r}")
+        platform_id = (channel.platform, channel.platform_id)
+        if platform_id in platform_ids:
+            problems.add(f"{key}.platform_id", f"duplicate channel id {':'.join(platform_id)}")
+        platform_ids.add(platform_id)
+        channels.setdefault(channel.key, ChannelSpec(**channel.model_dump()))
+    return tuple(channels.values())
 
 
 def parse_registry(raw: object, path: Path) -> Registry:
-    """Validate a parsed YAML document (see the module docstring)."""
-    raw = _mapping(raw, path, "")
-    _no_unknown(raw, TOP_LEVEL_KEYS, path, "")
-    timezone = str(raw.get("timezone", settings.TIMEZONE))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(path, "timezone", f"unknown time zone {timezone!r}") from exc
-    units = _parse_units(raw.get("units"), path)
-    channels = _parse_channels(raw.get("channels") or [], path, {u.code for u in units})
-    admins = raw.get("technical_admins") or []
-    if not isinstance(admins, list):
-        raise ConfigError(path, "technical_admins", "expected a list of Slack ids")
-    for index, admin in enumerate(admins):
-        _slack_id(admin, path, f"technical_admins[{index}]")
-    base_url = str(raw.get("case_view_base_url", "http://localhost:8080/citizen-desk"))
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(path, "case_view_base_url", "expected an http(s) URL")
-    sla = parse_sla_policy(raw.get("sla"), path=path)
-    unit_codes = {u.code for u in units}
-    for code in sla.unit_overrides:
-        if code not in unit_codes:
-            raise ConfigError(path, f"sla.unit_overrides.{code}", f"unknown unit {code!r}")
+    """Validate a parsed YAML document; `RegistryErrors` lists every problem (module docstring)."""
+    problems = Problems(path)
+    doc = problems.validate(_Document, raw)
+    units, codes = _check_units(problems, raw)
+    channels = _check_channels(problems, raw, codes)
+    timezone = doc.timezone if doc else settings.TIMEZONE
+    parsed: dict[str, Any] = {}
+    parsers = {
+        "calendar": lambda value: parse_calendar(value, timezone=timezone, path=path),
+        "sla": lambda value: parse_sla_policy(value, path=path),
+        "escalation": lambda value: parse_escalation_policy(
+            value, path=path, unit_kinds=set(UNIT_KINDS)
+        ),
+    }
+    for name, parse in parsers.items():
+        try:
+            parsed[name] = parse(_at(raw, name))
+        except ConfigError as exc:
+            problems.absorb(exc)
+    overrides = _at(raw, "sla", "unit_overrides")
+    for code in overrides if isinstance(overrides, Mapping) else ():
+        if code not in codes:
+            problems.add(f"sla.unit_overrides.{code}", f"unknown unit {code!r}")
+    problems.raise_if_any()
+    assert doc is not None  # no problem recorded, so the document validated
+    publication = doc.publication or _Publication()
     return Registry(
         path=path,
-        timezone=timezone,
-        case_view_base_url=base_url,
-        technical_admins=tuple(admins),
+        timezone=doc.timezone,
+        case_view_base_url=doc.case_view_base_url,
+        technical_admins=tuple(doc.technical_admins or ()),
         units=units,
         channels=channels,
-        calendar=parse_calendar(raw.get("calendar"), timezone=timezone, path=path),
-        sla=sla,
-        escalation=parse_escalation_policy(
-            raw.get("escalation"), path=path, unit_kinds=set(UNIT_KINDS)
-        ),
-        publication=_parse_publication(raw.get("publication"), path),
+        publication=PublicationPolicy(publication.min_count, publication.approval_timeout),
+        **parsed,
     )
+
+
+# --- reading the file ----------------------------------------------------------------------------
+
+
+def _duplicate_keys(node: yaml.Node, key: str, problems: Problems, done: set[int]) -> None:
+    """Record every mapping key given twice (YAML would silently keep the last one)."""
+    if id(node) in done:  # an alias: checked where its anchor is
+        return
+    done.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            name = str(key_node.value)
+            child = f"{key}.{name}" if key else name
+            if name in seen and name != "<<":
+                problems.add(child, f"duplicate key (line {key_node.start_mark.line + 1})")
+            seen.add(name)
+            _duplicate_keys(value_node, child, problems, done)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            label = str(index)
+            if isinstance(item, yaml.MappingNode):
+                names = {k.value: v.value for k, v in item.value if isinstance(v, yaml.ScalarNode)}
+                label = str(names.get("code") or names.get("key") or index)
+            _duplicate_keys(item, f"{key}[{label}]", problems, done)
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
@@ -294,13 +309,27 @@ def load_registry(path: str | Path | None = None) -> Registry:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(path, "", f"cannot read registry: {exc.strerror}") from exc
+    problems = Problems(path)
+    loader = yaml.SafeLoader(text)
     try:
-        raw = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _duplicate_keys(node, "", problems, set())
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
         raise ConfigError(path, where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-    return parse_registry(raw, path)
+    finally:
+        loader.dispose()
+    try:
+        registry = parse_registry(raw, path)
+    except ConfigError as exc:
+        problems.absorb(exc)
+    else:
+        if not problems.items:
+            return registry
+    raise RegistryErrors(path, problems.items)
 
 
 @lru_cache(maxsize=4)
@@ -321,127 +350,3 @@ def current_registry() -> Registry:
     except OSError:
         return load_registry(path)  # raises the ConfigError naming the file
     return _registry_at(str(path), mtime)
-
-
-@dataclass
-class SyncReport:
-    units_added: int = 0
-    units_updated: int = 0
-    units_deactivated: int = 0
-    channels_added: int = 0
-    channels_updated: int = 0
-    channels_deactivated: int = 0
-
-    def changed(self) -> bool:
-        return any(vars(self).values())
-
-
-def _apply(obj: Any, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    changes = {}
-    for name, value in values.items():
-        old = getattr(obj, name)
-        if old != value:
-            changes[name] = (old, value)
-            setattr(obj, name, value)
-    return changes
-
-
-def _audit(
-    session: Session,
-    now: datetime,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    changes: Mapping[str, tuple[Any, Any]],
-) -> None:
-    record_audit(
-        session,
-        entity_type=entity,
-        entity_id=entity_id,
-        action=action,
-        actor=actor,
-        at=now,
-        before={k: v[0] for k, v in changes.items()},
-        after={k: v[1] for k, v in changes.items()},
-    )
-
-
-def sync_registry(
-    session: Session, registry: Registry, now: datetime, actor: str = "registry-sync"
-) -> SyncReport:
-    """Upsert units and channels by their codes/keys; deactivate what left the file."""
-    report = SyncReport()
-    existing_units = {u.code: u for u in session.scalars(select(Unit))}
-    for spec in _parents_first(registry.units):
-        unit = existing_units.get(spec.code)
-        parent_id = existing_units[spec.parent].id if spec.parent else None
-        values = {
-            "name": spec.name,
-            "kind": spec.kind,
-            "parent_id": parent_id,
-            "duty_officer_slack": spec.contacts.get("duty_officer"),
-            "chief_slack": spec.contacts.get("chief"),
-            "active": spec.active,
-        }
-        if unit is None:
-            unit = Unit(code=spec.code, updated_at=now, **values)
-            session.add(unit)
-            session.flush()
-            existing_units[spec.code] = unit
-            report.units_added += 1
-            _audit(session, now, actor, "unit_added", "unit", spec.code, {})
-        elif changes := _apply(unit, values):
-            unit.updated_at = now
-            report.units_updated += 1
-            _audit(session, now, actor, "unit_updated", "unit", spec.code, changes)
-    wanted = {u.code for u in registry.units}
-    for code, unit in existing_units.items():
-        if code not in wanted and unit.active:
-            unit.active = False
-            unit.updated_at = now
-            report.units_deactivated += 1
-            _audit(session, now, actor, "unit_deactivated", "unit", code, {"active": (True, False)})
-
-    existing_channels = {c.key: c for c in session.scalars(select(Channel))}
-    for spec in registry.channels:
-        channel = existing_channels.get(spec.key)
-        values = {
-            "unit_id": existing_units[spec.unit].id,
-            "platform": spec.platform,
-            "platform_id": spec.platform_id,
-            "name": spec.name,
-            "connection_id": spec.connection_id,
-            "active": spec.active,
-        }
-        if channel is None:
-            session.add(Channel(key=spec.key, updated_at=now, **values))
-            report.channels_added += 1
-            _audit(session, now, actor, "channel_added", "channel", spec.key, {})
-        elif changes := _apply(channel, values):
-            channel.updated_at = now
-            report.channels_updated += 1
-            _audit(session, now, actor, "channel_updated", "channel", spec.key, changes)
-    wanted = {c.key for c in registry.channels}
-    for key, channel in existing_channels.items():
-        if key not in wanted and channel.active:
-            channel.active = False
-            channel.updated_at = now
-            report.channels_deactivated += 1
-            change = {"active": (True, False)}
-            _audit(session, now, actor, "channel_deactivated", "channel", key, change)
-    session.flush()
-    return report
-
-
-def _parents_first(units: Sequence[UnitSpec]) -> list[UnitSpec]:
-    by_code = {u.code: u for u in units}
-
-    def depth(unit: UnitSpec) -> int:
-        level = 0
-        while unit.parent:
-            unit = by_code[unit.parent]
-            level += 1
-        return level
-
-    return sorted(units, key=depth)

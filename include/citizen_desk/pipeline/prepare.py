@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from citizen_desk.config.registry import Registry, load_registry, sync_registry
+from citizen_desk.config.registry import Registry, load_registry
+from citizen_desk.config.sync import sync_registry
 from citizen_desk.db import migrate
 from citizen_desk.db.engine import get_engine, session_scope
 

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from types import MappingProxyType
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from pydantic import AfterValidator, BeforeValidator
 
-from citizen_desk.config.sections import reject_unknown
-from citizen_desk.errors import ConfigError
+from citizen_desk.config.sections import Problems, Section, fail
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
@@ -148,90 +149,83 @@ def _require_aware(value: datetime, name: str) -> None:
 # --- parsing the `calendar:` section -------------------------------------------------------------
 
 
-def parse_calendar(raw: Mapping | None, *, timezone: str, path: object) -> WorkingCalendar:
-    """Build the calendar from the registry's `calendar:` section (None: the default calendar)."""
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(path, "timezone", f"unknown time zone {timezone!r}") from None
-    if raw is None:
-        return WorkingCalendar(timezone=timezone)
-    if not isinstance(raw, Mapping):
-        raise ConfigError(path, "calendar", "expected a mapping")
-    allowed = ("working_windows", "extra_days_off", "makeup_working_days")
-    reject_unknown(raw, allowed, path, "calendar")
-
-    weekly = _default_weekly()
-    if raw.get("working_windows") is not None:
-        weekly = _parse_weekly(raw["working_windows"], path)
-    days_off = _parse_dates(raw.get("extra_days_off"), path, "calendar.extra_days_off")
-    makeup = _parse_dates(raw.get("makeup_working_days"), path, "calendar.makeup_working_days")
-
-    if not any(weekly.values()):
-        raise ConfigError(path, "calendar.working_windows", "no working window on any day")
-    key = "calendar.makeup_working_days"
-    for day in sorted(makeup):
-        if day in days_off:
-            raise ConfigError(path, key, f"{day} is also listed in calendar.extra_days_off")
-        if weekly.get(day.weekday()):
-            name = WEEKDAY_KEYS[day.weekday()]
-            raise ConfigError(path, key, f"{day} is a {name}, which is already a working day")
-        if not weekly.get(0):
-            raise ConfigError(path, key, "make-up days use Monday's windows, but mon has none")
-    return WorkingCalendar(timezone, weekly, days_off, makeup)
-
-
-def _parse_weekly(raw: object, path: object) -> Mapping[int, tuple[WorkWindow, ...]]:
-    key = "calendar.working_windows"
-    if not isinstance(raw, Mapping):
-        raise ConfigError(path, key, "expected a mapping of mon..sun to windows like 07:30-11:30")
-    reject_unknown(raw, WEEKDAY_KEYS, path, key)
-    weekly: dict[int, tuple[WorkWindow, ...]] = {}
-    for weekday, name in enumerate(WEEKDAY_KEYS):
-        items = raw.get(name) or []
-        if not isinstance(items, list):
-            raise ConfigError(path, f"{key}.{name}", 'expected a list like ["07:30-11:30"]')
-        windows = sorted(
-            (
-                _parse_window(item, path, f"{key}.{name}[{index}]")
-                for index, item in enumerate(items)
-            ),
-            key=lambda window: window.start,
-        )
-        for earlier, later in pairwise(windows):
-            if later.start < earlier.end:
-                raise ConfigError(path, f"{key}.{name}", "windows overlap")
-        if windows:
-            weekly[weekday] = tuple(windows)
-    return MappingProxyType(weekly)
-
-
-def _parse_window(raw: object, path: object, key: str) -> WorkWindow:
+def _window(raw: object) -> WorkWindow:
     match = _WINDOW.fullmatch(raw.strip()) if isinstance(raw, str) else None
     problem = f"expected a window like 07:30-11:30, got {raw!r}"
     if match is None:
-        raise ConfigError(path, key, problem)
+        fail(problem)
     h1, m1, h2, m2 = (int(part) for part in match.groups())
     try:
         return WorkWindow(time(h1, m1), time(h2, m2))
     except ValueError:
-        raise ConfigError(path, key, f"{problem} (times 00:00-23:59, start before end)") from None
+        fail(f"{problem} (times 00:00-23:59, start before end)")
 
 
-def _parse_dates(raw: object, path: object, key: str) -> frozenset[date]:
-    if raw is None:
-        return frozenset()
-    if not isinstance(raw, list):
-        raise ConfigError(path, key, 'expected a list of dates like ["2026-01-02"]')
-    days = set()
-    for index, item in enumerate(raw):
-        if isinstance(item, date) and not isinstance(item, datetime):
-            days.add(item)
-            continue
-        try:
-            days.add(date.fromisoformat(item.strip()))
-        except (AttributeError, TypeError, ValueError):
-            raise ConfigError(
-                path, f"{key}[{index}]", f"expected a date like 2026-01-02, got {item!r}"
-            ) from None
-    return frozenset(days)
+def _no_overlap(windows: list[WorkWindow]) -> tuple[WorkWindow, ...]:
+    windows = sorted(windows, key=lambda window: window.start)
+    if any(later.start < earlier.end for earlier, later in pairwise(windows)):
+        fail("windows overlap")
+    return tuple(windows)
+
+
+def _date(raw: object) -> date:
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    try:
+        return date.fromisoformat(raw.strip())  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError):
+        fail(f"expected a date like 2026-01-02, got {raw!r}")
+
+
+Day = Annotated[list[Annotated[WorkWindow, BeforeValidator(_window)]], AfterValidator(_no_overlap)]
+Dates = list[Annotated[date, BeforeValidator(_date)]]
+
+
+class _Week(Section):
+    mon: Day | None = None
+    tue: Day | None = None
+    wed: Day | None = None
+    thu: Day | None = None
+    fri: Day | None = None
+    sat: Day | None = None
+    sun: Day | None = None
+
+
+class _CalendarSection(Section):
+    working_windows: _Week | None = None
+    extra_days_off: Dates | None = None
+    makeup_working_days: Dates | None = None
+
+
+def parse_calendar(raw: Mapping | None, *, timezone: str, path: object) -> WorkingCalendar:
+    """Build the calendar from the registry's `calendar:` section (None: the default calendar).
+
+    Raises `RegistryErrors` listing every problem of the section.
+    """
+    problems = Problems(path)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        problems.add("timezone", f"unknown time zone {timezone!r}")
+    section = problems.validate(_CalendarSection, {} if raw is None else raw, "calendar")
+    section = section or _CalendarSection()  # when invalid: the problems are recorded already
+    weekly = _default_weekly()
+    if section.working_windows is not None:
+        days = (getattr(section.working_windows, name) for name in WEEKDAY_KEYS)
+        weekly = MappingProxyType({i: tuple(day) for i, day in enumerate(days) if day})
+    days_off = frozenset(section.extra_days_off or ())
+    makeup = frozenset(section.makeup_working_days or ())
+
+    if not any(weekly.values()):
+        problems.add("calendar.working_windows", "no working window on any day")
+    key = "calendar.makeup_working_days"
+    for day in sorted(makeup):
+        if day in days_off:
+            problems.add(key, f"{day} is also listed in calendar.extra_days_off")
+        if weekly.get(day.weekday()):
+            name = WEEKDAY_KEYS[day.weekday()]
+            problems.add(key, f"{day} is a {name}, which is already a working day")
+        elif not weekly.get(0):
+            problems.add(key, "make-up days use Monday's windows, but mon has none")
+    problems.raise_if_any()
+    return WorkingCalendar(timezone, weekly, days_off, makeup)

@@ -6,11 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Literal
+from typing import Annotated, Literal
 
-from citizen_desk.config.durations import parse_duration
-from citizen_desk.config.sections import mapping_or_empty, reject_unknown, stable_hash
-from citizen_desk.errors import ConfigError
+from pydantic import AfterValidator
+
+from citizen_desk.config.sections import (
+    PositiveDuration,
+    Problems,
+    Section,
+    choice,
+    fail,
+    stable_hash,
+)
 from citizen_desk.sla.calendar import WorkingCalendar, add_working_time, working_time_between
 
 Clock = Literal["working", "wall"]
@@ -162,53 +169,69 @@ def _require_aware(value: datetime | None, name: str) -> None:
 # --- parsing the `sla:` section ------------------------------------------------------------------
 
 
+def _ratio(value: float) -> float:
+    if not 0 < value <= 1:
+        fail(f"expected 0 < warn_ratio <= 1, got {value}")
+    return float(value)
+
+
+class _Target(Section):
+    first_response: PositiveDuration | None = None
+    next_response: PositiveDuration | None = None
+    clock: choice(CLOCKS, "expected working or wall, got {value!r}") | None = None
+
+
+class _ReplyWindow(Section):
+    facebook: PositiveDuration | None = None
+    zalo: PositiveDuration | None = None
+
+
+class _SlaSection(Section):
+    warn_ratio: Annotated[float, AfterValidator(_ratio)] = DEFAULT_WARN_RATIO
+    reply_window: _ReplyWindow | None = None
+    targets: dict[str, _Target] | None = None
+    unit_overrides: dict[str, dict[str, _Target]] | None = None
+
+
 def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
     """Build the policy from the registry's `sla:` section; absent keys take the defaults.
 
     `reply_window` merges over the platform defaults; `targets`, when given, replaces them.
     `unit_overrides` are partial targets merged over the category's default target.
+    Raises `RegistryErrors` listing every problem of the section.
     """
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(path, "sla", "expected a mapping")
-    reject_unknown(raw, ("warn_ratio", "reply_window", "targets", "unit_overrides"), path, "sla")
-
-    warn_ratio = raw.get("warn_ratio", DEFAULT_WARN_RATIO)
-    if isinstance(warn_ratio, bool) or not isinstance(warn_ratio, int | float):
-        raise ConfigError(path, "sla.warn_ratio", f"expected a number, got {warn_ratio!r}")
-    if not 0 < warn_ratio <= 1:
-        raise ConfigError(path, "sla.warn_ratio", f"expected 0 < warn_ratio <= 1, got {warn_ratio}")
-
+    problems = Problems(path)
+    section = problems.validate(_SlaSection, {} if raw is None else raw, "sla") or _SlaSection()
     reply_window = dict(DEFAULT_REPLY_WINDOW)
-    raw_window = mapping_or_empty(raw.get("reply_window"), path, "sla.reply_window")
-    reject_unknown(raw_window, tuple(DEFAULT_REPLY_WINDOW), path, "sla.reply_window")
-    for platform, value in raw_window.items():
-        reply_window[platform] = _positive(value, path, f"sla.reply_window.{platform}")
+    if section.reply_window is not None:
+        reply_window |= section.reply_window.model_dump(exclude_none=True)
 
-    if raw.get("targets") is None:
-        targets = dict(DEFAULT_TARGETS)
-    else:
+    targets = dict(DEFAULT_TARGETS)
+    if section.targets is not None:
         targets = {}
-        for category, value in mapping_or_empty(raw["targets"], path, "sla.targets").items():
-            targets[str(category)] = _parse_target(value, None, path, f"sla.targets.{category}")
+        for category, target in section.targets.items():
+            key = f"sla.targets.{category}"
+            for name in ("first_response", "clock"):
+                if getattr(target, name) is None:
+                    problems.add(f"{key}.{name}", "required")
+            if target.first_response is not None:
+                first = target.first_response
+                targets[category] = _merge(SlaTarget(first, first, "working"), target)
 
     overrides: dict[str, Mapping[str, SlaTarget]] = {}
-    for unit, per_unit in mapping_or_empty(
-        raw.get("unit_overrides"), path, "sla.unit_overrides"
-    ).items():
-        key = f"sla.unit_overrides.{unit}"
+    for unit, per_unit in (section.unit_overrides or {}).items():
         merged = {}
-        for category, value in mapping_or_empty(per_unit, path, key).items():
-            if category not in targets:
-                raise ConfigError(
-                    path, f"{key}.{category}", "no default target for this category to override"
-                )
-            merged[category] = _parse_target(value, targets[category], path, f"{key}.{category}")
-        overrides[str(unit)] = MappingProxyType(merged)
+        for category, target in per_unit.items():
+            if category in targets:
+                merged[category] = _merge(targets[category], target)
+            elif section.targets is None or category in section.targets:
+                key = f"sla.unit_overrides.{unit}.{category}"
+                problems.add(key, "no default target for this category to override")
+        overrides[unit] = MappingProxyType(merged)
+    problems.raise_if_any()
 
     normalised = {
-        "warn_ratio": float(warn_ratio),
+        "warn_ratio": section.warn_ratio,
         "reply_window": {name: td.total_seconds() for name, td in reply_window.items()},
         "targets": {name: _target_json(target) for name, target in targets.items()},
         "unit_overrides": {
@@ -217,7 +240,7 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
         },
     }
     return SlaPolicy(
-        warn_ratio=float(warn_ratio),
+        warn_ratio=section.warn_ratio,
         reply_window=MappingProxyType(reply_window),
         targets=MappingProxyType(targets),
         unit_overrides=MappingProxyType(overrides),
@@ -225,34 +248,8 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
     )
 
 
-def _parse_target(raw: object, base: SlaTarget | None, path: object, key: str) -> SlaTarget:
-    """A full target (`base` None) or a partial one merged over `base`.
-
-    A full target needs first_response and clock; next_response defaults to first_response.
-    """
-    raw = mapping_or_empty(raw, path, key)
-    reject_unknown(raw, ("first_response", "next_response", "clock"), path, key)
-    if base is None:
-        for name in ("first_response", "clock"):
-            if raw.get(name) is None:
-                raise ConfigError(path, f"{key}.{name}", "required")
-        first = _positive(raw["first_response"], path, f"{key}.first_response")
-        base = SlaTarget(first, first, "working")
-    target = replace(
-        base,
-        **{
-            name: _positive(raw[name], path, f"{key}.{name}")
-            for name in ("first_response", "next_response")
-            if raw.get(name) is not None
-        },
-    )
-    if "clock" in raw:
-        if raw["clock"] not in CLOCKS:
-            raise ConfigError(
-                path, f"{key}.clock", f"expected working or wall, got {raw['clock']!r}"
-            )
-        target = replace(target, clock=raw["clock"])
-    return target
+def _merge(base: SlaTarget, target: _Target) -> SlaTarget:
+    return replace(base, **target.model_dump(exclude_none=True))
 
 
 def _target_json(target: SlaTarget) -> dict[str, object]:
@@ -261,10 +258,3 @@ def _target_json(target: SlaTarget) -> dict[str, object]:
         "next_response": target.next_response.total_seconds(),
         "clock": target.clock,
     }
-
-
-def _positive(value: object, path: object, key: str) -> timedelta:
-    duration = parse_duration(value, path=path, key=key)
-    if duration <= timedelta(0):
-        raise ConfigError(path, key, "must be longer than zero")
-    return duration

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from citizen_desk.config.durations import parse_duration
-from citizen_desk.config.sections import reject_unknown, stable_hash
+from pydantic import BeforeValidator, Field, ValidationInfo
+
+from citizen_desk.config.sections import (
+    Duration,
+    PositiveDuration,
+    Problems,
+    Section,
+    choice,
+    fail,
+    stable_hash,
+)
 from citizen_desk.domain.vocabulary import CLOSED_TIP_STATUSES, OPEN_TIP_STATUSES
-from citizen_desk.errors import ConfigError, NotFoundError
+from citizen_desk.errors import NotFoundError
 from citizen_desk.sla.calendar import WorkingCalendar, add_working_time, working_time_between
 
 Clock = Literal["wall", "working"]
@@ -262,131 +271,96 @@ def _check_tip(tip: TipSnapshot, now: datetime) -> None:
 # --- parsing the `escalation:` section -----------------------------------------------------------
 
 
-def parse_escalation_policy(
-    raw: Mapping | None, *, path: object, unit_kinds: set[str]
-) -> EscalationPolicy:
-    """Build the policy from the registry's `escalation:` section; absent keys take the defaults."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(path, "escalation", "expected a mapping")
-    allowed = ("clock", "ladder", "urgent_on_arrival", "reminder_every", "verification_deadline")
-    reject_unknown(raw, allowed, path, "escalation")
-
-    clock = raw.get("clock", "wall")
-    if clock not in ("wall", "working"):
-        raise ConfigError(path, "escalation.clock", f"expected wall or working, got {clock!r}")
-
-    ladder = DEFAULT_LADDER
-    if raw.get("ladder") is not None:
-        ladder = _parse_ladder(raw["ladder"], path, unit_kinds)
-    urgent = DEFAULT_URGENT
-    if "urgent_on_arrival" in raw:
-        urgent = _parse_urgent(raw["urgent_on_arrival"], path, unit_kinds)
-
-    reminder_every: timedelta | None = DEFAULT_REMINDER_EVERY
-    if "reminder_every" in raw:
-        reminder_every = _optional_positive(
-            raw["reminder_every"], path, "escalation.reminder_every"
-        )
-    deadline = DEFAULT_VERIFICATION_DEADLINE
-    if raw.get("verification_deadline") is not None:
-        deadline = _positive(raw["verification_deadline"], path, "escalation.verification_deadline")
-
-    normalised = {
-        "clock": clock,
-        "ladder": [[s.level, s.after.total_seconds(), s.unit, s.role] for s in ladder],
-        "urgent_on_arrival": [list(pair) for pair in urgent],
-        "reminder_every": reminder_every.total_seconds() if reminder_every else None,
-        "verification_deadline": deadline.total_seconds(),
-    }
-    return EscalationPolicy(
-        clock=clock,
-        ladder=ladder,
-        urgent_on_arrival=urgent,
-        reminder_every=reminder_every,
-        verification_deadline=deadline,
-        version=stable_hash(normalised),
-    )
-
-
-def _parse_ladder(raw: object, path: object, unit_kinds: set[str]) -> tuple[LadderStep, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(path, "escalation.ladder", "expected a non-empty list of steps")
-    steps: list[LadderStep] = []
-    for index, item in enumerate(raw):
-        key = f"escalation.ladder[{index}]"
-        if not isinstance(item, Mapping):
-            raise ConfigError(path, key, "expected a mapping with level, after, unit and role")
-        reject_unknown(item, ("level", "after", "unit", "role"), path, key)
-        for name in ("level", "after", "unit", "role"):
-            if item.get(name) is None:
-                raise ConfigError(path, f"{key}.{name}", "required")
-        level = item["level"]
-        if isinstance(level, bool) or not isinstance(level, int):
-            raise ConfigError(path, f"{key}.level", f"expected an integer, got {level!r}")
-        expected = "0" if not steps else f"greater than {steps[-1].level}"
-        if (not steps and level != 0) or (steps and level <= steps[-1].level):
-            raise ConfigError(path, f"{key}.level", f"expected {expected}, got {level}")
-        after = parse_duration(item["after"], path=path, key=f"{key}.after")
-        if steps and after < steps[-1].after:
-            raise ConfigError(
-                path,
-                f"{key}.after",
-                f"must not be shorter than the previous step's ({steps[-1].after})",
-            )
-        unit = _selector(item["unit"], path, f"{key}.unit", unit_kinds)
-        role = _role(item["role"], path, f"{key}.role")
-        steps.append(LadderStep(level, after, unit, role))
-    return tuple(steps)
-
-
-def _parse_urgent(raw: object, path: object, unit_kinds: set[str]) -> tuple[tuple[str, str], ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError(path, "escalation.urgent_on_arrival", "expected a list of {unit, role}")
-    pairs = []
-    for index, item in enumerate(raw):
-        key = f"escalation.urgent_on_arrival[{index}]"
-        if not isinstance(item, Mapping):
-            raise ConfigError(path, key, "expected a mapping with unit and role")
-        reject_unknown(item, ("unit", "role"), path, key)
-        for name in ("unit", "role"):
-            if item.get(name) is None:
-                raise ConfigError(path, f"{key}.{name}", "required")
-        unit = _selector(item["unit"], path, f"{key}.unit", unit_kinds)
-        pairs.append((unit, _role(item["role"], path, f"{key}.role")))
-    return tuple(pairs)
-
-
-def _selector(value: object, path: object, key: str, unit_kinds: set[str]) -> str:
+def _selector(value: object, info: ValidationInfo) -> str:
     if value in ("self", "parent", "root"):
         return str(value)
     if isinstance(value, str) and value.startswith("ancestor:"):
-        kind = value.removeprefix("ancestor:")
-        if kind in unit_kinds:
-            return value
-        known = ", ".join(sorted(unit_kinds)) or "none"
-        raise ConfigError(path, key, f"no unit has kind {kind!r} (kinds: {known})")
-    raise ConfigError(path, key, f"expected self, parent, root or ancestor:<kind>, got {value!r}")
+        kind, unit_kinds = value.removeprefix("ancestor:"), info.context["unit_kinds"]
+        if kind not in unit_kinds:
+            known = ", ".join(sorted(unit_kinds)) or "none"
+            fail(f"no unit has kind {kind!r} (kinds: {known})")
+        return value
+    fail(f"expected self, parent, root or ancestor:<kind>, got {value!r}")
 
 
-def _role(value: object, path: object, key: str) -> str:
-    if value not in ROLES:
-        raise ConfigError(path, key, f"expected one of {', '.join(ROLES)}, got {value!r}")
-    return str(value)
-
-
-def _positive(value: object, path: object, key: str) -> timedelta:
-    duration = parse_duration(value, path=path, key=key)
-    if duration <= timedelta(0):
-        raise ConfigError(path, key, "must be longer than zero")
-    return duration
-
-
-def _optional_positive(value: object, path: object, key: str) -> timedelta | None:
+def _optional_positive(value: object) -> object:
     """None, "off" or false disable the setting."""
-    if value is None or value is False or value == "off":
-        return None
-    return _positive(value, path, key)
+    return None if value is None or value is False or value == "off" else value
+
+
+Selector = Annotated[str, BeforeValidator(_selector)]
+Role = choice(ROLES, "expected one of {allowed}, got {value!r}")
+
+
+class _Step(Section):
+    level: int
+    after: Duration
+    unit: Selector
+    role: Role
+
+
+class _Urgent(Section):
+    unit: Selector
+    role: Role
+
+
+class _EscalationSection(Section):
+    clock: choice(("wall", "working"), "expected wall or working, got {value!r}") = "wall"
+    ladder: Annotated[list[_Step], Field(min_length=1)] | None = None
+    urgent_on_arrival: list[_Urgent] | None = None
+    reminder_every: Annotated[PositiveDuration | None, BeforeValidator(_optional_positive)] = (
+        DEFAULT_REMINDER_EVERY
+    )
+    verification_deadline: PositiveDuration | None = None
+
+
+def parse_escalation_policy(
+    raw: Mapping | None, *, path: object, unit_kinds: set[str]
+) -> EscalationPolicy:
+    """Build the policy from the registry's `escalation:` section; absent keys take the defaults.
+
+    Raises `RegistryErrors` listing every problem of the section.
+    """
+    problems = Problems(path)
+    context = {"unit_kinds": unit_kinds}
+    raw = {} if raw is None else raw
+    section = problems.validate(_EscalationSection, raw, "escalation", context)
+    section = section or _EscalationSection()
+
+    ladder = DEFAULT_LADDER
+    if section.ladder is not None:
+        ladder = tuple(LadderStep(s.level, s.after, s.unit, s.role) for s in section.ladder)
+    for index, step in enumerate(ladder):
+        key, previous = f"escalation.ladder[{index}]", ladder[index - 1] if index else None
+        if previous is None and step.level != 0:
+            problems.add(f"{key}.level", f"expected 0, got {step.level}")
+        elif previous is not None and step.level <= previous.level:
+            problems.add(
+                f"{key}.level", f"expected greater than {previous.level}, got {step.level}"
+            )
+        if previous is not None and step.after < previous.after:
+            problem = f"must not be shorter than the previous step's ({previous.after})"
+            problems.add(f"{key}.after", problem)
+    problems.raise_if_any()
+
+    urgent = DEFAULT_URGENT
+    if "urgent_on_arrival" in section.model_fields_set:
+        urgent = tuple((u.unit, u.role) for u in section.urgent_on_arrival or ())
+    deadline = section.verification_deadline or DEFAULT_VERIFICATION_DEADLINE
+    normalised = {
+        "clock": section.clock,
+        "ladder": [[s.level, s.after.total_seconds(), s.unit, s.role] for s in ladder],
+        "urgent_on_arrival": [list(pair) for pair in urgent],
+        "reminder_every": section.reminder_every.total_seconds()
+        if section.reminder_every
+        else None,
+        "verification_deadline": deadline.total_seconds(),
+    }
+    return EscalationPolicy(
+        clock=section.clock,
+        ladder=ladder,
+        urgent_on_arrival=urgent,
+        reminder_every=section.reminder_every,
+        verification_deadline=deadline,
+        version=stable_hash(normalised),
+    )
