@@ -1,8 +1,9 @@
-"""Packaging: the two lock pairs (`scripts/check_lock.py`)."""
+"""Packaging: the two lock pairs (`scripts/check_lock.py`) and the `citizen-desk` console script."""
 
 from __future__ import annotations
 
 import importlib.util
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,12 @@ def test_dev_tools_stay_out_of_the_runtime_lock() -> None:
         assert tool not in runtime, f"{tool} is in requirements.lock"
         assert tool in dev, f"{tool} is not in requirements-dev.lock"
     assert "requirements-dev" not in (REPO / "requirements.lock").read_text(encoding="utf-8")
+
+
+def test_console_script_points_at_the_cli() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    target = pyproject["project"]["scripts"]["citizen-desk"]
+    module, _, function = target.partition(":")
+    assert callable(getattr(importlib.import_module(module), function))
+    assert pyproject["tool"]["setuptools"]["packages"]["find"]["include"] == ["citizen_desk*"]
+    assert importlib.import_module(module).build_parser().prog == "citizen-desk"
