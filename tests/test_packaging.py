@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,11 @@ def test_console_script_points_at_the_cli() -> None:
     assert callable(getattr(importlib.import_module(module), function))
     assert pyproject["tool"]["setuptools"]["packages"]["find"]["include"] == ["citizen_desk*"]
     assert importlib.import_module(module).build_parser().prog == "citizen-desk"
+
+
+def test_the_readme_lists_every_dag() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The DAGs", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M))
+    dag_files = {path.stem for path in (REPO / "dags").glob("*.py")}
+    assert listed == dag_files
