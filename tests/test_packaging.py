@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import tomllib
@@ -120,3 +121,27 @@ def test_the_readme_lists_every_dag() -> None:
     listed = set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M))
     dag_files = {path.stem for path in (REPO / "dags").glob("*.py")}
     assert listed == dag_files
+
+
+def test_shipped_code_imports_nothing_the_image_lacks() -> None:
+    dev_only = {
+        "pytest",
+        "hypothesis",
+        "mypy",
+        "ruff",
+        "platform_simulator",
+        "e2e",
+        "bench",
+        "tests",
+    }
+    for folder in ("include", "dags", "plugins"):
+        for path in (REPO / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    assert name.split(".")[0] not in dev_only, f"{path}: imports {name}"
