@@ -14,20 +14,23 @@ SIM_PORT ?= 8765
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# .venv is a dev venv: runtime + dev tools (requirements-dev.lock); the image installs only
+# requirements.lock (Dockerfile).
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check uv==0.13.9
-	$(UV) pip install -q --python $(PY) -r requirements.lock
+	$(UV) pip install -q --python $(PY) -r requirements-dev.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed ## create .venv from the full lock (offline-friendly, no constraints URL)
+install: $(VENV)/.installed ## create the dev .venv from requirements-dev.lock (+ .venv/bin/citizen-desk)
 
-lock: ## re-resolve requirements.txt into requirements.lock
+lock: ## re-resolve requirements.lock (runtime), then requirements-dev.lock held to it
 	$(UV) pip compile -q requirements.txt -p 3.11 --no-header -o requirements.lock
+	$(UV) pip compile -q requirements-dev.txt -p 3.11 --no-header -o requirements-dev.lock
 
-check-lock: install ## fail when requirements.txt and requirements.lock disagree
-	$(PY) scripts/check_lock.py requirements.txt requirements.lock
+check-lock: install ## fail when a requirements file and its lock disagree (runtime and dev)
+	$(PY) scripts/check_lock.py
 
 lint: install ## ruff (with Airflow's AIR rules) and the format check
 	$(VENV)/bin/ruff check .
@@ -38,7 +41,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 test: install ## the full test suite (PostgreSQL too when CITIZEN_DESK_TEST_PG_URL is set)
-	$(PY) scripts/check_lock.py requirements.txt requirements.lock
+	$(PY) scripts/check_lock.py
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 db-upgrade: install ## migrate the domain DB (CITIZEN_DESK_DB_URL, default data/citizen_desk.db)

@@ -47,45 +47,54 @@ environment() {
   export CITIZEN_DESK_DB_URL=${CITIZEN_DESK_DB_URL:-sqlite:///$DATA/citizen_desk.db}
   [[ -f $STATE/fernet.key ]] || "$VENV/bin/python" -c \
     "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > "$STATE/fernet.key"
-  export AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
+  AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
+  export AIRFLOW__CORE__FERNET_KEY
   eval "$("$VENV/bin/python" scripts/demo_env.py --simulator "http://127.0.0.1:$SIM_PORT" \
     --fernet-key "$AIRFLOW__CORE__FERNET_KEY")"
 }
 
-wait_for() {  # url, seconds, label
-  for _ in $(seq 1 "$2"); do
-    curl -sf "$1" >/dev/null 2>&1 && return 0
+wait_for() {  # url, seconds, label: poll once a second, say so every 5 s
+  local started=$SECONDS next=5
+  until curl -sf "$1" >/dev/null 2>&1; do
+    local elapsed=$((SECONDS - started))
+    if ((elapsed >= $2)); then
+      echo "$3 did not come up within $2 s; see $STATE/*.log" >&2
+      return 1
+    fi
+    if ((elapsed >= next)); then
+      printf '  [%3d s] waiting for %s (%s)\n' "$elapsed" "$3" "$1"
+      next=$((elapsed + 5))
+    fi
     sleep 1
   done
-  echo "$3 did not come up; see $STATE/*.log" >&2
-  return 1
 }
 
 start() {
   stop
   environment
-  echo "starting the platform simulator on :$SIM_PORT (seed 42, 14 days, live traffic)"
-  PYTHONPATH=$ROOT/devtools:$ROOT/include setsid "$VENV/bin/python" -m platform_simulator serve --port "$SIM_PORT" \
-    --registry include/config/registry.yaml --seed 42 --days 14 --live \
+  echo "1/4 starting the platform simulator on :$SIM_PORT (seed 42, 14 days, live traffic)"
+  PYTHONPATH=$ROOT/devtools:$ROOT/include setsid "$VENV/bin/python" -m platform_simulator serve \
+    --port "$SIM_PORT" --registry include/config/registry.yaml --seed 42 --days 14 --live \
     --state "$STATE/simulator" > "$STATE/simulator.log" 2>&1 &
   echo $! > "$STATE/simulator.pgid"
-  wait_for "http://127.0.0.1:$SIM_PORT/_sim/health" 60 "simulator"
+  wait_for "http://127.0.0.1:$SIM_PORT/_sim/health" 60 "the simulator"
 
-  echo "preparing the domain DB ($CITIZEN_DESK_DB_URL)"
+  echo "2/4 preparing the domain DB ($CITIZEN_DESK_DB_URL)"
   "$VENV/bin/python" -m citizen_desk db upgrade
   "$VENV/bin/python" -m citizen_desk registry sync --actor demo
-  "$VENV/bin/airflow" db migrate > "$STATE/db-migrate.log" 2>&1
-  "$VENV/bin/airflow" pools set facebook_api 4 "Concurrent Graph API collections" >/dev/null
-  "$VENV/bin/airflow" pools set zalo_api 2 "Concurrent Zalo OA collections" >/dev/null
 
-  echo "starting Airflow (api-server, scheduler, dag-processor, triggerer)"
+  # standalone migrates Airflow's metadata DB itself; the first start takes 1-3 minutes
+  echo "3/4 starting Airflow (api-server, scheduler, dag-processor, triggerer; log: $STATE/airflow.log)"
   setsid "$VENV/bin/airflow" standalone > "$STATE/airflow.log" 2>&1 &
-  echo $! > "$STATE/airflow.pgid"
-  wait_for "http://localhost:$PORT/api/v2/monitor/health" 180 "Airflow"
-  "$VENV/bin/airflow" dags reserialize > /dev/null 2>&1 || true
-  for dag in $("$VENV/bin/python" scripts/list_dags.py); do
-    "$VENV/bin/airflow" dags unpause "$dag" > /dev/null 2>&1 || true
-  done
+  local airflow_pgid=$!
+  echo "$airflow_pgid" > "$STATE/airflow.pgid"
+
+  echo "4/4 waiting for Airflow, then creating the pools and unpausing every DAG"
+  # shellcheck disable=SC2046  # one argument per dag id
+  PYTHONPATH=$ROOT/devtools:$ROOT/include "$VENV/bin/python" scripts/demo_ready.py \
+    --url "http://localhost:$PORT" --username "$DEMO_USER" --password "$DEMO_PASSWORD" \
+    --pgid "$airflow_pgid" --log "$STATE/airflow.log" $("$VENV/bin/python" scripts/list_dags.py) \
+    || { echo "the demo is not ready; what did start keeps running until: make stop" >&2; exit 1; }
   cat <<MSG
 
 Citizen Desk demo is running.
@@ -93,6 +102,7 @@ Citizen Desk demo is running.
   Simulator:    http://127.0.0.1:$SIM_PORT/_sim/stats   (Slack: /_sim/slack/messages, posts: /_sim/posts)
   Domain DB:    $CITIZEN_DESK_DB_URL
   Logs:         $STATE/airflow.log, $STATE/simulator.log
+  CLI:          .venv/bin/citizen-desk --help
 Stop with: make stop
 MSG
 }

@@ -1,7 +1,8 @@
-"""docker-compose.yml, checked without a Docker engine (none runs on our machines)."""
+"""docker-compose.yml, Dockerfile and .dockerignore, checked without a Docker engine."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import subprocess
 from pathlib import Path
@@ -80,3 +81,62 @@ def test_domain_database_is_separate_from_the_metadata_db() -> None:
     assert env["AIRFLOW_CONN_CITIZEN_DESK_DB"].endswith("/citizen_desk")
     init_sql = (REPO / "config" / "postgres-init.sql").read_text(encoding="utf-8")
     assert "CREATE DATABASE citizen_desk" in init_sql
+
+
+DEV_TOOLS = ("pytest", "pytest-timeout", "ruff", "uv", "hypothesis", "mypy")
+IMAGE_SOURCES = {"requirements.lock", "dags/", "plugins/", "include/", "templates/"}
+
+
+def _in_build_context(path: str) -> bool:
+    """Docker's .dockerignore rule for one path: the last matching pattern (or parent) wins."""
+    included = True
+    lines = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    for line in (line.strip() for line in lines):
+        if not line or line.startswith("#"):
+            continue
+        negated, pattern = line.startswith("!"), line.lstrip("!").rstrip("/")
+        parts = path.split("/")
+        candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates):
+            included = negated
+    return included
+
+
+def test_the_image_carries_no_dev_tools() -> None:
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    for tool in DEV_TOOLS:
+        assert not re.search(rf"^{re.escape(tool)}==", lock, re.M), f"{tool} in requirements.lock"
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    instructions = [line.split() for line in dockerfile.splitlines() if line and line[0] != "#"]
+    sources = {
+        source
+        for words in instructions
+        if words[0] == "COPY"
+        for source in words[1:-1]
+        if not source.startswith("--")
+    }
+    assert sources == IMAGE_SOURCES
+    for words in instructions:
+        if words[0] == "RUN" and "install" in words:
+            assert words[-1] == "/opt/citizen-desk/requirements.lock", words
+    for words in instructions:
+        assert not re.search(r"devtools|tests|requirements-dev|pytest|ruff", " ".join(words))
+
+
+def test_the_build_context_holds_only_what_the_image_needs() -> None:
+    for path in IMAGE_SOURCES:
+        assert _in_build_context(path.rstrip("/") + ("/x.py" if path.endswith("/") else ""))
+    assert _in_build_context("include/citizen_desk/cli.py")
+    assert _in_build_context("include/config/registry.yaml")
+    for path in (
+        "devtools/platform_simulator/web.py",
+        "tests/conftest.py",
+        ".venv/bin/python",
+        "data/citizen_desk.db",
+        "docs/screenshot-tips.png",
+        ".env",
+        ".git/HEAD",
+        "requirements-dev.lock",
+        "include/citizen_desk/__pycache__/cli.cpython-311.pyc",
+    ):
+        assert not _in_build_context(path), path

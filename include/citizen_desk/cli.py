@@ -1,4 +1,4 @@
-"""Command line: `python -m citizen_desk <command>`.
+"""Command line: `citizen-desk <command>` (or `python -m citizen_desk <command>`).
 
 Each command group lives in its own module exposing `register(subparsers)`; the handler it sets
 returns the process exit code.
@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m citizen_desk", description=__doc__)
+    parser = argparse.ArgumentParser(prog="citizen-desk", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:

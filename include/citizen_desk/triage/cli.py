@@ -1,7 +1,7 @@
 """Triage JSON lines: ``{"id", "text"}`` in, ``{"id", "category", "urgent", "topic",
 "confidence", "redacted"}`` out.
 
-Usage: ``python -m citizen_desk triage < in.jsonl > out.jsonl`` (or
+Usage: ``citizen-desk triage < in.jsonl > out.jsonl`` (or
 ``python -m citizen_desk.triage.cli``). An input line may also carry ``"names"`` (the citizen's
 names, masked in ``redacted``). Bad lines are reported on stderr with their line number (never
 their content) and skipped; the exit code is 0 when every line was good, 1 otherwise, 2 when the
@@ -62,7 +62,7 @@ def main(
     stderr: TextIO = sys.stderr,
 ) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m citizen_desk triage",
+        prog="citizen-desk triage",
         description="Classify and redact citizen messages given as JSON lines on stdin.",
     )
     parser.add_argument(

@@ -1,0 +1,144 @@
+"""`scripts/demo.sh start`, once `airflow standalone` is launched: wait until Airflow is usable,
+saying every few seconds what it waits for, then create the pools and unpause every DAG.
+
+Steps (the REST API, as `make e2e-local` does on the same topology): the api-server's health
+endpoint; the pools `facebook_api` and `zalo_api`; the DAG processor serializing every DAG of
+`dags/`; one unpause per DAG. Exit status 1 when Airflow exits or never answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from e2e.airflow_rest import AirflowApiError, AirflowClient
+from e2e.topology import POOLS
+
+TRANSIENT = (requests.RequestException, AirflowApiError)
+
+
+class AirflowExited(RuntimeError):
+    """The Airflow process group is gone."""
+
+
+class Progress:
+    """Polls a condition once a second and prints what it waits for every `every` seconds."""
+
+    def __init__(
+        self,
+        alive: Callable[[], bool],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        out: Callable[[str], None] = lambda line: print(line, flush=True),
+        every: float = 5.0,
+    ) -> None:
+        self.alive, self.clock, self.sleep, self.out, self.every = alive, clock, sleep, out, every
+        self.started = clock()
+
+    def elapsed(self) -> int:
+        return round(self.clock() - self.started)
+
+    def say(self, text: str) -> None:
+        self.out(f"  [{self.elapsed():>3} s] {text}")
+
+    def wait(
+        self, done: Callable[[], bool], waiting_for: Callable[[], str], timeout: float
+    ) -> bool:
+        """True once `done()`; False after `timeout` seconds; AirflowExited if Airflow died."""
+        deadline, last_report = self.clock() + timeout, self.clock()
+        while True:
+            try:
+                if done():
+                    return True
+            except TRANSIENT:
+                pass  # the api-server is still starting or busy: ask again
+            if not self.alive():
+                raise AirflowExited
+            if self.clock() >= deadline:
+                return False
+            if self.clock() - last_report >= self.every:
+                self.say(f"waiting for {waiting_for()}")
+                last_report = self.clock()
+            self.sleep(1.0)
+
+
+def make_ready(client: Any, dags: list[str], progress: Progress, timeout: float = 240) -> list[str]:
+    """Wait, create the pools and unpause `dags`; returns the DAGs never serialized."""
+    health = f"the api-server ({client.base_url}/api/v2/monitor/health)"
+    if not progress.wait(client.healthy, lambda: health, timeout):
+        raise TimeoutError(f"{health} did not answer within {timeout:.0f} s")
+    progress.say("api-server is up")
+    for pool, (slots, description) in POOLS.items():
+        client.ensure_pool(pool, slots, description)
+    progress.say("pools " + ", ".join(f"{pool} ({slots})" for pool, (slots, _) in POOLS.items()))
+
+    seen: set[str] = set()
+
+    def serialized() -> bool:
+        seen.update(client.dag_ids())
+        return set(dags) <= seen
+
+    def missing() -> str:
+        absent = [dag for dag in dags if dag not in seen]
+        return (
+            f"the DAG processor to serialize the DAGs: {len(dags) - len(absent)}/{len(dags)} "
+            f"(still missing: {', '.join(absent)})"
+        )
+
+    progress.wait(serialized, missing, timeout)
+    for dag in dags:
+        if dag in seen:
+            client.set_paused(dag, False)
+            progress.say(f"unpaused {dag}")
+    return [dag for dag in dags if dag not in seen]
+
+
+def process_group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dags", nargs="+", help="dag ids to unpause (scripts/list_dags.py)")
+    parser.add_argument("--url", required=True, help="e.g. http://localhost:8080")
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--pgid", type=int, required=True, help="airflow standalone's group")
+    parser.add_argument("--log", type=Path, required=True, help="airflow standalone's log")
+    parser.add_argument("--timeout", type=float, default=240, help="seconds per wait")
+    args = parser.parse_args(argv)
+    client = AirflowClient(args.url, args.username, args.password)
+    progress = Progress(lambda: process_group_alive(args.pgid))
+    try:
+        never = make_ready(client, args.dags, progress, args.timeout)
+    except (AirflowExited, TimeoutError, AirflowApiError) as exc:
+        problem = str(exc) or "airflow standalone exited"
+        tail = args.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+        print(f"{problem}; the end of {args.log}:", *tail, sep="\n", file=sys.stderr)
+        return 1
+    for dag in never:
+        print(
+            f"warning: {dag} was not serialized within {args.timeout:.0f} s and stays paused "
+            f"(an import error? see the UI's DAG import errors or {args.log})",
+            file=sys.stderr,
+        )
+    progress.say("Airflow is ready")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
