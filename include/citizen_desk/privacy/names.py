@@ -70,7 +70,7 @@ _PLACE_BIGRAMS = frozenset(
 )
 # Capitalised words that are never (part of) a person's name here, as typed with diacritics.
 _NOT_NAME = _set(
-    "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp thành phố thị điều luật khoản nghị "
+    "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp phố điều luật khoản nghị "
     "bộ sở cục viện tòa bệnh đội trạm hội đoàn đảng nhà ngân cty hôm ngày tháng sáng chiều "
     "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
     "giám cán bí thôn xóm ấp ngõ ngách hẻm kiệt đường số quốc lộ tỉnh lộ"
@@ -90,7 +90,7 @@ _SYLLABLE_RE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
     r"(?:[aeiouy]{1,3})(?:ng|nh|ch|[cmnpt])?"
 )
-_SENTENCE_END = '.!?\n:;"“”()[]'
+_SENTENCE_END = '.!?\n:;"“”()[]*•|>_`#\t–—'
 _MAX_NAME_WORDS = 4
 
 
@@ -147,10 +147,17 @@ def _capital_run(canon: Canonical, words: list[tuple[int, int]], index: int) -> 
 
 
 def _sentence_initial(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """First word of a sentence, a line, a list item or a markup field ("*Hạn xác minh:*")."""
     if index == 0:
         return True
-    between = canon.text[words[index - 1][1] : words[index][0]]
-    return any(ch in _SENTENCE_END for ch in between)
+    o_start = canon.span(*words[index - 1])[1]
+    o_end = canon.starts[words[index][0]]
+    return any(ch in _SENTENCE_END for ch in canon.original[o_start:o_end])
+
+
+def _all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
+    o_start, o_end = canon.span(*span)
+    return o_end - o_start > 1 and canon.original[o_start:o_end].isupper()
 
 
 def _rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
@@ -234,12 +241,11 @@ def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
     """A capitalised word mid-sentence that no rule explains: worth asking the tagger."""
     words = _words(canon)
     chain: set[int] | None = None
-    for i, (start, end) in enumerate(words):
+    for i, (start, _end) in enumerate(words):
         if i in covered or not canon.is_capitalised(start):
             continue
-        o_start, o_end = canon.span(start, end)
-        if canon.original[o_start:o_end].isupper() and o_end - o_start > 1:
-            continue  # an abbreviation: UBND, CSGT
+        if _all_caps(canon, words[i]):
+            continue  # an abbreviation (UBND, CSGT) or a shouted word (KHẨN)
         if _stop(canon, words[i]) or _sentence_initial(canon, words, i):
             continue
         if chain is None:
@@ -301,8 +307,10 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
             if not seq or i + len(seq) > len(words):
                 continue
             window = words[i : i + len(seq)]
+            if len(seq) == 1 and _sentence_initial(canon, words, i):
+                continue  # "Hạn xác minh": a lone capitalised word opening a line
             if all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)) and all(
-                _name_word(canon, w) for w in window
+                _name_word(canon, w) and not _all_caps(canon, w) for w in window
             ):
                 spans.append((window[0][0], window[-1][1]))
     return spans

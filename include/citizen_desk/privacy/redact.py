@@ -118,17 +118,21 @@ _UNIT_SERIES = frozenset(
 )
 
 
-# A home: a house number, a lane, a residential group or a hamlet, chained with what follows.
+# A home: a house number or a lane number ("số nhà 12", "ngõ 5", "ngách 3/14", "hẻm 45",
+# "kiệt 7"), with the street, residential group or hamlet chained to it ("số 12 ngõ 5 phố Hàng
+# Bạc", "số 5 tổ 3 thôn Đông"). A residential group or hamlet alone ("ở xóm 4 có ổ nhóm") is
+# where something happens, like a commune, and is kept.
 _HOUSE_NO = r"\d+[a-z]?(?:/\d+[a-z]?)*"
-_ADDRESS_NUMBERED_RE = re.compile(
-    rf"(?<![\w])(?:so nha|nha so|can ho|phong|so)\s*:?\s*{_HOUSE_NO}"
-    rf"|(?<![\w])(?:ngo|ngach|hem|kiet|hxh|to dan pho|to|khu pho|kp|xom|khom|thon|ap|doi)"
-    rf"\s*:?\s*{_HOUSE_NO}(?![\w])"
+_HOME_RE = re.compile(
+    rf"(?<![\w])(?:so nha|nha so|can ho|ngo|ngach|hem|kiet|hxh)\s*:?\s*{_HOUSE_NO}(?![\w])"
 )
-_ADDRESS_NAMED_RE = re.compile(r"(?<![\w])(?:thon|xom|ap|khu pho|to dan pho|khom|buon)\s+(?=\w)")
-_STREET_RE = re.compile(r"(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
+_NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])")
+_LOCALITY_NUMBERED_RE = re.compile(
+    rf"(?<![\w])(?:to dan pho|to|khu pho|kp|xom|khom|thon|ap|doi)\s*:?\s*{_HOUSE_NO}(?![\w])"
+)
+_LOCALITY_NAMED_RE = re.compile(r"(?<![\w])(?:thon|xom|ap|khu pho|to dan pho|khom|buon)\s+(?=\w)")
+_STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
 _ADDRESS_GAP_RE = re.compile(r"[ ,]{0,2}")
-_LONE_SO_RE = re.compile(r"so\s*:?\s*\d")  # "số 12" alone is not an address: "số 12 ngõ 5" is
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,8 @@ def _id_numbers(folded: str) -> Iterator[tuple[str, int, int]]:
             yield "cmnd", m.start(), m.end()
     for m in _ID_NUMBER_RE.finditer(folded):
         count = len(_digits(m.group()))
+        if _CURRENCY_AFTER_RE.match(folded, m.end()):  # "cccd ..., 100.000.000 đồng"
+            continue
         if count in (9, 12) and _keyword_before(_ID_WORDS_RE, folded, m.start(), 30):
             yield ("cccd" if count == 12 else "cmnd"), m.start(), m.end()
 
@@ -236,20 +242,17 @@ def _capital_words_end(canon: Canonical, pos: int, limit: int = 3) -> int:
     return end
 
 
-def _address_parts(canon: Canonical) -> list[tuple[int, int, bool]]:
-    """(start, end, pinpoints) of address components; streets only pinpoint when chained."""
+def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
+    """(start, end, role) of address components; role: home, number, street or locality."""
     folded = canon.text
-    parts: list[tuple[int, int, bool]] = []
-    for m in _ADDRESS_NUMBERED_RE.finditer(folded):
-        parts.append((m.start(), m.end(), not _LONE_SO_RE.match(m.group())))
-    for m in _ADDRESS_NAMED_RE.finditer(folded):
-        end = _capital_words_end(canon, m.end())
-        if end > m.end():
-            parts.append((m.start(), end, True))
-    for m in _STREET_RE.finditer(folded):
-        end = _capital_words_end(canon, m.end(), 4)
-        if end > m.end():
-            parts.append((m.start(), end, False))
+    parts = [(m.start(), m.end(), "home") for m in _HOME_RE.finditer(folded)]
+    parts += [(m.start(), m.end(), "number") for m in _NUMBER_ONLY_RE.finditer(folded)]
+    parts += [(m.start(), m.end(), "locality") for m in _LOCALITY_NUMBERED_RE.finditer(folded)]
+    for regex, role, limit in ((_LOCALITY_NAMED_RE, "locality", 3), (_STREET_RE, "street", 4)):
+        for m in regex.finditer(folded):
+            end = _capital_words_end(canon, m.end(), limit)
+            if end > m.end():
+                parts.append((m.start(), end, role))
     return sorted(parts)
 
 
@@ -257,18 +260,17 @@ def _addresses(canon: Canonical) -> Iterator[tuple[str, int, int]]:
     parts = _address_parts(canon)
     i = 0
     while i < len(parts):
-        start, end, pinpoints = parts[i]
+        start, end, role = parts[i]
+        roles = {role}
         j = i + 1
-        chained = False
         while j < len(parts) and parts[j][0] <= end + 2:
             gap = canon.text[end : parts[j][0]] if parts[j][0] > end else ""
             if not _ADDRESS_GAP_RE.fullmatch(gap):
                 break
             end = max(end, parts[j][1])
-            chained = True
-            pinpoints = pinpoints or parts[j][2]
+            roles.add(parts[j][2])
             j += 1
-        if pinpoints or chained:
+        if "home" in roles or ("number" in roles and roles & {"street", "locality"}):
             yield "address", start, end
         i = j
 
@@ -291,14 +293,14 @@ def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
 
 
 def _names(
-    canon: Canonical, names: Sequence[str], detect_names: bool
+    canon: Canonical, names: Sequence[str], detect_names: bool, tagger: bool
 ) -> Iterator[tuple[str, int, int]]:
     pattern = _name_pattern(names)
     if pattern is not None:
         for m in pattern.finditer(canon.text):
             yield "name", m.start(), m.end()
     if detect_names:
-        for start, end in find_names(canon):
+        for start, end in find_names(canon, use_tagger=tagger):
             yield "name", start, end
 
 
@@ -308,11 +310,13 @@ def contains_pii(
     *,
     keep_plates: bool = False,
     detect_names: bool = True,
+    tagger: bool = True,
 ) -> list[PiiFinding]:
     """All personal data found in ``text``, sorted by position, without overlaps.
 
     ``names`` are the case's own names (matched in any case); ``detect_names`` also finds
-    names in free text. Existing placeholders (``[SĐT]`` ...) and UUIDs are never findings, so
+    names in free text (``tagger=False``: by the cheap rules only, without the NER tagger).
+    Existing placeholders (``[SĐT]`` ...) and UUIDs are never findings, so
     redacted text checks clean.
     """
     if not text:
@@ -328,7 +332,7 @@ def contains_pii(
         raw.extend(_plates(folded, canon))
     raw.extend(_id_numbers(folded))
     raw.extend(_addresses(canon))
-    raw.extend(_names(canon, names, detect_names))
+    raw.extend(_names(canon, names, detect_names, tagger))
     if not raw:
         return []
 
@@ -364,11 +368,17 @@ def detect_kinds(text: str) -> set[str]:
 
 
 def redact(
-    text: str, names: Sequence[str] = (), *, keep_plates: bool = False, detect_names: bool = True
+    text: str,
+    names: Sequence[str] = (),
+    *,
+    keep_plates: bool = False,
+    detect_names: bool = True,
+    tagger: bool = True,
 ) -> str:
     """``text`` with every finding of :func:`contains_pii` replaced by its placeholder."""
+    options = {"keep_plates": keep_plates, "detect_names": detect_names, "tagger": tagger}
     for _ in range(3):  # masking can, rarely, expose a shorter pattern: re-check
-        findings = contains_pii(text, names, keep_plates=keep_plates, detect_names=detect_names)
+        findings = contains_pii(text, names, **options)
         if not findings:
             break
         parts: list[str] = []
