@@ -55,18 +55,42 @@ def test_filter_masks_tracebacks_and_keeps_clean_records() -> None:
     assert clean.getMessage() == "case TB-2026-0042 escalated after 4 h"
 
 
-def test_install_log_filter_covers_propagated_records(caplog: pytest.LogCaptureFixture) -> None:
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_install_log_filter_covers_propagated_records() -> None:
     root = logging.getLogger()
     package = logging.getLogger("citizen_desk")
-    before = (list(root.handlers), [list(h.filters) for h in root.handlers], list(package.filters))
+    child = logging.getLogger("citizen_desk.tips.workflow")
+    handler = _Collect()
+    saved = (
+        [(h, list(h.filters)) for h in root.handlers],
+        list(package.filters),
+        package.level,
+        package.propagate,
+        child.propagate,
+        child.disabled,
+    )
+    root.addHandler(handler)
+    package.setLevel(logging.INFO)
+    package.propagate = child.propagate = True
+    child.disabled = False
     try:
-        assert install_log_filter() >= 2  # the package logger and caplog's root handler
+        assert install_log_filter() >= 2  # the package logger and our root handler
         assert install_log_filter() == 0  # idempotent
-        with caplog.at_level(logging.INFO):
-            logging.getLogger("citizen_desk.tips.workflow").info("informant %s", "0912345678")
-        assert PHONE not in caplog.text
-        assert "informant [SĐT]" in caplog.text
+        child.info("informant %s", PHONE)
+        package.warning("direct %s", "a@b.vn")
+        assert handler.lines == ["informant [SĐT]", "direct [EMAIL]"]
     finally:
-        for handler, filters in zip(before[0], before[1], strict=True):
-            handler.filters[:] = filters
-        package.filters[:] = before[2]
+        root.removeHandler(handler)
+        for h, filters in saved[0]:
+            h.filters[:] = filters
+        package.filters[:] = saved[1]
+        package.setLevel(saved[2])
+        package.propagate, child.propagate, child.disabled = saved[3], saved[4], saved[5]

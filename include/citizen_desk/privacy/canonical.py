@@ -170,11 +170,15 @@ def _replace_group(name: str, piece: str) -> Callable[[re.Match[str]], list[Piec
 
 def _spelled(m: re.Match[str]) -> list[Piece]:
     tokens = list(_SPELLED_TOKEN_RE.finditer(m.group()))
+    while tokens and tokens[-1].group().isdigit():  # "..., 10 triệu": the amount stays apart
+        tokens.pop()
     words = sum(1 for t in tokens if not t.group().isdigit())
     digits = sum(len(_SPELLED.get(t.group(), t.group())) for t in tokens)
     if words < _SPELLED_MIN_WORDS or digits < _SPELLED_MIN_DIGITS:
         return [(m.group(), 0, len(m.group()))]
-    return [(_SPELLED.get(t.group(), t.group()), t.start(), t.end()) for t in tokens]
+    pieces = [(_SPELLED.get(t.group(), t.group()), t.start(), t.end()) for t in tokens]
+    rest = tokens[-1].end()
+    return [*pieces, (m.group()[rest:], rest, len(m.group()))]
 
 
 def _teencode(m: re.Match[str]) -> list[Piece]:

@@ -73,7 +73,7 @@ _NOT_NAME = _set(
     "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp phố điều luật khoản nghị "
     "bộ sở cục viện tòa bệnh đội trạm hội đoàn đảng nhà ngân cty hôm ngày tháng sáng chiều "
     "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
-    "giám cán bí thôn xóm ấp ngõ ngách hẻm kiệt đường số quốc lộ tỉnh lộ"
+    "giám cán bí tuần quý thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số quốc lộ tỉnh lộ"
 )
 # Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
 _PLACES = frozenset(
@@ -153,6 +153,15 @@ def _sentence_initial(canon: Canonical, words: list[tuple[int, int]], index: int
     o_start = canon.span(*words[index - 1])[1]
     o_end = canon.starts[words[index][0]]
     return any(ch in _SENTENCE_END for ch in canon.original[o_start:o_end])
+
+
+def _numbered(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """The word after ``words[index]`` (a space apart) is a number."""
+    return (
+        index + 1 < len(words)
+        and canon.text[words[index + 1][0]].isdigit()
+        and _adjacent(canon, words[index], words[index + 1])
+    )
 
 
 def _all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
@@ -246,6 +255,8 @@ def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
             continue
         if _all_caps(canon, words[i]):
             continue  # an abbreviation (UBND, CSGT) or a shouted word (KHẨN)
+        if _numbered(canon, words, i):
+            continue
         if _stop(canon, words[i]) or _sentence_initial(canon, words, i):
             continue
         if chain is None:
@@ -309,6 +320,8 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
             window = words[i : i + len(seq)]
             if len(seq) == 1 and _sentence_initial(canon, words, i):
                 continue  # "Hạn xác minh": a lone capitalised word opening a line
+            if _numbered(canon, words, i + len(seq) - 1):
+                continue  # "Tuần 47", "Quý 3": a label before a number, not a person
             if all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)) and all(
                 _name_word(canon, w) and not _all_caps(canon, w) for w in window
             ):
