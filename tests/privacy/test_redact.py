@@ -82,9 +82,6 @@ UNTOUCHED = [
     "14h30",
     "7:30",
     "25 tuổi",
-    "ngõ 5",
-    "số nhà 12",
-    "ngách 3/12",
     "năm 2026",
     "2 chỉ vàng",
     "3 người, 10 ngày, 5kg, 1m50",
@@ -108,6 +105,14 @@ def test_masks(text: str, expected: str) -> None:
 def test_does_not_mangle_ordinary_numbers(text: str) -> None:
     assert redact(text) == text
     assert contains_pii(text) == []
+
+
+# Issue #16 made a home address personal data: these were in UNTOUCHED, and are still never
+# taken for a phone or an id number; they are now masked as a whole, as an address.
+@pytest.mark.parametrize("text", ["ngõ 5", "số nhà 12", "ngách 3/12"])
+def test_house_numbers_are_addresses_not_numbers(text: str) -> None:
+    assert redact(text) == "[ĐỊA CHỈ]"
+    assert [f.kind for f in contains_pii(text)] == ["address"]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +145,8 @@ NAME = "Nguyễn Văn An"
         ("NGUYỄN VĂN AN báo", "[TÊN] báo"),
         ("anh Văn An ở xóm 3", "anh [TÊN] ở xóm 3"),  # the last two words
         ("Nguyễn  Văn\nAn", "[TÊN]"),  # any whitespace between words
-        ("anh An ở xóm 3", "anh An ở xóm 3"),  # a single short word is not masked
+        ("anh An ở xóm 3", "anh [TÊN] ở xóm 3"),  # issue #16: kinship cue + name
+        ("anh an ở đây", "anh an ở đây"),  # a single short word of ``names`` is not masked
         ("Vân Annam", "Vân Annam"),  # whole words only
     ],
 )

@@ -61,11 +61,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
+    # hide_parameters: a failing statement's exception (and so every log or alert quoting it)
+    # never carries the bound values, which can be an informant's name or phone.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -5,19 +5,26 @@ Detected kinds and their placeholders:
 =============  ===============  ====================================================
 kind           placeholder      what
 =============  ===============  ====================================================
-email          ``[EMAIL]``      e-mail addresses
-url            ``[LIÊN KẾT]``   http(s)/www links, bare domains, Facebook/Zalo links
+email          ``[EMAIL]``      e-mail addresses, also "ten (at) gmail chấm com"
+url            ``[LIÊN KẾT]``   links, bare domains, Facebook/Zalo profiles, @handles
 bank_account   ``[STK]``        8-16 digits next to stk / tài khoản / ngân hàng words
 phone          ``[SĐT]``        VN mobiles and landlines in every common spelling
 plate          ``[BIỂN SỐ]``    licence plates (36A-123.45, 29LD-123.45, ...)
 cccd           ``[CCCD]``       12-digit citizen id numbers
 cmnd           ``[CMND]``       9-digit old identity card numbers
-name           ``[TÊN]``        the case's own citizen names (given in ``names``)
+address        ``[ĐỊA CHỈ]``    a home: số nhà 12, ngõ/ngách/hẻm/kiệt 5, tổ 3, thôn/xóm/ấp X
+name           ``[TÊN]``        the case's own names (``names``) and names in free text
 =============  ===============  ====================================================
 
-Matching runs on the folded text (lowercase, no diacritics) and maps spans back to the
-original. Ordinary numbers (money, dates, times, ages, house numbers) are left alone.
-Findings carry the kind and the span only, never the matched text.
+The engine normalises before it detects: every detector runs on the canonical text of
+:mod:`citizen_desk.privacy.canonical` (folded; odd spaces, dashes, full-width and spelled-out
+digits, teencode and obfuscated e-mails undone) and its spans are mapped back to the original.
+Ordinary numbers (money, dates, times, ages, law articles) and commune/district/province and
+agency names are left alone. Findings carry the kind and the span only, never the matched text.
+
+Plates policy: a licence plate identifies a vehicle, and through it often the informant (their
+own vehicle, a neighbour's), so plates are masked by default everywhere. ``keep_plates=True``
+leaves them for officer-facing views of a suspect's vehicle; it is never the default.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from citizen_desk.errors import PiiDetectedError
-from citizen_desk.text.normalize import FOLD_TABLE, fold, fold_with_offsets
+from citizen_desk.privacy.canonical import Canonical, canonicalise
+from citizen_desk.privacy.names import find_names
+from citizen_desk.text.normalize import FOLD_TABLE, fold
 
 PLACEHOLDERS: dict[str, str] = {
     "email": "[EMAIL]",
@@ -37,6 +46,7 @@ PLACEHOLDERS: dict[str, str] = {
     "plate": "[BIỂN SỐ]",
     "cccd": "[CCCD]",
     "cmnd": "[CMND]",
+    "address": "[ĐỊA CHỈ]",
     "name": "[TÊN]",
 }
 KINDS = tuple(PLACEHOLDERS)  # also the priority order when two findings overlap
@@ -62,11 +72,15 @@ _URL_RE = re.compile(
     rf"|(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_GENERIC_TLDS})\b(?:/[^\s<>\"'\[\]]*)?"
 )
 _URL_TRAILING = ".,;:!?)\"'"
+# "@nguyen.van.an" (TikTok, Telegram, Instagram); not Slack's "<@U0123>" nor an e-mail.
+_HANDLE_RE = re.compile(r"(?<![\w.<!@/])@[a-z0-9_](?:[a-z0-9_.]{2,29})(?<!\.)")
 
-_MOBILE_RE = re.compile(r"(?<![\d+])\(?(?:\+84|84|0)\)?[ .\-]?[35789](?:[ .\-]?\d){8}(?!\d)")
-_OLD_MOBILE_RE = re.compile(r"(?<![\d+])01[2689](?:[ .\-]?\d){8}(?!\d)")
+# "0912...", "(091) 234-5678", "+84 912...", "0084 912...", "+84 (0)912...", "(+84) 912..."
+_PREFIX = r"(?:\(?(?:\+|00)?84\)?[ .\-]{0,2}(?:\(0\)[ .\-]{0,2})?|\(?0)"
+_MOBILE_RE = re.compile(rf"(?<![\d+]){_PREFIX}[35789](?:\)?[ .\-]{{0,3}}\d){{8}}(?!\d)")
+_OLD_MOBILE_RE = re.compile(r"(?<![\d+])\(?01[2689](?:\)?[ .\-]{0,3}\d){8}(?!\d)")
 _LANDLINE_RE = re.compile(
-    r"(?<![\d+])\(?(?:\+84|84|0)[ .\-]?2\d{1,2}\)?[ .\-]?\d(?:[ .\-]?\d){6,7}(?!\d)"
+    r"(?<![\d+])\(?(?:\+84|0084|84|0)[ .\-]?2\d{1,2}\)?[ .\-]{0,3}\d(?:[ .\-]{0,3}\d){6,7}(?!\d)"
 )
 
 _NUMBER_RE = re.compile(r"(?<![\d.,])\d(?:[ .\-]?\d){7,15}(?!\d|[.,]\d)")
@@ -86,7 +100,7 @@ _BANK_AFTER_RE = re.compile(rf"\W{{0,3}}(?:ngan hang|nh|bank|{_BANK_WORDS})\b")
 
 # "_" before or after digits makes them part of an identifier ("tip_123456789"), not an id card.
 _CCCD_RE = re.compile(r"(?<![\d.,_])\d{12}(?![\d_]|[.,]\d)")
-_CCCD_GROUPED_RE = re.compile(r"(?<![\d.,_])0\d{2,3}(?:[ .\-]\d{3,4}){2,3}(?![\d_]|[.,]\d)")
+_CCCD_GROUPED_RE = re.compile(r"(?<![\d.,_])0\d(?:[ .\-]{0,2}\d){10}(?![\d_]|[.,]\d)")
 _CMND_RE = re.compile(r"(?<![\d.,_])\d{9}(?![\d_]|[.,]\d)")
 _ID_NUMBER_RE = re.compile(r"(?<![\d.,_])\d(?:[ .\-]?\d){8,11}(?![\d_]|[.,]\d)")
 _ID_WORDS_RE = re.compile(
@@ -104,6 +118,23 @@ _UNIT_SERIES = frozenset(
 )
 
 
+# A home: a house number or a lane number ("số nhà 12", "ngõ 5", "ngách 3/14", "hẻm 45",
+# "kiệt 7"), with the street, residential group or hamlet chained to it ("số 12 ngõ 5 phố Hàng
+# Bạc", "số 5 tổ 3 thôn Đông"). A residential group or hamlet alone ("ở xóm 4 có ổ nhóm") is
+# where something happens, like a commune, and is kept.
+_HOUSE_NO = r"\d+[a-z]?(?:/\d+[a-z]?)*"
+_HOME_RE = re.compile(
+    rf"(?<![\w])(?:so nha|nha so|can ho|ngo|ngach|hem|kiet|hxh)\s*:?\s*{_HOUSE_NO}(?![\w])"
+)
+_NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])")
+_LOCALITY_NUMBERED_RE = re.compile(
+    rf"(?<![\w])(?:to dan pho|to|khu pho|kp|xom|khom|thon|ap|doi)\s*:?\s*{_HOUSE_NO}(?![\w])"
+)
+_LOCALITY_NAMED_RE = re.compile(r"(?<![\w])(?:thon|xom|ap|khu pho|to dan pho|khom|buon)\s+(?=\w)")
+_STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
+_ADDRESS_GAP_RE = re.compile(r"[ ,]{0,2}")
+
+
 @dataclass(frozen=True)
 class PiiFinding:
     """One piece of personal data: its kind and span in the checked text (never the text)."""
@@ -111,15 +142,6 @@ class PiiFinding:
     kind: str
     start: int
     end: int
-
-
-def _fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
-    """Folded text plus a map back to ``text``; ``None`` means the identity map."""
-    lowered = text.lower()
-    folded = lowered.translate(FOLD_TABLE)
-    if len(lowered) == len(text) == len(folded):
-        return folded, None
-    return fold_with_offsets(text)
 
 
 def _digits(value: str) -> str:
@@ -173,18 +195,21 @@ def _id_numbers(folded: str) -> Iterator[tuple[str, int, int]]:
             yield "cmnd", m.start(), m.end()
     for m in _ID_NUMBER_RE.finditer(folded):
         count = len(_digits(m.group()))
+        if _CURRENCY_AFTER_RE.match(folded, m.end()):  # "cccd ..., 100.000.000 đồng"
+            continue
         if count in (9, 12) and _keyword_before(_ID_WORDS_RE, folded, m.start(), 30):
             yield ("cccd" if count == 12 else "cmnd"), m.start(), m.end()
 
 
-def _plates(
-    folded: str, original: str, offsets: list[int] | None
-) -> Iterator[tuple[str, int, int]]:
+def _plates(folded: str, canon: Canonical | None) -> Iterator[tuple[str, int, int]]:
     for m in _PLATE_RE.finditer(folded):
         series = m.group(2)
         if series in _UNIT_SERIES:
-            start = m.start(2) if offsets is None else offsets[m.start(2)]
-            original_series = original[start : start + len(series)]
+            if canon is None:
+                original_series = series
+            else:
+                start = canon.starts[m.start(2)]
+                original_series = canon.original[start : start + len(series)]
             separator = m.group(3)
             if original_series.islower() and "-" not in separator and "." not in m.group(4):
                 continue
@@ -200,6 +225,54 @@ def _urls(folded: str) -> Iterator[tuple[str, int, int]]:
             end -= 1
         if end > m.start():
             yield "url", m.start(), end
+    if "@" in folded:
+        for m in _HANDLE_RE.finditer(folded):
+            yield "url", m.start(), m.end()
+
+
+def _capital_words_end(canon: Canonical, pos: int, limit: int = 3) -> int:
+    """End of the run of up to ``limit`` capitalised words starting at ``pos`` (``pos`` if none)."""
+    end = pos
+    for count, m in enumerate(re.finditer(r"[a-z0-9]+", canon.text[pos:])):
+        start = pos + m.start()
+        gap = canon.text[end:start]
+        if count >= limit or (count and gap.strip()) or not canon.is_capitalised(start):
+            break
+        end = pos + m.end()
+    return end
+
+
+def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
+    """(start, end, role) of address components; role: home, number, street or locality."""
+    folded = canon.text
+    parts = [(m.start(), m.end(), "home") for m in _HOME_RE.finditer(folded)]
+    parts += [(m.start(), m.end(), "number") for m in _NUMBER_ONLY_RE.finditer(folded)]
+    parts += [(m.start(), m.end(), "locality") for m in _LOCALITY_NUMBERED_RE.finditer(folded)]
+    for regex, role, limit in ((_LOCALITY_NAMED_RE, "locality", 3), (_STREET_RE, "street", 4)):
+        for m in regex.finditer(folded):
+            end = _capital_words_end(canon, m.end(), limit)
+            if end > m.end():
+                parts.append((m.start(), end, role))
+    return sorted(parts)
+
+
+def _addresses(canon: Canonical) -> Iterator[tuple[str, int, int]]:
+    parts = _address_parts(canon)
+    i = 0
+    while i < len(parts):
+        start, end, role = parts[i]
+        roles = {role}
+        j = i + 1
+        while j < len(parts) and parts[j][0] <= end + 2:
+            gap = canon.text[end : parts[j][0]] if parts[j][0] > end else ""
+            if not _ADDRESS_GAP_RE.fullmatch(gap):
+                break
+            end = max(end, parts[j][1])
+            roles.add(parts[j][2])
+            j += 1
+        if "home" in roles or ("number" in roles and roles & {"street", "locality"}):
+            yield "address", start, end
+        i = j
 
 
 def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
@@ -219,49 +292,56 @@ def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
 
 
-def _names(folded: str, names: Sequence[str]) -> Iterator[tuple[str, int, int]]:
+def _names(
+    canon: Canonical, names: Sequence[str], detect_names: bool, tagger: bool
+) -> Iterator[tuple[str, int, int]]:
     pattern = _name_pattern(names)
     if pattern is not None:
-        for m in pattern.finditer(folded):
+        for m in pattern.finditer(canon.text):
             yield "name", m.start(), m.end()
+    if detect_names:
+        for start, end in find_names(canon, use_tagger=tagger):
+            yield "name", start, end
 
 
-def _to_original(start: int, end: int, text: str, offsets: list[int] | None) -> tuple[int, int]:
-    if offsets is None:
-        return start, end
-    o_start = offsets[start]
-    o_end = offsets[end - 1] + 1
-    while o_end < len(text) and text[o_end].translate(FOLD_TABLE) == "":
-        o_end += 1  # trailing combining marks of a decomposed (non-NFC) character
-    return o_start, o_end
-
-
-def contains_pii(text: str, names: Sequence[str] = ()) -> list[PiiFinding]:
+def contains_pii(
+    text: str,
+    names: Sequence[str] = (),
+    *,
+    keep_plates: bool = False,
+    detect_names: bool = True,
+    tagger: bool = True,
+) -> list[PiiFinding]:
     """All personal data found in ``text``, sorted by position, without overlaps.
 
-    Existing placeholders (``[SĐT]`` ...) and UUIDs are never findings, so redacted text
-    checks clean.
+    ``names`` are the case's own names (matched in any case); ``detect_names`` also finds
+    names in free text (``tagger=False``: by the cheap rules only, without the NER tagger).
+    Existing placeholders (``[SĐT]`` ...) and UUIDs are never findings, so
+    redacted text checks clean.
     """
     if not text:
         return []
-    folded, offsets = _fold_with_offsets(text)
+    canon = canonicalise(text)
+    folded = canon.text
     raw: list[tuple[str, int, int]] = []
     raw.extend(_urls(folded))
     raw.extend(("email", m.start(), m.end()) for m in _EMAIL_RE.finditer(folded))
     raw.extend(_bank_accounts(folded))
     raw.extend(_phones(folded))
-    raw.extend(_plates(folded, text, offsets))
+    if not keep_plates:
+        raw.extend(_plates(folded, canon))
     raw.extend(_id_numbers(folded))
-    raw.extend(_names(folded, names))
+    raw.extend(_addresses(canon))
+    raw.extend(_names(canon, names, detect_names, tagger))
     if not raw:
         return []
 
     blocked = [m.span() for m in _PLACEHOLDER_RE.finditer(text)]
-    blocked += [_to_original(*m.span(), text, offsets) for m in _UUID_RE.finditer(folded)]
+    blocked += [canon.span(*m.span()) for m in _UUID_RE.finditer(folded)]
     priority = {kind: index for index, kind in enumerate(KINDS)}
     chosen: list[PiiFinding] = []
     for kind, start, end in sorted(raw, key=lambda r: (priority[r[0]], r[1], -r[2])):
-        o_start, o_end = _to_original(start, end, text, offsets)
+        o_start, o_end = canon.span(start, end)
         span_taken = any(o_start < c.end and c.start < o_end for c in chosen)
         span_blocked = any(o_start < b_end and b_start < o_end for b_start, b_end in blocked)
         if not span_taken and not span_blocked:
@@ -282,15 +362,23 @@ def detect_kinds(text: str) -> set[str]:
         kinds.add("url")
     if any(True for _ in _phones(folded)):
         kinds.add("phone")
-    if len(folded) == len(text) and any(True for _ in _plates(folded, text, None)):
+    if len(folded) == len(text) and any(True for _ in _plates(folded, None)):
         kinds.add("plate")
     return kinds
 
 
-def redact(text: str, names: Sequence[str] = ()) -> str:
+def redact(
+    text: str,
+    names: Sequence[str] = (),
+    *,
+    keep_plates: bool = False,
+    detect_names: bool = True,
+    tagger: bool = True,
+) -> str:
     """``text`` with every finding of :func:`contains_pii` replaced by its placeholder."""
+    options = {"keep_plates": keep_plates, "detect_names": detect_names, "tagger": tagger}
     for _ in range(3):  # masking can, rarely, expose a shorter pattern: re-check
-        findings = contains_pii(text, names)
+        findings = contains_pii(text, names, **options)
         if not findings:
             break
         parts: list[str] = []
@@ -317,14 +405,17 @@ def _strings(payload: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def pii_gate(payload: object, names: Sequence[str] = (), where: str = "") -> None:
+def pii_gate(
+    payload: object, names: Sequence[str] = (), where: str = "", *, keep_plates: bool = False
+) -> None:
     """Raise :class:`PiiDetectedError` if any string inside ``payload`` holds personal data.
 
+    The same engine as :func:`redact`: the gate refuses exactly what redact would change.
     Walks str / dict (keys and values) / list / tuple / set recursively, e.g. a Slack Block Kit
     payload. Other values (numbers, None) are not checked. The error names the kinds only.
     """
     kinds: set[str] = set()
     for value in _strings(payload):
-        kinds.update(f.kind for f in contains_pii(value, names))
+        kinds.update(f.kind for f in contains_pii(value, names, keep_plates=keep_plates))
     if kinds:
         raise PiiDetectedError(sorted(kinds), where or "payload")
