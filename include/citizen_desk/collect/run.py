@@ -336,10 +336,10 @@ def _record_run(
     finished: datetime,
     summary: Mapping[str, Any],
 ) -> None:
-    from citizen_desk.collect.store import _insert
+    from citizen_desk.db.upsert import dialect_insert
 
     with session_scope(engine) as session:
-        stmt = _insert(session, CollectionRun).values(
+        stmt = dialect_insert(session, CollectionRun).values(
             run_id=run_id,
             channel_id=channel.id,
             status=summary["status"],

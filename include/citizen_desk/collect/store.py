@@ -43,6 +43,7 @@ from citizen_desk.db.models import (
     Quarantine,
     Tip,
 )
+from citizen_desk.db.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +113,6 @@ class StoreResult:
 # --- dialect helpers -----------------------------------------------------------------------------
 
 
-def _insert(session: Session, model: type) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the project supports these two
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    return insert(model)
-
-
 def lock_channel(session: Session, channel_id: int) -> None:
     """Serialise writers of one channel until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
@@ -149,7 +139,7 @@ def load_watermark(session: Session, channel_id: int, source: str) -> datetime |
 def _advance_watermark(
     session: Session, channel_id: int, source: str, value: datetime, now: datetime, run_id: str
 ) -> None:
-    stmt = _insert(session, CollectionWatermark).values(
+    stmt = dialect_insert(session, CollectionWatermark).values(
         channel_id=channel_id, source=source, watermark=value, updated_at=now, run_id=run_id
     )
     excluded = stmt.excluded
@@ -204,7 +194,7 @@ def _quarantine(
     fresh = [row for digest, row in rows.items() if digest not in known]
     added = 0
     for chunk in chunks(fresh, CHUNK):
-        stmt = _insert(session, Quarantine).values(list(chunk))
+        stmt = dialect_insert(session, Quarantine).values(list(chunk))
         stmt = stmt.on_conflict_do_nothing(index_elements=["channel_id", "payload_hash"])
         added += len(session.execute(stmt.returning(Quarantine.id)).all())
     if added:
@@ -249,7 +239,7 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
         return {}
     rows = list(people.values())
     for chunk in chunks(rows, CHUNK):
-        stmt = _insert(session, Citizen).values(list(chunk))
+        stmt = dialect_insert(session, Citizen).values(list(chunk))
         excluded = stmt.excluded
         session.execute(
             stmt.on_conflict_do_update(
@@ -371,7 +361,7 @@ def _insert_messages(
     # One compiled statement with rows as parameters: SQLAlchemy batches them into multi-row
     # VALUES ("insertmanyvalues") without rebuilding the statement for every chunk.
     stmt = (
-        _insert(session, Message)
+        dialect_insert(session, Message)
         .on_conflict_do_nothing(index_elements=["channel_id", "platform_message_id"])
         .returning(Message.platform_message_id)
     )
@@ -645,7 +635,7 @@ def _upsert_tip(
     """Create the tip of a `tip` case (status new); never downgrades an existing tip's status."""
     received = next((m.created_at for m in citizen_messages if m.category == "tip"), case.opened_at)
     if tip is None:
-        stmt = _insert(session, Tip).values(
+        stmt = dialect_insert(session, Tip).values(
             case_id=case.id,
             unit_id=case.unit_id,
             status="new",

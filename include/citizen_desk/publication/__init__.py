@@ -454,7 +454,7 @@ def store_draft(
     from sqlalchemy import select
 
     from citizen_desk.db.models import Publication
-    from citizen_desk.notify.outbox import insert_if_absent
+    from citizen_desk.db.upsert import insert_if_absent
 
     values = {
         "channel_id": channel_id,
