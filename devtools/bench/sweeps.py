@@ -270,8 +270,9 @@ def fast_forward() -> Iterator[None]:
     """
     from types import SimpleNamespace
 
+    from citizen_desk.db import upsert
     from citizen_desk.db.models import Notification
-    from citizen_desk.notify import outbox, slack
+    from citizen_desk.notify import blocks, outbox
     from citizen_desk.sla import sweep as sla_sweep
     from citizen_desk.tips import sweep as escalation_sweep
 
@@ -289,14 +290,14 @@ def fast_forward() -> Iterator[None]:
             "created_at": now,
             "source": "bench-fast-forward",
         }
-        added = outbox.insert_if_absent(session, Notification, values, ["idempotency_key"])
+        added = upsert.insert_if_absent(session, Notification, values, ["idempotency_key"])
         return SimpleNamespace(status="pending") if added else None
 
     patches = [
         (outbox, "enqueue", enqueue),
         (sla_sweep, "enqueue", enqueue),
         (sla_sweep, "excerpt", lambda *a, **k: ""),
-        (slack, "render_message", lambda *a, **k: message),
+        (blocks, "render_message", lambda *a, **k: message),
         (escalation_sweep, "render_alert", lambda *a, **k: message),
         (escalation_sweep, "render_digest", lambda *a, **k: message),
     ]

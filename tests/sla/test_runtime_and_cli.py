@@ -1,4 +1,4 @@
-"""`citizen_desk.pipeline.context` (the run's "now") and the outbox / SLA command lines."""
+"""`citizen_desk.pipeline.context` (the run's "now") and the SLA command line."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from types import SimpleNamespace
 
 import pendulum
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
-from citizen_desk.cli import main
-from citizen_desk.db.models import Notification
-from citizen_desk.notify import outbox
 from citizen_desk.pipeline.context import run_context, run_label, run_now
 from citizen_desk.sla import sweep as sla_sweep
 from tests.conftest import NOW
@@ -44,35 +39,6 @@ def test_run_now_falls_back_to_run_after_for_manual_and_asset_runs() -> None:
 def test_run_label() -> None:
     context = {"dag_run": SimpleNamespace(dag_id="check_reply_sla"), "run_id": "scheduled__x"}
     assert run_label(context) == "check_reply_sla/scheduled__x"
-
-
-def test_outbox_cli_lists_without_text_and_retries(engine, registry, capsys) -> None:
-    url = engine.url.render_as_string(hide_password=False)
-    factory = sessionmaker(engine, expire_on_commit=False)
-    with factory() as session, session.begin():
-        outbox.enqueue(
-            session,
-            key="cli-1",
-            kind="test",
-            recipient="C07NSDUTY01",
-            text="Nội dung bí mật",
-            now=NOW,
-            registry=registry,
-        )
-        row = session.scalars(select(Notification)).one()
-        row.status, row.last_error = "failed", "slack: not_in_channel"
-
-    assert main(["outbox", "list", "--url", url]) == 0
-    out = capsys.readouterr().out
-    assert "cli-1" in out
-    assert "failed" in out
-    assert "slack: not_in_channel" in out
-    assert "bí mật" not in out
-
-    assert main(["outbox", "retry", "--url", url]) == 2
-    assert main(["outbox", "retry", "cli-1", "--url", url]) == 0
-    with factory() as session:
-        assert session.scalars(select(Notification)).one().status == "pending"
 
 
 def test_sla_cli_parses_a_recompute_period() -> None:

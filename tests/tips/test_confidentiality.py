@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from citizen_desk.db.models import Notification
-from citizen_desk.notify.outbox import deliver_pending
+from citizen_desk.notify.delivery import deliver_pending
 from citizen_desk.notify.slack import build_client
 from citizen_desk.tips import workflow as tips
 from citizen_desk.tips.sweep import sweep

@@ -1,6 +1,6 @@
 """Notifications: the outbox ledger, Slack delivery and Block Kit rendering.
 
-`outbox` writes each alert once under an idempotency key (after the PII gate) and delivers it
-exactly once; `slack` builds the Slack client from the Airflow connection and renders messages;
-`cli` is `citizen-desk outbox …`.
+`outbox` writes each alert once under an idempotency key (after the PII gate); `delivery` sends
+it exactly once; `slack` is the Web API client (the provider's SlackHook on our connection);
+`blocks` renders Block Kit messages from templates; `cli` is `citizen-desk outbox …`.
 """

@@ -48,7 +48,7 @@ def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _deliver(args: argparse.Namespace) -> int:
     from citizen_desk.db.engine import get_engine
-    from citizen_desk.notify.outbox import deliver_pending
+    from citizen_desk.notify.delivery import deliver_pending
 
     report = deliver_pending(get_engine(args.url), _client(args), now=_now(), limit=args.limit)
     print(report.as_dict())

@@ -1,42 +1,47 @@
-"""Slack: the Web API client from the Airflow connection, and Block Kit messages from templates.
+"""The Slack Web API client: the provider's `SlackHook` on the `citizen_desk_slack` connection.
 
-Templates live in `templates/slack/*.j2`. A template is plain Jinja2 text cut into parts by marker
-lines: `::text` (the plain fallback shown in notifications), `::header`, `::section`,
-`::context` and `::divider`. Every `{{ expression }}` is escaped for Slack mrkdwn (`&`, `<`, `>`)
-unless it comes from the `link` filter, so data can never inject mentions or links. The Block Kit
-JSON is built here in Python, never by the template.
+The connection is the provider's own shape: the bot token in `password`; `base_url` (the simulator
+in dev), `timeout` and `proxy` in the extra. Rendering lives in `citizen_desk.notify.blocks`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-
-from citizen_desk.config import settings
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
     from slack_sdk import WebClient
+    from slack_sdk.http_retry import RetryHandler
 
 CONN_ID = "citizen_desk_slack"
 DEFAULT_BASE_URL = "https://slack.com/api/"
-METADATA_EVENT_TYPE = "citizen_desk_notification"
-MAX_BLOCKS = 50
-MAX_SECTION_CHARS = 3000
-MAX_HEADER_CHARS = 150
-MAX_TEXT_CHARS = 4000
-PART_KINDS = ("text", "header", "section", "context", "divider")
-_PART_MARKER = re.compile(r"^::(\w+)\s*$")
+RATE_LIMIT_RETRIES = 3
 
 
-# --- the client ----------------------------------------------------------------------------------
+def retry_handlers(rate_limit_retries: int = RATE_LIMIT_RETRIES) -> list[RetryHandler]:
+    """One retry on a dropped connection; HTTP 429 waits for Retry-After, a few times."""
+    from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+    ]
+
+
+def slack_client_from_connection(
+    conn_id: str = CONN_ID, *, rate_limit_retries: int = RATE_LIMIT_RETRIES
+) -> WebClient:
+    """The WebClient of `SlackHook(slack_conn_id=conn_id)` with our retry handlers."""
+    from airflow.providers.slack.hooks.slack import SlackHook
+
+    hook = SlackHook(slack_conn_id=conn_id, retry_handlers=retry_handlers(rate_limit_retries))
+    if not hook.get_connection(conn_id).password:
+        from citizen_desk.errors import ConfigError
+
+        raise ConfigError(f"connection {conn_id}", "password", "missing Slack bot token")
+    return _without_bypassed_env_proxy(hook.client)
 
 
 def build_client(
@@ -45,30 +50,31 @@ def build_client(
     base_url: str | None = None,
     timeout: int = 30,
     proxy: str | None = None,
-    rate_limit_retries: int = 3,
+    rate_limit_retries: int = RATE_LIMIT_RETRIES,
 ) -> WebClient:
-    """A WebClient with connection and rate-limit (HTTP 429, Retry-After) retry handlers.
-
-    slack_sdk reads HTTPS_PROXY/HTTP_PROXY but ignores NO_PROXY, so unless a proxy is given
-    explicitly we drop the environment's proxy for hosts that NO_PROXY (or loopback) covers.
-    """
+    """A client for a bare token, outside any connection (`outbox deliver --base-url`, tests)."""
     from slack_sdk import WebClient
-    from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-    base_url = base_url or DEFAULT_BASE_URL
-    if not base_url.endswith("/"):
-        base_url += "/"
     client = WebClient(
         token=token,
-        base_url=base_url,
+        base_url=base_url or DEFAULT_BASE_URL,
         timeout=timeout,
         proxy=proxy or None,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-        ],
+        retry_handlers=retry_handlers(rate_limit_retries),
     )
-    if not proxy and bypasses_proxy(base_url):
+    return _without_bypassed_env_proxy(client)
+
+
+def _without_bypassed_env_proxy(client: WebClient) -> WebClient:
+    """slack_sdk reads HTTPS_PROXY/HTTP_PROXY but ignores NO_PROXY: drop a proxy taken from the
+    environment for hosts that NO_PROXY (or loopback) covers; an explicit proxy is kept."""
+    from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
+
+    if (
+        client.proxy
+        and client.proxy == load_http_proxy_from_env()
+        and bypasses_proxy(client.base_url)
+    ):
         client.proxy = None
     return client
 
@@ -81,196 +87,3 @@ def bypasses_proxy(url: str) -> bool:
     if not (os.environ.get("NO_PROXY") or os.environ.get("no_proxy")):
         return False
     return bool(urllib.request.proxy_bypass_environment(host))
-
-
-def slack_client_from_connection(conn_id: str = CONN_ID) -> WebClient:
-    """The WebClient for the Airflow Slack connection (password = bot token; extras base_url,
-    timeout, proxy). The only place that reads the connection."""
-    from airflow.sdk import BaseHook
-
-    conn = BaseHook.get_connection(conn_id)
-    extra = conn.extra_dejson or {}
-    if not conn.password:
-        from citizen_desk.errors import ConfigError
-
-        raise ConfigError(f"connection {conn_id}", "password", "missing Slack bot token")
-    return build_client(
-        conn.password,
-        base_url=extra.get("base_url") or DEFAULT_BASE_URL,
-        timeout=int(extra.get("timeout") or 30),
-        proxy=extra.get("proxy") or None,
-    )
-
-
-def message_metadata(key: str) -> dict[str, Any]:
-    """Slack message metadata carrying the outbox key (read back when reconciling)."""
-    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": key}}
-
-
-def message_has_key(message: Mapping[str, Any], key: str) -> bool:
-    """Whether a message from `conversations.history` is the one sent for `key`.
-
-    Looks at the metadata first, then at the key's context block (metadata can be missing when
-    the app lacks the metadata scope).
-    """
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    if metadata.get("event_type") == METADATA_EVENT_TYPE and payload.get("key") == key:
-        return True
-    marker = key_marker(key)
-    for block in message.get("blocks") or ():
-        if block.get("block_id") == key_block_id(key):
-            return True
-        for element in block.get("elements") or ():
-            if isinstance(element, Mapping) and element.get("text") == marker:
-                return True
-    return False
-
-
-def key_marker(key: str) -> str:
-    return f"Mã thông báo: `{escape_mrkdwn(key)}`"
-
-
-def key_block_id(key: str) -> str:
-    """A block_id for the key's context block (block ids are limited to 255 characters)."""
-    import hashlib
-
-    return "cd-" + hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def with_key_block(blocks: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """`blocks` plus a small context block quoting the key (officers can cite it)."""
-    block = {
-        "type": "context",
-        "block_id": key_block_id(key),
-        "elements": [{"type": "mrkdwn", "text": key_marker(key)}],
-    }
-    return [*blocks[: MAX_BLOCKS - 1], block]
-
-
-# --- rendering -----------------------------------------------------------------------------------
-
-
-class SlackSafe(str):
-    """Mrkdwn that is already escaped (made by the `link` filter); not escaped again."""
-
-    __slots__ = ()
-
-
-def escape_mrkdwn(value: object) -> str:
-    """Escape Slack's control characters so data shows as text, never as a link or mention."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _finalize(value: object) -> object:
-    if isinstance(value, SlackSafe):
-        return value
-    return escape_mrkdwn(value)
-
-
-def link(url: str, label: str | None = None) -> SlackSafe:
-    """`<url|label>`; both parts escaped (`|` cannot appear in a label)."""
-    target = escape_mrkdwn(url).replace("|", "%7C")
-    if label is None:
-        return SlackSafe(f"<{target}>")
-    return SlackSafe(f"<{target}|{escape_mrkdwn(label).replace('|', '¦')}>")
-
-
-def _duration_vi(value: timedelta | None) -> str:
-    from citizen_desk.config.durations import format_duration_vi
-
-    return format_duration_vi(value) if value is not None else ""
-
-
-@lru_cache(maxsize=4)
-def environment(templates_dir: str | None = None) -> Environment:
-    """The Slack template environment (own `finalize`, separate from `citizen_desk.rendering`)."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    from citizen_desk.rendering import local_time, number_vi
-
-    env = Environment(
-        loader=FileSystemLoader(templates_dir or str(settings.templates_dir())),
-        autoescape=False,
-        undefined=StrictUndefined,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=False,
-    )
-    env.filters.update(
-        local_time=local_time, number_vi=number_vi, link=link, duration_vi=_duration_vi
-    )
-    return env
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-def render_message(
-    template: str, *, templates_dir: str | None = None, **context: Any
-) -> SlackMessage:
-    """Render `templates/slack/<template>.j2` into a fallback text and Block Kit blocks."""
-    name = template if template.endswith(".j2") else f"slack/{template}.j2"
-    rendered = environment(templates_dir).get_template(name).render(**context)
-    return parts_to_message(_split_parts(rendered, name))
-
-
-def _split_parts(rendered: str, name: str) -> list[tuple[str, str]]:
-    parts: list[tuple[str, list[str]]] = []
-    for line in rendered.splitlines():
-        marker = _PART_MARKER.match(line)
-        if marker:
-            kind = marker.group(1)
-            if kind not in PART_KINDS:
-                raise ValueError(f"{name}: unknown part ::{kind}")
-            parts.append((kind, []))
-        elif parts:
-            parts[-1][1].append(line)
-        elif line.strip():
-            raise ValueError(f"{name}: text before the first ::part marker")
-    return [(kind, "\n".join(lines).strip()) for kind, lines in parts]
-
-
-def parts_to_message(parts: list[tuple[str, str]]) -> SlackMessage:
-    blocks: list[dict[str, Any]] = []
-    text = ""
-    for kind, body in parts:
-        if kind == "divider":
-            blocks.append({"type": "divider"})
-        elif not body:
-            continue
-        elif kind == "text":
-            text = body
-        elif kind == "header":
-            plain = " ".join(_unescape(body).split())
-            blocks.append(
-                {
-                    "type": "header",
-                    "text": {"type": "plain_text", "text": _cut(plain, MAX_HEADER_CHARS)},
-                }
-            )
-        elif kind == "section":
-            blocks.append(
-                {
-                    "type": "section",
-                    "text": {"type": "mrkdwn", "text": _cut(body, MAX_SECTION_CHARS)},
-                }
-            )
-        else:
-            element = {"type": "mrkdwn", "text": _cut(body, MAX_SECTION_CHARS)}
-            blocks.append({"type": "context", "elements": [element]})
-    if not text:
-        text = next((b["text"]["text"] for b in blocks if b["type"] in ("header", "section")), "")
-    return SlackMessage(text=_cut(text, MAX_TEXT_CHARS), blocks=blocks[: MAX_BLOCKS - 1])
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

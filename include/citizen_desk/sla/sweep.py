@@ -33,8 +33,9 @@ from sqlalchemy.orm import Session
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message, SlaEvent, Unit
 from citizen_desk.db.types import utc
+from citizen_desk.db.upsert import insert_if_absent
 from citizen_desk.domain.labels import category_label
-from citizen_desk.notify.outbox import enqueue, insert_if_absent
+from citizen_desk.notify.outbox import enqueue
 from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
 
 if TYPE_CHECKING:
@@ -352,7 +353,7 @@ def _announce(
     now: datetime,
     run_id: str | None,
 ) -> int:
-    from citizen_desk.notify.slack import render_message
+    from citizen_desk.notify.blocks import render_message
 
     case, turn = row.case, row.turn
     unit = units[case.unit_id]
@@ -407,7 +408,7 @@ def _digests(
     now: datetime,
     run_id: str | None,
 ) -> int:
-    from citizen_desk.notify.slack import render_message
+    from citizen_desk.notify.blocks import render_message
 
     units = _units(session)
     by_unit: dict[int, list[tuple[_Row, SlaVerdict]]] = {}

@@ -25,7 +25,7 @@ def evaluate(run: RunContext) -> dict[str, Any]:
 
 def deliver(run: RunContext, evaluated: dict[str, Any]) -> dict[str, Any]:
     """Task `deliver`: send the outbox (nothing on a dry run)."""
-    from citizen_desk.notify.outbox import run_delivery
+    from citizen_desk.notify.delivery import run_delivery
 
     if evaluated.get("dry_run"):
         return {"skipped": "dry_run"}

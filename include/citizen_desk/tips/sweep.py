@@ -405,13 +405,13 @@ def alert_context(
 def render_alert(
     view: tips.TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
 ) -> Any:
-    from citizen_desk.notify.slack import render_message
+    from citizen_desk.notify.blocks import render_message
 
     return render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
 
 
 def render_digest(items: Sequence[tips.TipView], registry: Registry, now: datetime) -> Any:
-    from citizen_desk.notify.slack import render_message
+    from citizen_desk.notify.blocks import render_message
 
     ordered = sorted(items, key=lambda v: (not v.urgent, -v.level, v.received_at))
     shown = ordered[:DIGEST_MAX_ITEMS]

@@ -45,12 +45,9 @@ def run_sweep(*, now: datetime, actor: str, url: str | None = None) -> dict[str,
 
 def run_delivery(*, now: datetime, url: str | None = None) -> dict[str, Any]:
     """Send what the outbox holds (this sweep's alerts and anything left from earlier runs)."""
-    from citizen_desk.db.engine import get_engine
-    from citizen_desk.notify.outbox import deliver_pending
-    from citizen_desk.notify.slack import slack_client_from_connection
+    from citizen_desk.notify import delivery
 
-    report = deliver_pending(get_engine(url), slack_client_from_connection(), now=now)
-    return report.as_dict()
+    return delivery.run_delivery(now, url=url)
 
 
 def summarize(sweep_report: Mapping[str, Any], delivery: Mapping[str, Any]) -> str:

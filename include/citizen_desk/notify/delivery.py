@@ -1,0 +1,452 @@
+"""Delivering the outbox: claim, send, and reconcile an interrupted send against Slack's history.
+
+Life of a notification (table `notifications`, unique `idempotency_key`):
+
+    pending ──claim──▶ sending ──chat.postMessage ok──▶ sent
+       ▲                  │ retryable Slack error, attempts < max ─▶ pending + next_attempt_at
+       │                  │ permanent error or attempts == max ───▶ failed (`outbox retry`)
+       └── reconcile ◀────┘ found still `sending` on a later run (the task died mid-send)
+    blocked: the PII gate refused it at enqueue time; never sent, technical admins alerted.
+
+A claim is its own committed transaction (status `sending`, attempts + 1) made before the HTTP
+call. A row found in `sending` after its lease is reconciled before anything is resent: the target
+conversation's recent history is searched for a message carrying the key (message metadata and a
+context block). Found: marked sent. Provably absent: sent again. History briefly unavailable
+(rate limit, network): looked at again on a later run. History unreadable (`unknown_method`,
+missing scope): marked failed as "delivery uncertain" and NOT resent; a human checks Slack and
+runs `outbox retry`. The bot needs chat:write, im:write and the *:history scopes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, and_, case, or_, select, update
+from sqlalchemy.orm import sessionmaker
+
+from citizen_desk.db.models import Notification
+from citizen_desk.db.types import utc
+from citizen_desk.notify.outbox import ADMIN_KINDS
+from citizen_desk.retry import exponential_backoff
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=5)
+BACKOFF_BASE = timedelta(minutes=2)
+BACKOFF_CAP = timedelta(hours=1)
+HISTORY_PAGES = 5
+HISTORY_PAGE_SIZE = 200
+# Slack errors that no amount of waiting fixes for this message.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_arguments",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "too_many_attachments",
+        "restricted_action",
+        "user_not_found",
+        "user_disabled",
+        "users_list_not_supplied",
+        "cannot_dm_bot",
+    }
+)
+# Errors of the bot token itself: stop the whole batch, a human must fix the connection.
+AUTH_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+    }
+)
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    reconciled: int = 0  # found already in Slack after an interrupted delivery
+    retrying: int = 0  # failed this time, next attempt scheduled
+    failed: int = 0  # gave up: permanent error, max attempts, or delivery uncertain
+    uncertain: int = 0  # outcome unknown (timeout, history rate-limited): reconciled later
+    skipped: int = 0  # claimed meanwhile by another deliverer
+    fatal: str | None = None  # the bot token itself is refused; delivery stopped
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Uncertain(Exception):
+    """The conversation history could not be read, so we cannot tell whether it was sent.
+
+    `transient`: worth trying again later (rate limit, Slack or network hiccup).
+    """
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.transient = transient
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: 2, 4, 8, … minutes, at most an hour."""
+    base, cap = BACKOFF_BASE.total_seconds(), BACKOFF_CAP.total_seconds()
+    return timedelta(seconds=exponential_backoff(attempts, base, cap))
+
+
+def _factory(bind: Engine | sessionmaker) -> sessionmaker:
+    if isinstance(bind, Engine):
+        return sessionmaker(bind, expire_on_commit=False)
+    return bind
+
+
+ADMIN_FIRST = case((Notification.kind.in_(ADMIN_KINDS), 0), else_=1)
+
+
+def _due(now: datetime, limit: int, factory: sessionmaker) -> list[tuple[int, str, int]]:
+    ready = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
+    with factory() as session:
+        rows = session.execute(
+            select(Notification.id, Notification.status, Notification.attempts)
+            .where(
+                or_(
+                    and_(Notification.status == "pending", ready),
+                    and_(Notification.status == "sending", Notification.next_attempt_at <= now),
+                )
+            )
+            # Admin alerts (broken page, blocked message) must not wait behind a backlog of
+            # case alerts, e.g. the first sweep over weeks of history.
+            .order_by(ADMIN_FIRST, Notification.created_at, Notification.id)
+            .limit(limit)
+        ).all()
+    return [(r.id, r.status, r.attempts) for r in rows]
+
+
+def _update(
+    factory: sessionmaker,
+    row_id: int,
+    expect_status: str,
+    expect_attempts: int | None = None,
+    **values: Any,
+) -> bool:
+    """Compare-and-set in its own committed transaction."""
+    where = [Notification.id == row_id, Notification.status == expect_status]
+    if expect_attempts is not None:
+        where.append(Notification.attempts == expect_attempts)
+    with factory() as session, session.begin():
+        result = session.execute(update(Notification).where(*where).values(**values))
+        return result.rowcount == 1
+
+
+def _conversation(client: WebClient, recipient: str) -> str:
+    """The channel to post in: user ids (U…/W…) get their DM via conversations.open."""
+    if recipient[:1] in ("U", "W"):
+        response = client.conversations_open(users=recipient)
+        return str(response["channel"]["id"])
+    return recipient
+
+
+def _find_in_history(client: WebClient, channel: str, key: str) -> dict[str, Any] | None:
+    """The message carrying `key` among the channel's recent messages, if any."""
+    from slack_sdk.errors import SlackApiError
+
+    from citizen_desk.notify.blocks import message_has_key
+
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        try:
+            response = client.conversations_history(
+                channel=channel,
+                limit=HISTORY_PAGE_SIZE,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+        except SlackApiError as exc:
+            transient = _error_code(exc) in TRANSIENT_ERRORS
+            raise _Uncertain(
+                _slack_error(exc, "conversations.history"), transient=transient
+            ) from exc
+        except Exception as exc:  # timeouts, dropped connections
+            raise _Uncertain(
+                f"conversations.history: {type(exc).__name__}", transient=True
+            ) from exc
+        for message in response.get("messages") or ():
+            if message_has_key(message, key):
+                return message
+        cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+        if not (response.get("has_more") and cursor):
+            return None
+    raise _Uncertain(f"conversations.history: key not in the last {HISTORY_PAGES} pages")
+
+
+def _slack_error(exc: Exception, method: str) -> str:
+    response = getattr(exc, "response", None)
+    code = None
+    if response is not None:
+        try:
+            code = response.get("error")
+        except AttributeError:
+            code = None
+        status = getattr(response, "status_code", None)
+        if code is None and status is not None:
+            code = f"HTTP {status}"
+    return f"{method}: {code or type(exc).__name__}"
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None)
+    try:
+        return response.get("error") if response is not None else None
+    except AttributeError:
+        return None
+
+
+def _retry_after(exc: Exception) -> timedelta | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name, value in dict(headers).items():
+        if name.lower() == "retry-after":
+            try:
+                return timedelta(
+                    seconds=int(str(value if not isinstance(value, list) else value[0]))
+                )
+            except ValueError:
+                return None
+    return None
+
+
+def deliver_pending(
+    session_factory_or_engine: Engine | sessionmaker,
+    client: WebClient,
+    *,
+    now: datetime,
+    limit: int = 200,
+    max_attempts: int = 6,
+) -> DeliveryReport:
+    """Send what is due (pending; `sending` past its lease is reconciled first); see module doc."""
+    from slack_sdk.errors import SlackApiError
+
+    now = utc(now)
+    factory = _factory(session_factory_or_engine)
+    report = DeliveryReport()
+    for row_id, status, attempts in _due(now, limit, factory):
+        with factory() as session:
+            row = session.get(Notification, row_id)
+            if row is None or row.status != status:
+                report.skipped += 1
+                continue
+            key, recipient, payload = row.idempotency_key, row.recipient, row.payload
+            channel = row.provider_channel
+
+        if status == "sending":
+            outcome = _reconcile(factory, client, row_id, key, recipient, channel, now, report)
+            if outcome != "absent":
+                continue
+            status = "pending"
+
+        # Claim: committed before any side effect, so a crash leaves the row in `sending`.
+        claimed = _update(
+            factory,
+            row_id,
+            status,
+            attempts,
+            status="sending",
+            attempts=attempts + 1,
+            next_attempt_at=now + CLAIM_LEASE,
+        )
+        if not claimed:
+            report.skipped += 1
+            continue
+        attempts += 1
+        try:
+            channel = _conversation(client, recipient)
+            response = _post(client, channel, key, payload)
+        except SlackApiError as exc:
+            code = _error_code(exc)
+            error = _slack_error(exc, "slack")
+            if code in AUTH_ERRORS:
+                _update(
+                    factory,
+                    row_id,
+                    "sending",
+                    status="pending",
+                    last_error=error,
+                    next_attempt_at=now,
+                )
+                report.fatal = error
+                log.error("Slack refused the bot token (%s); delivery stopped", error)
+                break
+            _record_failure(factory, row_id, attempts, error, code, exc, now, max_attempts, report)
+            continue
+        except Exception as exc:
+            # A timeout or dropped connection may hide a delivered message: stay `sending`,
+            # the next run reconciles against the channel history.
+            _update(
+                factory,
+                row_id,
+                "sending",
+                last_error=f"uncertain: {type(exc).__name__}",
+                next_attempt_at=now,
+            )
+            report.uncertain += 1
+            log.warning("notification %s: outcome unknown (%s)", key, type(exc).__name__)
+            continue
+        _mark_sent(factory, row_id, response, now)
+        report.sent += 1
+    log.info("outbox delivery: %s", report.as_dict())
+    return report
+
+
+def _post(client: WebClient, channel: str, key: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    from citizen_desk.notify.blocks import message_metadata, with_key_block
+
+    blocks = payload.get("blocks") or []
+    kwargs: dict[str, Any] = {
+        "channel": channel,
+        "text": payload.get("text") or "",
+        "metadata": message_metadata(key),
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+    if blocks:
+        kwargs["blocks"] = with_key_block(list(blocks), key)
+    response = client.chat_postMessage(**kwargs)
+    return {"channel": response.get("channel") or channel, "ts": response.get("ts")}
+
+
+def _mark_sent(
+    factory: sessionmaker,
+    row_id: int,
+    response: Mapping[str, Any],
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    _update(
+        factory,
+        row_id,
+        "sending",
+        status="sent",
+        provider_channel=response.get("channel"),
+        provider_message_id=response.get("ts"),
+        sent_at=now,
+        next_attempt_at=None,
+        last_error=note,
+    )
+
+
+def _record_failure(
+    factory: sessionmaker,
+    row_id: int,
+    attempts: int,
+    error: str,
+    code: str | None,
+    exc: Exception,
+    now: datetime,
+    max_attempts: int,
+    report: DeliveryReport,
+) -> None:
+    if code in PERMANENT_ERRORS or attempts >= max_attempts:
+        _update(factory, row_id, "sending", status="failed", last_error=error, next_attempt_at=None)
+        report.failed += 1
+        log.warning(
+            "notification #%s failed for good after %s attempt(s): %s", row_id, attempts, error
+        )
+        return
+    wait = max(backoff(attempts), _retry_after(exc) or timedelta(0))
+    _update(
+        factory, row_id, "sending", status="pending", last_error=error, next_attempt_at=now + wait
+    )
+    report.retrying += 1
+    log.info("notification #%s: %s; retry in %s", row_id, error, wait)
+
+
+def _reconcile(
+    factory: sessionmaker,
+    client: WebClient,
+    row_id: int,
+    key: str,
+    recipient: str,
+    channel: str | None,
+    now: datetime,
+    report: DeliveryReport,
+) -> str:
+    """'sent' (found in Slack), 'absent' (safe to resend; back to pending) or 'uncertain'."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        try:
+            channel = channel or _conversation(client, recipient)
+        except SlackApiError as exc:
+            transient = _error_code(exc) in TRANSIENT_ERRORS
+            raise _Uncertain(_slack_error(exc, "conversations.open"), transient=transient) from exc
+        message = _find_in_history(client, channel, key)
+    except _Uncertain as exc:
+        reason = str(exc)
+        if exc.transient:  # look again on a later run; still never resend blindly
+            _update(
+                factory,
+                row_id,
+                "sending",
+                last_error=f"reconcile postponed ({reason})",
+                next_attempt_at=now + backoff(1),
+            )
+            report.uncertain += 1
+            log.info("notification %s: reconcile postponed (%s)", key, reason)
+            return "uncertain"
+        _update(
+            factory,
+            row_id,
+            "sending",
+            status="failed",
+            next_attempt_at=None,
+            last_error=(
+                f"delivery uncertain ({reason}); check Slack, then `outbox retry` to resend"
+            ),
+        )
+        report.failed += 1
+        log.warning("notification %s: delivery uncertain, not resent (%s)", key, reason)
+        return "uncertain"
+    if message is not None:
+        _mark_sent(
+            factory,
+            row_id,
+            {"channel": channel, "ts": message.get("ts")},
+            now,
+            note="reconciled: found in Slack after an interrupted delivery",
+        )
+        report.reconciled += 1
+        log.info("notification %s: found in Slack, marked sent", key)
+        return "sent"
+    if not _update(factory, row_id, "sending", status="pending"):
+        report.skipped += 1
+        return "skipped"
+    return "absent"
+
+
+def run_delivery(
+    now: datetime, *, url: str | None = None, conn_id: str | None = None, limit: int = 200
+) -> dict[str, Any]:
+    """Deliver what is due with the Slack connection's client (the DAGs' deliver task)."""
+    from citizen_desk.db.engine import get_engine
+    from citizen_desk.notify.slack import CONN_ID, slack_client_from_connection
+
+    client = slack_client_from_connection(conn_id or CONN_ID)
+    return deliver_pending(get_engine(url), client, now=now, limit=limit).as_dict()
