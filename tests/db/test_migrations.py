@@ -39,6 +39,7 @@ def test_acknowledgement_units_survive_downgrade_and_upgrade(db_url: str, regist
 
     from citizen_desk.config.registry import sync_registry
     from citizen_desk.db.engine import _engine_for
+    from citizen_desk.tips import views
     from citizen_desk.tips import workflow as tips
     from tests.conftest import NOW
     from tests.tips import seed
@@ -52,7 +53,7 @@ def test_acknowledgement_units_survive_downgrade_and_upgrade(db_url: str, regist
         tips.reassign(session, tip_id, actor="chief", now=NOW, unit_code="TH-NS-NGATAN")
         tips.acknowledge(session, tip_id, actor="b", now=NOW, level=0)  # the new unit, again
     with Session(engine) as session:
-        acks = [(a.level, a.unit_code, a.by) for a in tips.acknowledgements(session, tip_id)]
+        acks = [(a.level, a.unit_code, a.by) for a in views.acknowledgements(session, tip_id)]
     assert acks == [(0, "TH-NS-NGATHUY", "a"), (0, "TH-NS-NGATAN", "b")]
 
     migrate.downgrade(engine, "0001")  # one acknowledgement per (tip, level): the earliest stays
@@ -62,6 +63,6 @@ def test_acknowledgement_units_survive_downgrade_and_upgrade(db_url: str, regist
 
     migrate.upgrade(engine)  # rows get the tip's current unit
     with Session(engine) as session:
-        acks = [(a.level, a.unit_code, a.by) for a in tips.acknowledgements(session, tip_id)]
+        acks = [(a.level, a.unit_code, a.by) for a in views.acknowledgements(session, tip_id)]
     assert acks == [(0, "TH-NS-NGATAN", "a")]
     engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from citizen_desk.db.models import Notification
 from citizen_desk.notify.delivery import deliver_pending
 from citizen_desk.notify.slack import build_client
+from citizen_desk.tips import views
 from citizen_desk.tips import workflow as tips
 from citizen_desk.tips.sweep import sweep
 from platform_simulator import Simulator, SimulatorConfig
@@ -84,7 +85,7 @@ def test_no_identity_reaches_slack_or_the_logs(db, registry, simulator, caplog):
     assert_no_canary(payload, "Slack payloads")
     assert_no_canary(caplog.text, "logs")
     for tip in (fb, urgent, zalo):  # and the audit trail the UI shows
-        for entry in tips.tip_history(db, tip.id):
+        for entry in views.tip_history(db, tip.id):
             assert_no_canary(json.dumps([entry.note, entry.before, entry.after]), "audit")
 
 
@@ -97,7 +98,7 @@ def test_identity_in_a_later_message_of_the_thread_is_masked_too(db, registry):
         text="Có ổ nhóm ma túy ở xóm 4",
         extra_messages=(f"Em là {seed.CANARY_NAME.upper()}, sđt {seed.CANARY_PHONE_DIGITS}",),
     )
-    excerpt = tips.get_tip(db, tip.id, now=NOW).excerpt
+    excerpt = views.get_tip(db, tip.id, now=NOW).excerpt
     assert excerpt.startswith("Có ổ nhóm ma túy ở xóm 4 Em là [TÊN], sđt [SĐT]")
     assert_no_canary(excerpt, "excerpt")
 
@@ -107,8 +108,8 @@ def test_the_outbox_gate_blocks_what_a_redaction_bug_would_let_through(
 ):
     sim, client = simulator
     tip = seed.add_canary_tip(db, received_at=NOW - 30 * H)
-    monkeypatch.setattr(tips, "_redact", lambda text, names: text)  # a redaction bug
-    assert seed.CANARY_NAME in tips.get_tip(db, tip.id, now=NOW).excerpt
+    monkeypatch.setattr(views, "redact_text", lambda text, names: text)  # a redaction bug
+    assert seed.CANARY_NAME in views.get_tip(db, tip.id, now=NOW).excerpt
     report = sweep(db, registry, now=NOW, actor="t", digest_hour=None)
     db.commit()
     assert (report.enqueued, report.blocked) == (0, 2)  # arrival and level 1

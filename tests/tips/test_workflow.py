@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citizen_desk.db.models import AuditLog, Tip, TipAcknowledgement
 from citizen_desk.errors import NotFoundError, WorkflowError
+from citizen_desk.tips import views
 from citizen_desk.tips import workflow as tips
 from tests.conftest import NOW
 from tests.tips import seed
@@ -33,7 +34,7 @@ def audit_rows(session: Session, tip_id: int) -> list[AuditLog]:
 
 def test_view_fields_and_redacted_excerpt(db):
     tip = seed.add_canary_tip(db, received_at=NOW - 30 * H, topic="gambling")
-    view = tips.get_tip(db, tip.id, now=NOW)
+    view = views.get_tip(db, tip.id, now=NOW)
     assert view.tip_id == tip.id
     assert view.case_id == tip.case_id
     assert view.reference == f"CD-{tip.case_id:06d}"
@@ -48,7 +49,7 @@ def test_view_fields_and_redacted_excerpt(db):
     assert "[SĐT]" in view.excerpt
     for canary in seed.CANARIES:
         assert canary.lower() not in view.excerpt.lower(), canary
-    assert len(view.excerpt) <= tips.EXCERPT_CHARS
+    assert len(view.excerpt) <= views.EXCERPT_CHARS
 
 
 def test_list_tips_orders_urgent_first_then_oldest_and_filters(db):
@@ -57,20 +58,20 @@ def test_list_tips_orders_urgent_first_then_oldest_and_filters(db):
     urgent = seed.add_tip(db, received_at=NOW - 1 * H, urgent=True, topic="fight")
     other_unit = seed.add_tip(db, channel_key="fb-th-ss-bacson", received_at=NOW - 70 * H)
     closed = seed.add_tip(db, received_at=NOW - 90 * H, status="verified")
-    assert [v.tip_id for v in tips.list_tips(db, now=NOW)] == [
+    assert [v.tip_id for v in views.list_tips(db, now=NOW)] == [
         urgent.id,
         other_unit.id,
         old.id,
         new.id,
     ]
-    everything = tips.list_tips(db, now=NOW, include_closed=True)
+    everything = views.list_tips(db, now=NOW, include_closed=True)
     assert {v.tip_id for v in everything} == {old.id, new.id, urgent.id, other_unit.id, closed.id}
-    assert [v.tip_id for v in tips.list_tips(db, now=NOW, unit_code="TH-SS-BACSON")] == [
+    assert [v.tip_id for v in views.list_tips(db, now=NOW, unit_code="TH-SS-BACSON")] == [
         other_unit.id
     ]
-    assert tips.list_tips(db, now=NOW, unit_code="TH") == []
+    assert views.list_tips(db, now=NOW, unit_code="TH") == []
     with pytest.raises(NotFoundError, match="TH-XX"):
-        tips.list_tips(db, now=NOW, unit_code="TH-XX")
+        views.list_tips(db, now=NOW, unit_code="TH-XX")
 
 
 UNKNOWN_ID_CALLS = [
@@ -93,9 +94,9 @@ def test_unknown_tip_raises_not_found(db):
 
 def test_unknown_tip_for_reading(db):
     with pytest.raises(NotFoundError):
-        tips.get_tip(db, 999, now=NOW)
+        views.get_tip(db, 999, now=NOW)
     with pytest.raises(NotFoundError):
-        tips.tip_history(db, 999)
+        views.tip_history(db, 999)
 
 
 # --- transitions ---------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def test_start_then_verify_records_everything(db):
     assert (view.status, view.last_action, view.last_action_at) == ("verified", "verified", later)
     db.refresh(tip)
     assert (tip.verified_at, tip.verified_by, tip.closed_at) == (later, "chief.ngathuy", later)
-    history = tips.tip_history(db, tip.id)
+    history = views.tip_history(db, tip.id)
     assert [(e.action, e.actor) for e in history] == [
         ("tip_verification_started", "do.ngathuy"),
         ("tip_verified", "chief.ngathuy"),
@@ -198,7 +199,7 @@ def test_actor_is_required(db):
 def test_naive_now_is_refused(db):
     tip = seed.add_tip(db)
     with pytest.raises(ValueError, match="aware"):
-        tips.get_tip(db, tip.id, now=datetime(2026, 11, 23, 10))
+        views.get_tip(db, tip.id, now=datetime(2026, 11, 23, 10))
 
 
 def test_notes_are_redacted_before_the_append_only_audit_log(db):
@@ -226,7 +227,7 @@ def test_a_concurrent_change_is_detected(tip_engine):
         second.rollback()
     with factory() as check:
         assert check.get(Tip, tip_id).status == "verified"
-        assert [e.action for e in tips.tip_history(check, tip_id)] == ["tip_verified"]
+        assert [e.action for e in views.tip_history(check, tip_id)] == ["tip_verified"]
 
 
 # --- acknowledgements ----------------------------------------------------------------------------
@@ -239,12 +240,12 @@ def test_acknowledge_defaults_to_the_current_level(db):
     tip.escalation_level = 2
     db.flush()
     tips.acknowledge(db, tip.id, actor="chief.ns", now=NOW + H)
-    acks = tips.acknowledgements(db, tip.id)
+    acks = views.acknowledgements(db, tip.id)
     assert [(a.level, a.by, a.at, a.note) for a in acks] == [
         (0, "do.ngathuy", NOW, "đã nhận"),
         (2, "chief.ns", NOW + H, None),
     ]
-    assert [e.after for e in tips.tip_history(db, tip.id)] == [{"level": 0}, {"level": 2}]
+    assert [e.after for e in views.tip_history(db, tip.id)] == [{"level": 0}, {"level": 2}]
     assert view.status == "new"  # acknowledging does not change the status
 
 
@@ -256,7 +257,7 @@ def test_acknowledge_twice_or_at_an_unknown_level(db):
     for level in (-1, 4, 17):
         with pytest.raises(WorkflowError, match="no escalation level"):
             tips.acknowledge(db, tip.id, actor="b", now=NOW, level=level)
-    assert len(tips.acknowledgements(db, tip.id)) == 1
+    assert len(views.acknowledgements(db, tip.id)) == 1
 
 
 def test_two_sessions_acknowledging_the_same_level(tip_engine):
@@ -265,7 +266,7 @@ def test_two_sessions_acknowledging_the_same_level(tip_engine):
         tip_id = seed.add_tip(setup).id
         setup.commit()
     with factory() as first, factory() as second:
-        tips.get_tip(second, tip_id, now=NOW)
+        views.get_tip(second, tip_id, now=NOW)
         tips.acknowledge(first, tip_id, actor="first", now=NOW, level=0)
         first.commit()
         with pytest.raises(WorkflowError, match="already acknowledged"):
@@ -287,7 +288,7 @@ def test_extend_shifts_the_deadline_and_is_audited(db):
     view = tips.extend(db, tip.id, actor="chief", now=NOW, by=12 * H, reason="Thêm")
     assert view.deadline == NOW + 20 * D + 12 * H
     assert db.get(Tip, tip.id).extension_seconds == int((10 * D + 12 * H).total_seconds())
-    entry = tips.tip_history(db, tip.id)[0]
+    entry = views.tip_history(db, tip.id)[0]
     assert entry.before["extension_seconds"] == 0
     assert entry.after["extension_seconds"] == 10 * 86400
     assert entry.note == "Chờ giám định"
@@ -296,8 +297,8 @@ def test_extend_shifts_the_deadline_and_is_audited(db):
 def test_extension_is_capped_at_two_months_after_receipt(db):
     received = datetime(2026, 1, 31, 2, tzinfo=UTC)  # 09:00 local, 31 January
     tip = seed.add_tip(db, received_at=received)
-    assert tips.latest_deadline(received) == datetime(2026, 3, 31, 2, tzinfo=UTC)
-    allowed = tips.latest_deadline(received) - received - timedelta(days=20)
+    assert views.latest_deadline(received) == datetime(2026, 3, 31, 2, tzinfo=UTC)
+    allowed = views.latest_deadline(received) - received - timedelta(days=20)
     with pytest.raises(WorkflowError, match="legal maximum of 2 months") as info:
         tips.extend(db, tip.id, actor="c", now=NOW, by=allowed + timedelta(minutes=1), reason="x")
     assert "2 tháng" in str(info.value)
@@ -320,9 +321,9 @@ def test_reassign(db):
     view = tips.reassign(db, tip.id, actor="chief.ns", now=NOW, unit_code="TH-NS-NGATAN")
     assert (view.unit_code, view.unit_name) == ("TH-NS-NGATAN", "Công an xã Nga Tân")
     assert view.last_action == "reassigned"
-    entry = tips.tip_history(db, tip.id)[-1]
+    entry = views.tip_history(db, tip.id)[-1]
     assert (entry.before, entry.after) == ({"unit": "TH-NS-NGATHUY"}, {"unit": "TH-NS-NGATAN"})
-    assert [v.tip_id for v in tips.list_tips(db, now=NOW, unit_code="TH-NS-NGATAN")] == [tip.id]
+    assert [v.tip_id for v in views.list_tips(db, now=NOW, unit_code="TH-NS-NGATAN")] == [tip.id]
     with pytest.raises(WorkflowError, match="already with TH-NS-NGATAN"):
         tips.reassign(db, tip.id, actor="chief.ns", now=NOW, unit_code="TH-NS-NGATAN")
     with pytest.raises(NotFoundError, match="TH-NOPE"):
@@ -347,7 +348,7 @@ def test_public_outcome_only_on_closed_tips(db):
     db.refresh(tip)
     assert (tip.public_outcome, tip.public_outcome_by) == (text, "chief")
     tips.set_public_outcome(db, tip.id, actor="chief", now=NOW + 2 * H, text="Đã xử lý xong.")
-    entry = tips.tip_history(db, tip.id)[-1]
+    entry = views.tip_history(db, tip.id)[-1]
     assert (entry.before, entry.after) == (
         {"public_outcome": text},
         {"public_outcome": "Đã xử lý xong."},

@@ -96,7 +96,7 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from citizen_desk.tips.workflow import list_tips
+    from citizen_desk.tips.views import list_tips
 
     with _session(args) as session:
         views = list_tips(session, now=_now(), unit_code=args.unit, include_closed=args.all)
@@ -126,7 +126,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from citizen_desk.tips.workflow import acknowledgements, get_tip, tip_history
+    from citizen_desk.tips.views import acknowledgements, get_tip, tip_history
 
     with _session(args) as session:
         now = _now()
@@ -196,7 +196,7 @@ def _outcome(args: argparse.Namespace) -> int:
 def _act(args: argparse.Namespace, function: Callable[..., Any], **kwargs: Any) -> int:
     with _session(args) as session:
         view = function(session, args.tip_id, actor=args.actor, now=_now(), **kwargs)
-    from citizen_desk.tips.workflow import ACTION_LABELS
+    from citizen_desk.tips.views import ACTION_LABELS
 
     label = ACTION_LABELS.get(view.last_action or "", view.last_action or args.tips_action)
     print(f"Đã ghi: {label} - tin báo #{view.tip_id} ({view.reference}), bởi {args.actor}.")
@@ -227,7 +227,7 @@ def _print_view(view: Any) -> None:
 
 
 def _action_label(action: str | None) -> str:
-    from citizen_desk.tips.workflow import ACTION_LABELS
+    from citizen_desk.tips.views import ACTION_LABELS
 
     name = (action or "").removeprefix("tip_").removesuffix("_set")
     return ACTION_LABELS.get(name, name or "?")

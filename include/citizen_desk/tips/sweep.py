@@ -35,9 +35,9 @@ from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
-from citizen_desk.domain.labels import ROLE_LABELS
 from citizen_desk.errors import CitizenDeskError
-from citizen_desk.tips import workflow as tips
+from citizen_desk.tips import views as tips
+from citizen_desk.tips.alerts import render_alert, render_digest
 from citizen_desk.tips.escalation import (
     OPEN_STATUSES,
     DueAlert,
@@ -50,9 +50,6 @@ from citizen_desk.tips.escalation import (
 log = logging.getLogger(__name__)
 
 DIGEST_HOUR = 7  # local time: the first sweep from 07:00 sends the day's digests
-DIGEST_MAX_ITEMS = 40  # Slack allows 50 blocks per message
-ALERT_TEMPLATE = "tip_alert"
-DIGEST_TEMPLATE = "tip_digest"
 LADDER_KINDS = ("arrival", "escalation")
 
 
@@ -373,87 +370,6 @@ def _digest_recipients(
         for chief in sorted({r for a in alerts for r in a.recipients if r in chiefs}):
             result[chief].append(tip.id)
     return dict(result)
-
-
-# --- rendering -----------------------------------------------------------------------------------
-
-
-def alert_context(
-    view: tips.TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
-) -> dict[str, Any]:
-    """Everything `templates/slack/tip_alert.j2` shows (no identity: the excerpt is redacted)."""
-    if alert.kind == "urgent":
-        role = policy.urgent_on_arrival[alert.sequence][1]
-    else:
-        role = next((s.role for s in policy.ladder if s.level == alert.level), "duty_officer")
-    target = _unit_name(alert.unit_code, registry)
-    return {
-        "kind": alert.kind,
-        "level": alert.level,
-        "sequence": alert.sequence,
-        "role_label": ROLE_LABELS.get(role, role),
-        "target_unit": target,
-        "missing_contact": not alert.recipients,
-        "tip": view,
-        "topic": view.topic_label,
-        "status": view.status_label,
-        "last_action": _last_action_text(view),
-        "case_url": registry.case_url(view.case_id),
-    }
-
-
-def render_alert(
-    view: tips.TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
-) -> Any:
-    from citizen_desk.notify.blocks import render_message
-
-    return render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
-
-
-def render_digest(items: Sequence[tips.TipView], registry: Registry, now: datetime) -> Any:
-    from citizen_desk.notify.blocks import render_message
-
-    ordered = sorted(items, key=lambda v: (not v.urgent, -v.level, v.received_at))
-    shown = ordered[:DIGEST_MAX_ITEMS]
-    return render_message(
-        DIGEST_TEMPLATE,
-        day=now.astimezone(deployment_zone()).strftime("%d/%m/%Y"),
-        count=len(ordered),
-        urgent=sum(v.urgent for v in ordered),
-        items=[
-            {
-                "reference": v.reference,
-                "unit_name": v.unit_name,
-                "topic": v.topic_label,
-                "urgent": v.urgent,
-                "age": v.age,
-                "level": v.level,
-                "status": v.status_label,
-                "deadline": v.deadline,
-                "last_action": _last_action_text(v),
-                "case_url": registry.case_url(v.case_id),
-            }
-            for v in shown
-        ],
-        more=len(ordered) - len(shown),
-    )
-
-
-def _last_action_text(view: tips.TipView) -> str:
-    if not view.last_action:
-        return "chưa có thao tác nào"
-    label = tips.ACTION_LABELS.get(view.last_action, view.last_action)
-    when = ""
-    if view.last_action_at is not None:
-        when = view.last_action_at.astimezone(deployment_zone()).strftime("%H:%M %d/%m")
-    return f"{label} ({when})" if when else label
-
-
-def _unit_name(code: str, registry: Registry) -> str:
-    try:
-        return registry.unit(code).name
-    except KeyError:
-        return code
 
 
 def log_counts(report: SweepReport | Mapping[str, Any]) -> str:

@@ -123,7 +123,7 @@ def _vietnamese(message: str) -> str:
 def _level_labels() -> dict[int, str]:
     labels = {-1: "Chưa báo cáo"}
     try:
-        from citizen_desk.tips.workflow import default_registry
+        from citizen_desk.tips.views import default_registry
 
         ladder = default_registry().escalation.ladder
     except (ConfigError, OSError):
@@ -353,7 +353,7 @@ def _register_pages(router: APIRouter) -> None:
 
 
 def _tip_context(session: Session, tip_id: int, now: datetime) -> dict[str, Any]:
-    from citizen_desk.tips import workflow as tips
+    from citizen_desk.tips import views as tips
 
     view = tips.get_tip(session, tip_id, now=now)
     return {
@@ -386,7 +386,7 @@ def _confirm_page(
     flash: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    from citizen_desk.tips import workflow as tips
+    from citizen_desk.tips import views as tips
 
     return render_page(
         request,
@@ -415,7 +415,7 @@ def _register_tips(router: APIRouter) -> None:
         closed: bool = False,
         page: int = 1,
     ):
-        from citizen_desk.tips import workflow as tips
+        from citizen_desk.tips import views as tips
 
         units = queries.unit_tree(session)
         views = tips.list_tips(session, now=now, include_closed=closed)

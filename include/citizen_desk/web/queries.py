@@ -307,7 +307,7 @@ def post_url(platform: str, platform_post_id: str | None) -> str | None:
 
 
 def _names_by_case(session: Session, case_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    from citizen_desk.tips.workflow import protected_names_by_case
+    from citizen_desk.tips.views import protected_names_by_case
 
     return protected_names_by_case(session, case_ids)
 

@@ -1,0 +1,313 @@
+"""What officers may see of a tip: `TipView`s, lists, history, acknowledgements and excerpts.
+
+No view carries identity: excerpts are redacted with the case's protected names, which are read
+(`protected_names_by_case`) only to mask them. `policy` (optional everywhere) defaults to the
+configured registry's `escalation` section; it gives the legal verification deadline
+(`TipView.deadline`). What officers *do* with a tip is `citizen_desk.tips.workflow`.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizen_desk.config.registry import Registry, current_registry, deployment_zone
+from citizen_desk.db.models import AuditLog, Case, Citizen, Message, Tip, TipAcknowledgement, Unit
+from citizen_desk.domain.labels import TIP_ACTION_LABELS, TIP_STATUS_LABELS
+from citizen_desk.errors import NotFoundError
+from citizen_desk.tips.escalation import OPEN_STATUSES, EscalationPolicy
+from citizen_desk.triage import TOPIC_LABELS
+
+MAX_VERIFICATION_MONTHS = 2  # BLTTHS 2015 Điều 147: 20 days, extendable up to 2 months in all
+EXCERPT_CHARS = 200
+
+STATUS_LABELS = TIP_STATUS_LABELS
+ACTION_LABELS = TIP_ACTION_LABELS
+
+
+def topic_label(topic: str | None) -> str:
+    """Vietnamese label of a triage topic ("chưa phân loại" when unknown)."""
+    if not topic:
+        return "chưa phân loại"
+    return TOPIC_LABELS.get(topic) or topic.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class TipView:
+    """What officers (UI, CLI, alerts) may see of a tip: no identity, a redacted excerpt.
+
+    `level` is `tips.escalation_level`, the highest level already alerted (-1: not yet alerted).
+    `deadline` is the legal verification deadline: received_at + verification_deadline +
+    recorded extensions (wall clock).
+    """
+
+    tip_id: int
+    case_id: int
+    reference: str
+    unit_code: str
+    unit_name: str
+    topic: str | None
+    urgent: bool
+    status: str
+    level: int
+    received_at: datetime
+    age: timedelta
+    deadline: datetime
+    last_action: str | None
+    last_action_at: datetime | None
+    excerpt: str  # redacted
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def topic_label(self) -> str:
+        return topic_label(self.topic)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row about a tip (notes were redacted when written)."""
+
+    at: datetime
+    actor: str
+    action: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    note: str | None
+
+
+# --- registry / policy ---------------------------------------------------------------------------
+
+
+def default_registry() -> Registry:
+    """The configured registry, re-read only when the file changes (cheap per UI request)."""
+    return current_registry()
+
+
+def default_policy(policy: EscalationPolicy | None) -> EscalationPolicy:
+    """`policy`, else the configured registry's escalation section."""
+    return policy if policy is not None else default_registry().escalation
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def list_tips(
+    session: Session,
+    *,
+    now: datetime,
+    unit_code: str | None = None,
+    include_closed: bool = False,
+    policy: EscalationPolicy | None = None,
+) -> list[TipView]:
+    """Tips (open only unless `include_closed`), urgent first, then oldest first."""
+    require_aware(now)
+    query = select(Tip).join(Unit, Tip.unit_id == Unit.id)
+    if unit_code is not None:
+        if session.scalar(select(Unit.id).where(Unit.code == unit_code)) is None:
+            raise NotFoundError(f"unknown unit {unit_code!r} / không có đơn vị {unit_code!r}")
+        query = query.where(Unit.code == unit_code)
+    if not include_closed:
+        query = query.where(Tip.status.in_(sorted(OPEN_STATUSES)))
+    query = query.order_by(Tip.urgent.desc(), Tip.received_at, Tip.id)
+    return views_for(session, list(session.scalars(query)), now, default_policy(policy))
+
+
+def get_tip(
+    session: Session, tip_id: int, *, now: datetime, policy: EscalationPolicy | None = None
+) -> TipView:
+    require_aware(now)
+    return views_for(session, [load_tip(session, tip_id)], now, default_policy(policy))[0]
+
+
+def tip_history(session: Session, tip_id: int) -> list[AuditEntry]:
+    """The tip's audit entries, oldest first (escalations by the DAG included)."""
+    load_tip(session, tip_id)
+    rows = session.scalars(
+        select(AuditLog)
+        .where(AuditLog.entity_type == "tip", AuditLog.entity_id == str(tip_id))
+        .order_by(AuditLog.at, AuditLog.id)
+    )
+    return [AuditEntry(r.at, r.actor, r.action, r.before, r.after, r.note) for r in rows]
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    level: int
+    unit_code: str  # the tip's unit when it was given
+    by: str
+    at: datetime
+    note: str | None
+
+
+def acknowledgements(session: Session, tip_id: int) -> list[Acknowledgement]:
+    """Acknowledgements of a tip by level, then time."""
+    rows = session.execute(
+        select(TipAcknowledgement, Unit.code)
+        .join(Unit, TipAcknowledgement.unit_id == Unit.id)
+        .where(TipAcknowledgement.tip_id == tip_id)
+        .order_by(TipAcknowledgement.level, TipAcknowledgement.at, TipAcknowledgement.id)
+    )
+    return [Acknowledgement(a.level, code, a.by, a.at, a.note) for a, code in rows]
+
+
+def protected_names_by_case(
+    session: Session, case_ids: Iterable[int]
+) -> dict[int, tuple[str, ...]]:
+    """Per case, every identifying string of its citizens, for `redact`/`pii_gate` to mask.
+
+    Reads the protected columns for one purpose only: masking them. Covers the case's citizen
+    and anyone else who wrote in the thread (comment threads have several).
+    """
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    owners = session.execute(select(Case.id, Case.citizen_id).where(Case.id.in_(ids))).all()
+    writers = session.execute(
+        select(Message.case_id, Message.citizen_id)
+        .where(Message.case_id.in_(ids), Message.citizen_id.is_not(None))
+        .distinct()
+    ).all()
+    citizens_of: dict[int, set[int]] = defaultdict(set)
+    for case_id, citizen_id in [*owners, *writers]:
+        if citizen_id is not None:
+            citizens_of[case_id].add(citizen_id)
+    all_citizens = set().union(*citizens_of.values()) if citizens_of else set()
+    strings: dict[int, list[str]] = {}
+    if all_citizens:
+        rows = session.execute(
+            select(
+                Citizen.id,
+                Citizen.platform_user_id,
+                Citizen.protected_display_name,
+                Citizen.protected_profile,
+            ).where(Citizen.id.in_(sorted(all_citizens)))
+        )
+        for citizen_id, user_id, name, profile in rows:
+            strings[citizen_id] = [s for s in (name, user_id, *_profile_strings(profile)) if s]
+    result: dict[int, tuple[str, ...]] = {}
+    for case_id in ids:
+        found = [s for c in sorted(citizens_of.get(case_id, ())) for s in strings.get(c, ())]
+        result[case_id] = tuple(dict.fromkeys(found))
+    return result
+
+
+def _profile_strings(profile: object) -> list[str]:
+    """Identifying values of a stored profile (names, ids, phones, links), nested or flat."""
+    keys = ("name", "phone", "link", "url", "id", "pic", "avatar", "email", "user")
+    found: list[str] = []
+    if isinstance(profile, Mapping):
+        for key, value in profile.items():
+            if isinstance(value, str) and any(k in str(key).lower() for k in keys):
+                if len(value.strip()) >= 2:
+                    found.append(value.strip())
+            elif isinstance(value, Mapping | list):
+                found.extend(_profile_strings(value))
+    elif isinstance(profile, list):
+        for item in profile:
+            found.extend(_profile_strings(item))
+    return found
+
+
+def views_for(
+    session: Session, tips: Sequence[Tip], now: datetime, policy: EscalationPolicy
+) -> list[TipView]:
+    """TipViews of loaded tips, in their order (batched: a few queries for any number)."""
+    if not tips:
+        return []
+    case_ids = [t.case_id for t in tips]
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    units = {
+        u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({t.unit_id for t in tips})))
+    }
+    texts: dict[int, list[str]] = defaultdict(list)
+    for case_id, text in session.execute(
+        select(Message.case_id, Message.text)
+        .where(Message.case_id.in_(case_ids), Message.direction == "in")
+        .order_by(Message.case_id, Message.created_at, Message.id)
+    ):
+        if len(texts[case_id]) < 5 and text:
+            texts[case_id].append(text)
+    names = protected_names_by_case(session, case_ids)
+    views = []
+    for tip in tips:
+        case, unit = cases[tip.case_id], units[tip.unit_id]
+        excerpt = make_excerpt(" ".join(texts.get(tip.case_id, ())), names.get(tip.case_id, ()))
+        views.append(
+            TipView(
+                tip_id=tip.id,
+                case_id=tip.case_id,
+                reference=case.reference,
+                unit_code=unit.code,
+                unit_name=unit.name,
+                topic=case.topic,
+                urgent=tip.urgent,
+                status=tip.status,
+                level=tip.escalation_level,
+                received_at=tip.received_at,
+                age=now - tip.received_at,
+                deadline=deadline_of(tip, policy),
+                last_action=tip.last_action,
+                last_action_at=tip.last_action_at,
+                excerpt=excerpt,
+            )
+        )
+    return views
+
+
+def make_excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:
+    """Redact first (so nothing is cut mid-name and left readable), then shorten."""
+    clean = " ".join(redact_text(text, names).split())
+    if len(clean) <= limit:
+        return clean
+    cut = clean[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def deadline_of(tip: Tip, policy: EscalationPolicy) -> datetime:
+    return tip.received_at + policy.verification_deadline + timedelta(seconds=tip.extension_seconds)
+
+
+def latest_deadline(received_at: datetime) -> datetime:
+    """The legal maximum: `MAX_VERIFICATION_MONTHS` calendar months after receipt (local date)."""
+    local = received_at.astimezone(deployment_zone())
+    month_index = local.month - 1 + MAX_VERIFICATION_MONTHS
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, _calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day).astimezone(UTC)
+
+
+# --- shared with the actions ---------------------------------------------------------------------
+
+
+def load_tip(session: Session, tip_id: int) -> Tip:
+    tip = session.get(Tip, tip_id) if isinstance(tip_id, int) else None
+    if tip is None:
+        raise NotFoundError(f"unknown tip {tip_id} / không có tin báo số {tip_id}")
+    return tip
+
+
+def require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+
+
+def redact_text(text: str, names: Sequence[str]) -> str:
+    from citizen_desk.privacy import redact
+
+    return redact(text, names=tuple(names))
