@@ -273,7 +273,7 @@ def fast_forward() -> Iterator[None]:
     from citizen_desk.db import upsert
     from citizen_desk.db.models import Notification
     from citizen_desk.notify import blocks, outbox
-    from citizen_desk.sla import sweep as sla_sweep
+    from citizen_desk.sla import alerts as sla_alerts
     from citizen_desk.tips import sweep as escalation_sweep
 
     message = SimpleNamespace(text="bench", blocks=[])
@@ -295,8 +295,8 @@ def fast_forward() -> Iterator[None]:
 
     patches = [
         (outbox, "enqueue", enqueue),
-        (sla_sweep, "enqueue", enqueue),
-        (sla_sweep, "excerpt", lambda *a, **k: ""),
+        (sla_alerts, "enqueue", enqueue),
+        (sla_alerts, "excerpt", lambda *a, **k: ""),
         (blocks, "render_message", lambda *a, **k: message),
         (escalation_sweep, "render_alert", lambda *a, **k: message),
         (escalation_sweep, "render_digest", lambda *a, **k: message),

@@ -18,7 +18,7 @@ COMMAND_MODULES = (
     "citizen_desk.cli",
     "citizen_desk.tips.cli",
     "citizen_desk.notify.cli",
-    "citizen_desk.sla.sweep",
+    "citizen_desk.sla.cli",
 )
 
 

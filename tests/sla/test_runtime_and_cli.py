@@ -10,6 +10,7 @@ import pendulum
 import pytest
 
 from citizen_desk.pipeline.context import run_context, run_label, run_now
+from citizen_desk.sla import cli as sla_cli
 from citizen_desk.sla import sweep as sla_sweep
 from tests.conftest import NOW
 
@@ -43,7 +44,7 @@ def test_run_label() -> None:
 
 def test_sla_cli_parses_a_recompute_period() -> None:
     parser = argparse.ArgumentParser()
-    sla_sweep.register(parser.add_subparsers(dest="command"))
+    sla_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["sla", "recompute", "--from", "2026-11-01", "--to", "2026-11-07"])
     assert (args.recompute_from.isoformat(), args.recompute_to.isoformat()) == (
         "2026-11-01",

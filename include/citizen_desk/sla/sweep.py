@@ -9,18 +9,17 @@
 - `recompute()` re-evaluates the turns that started in a period (after a calendar or policy change)
   and records them under the current policy version without announcing anything by default.
 
-Alerts carry the case reference, unit, category, delay, a redacted excerpt and the case link;
-the citizen's protected name is read only to mask it.
+The alerts themselves (recipients, excerpt, rendering) are `citizen_desk.sla.alerts`; the command
+line is `citizen_desk.sla.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,11 +30,10 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message, SlaEvent, Unit
+from citizen_desk.db.models import Case, CaseTurn, Channel, Message, SlaEvent, Unit
 from citizen_desk.db.types import utc
 from citizen_desk.db.upsert import insert_if_absent
-from citizen_desk.domain.labels import category_label
-from citizen_desk.notify.outbox import enqueue
+from citizen_desk.sla.alerts import announce, send_digests, unit_infos
 from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
 
 if TYPE_CHECKING:
@@ -44,8 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DIGEST_AT = time(7, 0)  # local time from which the day's digest goes out
-DIGEST_MAX_ITEMS = 40
-EXCERPT_CHARS = 200
 EVENT_KIND = {"warning": "warning", "breached": "breach", "met_late": "breach"}
 
 
@@ -67,7 +63,7 @@ class SweepReport:
 
 
 @dataclass(frozen=True)
-class _Row:
+class TurnRow:
     """One turn to evaluate, with what the alert needs (no identity in it)."""
 
     case: Case
@@ -94,7 +90,7 @@ def open_turns_query() -> Select:
     )
 
 
-def load_open_turns(session: Session) -> list[_Row]:
+def load_open_turns(session: Session) -> list[TurnRow]:
     """The current turn of every open case awaiting a reply."""
     rows = session.execute(open_turns_query()).all()
     result = []
@@ -111,11 +107,11 @@ def load_open_turns(session: Session) -> list[_Row]:
             last_citizen_at=max(last, started),
             responded_at=None,
         )
-        result.append(_Row(case, turn, current=True))
+        result.append(TurnRow(case, turn, current=True))
     return result
 
 
-def load_turns_started_between(session: Session, start: datetime, end: datetime) -> list[_Row]:
+def load_turns_started_between(session: Session, start: datetime, end: datetime) -> list[TurnRow]:
     """Every turn that started in [start, end), with its last citizen message before the reply."""
     last_in = (
         select(func.max(Message.created_at))
@@ -151,7 +147,7 @@ def load_turns_started_between(session: Session, start: datetime, end: datetime)
             responded_at=turn_row.responded_at,
         )
         current = case.status == "open" and case.turn_no == turn_row.turn_no
-        result.append(_Row(case, turn, current=current and turn_row.responded_at is None))
+        result.append(TurnRow(case, turn, current=current and turn_row.responded_at is None))
     return result
 
 
@@ -172,7 +168,7 @@ def sweep(
     report = SweepReport("sweep", policy_version(registry), now.isoformat())
     late = _evaluate(session, registry, load_open_turns(session), now, run_id, notify, report)
     if notify and now.astimezone(_tz(registry)).time() >= digest_at:
-        report.digests = _digests(session, registry, late, now, run_id)
+        report.digests = send_digests(session, registry, late, now, run_id)
         report.notifications += report.digests
     log.info("SLA sweep at %s: %s", now.isoformat(), report.as_dict())
     return report
@@ -205,15 +201,15 @@ def recompute(
 def _evaluate(
     session: Session,
     registry: Registry,
-    rows: Sequence[_Row],
+    rows: Sequence[TurnRow],
     now: datetime,
     run_id: str | None,
     notify: bool,
     report: SweepReport,
-) -> list[tuple[_Row, SlaVerdict]]:
+) -> list[tuple[TurnRow, SlaVerdict]]:
     states: Counter[str] = Counter()
-    late: list[tuple[_Row, SlaVerdict]] = []
-    units = _units(session)
+    late: list[tuple[TurnRow, SlaVerdict]] = []
+    units = unit_infos(session)
     recorded_before = _recorded_events(
         session, [row.turn.case_id for row in rows], report.policy_version
     )
@@ -250,7 +246,7 @@ def _evaluate(
         else:
             report.breaches_recorded += 1
         if notify and verdict.state in ("warning", "breached"):
-            report.notifications += _announce(session, registry, units, row, verdict, now, run_id)
+            report.notifications += announce(session, registry, units, row, verdict, now, run_id)
     report.evaluated = len(rows)
     report.states = dict(sorted(states.items()))
     return late
@@ -283,187 +279,6 @@ def _refresh_case(case: Case, verdict: SlaVerdict, now: datetime) -> None:
         for name, value in values.items():
             setattr(case, name, value)
         case.updated_at = now
-
-
-# --- alerts --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _UnitInfo:
-    code: str
-    name: str
-    parent_id: int | None
-    duty_officer: str | None
-    chief: str | None
-
-
-def _units(session: Session) -> dict[int, _UnitInfo]:
-    return {
-        u.id: _UnitInfo(u.code, u.name, u.parent_id, u.duty_officer_slack, u.chief_slack)
-        for u in session.scalars(select(Unit))
-    }
-
-
-def contact(units: Mapping[int, _UnitInfo], unit_id: int, role: str) -> str | None:
-    """The unit's contact for `role`, else the nearest ancestor's."""
-    seen: set[int] = set()
-    current: int | None = unit_id
-    while current is not None and current not in seen:
-        seen.add(current)
-        unit = units[current]
-        value = unit.duty_officer if role == "duty_officer" else unit.chief
-        if value:
-            return value
-        current = unit.parent_id
-    return None
-
-
-def _protected_names(session: Session, case: Case) -> list[str]:
-    """The citizen's protected name, ONLY to mask it (redact/pii_gate); never shown."""
-    if case.citizen_id is None:
-        return []
-    name = session.scalar(
-        select(Citizen.protected_display_name).where(Citizen.id == case.citizen_id)
-    )
-    return [name] if name else []
-
-
-def excerpt(session: Session, case: Case, names: Sequence[str]) -> str:
-    """The last citizen message of the case, redacted, on one line, ~200 characters at most."""
-    from citizen_desk.privacy import redact
-
-    text = session.scalar(
-        select(Message.text)
-        .where(Message.case_id == case.id, Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    )
-    if not text:
-        return ""
-    flat = " ".join(redact(text, names=tuple(names)).split())
-    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"
-
-
-def _announce(
-    session: Session,
-    registry: Registry,
-    units: Mapping[int, _UnitInfo],
-    row: _Row,
-    verdict: SlaVerdict,
-    now: datetime,
-    run_id: str | None,
-) -> int:
-    from citizen_desk.notify.blocks import render_message
-
-    case, turn = row.case, row.turn
-    unit = units[case.unit_id]
-    names = _protected_names(session, case)
-    context = {
-        "case_ref": case.reference,
-        "unit_name": unit.name,
-        "category_label": category_label(case.category),
-        "turn_no": turn.turn_no,
-        "due_at": verdict.due_at,
-        "excerpt": excerpt(session, case, names),
-        "case_url": registry.case_url(case.id),
-    }
-    base = f"sla:{case.id}:{turn.turn_no}"
-    if verdict.state == "warning":
-        message = render_message("sla_warning", remaining=verdict.remaining, **context)
-        targets = [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
-    else:
-        message = render_message("sla_breach", overdue_by=verdict.overdue_by, **context)
-        recipients = [
-            contact(units, case.unit_id, "duty_officer"),
-            contact(units, case.unit_id, "chief"),
-        ]
-        targets = [(f"{base}:breach:{r}", r) for r in dict.fromkeys(recipients) if r]
-    count = 0
-    for key, recipient in targets:
-        if recipient is None:
-            log.warning(
-                "%s: no duty officer configured up the chain; alert not sent", case.reference
-            )
-            continue
-        row_added = enqueue(
-            session,
-            key=key,
-            kind=f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=run_id,
-            pii_names=names,
-            registry=registry,
-        )
-        count += row_added is not None
-    return count
-
-
-def _digests(
-    session: Session,
-    registry: Registry,
-    late: Sequence[tuple[_Row, SlaVerdict]],
-    now: datetime,
-    run_id: str | None,
-) -> int:
-    from citizen_desk.notify.blocks import render_message
-
-    units = _units(session)
-    by_unit: dict[int, list[tuple[_Row, SlaVerdict]]] = {}
-    for row, verdict in late:
-        by_unit.setdefault(row.case.unit_id, []).append((row, verdict))
-    day = now.astimezone(_tz(registry)).date()
-    count = 0
-    for unit_id, entries in sorted(by_unit.items(), key=lambda item: units[item[0]].code):
-        unit = units[unit_id]
-        recipient = contact(units, unit_id, "duty_officer")
-        if recipient is None:
-            continue
-        entries.sort(key=_digest_order)
-        items = [
-            {
-                "case_ref": row.case.reference,
-                "category_label": category_label(row.case.category),
-                "state": verdict.state,
-                "delay": verdict.overdue_by if verdict.state == "breached" else verdict.remaining,
-                "due_at": verdict.due_at,
-                "case_url": registry.case_url(row.case.id),
-            }
-            for row, verdict in entries
-        ]
-        breached = sum(1 for item in items if item["state"] == "breached")
-        message = render_message(
-            "sla_digest",
-            unit_name=unit.name,
-            day=day.strftime("%d/%m/%Y"),
-            items=items[:DIGEST_MAX_ITEMS],
-            breached=breached,
-            warning=len(items) - breached,
-            more=max(len(items) - DIGEST_MAX_ITEMS, 0),
-        )
-        added = enqueue(
-            session,
-            key=f"sla-digest:{unit.code}:{day.isoformat()}",
-            kind="sla_digest",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=run_id,
-            registry=registry,
-        )
-        count += added is not None
-    return count
-
-
-def _digest_order(entry: tuple[_Row, SlaVerdict]) -> tuple[int, float, int]:
-    _, verdict = entry
-    if verdict.state == "breached":
-        return (0, -(verdict.overdue_by or timedelta(0)).total_seconds(), verdict.case_id)
-    due = verdict.due_at.timestamp() if verdict.due_at else 0.0
-    return (1, due, verdict.case_id)
 
 
 def policy_version(registry: Registry) -> str:
@@ -552,28 +367,3 @@ def run_check(
     finally:
         session.close()
     return report.as_dict()
-
-
-def _cli(args: argparse.Namespace) -> int:
-    result = run_check(
-        datetime.now(UTC),  # the CLI is an entry point: the wall clock is the run's "now"
-        f"cli/{args.action}",
-        recompute_from=args.recompute_from if args.action == "recompute" else None,
-        recompute_to=args.recompute_to if args.action == "recompute" else None,
-        dry_run=args.dry_run,
-        url=args.url,
-    )
-    for name, value in result.items():
-        print(f"{name}: {value}")
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """`python -m citizen_desk sla sweep|recompute --from D --to D [--dry-run]`."""
-    parser = subparsers.add_parser("sla", help="reply-SLA sweep, or recompute a past period")
-    parser.add_argument("action", choices=["sweep", "recompute"])
-    parser.add_argument("--from", dest="recompute_from", type=date.fromisoformat, default=None)
-    parser.add_argument("--to", dest="recompute_to", type=date.fromisoformat, default=None)
-    parser.add_argument("--dry-run", action="store_true", help="evaluate, record nothing")
-    parser.add_argument("--url", default=None, help="database URL")
-    parser.set_defaults(handler=_cli)

@@ -1,0 +1,212 @@
+"""The SLA sweep's alerts: who hears about a late case, and what they read.
+
+A warning goes to the unit's duty officer, a breach to the duty officer and the chief (the nearest
+ancestor's when the unit has none), each once under its key; one digest per unit and local day
+lists its open cases that are late or close to it. Alerts carry the case reference, unit,
+category, delay, a redacted excerpt and the case link; the citizen's protected name is read only
+to mask it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizen_desk.db.models import Case, Citizen, Message, Unit
+from citizen_desk.domain.labels import category_label
+from citizen_desk.notify.outbox import enqueue
+from citizen_desk.sla.policy import SlaVerdict
+
+if TYPE_CHECKING:
+    from citizen_desk.config.registry import Registry
+    from citizen_desk.sla.sweep import TurnRow
+
+log = logging.getLogger(__name__)
+
+DIGEST_MAX_ITEMS = 40
+EXCERPT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    parent_id: int | None
+    duty_officer: str | None
+    chief: str | None
+
+
+def unit_infos(session: Session) -> dict[int, UnitInfo]:
+    return {
+        u.id: UnitInfo(u.code, u.name, u.parent_id, u.duty_officer_slack, u.chief_slack)
+        for u in session.scalars(select(Unit))
+    }
+
+
+def contact(units: Mapping[int, UnitInfo], unit_id: int, role: str) -> str | None:
+    """The unit's contact for `role`, else the nearest ancestor's."""
+    seen: set[int] = set()
+    current: int | None = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        unit = units[current]
+        value = unit.duty_officer if role == "duty_officer" else unit.chief
+        if value:
+            return value
+        current = unit.parent_id
+    return None
+
+
+def _protected_names(session: Session, case: Case) -> list[str]:
+    """The citizen's protected name, ONLY to mask it (redact/pii_gate); never shown."""
+    if case.citizen_id is None:
+        return []
+    name = session.scalar(
+        select(Citizen.protected_display_name).where(Citizen.id == case.citizen_id)
+    )
+    return [name] if name else []
+
+
+def excerpt(session: Session, case: Case, names: Sequence[str]) -> str:
+    """The last citizen message of the case, redacted, on one line, ~200 characters at most."""
+    from citizen_desk.privacy import redact
+
+    text = session.scalar(
+        select(Message.text)
+        .where(Message.case_id == case.id, Message.direction == "in")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if not text:
+        return ""
+    flat = " ".join(redact(text, names=tuple(names)).split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+def announce(
+    session: Session,
+    registry: Registry,
+    units: Mapping[int, UnitInfo],
+    row: TurnRow,
+    verdict: SlaVerdict,
+    now: datetime,
+    run_id: str | None,
+) -> int:
+    from citizen_desk.notify.blocks import render_message
+
+    case, turn = row.case, row.turn
+    unit = units[case.unit_id]
+    names = _protected_names(session, case)
+    context = {
+        "case_ref": case.reference,
+        "unit_name": unit.name,
+        "category_label": category_label(case.category),
+        "turn_no": turn.turn_no,
+        "due_at": verdict.due_at,
+        "excerpt": excerpt(session, case, names),
+        "case_url": registry.case_url(case.id),
+    }
+    base = f"sla:{case.id}:{turn.turn_no}"
+    if verdict.state == "warning":
+        message = render_message("sla_warning", remaining=verdict.remaining, **context)
+        targets = [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
+    else:
+        message = render_message("sla_breach", overdue_by=verdict.overdue_by, **context)
+        recipients = [
+            contact(units, case.unit_id, "duty_officer"),
+            contact(units, case.unit_id, "chief"),
+        ]
+        targets = [(f"{base}:breach:{r}", r) for r in dict.fromkeys(recipients) if r]
+    count = 0
+    for key, recipient in targets:
+        if recipient is None:
+            log.warning(
+                "%s: no duty officer configured up the chain; alert not sent", case.reference
+            )
+            continue
+        row_added = enqueue(
+            session,
+            key=key,
+            kind=f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=run_id,
+            pii_names=names,
+            registry=registry,
+        )
+        count += row_added is not None
+    return count
+
+
+def send_digests(
+    session: Session,
+    registry: Registry,
+    late: Sequence[tuple[TurnRow, SlaVerdict]],
+    now: datetime,
+    run_id: str | None,
+) -> int:
+    from citizen_desk.notify.blocks import render_message
+
+    units = unit_infos(session)
+    by_unit: dict[int, list[tuple[TurnRow, SlaVerdict]]] = {}
+    for row, verdict in late:
+        by_unit.setdefault(row.case.unit_id, []).append((row, verdict))
+    day = now.astimezone(ZoneInfo(registry.timezone)).date()
+    count = 0
+    for unit_id, entries in sorted(by_unit.items(), key=lambda item: units[item[0]].code):
+        unit = units[unit_id]
+        recipient = contact(units, unit_id, "duty_officer")
+        if recipient is None:
+            continue
+        entries.sort(key=_digest_order)
+        items = [
+            {
+                "case_ref": row.case.reference,
+                "category_label": category_label(row.case.category),
+                "state": verdict.state,
+                "delay": verdict.overdue_by if verdict.state == "breached" else verdict.remaining,
+                "due_at": verdict.due_at,
+                "case_url": registry.case_url(row.case.id),
+            }
+            for row, verdict in entries
+        ]
+        breached = sum(1 for item in items if item["state"] == "breached")
+        message = render_message(
+            "sla_digest",
+            unit_name=unit.name,
+            day=day.strftime("%d/%m/%Y"),
+            items=items[:DIGEST_MAX_ITEMS],
+            breached=breached,
+            warning=len(items) - breached,
+            more=max(len(items) - DIGEST_MAX_ITEMS, 0),
+        )
+        added = enqueue(
+            session,
+            key=f"sla-digest:{unit.code}:{day.isoformat()}",
+            kind="sla_digest",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=run_id,
+            registry=registry,
+        )
+        count += added is not None
+    return count
+
+
+def _digest_order(entry: tuple[TurnRow, SlaVerdict]) -> tuple[int, float, int]:
+    _, verdict = entry
+    if verdict.state == "breached":
+        return (0, -(verdict.overdue_by or timedelta(0)).total_seconds(), verdict.case_id)
+    due = verdict.due_at.timestamp() if verdict.due_at else 0.0
+    return (1, due, verdict.case_id)
