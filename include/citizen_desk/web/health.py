@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,17 +11,12 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.db.models import Channel, CollectionRun, CollectionWatermark, Quarantine, Unit
 from citizen_desk.domain.labels import COLLECTION_ERROR_LABELS
+from citizen_desk.domain.vocabulary import CollectionErrorKind, values
+from citizen_desk.platforms.errors import failure_kind_from_text
 
 STALE_WATERMARK = timedelta(hours=6)
 FAILED_RUN_STATUSES = frozenset({"failed", "error", "upstream_failed"})
-_TOKEN_ERROR = re.compile(
-    r"token|oauth|expired|invalid_auth|\(#190\)|code[ =:]*190\b|-216|-124", re.IGNORECASE
-)
-_RATE_ERROR = re.compile(
-    r"rate[ _-]?limit|\b429\b|too many requests|throttl"
-    r"|\(#(4|17|32|613)\)|code[ =:]*(4|17|32|613)\b",
-    re.IGNORECASE,
-)
+ERROR_KINDS = values(CollectionErrorKind)
 
 
 @dataclass(frozen=True)
@@ -56,14 +50,22 @@ class ChannelHealth:
         return COLLECTION_ERROR_LABELS.get(self.error_kind or "", "")
 
 
-def classify_error(text: str | None) -> str | None:
-    if not text:
+def stored_error_kind(run: CollectionRun) -> str | None:
+    """The kind the collector stored with a failed run (`stats["error_cause"]`).
+
+    Runs recorded before it was stored: the collector's token verdict, else the same classifier
+    applied to the stored message.
+    """
+    if not run.error:
         return None
-    if _TOKEN_ERROR.search(text):
-        return "token"
-    if _RATE_ERROR.search(text):
-        return "rate_limit"
-    return "other"
+    stats = run.stats if isinstance(run.stats, dict) else {}
+    cause = stats.get("error_cause")
+    if cause in ERROR_KINDS:
+        return str(cause)
+    if stats.get("error_kind") == CollectionErrorKind.TOKEN:
+        return CollectionErrorKind.TOKEN.value
+    kind = failure_kind_from_text(run.error)
+    return kind.value if kind else None
 
 
 def _run_time(run: CollectionRun) -> datetime:
@@ -148,7 +150,7 @@ def collection_health(
                 oldest_watermark_age=oldest,
                 last_error=failed.error if failed else None,
                 last_error_at=_run_time(failed) if failed else None,
-                error_kind=classify_error(failed.error) if failed else None,
+                error_kind=stored_error_kind(failed) if failed else None,
                 error_is_current=error_current,
                 quarantined=count,
                 state=state,
