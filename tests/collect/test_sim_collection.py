@@ -18,6 +18,8 @@ from citizen_desk.collect import PermanentFailure, RateLimited
 from citizen_desk.collect.run import Window
 from citizen_desk.collect.store import thread_state
 from citizen_desk.db.models import Case, Channel, CollectionRun, CollectionWatermark, Notification
+from citizen_desk.errors import PlatformError
+from citizen_desk.web.health import collection_health
 from tests.collect.conftest import (
     CHANNELS,
     stored_messages,
@@ -181,13 +183,33 @@ def test_a_long_rate_limit_is_left_to_airflow_and_alerts_only_on_the_last_try(
         run = session.scalars(select(CollectionRun)).one()
         assert run.status == "failed"
         assert run.stats["error_kind"] == "transient"
+        assert run.stats["error_cause"] == "rate_limit"  # Graph 80001
         assert session.query(Notification).count() == 0
+        health = {h.key: h for h in collection_health(session, now=world.clock())}
+        assert health["fb-th-ns-ttns"].error_kind == "rate_limit"
     summary = collect("fb-th-ns-ttns")  # Airflow's retry, once the budget is back
     assert summary["status"] == "success"
     with Session(collect.engine) as session:
         assert session.scalars(select(CollectionRun.status)).all() == ["success"]
     expected = {m for m in truth_messages(world) if m[0] == "fb-th-ns-ttns"}
     assert stored_messages(collect.engine) == expected
+
+
+@pytest.mark.parametrize("world", [3], indirect=True)
+def test_a_zalo_rate_limit_that_outlasts_the_retries_is_stored_as_a_rate_limit(
+    collect, world
+) -> None:
+    oa = world.channels["zalo-th-ns-ttns"]["platform_id"]
+    world.sim.add_fault({"kind": "rate_limit", "oa": oa, "count": 50})
+    with pytest.raises(PlatformError) as info:
+        collect("zalo-th-ns-ttns", final_attempt=False)
+    assert info.value.code == -32
+    with Session(collect.engine) as session:
+        run = session.scalars(select(CollectionRun)).one()
+        assert (run.stats["error_kind"], run.stats["error_cause"]) == ("transient", "rate_limit")
+        health = {h.key: h for h in collection_health(session, now=world.clock())}
+    assert health["zalo-th-ns-ttns"].error_kind == "rate_limit"
+    assert health["zalo-th-ns-ttns"].error_kind_label == "Bị giới hạn tần suất gọi API"
 
 
 @pytest.mark.parametrize("world", [3], indirect=True)

@@ -38,7 +38,8 @@ def make_token(auth_manager) -> Callable[..., str]:
 
 
 def _app(engine: Engine, seeded: Seeded):
-    from citizen_desk.web.app import create_app, request_now
+    from citizen_desk.web.app import create_app
+    from citizen_desk.web.deps import request_now
 
     reports_dir = seeded.reports_dir
     assert reports_dir is not None

@@ -47,6 +47,7 @@ from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
 from citizen_desk.platforms import CallStats
+from citizen_desk.platforms.errors import failure_kind
 from citizen_desk.platforms.graph import DEFAULT_BASE_URL as GRAPH_BASE_URL
 from citizen_desk.platforms.graph import GraphClient
 from citizen_desk.platforms.zalo import DEFAULT_BASE_URL as ZALO_BASE_URL
@@ -152,7 +153,12 @@ def collect_channel(
         summary["status"] = "success"
     else:
         kind = _error_kind(error)
-        summary.update(status="failed", error=str(error)[:500], error_kind=kind)
+        summary.update(
+            status="failed",
+            error=str(error)[:500],
+            error_kind=kind,
+            error_cause=failure_kind(error).value,  # what the collection health page shows
+        )
         log.error("channel %s failed (%s): %s", channel.key, kind, summary["error"])
     _record_run(engine, channel, run_id, started, options.clock(), summary)
     log.info("%s", channel_block(summary))

@@ -24,7 +24,13 @@ def empty_channel_summary(channel: str, platform: str) -> dict[str, Any]:
     summary: dict[str, Any] = {"channel": channel, "platform": platform, "status": "running"}
     summary.update(dict.fromkeys(COUNTS, 0))
     summary.update(
-        waited_seconds=0.0, categories={}, sources={}, error=None, error_kind=None, mode=None
+        waited_seconds=0.0,
+        categories={},
+        sources={},
+        error=None,
+        error_kind=None,
+        error_cause=None,
+        mode=None,
     )
     return summary
 

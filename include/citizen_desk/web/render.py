@@ -1,0 +1,81 @@
+"""Rendering a page: the layout's context (navigation, user, CSRF token) and the CSRF cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from citizen_desk.web.auth import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    actor_name,
+    can_view_identity,
+    csrf_cookie_value,
+    csrf_token_for,
+)
+
+NAV = (
+    ("overview", "", "Tổng quan"),
+    ("sla", "/sla", "Hạn trả lời"),
+    ("tips", "/tips", "Tin báo tố giác"),
+    ("publications", "/publications", "Bài đăng & báo cáo"),
+    ("collection", "/collection", "Thu thập dữ liệu"),
+)
+
+
+def base_path(request: Request) -> str:
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def vietnamese(message: str) -> str:
+    """The workflow's messages are "English / Vietnamese": officers get the Vietnamese half."""
+    return message.rsplit(" / ", 1)[-1] if " / " in message else message
+
+
+def flash(kind: str, text: str) -> dict[str, str]:
+    return {"kind": kind, "text": text}
+
+
+def render_page(
+    request: Request,
+    template: str,
+    *,
+    user: Any = None,
+    status_code: int = 200,
+    active: str = "",
+    **context: Any,
+) -> HTMLResponse:
+    from citizen_desk.config.durations import format_duration_vi
+    from citizen_desk.rendering import environment
+
+    cookie, fresh = csrf_cookie_value(request)
+    base = base_path(request)
+    html = (
+        environment()
+        .get_template(f"web/{template}")
+        .render(
+            base=base,
+            nav=NAV,
+            active=active,
+            user_name=actor_name(user) if user is not None else None,
+            identity_allowed=can_view_identity(user) if user is not None else False,
+            csrf_field=CSRF_FIELD,
+            csrf_token=csrf_token_for(cookie, user) if user is not None else "",
+            duration=format_duration_vi,
+            flash=context.pop("flash", None),
+            **context,
+        )
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    if fresh and user is not None:
+        response.set_cookie(
+            CSRF_COOKIE,
+            cookie,
+            path=base or "/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+    return response

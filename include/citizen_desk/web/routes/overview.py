@@ -1,0 +1,38 @@
+"""/ and /api/overview: the per-unit figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from citizen_desk.web.auth import CurrentUser
+from citizen_desk.web.deps import DbSession, Now
+from citizen_desk.web.overview import overview, week_start
+from citizen_desk.web.render import render_page
+from citizen_desk.web.tips_board import level_labels
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request, user: CurrentUser, session: DbSession, now: Now):
+    return render_page(
+        request,
+        "overview.html",
+        user=user,
+        active="overview",
+        units=overview(session, now=now),
+        level_labels=level_labels(),
+        week_start=week_start(now),
+        now=now,
+    )
+
+
+@router.get("/api/overview")
+def overview_json(user: CurrentUser, session: DbSession, now: Now) -> dict[str, Any]:
+    return {
+        "now": now.isoformat(),
+        "units": [unit.as_json() for unit in overview(session, now=now)],
+    }

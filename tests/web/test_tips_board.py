@@ -1,0 +1,70 @@
+"""The tips board, its paging, a tip's page and the action confirmation form."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from citizen_desk.web import tips_board
+from tests.web.seed import TIP_NAME
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.fixture
+def seeded(ro_seeded):
+    return ro_seeded[1]
+
+
+def test_tips_board(ro_officer, seeded):
+    page = ro_officer.get("/tips").text
+    assert page.count('href="/tips/') >= 3
+    assert f'/tips/{seeded.tips["closed"]}"' not in page  # closed tips only on request
+    assert f'/tips/{seeded.tips["new"]}/actions/start"' in page
+    assert f'/tips/{seeded.tips["verifying"]}/actions/start"' not in page  # already verifying
+    assert TIP_NAME not in page
+    closed = ro_officer.get("/tips?closed=true").text
+    assert f'/tips/{seeded.tips["closed"]}/actions/outcome"' in closed
+    assert "Chưa báo" in page
+    assert "Cấp 2" in page
+
+
+def test_tips_board_pages_keep_the_filters(ro_officer, seeded, monkeypatch):
+    monkeypatch.setattr(tips_board, "TIPS_PER_PAGE", 2)
+    every = ro_officer.get("/tips?closed=true").text
+    total = int(re.search(r"(\d+) tin báo", every)[1])
+    assert total >= 3
+    pages = -(-total // 2)
+    assert f"hiển thị 1–2 (trang 1/{pages})" in every
+    assert 'href="/tips?closed=true&amp;page=2"' in every
+    assert 'rel="prev"' not in every
+
+    seen: list[str] = []
+    for number in range(1, pages + 1):
+        page = ro_officer.get(f"/tips?closed=true&page={number}").text
+        seen += re.findall(r'<td><a href="/tips/(\d+)">', page)
+    assert len(seen) == total == len(set(seen))  # every tip on exactly one page
+    last = ro_officer.get(f"/tips?closed=true&page={pages + 5}").text  # clamped to the last page
+    assert f"(trang {pages}/{pages})" in last
+    assert 'rel="next"' not in last
+    assert f'href="/tips?closed=true&amp;page={pages - 1}"' in last or pages == 2
+    level = ro_officer.get("/tips?level=2").text
+    assert "page=" not in level  # one page: no pager
+
+
+def test_tip_detail_and_confirmation_form(ro_officer, seeded):
+    tip_id = seeded.tips["new"]
+    detail = ro_officer.get(f"/tips/{tip_id}").text
+    assert "Lịch sử" in detail
+    assert "Chưa có thao tác nào." in detail
+    confirm = ro_officer.get(f"/tips/{tip_id}/actions/forward").text
+    assert 'method="post"' in confirm
+    assert 'name="confirm" value="yes"' in confirm
+    assert 'name="target"' in confirm
+    assert "required" in confirm
+    reassign = ro_officer.get(f"/tips/{tip_id}/actions/reassign").text
+    assert '<option value="TH-SS">' in reassign
+    assert '<option value="TH-NS-NGATHUY">' not in reassign  # its own unit
+    assert ro_officer.get(f"/tips/{tip_id}/actions/nope", headers=HTML).status_code == 404
+    assert ro_officer.get("/tips/424242", headers=HTML).status_code == 404
