@@ -23,13 +23,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
-
-APPROVE, REJECT = "Duyệt đăng", "Không đăng"  # = citizen_desk.publication.APPROVE / REJECT
-
-
-def hitl_kwargs(request: dict) -> dict:
-    """One approval request → the HITLOperator's kwargs (= citizen_desk.publication.hitl_kwargs)."""
-    return {name: request[name] for name in ("subject", "body", "response_timeout")}
+from citizen_desk.publication.approval import APPROVE, EDIT_PARAM, REJECT, hitl_kwargs
 
 
 @dag(
@@ -57,31 +51,31 @@ def publish_weekly_results() -> None:
 
     @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule")
     def wait_for_collection(**context) -> bool:
-        from citizen_desk.publication import run_wait_for_collection
+        from citizen_desk.publication.tasks import run_wait_for_collection
 
         return run_wait_for_collection(context)
 
     @task
     def compute(**context) -> dict:
-        from citizen_desk.publication import run_compute
+        from citizen_desk.publication.tasks import run_compute
 
         return run_compute(context)
 
     @task
     def render(figures: dict, **context) -> dict:
-        from citizen_desk.publication import run_render
+        from citizen_desk.publication.tasks import run_render
 
         return run_render(figures, context)
 
     @task
     def pii_gate(rendered: dict, **context) -> list[dict]:
-        from citizen_desk.publication import run_gate
+        from citizen_desk.publication.tasks import run_gate
 
         return run_gate(rendered, context)
 
     @task(trigger_rule="none_failed")
     def publish(rendered: dict, requests: list[dict], **context) -> dict:
-        from citizen_desk.publication import run_publish
+        from citizen_desk.publication.tasks import run_publish
 
         return run_publish(rendered, requests, context)
 
@@ -93,9 +87,7 @@ def publish_weekly_results() -> None:
         task_id="approve",
         options=[APPROVE, REJECT],
         defaults=[REJECT],
-        params={
-            "edited_text": Param("", type="string", title="Nội dung sửa (để trống: giữ nguyên)")
-        },
+        params={EDIT_PARAM: Param("", type="string", title="Nội dung sửa (để trống: giữ nguyên)")},
     ).expand_kwargs(requests.map(hitl_kwargs))
     approve >> publish(rendered, requests)
 

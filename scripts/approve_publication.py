@@ -15,6 +15,8 @@ Examples:
     scripts/approve_publication.py --run-id RUN --reject --channel fb-th-ns
     scripts/approve_publication.py --run-id RUN --approve --channel fb-th --text-file post.txt
 Environment defaults: AIRFLOW_API_URL (http://localhost:8080), AIRFLOW_USERNAME, AIRFLOW_PASSWORD.
+Needs the package importable (`include/` on PYTHONPATH, or installed): the options are those of
+`citizen_desk.publication.approval`.
 Exit code: 0 when at least one request was answered (or --allow-none), 1 otherwise.
 """
 
@@ -29,6 +31,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from citizen_desk.publication.approval import APPROVE, EDIT_PARAM, REJECT
+
 DAG_ID = "publish_weekly_results"
 RETRIES = 5
 # A request is answered only once it is this old. Answering within a second or two of the task
@@ -37,9 +41,6 @@ RETRIES = 5
 # e2e runs; apache/airflow#67287 and #72716). People never answer that fast; a script must wait.
 SETTLE_SECONDS = 15.0
 TASK_ID = "approve"
-APPROVE = "Duyệt đăng"  # = citizen_desk.publication.APPROVE
-REJECT = "Không đăng"  # = citizen_desk.publication.REJECT
-EDIT_PARAM = "edited_text"  # = citizen_desk.publication.EDIT_PARAM
 
 
 def _check(response: Any, what: str) -> Any:

@@ -12,13 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from citizen_desk.db.models import Channel, Publication
-from citizen_desk.publication import ALL_UNITS, PublishMode, gate_period, render_all
-from citizen_desk.publication.figures import (
-    PageInsights,
-    WeeklyResults,
-    compute_results,
-    load_week_rows,
-)
+from citizen_desk.publication.drafts import render_all
+from citizen_desk.publication.figures import PageInsights, WeeklyResults, compute_results
+from citizen_desk.publication.gate import PublishMode, gate_period
+from citizen_desk.publication.report import ALL_UNITS
+from citizen_desk.publication.rows import load_week_rows
 from tests.publication.seed import NOW, PERIOD, Seeded, seed_week
 
 ACTOR = "publish_weekly_results/test_run"

@@ -45,7 +45,7 @@ from citizen_desk.db.models import (
     Tip,
     Unit,
 )
-from citizen_desk.publication.figures import WeekPeriod
+from citizen_desk.publication.period import WeekPeriod
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ZONE = "Asia/Ho_Chi_Minh"

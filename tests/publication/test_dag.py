@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -20,8 +23,8 @@ import pytest
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import sessionmaker
 
-from citizen_desk import publication
 from citizen_desk.db.models import Channel, Publication, Tip
+from citizen_desk.publication import approval
 from tests.conftest import REPO
 from tests.publication.conftest import SMALL, Sim
 from tests.publication.seed import FB, NOW, PERIOD, ZALO, seed_week
@@ -70,9 +73,9 @@ def test_structure(dag) -> None:
     assert tasks["publish"].trigger_rule == "none_failed"
     approve = tasks["approve"]
     assert approve.operator_class.__name__ == "HITLOperator"
-    assert approve.partial_kwargs["options"] == [publication.APPROVE, publication.REJECT]
-    assert approve.partial_kwargs["defaults"] == [publication.REJECT]
-    assert publication.EDIT_PARAM in approve.params
+    assert approve.partial_kwargs["options"] == [approval.APPROVE, approval.REJECT]
+    assert approve.partial_kwargs["defaults"] == [approval.REJECT]
+    assert approval.EDIT_PARAM in approve.params
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"
     assert (dag.timetable.expression, str(dag.timetable.timezone)) == (
         "0 7 * * 1",
@@ -82,16 +85,27 @@ def test_structure(dag) -> None:
     assert set(dag.params) == {"dry_run", "allow_post_for_past_week"}
 
 
-def test_dag_and_script_agree_with_the_package() -> None:
-    module = _load(DAG_FILE, "_publish_dag_module")
+def test_approval_module_is_import_light() -> None:
+    """The DAG file imports it at parse time: nothing from site-packages may come with it."""
+    code = (
+        "import sys; before = set(sys.modules)\n"
+        "import citizen_desk.publication.approval\n"
+        "for name in sorted(set(sys.modules) - before):\n"
+        "    print(name, getattr(sys.modules[name], '__file__', None) or '-')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "include")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.splitlines()
+    loaded = dict(line.split(" ", 1) for line in out)
+    assert loaded["citizen_desk.publication.approval"].startswith(str(REPO / "include"))
+    third_party = [n for n, f in loaded.items() if "site-packages" in f or "dist-packages" in f]
+    assert third_party == []
+
+
+def test_script_finds_the_channel_in_the_approval_body() -> None:
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
-    assert (module.APPROVE, module.REJECT) == (publication.APPROVE, publication.REJECT)
-    assert (script.APPROVE, script.REJECT) == (publication.APPROVE, publication.REJECT)
-    assert script.EDIT_PARAM == publication.EDIT_PARAM
-    request = {"publication_id": 1, "channel_key": FB, "subject": "s", "body": "b",
-               "response_timeout": timedelta(hours=1)}  # fmt: skip
-    assert module.hitl_kwargs(request) == publication.hitl_kwargs(request)
-    body = publication.approval_body(
+    body = approval.approval_body(
         unit_name="X", channel_key=FB, period=PERIOD, text="t", timeout=timedelta(hours=24),
         report_path=None,
     )  # fmt: skip
@@ -190,6 +204,7 @@ def test_dag_run_with_approval_through_the_rest_api(
     # The pages of three units (3 approvals instead of 13), and a 5 s approval timeout.
     small = _small_registry(registry)
     monkeypatch.setattr("citizen_desk.config.registry.load_registry", small)
+    monkeypatch.setattr("citizen_desk.publication.tasks.load_registry", small)
     # maintenance binds load_registry at import; an earlier test may have imported it already
     monkeypatch.setattr("citizen_desk.pipeline.prepare.load_registry", small)
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")

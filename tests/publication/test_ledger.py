@@ -13,19 +13,17 @@ from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog, Notification, Tip
 from citizen_desk.errors import PlatformError, WorkflowError
-from citizen_desk.publication import (
+from citizen_desk.publication.approval import (
     APPROVE,
     EDIT_PARAM,
     REJECT,
     Decision,
-    PublishMode,
     decision_from_hitl,
-    publish_mode,
-    publish_period,
-    render_all,
-    run_gate,
-    run_publish,
 )
+from citizen_desk.publication.drafts import render_all
+from citizen_desk.publication.gate import PublishMode, publish_mode
+from citizen_desk.publication.posting import publish_period
+from citizen_desk.publication.tasks import run_gate, run_publish
 from tests.publication.conftest import ACTOR, FakeGraph, Sim, Week, gate, week_results
 from tests.publication.seed import FB, INFORMANT, NOW, PERIOD, ZALO
 
@@ -294,7 +292,8 @@ class LostRequest(CrashAfterPost):
 
 def _approve_only_fb(week: Week, registry) -> None:
     requests = gate(week, registry)
-    from citizen_desk.publication import apply_decision, decision_from_hitl
+    from citizen_desk.publication.approval import decision_from_hitl
+    from citizen_desk.publication.decisions import apply_decision
 
     with week.session() as session:
         for request in requests:
@@ -448,15 +447,15 @@ def test_end_to_end_posts_one_text_per_page(
 def test_approval_body_is_never_evaluated_as_a_template(text: str) -> None:
     from jinja2.sandbox import SandboxedEnvironment
 
-    from citizen_desk.publication import jinja_literal
+    from citizen_desk.publication.approval import jinja_literal
 
     rendered = SandboxedEnvironment().from_string(jinja_literal(text)).render(conn="SECRET")
     assert rendered == text
 
 
 def test_insights_failures_leave_a_note(registry) -> None:
-    from citizen_desk.publication import collect_insights
     from citizen_desk.publication.figures import PROVINCE
+    from citizen_desk.publication.insights import collect_insights
 
     class Broken:
         def get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from citizen_desk import publication
 from citizen_desk.config.registry import load_registry
+from citizen_desk.publication import tasks
 from tests.conftest import REGISTRY_PATH
 from tests.publication.seed import NOW
 
@@ -19,14 +19,14 @@ ZONE = "Asia/Tokyo"  # 2 h ahead of Asia/Ho_Chi_Minh: the week's UTC bounds diff
 @pytest.fixture
 def tokyo(monkeypatch):
     registry = replace(load_registry(REGISTRY_PATH), timezone=ZONE)
-    monkeypatch.setattr("citizen_desk.config.registry.load_registry", lambda path=None: registry)
+    monkeypatch.setattr(tasks, "load_registry", lambda path=None: registry)
 
     @contextmanager
     def no_db(engine):
         yield SimpleNamespace()
 
-    monkeypatch.setattr("citizen_desk.db.engine.get_engine", lambda url=None: None)
-    monkeypatch.setattr("citizen_desk.db.engine.session_scope", no_db)
+    monkeypatch.setattr(tasks, "get_engine", lambda url=None: None)
+    monkeypatch.setattr(tasks, "session_scope", no_db)
     return registry
 
 
@@ -38,11 +38,11 @@ def _context() -> dict:
 def test_gate_reads_the_week_in_the_registry_zone(tokyo, monkeypatch) -> None:
     seen = []
     monkeypatch.setattr(
-        publication,
+        tasks,
         "gate_period",
         lambda session, registry, period, **kw: seen.append(period) or [],
     )
-    assert publication.run_gate({"period": "2026-W47"}, _context()) == []
+    assert tasks.run_gate({"period": "2026-W47"}, _context()) == []
     (period,) = seen
     assert period.timezone == ZONE
     assert period.start.isoformat() == "2026-11-15T15:00:00+00:00"  # Mon 16/11 00:00 in Tokyo
@@ -55,10 +55,8 @@ def test_publish_reads_the_week_in_the_registry_zone(tokyo, monkeypatch) -> None
         seen.append(period)
         return SimpleNamespace(as_dict=lambda: {})
 
-    monkeypatch.setattr(publication, "publish_period", publish_period)
-    monkeypatch.setattr(
-        publication, "mirror_zalo", lambda session, period, **kw: seen.append(period)
-    )
+    monkeypatch.setattr(tasks, "publish_period", publish_period)
+    monkeypatch.setattr(tasks, "mirror_zalo", lambda session, period, **kw: seen.append(period))
     context = {**_context(), "params": {"allow_post_for_past_week": True}}
-    publication.run_publish({"period": "2026-W47"}, [], context, decisions=[])
+    tasks.run_publish({"period": "2026-W47"}, [], context, decisions=[])
     assert [p.timezone for p in seen] == [ZONE, ZONE]  # Zalo mirror, then posting

@@ -15,16 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from citizen_desk.publication import (
+from citizen_desk.publication.gate import gate_findings
+from citizen_desk.publication.report import render_report, report_context
+from citizen_desk.publication.texts import (
     FACEBOOK_MAX_CHARS,
     ZALO_MAX_CHARS,
-    gate_findings,
     has_marker,
     hashtag,
     post_context,
     render_post,
-    render_report,
-    report_context,
 )
 from tests.publication.conftest import REGISTRY_PROVINCE, Week
 from tests.publication.seed import INFORMANT, OUTCOME, PERIOD, UNIT

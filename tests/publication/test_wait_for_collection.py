@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from citizen_desk.config.registry import sync_registry
 from citizen_desk.db.models import Channel, CollectionRun
-from citizen_desk.publication import channels_not_collected_since
+from citizen_desk.publication.rows import channels_not_collected_since
 
 
 def test_figures_wait_for_a_collection_after_the_week(session, registry) -> None:

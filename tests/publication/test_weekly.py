@@ -8,22 +8,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from citizen_desk.publication import public_count
 from citizen_desk.publication.figures import (
     PROVINCE,
     MessageRow,
     TipRow,
     TurnRow,
     WeeklyResults,
-    WeekPeriod,
     WeekRows,
     compute_week,
-    load_week_rows,
-    parse_insights,
-    parse_period,
     percentile,
-    week_ending_before,
 )
+from citizen_desk.publication.insights import parse_insights
+from citizen_desk.publication.period import WeekPeriod, parse_period, week_ending_before
+from citizen_desk.publication.rows import load_week_rows
+from citizen_desk.publication.texts import public_count
 from tests.publication.conftest import Week
 from tests.publication.seed import PERIOD, UNIT, ZONE, lt, seed_week
 

@@ -1,12 +1,7 @@
 """Weekly figures per unit: what the pages received and how fast and well the units answered.
 
-Three layers, so the arithmetic is tested without a database or a network:
-
-* the period: `week_ending_before(now)` is the ISO week (Monday–Sunday, Asia/Ho_Chi_Minh) that
-  ended last before `now`;
-* the query layer: `load_week_rows(session, period)` returns plain rows (no ORM objects, no
-  citizen identity: ids, units, categories and timestamps only);
-* the computation: `compute_week(rows, period, ...)` is pure and returns `WeekFigures`.
+Pure: `compute_week(rows, period, ...)` / `compute_results(...)` take the week's plain rows (read
+by `publication.rows`, no citizen identity) and return `WeekFigures` / `WeeklyResults`.
 
 Definitions (all instants are compared in UTC; a week is [Monday 00:00, next Monday 00:00) local):
 
@@ -31,100 +26,20 @@ verified and later forwarded counts as forwarded).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from citizen_desk.domain.vocabulary import CATEGORIES
+from citizen_desk.publication.period import WeekPeriod, parse_period
 from citizen_desk.sla.calendar import WorkingCalendar, working_time_between
 from citizen_desk.sla.policy import SlaPolicy, SlaTurn, evaluate_turn
 
 PROVINCE = "*"  # unit_code of the figures for all units together
 
 
-# --- the period ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WeekPeriod:
-    """One ISO week in the local time zone; `start`/`end` are aware UTC instants, end exclusive."""
-
-    year: int
-    week: int
-    timezone: str  # the registry's zone: weeks run Monday-Sunday local time
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def key(self) -> str:
-        """The ledger's period key, e.g. `2026-W47`."""
-        return f"{self.year}-W{self.week:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date.fromisocalendar(self.year, self.week, 1)
-
-    @property
-    def last_day(self) -> date:
-        return self.first_day + timedelta(days=6)
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), tzinfo=self.tz).astimezone(UTC)
-
-    @property
-    def end(self) -> datetime:
-        next_monday = self.first_day + timedelta(days=7)
-        return datetime.combine(next_monday, time(0), tzinfo=self.tz).astimezone(UTC)
-
-    @property
-    def label_vi(self) -> str:
-        """`Tuần 47 (16/11–22/11/2026)`; the year is repeated when the week spans two years."""
-        first, last = self.first_day, self.last_day
-        head = f"{first:%d/%m}" if first.year == last.year else f"{first:%d/%m/%Y}"
-        return f"Tuần {self.week} ({head}–{last:%d/%m/%Y})"
-
-    @property
-    def tag(self) -> str:
-        """The hashtag that marks this week's post on a page, e.g. `#Tuan47_2026`."""
-        return f"#Tuan{self.week}_{self.year}"
-
-    def previous(self) -> WeekPeriod:
-        return week_containing(self.first_day - timedelta(days=7), self.timezone)
-
-    def contains(self, instant: datetime | None) -> bool:
-        return instant is not None and self.start <= instant < self.end
-
-
-def week_containing(day: date, timezone: str) -> WeekPeriod:
-    iso = day.isocalendar()
-    return WeekPeriod(iso.year, iso.week, timezone)
-
-
-def week_ending_before(now: datetime, timezone: str) -> WeekPeriod:
-    """The last ISO week that has fully ended at `now` (local Monday–Sunday)."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    local_day = now.astimezone(ZoneInfo(timezone)).date()
-    return week_containing(local_day - timedelta(days=7), timezone)
-
-
-def parse_period(key: str, timezone: str) -> WeekPeriod:
-    """`2026-W47` -> WeekPeriod (ValueError on anything else)."""
-    try:
-        year_text, week_text = key.split("-W")
-        period = WeekPeriod(int(year_text), int(week_text), timezone)
-        period.first_day  # noqa: B018 - validates the week number
-    except ValueError as exc:
-        raise ValueError(f"not an ISO week key like 2026-W47: {key!r}") from exc
-    return period
-
-
-# --- rows (the query layer's output) ---------------------------------------------------------
+# --- rows (what `publication.rows` reads) ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -169,132 +84,6 @@ class WeekRows:
     turns: tuple[TurnRow, ...] = ()
     tips: tuple[TipRow, ...] = ()
     lost_found: tuple[LostFoundRow, ...] = ()
-
-
-def load_week_rows(session: Any, period: WeekPeriod, *, weeks: int = 2) -> WeekRows:
-    """Rows needed for `period` and the `weeks - 1` weeks before it (identity columns excluded)."""
-    from sqlalchemy import func, or_, select
-    from sqlalchemy.orm import aliased
-
-    from citizen_desk.db.models import Case, CaseTurn, Channel, Message, Tip, Unit
-
-    since = period.start - timedelta(days=7 * (weeks - 1))
-    until = period.end
-    case_unit, channel_unit = aliased(Unit), aliased(Unit)
-
-    message_rows = session.execute(
-        select(
-            func.coalesce(case_unit.code, channel_unit.code),
-            func.coalesce(Message.category, Case.category, "other"),
-            Message.created_at,
-        )
-        .select_from(Message)
-        .join(Channel, Message.channel_id == Channel.id)
-        .join(channel_unit, Channel.unit_id == channel_unit.id)
-        .outerjoin(Case, Message.case_id == Case.id)
-        .outerjoin(case_unit, Case.unit_id == case_unit.id)
-        .where(Message.direction == "in", Message.created_at >= since, Message.created_at < until)
-    ).all()
-    messages = tuple(MessageRow(code, category, at) for code, category, at in message_rows)
-
-    turn_rows = session.execute(
-        select(
-            CaseTurn.case_id,
-            Unit.code,
-            Case.category,
-            Channel.platform,
-            CaseTurn.turn_no,
-            CaseTurn.started_at,
-            CaseTurn.responded_at,
-            Case.turn_no,
-            Case.last_citizen_at,
-        )
-        .join(Case, CaseTurn.case_id == Case.id)
-        .join(Unit, Case.unit_id == Unit.id)
-        .join(Channel, Case.channel_id == Channel.id)
-        .where(
-            CaseTurn.started_at < until,
-            or_(CaseTurn.responded_at.is_(None), CaseTurn.responded_at >= since),
-        )
-    ).all()
-    turns = tuple(
-        TurnRow(
-            case_id=case_id,
-            unit_code=code,
-            category=category,
-            platform=platform,
-            turn_no=turn_no,
-            started_at=started,
-            last_citizen_at=_last_citizen_at(started, responded, turn_no, case_turn, last_cit),
-            responded_at=responded,
-        )
-        for case_id, code, category, platform, turn_no, started, responded, case_turn, last_cit in (
-            turn_rows
-        )
-    )
-
-    tip_rows = session.execute(
-        select(
-            Tip.id,
-            Unit.code,
-            Tip.status,
-            Tip.received_at,
-            Tip.closed_at,
-            Tip.public_outcome.is_not(None) & Tip.public_outcome_by.is_not(None),
-        )
-        .join(Unit, Tip.unit_id == Unit.id)
-        .where(Tip.received_at < until, or_(Tip.closed_at.is_(None), Tip.closed_at >= since))
-    ).all()
-    tips = tuple(
-        TipRow(tip_id, code, status, received, closed, bool(outcome))
-        for tip_id, code, status, received, closed, outcome in tip_rows
-    )
-
-    resolved_at = func.coalesce(Case.last_response_at, Case.updated_at)
-    lost_rows = session.execute(
-        select(Case.id, Unit.code, resolved_at)
-        .join(Unit, Case.unit_id == Unit.id)
-        .where(
-            Case.category == "lost_found",
-            Case.status == "closed",
-            resolved_at >= since,
-            resolved_at < until,
-        )
-    ).all()
-    lost_found = tuple(LostFoundRow(case_id, code, at) for case_id, code, at in lost_rows)
-    return WeekRows(messages=messages, turns=turns, tips=tips, lost_found=lost_found)
-
-
-def _last_citizen_at(
-    started: datetime,
-    responded: datetime | None,
-    turn_no: int,
-    case_turn_no: int,
-    case_last_citizen_at: datetime | None,
-) -> datetime:
-    """The case keeps `last_citizen_at` for its current turn only; older turns use their start."""
-    if turn_no != case_turn_no or case_last_citizen_at is None:
-        return started
-    if case_last_citizen_at < started or (responded and case_last_citizen_at > responded):
-        return started
-    return case_last_citizen_at
-
-
-def load_outcomes(session: Any, tip_ids: Iterable[int]) -> dict[int, str]:
-    """Officer-approved public outcome sentences, by tip id (only tips that have one)."""
-    from sqlalchemy import select
-
-    from citizen_desk.db.models import Tip
-
-    ids = sorted(set(tip_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Tip.id, Tip.public_outcome).where(
-            Tip.id.in_(ids), Tip.public_outcome.is_not(None), Tip.public_outcome_by.is_not(None)
-        )
-    ).all()
-    return {tip_id: text for tip_id, text in rows}
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -585,40 +374,3 @@ def compute_results(
         province=report(PROVINCE, province_name),
         units=tuple(report(code, name) for code, name in units),
     )
-
-
-# --- page insights (Graph API) ---------------------------------------------------------------
-
-INSIGHT_METRICS = {
-    "page_impressions": "impressions",
-    "page_post_engagements": "engagements",
-    "page_follows": "follows",
-}
-
-
-def parse_insights(payload: Mapping[str, Any]) -> PageInsights:
-    """`GET /{page-id}/insights` → the latest weekly value of each metric."""
-    values: dict[str, int | None] = {}
-    for item in payload.get("data") or []:
-        name = INSIGHT_METRICS.get(str(item.get("name")))
-        points = [p for p in item.get("values") or [] if isinstance(p, Mapping)]
-        if name is None or not points:
-            continue
-        latest = max(points, key=lambda p: str(p.get("end_time", "")))
-        value = latest.get("value")
-        values[name] = int(value) if isinstance(value, int | float) else None
-    return PageInsights(**values)
-
-
-def fetch_page_insights(client: Any, page_id: str, period: WeekPeriod) -> PageInsights:
-    """The page's reach, engagement and followers for the week (raises the client's errors)."""
-    payload = client.get(
-        f"{page_id}/insights",
-        {
-            "metric": ",".join(INSIGHT_METRICS),
-            "period": "week",
-            "since": int(period.start.timestamp()),
-            "until": int(period.end.timestamp()),
-        },
-    )
-    return parse_insights(payload)

@@ -1,0 +1,125 @@
+"""Recording the approvers' decisions in the ledger (reading them is `publication.approval`).
+
+Zalo OA rows mirror the decision on their unit's Facebook post (`approved` = ready to broadcast
+from Zalo OA Manager); nothing is sent to Zalo.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizen_desk.config.registry import Registry
+from citizen_desk.db.models import Channel, Publication
+from citizen_desk.errors import NotFoundError
+from citizen_desk.publication.approval import Decision
+from citizen_desk.publication.gate import block, gate_findings, tip_citizen_names
+from citizen_desk.publication.ledger import set_status
+from citizen_desk.publication.period import WeekPeriod
+from citizen_desk.publication.texts import FACEBOOK_MAX_CHARS, ensure_marker, marker_line_of
+
+NOT_APPROVED_REASON = {
+    "rejected": "rejected",
+    "timed_out": "approval_timeout",
+    "missing": "no_decision",
+}
+
+
+def apply_decision(
+    session: Session,
+    registry: Registry,
+    publication_id: int,
+    decision: Decision,
+    *,
+    period: WeekPeriod,
+    now: datetime,
+    actor: str,
+) -> str:
+    """Record the decision on an `awaiting_approval` row (others are left alone); new status.
+
+    Edited text keeps (or gets back) the week's marker and must pass the PII gate again.
+    """
+    pub = session.get(Publication, publication_id)
+    if pub is None:
+        raise NotFoundError(f"publication {publication_id} not found")
+    if pub.status != "awaiting_approval":
+        return str(pub.status)
+    if decision.outcome != "approved":
+        pub.blocked_reason = NOT_APPROVED_REASON.get(decision.outcome, decision.outcome)
+        note = f"{decision.outcome} by {decision.by}" if decision.by else decision.outcome
+        set_status(
+            session, pub, "rejected", now=now, actor=actor, action="publication_rejected", note=note
+        )
+        return "rejected"
+    if decision.edited_text:
+        text = ensure_marker(decision.edited_text, pub.marker, marker_line_of(pub.text, pub.marker))
+        channel = pub.channel
+        names = tip_citizen_names(session, channel.unit_id, period)
+        kinds = gate_findings(text, names, f"publication {channel.key} {period.key} (edited)")
+        if len(text) >= FACEBOOK_MAX_CHARS:
+            kinds = [*kinds, "too_long"]
+        if kinds:
+            block(
+                session,
+                registry,
+                pub,
+                kinds,
+                text=text,
+                names=names,
+                period=period,
+                now=now,
+                actor=actor,
+            )
+            return "blocked"
+        pub.text = text
+    pub.approved_by = decision.by
+    pub.approved_at = decision.at or now
+    note = f"approved by {decision.by}" + (" (edited)" if decision.edited_text else "")
+    set_status(
+        session, pub, "approved", now=now, actor=actor, action="publication_approved", note=note
+    )
+    return "approved"
+
+
+def mirror_zalo(session: Session, period: WeekPeriod, *, now: datetime, actor: str) -> int:
+    """Zalo drafts take the decision of their unit's Facebook post; returns rows changed."""
+    rows = session.execute(
+        select(Publication, Channel)
+        .join(Channel, Publication.channel_id == Channel.id)
+        .where(Publication.period == period.key)
+    ).all()
+    facebook = {channel.unit_id: pub for pub, channel in rows if channel.platform == "facebook"}
+    changed = 0
+    follows = "follows the Facebook post"
+    for pub, channel in rows:
+        fb = facebook.get(channel.unit_id)
+        if channel.platform != "zalo" or pub.status != "draft" or fb is None:
+            continue
+        if fb.status in ("approved", "publishing", "published"):
+            pub.approved_by, pub.approved_at = fb.approved_by, fb.approved_at
+            set_status(
+                session,
+                pub,
+                "approved",
+                now=now,
+                actor=actor,
+                action="publication_approved",
+                note=follows,
+            )
+        elif fb.status in ("rejected", "blocked", "failed"):
+            pub.blocked_reason = "facebook_post_not_approved"
+            set_status(
+                session,
+                pub,
+                "rejected",
+                now=now,
+                actor=actor,
+                action="publication_rejected",
+                note=follows,
+            )
+        else:
+            continue
+        changed += 1
+    return changed

@@ -1,0 +1,112 @@
+"""The `publications` ledger: one row per channel and ISO week (e.g. `2026-W47`), every status
+change audited.
+
+    draft ──PII gate──▶ blocked                      (finding kinds in blocked_reason, admins told)
+      │        └──────▶ dry_run                      (Param dry_run, or a past week)
+      └─▶ awaiting_approval ──HITL──▶ rejected      (rejected, timed out, or no decision)
+                               └────▶ approved ──▶ publishing ──POST /{page}/feed──▶ published
+                                                       │ non-retryable Graph error ──▶ failed
+                                                       └ crash / timeout: stays publishing
+
+`publishing` and `published` rows are never re-rendered (`LOCKED`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizen_desk.db.audit import record_audit
+from citizen_desk.db.models import Publication
+from citizen_desk.db.upsert import insert_if_absent
+from citizen_desk.publication.period import WeekPeriod
+
+LOCKED = frozenset({"publishing", "published"})
+
+
+def audit_status(
+    session: Session,
+    pub: Publication,
+    actor: str,
+    now: datetime,
+    action: str,
+    before: str,
+    note: str | None = None,
+) -> None:
+    """One audit row for a status change of `pub` (from `before` to its current status)."""
+    record_audit(
+        session,
+        entity_type="publication",
+        entity_id=pub.id,
+        action=action,
+        actor=actor,
+        at=now,
+        before={"status": before},
+        after={"status": pub.status},
+        note=note,
+    )
+
+
+def set_status(
+    session: Session,
+    pub: Publication,
+    status: str,
+    *,
+    now: datetime,
+    actor: str,
+    action: str,
+    note: str | None = None,
+) -> None:
+    """Move `pub` to `status` and audit it."""
+    before = pub.status
+    pub.status = status
+    pub.updated_at = now
+    session.flush()
+    audit_status(session, pub, actor, now, action, before, note)
+
+
+def store_draft(
+    session: Session,
+    *,
+    channel_id: int,
+    period: WeekPeriod,
+    text: str,
+    figures: Mapping[str, Any],
+    report_path: str | None,
+    now: datetime,
+    actor: str,
+) -> Publication:
+    """Create or refresh the (channel, week) row as a draft; `publishing`/`published` stay put."""
+    values = {
+        "channel_id": channel_id,
+        "period": period.key,
+        "marker": period.tag,
+        "text": text,
+        "figures": dict(figures),
+        "status": "draft",
+        "report_path": report_path,
+        "run_id": actor,
+        "updated_at": now,
+    }
+    created = insert_if_absent(session, Publication, values, ["channel_id", "period"])
+    pub = session.scalars(
+        select(Publication).where(
+            Publication.channel_id == channel_id, Publication.period == period.key
+        )
+    ).one()
+    if created:
+        audit_status(session, pub, actor, now, "publication_drafted", "none")
+        return pub
+    if pub.status in LOCKED:
+        return pub
+    before = pub.status
+    for name in ("marker", "text", "figures", "report_path", "run_id", "updated_at"):
+        setattr(pub, name, values[name])
+    pub.status, pub.blocked_reason, pub.approved_by, pub.approved_at = "draft", None, None, None
+    session.flush()
+    audit_status(session, pub, actor, now, "publication_redrafted", before)
+    return pub

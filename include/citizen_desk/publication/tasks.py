@@ -1,0 +1,181 @@
+"""The Airflow task bodies of `publish_weekly_results`; the DAG file only wires these.
+
+Each reads the run's `now` and label from the context, the registry (its time zone sets the
+week) and the domain DB, and hands the work to the module of its step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from citizen_desk.config.registry import load_registry
+from citizen_desk.db.engine import get_engine, session_scope
+from citizen_desk.pipeline.context import run_label, run_now
+from citizen_desk.platforms.graph import GraphClient, graph_client_from_connection
+from citizen_desk.publication.approval import decision_from_hitl
+from citizen_desk.publication.decisions import apply_decision, mirror_zalo
+from citizen_desk.publication.drafts import render_all
+from citizen_desk.publication.figures import WeeklyResults, compute_results
+from citizen_desk.publication.gate import PublishMode, gate_period, publish_mode
+from citizen_desk.publication.insights import collect_insights
+from citizen_desk.publication.period import WeekPeriod, parse_period, week_ending_before
+from citizen_desk.publication.posting import publish_period
+from citizen_desk.publication.report import ALL_UNITS
+from citizen_desk.publication.rows import channels_not_collected_since, load_week_rows
+
+log = logging.getLogger(__name__)
+
+
+def _params(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    return context.get("params") or {}
+
+
+def _mode(context: Mapping[str, Any], period: WeekPeriod) -> PublishMode:
+    params = _params(context)
+    dag_run = context.get("dag_run")
+    run_type = getattr(dag_run, "run_type", None)
+    return publish_mode(
+        period,
+        dry_run=bool(params.get("dry_run", False)),
+        allow_past=bool(params.get("allow_post_for_past_week", False)),
+        run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
+        started_at=getattr(dag_run, "start_date", None),
+    )
+
+
+def graph_client(conn_id: str, **kwargs: Any) -> GraphClient:
+    """The Graph client for a page's Airflow connection (the only Airflow lookup here)."""
+    return graph_client_from_connection(conn_id, **kwargs)
+
+
+def posting_client(conn_id: str) -> GraphClient:
+    """No in-client retries: a POST is never repeated blindly, the ledger reconciles instead."""
+    return graph_client(conn_id, max_attempts=1)
+
+
+def run_wait_for_collection(context: Mapping[str, Any]) -> bool:
+    """Sensor `wait_for_collection`: true once every channel was collected after the week."""
+    period = week_ending_before(run_now(context), load_registry().timezone)
+    with session_scope(get_engine()) as session:
+        missing = channels_not_collected_since(session, period.end)
+    if missing:
+        log.info("waiting for a collection after %s of: %s", period.key, ", ".join(missing))
+    return not missing
+
+
+def run_compute(
+    context: Mapping[str, Any], *, client_for: Callable[[str], GraphClient] = graph_client
+) -> dict[str, Any]:
+    """Task `compute`: the week's figures (numbers and ids only: safe for XCom)."""
+    registry = load_registry()
+    period = week_ending_before(run_now(context), registry.timezone)
+    with session_scope(get_engine()) as session:
+        rows = load_week_rows(session, period)
+    insights, notes = collect_insights(registry, period, client_for)
+    results = compute_results(
+        rows,
+        period,
+        units=[(u.code, u.name) for u in registry.units if u.active],
+        province_name=ALL_UNITS,
+        policy=registry.sla,
+        calendar=registry.calendar,
+        min_count=registry.publication.min_count,
+        insights=insights,
+        insights_notes=notes,
+    )
+    log.info("figures for %s: %d units", period.key, len(results.units))
+    return results.to_dict()
+
+
+def run_render(figures: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """Task `render`: admin report file + one draft per channel."""
+    results = WeeklyResults.from_dict(figures)
+    with session_scope(get_engine()) as session:
+        out = render_all(
+            session, load_registry(), results, now=run_now(context), actor=run_label(context)
+        )
+    log.info(
+        "rendered %d drafts for %s; report %s",
+        len(out["publications"]),
+        out["period"],
+        out["report"],
+    )
+    return out
+
+
+def run_gate(rendered: Mapping[str, Any], context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Task `pii_gate`: block what fails, queue the rest for approval (or mark it dry_run).
+
+    Returns the approval requests in map-index order of the `approve` task.
+    """
+    registry = load_registry()
+    period = parse_period(rendered["period"], registry.timezone)
+    mode = _mode(context, period)
+    with session_scope(get_engine()) as session:
+        requests = gate_period(
+            session,
+            registry,
+            period,
+            mode=mode,
+            now=run_now(context),
+            actor=run_label(context),
+        )
+    log.info(
+        "%s: %d post(s) awaiting approval (mode: %s)",
+        period.key,
+        len(requests),
+        mode.reason or "publish",
+    )
+    return [r.as_dict() for r in requests]
+
+
+def run_publish(
+    rendered: Mapping[str, Any],
+    requests: Sequence[Mapping[str, Any]] | None,
+    context: Mapping[str, Any],
+    *,
+    decisions: Sequence[Mapping[str, Any] | None] | None = None,
+    client_for: Callable[[str], GraphClient] = posting_client,
+) -> dict[str, Any]:
+    """Task `publish`: apply the approvers' decisions, then post exactly once.
+
+    `decisions[i]` is the HITL result for `requests[i]` (read from the `approve` task's XCom by
+    map index when not given; a missing result counts as "not approved").
+    """
+    registry = load_registry()
+    period = parse_period(rendered["period"], registry.timezone)
+    ids = [int(r["publication_id"]) for r in requests or []]
+    if decisions is None:
+        pull = context["ti"].xcom_pull if ids else None
+        decisions = [pull(task_ids="approve", map_indexes=i) for i in range(len(ids))]
+    now, actor = run_now(context), run_label(context)
+    engine = get_engine()
+    with session_scope(engine) as session:
+        statuses = [
+            apply_decision(
+                session,
+                registry,
+                pub_id,
+                decision_from_hitl(result),
+                period=period,
+                now=now,
+                actor=actor,
+            )
+            for pub_id, result in zip(ids, decisions, strict=True)
+        ]
+        mirror_zalo(session, period, now=now, actor=actor)
+    mode = _mode(context, period)
+    if not mode.enabled:
+        log.info("%s: not posting (%s)", period.key, mode.reason)
+        return {"period": period.key, "mode": mode.reason, "decisions": _tally(statuses)}
+    report = publish_period(engine, period, client_for, now=now, actor=actor)
+    return {"period": period.key, "decisions": _tally(statuses), **report.as_dict()}
+
+
+def _tally(statuses: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for status in statuses:
+        out[status] = out.get(status, 0) + 1
+    return out
