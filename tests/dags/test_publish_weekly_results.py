@@ -22,8 +22,8 @@ from sqlalchemy.orm import sessionmaker
 
 from citizen_desk import publication
 from citizen_desk.db.models import Channel, Publication, Tip
-from tests.conftest import REPO
-from tests.publication.conftest import SMALL, Sim
+from tests.conftest import REPO, Sim
+from tests.publication.conftest import SMALL
 from tests.publication.seed import FB, NOW, PERIOD, ZALO, seed_week
 
 DAG_FILE = REPO / "dags" / "publish_weekly_results.py"

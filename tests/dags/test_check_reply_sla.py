@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import Notification, SlaEvent
-from tests.conftest import NOW, REPO
-from tests.sla.conftest import SIM_TOKEN
+from tests.conftest import NOW, REPO, SIM_TOKEN
 from tests.sla.factories import CANARY_NAME, CANARY_PHONE, CANARY_PSID, local, make_case
 
 DAG_FILE = REPO / "dags" / "check_reply_sla.py"

@@ -12,8 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from citizen_desk.db.models import AuditLog, Notification
 from citizen_desk.notify import outbox
 from citizen_desk.notify.slack import build_client, render_message
-from tests.conftest import NOW
-from tests.sla.conftest import SIM_TOKEN
+from tests.conftest import NOW, SIM_TOKEN
 
 DUTY = "C07NSDUTY01"
 CHIEF = "U07NSCHIEF1"

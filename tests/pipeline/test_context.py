@@ -1,0 +1,39 @@
+"""`citizen_desk.pipeline.context`: the run's "now" and its label."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pendulum
+import pytest
+
+from citizen_desk.pipeline.context import run_label, run_now
+from tests.conftest import NOW
+
+ICT = timezone(timedelta(hours=7))
+
+
+def test_run_now_prefers_the_data_interval_end() -> None:
+    context = {
+        "data_interval_end": pendulum.datetime(2026, 11, 23, 10, tz="Asia/Ho_Chi_Minh"),
+        "dag_run": SimpleNamespace(run_after=datetime(2030, 1, 1, tzinfo=UTC)),
+    }
+    now = run_now(context)
+    assert now == NOW
+    assert now.tzinfo is UTC
+
+
+def test_run_now_falls_back_to_run_after_for_manual_and_asset_runs() -> None:
+    context = {"data_interval_end": None, "dag_run": SimpleNamespace(run_after=NOW.astimezone(ICT))}
+    assert run_now(context) == NOW
+    assert run_now(context).tzinfo is UTC
+    naive = {"dag_run": SimpleNamespace(run_after=datetime(2026, 11, 23, 3))}
+    assert run_now(naive) == NOW
+    with pytest.raises(ValueError, match="run_after"):
+        run_now({})
+
+
+def test_run_label() -> None:
+    context = {"dag_run": SimpleNamespace(dag_id="check_reply_sla"), "run_id": "scheduled__x"}
+    assert run_label(context) == "check_reply_sla/scheduled__x"
