@@ -151,6 +151,22 @@ def _drop_pg_databases(prefix: str) -> None:
     admin.dispose()
 
 
+# Fixtures that give a test a database or Airflow's metadata DB: such tests get the `db` or
+# `airflow` marker automatically (`make test-fast` leaves them out).
+_DB_FIXTURES = frozenset({"db_templates", "db_url"})
+_AIRFLOW_FIXTURES = frozenset({"airflow_db"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dags_dir = REPO / "tests" / "dags"
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & _DB_FIXTURES:
+            item.add_marker(pytest.mark.db)
+        if names & _AIRFLOW_FIXTURES or dags_dir in item.path.parents:
+            item.add_marker(pytest.mark.airflow)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if PG_URL and _TEMPLATES is not None:
         _drop_pg_databases(PG_PREFIX)
