@@ -415,8 +415,21 @@ def simulator(registry) -> Iterator[Sim]:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Airflow's metadata DB (SQLite in the throwaway AIRFLOW_HOME), for dag.test()."""
+def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Airflow's metadata DB (SQLite in the throwaway AIRFLOW_HOME), for dag.test(); initialised
+    once per session. Returns a pristine copy, taken before any test ran a DAG, that tests which
+    start their own Airflow processes copy instead of running `airflow db migrate` again."""
+    import sqlite3
+
+    from airflow.configuration import conf
     from airflow.utils import db
 
     db.initdb()
+    source = make_url(conf.get("database", "sql_alchemy_conn")).database
+    assert source, "the test metadata DB is a SQLite file"
+    pristine = tmp_path_factory.mktemp("airflow-db") / "airflow.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(pristine) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return pristine
