@@ -1,7 +1,8 @@
 """Row builders shared by the test seeds: look up registry rows, add citizens, cases, messages.
 
-Scenario seeds stay with their tests (tests/sla/factories.py, tests/tips/seed.py,
-tests/web/seed.py, tests/publication/seed.py) and build their rows through these helpers.
+Scenario seeds stay with their tests: tests/sla/factories.py, tests/tips/seed.py and
+tests/web/seed.py build their rows through these helpers; tests/publication/seed.py inserts its
+crafted week in bulk with explicit ids and keeps its own builder.
 """
 
 from __future__ import annotations
