@@ -8,8 +8,8 @@ AIRFLOW := $(VENV)/bin/airflow
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/devtools
 SIM_PORT ?= 8765
 
-.PHONY: help install lock check-lock lint format test test-pg db-upgrade registry-sync simulator \
-	demo stop eval-triage bench e2e-local e2e-celery clean
+.PHONY: help install lock check-lock lint format test test-fast test-pg db-upgrade registry-sync \
+	simulator demo stop eval-triage bench e2e-local e2e-celery clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ format: install
 test: install ## the full test suite (PostgreSQL too when CITIZEN_DESK_TEST_PG_URL is set)
 	$(PY) scripts/check_lock.py
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+test-fast: install ## pure-logic tests only: no database, no Airflow, no subprocesses (markers db/airflow/slow)
+	$(VENV)/bin/pytest -q -m "not db and not airflow and not slow" $(PYTEST_ARGS)
 
 db-upgrade: install ## migrate the domain DB (CITIZEN_DESK_DB_URL, default data/citizen_desk.db)
 	$(PY) -m citizen_desk db upgrade

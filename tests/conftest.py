@@ -3,21 +3,29 @@
 Airflow's environment is set here, before anything imports airflow: a throwaway AIRFLOW_HOME
 (SQLite metadata DB, created only by tests that need `dag.test()`), our dags/ and plugins/.
 
-Database tests use the `engine` fixture, which runs on SQLite and, when
-`CITIZEN_DESK_TEST_PG_URL` is set (CI sets it), also on PostgreSQL: each test gets a fresh,
-migrated database either way.
+Database tests use the `engine` (migrated) or `synced_engine` (plus the sample registry) fixture,
+which runs on SQLite and, when `CITIZEN_DESK_TEST_PG_URL` is set (CI sets it), also on PostgreSQL:
+each test gets a private copy of a template database that is migrated once per session (a file
+copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from cryptography.fernet import Fernet
 
 REPO = Path(__file__).resolve().parent.parent
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="cd-airflow-home-")
@@ -36,15 +44,19 @@ os.environ.update(
 for _var in ("CITIZEN_DESK_DB_URL", "CITIZEN_DESK_REGISTRY", "HTTP_PROXY", "HTTPS_PROXY"):
     os.environ.pop(_var, None)
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 PG_URL = os.environ.get("CITIZEN_DESK_TEST_PG_URL")
 REGISTRY_PATH = REPO / "include" / "config" / "registry.yaml"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # Monday 10:00 in Asia/Ho_Chi_Minh
 
-_PG_TEMPLATE: str | None = None
+# Every PostgreSQL database this process creates starts with this prefix (parallel runs differ);
+# whatever is left at session end is dropped.
+PG_PREFIX = f"cd_t{uuid.uuid4().hex[:8]}_"
+TEMPLATES = ("migrated", "synced")
 
 
 def _pg_admin() -> Engine:
@@ -54,22 +66,78 @@ def _pg_admin() -> Engine:
     )
 
 
-def _pg_template() -> str:
-    """A migrated template database, built once per session; tests clone it (fast)."""
-    global _PG_TEMPLATE
-    if _PG_TEMPLATE is None:
-        from citizen_desk.db import migrate
+def _pg_execute(statement: str) -> None:
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(statement))
+    admin.dispose()
 
-        name = f"cd_tmpl_{uuid.uuid4().hex[:8]}"
-        admin = _pg_admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = create_engine(make_url(PG_URL).set(database=name))
-        migrate.upgrade(engine)
-        engine.dispose()
-        admin.dispose()
-        _PG_TEMPLATE = name
-    return _PG_TEMPLATE
+
+def _pg_url(name: str) -> str:
+    assert PG_URL
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _build(engine: Engine, kind: str) -> None:
+    """Bring an empty database to a template: `migrated` (head) or `synced` (plus the registry)."""
+    from citizen_desk.config.registry import load_registry, sync_registry
+    from citizen_desk.db import migrate
+
+    migrate.upgrade(engine)
+    if kind == "synced":
+        with sessionmaker(engine)() as db_session:
+            sync_registry(db_session, load_registry(REGISTRY_PATH), now=NOW)
+            db_session.commit()
+
+
+class Templates:
+    """Template databases, each built once per session on first use; tests get copies.
+
+    SQLite: a file copied per test. PostgreSQL: `CREATE DATABASE … TEMPLATE …` per test.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sqlite: dict[str, Path] = {}
+        self._pg: dict[str, str] = {}
+
+    def sqlite(self, kind: str) -> Path:
+        if kind not in self._sqlite:
+            from citizen_desk.db.engine import _sqlite_pragmas
+
+            path = self.root / f"{kind}.db"
+            engine = create_engine(f"sqlite:///{path}")
+            event.listen(engine, "connect", _sqlite_pragmas)
+            _build(engine, kind)
+            with engine.connect() as conn:  # one self-contained file: no -wal beside it
+                conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+            engine.dispose()
+            self._sqlite[kind] = path
+        return self._sqlite[kind]
+
+    def pg(self, kind: str) -> str:
+        if kind not in self._pg:
+            name = f"{PG_PREFIX}tmpl_{kind}"
+            _pg_execute(f'CREATE DATABASE "{name}"')
+            engine = create_engine(_pg_url(name), poolclass=NullPool)
+            _build(engine, kind)
+            engine.dispose()
+            self._pg[kind] = name
+        return self._pg[kind]
+
+    def sqlite_copy(self, kind: str, target: Path) -> str:
+        shutil.copyfile(self.sqlite(kind), target)
+        return f"sqlite:///{target}"
+
+
+_TEMPLATES: Templates | None = None
+
+
+@pytest.fixture(scope="session")
+def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    global _TEMPLATES
+    _TEMPLATES = Templates(tmp_path_factory.mktemp("db-templates"))
+    return _TEMPLATES
 
 
 def _drop_pg_databases(prefix: str) -> None:
@@ -83,9 +151,25 @@ def _drop_pg_databases(prefix: str) -> None:
     admin.dispose()
 
 
+# Fixtures that give a test a database or Airflow's metadata DB: such tests get the `db` or
+# `airflow` marker automatically (`make test-fast` leaves them out).
+_DB_FIXTURES = frozenset({"db_templates", "db_url"})
+_AIRFLOW_FIXTURES = frozenset({"airflow_db"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dags_dir = REPO / "tests" / "dags"
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & _DB_FIXTURES:
+            item.add_marker(pytest.mark.db)
+        if names & _AIRFLOW_FIXTURES or dags_dir in item.path.parents:
+            item.add_marker(pytest.mark.airflow)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if PG_URL and _PG_TEMPLATE:
-        _drop_pg_databases(_PG_TEMPLATE)
+    if PG_URL and _TEMPLATES is not None:
+        _drop_pg_databases(PG_PREFIX)
 
 
 def _db_params() -> list[object]:
@@ -99,55 +183,71 @@ def _db_params() -> list[object]:
     return params
 
 
+@contextmanager
+def fresh_engine(
+    backend: str, kind: str, templates: Templates, tmp_path: Path, filename: str = "domain.db"
+) -> Iterator[Engine]:
+    """An engine on a private copy of the `kind` template; disposed (and dropped) afterwards."""
+    from citizen_desk.db.engine import _engine_for
+
+    if backend == "sqlite":
+        eng = _engine_for(templates.sqlite_copy(kind, tmp_path / filename))
+        yield eng
+        eng.dispose()
+        _engine_for.cache_clear()
+        return
+    name = f"{PG_PREFIX}{uuid.uuid4().hex[:10]}"
+    _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates.pg(kind)}"')
+    eng = _engine_for(_pg_url(name))
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        _engine_for.cache_clear()
+        _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=_db_params())
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, empty (unmigrated) database on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'domain.db'}"
         return
-    name = f"cd_test_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    name = f"{PG_PREFIX}{uuid.uuid4().hex[:10]}"
+    _pg_execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=_db_params())
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> Iterator[Engine]:
     """A fresh database migrated to head: SQLite, and PostgreSQL with CITIZEN_DESK_TEST_PG_URL."""
-    from citizen_desk.db import migrate
-    from citizen_desk.db.engine import _engine_for
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'domain.db'}"
-        eng = _engine_for(url)
-        migrate.upgrade(eng)
+    with fresh_engine(request.param, "migrated", db_templates, tmp_path) as eng:
         yield eng
-        eng.dispose()
-        _engine_for.cache_clear()
-        return
-    template = _pg_template()
-    name = f"cd_test_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    eng = _engine_for(url)
-    yield eng
-    eng.dispose()
-    _engine_for.cache_clear()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     with sessionmaker(engine, expire_on_commit=False)() as db_session:
         yield db_session
+
+
+@pytest.fixture(params=_db_params())
+def synced_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> Iterator[Engine]:
+    """A fresh migrated database holding the sample registry's units and channels."""
+    with fresh_engine(request.param, "synced", db_templates, tmp_path) as eng:
+        yield eng
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, db_templates: Templates) -> Iterator[Engine]:
+    """A fresh migrated SQLite database only (simulator-heavy tests, for speed)."""
+    with fresh_engine("sqlite", "migrated", db_templates, tmp_path, "collect.db") as eng:
+        yield eng
 
 
 @pytest.fixture(scope="session")
@@ -157,20 +257,179 @@ def registry():
     return load_registry(REGISTRY_PATH)
 
 
-@pytest.fixture
-def synced_engine(engine: Engine, registry) -> Engine:
-    """A migrated database holding the sample registry's units and channels."""
-    from citizen_desk.config.registry import sync_registry
+# --- simulators: Slack (outbox, SLA, DAGs) and the collection world -------------------------------
 
-    with sessionmaker(engine)() as db_session:
-        sync_registry(db_session, registry, now=NOW)
-        db_session.commit()
-    return engine
+SIM_TOKEN = "xoxb-sim-citizen-desk"
+
+
+@pytest.fixture
+def sim() -> Iterator[Any]:
+    """The simulator (Slack at `sim.base_url + "/api/"`), fast rate limits, fixed clock."""
+    from platform_simulator import Simulator, SimulatorConfig
+
+    simulator = Simulator(
+        SimulatorConfig(
+            registry_path=REGISTRY_PATH,
+            seed=42,
+            days=1,
+            now=NOW,
+            slack_rate_per_second=100.0,
+            slack_burst=100,
+        )
+    )
+    server = simulator.serve_in_thread(host="127.0.0.1", port=0)
+    simulator.base_url = server.base_url
+    yield simulator
+    server.shutdown()
+
+
+@pytest.fixture
+def slack(sim):
+    from citizen_desk.notify.slack import build_client
+
+    return build_client(SIM_TOKEN, base_url=sim.base_url + "/api/", rate_limit_retries=0)
+
+
+CHANNELS = ("fb-th-ns-ttns", "fb-th-ns-ngathuy", "zalo-th-ns-ttns", "zalo-th-ns-ngathuy")
+
+
+@pytest.fixture
+def small_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    raw = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    raw["channels"] = [c for c in raw["channels"] if c["key"] in CHANNELS]
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(path))
+    return path
+
+
+@dataclass
+class World:
+    """The running simulator plus what the tests need to know about it."""
+
+    sim: Any
+    base_url: str
+    channels: dict[str, dict[str, Any]]
+    fernet_key: str
+
+    def page_id(self, key: str) -> str:
+        return str(self.channels[key]["platform_id"])
+
+    def truth(self) -> list[dict[str, Any]]:
+        return list(self.sim.truth()["messages"])
+
+    def clock(self) -> datetime:
+        return self.sim.clock
+
+
+def connection_env(world_channels: dict[str, dict[str, Any]], base_url: str, sim: Any) -> dict:
+    env: dict[str, str] = {}
+    for key, channel in world_channels.items():
+        conn_id = channel["connection_id"].upper()
+        if channel["platform"] == "facebook":
+            conn = {
+                "conn_type": "http",
+                "password": sim.page_token(channel["platform_id"]),
+                "extra": {"base_url": f"{base_url}/v21.0/"},
+            }
+        else:
+            creds = sim.zalo_credentials(channel["platform_id"])
+            conn = {
+                "conn_type": "http",
+                "login": creds["app_id"],
+                "password": creds["secret_key"],
+                "extra": {
+                    "refresh_token": creds["refresh_token"],
+                    "base_url": f"{base_url}/",
+                    "oauth_url": f"{base_url}/v4/oa/access_token",
+                },
+            }
+        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(conn)
+        assert key
+    return env
+
+
+@pytest.fixture
+def world(
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[World]:
+    """The simulator on a free port; `parametrize("world", [3], indirect=True)`: 3 days only."""
+    days = int(getattr(request, "param", 14))
+    from platform_simulator import Simulator, SimulatorConfig
+
+    sim = Simulator(SimulatorConfig(registry_path=small_registry, seed=42, days=days, now=NOW))
+    server = sim.serve_in_thread(host="127.0.0.1", port=0)
+    raw = yaml.safe_load(small_registry.read_text(encoding="utf-8"))
+    channels = {c["key"]: c for c in raw["channels"]}
+    key = Fernet.generate_key().decode()
+    for name, value in connection_env(channels, server.base_url, sim).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CITIZEN_DESK_SECRETS", json.dumps({"conn_type": "generic", "password": key})
+    )
+    try:
+        yield World(sim=sim, base_url=server.base_url, channels=channels, fernet_key=key)
+    finally:
+        server.shutdown()
+
+
+@dataclass
+class Sim:
+    """The platform simulator serving Graph on a local port, with page lookups by connection."""
+
+    sim: Any
+    server: Any
+    pages: dict[str, str]  # connection id → page id
+
+    @property
+    def graph_url(self) -> str:
+        return self.server.base_url + "/v21.0/"
+
+    def client(self, conn_id: str) -> Any:
+        from citizen_desk.platforms.graph import GraphClient
+
+        page_id = self.pages[conn_id]
+        return GraphClient(
+            self.graph_url, f"sim-page-token-{page_id}", max_attempts=1, sleep=lambda _s: None
+        )
+
+    def posts(self) -> dict[str, list[dict[str, Any]]]:
+        """`GET /_sim/posts`: what our code posted, by page id."""
+        import requests
+
+        return requests.get(self.server.base_url + "/_sim/posts", timeout=10).json()["pages"]
+
+
+@pytest.fixture
+def simulator(registry) -> Iterator[Sim]:
+    """The simulator serving Graph (publication: posts and page feeds), fixed clock."""
+    from platform_simulator import Simulator, SimulatorConfig
+
+    sim = Simulator(SimulatorConfig(registry_path=REGISTRY_PATH, seed=7, days=1, now=NOW))
+    server = sim.serve_in_thread(host="127.0.0.1", port=0)
+    pages = {c.connection_id: c.platform_id for c in registry.channels if c.platform == "facebook"}
+    try:
+        yield Sim(sim, server, pages)
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Airflow's metadata DB (SQLite in the throwaway AIRFLOW_HOME), for dag.test()."""
+def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Airflow's metadata DB (SQLite in the throwaway AIRFLOW_HOME), for dag.test(); initialised
+    once per session. Returns a pristine copy, taken before any test ran a DAG, that tests which
+    start their own Airflow processes copy instead of running `airflow db migrate` again."""
+    import sqlite3
+
+    from airflow.configuration import conf
     from airflow.utils import db
 
     db.initdb()
+    source = make_url(conf.get("database", "sql_alchemy_conn")).database
+    assert source, "the test metadata DB is a SQLite file"
+    pristine = tmp_path_factory.mktemp("airflow-db") / "airflow.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(pristine) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return pristine

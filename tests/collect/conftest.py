@@ -1,138 +1,27 @@
-"""Fixtures for the collection tests: a small simulated world, its connections, a synced DB.
+"""Fixtures for the collection tests: a synced DB and a collector against the simulated world.
 
-The registry is cut down to two pages and two OAs (written to tmp_path) to keep the tests fast.
-Simulator-heavy tests use SQLite only (`sqlite_engine`); the store logic runs on both backends
-through the shared `engine` fixture.
+The world (`world`, `small_registry`: two pages and two OAs) lives in tests/conftest.py, as the
+collection DAG test uses it too.
+Simulator-heavy tests use SQLite only (`sqlite_engine`, from tests/conftest.py); the store logic
+runs on both backends through the shared `engine` fixture.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import yaml
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import NOW, REGISTRY_PATH
+from tests.conftest import CHANNELS, NOW, World
 
-CHANNELS = ("fb-th-ns-ttns", "fb-th-ns-ngathuy", "zalo-th-ns-ttns", "zalo-th-ns-ngathuy")
-
-
-@pytest.fixture
-def small_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    raw = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
-    raw["channels"] = [c for c in raw["channels"] if c["key"] in CHANNELS]
-    path = tmp_path / "registry.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(path))
-    return path
-
-
-@dataclass
-class World:
-    """The running simulator plus what the tests need to know about it."""
-
-    sim: Any
-    base_url: str
-    channels: dict[str, dict[str, Any]]
-    fernet_key: str
-
-    def page_id(self, key: str) -> str:
-        return str(self.channels[key]["platform_id"])
-
-    def truth(self) -> list[dict[str, Any]]:
-        return list(self.sim.truth()["messages"])
-
-    def clock(self) -> datetime:
-        return self.sim.clock
-
-
-def connection_env(world_channels: dict[str, dict[str, Any]], base_url: str, sim: Any) -> dict:
-    env: dict[str, str] = {}
-    for key, channel in world_channels.items():
-        conn_id = channel["connection_id"].upper()
-        if channel["platform"] == "facebook":
-            conn = {
-                "conn_type": "http",
-                "password": sim.page_token(channel["platform_id"]),
-                "extra": {"base_url": f"{base_url}/v21.0/"},
-            }
-        else:
-            creds = sim.zalo_credentials(channel["platform_id"])
-            conn = {
-                "conn_type": "http",
-                "login": creds["app_id"],
-                "password": creds["secret_key"],
-                "extra": {
-                    "refresh_token": creds["refresh_token"],
-                    "base_url": f"{base_url}/",
-                    "oauth_url": f"{base_url}/v4/oa/access_token",
-                },
-            }
-        env[f"AIRFLOW_CONN_{conn_id}"] = json.dumps(conn)
-        assert key
-    return env
-
-
-@pytest.fixture
-def world(
-    small_registry: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Iterator[World]:
-    """The simulator on a free port; `parametrize("world", [3], indirect=True)`: 3 days only."""
-    days = int(getattr(request, "param", 14))
-    from platform_simulator import Simulator, SimulatorConfig
-
-    sim = Simulator(SimulatorConfig(registry_path=small_registry, seed=42, days=days, now=NOW))
-    server = sim.serve_in_thread(host="127.0.0.1", port=0)
-    raw = yaml.safe_load(small_registry.read_text(encoding="utf-8"))
-    channels = {c["key"]: c for c in raw["channels"]}
-    key = Fernet.generate_key().decode()
-    for name, value in connection_env(channels, server.base_url, sim).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_CITIZEN_DESK_SECRETS", json.dumps({"conn_type": "generic", "password": key})
-    )
-    try:
-        yield World(sim=sim, base_url=server.base_url, channels=channels, fernet_key=key)
-    finally:
-        server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file, built once; tests copy it (migrating takes seconds)."""
-    from citizen_desk.db import migrate
-    from citizen_desk.db.engine import _engine_for
-
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    url = f"sqlite:///{path}"
-    engine = _engine_for(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    _engine_for.cache_clear()
-    return path
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Engine]:
-    """A fresh migrated SQLite domain DB (simulator tests run on SQLite only, for speed)."""
-    from citizen_desk.db.engine import _engine_for
-
-    path = tmp_path / "collect.db"
-    shutil.copyfile(migrated_sqlite, path)
-    eng = _engine_for(f"sqlite:///{path}")
-    yield eng
-    eng.dispose()
-    _engine_for.cache_clear()
+__all__ = ["CHANNELS", "World"]
 
 
 def sync(engine: Engine, registry_path: Path) -> None:

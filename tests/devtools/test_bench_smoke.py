@@ -53,6 +53,7 @@ def test_lower_bound_and_floor() -> None:
     assert api_economy.strict_floor(channels, changed) == 6
 
 
+@pytest.mark.slow
 def test_api_economy(env: Env) -> None:
     size = api_economy.Size(scale=2, days=1, steps=1, daily=False)
     result = api_economy.run(size, env)
@@ -71,6 +72,7 @@ def test_api_economy(env: Env) -> None:
     assert "## 1. API economy" in report_for("api_economy", result)
 
 
+@pytest.mark.slow
 def test_ingest(env: Env) -> None:
     backends = ("sqlite", "postgresql") if PG_URL else ("sqlite",)
     size = ingest.Size(messages=60, channels=2, days=1, backends=backends)
@@ -88,6 +90,7 @@ def test_ingest(env: Env) -> None:
 
 
 @needs_pg
+@pytest.mark.slow
 def test_sweeps(env: Env) -> None:
     size = sweeps.Size(histories=(300,), open_share=0.02, fixed_open=3, repeats=1)
     result = sweeps.run(size, env)
@@ -109,6 +112,7 @@ def test_sweeps_skip_without_postgresql(tmp_path: Path) -> None:
     assert result["skipped"]
 
 
+@pytest.mark.slow
 def test_dag_parse(env: Env) -> None:
     size = dag_parse.Size(
         repeats=1, folder=False, importtime=False, files=("citizen_desk_setup.py",)
@@ -125,6 +129,7 @@ def test_dag_parse(env: Env) -> None:
     assert "## 4. DAG parse cost" in report_for("dag_parse", result)
 
 
+@pytest.mark.slow
 def test_import_breakdown_parses_importtime(env: Env, tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     bundle.mkdir()
@@ -135,6 +140,7 @@ def test_import_breakdown_parses_importtime(env: Env, tmp_path: Path) -> None:
     assert all(r["cumulative_ms"] >= r["self_ms"] >= 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_triage_speed(env: Env) -> None:
     result = triage_speed.run(triage_speed.Size(messages=50, repeats=2), env)
     assert result["classify_msgs_per_s"]["n"] == 2

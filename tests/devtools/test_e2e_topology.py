@@ -118,6 +118,7 @@ def test_urls_of_other_hosts_are_left_alone() -> None:
     assert rewrite_url("redis://:@redis:6379/0") == "redis://:@127.0.0.1:6379/0"
 
 
+@pytest.mark.slow  # runs scripts/demo.sh, which starts Python
 def test_the_local_topology_reuses_demo_sh(tmp_path: Path) -> None:
     from e2e.environment import demo_environment
 

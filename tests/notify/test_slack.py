@@ -10,7 +10,7 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 
 from citizen_desk.errors import ConfigError
 from citizen_desk.notify.slack import CONN_ID, build_client, slack_client_from_connection
-from tests.notify.conftest import SIM_TOKEN
+from tests.conftest import SIM_TOKEN
 
 
 def test_build_client_ignores_env_proxy_for_loopback(monkeypatch) -> None:

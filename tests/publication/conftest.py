@@ -17,6 +17,9 @@ from citizen_desk.publication.figures import PageInsights, WeeklyResults, comput
 from citizen_desk.publication.gate import PublishMode, gate_period
 from citizen_desk.publication.report import ALL_UNITS
 from citizen_desk.publication.rows import load_week_rows
+from tests.conftest import Sim, Templates
+
+__all__ = ["Sim"]
 from tests.publication.seed import NOW, PERIOD, Seeded, seed_week
 
 ACTOR = "publish_weekly_results/test_run"
@@ -97,21 +100,17 @@ def full_week(synced_engine: Engine, registry, tmp_path: Path) -> Week:
 
 
 @pytest.fixture(scope="module")
-def shared_week(registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
+def shared_week(
+    registry, tmp_path_factory: pytest.TempPathFactory, db_templates: Templates
+) -> Iterator[Week]:
     """The crafted week on one SQLite database per module, for read-only tests."""
     from sqlalchemy import create_engine, event
 
-    from citizen_desk.config.registry import sync_registry
-    from citizen_desk.db import migrate
     from citizen_desk.db.engine import _sqlite_pragmas
 
     base = tmp_path_factory.mktemp("shared-week")
-    engine = create_engine(f"sqlite:///{base / 'domain.db'}")
+    engine = create_engine(db_templates.sqlite_copy("synced", base / "domain.db"))
     event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.upgrade(engine)
-    with sessionmaker(engine)() as session:
-        sync_registry(session, registry, now=NOW)
-        session.commit()
     yield make_week(engine, registry, base / "reports")
     engine.dispose()
 
@@ -146,44 +145,3 @@ class FakeGraph:
     def paginate(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         page_id = path.split("/")[0]
         yield from (p for p in reversed(self.posts) if p["id"].startswith(page_id + "_"))
-
-
-@dataclass
-class Sim:
-    """The platform simulator serving Graph on a local port, with page lookups by connection."""
-
-    sim: Any
-    server: Any
-    pages: dict[str, str]  # connection id → page id
-
-    @property
-    def graph_url(self) -> str:
-        return self.server.base_url + "/v21.0/"
-
-    def client(self, conn_id: str) -> Any:
-        from citizen_desk.platforms.graph import GraphClient
-
-        page_id = self.pages[conn_id]
-        return GraphClient(
-            self.graph_url, f"sim-page-token-{page_id}", max_attempts=1, sleep=lambda _s: None
-        )
-
-    def posts(self) -> dict[str, list[dict[str, Any]]]:
-        """`GET /_sim/posts`: what our code posted, by page id."""
-        import requests
-
-        return requests.get(self.server.base_url + "/_sim/posts", timeout=10).json()["pages"]
-
-
-@pytest.fixture
-def simulator(registry) -> Iterator[Sim]:
-    from platform_simulator import Simulator, SimulatorConfig
-    from tests.conftest import REGISTRY_PATH
-
-    sim = Simulator(SimulatorConfig(registry_path=REGISTRY_PATH, seed=7, days=1, now=NOW))
-    server = sim.serve_in_thread(host="127.0.0.1", port=0)
-    pages = {c.connection_id: c.platform_id for c in registry.channels if c.platform == "facebook"}
-    try:
-        yield Sim(sim, server, pages)
-    finally:
-        server.shutdown()

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citizen_desk.db.models import Case, CaseTurn, Channel, Citizen, Message
+from citizen_desk.db.models import Case, CaseTurn
+from tests import factories
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 CANARY_NAME = "Trịnh Thị Canary"
@@ -36,26 +37,25 @@ def make_case(
 ) -> Case:
     """A case with one citizen message per turn start (+ extras) and a page reply per answer."""
     n = next(_seq)
-    channel = session.scalars(select(Channel).where(Channel.key == channel_key)).one()
+    channel = factories.channel(session, channel_key)
     first = turns[0][0]
-    citizen = Citizen(
-        channel_id=channel.id,
+    citizen = factories.add_citizen(
+        session,
+        channel,
         platform_user_id=f"{CANARY_PSID}{n}",
-        protected_display_name=citizen_name,
-        protected_profile={"phone": CANARY_PHONE, "name": citizen_name},
+        name=citizen_name,
+        profile={"phone": CANARY_PHONE, "name": citizen_name},
         first_seen_at=first,
     )
-    session.add(citizen)
-    session.flush()
     last_started, last_responded = turns[-1]
     citizen_times = sorted([t for t, _ in turns] + list(extra_citizen_messages))
     responses = [r for _, r in turns if r is not None]
-    case = Case(
-        channel_id=channel.id,
-        unit_id=channel.unit_id,
-        citizen_id=citizen.id,
+    case = factories.add_case(
+        session,
+        channel,
+        citizen,
         thread_key=f"t_{n}",
-        kind="zalo" if channel.platform == "zalo" else "messenger",
+        kind=factories.message_kind(channel),
         category=category,
         status="answered" if last_responded is not None else "open",
         opened_at=first,
@@ -66,8 +66,6 @@ def make_case(
         last_response_at=responses[-1] if responses else None,
         updated_at=first,
     )
-    session.add(case)
-    session.flush()
     for number, (started, responded) in enumerate(turns, start=1):
         session.add(
             CaseTurn(case_id=case.id, turn_no=number, started_at=started, responded_at=responded)
@@ -100,17 +98,12 @@ def _message(
     text: str,
     suffix: str,
 ) -> None:
-    session.add(
-        Message(
-            channel_id=case.channel_id,
-            platform_message_id=f"m_{case.thread_key}_{suffix}",
-            direction=direction,
-            kind=case.kind,
-            thread_key=case.thread_key,
-            citizen_id=citizen_id,
-            case_id=case.id,
-            text=text,
-            created_at=at,
-            collected_at=at,
-        )
+    factories.add_message(
+        session,
+        case,
+        platform_message_id=f"m_{case.thread_key}_{suffix}",
+        direction=direction,
+        text=text,
+        created_at=at,
+        citizen_id=citizen_id,
     )

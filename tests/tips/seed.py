@@ -17,8 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import Registry, parse_registry, sync_registry
-from citizen_desk.db.models import Case, Channel, Citizen, Message, Tip, Unit
+from citizen_desk.db.models import Citizen, Tip
+from tests import factories
 from tests.conftest import NOW, REGISTRY_PATH
+from tests.factories import channel, unit
+
+__all__ = ["channel", "unit"]
 
 # Canaries: a name, a Facebook PSID, a Zalo user id, phone numbers and a profile link.
 CANARY_NAME = "Trịnh Thị Hoàng Yến"
@@ -40,10 +44,6 @@ CANARIES = (
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _counter = itertools.count(1)
-
-
-def channel(session: Session, key: str) -> Channel:
-    return session.scalars(select(Channel).where(Channel.key == key)).one()
 
 
 def add_tip(
@@ -68,19 +68,18 @@ def add_tip(
         select(Citizen).where(Citizen.channel_id == ch.id, Citizen.platform_user_id == user_id)
     ).one_or_none()
     if citizen is None:  # the same person may send several tips
-        citizen = Citizen(
-            channel_id=ch.id,
+        citizen = factories.add_citizen(
+            session,
+            ch,
             platform_user_id=user_id,
-            protected_display_name=name,
-            protected_profile=dict(profile) if profile else None,
+            name=name,
+            profile=profile or None,
             first_seen_at=received_at,
         )
-        session.add(citizen)
-        session.flush()
-    case = Case(
-        channel_id=ch.id,
-        unit_id=ch.unit_id,
-        citizen_id=citizen.id,
+    case = factories.add_case(
+        session,
+        ch,
+        citizen,
         thread_key=f"t_{n}",
         kind="messenger",
         category="tip",
@@ -93,25 +92,20 @@ def add_tip(
         last_citizen_at=received_at,
         updated_at=received_at,
     )
-    session.add(case)
-    session.flush()
     for index, body in enumerate((text, *extra_messages)):
-        session.add(
-            Message(
-                channel_id=ch.id,
-                platform_message_id=f"m_{n}_{index}",
-                direction="in",
-                kind="messenger",
-                thread_key=case.thread_key,
-                citizen_id=citizen.id,
-                case_id=case.id,
-                text=body,
-                created_at=received_at + timedelta(seconds=index),
-                category="tip",
-                topic=topic,
-                urgent=urgent,
-                collected_at=received_at,
-            )
+        factories.add_message(
+            session,
+            case,
+            platform_message_id=f"m_{n}_{index}",
+            direction="in",
+            kind="messenger",
+            citizen_id=citizen.id,
+            text=body,
+            created_at=received_at + timedelta(seconds=index),
+            category="tip",
+            topic=topic,
+            urgent=urgent,
+            collected_at=received_at,
         )
     tip = Tip(
         case_id=case.id,
@@ -154,10 +148,6 @@ def add_zalo_canary_tip(session: Session, **kwargs: Any) -> Tip:
     kwargs.setdefault("user_id", CANARY_ZALO_ID)
     kwargs.setdefault("profile", {"display_name": CANARY_NAME, "avatar": CANARY_PROFILE})
     return add_tip(session, **kwargs)
-
-
-def unit(session: Session, code: str) -> Unit:
-    return session.scalars(select(Unit).where(Unit.code == code)).one()
 
 
 # --- registries --------------------------------------------------------------------------------

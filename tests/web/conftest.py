@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 
-from tests.conftest import NOW
+from tests.conftest import NOW, Templates
 from tests.web.seed import Seeded, seed
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -93,17 +93,11 @@ def admin(app, make_token) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def ro_seeded(tmp_path_factory, registry) -> Iterator[tuple[Engine, Seeded]]:
-    from citizen_desk.config.registry import sync_registry
-    from citizen_desk.db import migrate
-
+def ro_seeded(tmp_path_factory, db_templates: Templates) -> Iterator[tuple[Engine, Seeded]]:
     root = tmp_path_factory.mktemp("web-ro")
-    engine = create_engine(f"sqlite:///{root / 'domain.db'}")
-    migrate.upgrade(engine)
+    engine = create_engine(db_templates.sqlite_copy("synced", root / "domain.db"))
     (root / "data" / "reports").mkdir(parents=True)
     with sessionmaker(engine)() as session:
-        sync_registry(session, registry, now=NOW)
-        session.commit()
         seeded = seed(session, NOW, root / "data" / "reports")
     yield engine, seeded
     engine.dispose()

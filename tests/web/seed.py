@@ -10,20 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.models import (
     Case,
-    Channel,
-    Citizen,
     CollectionRun,
     CollectionWatermark,
-    Message,
     Publication,
     Quarantine,
     Tip,
 )
+from tests import factories
+from tests.factories import channel as _channel
 
 CANARY_NAME = "Trịnh Thị Hoàng Yến"
 CANARY_PSID = "7315926048531742"
@@ -43,10 +41,6 @@ class Seeded:
     cases: dict[str, int] = field(default_factory=dict)
     tips: dict[str, int] = field(default_factory=dict)
     reports_dir: Path | None = None
-
-
-def _channel(session: Session, key: str) -> Channel:
-    return session.scalars(select(Channel).where(Channel.key == key)).one()
 
 
 def add_case(
@@ -70,21 +64,20 @@ def add_case(
 ) -> Case:
     n = next(_counter)
     channel = _channel(session, channel_key)
-    citizen = Citizen(
-        channel_id=channel.id,
+    citizen = factories.add_citizen(
+        session,
+        channel,
         platform_user_id=user_id or f"88{n:014d}",
-        protected_display_name=name,
-        protected_profile=profile,
+        name=name,
+        profile=profile,
         first_seen_at=opened_at,
     )
-    session.add(citizen)
-    session.flush()
-    case = Case(
-        channel_id=channel.id,
-        unit_id=channel.unit_id,
-        citizen_id=citizen.id,
+    case = factories.add_case(
+        session,
+        channel,
+        citizen,
         thread_key=f"t_web_{n}",
-        kind="zalo" if channel.platform == "zalo" else "messenger",
+        kind=factories.message_kind(channel),
         category=category,
         topic=topic,
         urgent=urgent,
@@ -100,25 +93,18 @@ def add_case(
         permalink=permalink,
         updated_at=opened_at,
     )
-    session.add(case)
-    session.flush()
     messages = [("in", text, opened_at, citizen.id)]
     if reply and first_response_at:
         messages.append(("out", reply, first_response_at, None))
     for index, (direction, body, at, citizen_id) in enumerate(messages):
-        session.add(
-            Message(
-                channel_id=channel.id,
-                platform_message_id=f"m_web_{n}_{index}",
-                direction=direction,
-                kind=case.kind,
-                thread_key=case.thread_key,
-                citizen_id=citizen_id,
-                case_id=case.id,
-                text=body,
-                created_at=at,
-                collected_at=at,
-            )
+        factories.add_message(
+            session,
+            case,
+            platform_message_id=f"m_web_{n}_{index}",
+            direction=direction,
+            text=body,
+            created_at=at,
+            citizen_id=citizen_id,
         )
     session.flush()
     return case

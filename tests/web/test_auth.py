@@ -185,6 +185,7 @@ def test_identity_viewer_list_from_env(officer, seeded, synced_engine, monkeypat
     assert [r.actor for r in _identity_rows(synced_engine, seeded.cases["breach"])] == ["officer"]
 
 
+@pytest.mark.airflow
 def test_can_view_identity_rule(monkeypatch):
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 

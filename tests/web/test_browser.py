@@ -68,10 +68,12 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def airflow_server(chromium, tmp_path_factory, registry) -> Iterator[dict]:
-    """`airflow api-server` in its own AIRFLOW_HOME, with a seeded domain DB."""
+def airflow_server(
+    chromium, tmp_path_factory, registry, airflow_db, db_templates
+) -> Iterator[dict]:
+    """`airflow api-server` in its own AIRFLOW_HOME (a copy of the session's pristine metadata
+    DB), with a seeded domain DB."""
     from citizen_desk.config.registry import sync_registry
-    from citizen_desk.db import migrate
 
     root = tmp_path_factory.mktemp("browser")
     home, data = root / "airflow", root / "data"
@@ -79,9 +81,9 @@ def airflow_server(chromium, tmp_path_factory, registry) -> Iterator[dict]:
     home.mkdir()
     passwords = home / "passwords.json"
     passwords.write_text(json.dumps({"admin": PASSWORD, "officer": PASSWORD}))
-    db_url = f"sqlite:///{data / 'citizen_desk.db'}"
+    db_url = db_templates.sqlite_copy("migrated", data / "citizen_desk.db")
     engine = create_engine(db_url)
-    migrate.upgrade(engine)
+    shutil.copyfile(airflow_db, home / "airflow.db")
     now = datetime.now(UTC)  # the server reads the wall clock: seed relative to it
     with sessionmaker(engine)() as session:
         sync_registry(session, registry, now=now)
@@ -113,9 +115,6 @@ def airflow_server(chromium, tmp_path_factory, registry) -> Iterator[dict]:
     )
     (root / "dags").mkdir()
     airflow = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run(
-        [airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300
-    )
     log = root / "api-server.log"
     with log.open("w") as out:
         process = subprocess.Popen(

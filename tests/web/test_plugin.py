@@ -32,6 +32,7 @@ def api_server(ro_seeded, auth_manager) -> Iterator[TestClient]:
             yield client
 
 
+@pytest.mark.airflow
 def test_plugin_is_loaded_with_a_nav_entry():
     from airflow import plugins_manager
     from airflow.api_fastapi.core_api.datamodels.plugins import PluginResponse

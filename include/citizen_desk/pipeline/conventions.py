@@ -1,4 +1,4 @@
-"""Conventions shared by every Citizen Desk DAG (checked by tests/test_dag_integrity.py).
+"""Conventions shared by every Citizen Desk DAG (checked by tests/dags/test_dag_integrity.py).
 
 Imported at DAG parse time: keep it free of I/O and heavy imports.
 """

@@ -1,8 +1,7 @@
-"""`citizen_desk.pipeline.context` (the run's "now") and the SLA command line."""
+"""`citizen_desk.pipeline.context`: the run's "now" and its label."""
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -10,8 +9,6 @@ import pendulum
 import pytest
 
 from citizen_desk.pipeline.context import run_context, run_label, run_now
-from citizen_desk.sla import cli as sla_cli
-from citizen_desk.sla import sweep as sla_sweep
 from tests.conftest import NOW
 
 ICT = timezone(timedelta(hours=7))
@@ -40,21 +37,6 @@ def test_run_now_falls_back_to_run_after_for_manual_and_asset_runs() -> None:
 def test_run_label() -> None:
     context = {"dag_run": SimpleNamespace(dag_id="check_reply_sla"), "run_id": "scheduled__x"}
     assert run_label(context) == "check_reply_sla/scheduled__x"
-
-
-def test_sla_cli_parses_a_recompute_period() -> None:
-    parser = argparse.ArgumentParser()
-    sla_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["sla", "recompute", "--from", "2026-11-01", "--to", "2026-11-07"])
-    assert (args.recompute_from.isoformat(), args.recompute_to.isoformat()) == (
-        "2026-11-01",
-        "2026-11-07",
-    )
-    start, end = sla_sweep.local_period(args.recompute_from, args.recompute_to, "Asia/Ho_Chi_Minh")
-    assert start == datetime(2026, 10, 31, 17, tzinfo=UTC)
-    assert end - start == timedelta(days=7)
-    with pytest.raises(ValueError, match="before"):
-        sla_sweep.local_period(args.recompute_to, args.recompute_from, "Asia/Ho_Chi_Minh")
 
 
 def test_run_context_carries_what_task_bodies_need() -> None:

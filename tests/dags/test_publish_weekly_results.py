@@ -25,8 +25,8 @@ from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import Channel, Publication, Tip
 from citizen_desk.publication import approval
-from tests.conftest import REPO
-from tests.publication.conftest import SMALL, Sim
+from tests.conftest import REPO, Sim
+from tests.publication.conftest import SMALL
 from tests.publication.seed import FB, NOW, PERIOD, ZALO, seed_week
 
 DAG_FILE = REPO / "dags" / "publish_weekly_results.py"
@@ -178,18 +178,20 @@ def _timeout_sweep() -> None:
 
 @pytest.mark.airflow
 def test_dag_run_with_approval_through_the_rest_api(
-    airflow_db, dag, registry, simulator: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db,
+    dag,
+    registry,
+    simulator: Sim,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_templates,
 ) -> None:
-    from citizen_desk.config.registry import sync_registry
-    from citizen_desk.db import migrate
     from citizen_desk.db.engine import _sqlite_pragmas
 
-    url = f"sqlite:///{tmp_path / 'domain.db'}"
+    url = db_templates.sqlite_copy("synced", tmp_path / "domain.db")  # registry synced at NOW
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.upgrade(engine)
     with sessionmaker(engine)() as session:
-        sync_registry(session, registry, now=NOW)
         tips = seed_week(session).tips
         # officer text that looks like Jinja must reach the approver verbatim, not evaluated
         session.get(Tip, tips["T1"]).public_outcome = "Đã xử lý vụ việc {{ 6 * 7 }} theo quy định."

@@ -44,13 +44,11 @@ def sim():
 
 
 @pytest.fixture
-def domain_url(tmp_path, registry, monkeypatch):
-    from citizen_desk.db import migrate
+def domain_url(tmp_path, registry, monkeypatch, db_templates):
     from citizen_desk.db.engine import get_engine
 
-    url = f"sqlite:///{tmp_path / 'domain.db'}"
+    url = db_templates.sqlite_copy("migrated", tmp_path / "domain.db")
     monkeypatch.setenv("CITIZEN_DESK_DB_URL", url)
-    migrate.upgrade(get_engine(url))
     with sessionmaker(get_engine(url))() as session, session.begin():
         seed.sync(session, registry)
     return url

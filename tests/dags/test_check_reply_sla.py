@@ -10,24 +10,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import Notification, SlaEvent
-from tests.conftest import NOW, REPO
-from tests.notify.conftest import SIM_TOKEN
+from tests.conftest import NOW, REPO, SIM_TOKEN
 from tests.sla.factories import CANARY_NAME, CANARY_PHONE, CANARY_PSID, local, make_case
 
 DAG_FILE = REPO / "dags" / "check_reply_sla.py"
 
 
 @pytest.fixture
-def domain_url(tmp_path, registry, monkeypatch):
+def domain_url(tmp_path, registry, monkeypatch, db_templates):
     """A migrated, registry-synced SQLite domain DB named by CITIZEN_DESK_DB_URL."""
     from citizen_desk.config.registry import sync_registry
-    from citizen_desk.db import migrate
     from citizen_desk.db.engine import get_engine
 
-    url = f"sqlite:///{tmp_path / 'domain.db'}"
+    url = db_templates.sqlite_copy("migrated", tmp_path / "domain.db")
     monkeypatch.setenv("CITIZEN_DESK_DB_URL", url)
     engine = get_engine(url)
-    migrate.upgrade(engine)
     with sessionmaker(engine)() as session, session.begin():
         sync_registry(session, registry, now=NOW - timedelta(days=30))
     return url

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from citizen_desk.pipeline.conventions import OWNER, Tag
+from tests.conftest import REPO
 
-DAGS_DIR = Path(__file__).resolve().parent.parent / "dags"
+DAGS_DIR = REPO / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 MAX_DAG_FILE_LINES = 110
 
