@@ -433,3 +433,9 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src.close()
     dst.close()
     return pristine
+
+
+@pytest.fixture
+def factory(engine):
+    """A session factory on the test's database (outbox and delivery tests)."""
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,4 +1,4 @@
-"""`citizen_desk sla recompute`: the period on the command line."""
+"""`citizen-desk sla recompute`: the period on the command line."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from citizen_desk.sla import cli as sla_cli
 from citizen_desk.sla import sweep as sla_sweep
 
 
 def test_sla_cli_parses_a_recompute_period() -> None:
     parser = argparse.ArgumentParser()
-    sla_sweep.register(parser.add_subparsers(dest="command"))
+    sla_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["sla", "recompute", "--from", "2026-11-01", "--to", "2026-11-07"])
     assert (args.recompute_from.isoformat(), args.recompute_to.isoformat()) == (
         "2026-11-01",
