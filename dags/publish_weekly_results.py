@@ -43,41 +43,46 @@ from citizen_desk.publication.approval import APPROVE, EDIT_PARAM, REJECT, hitl_
 )
 def publish_weekly_results() -> None:
     @task
-    def prepare(**context) -> None:
-        from citizen_desk.pipeline.context import run_label, run_now
-        from citizen_desk.pipeline.prepare import prepare_domain_db
+    def prepare(**context) -> dict[str, int]:
+        from citizen_desk.pipeline import tasks
+        from citizen_desk.pipeline.context import run_context
 
-        prepare_domain_db(now=run_now(context), actor=run_label(context))
+        return tasks.prepare(run_context(context))
 
     @task.sensor(poke_interval=300, timeout=6 * 3600, mode="reschedule")
     def wait_for_collection(**context) -> bool:
+        from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_wait_for_collection
 
-        return run_wait_for_collection(context)
+        return run_wait_for_collection(run_context(context))
 
     @task
     def compute(**context) -> dict:
+        from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_compute
 
-        return run_compute(context)
+        return run_compute(run_context(context))
 
     @task
     def render(figures: dict, **context) -> dict:
+        from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_render
 
-        return run_render(figures, context)
+        return run_render(figures, run_context(context))
 
     @task
     def pii_gate(rendered: dict, **context) -> list[dict]:
+        from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_gate
 
-        return run_gate(rendered, context)
+        return run_gate(rendered, run_context(context))
 
     @task(trigger_rule="none_failed")
     def publish(rendered: dict, requests: list[dict], **context) -> dict:
+        from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_publish
 
-        return run_publish(rendered, requests, context)
+        return run_publish(rendered, requests, run_context(context))
 
     figures = compute()
     prepare() >> wait_for_collection() >> figures

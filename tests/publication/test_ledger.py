@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog, Notification, Tip
 from citizen_desk.errors import PlatformError, WorkflowError
+from citizen_desk.pipeline.context import run_context
 from citizen_desk.publication.approval import (
     APPROVE,
     EDIT_PARAM,
@@ -161,12 +162,12 @@ def test_reading_hitl_results() -> None:
 
 
 def _publish(week: Week, registry, answers: dict[str, Any], graph: Any, **params: Any) -> dict:
-    ctx = context(week, **params)
-    requests = run_gate(week.rendered, ctx)
+    run = run_context(context(week, **params))
+    requests = run_gate(week.rendered, run)
     return run_publish(
         week.rendered,
         requests,
-        ctx,
+        run,
         decisions=decide(requests, answers),
         client_for=lambda _c: graph,
     )
@@ -248,9 +249,9 @@ def test_dry_run_and_past_weeks_store_everything_and_post_nothing(
 ) -> None:
     graph = FakeGraph()
     ctx = context(db_env, **params)
-    requests = run_gate(db_env.rendered, ctx)
+    requests = run_gate(db_env.rendered, run_context(ctx))
     assert requests == []
-    summary = run_publish(db_env.rendered, requests, ctx, client_for=lambda _c: graph)
+    summary = run_publish(db_env.rendered, requests, run_context(ctx), client_for=lambda _c: graph)
     assert summary["mode"] == reason
     assert graph.post_calls == 0
     assert db_env.publication(FB).status == "dry_run"
@@ -377,9 +378,15 @@ def test_graph_refusal_marks_the_post_failed(week: Week, registry) -> None:
 
 def test_rerun_of_a_published_week_changes_nothing(db_env: Week, registry, simulator: Sim) -> None:
     ctx = context(db_env)
-    requests = run_gate(db_env.rendered, ctx)
+    requests = run_gate(db_env.rendered, run_context(ctx))
     decisions = decide(requests, {FB: approved()})
-    run_publish(db_env.rendered, requests, ctx, decisions=decisions, client_for=simulator.client)
+    run_publish(
+        db_env.rendered,
+        requests,
+        run_context(ctx),
+        decisions=decisions,
+        client_for=simulator.client,
+    )
     first = db_env.publication(FB)
     assert first.status == "published"
     # the whole DAG again: figures, drafts, gate, approval of everything, publish
@@ -389,10 +396,12 @@ def test_rerun_of_a_published_week_changes_nothing(db_env: Week, registry, simul
             session, registry, results, now=NOW, actor="rerun", report_dir=db_env.report_dir
         )
         session.commit()
-    requests = run_gate(rendered, ctx)
+    requests = run_gate(rendered, run_context(ctx))
     assert FB not in {r["channel_key"] for r in requests}
     decisions = [approved() for _ in requests]
-    summary = run_publish(rendered, requests, ctx, decisions=decisions, client_for=simulator.client)
+    summary = run_publish(
+        rendered, requests, run_context(ctx), decisions=decisions, client_for=simulator.client
+    )
     again = db_env.publication(FB)
     assert (again.status, again.platform_post_id, again.text) == (
         "published",
@@ -415,10 +424,14 @@ def test_end_to_end_posts_one_text_per_page(
         "CITIZEN_DESK_DB_URL", db_env.engine.url.render_as_string(hide_password=False)
     )
     ctx = context(db_env)
-    requests = run_gate(db_env.rendered, ctx)
+    requests = run_gate(db_env.rendered, run_context(ctx))
     decisions = [approved() for _ in requests]
     summary = run_publish(
-        db_env.rendered, requests, ctx, decisions=decisions, client_for=simulator.client
+        db_env.rendered,
+        requests,
+        run_context(ctx),
+        decisions=decisions,
+        client_for=simulator.client,
     )
     facebook = [c for c in registry.channels if c.platform == "facebook"]
     pages = simulator.posts()
@@ -432,7 +445,13 @@ def test_end_to_end_posts_one_text_per_page(
         assert INFORMANT not in post["message"]
         assert db_env.publication(channel.key).platform_post_id == post["id"]
     # a retry of the whole task posts nothing more
-    run_publish(db_env.rendered, requests, ctx, decisions=decisions, client_for=simulator.client)
+    run_publish(
+        db_env.rendered,
+        requests,
+        run_context(ctx),
+        decisions=decisions,
+        client_for=simulator.client,
+    )
     assert sum(len(v) for v in simulator.posts().values()) == 13
 
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from citizen_desk.config.registry import load_registry
+from citizen_desk.pipeline.context import run_context
 from citizen_desk.publication import tasks
 from tests.conftest import REGISTRY_PATH
 from tests.publication.seed import NOW
@@ -42,7 +43,7 @@ def test_gate_reads_the_week_in_the_registry_zone(tokyo, monkeypatch) -> None:
         "gate_period",
         lambda session, registry, period, **kw: seen.append(period) or [],
     )
-    assert tasks.run_gate({"period": "2026-W47"}, _context()) == []
+    assert tasks.run_gate({"period": "2026-W47"}, run_context(_context())) == []
     (period,) = seen
     assert period.timezone == ZONE
     assert period.start.isoformat() == "2026-11-15T15:00:00+00:00"  # Mon 16/11 00:00 in Tokyo
@@ -58,5 +59,5 @@ def test_publish_reads_the_week_in_the_registry_zone(tokyo, monkeypatch) -> None
     monkeypatch.setattr(tasks, "publish_period", publish_period)
     monkeypatch.setattr(tasks, "mirror_zalo", lambda session, period, **kw: seen.append(period))
     context = {**_context(), "params": {"allow_post_for_past_week": True}}
-    tasks.run_publish({"period": "2026-W47"}, [], context, decisions=[])
+    tasks.run_publish({"period": "2026-W47"}, [], run_context(context), decisions=[])
     assert [p.timezone for p in seen] == [ZONE, ZONE]  # Zalo mirror, then posting

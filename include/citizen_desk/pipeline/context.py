@@ -55,6 +55,7 @@ class RunContext:
     interval_start: datetime | None = None
     interval_end: datetime | None = None
     ti: Any = None  # the task instance, for XCom pulls (publication's approval results)
+    started_at: datetime | None = None  # when the run started (a week-old run is a past run)
 
 
 def run_context(context: Mapping[str, Any]) -> RunContext:
@@ -71,4 +72,5 @@ def run_context(context: Mapping[str, Any]) -> RunContext:
         interval_start=as_utc(start) if start is not None else None,
         interval_end=as_utc(end) if end is not None else None,
         ti=context.get("ti"),
+        started_at=getattr(dag_run, "start_date", None),
     )

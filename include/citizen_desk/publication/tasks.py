@@ -1,7 +1,7 @@
 """The Airflow task bodies of `publish_weekly_results`; the DAG file only wires these.
 
-Each reads the run's `now` and label from the context, the registry (its time zone sets the
-week) and the domain DB, and hands the work to the module of its step.
+Each takes the run's `RunContext` (now, label, params), reads the registry (its time zone sets
+the week) and the domain DB, and hands the work to the module of its step.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from citizen_desk.config.registry import load_registry
 from citizen_desk.db.engine import get_engine, session_scope
-from citizen_desk.pipeline.context import run_label, run_now
+from citizen_desk.pipeline.context import RunContext
 from citizen_desk.platforms.graph import GraphClient, graph_client_from_connection
 from citizen_desk.publication.approval import decision_from_hitl
 from citizen_desk.publication.decisions import apply_decision, mirror_zalo
@@ -28,20 +28,13 @@ from citizen_desk.publication.rows import channels_not_collected_since, load_wee
 log = logging.getLogger(__name__)
 
 
-def _params(context: Mapping[str, Any]) -> Mapping[str, Any]:
-    return context.get("params") or {}
-
-
-def _mode(context: Mapping[str, Any], period: WeekPeriod) -> PublishMode:
-    params = _params(context)
-    dag_run = context.get("dag_run")
-    run_type = getattr(dag_run, "run_type", None)
+def _mode(run: RunContext, period: WeekPeriod) -> PublishMode:
     return publish_mode(
         period,
-        dry_run=bool(params.get("dry_run", False)),
-        allow_past=bool(params.get("allow_post_for_past_week", False)),
-        run_type=str(getattr(run_type, "value", run_type)) if run_type else None,
-        started_at=getattr(dag_run, "start_date", None),
+        dry_run=bool(run.params.get("dry_run", False)),
+        allow_past=bool(run.params.get("allow_post_for_past_week", False)),
+        run_type=run.run_type,
+        started_at=run.started_at,
     )
 
 
@@ -55,9 +48,9 @@ def posting_client(conn_id: str) -> GraphClient:
     return graph_client(conn_id, max_attempts=1)
 
 
-def run_wait_for_collection(context: Mapping[str, Any]) -> bool:
+def run_wait_for_collection(run: RunContext) -> bool:
     """Sensor `wait_for_collection`: true once every channel was collected after the week."""
-    period = week_ending_before(run_now(context), load_registry().timezone)
+    period = week_ending_before(run.now, load_registry().timezone)
     with session_scope(get_engine()) as session:
         missing = channels_not_collected_since(session, period.end)
     if missing:
@@ -66,11 +59,11 @@ def run_wait_for_collection(context: Mapping[str, Any]) -> bool:
 
 
 def run_compute(
-    context: Mapping[str, Any], *, client_for: Callable[[str], GraphClient] = graph_client
+    run: RunContext, *, client_for: Callable[[str], GraphClient] = graph_client
 ) -> dict[str, Any]:
     """Task `compute`: the week's figures (numbers and ids only: safe for XCom)."""
     registry = load_registry()
-    period = week_ending_before(run_now(context), registry.timezone)
+    period = week_ending_before(run.now, registry.timezone)
     with session_scope(get_engine()) as session:
         rows = load_week_rows(session, period)
     insights, notes = collect_insights(registry, period, client_for)
@@ -89,13 +82,11 @@ def run_compute(
     return results.to_dict()
 
 
-def run_render(figures: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def run_render(figures: Mapping[str, Any], run: RunContext) -> dict[str, Any]:
     """Task `render`: admin report file + one draft per channel."""
     results = WeeklyResults.from_dict(figures)
     with session_scope(get_engine()) as session:
-        out = render_all(
-            session, load_registry(), results, now=run_now(context), actor=run_label(context)
-        )
+        out = render_all(session, load_registry(), results, now=run.now, actor=run.label)
     log.info(
         "rendered %d drafts for %s; report %s",
         len(out["publications"]),
@@ -105,22 +96,22 @@ def run_render(figures: Mapping[str, Any], context: Mapping[str, Any]) -> dict[s
     return out
 
 
-def run_gate(rendered: Mapping[str, Any], context: Mapping[str, Any]) -> list[dict[str, Any]]:
+def run_gate(rendered: Mapping[str, Any], run: RunContext) -> list[dict[str, Any]]:
     """Task `pii_gate`: block what fails, queue the rest for approval (or mark it dry_run).
 
     Returns the approval requests in map-index order of the `approve` task.
     """
     registry = load_registry()
     period = parse_period(rendered["period"], registry.timezone)
-    mode = _mode(context, period)
+    mode = _mode(run, period)
     with session_scope(get_engine()) as session:
         requests = gate_period(
             session,
             registry,
             period,
             mode=mode,
-            now=run_now(context),
-            actor=run_label(context),
+            now=run.now,
+            actor=run.label,
         )
     log.info(
         "%s: %d post(s) awaiting approval (mode: %s)",
@@ -134,7 +125,7 @@ def run_gate(rendered: Mapping[str, Any], context: Mapping[str, Any]) -> list[di
 def run_publish(
     rendered: Mapping[str, Any],
     requests: Sequence[Mapping[str, Any]] | None,
-    context: Mapping[str, Any],
+    run: RunContext,
     *,
     decisions: Sequence[Mapping[str, Any] | None] | None = None,
     client_for: Callable[[str], GraphClient] = posting_client,
@@ -148,9 +139,9 @@ def run_publish(
     period = parse_period(rendered["period"], registry.timezone)
     ids = [int(r["publication_id"]) for r in requests or []]
     if decisions is None:
-        pull = context["ti"].xcom_pull if ids else None
+        pull = run.ti.xcom_pull if ids else None
         decisions = [pull(task_ids="approve", map_indexes=i) for i in range(len(ids))]
-    now, actor = run_now(context), run_label(context)
+    now, actor = run.now, run.label
     engine = get_engine()
     with session_scope(engine) as session:
         statuses = [
@@ -166,7 +157,7 @@ def run_publish(
             for pub_id, result in zip(ids, decisions, strict=True)
         ]
         mirror_zalo(session, period, now=now, actor=actor)
-    mode = _mode(context, period)
+    mode = _mode(run, period)
     if not mode.enabled:
         log.info("%s: not posting (%s)", period.key, mode.reason)
         return {"period": period.key, "mode": mode.reason, "decisions": _tally(statuses)}
