@@ -61,3 +61,14 @@ def test_run_context_carries_what_task_bodies_need() -> None:
     assert run.run_type == "backfill"
     assert run.interval_start == start.replace(tzinfo=UTC)
     assert run.params == {"channels": ["fb-th"]}
+
+
+def test_every_task_masks_pii_in_its_logs(caplog) -> None:
+    import logging
+
+    run_context({"data_interval_end": NOW, "run_id": "x"})
+    logger = logging.getLogger("citizen_desk.collect.tasks")
+    with caplog.at_level(logging.INFO, logger="citizen_desk"):
+        logger.info("citizen wrote from %s", "0912 345 678")
+    assert "0912 345 678" not in caplog.text
+    assert "[SĐT]" in caplog.text

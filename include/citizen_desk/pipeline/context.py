@@ -59,7 +59,14 @@ class RunContext:
 
 
 def run_context(context: Mapping[str, Any]) -> RunContext:
-    """The one place a task's Airflow context becomes a `RunContext`."""
+    """The one place a task's Airflow context becomes a `RunContext`.
+
+    Also puts the PII log filter on the task's loggers (defence in depth: task logs are readable
+    by every Airflow user).
+    """
+    from citizen_desk.privacy.logfilter import install_log_filter
+
+    install_log_filter()
     dag_run = context.get("dag_run")
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     run_type = getattr(dag_run, "run_type", None)

@@ -59,6 +59,9 @@ def create_app(
     reports_dir: Callable[[], Path] | None = None,
 ) -> FastAPI:
     """The Citizen Desk FastAPI app (no DB access until the first request)."""
+    from citizen_desk.privacy.logfilter import install_log_filter
+
+    install_log_filter()  # the api-server's logs are read by every Airflow user too
     app = FastAPI(
         title="Citizen Desk",
         docs_url=None,
