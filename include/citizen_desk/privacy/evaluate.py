@@ -1,4 +1,4 @@
-"""`python -m citizen_desk.privacy.evaluate SET.jsonl [--split dev|test]`: redaction on labelled text.
+"""`python -m citizen_desk.privacy.evaluate SET.jsonl [--split S]`: redaction on labelled text.
 
 Each row: `text` and `spans` (`start`, `end`, `label`, `role`: `secret` must be masked, `keep` must
 survive). A secret span counts as masked when every letter and digit of it lies inside a finding
@@ -41,9 +41,7 @@ class Scores:
 
 def _covered(text: str, start: int, end: int, findings: Sequence[PiiFinding]) -> bool:
     return all(
-        any(f.start <= i < f.end for f in findings)
-        for i in range(start, end)
-        if text[i].isalnum()
+        any(f.start <= i < f.end for f in findings) for i in range(start, end) if text[i].isalnum()
     )
 
 
