@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BeforeValidator, Field
