@@ -15,7 +15,8 @@ Before each call the client slows down when any usage header (`X-App-Usage`, `X-
 `X-Business-Use-Case-Usage`, all percentages) has reached `usage_threshold`.
 
 The token is sent in the `Authorization` header, never in our own URLs; `paging.next` URLs
-(which carry `access_token`) are redacted in every message.
+(which carry `access_token`) are redacted in every message. Retries, waits and their bounds:
+`citizen_desk.platforms.retries`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from urllib.parse import urlsplit
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
-from citizen_desk.platforms import CallStats, backoff_delay, redact
+from citizen_desk.platforms import CallStats, redact
+from citizen_desk.platforms.retries import call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +203,10 @@ class GraphClient:
         url = self._url(path)
         where = describe_endpoint(method, url)
         headers = {"Authorization": f"Bearer {self._token}"}
-        attempt = 0
-        while True:
-            attempt += 1
+        unsent = False  # the last attempt provably did nothing (a write may then be repeated)
+
+        def attempt() -> dict[str, Any]:
+            nonlocal unsent
             self._throttle()
             self.stats.calls += 1
             try:
@@ -211,46 +214,36 @@ class GraphClient:
                     method, url, params=params, data=data, headers=headers, timeout=self.timeout
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
-                error: PlatformError = PlatformError(
+                # A POST may have been applied although no answer came back.
+                unsent = isinstance(exc, requests.ConnectTimeout)
+                raise PlatformError(
                     f"Graph {where}: {type(exc).__name__} (no response)",
                     platform=PLATFORM,
                     retryable=True,
-                )
-                # A POST may have been applied although no answer came back.
-                unsent = isinstance(exc, requests.ConnectTimeout)
-            else:
-                self.usage, self.regain_seconds = parse_usage(response.headers)
-                body, error_or_none = self._parse(response, where)
-                if error_or_none is None:
-                    return body
-                error = error_or_none
+                ) from None  # the exception's text may hold a paging URL with the token
+            self.usage, self.regain_seconds = parse_usage(response.headers)
+            body, error = self._parse(response, where)
+            if error is not None:
                 unsent = error.code in RATE_LIMIT_CODES  # refused before doing anything
-            if not error.retryable or attempt >= self.max_attempts:
                 raise error
-            if method != "GET" and not unsent:
-                raise error  # never repeat a write blindly: the caller reconciles (e.g. ledger)
-            rate_limited = error.code in RATE_LIMIT_CODES
-            delay = (
-                error.retry_after
-                if error.retry_after
-                else backoff_delay(attempt, self.backoff, self.max_wait)
-            )
-            if delay > self.max_wait:
-                raise error
-            log.warning(
-                "Graph %s failed (%s); retry %d/%d in %.1f s",
-                where,
-                f"code {error.code}" if error.code is not None else str(error),
-                attempt,
-                self.max_attempts - 1,
-                delay,
-            )
-            self.stats.retries += 1
-            if rate_limited:
-                self.stats.rate_limit_waits += 1
-            self.stats.waited_seconds += delay
-            self.sleep(delay)
-            self.usage = 0.0  # that wait was the slow-down; the retry re-measures usage
+            return body
+
+        def reset_usage() -> None:
+            self.usage = 0.0  # the wait is the slow-down; the retry re-measures usage
+
+        return call_with_retries(
+            attempt,
+            name=f"Graph {where}",
+            stats=self.stats,
+            sleep=self.sleep,
+            max_attempts=self.max_attempts,
+            max_wait=self.max_wait,
+            backoff=self.backoff,
+            rate_limit_codes=RATE_LIMIT_CODES,
+            # never repeat a write blindly: the caller reconciles (e.g. the publication ledger)
+            may_retry=lambda _error: method == "GET" or unsent,
+            before_retry=reset_usage,
+        )
 
     def _parse(
         self, response: requests.Response, where: str
