@@ -11,6 +11,7 @@ import requests
 from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms import redact
 from citizen_desk.platforms.graph import (
+    DEFAULT_BASE_URL,
     GraphClient,
     describe_endpoint,
     parse_usage,
@@ -185,6 +186,57 @@ def test_a_write_is_not_repeated_blindly() -> None:
     )
     assert graph.post("123/feed", {"message": "Kết quả tuần"}) == {"id": "1_2"}
     assert [c["method"] for c in session.calls] == ["POST", "POST", "POST"]
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/v21.0/123/conversations?after=A",  # another host
+        "http://graph.facebook.com/v21.0/123/conversations?after=A",  # plain http
+        "https://graph.facebook.com:8443/v21.0/123/conversations?after=A",  # another port
+        "https://graph.facebook.com.evil.example/v21.0/123/conversations?after=A",
+        "https://graph.facebook.com:bad/v21.0/123/conversations?after=A",  # unparsable port
+    ],
+)
+def test_paging_next_off_the_api_is_refused_without_sending_the_token(next_url: str) -> None:
+    session = FakeSession([FakeResponse(200, {"data": [{"id": "2"}]})])
+    sleeps: list[float] = []
+    graph = GraphClient(DEFAULT_BASE_URL, TOKEN, session=session, sleep=sleeps.append)
+    page = {"data": [{"id": "1"}], "paging": {"next": f"{next_url}&access_token={TOKEN}"}}
+    items = graph.follow(page)
+    assert next(items) == {"id": "1"}
+    with pytest.raises(PlatformError, match="not followed") as info:
+        next(items)
+    assert not info.value.retryable
+    assert TOKEN not in str(info.value)
+    assert session.calls == []  # nothing was sent anywhere
+    assert (graph.calls, sleeps) == (0, [])
+
+
+def test_paging_next_on_the_configured_api_is_followed() -> None:
+    next_url = f"https://graph.facebook.com:443/v21.0/123/conversations?access_token={TOKEN}&x=1"
+    session = FakeSession([FakeResponse(200, {"data": [{"id": "2"}]})])
+    graph = GraphClient(DEFAULT_BASE_URL, TOKEN, session=session, sleep=lambda _s: None)
+    page = {"data": [{"id": "1"}], "paging": {"next": next_url}}
+    assert [i["id"] for i in graph.follow(page)] == ["1", "2"]
+    assert [c["url"] for c in session.calls] == [next_url]
+    # The simulator: an http base URL allows its own scheme, host and port only.
+    local = "http://127.0.0.1:8765/v21.0/"
+    for url, followed in (
+        ("http://127.0.0.1:8765/v21.0/1/messages?after=A", True),
+        ("http://127.0.0.1:8766/v21.0/1/messages?after=A", False),
+        ("http://localhost:8765/v21.0/1/messages?after=A", False),
+    ):
+        session = FakeSession([FakeResponse(200, {"data": []})])
+        graph = GraphClient(local, TOKEN, session=session, sleep=lambda _s: None)
+        pages = graph.follow({"data": [], "paging": {"next": url}})
+        if followed:
+            assert list(pages) == []
+            assert [c["url"] for c in session.calls] == [url]
+        else:
+            with pytest.raises(PlatformError, match="not followed"):
+                list(pages)
+            assert session.calls == []
 
 
 def test_retry_waits_and_stats_add_up() -> None:

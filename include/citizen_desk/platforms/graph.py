@@ -15,7 +15,9 @@ Before each call the client slows down when any usage header (`X-App-Usage`, `X-
 `X-Business-Use-Case-Usage`, all percentages) has reached `usage_threshold`.
 
 The token is sent in the `Authorization` header, never in our own URLs; `paging.next` URLs
-(which carry `access_token`) are redacted in every message. Retries, waits and their bounds:
+(which carry `access_token`) are redacted in every message, and followed only to the configured
+API's host (and port), over https when the base URL is https: a link elsewhere raises a
+`PlatformError` before anything, the token included, is sent. Retries, waits and their bounds:
 `citizen_desk.platforms.retries`.
 """
 
@@ -27,7 +29,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 
@@ -53,6 +55,15 @@ def describe_endpoint(method: str, url: str) -> str:
     path = urlsplit(url).path
     parts = ["{id}" if _ID_SEGMENT.match(p) else p for p in path.split("/")]
     return f"{method} {'/'.join(parts)}"
+
+
+def _origin(parts: SplitResult) -> tuple[str, int | None]:
+    """(host, port) with the scheme's default port filled in; port None when it is invalid."""
+    try:
+        port = parts.port
+    except ValueError:
+        return (parts.hostname or "", None)
+    return (parts.hostname or "", port or {"http": 80, "https": 443}.get(parts.scheme))
 
 
 def _percentages(value: Any) -> list[float]:
@@ -148,7 +159,9 @@ class GraphClient:
     def follow(self, page: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The items of an already fetched page (e.g. an expanded edge), then of its next pages.
 
-        Stopping the iteration early stops the paging: no further request is made.
+        Stopping the iteration early stops the paging: no further request is made. A `paging.next`
+        off the configured API (another host, or http under an https base) raises `PlatformError`
+        without sending the token.
         """
         while True:
             data = page.get("data", [])
@@ -167,8 +180,22 @@ class GraphClient:
 
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
+            self._check_origin(path)
             return path
         return self.base_url + path.lstrip("/")
+
+    def _check_origin(self, url: str) -> None:
+        """Refuse an absolute URL (a `paging.next`) that would carry the token off the API."""
+        base, target = urlsplit(self.base_url), urlsplit(url)
+        secure = target.scheme == "https" or base.scheme == "http"
+        if secure and _origin(target) == _origin(base):
+            return
+        raise PlatformError(
+            f"Graph paging link to {target.scheme}://{target.hostname or '?'} is not the "
+            f"configured API ({base.scheme}://{base.hostname}): not followed, token not sent",
+            platform=PLATFORM,
+            retryable=False,
+        )
 
     def _safe(self, text: str) -> str:
         return _LONG_NUMBER.sub("…", redact(text, [self._token]))
