@@ -53,12 +53,14 @@ def insert(session: Session, model: type) -> Any:
     """The dialect's INSERT for `model` (it has `on_conflict_do_*`)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - the project supports these two
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    return dialect_insert(model)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(model)
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
 
 
 def lock_channel(session: Session, channel_id: int) -> None:

@@ -197,10 +197,10 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
             )
         )
     ids: dict[str, int] = {}
-    for chunk in chunks(list(people), CHUNK):
+    for users in chunks(list(people), CHUNK):
         for citizen_id, user_id in session.execute(
             select(Citizen.id, Citizen.platform_user_id).where(
-                Citizen.channel_id == channel_id, Citizen.platform_user_id.in_(chunk)
+                Citizen.channel_id == channel_id, Citizen.platform_user_id.in_(users)
             )
         ):
             ids[user_id] = citizen_id

@@ -31,6 +31,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
+from citizen_desk.collect.channels import insert
 from citizen_desk.db.models import PlatformToken
 from citizen_desk.errors import ConfigError, TokenError
 from citizen_desk.platforms.zalo import TokenPair, refresh_access_token
@@ -185,14 +186,9 @@ class ZaloTokenStore:
                     "no Zalo token pair stored and the connection has no refresh_token",
                     platform="zalo",
                 )
-            dialect = session.get_bind().dialect.name
-            if dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert
             now = self.clock()
             session.execute(
-                insert(PlatformToken)
+                insert(session, PlatformToken)
                 .values(
                     channel_id=self.channel_id,
                     access_token_enc=self._encrypt(""),
