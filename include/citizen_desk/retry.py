@@ -1,8 +1,8 @@
-"""The one backoff formula for every retry: outbox deliveries and platform API calls."""
+"""The one backoff formula of the project (platform clients, outbox)."""
 
 from __future__ import annotations
 
 
 def exponential_backoff(attempt: int, base: float, cap: float) -> float:
-    """Seconds to wait before retry number `attempt` (1-based): base, 2·base, 4·base, … ≤ cap."""
+    """Seconds to wait after the `attempt`-th failure (1-based): doubling from `base`, capped."""
     return float(min(cap, base * (2 ** max(0, attempt - 1))))

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect import PermanentFailure, RateLimited
+from citizen_desk.collect.cases import thread_state
 from citizen_desk.collect.run import Window
-from citizen_desk.collect.store import thread_state
 from citizen_desk.db.models import Case, Channel, CollectionRun, CollectionWatermark, Notification
 from citizen_desk.errors import PlatformError
 from citizen_desk.web.health import collection_health

@@ -1,4 +1,5 @@
-"""store.py on SQLite and PostgreSQL: exactly-once writes, case derivation, tips, watermarks."""
+"""store.py (with cases.py behind it) on SQLite and PostgreSQL: exactly-once writes, case
+derivation, tips, watermarks."""
 
 from __future__ import annotations
 
@@ -9,15 +10,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from citizen_desk.collect.channels import ChannelRef, channel_ref
 from citizen_desk.collect.records import Item, SourceBatch
-from citizen_desk.collect.store import (
-    ChannelRef,
-    StoreResult,
-    channel_ref,
-    load_watermark,
-    store_batch,
-    thread_state,
-)
+from citizen_desk.collect.store import StoreResult, load_watermark, store_batch
 from citizen_desk.db.models import AuditLog, Case, CaseTurn, Citizen, Message, Quarantine, Tip
 from tests.collect.conftest import table_counts
 from tests.conftest import NOW
@@ -121,20 +116,6 @@ def snapshot(engine: Engine, channel_id: int | None = None) -> dict[str, Any]:
             if channel_id is None or c.channel_id == channel_id
         )
     return {"cases": cases, "turns": turns}
-
-
-def test_thread_state_turns() -> None:
-    assert thread_state([(at(0), "out")]) is None
-    state = thread_state(
-        [(at(60), "in"), (at(5), "in"), (at(0), "in"), (at(30), "out"), (at(-10), "out")]
-    )
-    assert state is not None
-    assert state.turns == ((at(0), at(30)), (at(60), None))
-    assert state.awaiting_since == at(60)
-    assert (state.first_response_at, state.last_response_at) == (at(30), at(30))
-    same_instant = thread_state([(at(0), "out"), (at(0), "in")])
-    assert same_instant is not None
-    assert same_instant.awaiting_since is None  # a reply at the same second answers
 
 
 def test_a_case_follows_the_turns_of_its_thread(sqlite_synced, sqlite_channel) -> None:

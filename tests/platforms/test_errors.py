@@ -8,8 +8,9 @@ from citizen_desk.domain.vocabulary import CollectionErrorKind
 from citizen_desk.errors import ConfigError, PlatformError
 from citizen_desk.platforms import graph, zalo
 from citizen_desk.platforms.errors import error_kind, failure_kind, failure_kind_from_text
-from tests.collect.test_platform_clients import FakeResponse, client, graph_error
-from tests.collect.test_platform_clients import zalo as zalo_client
+from tests.platforms.fakes import FakeResponse
+from tests.platforms.test_graph import client, graph_error
+from tests.platforms.test_zalo import zalo as zalo_client
 
 RATE = CollectionErrorKind.RATE_LIMIT
 

@@ -10,7 +10,7 @@ import yaml
 
 from citizen_desk.errors import ConfigError
 from citizen_desk.triage import TOPIC_LABELS, classify, load_vocabulary
-from citizen_desk.triage.classify import DEFAULT_PATH, ENV_VAR
+from citizen_desk.triage.vocabulary import DEFAULT_PATH, ENV_VAR
 
 Document = dict[str, Any]
 

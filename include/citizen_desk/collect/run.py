@@ -1,4 +1,4 @@
-"""Collect one channel end to end, and the task-level glue of `collect_citizen_messages`.
+"""Collect one channel end to end (the task bodies are in `citizen_desk.collect.tasks`).
 
 Per source (Facebook: `messenger` then `comments`; Zalo: `zalo`): read the source's watermark,
 read everything newer than it minus `overlap` from the API (no DB transaction open meanwhile),
@@ -9,7 +9,7 @@ A run is incremental unless it has a `Window` (backfill runs and manual `since`/
 re-reads the window and never moves a watermark (the store skips what it already has).
 
 Failures: a bad token or a refused permission fails the channel's task at once (`PermanentFailure`,
-no retries) after notifying the technical admins through the outbox; transient failures
+no retries) after notifying the technical admins (`collect.failures`); transient failures
 (5xx, timeouts) are raised for Airflow to retry, rate limits longer than `max_wait` as
 `RateLimited` (retried much later), and notified on the last attempt only. Every attempt
 upserts its `collection_runs` row (run_id, channel).
@@ -29,22 +29,17 @@ import requests
 from sqlalchemy import Engine, select
 
 from citizen_desk.collect import PermanentFailure, RateLimited
+from citizen_desk.collect.channels import ChannelRef, channel_ref
 from citizen_desk.collect.comments import DEFAULT_POST_LOOKBACK, read_comments
+from citizen_desk.collect.failures import error_kind, notify_failure
 from citizen_desk.collect.messenger import read_messenger
 from citizen_desk.collect.records import Bounds, SourceBatch
-from citizen_desk.collect.store import (
-    ChannelRef,
-    StoreResult,
-    channel_ref,
-    existing_ids,
-    load_watermark,
-    store_batch,
-)
+from citizen_desk.collect.store import StoreResult, existing_ids, load_watermark, store_batch
 from citizen_desk.collect.summary import channel_block, empty_channel_summary
 from citizen_desk.collect.zalo import read_zalo
-from citizen_desk.config.registry import deployment_zone
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
+from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
 from citizen_desk.platforms import CallStats
 from citizen_desk.platforms.errors import failure_kind
@@ -55,7 +50,6 @@ from citizen_desk.platforms.zalo import DEFAULT_OAUTH_URL, ZaloClient
 
 log = logging.getLogger(__name__)
 
-DAG_ID = "collect_citizen_messages"
 DEFAULT_OVERLAP = timedelta(minutes=10)
 BACKFILL_SPAN = timedelta(days=1)
 FACEBOOK_SOURCES = ("messenger", "comments")
@@ -152,7 +146,7 @@ def collect_channel(
     if error is None:
         summary["status"] = "success"
     else:
-        kind = _error_kind(error)
+        kind = error_kind(error)
         summary.update(
             status="failed",
             error=str(error)[:500],
@@ -166,7 +160,7 @@ def collect_channel(
         return summary
     permanent = summary["error_kind"] != "transient"
     if permanent or final_attempt:
-        _notify_failure(engine, channel, error, summary, now, run_id, registry)
+        notify_failure(engine, channel, error, summary, now, run_id, registry)
     if permanent:
         raise PermanentFailure(f"channel {channel.key}: {summary['error']}") from error
     retry_after = getattr(error, "retry_after", None) or 0.0
@@ -180,16 +174,6 @@ def collect_channel(
             retry_after=retry_after,
         ) from error
     raise error
-
-
-def _error_kind(error: BaseException) -> str:
-    if isinstance(error, TokenError):
-        return "token"
-    if isinstance(error, ConfigError):
-        return "config"
-    if isinstance(error, PlatformError) and error.retryable:
-        return "transient"
-    return "permanent"
 
 
 def _bounds(
@@ -342,8 +326,6 @@ def _record_run(
     finished: datetime,
     summary: Mapping[str, Any],
 ) -> None:
-    from citizen_desk.db.upsert import dialect_insert
-
     with session_scope(engine) as session:
         stmt = dialect_insert(session, CollectionRun).values(
             run_id=run_id,
@@ -366,80 +348,6 @@ def _record_run(
                 },
             )
         )
-
-
-REASONS = {
-    ("facebook", "token"): (
-        "token của trang (page access token) không hợp lệ hoặc đã hết hạn",
-        "Cấp lại page access token rồi cập nhật connection `{conn}` trong Airflow.",
-    ),
-    ("zalo", "token"): (
-        "không làm mới được token Zalo OA (refresh token bị từ chối hoặc đã dùng)",
-        "Ủy quyền lại OA và đặt refresh_token mới vào extra của connection `{conn}`.",
-    ),
-    ("facebook", "permanent"): (
-        "Graph API từ chối yêu cầu (thiếu quyền hoặc đối tượng không tồn tại)",
-        "Kiểm tra quyền của ứng dụng và của token trên trang.",
-    ),
-    ("zalo", "permanent"): (
-        "Zalo OA API từ chối yêu cầu",
-        "Kiểm tra quyền của ứng dụng với OA.",
-    ),
-    ("facebook", "transient"): (
-        "lỗi tạm thời hoặc giới hạn tốc độ của Graph API kéo dài qua mọi lần thử",
-        "Lần chạy sau sẽ thu thập bù; nếu lặp lại, kiểm tra hạn mức của ứng dụng.",
-    ),
-    ("zalo", "transient"): (
-        "lỗi tạm thời hoặc giới hạn tốc độ của Zalo kéo dài qua mọi lần thử",
-        "Lần chạy sau sẽ thu thập bù; nếu lặp lại, kiểm tra hạn mức của OA.",
-    ),
-}
-
-
-def failure_text(channel: ChannelRef, error: BaseException, kind: str) -> str:
-    """The admins' alert: channel, reason, error code, what to do (no token, no payload text)."""
-    code = getattr(error, "code", None)
-    if kind == "config":
-        reason = f"cấu hình sai: {error}"
-        action = f"Sửa connection `{channel.connection_id}` hoặc registry."
-    else:
-        reason, action = REASONS[(channel.platform, kind)]
-        action = action.format(conn=channel.connection_id)
-    code_text = f" (mã lỗi {code})" if code is not None else ""
-    return (
-        f"Thu thập tin nhắn kênh {channel.key} thất bại: {reason}{code_text}. {action} "
-        "Các kênh khác vẫn được thu thập bình thường."
-    )
-
-
-def _notify_failure(
-    engine: Engine,
-    channel: ChannelRef,
-    error: BaseException,
-    summary: Mapping[str, Any],
-    now: datetime,
-    run_id: str,
-    registry: Any,
-) -> None:
-    from citizen_desk.notify import outbox
-
-    kind = str(summary["error_kind"])
-    day = now.astimezone(deployment_zone()).date().isoformat()
-    key = f"collect-failed:{channel.key}:{kind}:{day}"  # one alert per channel, kind and day
-    try:
-        with session_scope(engine) as session:
-            count = outbox.notify_admins(
-                session,
-                registry or outbox.default_registry(),
-                key=key,
-                text=failure_text(channel, error, kind),
-                now=now,
-                source=f"{DAG_ID}/{run_id}",
-                title="Thu thập tin nhắn thất bại",
-            )
-        log.info("technical admins notified (%d new notification(s), key %s)", count, key)
-    except Exception:  # the alert must not hide the collection error itself
-        log.exception("could not enqueue the failure notification for %s", channel.key)
 
 
 def run_summary(engine: Engine, run_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Store a collected batch exactly once and derive cases, turns and tips from it.
+"""Store a collected batch exactly once, then derive the touched cases from it.
 
 Exactly once:
 - messages: `INSERT ... ON CONFLICT (channel_id, platform_message_id) DO NOTHING`, so reruns,
@@ -8,12 +8,11 @@ Exactly once:
   crash anywhere loses nothing (the next run re-reads from the old watermark) and a rerun writes
   nothing new.
 - a batch with nothing new writes nothing at all (not even a lock).
-- writers of one channel are serialised (PostgreSQL advisory transaction lock; SQLite's single
-  writer), so two runs cannot derive a case from different snapshots.
+- writers of one channel are serialised (`channels.lock_channel`), so two runs cannot derive a
+  case from different snapshots.
 
-Cases are recomputed from all stored messages of the thread in `created_at` order, so arrival
-order and reruns do not change the result: a citizen message opens a turn (`awaiting_since`),
-the page's next message answers it, a later citizen message opens the next turn.
+Then the cases of every touched thread are recomputed from their stored messages
+(`citizen_desk.collect.cases`).
 """
 
 from __future__ import annotations
@@ -22,63 +21,22 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citizen_desk.collect.cases import private_conversation, recompute_cases
+from citizen_desk.collect.channels import CHUNK, ChannelRef, lock_channel
 from citizen_desk.collect.records import Item, SourceBatch
-from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.models import (
-    Case,
-    CaseTurn,
-    Channel,
-    Citizen,
-    CollectionWatermark,
-    Message,
-    Quarantine,
-    Tip,
-)
+from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quarantine
 from citizen_desk.db.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
-
-CHUNK = 300  # rows per multi-row INSERT / IN (...) list
-LOCK_NAMESPACE = 0x43440001  # pg_advisory_xact_lock(namespace, channel_id)
-
-
-@dataclass(frozen=True)
-class ChannelRef:
-    """What collection needs to know about a channel (no token: that lives in Airflow)."""
-
-    id: int
-    key: str
-    unit_id: int
-    platform: str
-    platform_id: str
-    connection_id: str
-    active: bool = True
-
-
-def channel_ref(session: Session, key: str) -> ChannelRef:
-    channel = session.scalars(select(Channel).where(Channel.key == key)).one_or_none()
-    if channel is None:
-        from citizen_desk.errors import NotFoundError
-
-        raise NotFoundError(f"unknown channel {key!r}")
-    return ChannelRef(
-        id=channel.id,
-        key=channel.key,
-        unit_id=channel.unit_id,
-        platform=channel.platform,
-        platform_id=channel.platform_id,
-        connection_id=channel.connection_id,
-        active=channel.active,
-    )
 
 
 @dataclass
@@ -108,21 +66,6 @@ class StoreResult:
             "categories": dict(sorted(self.categories.items())),
             "watermark": self.watermark.isoformat() if self.watermark else None,
         }
-
-
-# --- dialect helpers -----------------------------------------------------------------------------
-
-
-def lock_channel(session: Session, channel_id: int) -> None:
-    """Serialise writers of one channel until the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :id)"), {"ns": LOCK_NAMESPACE, "id": channel_id}
-        )
-    else:
-        # A statement that writes no row still takes SQLite's write lock for the transaction, and
-        # every later read in it sees the latest committed data.
-        session.execute(text("UPDATE collection_watermarks SET watermark = watermark WHERE 0 = 1"))
 
 
 # --- watermarks ----------------------------------------------------------------------------------
@@ -255,10 +198,10 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
             )
         )
     ids: dict[str, int] = {}
-    for chunk in chunks(list(people), CHUNK):
+    for users in chunks(list(people), CHUNK):
         for citizen_id, user_id in session.execute(
             select(Citizen.id, Citizen.platform_user_id).where(
-                Citizen.channel_id == channel_id, Citizen.platform_user_id.in_(chunk)
+                Citizen.channel_id == channel_id, Citizen.platform_user_id.in_(users)
             )
         ):
             ids[user_id] = citizen_id
@@ -390,7 +333,7 @@ def _new_private_reply_links(
             )
         ):
             conversation = links[message.platform_message_id]
-            if _private_conversation(message) != conversation:
+            if private_conversation(message) != conversation:
                 out.append((message, conversation))
     return out
 
@@ -404,268 +347,3 @@ def _record_private_replies(session: Session, links: Sequence[tuple[Message, str
         touched.add(message.thread_key)
     session.flush()
     return touched
-
-
-def _private_conversation(message: Message) -> str | None:
-    value = (message.raw or {}).get("private_reply_conversation")
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
-# --- case derivation -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ThreadState:
-    """The SLA view of one thread, derived from its messages."""
-
-    opened_at: datetime
-    turns: tuple[tuple[datetime, datetime | None], ...]  # (started_at, responded_at)
-    last_citizen_at: datetime
-    first_response_at: datetime | None
-    last_response_at: datetime | None
-
-    @property
-    def awaiting_since(self) -> datetime | None:
-        started, responded = self.turns[-1]
-        return started if responded is None else None
-
-
-def thread_state(events: Iterable[tuple[datetime, str]]) -> ThreadState | None:
-    """Turns from (time, direction) events; None when no citizen message is among them.
-
-    Page messages before the first citizen message do not count; a page message at the same
-    instant as a citizen message is taken as its answer.
-    """
-    ordered = sorted(events, key=lambda e: (e[0], 0 if e[1] == "in" else 1))
-    turns: list[list[datetime | None]] = []
-    last_citizen: datetime | None = None
-    first_response: datetime | None = None
-    last_response: datetime | None = None
-    for when, direction in ordered:
-        if direction == "in":
-            if not turns or turns[-1][1] is not None:
-                turns.append([when, None])
-            last_citizen = when
-        elif turns:
-            if turns[-1][1] is None:
-                turns[-1][1] = when
-                first_response = first_response or when
-            last_response = when
-    if not turns or last_citizen is None:
-        return None
-    opened = turns[0][0]
-    assert opened is not None
-    return ThreadState(
-        opened_at=opened,
-        turns=tuple((s, r) for s, r in turns if s is not None),
-        last_citizen_at=last_citizen,
-        first_response_at=first_response,
-        last_response_at=last_response,
-    )
-
-
-def _private_reply_time(session: Session, channel_id: int, top: Message | None) -> datetime | None:
-    conversation = _private_conversation(top) if top is not None else None
-    if top is None or conversation is None:
-        return None
-    return session.scalar(
-        select(func.min(Message.created_at)).where(
-            Message.channel_id == channel_id,
-            Message.thread_key == conversation,
-            Message.direction == "out",
-            Message.created_at >= top.created_at,
-        )
-    )
-
-
-@dataclass
-class CaseChanges:
-    added: int = 0
-    updated: int = 0
-    tips_added: int = 0
-
-
-def recompute_case(
-    session: Session, channel: ChannelRef, thread_key: str, *, now: datetime, actor: str
-) -> CaseChanges:
-    """Derive one thread's case from its stored messages (see `recompute_cases`)."""
-    return recompute_cases(session, channel, [thread_key], now=now, actor=actor)
-
-
-def recompute_cases(
-    session: Session, channel: ChannelRef, thread_keys: Iterable[str], *, now: datetime, actor: str
-) -> CaseChanges:
-    """Derive the cases of these threads from their stored messages, a chunk of threads per query.
-
-    Deterministic in the stored messages only, so arrival order and reruns give the same rows.
-    """
-    changes = CaseChanges()
-    for chunk in chunks(sorted(set(thread_keys)), CHUNK):
-        by_thread: dict[str, list[Message]] = {}
-        for message in session.scalars(
-            select(Message)
-            .where(Message.channel_id == channel.id, Message.thread_key.in_(chunk))
-            .order_by(Message.thread_key, Message.created_at, Message.id)
-        ):
-            by_thread.setdefault(message.thread_key, []).append(message)
-        cases = {
-            c.thread_key: c
-            for c in session.scalars(
-                select(Case).where(Case.channel_id == channel.id, Case.thread_key.in_(chunk))
-            )
-        }
-        derived: list[tuple[Case, ThreadState, list[Message]]] = []
-        for thread_key, messages in by_thread.items():
-            outcome = _derive(session, channel, thread_key, messages, cases.get(thread_key), now)
-            if outcome is None:
-                continue
-            case, state, added, updated = outcome
-            changes.added += added
-            changes.updated += updated
-            derived.append((case, state, messages))
-        session.flush()  # ids of new cases
-        case_ids = [case.id for case, _, _ in derived]
-        turns: dict[int, list[CaseTurn]] = {}
-        tips: dict[int, Tip] = {}
-        if case_ids:
-            for turn in session.scalars(select(CaseTurn).where(CaseTurn.case_id.in_(case_ids))):
-                turns.setdefault(turn.case_id, []).append(turn)
-            tips = {
-                t.case_id: t for t in session.scalars(select(Tip).where(Tip.case_id.in_(case_ids)))
-            }
-        for case, state, messages in derived:
-            for message in messages:
-                if message.case_id is None:
-                    message.case_id = case.id
-            _sync_turns(session, case.id, state, turns.get(case.id, []))
-            if case.category == "tip":
-                citizen = [m for m in messages if m.direction == "in"]
-                changes.tips_added += _upsert_tip(
-                    session, case, citizen, tips.get(case.id), now=now, actor=actor
-                )
-        session.flush()
-    return changes
-
-
-def _derive(
-    session: Session,
-    channel: ChannelRef,
-    thread_key: str,
-    messages: Sequence[Message],
-    case: Case | None,
-    now: datetime,
-) -> tuple[Case, ThreadState, int, int] | None:
-    """(case, state, added, updated) for one thread; None when no citizen message is in it."""
-    events = [(m.created_at, m.direction) for m in messages]
-    top = next((m for m in messages if m.platform_message_id == thread_key), None)
-    if messages[0].kind == "comment":
-        private = _private_reply_time(session, channel.id, top)
-        if private is not None:
-            events.append((private, "out"))
-    state = thread_state(events)
-    if state is None:
-        return None
-    citizen_messages = [m for m in messages if m.direction == "in"]
-    from citizen_desk.triage import classify_case
-
-    triage = classify_case([m.text for m in citizen_messages])
-    values: dict[str, Any] = {
-        "unit_id": channel.unit_id,
-        "citizen_id": next((m.citizen_id for m in citizen_messages if m.citizen_id), None),
-        "kind": messages[0].kind,
-        "category": triage.category,
-        "topic": triage.topic,
-        "urgent": bool(triage.urgent),
-        "triage_confidence": float(triage.confidence),
-        "needs_human_triage": bool(triage.needs_human),
-        "status": "open" if state.awaiting_since else "answered",
-        "opened_at": state.opened_at,
-        "turn_no": len(state.turns),
-        "awaiting_since": state.awaiting_since,
-        "last_citizen_at": state.last_citizen_at,
-        "first_response_at": state.first_response_at,
-        "last_response_at": state.last_response_at,
-    }
-    permalink = (top.raw or {}).get("permalink_url") if top is not None else None
-    if isinstance(permalink, str):
-        values["permalink"] = permalink[:512]
-    if case is None:
-        case = Case(channel_id=channel.id, thread_key=thread_key, updated_at=now, **values)
-        session.add(case)
-        return case, state, 1, 0
-    if case.status == "closed" and len(state.turns) <= case.turn_no:
-        values["status"] = "closed"  # closed by an officer; only a new turn reopens it
-    changed = [k for k, v in values.items() if getattr(case, k) != v]
-    for name in changed:
-        setattr(case, name, values[name])
-    if changed:
-        case.updated_at = now
-    return case, state, 0, int(bool(changed))
-
-
-def _sync_turns(
-    session: Session, case_id: int, state: ThreadState, existing_turns: Sequence[CaseTurn]
-) -> None:
-    existing = {t.turn_no: t for t in existing_turns}
-    for number, (started, responded) in enumerate(state.turns, start=1):
-        turn = existing.pop(number, None)
-        if turn is None:
-            session.add(
-                CaseTurn(
-                    case_id=case_id, turn_no=number, started_at=started, responded_at=responded
-                )
-            )
-        elif (turn.started_at, turn.responded_at) != (started, responded):
-            turn.started_at, turn.responded_at = started, responded
-    for stale in existing.values():  # turns only merge if history was rewritten
-        session.delete(stale)
-
-
-def _upsert_tip(
-    session: Session,
-    case: Case,
-    citizen_messages: Sequence[Message],
-    tip: Tip | None,
-    *,
-    now: datetime,
-    actor: str,
-) -> bool:
-    """Create the tip of a `tip` case (status new); never downgrades an existing tip's status."""
-    received = next((m.created_at for m in citizen_messages if m.category == "tip"), case.opened_at)
-    if tip is None:
-        stmt = dialect_insert(session, Tip).values(
-            case_id=case.id,
-            unit_id=case.unit_id,
-            status="new",
-            urgent=case.urgent,
-            received_at=received,
-            escalation_level=-1,
-            extension_seconds=0,
-            updated_at=now,
-        )
-        stmt = stmt.on_conflict_do_nothing(index_elements=["case_id"])
-        row = session.execute(stmt.returning(Tip.id)).first()
-        if row is None:
-            return False
-        record_audit(
-            session,
-            entity_type="tip",
-            entity_id=row[0],
-            action="tip_received",
-            actor=actor,
-            at=now,
-            after={"status": "new", "urgent": bool(case.urgent), "case": case.reference},
-        )
-        return True
-    changed = False
-    if case.urgent and not tip.urgent:
-        tip.urgent = True  # urgency only ever goes up automatically
-        changed = True
-    if received < tip.received_at:
-        tip.received_at = received  # an earlier tip message arrived late
-        changed = True
-    if changed:
-        tip.updated_at = now
-    return False

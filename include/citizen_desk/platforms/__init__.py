@@ -40,8 +40,3 @@ class CallStats:
             "rate_limit_waits": self.rate_limit_waits,
             "waited_seconds": round(self.waited_seconds, 1),
         }
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff for the `attempt`-th retry (1-based), capped."""
-    return float(min(cap, base * (2 ** max(0, attempt - 1))))

@@ -15,7 +15,10 @@ Before each call the client slows down when any usage header (`X-App-Usage`, `X-
 `X-Business-Use-Case-Usage`, all percentages) has reached `usage_threshold`.
 
 The token is sent in the `Authorization` header, never in our own URLs; `paging.next` URLs
-(which carry `access_token`) are redacted in every message.
+(which carry `access_token`) are redacted in every message, and followed only to the configured
+API's host (and port), over https when the base URL is https: a link elsewhere raises a
+`PlatformError` before anything, the token included, is sent. Retries, waits and their bounds:
+`citizen_desk.platforms.retries`.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
-from citizen_desk.platforms import CallStats, backoff_delay, redact
+from citizen_desk.platforms import CallStats, redact
+from citizen_desk.platforms.retries import call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,15 @@ def describe_endpoint(method: str, url: str) -> str:
     path = urlsplit(url).path
     parts = ["{id}" if _ID_SEGMENT.match(p) else p for p in path.split("/")]
     return f"{method} {'/'.join(parts)}"
+
+
+def _origin(parts: SplitResult) -> tuple[str, int | None]:
+    """(host, port) with the scheme's default port filled in; port None when it is invalid."""
+    try:
+        port = parts.port
+    except ValueError:
+        return (parts.hostname or "", None)
+    return (parts.hostname or "", port or {"http": 80, "https": 443}.get(parts.scheme))
 
 
 def _percentages(value: Any) -> list[float]:
@@ -146,7 +159,9 @@ class GraphClient:
     def follow(self, page: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The items of an already fetched page (e.g. an expanded edge), then of its next pages.
 
-        Stopping the iteration early stops the paging: no further request is made.
+        Stopping the iteration early stops the paging: no further request is made. A `paging.next`
+        off the configured API (another host, or http under an https base) raises `PlatformError`
+        without sending the token.
         """
         while True:
             data = page.get("data", [])
@@ -165,8 +180,22 @@ class GraphClient:
 
     def _url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
+            self._check_origin(path)
             return path
         return self.base_url + path.lstrip("/")
+
+    def _check_origin(self, url: str) -> None:
+        """Refuse an absolute URL (a `paging.next`) that would carry the token off the API."""
+        base, target = urlsplit(self.base_url), urlsplit(url)
+        secure = target.scheme == "https" or base.scheme == "http"
+        if secure and _origin(target) == _origin(base):
+            return
+        raise PlatformError(
+            f"Graph paging link to {target.scheme}://{target.hostname or '?'} is not the "
+            f"configured API ({base.scheme}://{base.hostname}): not followed, token not sent",
+            platform=PLATFORM,
+            retryable=False,
+        )
 
     def _safe(self, text: str) -> str:
         return _LONG_NUMBER.sub("…", redact(text, [self._token]))
@@ -201,9 +230,10 @@ class GraphClient:
         url = self._url(path)
         where = describe_endpoint(method, url)
         headers = {"Authorization": f"Bearer {self._token}"}
-        attempt = 0
-        while True:
-            attempt += 1
+        unsent = False  # the last attempt provably did nothing (a write may then be repeated)
+
+        def attempt() -> dict[str, Any]:
+            nonlocal unsent
             self._throttle()
             self.stats.calls += 1
             try:
@@ -211,46 +241,36 @@ class GraphClient:
                     method, url, params=params, data=data, headers=headers, timeout=self.timeout
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
-                error: PlatformError = PlatformError(
+                # A POST may have been applied although no answer came back.
+                unsent = isinstance(exc, requests.ConnectTimeout)
+                raise PlatformError(
                     f"Graph {where}: {type(exc).__name__} (no response)",
                     platform=PLATFORM,
                     retryable=True,
-                )
-                # A POST may have been applied although no answer came back.
-                unsent = isinstance(exc, requests.ConnectTimeout)
-            else:
-                self.usage, self.regain_seconds = parse_usage(response.headers)
-                body, error_or_none = self._parse(response, where)
-                if error_or_none is None:
-                    return body
-                error = error_or_none
+                ) from None  # the exception's text may hold a paging URL with the token
+            self.usage, self.regain_seconds = parse_usage(response.headers)
+            body, error = self._parse(response, where)
+            if error is not None:
                 unsent = error.code in RATE_LIMIT_CODES  # refused before doing anything
-            if not error.retryable or attempt >= self.max_attempts:
                 raise error
-            if method != "GET" and not unsent:
-                raise error  # never repeat a write blindly: the caller reconciles (e.g. ledger)
-            rate_limited = error.code in RATE_LIMIT_CODES
-            delay = (
-                error.retry_after
-                if error.retry_after
-                else backoff_delay(attempt, self.backoff, self.max_wait)
-            )
-            if delay > self.max_wait:
-                raise error
-            log.warning(
-                "Graph %s failed (%s); retry %d/%d in %.1f s",
-                where,
-                f"code {error.code}" if error.code is not None else str(error),
-                attempt,
-                self.max_attempts - 1,
-                delay,
-            )
-            self.stats.retries += 1
-            if rate_limited:
-                self.stats.rate_limit_waits += 1
-            self.stats.waited_seconds += delay
-            self.sleep(delay)
-            self.usage = 0.0  # that wait was the slow-down; the retry re-measures usage
+            return body
+
+        def reset_usage() -> None:
+            self.usage = 0.0  # the wait is the slow-down; the retry re-measures usage
+
+        return call_with_retries(
+            attempt,
+            name=f"Graph {where}",
+            stats=self.stats,
+            sleep=self.sleep,
+            max_attempts=self.max_attempts,
+            max_wait=self.max_wait,
+            backoff=self.backoff,
+            rate_limit_codes=RATE_LIMIT_CODES,
+            # never repeat a write blindly: the caller reconciles (e.g. the publication ledger)
+            may_retry=lambda _error: method == "GET" or unsent,
+            before_retry=reset_usage,
+        )
 
     def _parse(
         self, response: requests.Response, where: str

@@ -2,11 +2,12 @@
 
 Zalo reports errors with HTTP 200 and a negative `error` in the envelope, so EVERY response is
 checked (platform-apis.md §7):
-- -216 / -220 / -124: the access token is bad -> one refresh (via `on_token_invalid`), then
-  `TokenError`.
+- -216 / -220 / -124: the access token is bad -> one refresh (via `on_token_invalid`) and the
+  same call again at once (not counted as a retry), then `TokenError`.
 - -32: rate limit -> retryable with backoff (bounded), else raised with `retryable=True`.
 - any other non-zero code -> `PlatformError(retryable=False)`.
 - HTTP 5xx, timeouts, connection errors, malformed JSON -> retryable.
+Retries, waits and their bounds: `citizen_desk.platforms.retries`.
 
 `refresh_access_token` hands the new pair to `on_response` from inside the HTTP layer (a
 `requests` response hook), i.e. before the call even returns to us, so the caller can persist the
@@ -25,7 +26,8 @@ from typing import Any
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
-from citizen_desk.platforms import CallStats, backoff_delay, redact
+from citizen_desk.platforms import CallStats, redact
+from citizen_desk.platforms.retries import call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -104,37 +106,30 @@ class ZaloClient:
     def get(self, path: str, data: dict[str, Any]) -> Any:
         """GET with the `data` JSON query parameter; returns the envelope's `data`."""
         params = {"data": json.dumps(data, separators=(",", ":"))}
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> Any:
+            refresh = None if self.refreshed else self.on_token_invalid
             try:
                 return self._once(path, params)
             except TokenError:
-                if self.refreshed or self.on_token_invalid is None:
+                if refresh is None:
                     raise
-                log.info("Zalo access token rejected: refreshing it once")
-                self.refreshed = True
-                self._token = self.on_token_invalid(self._token)
-                continue
-            except PlatformError as error:
-                if not error.retryable or attempt >= self.max_attempts:
-                    raise
-                delay = error.retry_after or backoff_delay(attempt, self.backoff, self.max_wait)
-                if delay > self.max_wait:
-                    raise
-                log.warning(
-                    "Zalo GET /%s failed (%s); retry %d/%d in %.1f s",
-                    path,
-                    f"error {error.code}" if error.code is not None else str(error),
-                    attempt,
-                    self.max_attempts - 1,
-                    delay,
-                )
-                self.stats.retries += 1
-                if error.code in RATE_LIMIT_CODES:
-                    self.stats.rate_limit_waits += 1
-                self.stats.waited_seconds += delay
-                self.sleep(delay)
+            log.info("Zalo access token rejected: refreshing it once")
+            self.refreshed = True
+            self._token = refresh(self._token)
+            return self._once(path, params)  # re-authorised, not a retry: no wait
+
+        return call_with_retries(
+            attempt,
+            name=f"Zalo GET /{path}",
+            stats=self.stats,
+            sleep=self.sleep,
+            max_attempts=self.max_attempts,
+            max_wait=self.max_wait,
+            backoff=self.backoff,
+            rate_limit_codes=RATE_LIMIT_CODES,
+            code_word="error",
+        )
 
     def _once(self, path: str, params: dict[str, str]) -> Any:
         url = self.base_url + path.lstrip("/")

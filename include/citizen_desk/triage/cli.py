@@ -18,7 +18,8 @@ from typing import Any, TextIO
 
 from citizen_desk.errors import ConfigError
 from citizen_desk.privacy.redact import redact
-from citizen_desk.triage.classify import Vocabulary, classify, load_vocabulary
+from citizen_desk.triage.classify import classify
+from citizen_desk.triage.vocabulary import Vocabulary, load_vocabulary
 
 
 class _BadLine(ValueError):

@@ -18,14 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 from citizen_desk.errors import ConfigError
-from citizen_desk.triage.classify import (
-    CATEGORIES,
-    Triage,
-    Vocabulary,
-    classify,
-    explain,
-    load_vocabulary,
-)
+from citizen_desk.triage.classify import CATEGORIES, Triage, classify, explain
+from citizen_desk.triage.vocabulary import Vocabulary, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SET = REPO_ROOT / "tests" / "triage" / "eval_set.jsonl"

@@ -1,4 +1,4 @@
-"""Graph and Zalo clients: errors, bounded retries, usage headers, paging, redaction."""
+"""Graph client: errors, bounded retries, usage headers, paging (only to the API), redaction."""
 
 from __future__ import annotations
 
@@ -10,43 +10,15 @@ import requests
 
 from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms import redact
-from citizen_desk.platforms.graph import GraphClient, describe_endpoint, parse_usage
-from citizen_desk.platforms.zalo import ZaloClient, parse_token_response, refresh_access_token
+from citizen_desk.platforms.graph import (
+    DEFAULT_BASE_URL,
+    GraphClient,
+    describe_endpoint,
+    parse_usage,
+)
+from tests.platforms.fakes import FakeResponse, FakeSession
 
 TOKEN = "EAAGsecretPageToken123"
-
-
-class FakeResponse:
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        self.status_code = status
-        self._body = body
-        self.headers = headers or {}
-
-    def json(self) -> Any:
-        if isinstance(self._body, str):
-            return json.loads(self._body)
-        return self._body
-
-
-class FakeSession:
-    """Replays scripted responses (or raises scripted exceptions) and records the calls."""
-
-    def __init__(self, script: list[Any]) -> None:
-        self.script = list(script)
-        self.calls: list[dict[str, Any]] = []
-
-    def _next(self, **call: Any) -> Any:
-        self.calls.append(call)
-        item = self.script.pop(0)
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        return self._next(method=method, url=url, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self._next(method="GET", url=url, **kwargs)
 
 
 def graph_error(code: int, status: int = 400, **extra: Any) -> dict[str, Any]:
@@ -198,86 +170,6 @@ def test_usage_and_redaction_helpers() -> None:
     assert describe_endpoint("GET", url) == "GET /v21.0/{id}/messages"
 
 
-# --- Zalo ----------------------------------------------------------------------------------------
-
-
-def zalo(script: list[Any], **kwargs: Any) -> tuple[ZaloClient, FakeSession, list[float]]:
-    session = FakeSession(script)
-    sleeps: list[float] = []
-    return (
-        ZaloClient("http://zalo.test", "AT-1", session=session, sleep=sleeps.append, **kwargs),
-        session,
-        sleeps,
-    )
-
-
-def ok(data: Any) -> FakeResponse:
-    return FakeResponse(200, {"data": data, "error": 0, "message": "Success"})
-
-
-def test_zalo_checks_the_error_of_every_http_200() -> None:
-    client_, session, _ = zalo(
-        [FakeResponse(200, {"error": -201, "message": "offset is invalid!"})]
-    )
-    with pytest.raises(PlatformError) as info:
-        client_.list_recent_chat(0)
-    assert info.value.code == -201
-    assert not info.value.retryable
-    call = session.calls[0]
-    assert call["headers"] == {"access_token": "AT-1"}
-    assert json.loads(call["params"]["data"]) == {"offset": 0, "count": 10}
-
-
-def test_zalo_refreshes_a_rejected_token_once() -> None:
-    refreshed: list[str] = []
-
-    def refresh(rejected: str) -> str:
-        refreshed.append(rejected)
-        return "AT-2"
-
-    expired = FakeResponse(200, {"error": -220, "message": "access_token is expired or removed"})
-    client_, session, _ = zalo([expired, ok([{"src": 1}])], on_token_invalid=refresh)
-    assert client_.conversation("42", 0) == [{"src": 1}]
-    assert refreshed == ["AT-1"]
-    assert session.calls[1]["headers"] == {"access_token": "AT-2"}
-
-    invalid = FakeResponse(200, {"error": -216, "message": "Access token is invalid"})
-    client_, _, _ = zalo([invalid, invalid], on_token_invalid=lambda _t: "AT-3")
-    with pytest.raises(TokenError):
-        client_.list_recent_chat(0)
-
-
-def test_zalo_rate_limit_and_bad_gateway_are_retried() -> None:
-    limited = FakeResponse(200, {"error": -32, "message": "reached limit call api"})
-    gateway = FakeResponse(502, "<html>502 Bad Gateway</html>")
-    client_, _, sleeps = zalo([limited, gateway, ok([])], backoff=2.0)
-    assert client_.list_recent_chat(0) == []
-    assert sleeps == [2.0, 4.0]
-    assert client_.stats.rate_limit_waits == 1
-    assert client_.stats.retries == 2
-
-
-def test_token_refresh_hands_the_pair_over_before_returning() -> None:
-    body = {"access_token": "AT-9", "refresh_token": "RT-9", "expires_in": "90000"}
-    assert parse_token_response(body) is not None
-    assert parse_token_response({"error": -14014, "error_name": "Invalid refresh token"}) is None
-
-    class Session:
-        def post(self, url: str, **kwargs: Any) -> FakeResponse:
-            response = FakeResponse(200, body)
-            for hook in kwargs["hooks"]["response"]:
-                hook(response)
-            raise RuntimeError("crash right after the HTTP call")
-
-    seen = []
-    with pytest.raises(RuntimeError):
-        refresh_access_token(
-            "http://oauth.test", app_id="a", secret_key="s", refresh_token="RT-8",
-            on_response=seen.append, session=Session(),  # type: ignore[arg-type]
-        )  # fmt: skip
-    assert [p.refresh_token for p in seen] == ["RT-9"]
-
-
 def test_a_write_is_not_repeated_blindly() -> None:
     graph, session, sleeps = client([FakeResponse(500, graph_error(1)), FakeResponse(200, {})])
     with pytest.raises(PlatformError) as info:
@@ -294,3 +186,66 @@ def test_a_write_is_not_repeated_blindly() -> None:
     )
     assert graph.post("123/feed", {"message": "Kết quả tuần"}) == {"id": "1_2"}
     assert [c["method"] for c in session.calls] == ["POST", "POST", "POST"]
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/v21.0/123/conversations?after=A",  # another host
+        "http://graph.facebook.com/v21.0/123/conversations?after=A",  # plain http
+        "https://graph.facebook.com:8443/v21.0/123/conversations?after=A",  # another port
+        "https://graph.facebook.com.evil.example/v21.0/123/conversations?after=A",
+        "https://graph.facebook.com:bad/v21.0/123/conversations?after=A",  # unparsable port
+    ],
+)
+def test_paging_next_off_the_api_is_refused_without_sending_the_token(next_url: str) -> None:
+    session = FakeSession([FakeResponse(200, {"data": [{"id": "2"}]})])
+    sleeps: list[float] = []
+    graph = GraphClient(DEFAULT_BASE_URL, TOKEN, session=session, sleep=sleeps.append)
+    page = {"data": [{"id": "1"}], "paging": {"next": f"{next_url}&access_token={TOKEN}"}}
+    items = graph.follow(page)
+    assert next(items) == {"id": "1"}
+    with pytest.raises(PlatformError, match="not followed") as info:
+        next(items)
+    assert not info.value.retryable
+    assert TOKEN not in str(info.value)
+    assert session.calls == []  # nothing was sent anywhere
+    assert (graph.calls, sleeps) == (0, [])
+
+
+def test_paging_next_on_the_configured_api_is_followed() -> None:
+    next_url = f"https://graph.facebook.com:443/v21.0/123/conversations?access_token={TOKEN}&x=1"
+    session = FakeSession([FakeResponse(200, {"data": [{"id": "2"}]})])
+    graph = GraphClient(DEFAULT_BASE_URL, TOKEN, session=session, sleep=lambda _s: None)
+    page = {"data": [{"id": "1"}], "paging": {"next": next_url}}
+    assert [i["id"] for i in graph.follow(page)] == ["1", "2"]
+    assert [c["url"] for c in session.calls] == [next_url]
+    # The simulator: an http base URL allows its own scheme, host and port only.
+    local = "http://127.0.0.1:8765/v21.0/"
+    for url, followed in (
+        ("http://127.0.0.1:8765/v21.0/1/messages?after=A", True),
+        ("http://127.0.0.1:8766/v21.0/1/messages?after=A", False),
+        ("http://localhost:8765/v21.0/1/messages?after=A", False),
+    ):
+        session = FakeSession([FakeResponse(200, {"data": []})])
+        graph = GraphClient(local, TOKEN, session=session, sleep=lambda _s: None)
+        pages = graph.follow({"data": [], "paging": {"next": url}})
+        if followed:
+            assert list(pages) == []
+            assert [c["url"] for c in session.calls] == [url]
+        else:
+            with pytest.raises(PlatformError, match="not followed"):
+                list(pages)
+            assert session.calls == []
+
+
+def test_retry_waits_and_stats_add_up() -> None:
+    buc = {"1": [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 0.5}]}
+    limited = FakeResponse(400, graph_error(613), {"X-Business-Use-Case-Usage": json.dumps(buc)})
+    script = [FakeResponse(500, graph_error(2)), limited, FakeResponse(200, {"id": "1"})]
+    graph, session, sleeps = client(script, backoff=0.25, max_wait=40.0)
+    assert graph.get("1") == {"id": "1"}
+    assert sleeps == [0.25, 30.0]  # backoff after the 5xx, then the header's 0.5 min
+    assert (graph.stats.retries, graph.stats.rate_limit_waits) == (2, 1)
+    assert graph.stats.waited_seconds == 30.25
+    assert graph.stats.as_dict()["api_calls"] == len(session.calls) == 3

@@ -1,0 +1,281 @@
+"""Derive cases, turns and tips from the stored messages of a thread.
+
+Cases are recomputed from all stored messages of the thread in `created_at` order, so arrival
+order and reruns do not change the result: a citizen message opens a turn (`awaiting_since`),
+the page's next message answers it, a later citizen message opens the next turn. A comment
+answered by a private (Messenger) reply counts as answered when the first page message of that
+conversation was sent. A `tip` case gets its tip row (status new) once; its status is never
+downgraded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citizen_desk.collect.channels import CHUNK, ChannelRef
+from citizen_desk.db.audit import record_audit
+from citizen_desk.db.batching import chunks
+from citizen_desk.db.models import Case, CaseTurn, Message, Tip
+from citizen_desk.db.upsert import dialect_insert
+
+
+def private_conversation(message: Message) -> str | None:
+    """The Messenger conversation a comment was privately answered in, when recorded."""
+    value = (message.raw or {}).get("private_reply_conversation")
+    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """The SLA view of one thread, derived from its messages."""
+
+    opened_at: datetime
+    turns: tuple[tuple[datetime, datetime | None], ...]  # (started_at, responded_at)
+    last_citizen_at: datetime
+    first_response_at: datetime | None
+    last_response_at: datetime | None
+
+    @property
+    def awaiting_since(self) -> datetime | None:
+        started, responded = self.turns[-1]
+        return started if responded is None else None
+
+
+def thread_state(events: Iterable[tuple[datetime, str]]) -> ThreadState | None:
+    """Turns from (time, direction) events; None when no citizen message is among them.
+
+    Page messages before the first citizen message do not count; a page message at the same
+    instant as a citizen message is taken as its answer.
+    """
+    ordered = sorted(events, key=lambda e: (e[0], 0 if e[1] == "in" else 1))
+    turns: list[list[datetime | None]] = []
+    last_citizen: datetime | None = None
+    first_response: datetime | None = None
+    last_response: datetime | None = None
+    for when, direction in ordered:
+        if direction == "in":
+            if not turns or turns[-1][1] is not None:
+                turns.append([when, None])
+            last_citizen = when
+        elif turns:
+            if turns[-1][1] is None:
+                turns[-1][1] = when
+                first_response = first_response or when
+            last_response = when
+    if not turns or last_citizen is None:
+        return None
+    opened = turns[0][0]
+    assert opened is not None
+    return ThreadState(
+        opened_at=opened,
+        turns=tuple((s, r) for s, r in turns if s is not None),
+        last_citizen_at=last_citizen,
+        first_response_at=first_response,
+        last_response_at=last_response,
+    )
+
+
+def _private_reply_time(session: Session, channel_id: int, top: Message | None) -> datetime | None:
+    conversation = private_conversation(top) if top is not None else None
+    if top is None or conversation is None:
+        return None
+    return session.scalar(
+        select(func.min(Message.created_at)).where(
+            Message.channel_id == channel_id,
+            Message.thread_key == conversation,
+            Message.direction == "out",
+            Message.created_at >= top.created_at,
+        )
+    )
+
+
+@dataclass
+class CaseChanges:
+    added: int = 0
+    updated: int = 0
+    tips_added: int = 0
+
+
+def recompute_cases(
+    session: Session, channel: ChannelRef, thread_keys: Iterable[str], *, now: datetime, actor: str
+) -> CaseChanges:
+    """Derive the cases of these threads from their stored messages, a chunk of threads per query.
+
+    Deterministic in the stored messages only, so arrival order and reruns give the same rows.
+    """
+    changes = CaseChanges()
+    for chunk in chunks(sorted(set(thread_keys)), CHUNK):
+        by_thread: dict[str, list[Message]] = {}
+        for message in session.scalars(
+            select(Message)
+            .where(Message.channel_id == channel.id, Message.thread_key.in_(chunk))
+            .order_by(Message.thread_key, Message.created_at, Message.id)
+        ):
+            by_thread.setdefault(message.thread_key, []).append(message)
+        cases = {
+            c.thread_key: c
+            for c in session.scalars(
+                select(Case).where(Case.channel_id == channel.id, Case.thread_key.in_(chunk))
+            )
+        }
+        derived: list[tuple[Case, ThreadState, list[Message]]] = []
+        for thread_key, messages in by_thread.items():
+            outcome = _derive(session, channel, thread_key, messages, cases.get(thread_key), now)
+            if outcome is None:
+                continue
+            case, state, added, updated = outcome
+            changes.added += added
+            changes.updated += updated
+            derived.append((case, state, messages))
+        session.flush()  # ids of new cases
+        case_ids = [case.id for case, _, _ in derived]
+        turns: dict[int, list[CaseTurn]] = {}
+        tips: dict[int, Tip] = {}
+        if case_ids:
+            for turn in session.scalars(select(CaseTurn).where(CaseTurn.case_id.in_(case_ids))):
+                turns.setdefault(turn.case_id, []).append(turn)
+            tips = {
+                t.case_id: t for t in session.scalars(select(Tip).where(Tip.case_id.in_(case_ids)))
+            }
+        for case, state, messages in derived:
+            for message in messages:
+                if message.case_id is None:
+                    message.case_id = case.id
+            _sync_turns(session, case.id, state, turns.get(case.id, []))
+            if case.category == "tip":
+                citizen = [m for m in messages if m.direction == "in"]
+                changes.tips_added += _upsert_tip(
+                    session, case, citizen, tips.get(case.id), now=now, actor=actor
+                )
+        session.flush()
+    return changes
+
+
+def _derive(
+    session: Session,
+    channel: ChannelRef,
+    thread_key: str,
+    messages: Sequence[Message],
+    case: Case | None,
+    now: datetime,
+) -> tuple[Case, ThreadState, int, int] | None:
+    """(case, state, added, updated) for one thread; None when no citizen message is in it."""
+    events = [(m.created_at, m.direction) for m in messages]
+    top = next((m for m in messages if m.platform_message_id == thread_key), None)
+    if messages[0].kind == "comment":
+        private = _private_reply_time(session, channel.id, top)
+        if private is not None:
+            events.append((private, "out"))
+    state = thread_state(events)
+    if state is None:
+        return None
+    citizen_messages = [m for m in messages if m.direction == "in"]
+    from citizen_desk.triage import classify_case
+
+    triage = classify_case([m.text for m in citizen_messages])
+    values: dict[str, Any] = {
+        "unit_id": channel.unit_id,
+        "citizen_id": next((m.citizen_id for m in citizen_messages if m.citizen_id), None),
+        "kind": messages[0].kind,
+        "category": triage.category,
+        "topic": triage.topic,
+        "urgent": bool(triage.urgent),
+        "triage_confidence": float(triage.confidence),
+        "needs_human_triage": bool(triage.needs_human),
+        "status": "open" if state.awaiting_since else "answered",
+        "opened_at": state.opened_at,
+        "turn_no": len(state.turns),
+        "awaiting_since": state.awaiting_since,
+        "last_citizen_at": state.last_citizen_at,
+        "first_response_at": state.first_response_at,
+        "last_response_at": state.last_response_at,
+    }
+    permalink = (top.raw or {}).get("permalink_url") if top is not None else None
+    if isinstance(permalink, str):
+        values["permalink"] = permalink[:512]
+    if case is None:
+        case = Case(channel_id=channel.id, thread_key=thread_key, updated_at=now, **values)
+        session.add(case)
+        return case, state, 1, 0
+    if case.status == "closed" and len(state.turns) <= case.turn_no:
+        values["status"] = "closed"  # closed by an officer; only a new turn reopens it
+    changed = [k for k, v in values.items() if getattr(case, k) != v]
+    for name in changed:
+        setattr(case, name, values[name])
+    if changed:
+        case.updated_at = now
+    return case, state, 0, int(bool(changed))
+
+
+def _sync_turns(
+    session: Session, case_id: int, state: ThreadState, existing_turns: Sequence[CaseTurn]
+) -> None:
+    existing = {t.turn_no: t for t in existing_turns}
+    for number, (started, responded) in enumerate(state.turns, start=1):
+        turn = existing.pop(number, None)
+        if turn is None:
+            session.add(
+                CaseTurn(
+                    case_id=case_id, turn_no=number, started_at=started, responded_at=responded
+                )
+            )
+        elif (turn.started_at, turn.responded_at) != (started, responded):
+            turn.started_at, turn.responded_at = started, responded
+    for stale in existing.values():  # turns only merge if history was rewritten
+        session.delete(stale)
+
+
+def _upsert_tip(
+    session: Session,
+    case: Case,
+    citizen_messages: Sequence[Message],
+    tip: Tip | None,
+    *,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """Create the tip of a `tip` case (status new); never downgrades an existing tip's status."""
+    received = next((m.created_at for m in citizen_messages if m.category == "tip"), case.opened_at)
+    if tip is None:
+        stmt = dialect_insert(session, Tip).values(
+            case_id=case.id,
+            unit_id=case.unit_id,
+            status="new",
+            urgent=case.urgent,
+            received_at=received,
+            escalation_level=-1,
+            extension_seconds=0,
+            updated_at=now,
+        )
+        stmt = stmt.on_conflict_do_nothing(index_elements=["case_id"])
+        row = session.execute(stmt.returning(Tip.id)).first()
+        if row is None:
+            return False
+        record_audit(
+            session,
+            entity_type="tip",
+            entity_id=row[0],
+            action="tip_received",
+            actor=actor,
+            at=now,
+            after={"status": "new", "urgent": bool(case.urgent), "case": case.reference},
+        )
+        return True
+    changed = False
+    if case.urgent and not tip.urgent:
+        tip.urgent = True  # urgency only ever goes up automatically
+        changed = True
+    if received < tip.received_at:
+        tip.received_at = received  # an earlier tip message arrived late
+        changed = True
+    if changed:
+        tip.updated_at = now
+    return False
