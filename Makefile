@@ -32,9 +32,10 @@ lock: ## re-resolve requirements.lock (runtime), then requirements-dev.lock held
 check-lock: install ## fail when a requirements file and its lock disagree (runtime and dev)
 	$(PY) scripts/check_lock.py
 
-lint: install ## ruff (with Airflow's AIR rules) and the format check
+lint: install ## ruff (with Airflow's AIR rules), the format check and mypy (include/citizen_desk)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog, Notification, Tip
-from citizen_desk.errors import PlatformError, WorkflowError
+from citizen_desk.errors import NotFoundError, PlatformError, WorkflowError
 from citizen_desk.pipeline.context import run_context
+from citizen_desk.publication import posting
 from citizen_desk.publication.approval import (
     APPROVE,
     EDIT_PARAM,
@@ -374,6 +375,13 @@ def test_graph_refusal_marks_the_post_failed(week: Week, registry) -> None:
         "failed",
         "graph_error:368",
     )
+
+
+def test_recording_an_outcome_of_a_missing_publication_is_refused(week: Week) -> None:
+    with pytest.raises(NotFoundError, match="publication 987654 does not exist"):
+        posting._fail(week.engine, 987654, "graph_error:368", NOW, ACTOR)
+    with pytest.raises(NotFoundError, match="publication 987654 does not exist"):
+        posting._record(week.engine, 987654, "page_1", NOW, ACTOR, "published")
 
 
 def test_rerun_of_a_published_week_changes_nothing(db_env: Week, registry, simulator: Sim) -> None:

@@ -26,9 +26,9 @@ from citizen_desk.config.sections import (
     Section,
     SlackId,
     Text,
-    choice,
     fail,
     item_label,
+    one_of,
 )
 from citizen_desk.config.sync import SyncReport as SyncReport  # re-exported for callers
 from citizen_desk.config.sync import sync_registry as sync_registry
@@ -131,7 +131,7 @@ class _Contacts(Section):
 class _Unit(Section):
     code: Text
     name: Text
-    kind: choice(UNIT_KINDS, "unknown kind {value!r} (allowed: {allowed})")
+    kind: Annotated[str, one_of(UNIT_KINDS, "unknown kind {value!r} (allowed: {allowed})")]
     parent: Text | None = None
     contacts: _Contacts | None = None
     active: bool = True
@@ -141,7 +141,7 @@ class _Channel(Section):
     MISSING: ClassVar[Mapping[str, str]] = {"connection_id": "missing connection id"}
     key: Text
     unit: Text
-    platform: choice(PLATFORMS, "unknown platform {value!r} (allowed: {allowed})")
+    platform: Annotated[str, one_of(PLATFORMS, "unknown platform {value!r} (allowed: {allowed})")]
     platform_id: Text
     name: Text
     connection_id: Annotated[str, BeforeValidator(_connection_id)]
@@ -187,7 +187,7 @@ def _list(raw: object, name: str) -> list[Any]:
 
 def _items(problems: Problems, model: type, name: str, raw: object) -> list[tuple[str, Any]]:
     """(key path, validated item) of each valid item of the list `name`; the rest are recorded."""
-    valid = []
+    valid: list[tuple[str, Any]] = []
     for index, item in enumerate(_list(raw, name)):
         key = f"{name}[{item_label(item, index)}]"
         if (spec := problems.validate(model, item, key)) is not None:

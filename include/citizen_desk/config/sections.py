@@ -72,16 +72,19 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(_positive_duration)]
 
 
-def choice(values: Iterable[str], problem: str) -> Any:
-    """A text among `values`; `problem` may use {value!r} and {allowed} (comma separated)."""
-    values = tuple(values)
+def one_of(values: Iterable[str], problem: str) -> BeforeValidator:
+    """Validator of a text among `values`, used as `Annotated[str, one_of(...)]`.
+
+    `problem` may use {value!r} and {allowed} (comma separated).
+    """
+    allowed = tuple(values)
 
     def check(value: object) -> str:
-        if not isinstance(value, str) or value not in values:
-            fail(problem.format(value=value, allowed=", ".join(values)))
+        if not isinstance(value, str) or value not in allowed:
+            fail(problem.format(value=value, allowed=", ".join(allowed)))
         return value
 
-    return Annotated[str, BeforeValidator(check)]
+    return BeforeValidator(check)
 
 
 def stable_hash(normalised: object) -> str:

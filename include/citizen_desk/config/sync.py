@@ -98,24 +98,24 @@ def sync_registry(
             _audit(session, now, actor, "unit_deactivated", "unit", code, {"active": (True, False)})
 
     existing_channels = {c.key: c for c in session.scalars(select(Channel))}
-    for spec in registry.channels:
-        channel = existing_channels.get(spec.key)
+    for channel_spec in registry.channels:
+        channel = existing_channels.get(channel_spec.key)
         values = {
-            "unit_id": existing_units[spec.unit].id,
-            "platform": spec.platform,
-            "platform_id": spec.platform_id,
-            "name": spec.name,
-            "connection_id": spec.connection_id,
-            "active": spec.active,
+            "unit_id": existing_units[channel_spec.unit].id,
+            "platform": channel_spec.platform,
+            "platform_id": channel_spec.platform_id,
+            "name": channel_spec.name,
+            "connection_id": channel_spec.connection_id,
+            "active": channel_spec.active,
         }
         if channel is None:
-            session.add(Channel(key=spec.key, updated_at=now, **values))
+            session.add(Channel(key=channel_spec.key, updated_at=now, **values))
             report.channels_added += 1
-            _audit(session, now, actor, "channel_added", "channel", spec.key, {})
+            _audit(session, now, actor, "channel_added", "channel", channel_spec.key, {})
         elif changes := _apply(channel, values):
             channel.updated_at = now
             report.channels_updated += 1
-            _audit(session, now, actor, "channel_updated", "channel", spec.key, changes)
+            _audit(session, now, actor, "channel_updated", "channel", channel_spec.key, changes)
     wanted = {c.key for c in registry.channels}
     for key, channel in existing_channels.items():
         if key not in wanted and channel.active:

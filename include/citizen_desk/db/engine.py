@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 
 from citizen_desk.config import settings
@@ -50,7 +51,7 @@ def resolve_url(url: str | None = None) -> str:
     return f"sqlite:///{settings.data_dir() / 'citizen_desk.db'}"
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: object) -> None:
     cursor = dbapi_conn.cursor()
     # WAL + busy timeout: mapped collection tasks write from several processes at once.
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlalchemy.orm import Session
 
 
@@ -15,12 +16,14 @@ def dialect_insert(session: Session, target: Any) -> Any:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    return insert(target)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(target)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(target)
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}")
 
 
 def insert_if_absent(
@@ -28,4 +31,5 @@ def insert_if_absent(
 ) -> bool:
     """INSERT … ON CONFLICT (unique) DO NOTHING for one row; True when it was inserted."""
     stmt = dialect_insert(session, target).values(**values)
-    return session.execute(stmt.on_conflict_do_nothing(index_elements=list(unique))).rowcount == 1
+    result = session.execute(stmt.on_conflict_do_nothing(index_elements=list(unique)))
+    return cast("CursorResult[Any]", result).rowcount == 1

@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from citizen_desk.db.models import NOTIFICATION_STATUSES
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 
 def _now() -> datetime:
@@ -34,7 +38,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _client(args: argparse.Namespace) -> WebClient:
     from citizen_desk.notify.slack import build_client, slack_client_from_connection
 
     token = os.environ.get("SLACK_BOT_TOKEN")

@@ -86,4 +86,6 @@ def bypasses_proxy(url: str) -> bool:
         return True
     if not (os.environ.get("NO_PROXY") or os.environ.get("no_proxy")):
         return False
-    return bool(urllib.request.proxy_bypass_environment(host))
+    # with no_proxy set, proxy_bypass checks the environment on every platform (on Linux it is
+    # proxy_bypass_environment itself, which typeshed does not declare)
+    return bool(urllib.request.proxy_bypass(host))

@@ -52,7 +52,13 @@ def collection_deadline(after: timedelta) -> Any:
     """
     if os.environ.get("CITIZEN_DESK_DEADLINES", "on") == "off":
         return None
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+    # airflow.sdk exports these (its __all__, documented path), but the task-sdk 1.3.2 stub
+    # airflow/sdk/__init__.pyi omits them.
+    from airflow.sdk import (  # type: ignore[attr-defined]
+        AsyncCallback,
+        DeadlineAlert,
+        DeadlineReference,
+    )
 
     return DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,

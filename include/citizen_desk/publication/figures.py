@@ -357,12 +357,11 @@ def compute_results(
     notes = insights_notes or {}
 
     def report(code: str, name: str) -> UnitReport:
-        kwargs = {"unit_code": code, "policy": policy, "calendar": calendar}
         return UnitReport(
             unit_code=code,
             unit_name=name,
-            current=compute_week(rows, period, **kwargs),
-            previous=compute_week(rows, previous, **kwargs),
+            current=compute_week(rows, period, unit_code=code, policy=policy, calendar=calendar),
+            previous=compute_week(rows, previous, unit_code=code, policy=policy, calendar=calendar),
             insights=insights.get(code),
             insights_note=notes.get(code),
         )

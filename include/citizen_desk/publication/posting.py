@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import Channel, Publication
-from citizen_desk.errors import PlatformError, WorkflowError
+from citizen_desk.errors import NotFoundError, PlatformError, WorkflowError
 from citizen_desk.platforms.graph import GraphClient
 from citizen_desk.publication.approval import parse_instant
 from citizen_desk.publication.ledger import set_status
@@ -160,7 +161,7 @@ def _record(
     engine: Engine, publication_id: int, post_id: str, at: datetime, actor: str, how: str
 ) -> None:
     with session_scope(engine) as session:
-        pub = session.get(Publication, publication_id)
+        pub = _publication(session, publication_id)
         pub.platform_post_id = post_id
         pub.published_at = at
         set_status(
@@ -170,11 +171,18 @@ def _record(
 
 def _fail(engine: Engine, publication_id: int, reason: str, now: datetime, actor: str) -> None:
     with session_scope(engine) as session:
-        pub = session.get(Publication, publication_id)
+        pub = _publication(session, publication_id)
         pub.blocked_reason = reason
         set_status(
             session, pub, "failed", now=now, actor=actor, action="publication_failed", note=reason
         )
+
+
+def _publication(session: Session, publication_id: int) -> Publication:
+    pub = session.get(Publication, publication_id)
+    if pub is None:
+        raise NotFoundError(f"publication {publication_id} does not exist")
+    return pub
 
 
 def publish_period(

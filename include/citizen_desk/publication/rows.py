@@ -127,7 +127,7 @@ def load_outcomes(session: Session, tip_ids: Iterable[int]) -> dict[int, str]:
             Tip.id.in_(ids), Tip.public_outcome.is_not(None), Tip.public_outcome_by.is_not(None)
         )
     ).all()
-    return {tip_id: text for tip_id, text in rows}
+    return {tip_id: text for tip_id, text in rows if text is not None}
 
 
 def channels_not_collected_since(session: Session, since: datetime) -> list[str]:

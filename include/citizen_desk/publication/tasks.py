@@ -139,8 +139,7 @@ def run_publish(
     period = parse_period(rendered["period"], registry.timezone)
     ids = [int(r["publication_id"]) for r in requests or []]
     if decisions is None:
-        pull = run.ti.xcom_pull if ids else None
-        decisions = [pull(task_ids="approve", map_indexes=i) for i in range(len(ids))]
+        decisions = [run.ti.xcom_pull(task_ids="approve", map_indexes=i) for i in range(len(ids))]
     now, actor = run.now, run.label
     engine = get_engine()
     with session_scope(engine) as session:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -104,7 +104,7 @@ def announce(
     case, turn = row.case, row.turn
     unit = units[case.unit_id]
     names = _protected_names(session, case)
-    context = {
+    context: dict[str, Any] = {  # the template's variables
         "case_ref": case.reference,
         "unit_name": unit.name,
         "category_label": category_label(case.category),

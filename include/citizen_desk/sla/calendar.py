@@ -171,9 +171,11 @@ def _no_overlap(windows: list[WorkWindow]) -> tuple[WorkWindow, ...]:
 def _date(raw: object) -> date:
     if isinstance(raw, date) and not isinstance(raw, datetime):
         return raw
+    if not isinstance(raw, str):
+        fail(f"expected a date like 2026-01-02, got {raw!r}")
     try:
-        return date.fromisoformat(raw.strip())  # type: ignore[union-attr]
-    except (AttributeError, TypeError, ValueError):
+        return date.fromisoformat(raw.strip())
+    except ValueError:
         fail(f"expected a date like 2026-01-02, got {raw!r}")
 
 

@@ -14,8 +14,8 @@ from citizen_desk.config.sections import (
     PositiveDuration,
     Problems,
     Section,
-    choice,
     fail,
+    one_of,
     stable_hash,
 )
 from citizen_desk.sla.calendar import WorkingCalendar, add_working_time, working_time_between
@@ -178,7 +178,7 @@ def _ratio(value: float) -> float:
 class _Target(Section):
     first_response: PositiveDuration | None = None
     next_response: PositiveDuration | None = None
-    clock: choice(CLOCKS, "expected working or wall, got {value!r}") | None = None
+    clock: Annotated[Clock, one_of(CLOCKS, "expected working or wall, got {value!r}")] | None = None
 
 
 class _ReplyWindow(Section):

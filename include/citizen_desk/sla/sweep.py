@@ -349,10 +349,11 @@ def run_check(
 
     registry = registry or load_registry()
     first, last = _date(recompute_from), _date(recompute_to)
+    first, last = first or last, last or first  # one bound alone is a one-day period
     session = sessionmaker(get_engine(url), expire_on_commit=False)()
     try:
-        if first or last:
-            start, end = local_period(first or last, last or first, registry.timezone)  # type: ignore[arg-type]
+        if first is not None and last is not None:
+            start, end = local_period(first, last, registry.timezone)
             report = recompute(session, registry, start=start, end=end, now=now, run_id=run_id)
         else:
             report = sweep(session, registry, now=now, run_id=run_id)

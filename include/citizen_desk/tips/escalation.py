@@ -14,8 +14,8 @@ from citizen_desk.config.sections import (
     PositiveDuration,
     Problems,
     Section,
-    choice,
     fail,
+    one_of,
     stable_hash,
 )
 from citizen_desk.domain.vocabulary import CLOSED_TIP_STATUSES, OPEN_TIP_STATUSES
@@ -57,13 +57,13 @@ class EscalationPolicy:
     version: str
 
 
-DEFAULT_LADDER = (
+DEFAULT_LADDER: tuple[LadderStep, ...] = (
     LadderStep(0, timedelta(0), "self", "duty_officer"),
     LadderStep(1, timedelta(hours=24), "self", "chief"),
     LadderStep(2, timedelta(hours=48), "ancestor:district", "chief"),
     LadderStep(3, timedelta(hours=96), "root", "duty_officer"),
 )
-DEFAULT_URGENT = (("self", "chief"), ("ancestor:district", "chief"))
+DEFAULT_URGENT: tuple[tuple[str, str], ...] = (("self", "chief"), ("ancestor:district", "chief"))
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,9 @@ def resolve_unit(unit_code: str, selector: str, units: Mapping[str, UnitNode]) -
         return node.code
     if selector == "parent":
         return node.parent
-    chain = _ancestors(node, units)
     if selector == "root":
-        return chain[-1].code if chain else node.code
+        return _root(unit_code, units)
+    chain = _ancestors(node, units)
     if selector.startswith("ancestor:") and selector != "ancestor:":
         kind = selector.removeprefix("ancestor:")
         return next((unit.code for unit in chain if unit.kind == kind), node.parent)
@@ -132,6 +132,12 @@ def _node(code: str, units: Mapping[str, UnitNode]) -> UnitNode:
         return units[code]
     except KeyError:
         raise NotFoundError(f"unknown unit {code!r}") from None
+
+
+def _root(unit_code: str, units: Mapping[str, UnitNode]) -> str:
+    node = _node(unit_code, units)
+    chain = _ancestors(node, units)
+    return chain[-1].code if chain else node.code
 
 
 def _ancestors(node: UnitNode, units: Mapping[str, UnitNode]) -> list[UnitNode]:
@@ -247,7 +253,7 @@ def _latest_reminder(
 
 def _escalation_unit(unit_code: str, selector: str, units: Mapping[str, UnitNode]) -> str:
     resolved = resolve_unit(unit_code, selector, units)
-    return resolved if resolved is not None else resolve_unit(unit_code, "root", units)
+    return resolved if resolved is not None else _root(unit_code, units)
 
 
 def _advance(
@@ -275,6 +281,8 @@ def _selector(value: object, info: ValidationInfo) -> str:
     if value in ("self", "parent", "root"):
         return str(value)
     if isinstance(value, str) and value.startswith("ancestor:"):
+        if info.context is None:
+            raise ValueError("escalation selectors are validated with the registry's unit kinds")
         kind, unit_kinds = value.removeprefix("ancestor:"), info.context["unit_kinds"]
         if kind not in unit_kinds:
             known = ", ".join(sorted(unit_kinds)) or "none"
@@ -289,7 +297,7 @@ def _optional_positive(value: object) -> object:
 
 
 Selector = Annotated[str, BeforeValidator(_selector)]
-Role = choice(ROLES, "expected one of {allowed}, got {value!r}")
+Role = Annotated[str, one_of(ROLES, "expected one of {allowed}, got {value!r}")]
 
 
 class _Step(Section):
@@ -305,7 +313,9 @@ class _Urgent(Section):
 
 
 class _EscalationSection(Section):
-    clock: choice(("wall", "working"), "expected wall or working, got {value!r}") = "wall"
+    clock: Annotated[
+        Clock, one_of(("wall", "working"), "expected wall or working, got {value!r}")
+    ] = "wall"
     ladder: Annotated[list[_Step], Field(min_length=1)] | None = None
     urgent_on_arrival: list[_Urgent] | None = None
     reminder_every: Annotated[PositiveDuration | None, BeforeValidator(_optional_positive)] = (

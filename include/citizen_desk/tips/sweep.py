@@ -25,9 +25,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -202,9 +202,20 @@ def sweep(
     views = {v.tip_id: v for v in tips.views_for(session, tip_rows, now, policy)}
     names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
 
-    common = {"now": now, "source": source, "registry": registry}
-    _enqueue_alerts(session, report, fresh, views, names, policy, **common)
-    _enqueue_digests(session, report, wanted_digests, digest_day, views, names, **common)
+    _enqueue_alerts(
+        session, report, fresh, views, names, policy, now=now, source=source, registry=registry
+    )
+    _enqueue_digests(
+        session,
+        report,
+        wanted_digests,
+        digest_day,
+        views,
+        names,
+        now=now,
+        source=source,
+        registry=registry,
+    )
     session.flush()
     log.info("escalation sweep at %s: %s", now.isoformat(), log_counts(report))
     return report
@@ -308,7 +319,7 @@ def _raise_level(
         .values(escalation_level=target, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if cast("CursorResult[Any]", result).rowcount != 1:
         return 0  # another run got there first and wrote the audit row
     roles = {step.level: step.role for step in policy.ladder}
     steps = [a for a in reached if a.level > before]

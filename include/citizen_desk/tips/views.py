@@ -183,7 +183,7 @@ def protected_names_by_case(
     ).all()
     citizens_of: dict[int, set[int]] = defaultdict(set)
     for case_id, citizen_id in [*owners, *writers]:
-        if citizen_id is not None:
+        if case_id is not None and citizen_id is not None:
             citizens_of[case_id].add(citizen_id)
     all_citizens = set().union(*citizens_of.values()) if citizens_of else set()
     strings: dict[int, list[str]] = {}
@@ -239,7 +239,7 @@ def views_for(
         .where(Message.case_id.in_(case_ids), Message.direction == "in")
         .order_by(Message.case_id, Message.created_at, Message.id)
     ):
-        if len(texts[case_id]) < 5 and text:
+        if case_id is not None and len(texts[case_id]) < 5 and text:
             texts[case_id].append(text)
     names = protected_names_by_case(session, case_ids)
     views = []

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import deployment_zone
@@ -361,7 +361,7 @@ def _guarded_update(
         .execution_options(synchronize_session=False)
     )
     session.refresh(tip)
-    if result.rowcount != 1:
+    if cast("CursorResult[Any]", result).rowcount != 1:
         raise WorkflowError(
             f"tip {tip.id} ({ref}) was changed by someone else meanwhile (now {tip.status}); "
             f"reload and try again / tin báo vừa được người khác cập nhật, hãy tải lại ({vi})"

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from airflow.api_fastapi.app import get_auth_manager
@@ -60,7 +60,7 @@ async def require_user(
         user = await get_user(request, None, bearer)
     except HTTPException as exc:  # 401 missing/expired, 403 invalid or revoked token
         raise NotAuthenticated(str(exc.detail)) from None
-    method = "GET" if request.method in ("GET", "HEAD") else "POST"
+    method: Literal["GET", "POST"] = "GET" if request.method in ("GET", "HEAD") else "POST"
     allowed = get_auth_manager().is_authorized_custom_view(
         method=method, resource_name=RESOURCE_NAME, user=user
     )

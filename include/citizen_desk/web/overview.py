@@ -112,6 +112,8 @@ def overview(session: Session, *, now: datetime) -> list[UnitSummary]:
         )
     )
     for unit_id, opened_at, first_response_at in answered:
+        if first_response_at is None:  # excluded by the query; narrows the column's type
+            continue
         add(unit_id, responses, max((first_response_at - opened_at).total_seconds(), 0.0))
 
     summaries = []

@@ -142,7 +142,8 @@ def _latest_inbound(session: Session, case_ids: Sequence[int]) -> dict[int, str]
         .order_by(Message.case_id, Message.created_at.desc(), Message.id.desc())
     )
     for case_id, text in rows:
-        latest.setdefault(case_id, text or "")
+        if case_id is not None:
+            latest.setdefault(case_id, text or "")
     return latest
 
 

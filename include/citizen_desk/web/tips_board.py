@@ -6,6 +6,7 @@ paging and the escalation level labels shared with the overview.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,6 +72,6 @@ def level_labels() -> dict[int, str]:
     return labels
 
 
-def history_label(action: str, labels: dict[str, str]) -> str:
+def history_label(action: str, labels: Mapping[str, str]) -> str:
     key = action.removeprefix("tip_")
     return labels.get(key) or labels.get(key.removesuffix("_set")) or action

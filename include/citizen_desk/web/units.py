@@ -67,7 +67,9 @@ def ancestors_map(units: Sequence[UnitOption]) -> dict[int, list[int]]:
     parent = {u.id: u.parent_id for u in units}
     chains: dict[int, list[int]] = {}
     for unit in units:
-        chain, current, seen = [], unit.id, set()
+        chain: list[int] = []
+        seen: set[int] = set()
+        current: int | None = unit.id
         while current is not None and current in parent and current not in seen:
             seen.add(current)
             chain.append(current)
