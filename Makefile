@@ -41,9 +41,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install ## the full test suite (PostgreSQL too when CITIZEN_DESK_TEST_PG_URL is set)
+TEST_WORKERS ?= 2
+
+test: install ## the full test suite on TEST_WORKERS processes (PostgreSQL too when CITIZEN_DESK_TEST_PG_URL is set)
 	$(PY) scripts/check_lock.py
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install ## pure-logic tests only: no database, no Airflow, no subprocesses (markers db/airflow/slow)
 	$(VENV)/bin/pytest -q -m "not db and not airflow and not slow" $(PYTEST_ARGS)
