@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -106,7 +106,7 @@ def announce(
     unit = units[case.unit_id]
     names = _protected_names(session, case)
     shown, case_url = excerpt(session, case, names), registry.case_url(case.id)
-    context = {
+    context: dict[str, Any] = {
         "case_ref": case.reference,
         "unit_name": unit.name,
         "category_label": category_label(case.category),
@@ -116,6 +116,7 @@ def announce(
         "case_url": case_url,
     }
     base = f"sla:{case.id}:{turn.turn_no}"
+    extra: dict[str, Any]
     if verdict.state == "warning":
         template, extra = "sla_warning", {"remaining": verdict.remaining}
         targets = [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
