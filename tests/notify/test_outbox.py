@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from citizen_desk.db.models import AuditLog
 from citizen_desk.notify import delivery, outbox
 from citizen_desk.notify.blocks import render_message
 from tests.conftest import NOW
@@ -105,3 +108,98 @@ def test_notify_admins_one_row_per_admin(factory, registry) -> None:
     assert row.kind == "admin_alert"
     assert "Hết hạn &lt;x&gt;" in row.payload["text"]
     assert outbox.admin_recipients(registry) == [ADMIN]
+
+
+def _with_free_text(factory, registry, key: str, *, title: str, excerpt: str, case_id: int = 12):
+    """An alert whose body is free text (an excerpt), enqueued the way the sweeps do it."""
+
+    def render(values):
+        return render_message("admin_alert", title=title, body=values["excerpt"])
+
+    message = render({"excerpt": excerpt})
+    free_text = outbox.FreeText(
+        fields={"excerpt": excerpt},
+        render=render,
+        case_ref=f"CD-{case_id:06d}",
+        case_url=registry.case_url(case_id),
+    )
+    with factory() as session, session.begin():
+        return outbox.enqueue(
+            session,
+            key=key,
+            kind="tip_arrival",
+            recipient=DUTY,
+            text=message.text,
+            blocks=message.blocks,
+            now=NOW,
+            source="tests",
+            registry=registry,
+            free_text=free_text,
+        )
+
+
+def _audit(factory) -> list[AuditLog]:
+    with factory() as session:
+        return list(session.scalars(select(AuditLog).order_by(AuditLog.id)))
+
+
+def test_pii_in_free_text_is_withheld_and_the_alert_still_goes_out(
+    factory, registry, sim, slack
+) -> None:
+    excerpt = "Có ổ nhóm đánh bạc, gọi 0912 345 678"
+    for key, recipient_title in (
+        ("tip:1:L0:arrival:0:D", "Tin báo mới"),
+        ("tip:1:L1:e:0:C", "Cấp 1"),
+    ):
+        row = _with_free_text(factory, registry, key, title=recipient_title, excerpt=excerpt)
+        assert row is not None
+        assert row.status == "pending"
+        assert row.last_error is None
+    rows = stored(factory)
+    alert = rows["tip:1:L0:arrival:0:D"]
+    shown = str(alert.payload)
+    assert outbox.WITHHELD in shown
+    assert f"<{registry.case_url(12)}|CD-000012>" in shown
+    assert "Tin báo mới" in shown  # the rest of the message is kept
+    assert "0912" not in shown
+    assert "đánh bạc" not in shown
+    [notice] = [r for r in rows.values() if r.kind == "pii_withheld"]  # one, for both alerts
+    assert notice.recipient == ADMIN
+    assert notice.idempotency_key == f"pii-withheld:CD-000012:excerpt:phone:{ADMIN}"
+    assert "phone" in notice.payload["text"]
+    assert "CD-000012" in notice.payload["text"]
+    assert "0912" not in str(notice.payload)
+    assert "đánh bạc" not in str(notice.payload)
+    audit = [a for a in _audit(factory) if a.action == "notification_pii_withheld"]
+    assert [(a.entity_id, a.after) for a in audit] == [
+        (str(rows[key].id), {"withheld": {"excerpt": ["phone"]}})
+        for key in ("tip:1:L0:arrival:0:D", "tip:1:L1:e:0:C")
+    ]
+    assert all("0912" not in (a.note or "") for a in audit)
+
+    report = delivery.deliver_pending(factory, slack, now=NOW)
+    assert report.sent == 3
+    assert {m["channel"] for m in posted(sim)} == {DUTY, ADMIN}
+    assert "0912" not in str(posted(sim))
+
+
+def test_clean_free_text_is_sent_as_rendered(factory, registry) -> None:
+    row = _with_free_text(factory, registry, "clean", title="Tin báo", excerpt="Có ổ nhóm [SĐT]")
+    assert row.status == "pending"
+    assert "Có ổ nhóm [SĐT]" in str(row.payload)
+    assert outbox.WITHHELD not in str(row.payload)
+    assert [r.kind for r in stored(factory).values()] == ["tip_arrival"]
+    assert _audit(factory) == []
+
+
+def test_pii_outside_the_free_text_still_blocks(factory, registry) -> None:
+    row = _with_free_text(
+        factory, registry, "structural", title="Gọi 0987 654 321", excerpt="gọi 0912 345 678"
+    )
+    assert row.status == "blocked"
+    assert row.last_error == "blocked by the PII gate: phone"
+    assert "0987" not in str(row.payload)
+    assert "0912" not in str(row.payload)
+    kinds = sorted(r.kind for r in stored(factory).values())
+    assert kinds == ["pii_blocked", "tip_arrival"]
+    assert [a.action for a in _audit(factory)] == []

@@ -262,6 +262,33 @@ def test_alerts_carry_no_identity(factory, registry) -> None:
     assert "Hỏi đáp" in payload
 
 
+def test_an_excerpt_the_gate_refuses_is_withheld_not_the_breach(factory, registry) -> None:
+    from citizen_desk.notify.outbox import WITHHELD
+
+    # U+001F is no space to the redaction, but the one-line excerpt makes it one
+    case = _seed(
+        factory,
+        channel_key="zalo-th-ns-ngathuy",
+        category="question",
+        turns=[(local(2026, 11, 19, 8), None)],
+        text="Mất ví ở chợ, ai thấy gọi 0912\x1f345\x1f678",
+    )
+    _sweep(factory, registry, NOW)
+    notes = _notes(factory)
+    breach = [n for key, n in notes.items() if key.startswith(f"sla:{case.id}:1:breach:")]
+    assert {(n.recipient, n.status) for n in breach} == {
+        (NGATHUY_DUTY, "pending"),
+        (NGATHUY_CHIEF, "pending"),
+    }
+    for note in breach:
+        payload = str(note.payload)
+        assert WITHHELD in payload
+        assert f"CD-{case.id:06d}" in payload
+        assert "345" not in payload.replace(registry.case_url(case.id), "")
+        assert "Công an xã Nga Thủy" in payload
+    assert [n.kind for n in notes.values() if n.kind.startswith("pii_")] == ["pii_withheld"]
+
+
 def test_daily_digest_per_unit_once_a_day(factory, registry) -> None:
     late = _seed(
         factory,

@@ -14,8 +14,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from citizen_desk.db.models import Notification
+from citizen_desk.db.models import AuditLog, Notification
 from citizen_desk.notify.delivery import deliver_pending
+from citizen_desk.notify.outbox import WITHHELD
 from citizen_desk.notify.slack import build_client
 from citizen_desk.tips import views
 from citizen_desk.tips import workflow as tips
@@ -103,7 +104,7 @@ def test_identity_in_a_later_message_of_the_thread_is_masked_too(db, registry):
     assert_no_canary(excerpt, "excerpt")
 
 
-def test_the_outbox_gate_blocks_what_a_redaction_bug_would_let_through(
+def test_the_outbox_gate_withholds_what_a_redaction_bug_would_let_through(
     db, registry, simulator, monkeypatch
 ):
     sim, client = simulator
@@ -112,13 +113,68 @@ def test_the_outbox_gate_blocks_what_a_redaction_bug_would_let_through(
     assert seed.CANARY_NAME in views.get_tip(db, tip.id, now=NOW).excerpt
     report = sweep(db, registry, now=NOW, actor="t", digest_hour=None)
     db.commit()
-    assert (report.enqueued, report.blocked) == (0, 2)  # arrival and level 1
+    assert (report.enqueued, report.blocked) == (2, 0)  # arrival and level 1, excerpt withheld
     rows = db.execute(select(Notification.kind, Notification.status, Notification.payload)).all()
-    blocked = [payload for kind, status, payload in rows if status == "blocked"]
-    assert len(blocked) == 2
-    assert_no_canary(json.dumps(blocked, ensure_ascii=False), "stored blocked payloads")
-    assert {kind for kind, status, _ in rows if status == "pending"} == {"pii_blocked"}
+    assert {(kind, status) for kind, status, _ in rows} == {
+        ("tip_arrival", "pending"),
+        ("tip_escalation", "pending"),
+        ("pii_withheld", "pending"),
+    }
+    assert_no_canary(json.dumps([p for _, _, p in rows], ensure_ascii=False), "stored payloads")
     deliver_pending(db.get_bind(), client, now=NOW)
     messages = sim.slack_messages()
-    assert messages  # the technical admins heard about it
-    assert_no_canary(json.dumps(messages, ensure_ascii=False), "admin alerts")
+    assert len(messages) == 3  # the officers and the technical admins
+    payload = json.dumps(messages, ensure_ascii=False)
+    assert_no_canary(payload, "alerts")
+    assert WITHHELD in payload
+
+
+# The ASCII unit separator (U+001F, left by some copy-pastes) is not a space to the redaction
+# engine, but `str.split()` makes it one when the excerpt is put on one line.
+ODD_PHONE = "0912\x1f345\x1f678"
+
+
+def test_a_phone_the_excerpt_lets_through_is_withheld_at_every_level(db, registry, simulator):
+    sim, client = simulator
+    text = f"Ở xóm 3 có đối tượng bán ma túy, cần thì gọi {ODD_PHONE} nhé"
+    tip = seed.add_tip(db, received_at=NOW - 100 * H, text=text)
+    db.commit()
+    reference = f"CD-{tip.case_id:06d}"
+    excerpt = views.get_tip(db, tip.id, now=NOW).excerpt
+    assert "0912 345 678" in excerpt, "the redaction learnt this spelling: pick another gap"
+
+    report = sweep(db, registry, now=NOW, actor="t", digest_hour=None)
+    db.commit()
+    deliver_pending(db.get_bind(), client, now=NOW)
+
+    rows = db.scalars(select(Notification)).all()
+    alerts = [r for r in rows if r.kind.startswith("tip_")]
+    assert report.blocked == 0
+    assert report.enqueued == len(alerts)
+    levels = {r.idempotency_key.split(":")[2] for r in alerts if r.kind != "tip_reminder"}
+    assert levels == {"L0", "L1", "L2", "L3"}  # every level of the ladder heard of it
+    assert {r.status for r in alerts} == {"sent"}
+    notices = [r for r in rows if r.kind == "pii_withheld"]
+    assert [(n.recipient, n.status) for n in notices] == [("C07TECHADMIN", "sent")]
+    assert "phone" in notices[0].payload["text"]
+    assert reference in notices[0].payload["text"]
+    assert {r.kind for r in rows} == {r.kind for r in alerts} | {"pii_withheld"}
+
+    messages = sim.slack_messages()
+    assert len(messages) == len(rows)
+    for message in messages:
+        body = json.dumps(message, ensure_ascii=False)
+        assert "345" not in body.replace(registry.case_view_base_url, "")
+    for alert in alerts:
+        shown = json.dumps(alert.payload, ensure_ascii=False)
+        assert WITHHELD in shown
+        assert reference in shown
+        assert registry.case_url(tip.case_id) in shown
+        assert "xóm 3" not in shown  # the whole excerpt is withheld, not just the number
+
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "notification_pii_withheld"))
+    entries = list(audit)
+    assert len(entries) == len(alerts)
+    assert {json.dumps(e.after, sort_keys=True) for e in entries} == {
+        '{"withheld": {"excerpt": ["phone"]}}'
+    }

@@ -44,3 +44,44 @@ def test_static_files(ro_officer, ro_anon):
     assert ro_officer.get("/static/../app.py", headers=HTML).status_code == 404
     assert ro_officer.get("/static/nope.css", headers=HTML).status_code == 404
     assert ro_anon.get("/static/app.css").status_code == 401
+
+
+OUT_OF_RANGE = ("99999999999999999999999", str(2**63), "0", "-1")
+
+
+def _id_routes(app) -> list[tuple[str, str]]:
+    """(method, path template) of every route with an id in its path."""
+    found = []
+    for route in app.routes:
+        if any(name.endswith("_id") for name in route.param_convertors):
+            found.extend((method, route.path) for method in sorted(route.methods))
+    return found
+
+
+def test_every_id_route_answers_404_to_an_id_out_of_range(ro_app, ro_officer):
+    routes = _id_routes(ro_app)
+    assert {path for _, path in routes} >= {
+        "/cases/{case_id}",
+        "/cases/{case_id}/identity",
+        "/tips/{tip_id}",
+        "/tips/{tip_id}/actions/{action_key}",
+    }
+    for method, template in routes:
+        for bad in OUT_OF_RANGE:
+            path = template.replace("{action_key}", "start")
+            path = path.replace("{case_id}", bad).replace("{tip_id}", bad)
+            page = ro_officer.request(method, path, headers=HTML)
+            assert page.status_code == 404, (method, path, page.status_code)
+            assert "Không tìm thấy" in page.text
+            api = ro_officer.request(method, path, headers={"Accept": "application/json"})
+            assert api.status_code == 404, (method, path)
+            assert set(api.json()) == {"detail"}
+            assert api.json()["detail"].startswith("không có ")
+
+
+def test_the_largest_id_is_a_plain_not_found(officer):  # on every backend
+    largest = 2**63 - 1
+    for path in (f"/cases/{largest}", f"/tips/{largest}", f"/tips/{largest}/actions/start"):
+        response = officer.get(path, headers=HTML)
+        assert response.status_code == 404, path
+        assert str(largest) in response.text, path  # the database was asked

@@ -159,6 +159,17 @@ def test_officer_gets_only_the_redacted_case_view(ro_officer, ro_seeded):
     assert _identity_rows(synced_engine, case_id) == []
 
 
+def _open_identity(client, case_id: int, reason: str = "Cần liên hệ lại người báo để xác minh"):
+    """The reason form (GET), then its POST, as a browser does."""
+    form = client.get(f"/cases/{case_id}/identity")
+    assert form.status_code == 200
+    return client.post(
+        f"/cases/{case_id}/identity",
+        data={"csrf_token": csrf_token(form.text), "reason": reason},
+        headers=SAME_ORIGIN,
+    )
+
+
 def test_admin_sees_identity_and_every_view_is_audited(admin, seeded, synced_engine):
     case_id = seeded.cases["breach"]
     redacted = admin.get(f"/cases/{case_id}")
@@ -166,23 +177,91 @@ def test_admin_sees_identity_and_every_view_is_audited(admin, seeded, synced_eng
     assert f"/cases/{case_id}/identity" in redacted.text
     assert _identity_rows(synced_engine, case_id) == []
 
-    first = admin.get(f"/cases/{case_id}/identity")
-    second = admin.get(f"/cases/{case_id}/identity")
+    first = _open_identity(admin, case_id)
+    second = _open_identity(admin, case_id, reason="Chuyển hồ sơ sang cơ quan điều tra")
     assert first.status_code == second.status_code == 200
     assert CANARY_NAME in first.text
     assert CANARY_PSID in first.text
     assert "0912 345 678" in first.text  # full message text, not redacted
     rows = _identity_rows(synced_engine, case_id)
     assert [(r.actor, r.entity_type) for r in rows] == [("admin", "case"), ("admin", "case")]
+    assert [r.note for r in rows] == [
+        "Cần liên hệ lại người báo để xác minh",
+        "Chuyển hồ sơ sang cơ quan điều tra",
+    ]
     assert "Nhật ký xem danh tính" in second.text
+    assert "Chuyển hồ sơ sang cơ quan điều tra" in second.text
 
 
 def test_identity_viewer_list_from_env(officer, seeded, synced_engine, monkeypatch):
     monkeypatch.setenv("CITIZEN_DESK_IDENTITY_VIEWERS", "someone, officer")
-    response = officer.get(f"/cases/{seeded.cases['breach']}/identity")
+    response = _open_identity(officer, seeded.cases["breach"])
     assert response.status_code == 200
     assert CANARY_NAME in response.text
     assert [r.actor for r in _identity_rows(synced_engine, seeded.cases["breach"])] == ["officer"]
+
+
+def test_identity_get_only_asks_for_a_reason(admin, seeded, synced_engine):
+    case_id = seeded.cases["breach"]
+    form = admin.get(f"/cases/{case_id}/identity")  # what a cross-site link or <img> would do
+    assert form.status_code == 200
+    assert f'action="/cases/{case_id}/identity"' in form.text
+    assert 'name="reason"' in form.text
+    assert 'maxlength="500"' in form.text
+    for canary in CANARIES:
+        assert canary not in form.text
+    assert "xin hỏi thủ tục tạm trú" in form.text  # the redacted case is shown
+    assert _identity_rows(synced_engine, case_id) == []
+
+
+def test_identity_post_without_csrf_is_refused(admin, seeded, synced_engine):
+    case_id = seeded.cases["breach"]
+    token = csrf_token(admin.get(f"/cases/{case_id}/identity").text)
+    for headers, use_token in CSRF_ATTEMPTS:
+        data = {"reason": "xác minh", **({"csrf_token": token} if use_token else {})}
+        response = admin.post(f"/cases/{case_id}/identity", data=data, headers=headers)
+        assert response.status_code == 403, headers
+        assert "CSRF" in response.text
+        assert CANARY_NAME not in response.text
+    assert _identity_rows(synced_engine, case_id) == []
+
+
+@pytest.mark.parametrize("reason", ["", "   \n ", "x" * 501])
+def test_identity_post_needs_a_reason_of_at_most_500_chars(admin, seeded, synced_engine, reason):
+    case_id = seeded.cases["breach"]
+    response = _open_identity(admin, case_id, reason=reason)
+    assert response.status_code == 400
+    assert 'class="flash flash-error"' in response.text
+    assert "lý do" in response.text.lower()
+    for canary in CANARIES:
+        assert canary not in response.text
+    assert _identity_rows(synced_engine, case_id) == []
+
+
+def test_identity_reason_is_redacted_in_the_audit(admin, seeded, synced_engine):
+    case_id = seeded.cases["breach"]
+    reason = f"Gọi lại cho {CANARY_NAME} số 0912 345 678 để xác minh"
+    response = _open_identity(admin, case_id, reason=reason + " " + "x" * (499 - len(reason)))
+    assert response.status_code == 200
+    [row] = _identity_rows(synced_engine, case_id)
+    assert row.note.startswith("Gọi lại cho [TÊN] số [SĐT] để xác minh")
+    for canary in CANARIES:
+        assert canary not in row.note
+
+
+def test_officer_cannot_post_for_the_identity(officer, seeded, synced_engine):
+    case_id = seeded.cases["breach"]
+    token = csrf_token(officer.get(f"/tips/{seeded.tips['new']}/actions/start").text)
+    response = officer.post(
+        f"/cases/{case_id}/identity",
+        data={"csrf_token": token, "reason": "xác minh"},
+        headers=SAME_ORIGIN,
+    )
+    assert response.status_code == 403
+    assert "không có quyền xem danh tính" in response.text
+    for canary in CANARIES:
+        assert canary not in response.text
+    assert _identity_rows(synced_engine, case_id) == []
 
 
 @pytest.mark.airflow

@@ -1,9 +1,16 @@
 """The notification outbox: every Slack message is written here first, then sent exactly once.
 
 `enqueue` adds a notification under its idempotency key (table `notifications`, unique
-`idempotency_key`) after the PII gate: a payload the gate refuses is stored `blocked`, never sent,
-and the technical admins are alerted. `notify_admins` is the admins' alert; `list_notifications`
-and `retry` are the operations behind `citizen-desk outbox`. Sending is
+`idempotency_key`) after the PII gate. The gate never silences an alert because of its free text:
+a caller whose message shows free text (an excerpt) passes it as `FreeText`, the fields and a way
+to re-render the message with other values. When the gate refuses the payload, the offending
+fields (every field, if none fails alone) are replaced by `WITHHELD` plus the case reference and
+link, and the re-rendered message is stored `pending` and sent as usual; the audit log records
+which fields were withheld and the finding kinds, and the technical admins get one notice per case
+and kinds (`pii-withheld:...`, kinds only, never the text). Only a payload that still fails (the
+personal data sits in a structural field, or the caller passed no `FreeText`) is stored `blocked`,
+never sent, and alerted to the admins (`pii-blocked:...`). `notify_admins` is the admins' alert;
+`list_notifications` and `retry` are the operations behind `citizen-desk outbox`. Sending is
 `citizen_desk.notify.delivery`.
 """
 
@@ -14,6 +21,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +35,35 @@ from citizen_desk.db.upsert import insert_if_absent
 
 if TYPE_CHECKING:
     from citizen_desk.config.registry import Registry
+    from citizen_desk.notify.blocks import SlackMessage
 
 log = logging.getLogger(__name__)
 
 ADMIN_ALERT = "admin_alert"
 PII_BLOCKED = "pii_blocked"
-ADMIN_KINDS = (ADMIN_ALERT, PII_BLOCKED)
+PII_WITHHELD = "pii_withheld"
+ADMIN_KINDS = (ADMIN_ALERT, PII_BLOCKED, PII_WITHHELD)
+WITHHELD = "nội dung có thông tin cá nhân — xem trong Citizen Desk"
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """The free text a message shows, and how to render the message without it.
+
+    `fields` maps a field name (e.g. `excerpt`) to the text shown; `render(values)` renders the
+    same message with those fields set to `values` instead.
+    """
+
+    fields: Mapping[str, str]
+    render: Callable[[Mapping[str, str]], SlackMessage]
+    case_ref: str
+    case_url: str
+
+    def placeholder(self) -> str:
+        """`WITHHELD`, then a link to the case (Slack mrkdwn, already escaped)."""
+        from citizen_desk.notify.blocks import SlackSafe, escape_mrkdwn, link
+
+        return SlackSafe(f"{escape_mrkdwn(WITHHELD)}: {link(self.case_url, self.case_ref)}")
 
 
 # --- enqueue -------------------------------------------------------------------------------------
@@ -105,26 +136,36 @@ def enqueue(
     source: str | None = None,
     pii_names: Sequence[str] = (),
     registry: Registry | None = None,
+    free_text: FreeText | None = None,
 ) -> Notification | None:
     """Add a notification unless its key exists (then None). Runs the PII gate first.
 
     Links to the registry's `case_view_base_url` are the only URLs the gate lets through. A
-    payload the gate refuses is stored `blocked` (redacted payload, only the finding kinds in
-    `last_error`), is never sent, and raises one `pii_blocked` alert to the technical admins.
-    `registry` defaults to the configured one. The caller commits.
+    payload the gate refuses is re-rendered with its `free_text` withheld and goes out as usual
+    (audited, admins told once); if it still fails, it is stored `blocked` (redacted payload, only
+    the finding kinds in `last_error`), is never sent, and raises one `pii_blocked` alert to the
+    technical admins. `registry` defaults to the configured one. The caller commits.
     """
     now = utc(now)
     if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
         return None
     registry = registry or default_registry()
     names = tuple(n for n in pii_names if n)
+    safe = (registry.case_view_base_url,)
     payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
-    findings = _pii_findings(payload, names, key, (registry.case_view_base_url,))
+    findings = _pii_findings(payload, names, key, safe)
+    withheld: dict[str, list[str]] = {}
+    if findings and free_text is not None:
+        fallback, withheld = _withhold(free_text, findings, names, key, safe)
+        if withheld:
+            payload, findings = fallback, _pii_findings(fallback, names, key, safe)
     status, last_error = "pending", None
     if findings:
         from citizen_desk.privacy import redact
 
-        payload = _map_strings(payload, lambda s: redact(s, names=names))
+        payload = _map_strings(
+            {"text": text, "blocks": list(blocks or [])}, lambda s: redact(s, names=names)
+        )
         status = "blocked"
         last_error = f"blocked by the PII gate: {', '.join(findings)}"
     values = {
@@ -147,7 +188,79 @@ def enqueue(
         log.warning("notification %s blocked by the PII gate (%s)", key, ", ".join(findings))
         if kind != PII_BLOCKED:  # an alert about a blocked alert would loop
             _alert_blocked(session, registry, key=key, kind=kind, findings=findings, now=now)
+    elif withheld and free_text is not None:
+        _record_withheld(session, registry, row, free_text.case_ref, withheld, now)
     return row
+
+
+def _withhold(
+    free_text: FreeText,
+    findings: Sequence[str],
+    names: Sequence[str],
+    key: str,
+    safe_prefixes: Sequence[str],
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The payload re-rendered without the offending free text, and field -> finding kinds.
+
+    A field that fails the gate alone is withheld; when none does (the finding straddles a field
+    and its surroundings), every non-empty field is.
+    """
+    withheld = {
+        name: kinds
+        for name, value in free_text.fields.items()
+        if value and (kinds := _pii_findings({"v": value}, names, key, safe_prefixes))
+    }
+    if not withheld:
+        withheld = {name: list(findings) for name, value in free_text.fields.items() if value}
+    if not withheld:
+        return {}, {}
+    placeholder = free_text.placeholder()
+    message = free_text.render({name: placeholder for name in withheld})
+    return {"text": message.text, "blocks": list(message.blocks)}, withheld
+
+
+def _record_withheld(
+    session: Session,
+    registry: Registry,
+    row: Notification,
+    case_ref: str,
+    withheld: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> None:
+    """Audit what was withheld from this notification, and tell the admins once per case/kinds."""
+    kinds = sorted({k for field_kinds in withheld.values() for k in field_kinds})
+    fields = sorted(withheld)
+    log.warning(
+        "notification %s: %s withheld by the PII gate (%s)",
+        row.idempotency_key,
+        ", ".join(fields),
+        ", ".join(kinds),
+    )
+    record_audit(
+        session,
+        entity_type="notification",
+        entity_id=row.id,
+        action="notification_pii_withheld",
+        actor="outbox",
+        at=now,
+        after={"withheld": {name: sorted(set(k)) for name, k in withheld.items()}},
+        note=f"{case_ref}: {', '.join(fields)} withheld ({', '.join(kinds)})",
+    )
+    text = (
+        f"Hồ sơ {case_ref}: phần {', '.join(fields)} của thông báo {row.kind} có thông tin cá "
+        f"nhân ({', '.join(kinds)}) mà bộ che thông tin chưa che được. Thông báo vẫn được gửi, "
+        f"phần đó được thay bằng ghi chú “{WITHHELD}”; kiểm tra bộ che thông tin với hồ sơ này."
+    )
+    notify_admins(
+        session,
+        registry,
+        key=f"pii-withheld:{case_ref}:{'+'.join(fields)}:{'+'.join(kinds)}",
+        text=text,
+        now=now,
+        source="outbox",
+        title="Đã che nội dung có thông tin cá nhân trong thông báo",
+        kind=PII_WITHHELD,
+    )
 
 
 def _alert_blocked(

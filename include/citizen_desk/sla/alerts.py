@@ -4,7 +4,8 @@ A warning goes to the unit's duty officer, a breach to the duty officer and the 
 ancestor's when the unit has none), each once under its key; one digest per unit and local day
 lists its open cases that are late or close to it. Alerts carry the case reference, unit,
 category, delay, a redacted excerpt and the case link; the citizen's protected name is read only
-to mask it.
+to mask it. The excerpt is passed to the outbox as free text: should the PII gate still find
+personal data in it, the alert goes out with the excerpt withheld.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.db.models import Case, Citizen, Message, Unit
 from citizen_desk.domain.labels import category_label
-from citizen_desk.notify.outbox import enqueue
+from citizen_desk.notify.outbox import FreeText, enqueue
 from citizen_desk.sla.policy import SlaVerdict
 
 if TYPE_CHECKING:
@@ -104,26 +105,35 @@ def announce(
     case, turn = row.case, row.turn
     unit = units[case.unit_id]
     names = _protected_names(session, case)
+    shown, case_url = excerpt(session, case, names), registry.case_url(case.id)
     context: dict[str, Any] = {  # the template's variables
         "case_ref": case.reference,
         "unit_name": unit.name,
         "category_label": category_label(case.category),
         "turn_no": turn.turn_no,
         "due_at": verdict.due_at,
-        "excerpt": excerpt(session, case, names),
-        "case_url": registry.case_url(case.id),
+        "excerpt": shown,
+        "case_url": case_url,
     }
     base = f"sla:{case.id}:{turn.turn_no}"
+    extra: dict[str, Any]
     if verdict.state == "warning":
-        message = render_message("sla_warning", remaining=verdict.remaining, **context)
+        template, extra = "sla_warning", {"remaining": verdict.remaining}
         targets = [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
     else:
-        message = render_message("sla_breach", overdue_by=verdict.overdue_by, **context)
+        template, extra = "sla_breach", {"overdue_by": verdict.overdue_by}
         recipients = [
             contact(units, case.unit_id, "duty_officer"),
             contact(units, case.unit_id, "chief"),
         ]
         targets = [(f"{base}:breach:{r}", r) for r in dict.fromkeys(recipients) if r]
+    message = render_message(template, **extra, **context)
+    free_text = FreeText(
+        fields={"excerpt": shown},
+        render=lambda values: render_message(template, **extra, **{**context, **values}),
+        case_ref=case.reference,
+        case_url=case_url,
+    )
     count = 0
     for key, recipient in targets:
         if recipient is None:
@@ -142,6 +152,7 @@ def announce(
             source=run_id,
             pii_names=names,
             registry=registry,
+            free_text=free_text,
         )
         count += row_added is not None
     return count

@@ -2,18 +2,24 @@
 
 Rendered from `templates/slack/tip_alert.j2` and `tip_digest.j2` with what a `TipView` shows:
 reference, unit, topic, urgency, age, level, last action, a redacted excerpt and the case link.
+`alert_free_text` hands the excerpt to the outbox as free text, so that an excerpt the PII gate
+still refuses is withheld from the alert instead of silencing it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.domain.labels import ROLE_LABELS
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy
 from citizen_desk.tips.views import ACTION_LABELS, TipView
+
+if TYPE_CHECKING:
+    from citizen_desk.notify.outbox import FreeText
 
 DIGEST_MAX_ITEMS = 40  # Slack allows 50 blocks per message
 ALERT_TEMPLATE = "tip_alert"
@@ -50,6 +56,23 @@ def render_alert(
     from citizen_desk.notify.blocks import render_message
 
     return render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
+
+
+def alert_free_text(
+    view: TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
+) -> FreeText:
+    """The alert's excerpt, and how to render the alert with another one."""
+    from citizen_desk.notify.outbox import FreeText
+
+    def render(values: Mapping[str, str]) -> Any:
+        return render_alert(replace(view, excerpt=values["excerpt"]), alert, policy, registry)
+
+    return FreeText(
+        fields={"excerpt": view.excerpt},
+        render=render,
+        case_ref=view.reference,
+        case_url=registry.case_url(view.case_id),
+    )
 
 
 def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -> Any:

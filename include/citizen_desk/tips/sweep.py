@@ -14,7 +14,8 @@ One sweep (the `escalate_unverified_tips` DAG runs it hourly and after each coll
 
 Alerts carry the case reference, unit, topic, urgency, age, level, last action, a redacted excerpt
 and the case-view link; never the informant's name, platform id, phone or profile. The outbox's
-PII gate gets the case's protected names and blocks (and records) anything that slips through.
+PII gate gets the case's protected names: personal data that slips into an excerpt is withheld
+(the alert still goes out, the admins are told); only a payload that fails elsewhere is blocked.
 Delivery is separate (`deliver`), so a Slack outage never loses or duplicates an alert.
 """
 
@@ -37,7 +38,7 @@ from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
 from citizen_desk.errors import CitizenDeskError
 from citizen_desk.tips import views as tips
-from citizen_desk.tips.alerts import render_alert, render_digest
+from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
 from citizen_desk.tips.escalation import (
     OPEN_STATUSES,
     DueAlert,
@@ -237,18 +238,24 @@ def _enqueue_alerts(
     for item in fresh:
         key = item.alert.idempotency_key
         if key not in rendered:
-            rendered[key] = render_alert(views[item.tip.id], item.alert, policy, registry)
+            view = views[item.tip.id]
+            rendered[key] = (
+                render_alert(view, item.alert, policy, registry),
+                alert_free_text(view, item.alert, policy, registry),
+            )
+        message, free_text = rendered[key]
         row = _enqueue(
             session,
             key=item.key,
             kind=f"tip_{item.alert.kind}",
             recipient=item.recipient,
-            text=rendered[key].text,
-            blocks=rendered[key].blocks,
+            text=message.text,
+            blocks=message.blocks,
             now=now,
             source=source,
             pii_names=names.get(item.tip.case_id, ()),
             registry=registry,
+            free_text=free_text,
         )
         _count(report, row, "enqueued")
 

@@ -1,7 +1,8 @@
 """The case view and the protected identity view with its audit log.
 
 Everything here is redacted except `case_identity` (and `case_view(redacted=False)`), which
-only the identity view calls, after `log_identity_view`.
+only the identity view calls, after `log_identity_view`. Opening the identity takes a POSTed form
+with a reason (`check_reason`), which `log_identity_view` redacts and records in the audit row.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from citizen_desk.errors import NotFoundError
 from citizen_desk.web.common import conversation_url, names_by_case, redact_text, sla_state
 
 IDENTITY_VIEWED = "identity_viewed"
+REASON_FIELD = "reason"
+MAX_REASON_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -181,20 +184,42 @@ def _flatten(value: object, prefix: str = "") -> tuple[tuple[str, str], ...]:
     return ((prefix.rstrip("."), str(value)),)
 
 
-def log_identity_view(session: Session, case_id: int, *, actor: str, now: datetime) -> None:
-    """Append the `identity_viewed` audit row (the caller commits before showing anything)."""
+def check_reason(raw: str) -> str | None:
+    """Why the reason for an identity view is refused (Vietnamese), or None if it is accepted."""
+    reason = raw.strip()
+    if not reason:
+        return "Hãy ghi lý do xem danh tính người gửi."
+    if len(reason) > MAX_REASON_CHARS:
+        return f"Lý do dài quá {MAX_REASON_CHARS} ký tự; hãy ghi ngắn gọn hơn."
+    return None
+
+
+def log_identity_view(
+    session: Session, case_id: int, *, actor: str, now: datetime, reason: str
+) -> None:
+    """Append the `identity_viewed` audit row with the reason, redacted (the caller commits
+    before showing anything). `reason` must have passed `check_reason`."""
+    if check_reason(reason) is not None:
+        raise ValueError("an identity view needs a reason of 1 to 500 characters")
+    names = names_by_case(session, [case_id]).get(case_id, ())
     record_audit(
-        session, entity_type="case", entity_id=case_id, action=IDENTITY_VIEWED, actor=actor, at=now
+        session,
+        entity_type="case",
+        entity_id=case_id,
+        action=IDENTITY_VIEWED,
+        actor=actor,
+        at=now,
+        note=redact_text(reason.strip(), names),
     )
     session.flush()
 
 
 def identity_view_log(
     session: Session, case_id: int, limit: int = 20
-) -> list[tuple[datetime, str]]:
-    """Who opened the identity of this case, newest first."""
+) -> list[tuple[datetime, str, str | None]]:
+    """Who opened the identity of this case and why (redacted), newest first."""
     rows = session.execute(
-        select(AuditLog.at, AuditLog.actor)
+        select(AuditLog.at, AuditLog.actor, AuditLog.note)
         .where(
             AuditLog.entity_type == "case",
             AuditLog.entity_id == str(case_id),
@@ -203,4 +228,4 @@ def identity_view_log(
         .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     )
-    return [(at, actor) for at, actor in rows]
+    return [(at, actor, note) for at, actor, note in rows]

@@ -1,4 +1,8 @@
-"""Per-request dependencies of the routes: `now`, the DB session, the posted form."""
+"""Per-request dependencies of the routes: `now`, the DB session, the posted form, the ids.
+
+Ids in the path (`CaseId`, `TipId`) are checked at the edge: a number outside 1..2**63-1 (BIGINT)
+is a 404, never a database overflow (500); a non-number stays a bad request (400).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from citizen_desk.errors import NotFoundError
+
+MAX_ID = 2**63 - 1
 
 
 def request_now() -> datetime:
@@ -34,3 +42,22 @@ async def form_data(request: Request) -> dict[str, str]:
 
 
 FormData = Annotated[dict[str, str], Depends(form_data)]
+
+
+def bounded_id(value: int, what: str) -> int:
+    """A row id from the URL (1..MAX_ID); any other number raises NotFoundError (404)."""
+    if 1 <= value <= MAX_ID:
+        return value
+    raise NotFoundError(f"không có {what} này")
+
+
+def case_id_param(case_id: Annotated[int, Path()]) -> int:
+    return bounded_id(case_id, "hồ sơ")
+
+
+def tip_id_param(tip_id: Annotated[int, Path()]) -> int:
+    return bounded_id(tip_id, "tin báo")
+
+
+CaseId = Annotated[int, Depends(case_id_param)]
+TipId = Annotated[int, Depends(tip_id_param)]

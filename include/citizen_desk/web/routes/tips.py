@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.web.actions import ACTIONS, TipAction
 from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
-from citizen_desk.web.deps import DbSession, FormData, Now
+from citizen_desk.web.deps import DbSession, FormData, Now, TipId
 from citizen_desk.web.render import base_path, flash, render_page, vietnamese
 from citizen_desk.web.tips_board import history_label, level_labels, tips_board
 from citizen_desk.web.units import unit_tree
@@ -101,7 +101,7 @@ def tips_page(
 @router.get("/tips/{tip_id}", response_class=HTMLResponse)
 def tip_page(
     request: Request,
-    tip_id: int,
+    tip_id: TipId,
     user: CurrentUser,
     session: DbSession,
     now: Now,
@@ -120,7 +120,7 @@ def tip_page(
 @router.get("/tips/{tip_id}/actions/{action_key}", response_class=HTMLResponse)
 def tip_action_confirm(
     request: Request,
-    tip_id: int,
+    tip_id: TipId,
     action_key: str,
     user: CurrentUser,
     session: DbSession,
@@ -135,7 +135,7 @@ def tip_action_confirm(
 @router.post("/tips/{tip_id}/actions/{action_key}", response_class=HTMLResponse)
 def tip_action(
     request: Request,
-    tip_id: int,
+    tip_id: TipId,
     action_key: str,
     user: CurrentUser,
     form: FormData,
