@@ -21,6 +21,7 @@ from citizen_desk.errors import PiiDetectedError
 from citizen_desk.notify.outbox import notify_admins
 from citizen_desk.privacy import pii_gate, redact
 from citizen_desk.publication.approval import ApprovalRequest, approval_body, jinja_literal
+from citizen_desk.publication.checks import blocked_reason
 from citizen_desk.publication.ledger import set_status
 from citizen_desk.publication.period import WeekPeriod
 
@@ -95,6 +96,42 @@ def block(
             f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
             f"đăng: bị chặn ({reason}; thông tin cá nhân hoặc quá dài). Sửa kết quả công khai của "
             f"tin báo hoặc nội dung đã sửa, rồi chạy lại DAG publish_weekly_results."
+        ),
+        now=now,
+        source=actor,
+    )
+    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
+
+
+def block_inconsistent(
+    session: Session,
+    registry: Registry,
+    pub: Publication,
+    failed: Sequence[str],
+    *,
+    names: Sequence[str],
+    period: WeekPeriod,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Block a draft whose figures failed `publication.checks`, and alert the admins (check
+    names only, never figures or text)."""
+    reason = blocked_reason(list(failed))
+    pub.blocked_reason = reason
+    pub.text = redact(pub.text, names=tuple(names))
+    set_status(
+        session, pub, "blocked", now=now, actor=actor, action="publication_blocked", note=reason
+    )
+    channel = pub.channel
+    notify_admins(
+        session,
+        registry,
+        key=f"publication-figures:{channel.key}:{period.key}:{actor}",
+        title="Số liệu kết quả tuần không nhất quán",
+        text=(
+            f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
+            f"gửi duyệt: số liệu không nhất quán ({reason}). Kiểm tra dữ liệu nguồn rồi chạy lại "
+            f"DAG publish_weekly_results; các đơn vị khác không bị ảnh hưởng."
         ),
         now=now,
         source=actor,

@@ -87,7 +87,10 @@ def _on_time(week: WeekFigures) -> str:
 
 
 def _admin_section(
-    report: UnitReport, outcomes: Mapping[int, str], channels: Sequence[str]
+    report: UnitReport,
+    outcomes: Mapping[int, str],
+    channels: Sequence[str],
+    inconsistent: Sequence[str] = (),
 ) -> dict[str, Any]:
     cur, prev = report.current, report.previous
 
@@ -142,6 +145,7 @@ def _admin_section(
     return {
         "code": report.unit_code,
         "name": report.unit_name,
+        "inconsistent": list(inconsistent),
         "channels": list(channels),
         "rows": rows,
         "sla_share": _on_time(cur),
@@ -167,17 +171,27 @@ def report_context(
     outcomes: Mapping[int, str],
     channels_by_unit: Mapping[str, Sequence[str]],
     generated_at: datetime,
+    inconsistent: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
+    """`inconsistent`: failed `publication.checks` by unit code (shown in its section)."""
     period = results.week
+    failed = inconsistent or {}
     return {
         "title": f"Báo cáo kết quả tiếp nhận, trả lời ý kiến Nhân dân – {period.label_vi}",
         "week_label": period.label_vi,
         "period": period.key,
         "generated_at": format_local(generated_at, period.tz),
         "min_count": results.min_count,
-        "province": _admin_section(results.province, outcomes, []),
+        "province": _admin_section(
+            results.province, outcomes, [], failed.get(results.province.unit_code, ())
+        ),
         "units": [
-            _admin_section(u, outcomes, channels_by_unit.get(u.unit_code, ()))
+            _admin_section(
+                u,
+                outcomes,
+                channels_by_unit.get(u.unit_code, ()),
+                failed.get(u.unit_code, ()),
+            )
             for u in results.units
         ],
     }
