@@ -17,6 +17,7 @@ from citizen_desk.pipeline.context import run_context
 from citizen_desk.publication.approval import (
     APPROVE,
     EDIT_PARAM,
+    FIGURES_DOC,
     REJECT,
     Decision,
     decision_from_hitl,
@@ -147,6 +148,13 @@ def test_a_gated_week_asks_for_approval_of_each_facebook_post(week: Week, regist
     assert week.publication(FB).text in request.body
     assert f"`{FB}`" in request.body
     assert week.publication(ZALO).status == "draft"  # follows the Facebook decision later
+    # exactly what goes out per channel, and where the figures are defined
+    assert week.publication(ZALO).text.strip() in request.body
+    assert f"`{ZALO}`" in request.body
+    assert FIGURES_DOC in request.body
+    assert "Weekly results" in request.body
+    other = next(r for r in requests if r.channel_key == "fb-th")
+    assert "Zalo OA" not in other.body  # the province page has no OA
 
 
 # --- decisions -----------------------------------------------------------------------------------
@@ -159,6 +167,10 @@ def test_reading_hitl_results() -> None:
     ok = decision_from_hitl({**approved("  "), "responded_at": "2026-11-23T05:00:00+00:00"})
     assert (ok.outcome, ok.edited_text, ok.at) == ("approved", None, NOW + timedelta(hours=2))
     assert decision_from_hitl(approved("new text")).edited_text == "new text"
+    # the form's optional field comes back empty, null or absent: all mean "keep the text"
+    for params_input in ({EDIT_PARAM: ""}, {EDIT_PARAM: None}, {}, None):
+        keep = decision_from_hitl({**approved(), "params_input": params_input})
+        assert (keep.outcome, keep.edited_text) == ("approved", None)
 
 
 def _publish(week: Week, registry, answers: dict[str, Any], graph: Any, **params: Any) -> dict:
@@ -492,4 +504,5 @@ def test_insights_failures_leave_a_note(registry) -> None:
     assert "PlatformError" in notes["TH"]
     assert insights["TH-NS"].impressions == 7
     assert insights[PROVINCE].impressions == 7 * 12
+    assert insights[PROVINCE].reach is None  # not returned by every page: no total
     assert PROVINCE in notes

@@ -184,8 +184,8 @@ def gate_period(
         .order_by(Channel.key)
     ).all()
     names: dict[int, list[str]] = {}
-    requests = []
-    for pub in drafts:
+    clean = []
+    for pub in drafts:  # gate everything first: the approval body shows the Zalo text too
         channel = pub.channel
         if channel.unit_id not in names:
             names[channel.unit_id] = tip_citizen_names(session, channel.unit_id, period)
@@ -203,7 +203,13 @@ def gate_period(
                 now=now,
                 actor=actor,
             )
-        elif not mode.enabled:
+        else:
+            clean.append(pub)
+    zalo = {p.channel.unit_id: p for p in clean if p.channel.platform == "zalo"}
+    requests = []
+    for pub in clean:
+        channel = pub.channel
+        if not mode.enabled:
             set_status(
                 session,
                 pub,
@@ -223,6 +229,7 @@ def gate_period(
                 action="publication_submitted",
             )
             timeout = registry.publication.approval_timeout
+            oa = zalo.get(channel.unit_id)
             requests.append(
                 ApprovalRequest(
                     publication_id=pub.id,
@@ -236,6 +243,8 @@ def gate_period(
                             text=pub.text,
                             timeout=timeout,
                             report_path=pub.report_path,
+                            zalo_text=oa.text if oa else None,
+                            zalo_key=oa.channel.key if oa else None,
                         )
                     ),
                     response_timeout=timeout,
