@@ -24,6 +24,7 @@ from citizen_desk.publication.approval import (
 )
 from citizen_desk.publication.drafts import render_all
 from citizen_desk.publication.gate import PublishMode, publish_mode
+from citizen_desk.publication.ledger import idle_reason
 from citizen_desk.publication.posting import publish_period
 from citizen_desk.publication.tasks import run_gate, run_publish
 from tests.publication.conftest import ACTOR, FakeGraph, Sim, Week, gate, week_results
@@ -202,6 +203,13 @@ def test_approved_post_is_published_and_the_rest_not(db_env: Week, registry) -> 
     assert db_env.publication("fb-th-ss-bacson").blocked_reason == "no_decision"
     assert summary["published"] == 1
     assert summary["decisions"] == {"approved": 1, "rejected": 2}
+    assert summary["idle"] is None
+    # a second run finds nothing to do and says why
+    again = run_publish(
+        db_env.rendered, [], run_context(context(db_env)), client_for=lambda _: graph
+    )
+    assert again["idle"] == "nothing approved (published: 1, rejected: 2)"
+    assert len(graph.posts) == 1
 
 
 def test_rejected_and_timed_out_posts_are_not_published(db_env: Week, registry) -> None:
@@ -265,6 +273,7 @@ def test_dry_run_and_past_weeks_store_everything_and_post_nothing(
     assert requests == []
     summary = run_publish(db_env.rendered, requests, run_context(ctx), client_for=lambda _c: graph)
     assert summary["mode"] == reason
+    assert summary["idle"] == {"dry_run": "dry run", "past_week": "past week"}[reason]
     assert graph.post_calls == 0
     assert db_env.publication(FB).status == "dry_run"
     assert db_env.publication(ZALO).status == "dry_run"
@@ -276,6 +285,18 @@ def test_past_week_posts_when_allowed(db_env: Week, registry) -> None:
     _publish(db_env, registry, {FB: approved()}, graph, run_type="backfill",
              allow_post_for_past_week=True)  # fmt: skip
     assert len(graph.posts) == 1
+
+
+def test_idle_reasons() -> None:
+    assert idle_reason({}, mode="dry_run") == "dry run"
+    assert idle_reason({"published": 3}, mode="past_week") == "past week"
+    assert idle_reason({}, mode=None) == "waiting for collection"
+    assert idle_reason({"published": 3}, mode=None) == "already published"
+    assert idle_reason({"awaiting_approval": 1, "published": 2}, mode=None) == (
+        "no approver decision yet"
+    )
+    assert idle_reason({"published": 3}, mode=None, posted=1) is None
+    assert idle_reason({"approved": 1}, mode=None) is None  # work left: not idle
 
 
 # --- exactly once, against the simulator ---------------------------------------------------------
