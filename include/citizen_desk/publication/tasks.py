@@ -178,7 +178,7 @@ def run_publish(
     report = publish_period(engine, period, client_for, now=now, actor=actor)
     out = {"period": period.key, "decisions": _tally(statuses), **report.as_dict()}
     with session_scope(engine) as session:
-        posted = report.count("published") + report.count("reconciled")
+        posted = out.get("published", 0) + out.get("reconciled", 0)
         out["idle"] = idle_reason(facebook_statuses(session, period), mode=None, posted=posted)
     if out["idle"]:
         log.info("%s: nothing posted: %s", period.key, out["idle"])
