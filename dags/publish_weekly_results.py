@@ -7,7 +7,8 @@ insights) → `render` (one `publications` draft per channel; admin report
 `data/reports/<YYYY-Www>.html`) → `pii_gate` (a finding blocks that unit's post and alerts the
 technical admins) → `approve` (one Human-in-the-loop request per Facebook post: **Browse →
 Required Actions**, or the run's `approve` task → *Required Actions* tab; choose *Duyệt đăng* or
-*Không đăng*, or paste a corrected text into `edited_text` and approve; no answer within
+*Không đăng*, or paste a corrected text into `edited_text` and approve (left empty: the text is
+posted as shown); no answer within
 `publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`, exactly once:
 the ledger is marked `publishing` before the call and reconciled against the page's posts by the
 week's marker, e.g. `#Tuan47_2026`, after a crash).
@@ -92,7 +93,14 @@ def publish_weekly_results() -> None:
         task_id="approve",
         options=[APPROVE, REJECT],
         defaults=[REJECT],
-        params={EDIT_PARAM: Param("", type="string", title="Nội dung sửa (để trống: giữ nguyên)")},
+        params={
+            EDIT_PARAM: Param(  # "null": not required, so an empty field lets both buttons work
+                "",
+                type=["null", "string"],
+                title="Nội dung sửa (để trống: giữ nguyên)",
+                description="Để trống rồi chọn Duyệt đăng: đăng nguyên văn bài đã hiển thị.",
+            )
+        },
     ).expand_kwargs(requests.map(hitl_kwargs))
     approve >> publish(rendered, requests)
 

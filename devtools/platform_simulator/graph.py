@@ -76,6 +76,10 @@ INSIGHT_METRICS = {
         "engaged with your posts through reactions, comments and shares.",
     ),
     "page_follows": ("Daily Follows", "The number of followers of your Page."),
+    "page_daily_follows_unique": (
+        "Daily New Follows",
+        "The number of new followers of your Page.",
+    ),
     "page_views_total": (
         "Daily Total views count per Page",
         "The number of times a Page's profile has been viewed by logged in and logged out people.",
@@ -1075,30 +1079,44 @@ class GraphApi:
     def _metric_value(
         self, channel: Channel, metric: str, end_ms: int, span: int, activity: dict[str, int]
     ) -> int:
+        """The metric summed over the `span` days before `end_ms`.
+
+        Every day obeys the platform's relations (impressions ≥ reach ≥ post engagements, new
+        follows ≤ reach), so their sums over any span do too; `page_follows` is the follower
+        total at `end_ms`, not a daily figure.
+        """
+        if metric == "page_follows":
+            day = from_ms(end_ms - DAY_MS // 2).astimezone(LOCAL_TZ).date().isoformat()
+            base = 5000 + int(hashlib.sha256(channel.platform_id.encode()).hexdigest()[:6], 16)
+            days = (end_ms - 1_700_000_000_000) // DAY_MS
+            return base % 60000 + 5000 + int(days) * 3 + self._seed(channel, metric, day) % 3
         total = 0
         for back in range(span):
             day_ms = end_ms - (back + 1) * DAY_MS + 12 * 3600 * 1000
             day = from_ms(day_ms).astimezone(LOCAL_TZ).date().isoformat()
-            seed = int(
-                hashlib.sha256(
-                    f"{self.sim.cfg.seed}|{channel.key}|{metric}|{day}".encode()
-                ).hexdigest()[:8],
-                16,
-            )
-            engaged = activity.get(day, 0)
-            if metric == "page_impressions":
-                total += 600 + seed % 4000 + 140 * engaged
-            elif metric == "page_impressions_unique":
-                total += 400 + seed % 2500 + 90 * engaged
-            elif metric == "page_post_engagements":
-                total += seed % 60 + 4 * engaged
-            elif metric == "page_views_total":
-                total += 20 + seed % 200 + 3 * engaged
-            elif metric == "page_follows":
-                base = 5000 + int(hashlib.sha256(channel.platform_id.encode()).hexdigest()[:6], 16)
-                days = (end_ms - 1_700_000_000_000) // DAY_MS
-                return base % 60000 + 5000 + int(days) * 3 + seed % 3
+            total += self._day_metrics(channel, day, activity.get(day, 0))[metric]
         return total
+
+    def _seed(self, channel: Channel, metric: str, day: str) -> int:
+        digest = hashlib.sha256(f"{self.sim.cfg.seed}|{channel.key}|{metric}|{day}".encode())
+        return int(digest.hexdigest()[:8], 16)
+
+    def _day_metrics(self, channel: Channel, day: str, engaged: int) -> dict[str, int]:
+        """One day's page metrics, self-consistent (see `_metric_value`)."""
+
+        def seed(metric: str) -> int:
+            return self._seed(channel, metric, day)
+
+        reach = 400 + seed("page_impressions_unique") % 2500 + 90 * engaged
+        return {
+            "page_impressions_unique": reach,
+            "page_impressions": reach + 200 + seed("page_impressions") % 1500 + 50 * engaged,
+            "page_post_engagements": min(reach, seed("page_post_engagements") % 60 + 4 * engaged),
+            "page_daily_follows_unique": min(
+                reach, seed("page_daily_follows_unique") % 8 + engaged // 3
+            ),
+            "page_views_total": 20 + seed("page_views_total") % 200 + 3 * engaged,
+        }
 
     # ------------------------------------------------------------------ writes
 

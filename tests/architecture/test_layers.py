@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sla.calendar",
         "sla.policy",
         "tips.escalation",
+        "publication.checks",
         "publication.figures",
         "publication.period",
     ),

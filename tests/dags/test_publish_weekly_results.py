@@ -76,6 +76,11 @@ def test_structure(dag) -> None:
     assert approve.partial_kwargs["options"] == [approval.APPROVE, approval.REJECT]
     assert approve.partial_kwargs["defaults"] == [approval.REJECT]
     assert approval.EDIT_PARAM in approve.params
+    # not required: Airflow's form disables both buttons while a required field is empty
+    edit = approve.params.get_param(approval.EDIT_PARAM)
+    assert "null" in edit.schema["type"]
+    assert edit.resolve("") == ""
+    assert edit.resolve(None) is None
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"
     assert (dag.timetable.expression, str(dag.timetable.timezone)) == (
         "0 7 * * 1",

@@ -18,12 +18,14 @@ from citizen_desk.publication import posting
 from citizen_desk.publication.approval import (
     APPROVE,
     EDIT_PARAM,
+    FIGURES_DOC,
     REJECT,
     Decision,
     decision_from_hitl,
 )
 from citizen_desk.publication.drafts import render_all
 from citizen_desk.publication.gate import PublishMode, publish_mode
+from citizen_desk.publication.ledger import idle_reason
 from citizen_desk.publication.posting import publish_period
 from citizen_desk.publication.tasks import run_gate, run_publish
 from tests.publication.conftest import ACTOR, FakeGraph, Sim, Week, gate, week_results
@@ -148,6 +150,13 @@ def test_a_gated_week_asks_for_approval_of_each_facebook_post(week: Week, regist
     assert week.publication(FB).text in request.body
     assert f"`{FB}`" in request.body
     assert week.publication(ZALO).status == "draft"  # follows the Facebook decision later
+    # exactly what goes out per channel, and where the figures are defined
+    assert week.publication(ZALO).text.strip() in request.body
+    assert f"`{ZALO}`" in request.body
+    assert FIGURES_DOC in request.body
+    assert "Weekly results" in request.body
+    other = next(r for r in requests if r.channel_key == "fb-th")
+    assert "Zalo OA" not in other.body  # the province page has no OA
 
 
 # --- decisions -----------------------------------------------------------------------------------
@@ -160,6 +169,10 @@ def test_reading_hitl_results() -> None:
     ok = decision_from_hitl({**approved("  "), "responded_at": "2026-11-23T05:00:00+00:00"})
     assert (ok.outcome, ok.edited_text, ok.at) == ("approved", None, NOW + timedelta(hours=2))
     assert decision_from_hitl(approved("new text")).edited_text == "new text"
+    # the form's optional field comes back empty, null or absent: all mean "keep the text"
+    for params_input in ({EDIT_PARAM: ""}, {EDIT_PARAM: None}, {}, None):
+        keep = decision_from_hitl({**approved(), "params_input": params_input})
+        assert (keep.outcome, keep.edited_text) == ("approved", None)
 
 
 def _publish(week: Week, registry, answers: dict[str, Any], graph: Any, **params: Any) -> dict:
@@ -191,6 +204,13 @@ def test_approved_post_is_published_and_the_rest_not(db_env: Week, registry) -> 
     assert db_env.publication("fb-th-ss-bacson").blocked_reason == "no_decision"
     assert summary["published"] == 1
     assert summary["decisions"] == {"approved": 1, "rejected": 2}
+    assert summary["idle"] is None
+    # a second run finds nothing to do and says why
+    again = run_publish(
+        db_env.rendered, [], run_context(context(db_env)), client_for=lambda _: graph
+    )
+    assert again["idle"] == "nothing approved (published: 1, rejected: 2)"
+    assert len(graph.posts) == 1
 
 
 def test_rejected_and_timed_out_posts_are_not_published(db_env: Week, registry) -> None:
@@ -254,6 +274,7 @@ def test_dry_run_and_past_weeks_store_everything_and_post_nothing(
     assert requests == []
     summary = run_publish(db_env.rendered, requests, run_context(ctx), client_for=lambda _c: graph)
     assert summary["mode"] == reason
+    assert summary["idle"] == {"dry_run": "dry run", "past_week": "past week"}[reason]
     assert graph.post_calls == 0
     assert db_env.publication(FB).status == "dry_run"
     assert db_env.publication(ZALO).status == "dry_run"
@@ -265,6 +286,18 @@ def test_past_week_posts_when_allowed(db_env: Week, registry) -> None:
     _publish(db_env, registry, {FB: approved()}, graph, run_type="backfill",
              allow_post_for_past_week=True)  # fmt: skip
     assert len(graph.posts) == 1
+
+
+def test_idle_reasons() -> None:
+    assert idle_reason({}, mode="dry_run") == "dry run"
+    assert idle_reason({"published": 3}, mode="past_week") == "past week"
+    assert idle_reason({}, mode=None) == "waiting for collection"
+    assert idle_reason({"published": 3}, mode=None) == "already published"
+    assert idle_reason({"awaiting_approval": 1, "published": 2}, mode=None) == (
+        "no approver decision yet"
+    )
+    assert idle_reason({"published": 3}, mode=None, posted=1) is None
+    assert idle_reason({"approved": 1}, mode=None) is None  # work left: not idle
 
 
 # --- exactly once, against the simulator ---------------------------------------------------------
@@ -500,4 +533,5 @@ def test_insights_failures_leave_a_note(registry) -> None:
     assert "PlatformError" in notes["TH"]
     assert insights["TH-NS"].impressions == 7
     assert insights[PROVINCE].impressions == 7 * 12
+    assert insights[PROVINCE].reach is None  # not returned by every page: no total
     assert PROVINCE in notes

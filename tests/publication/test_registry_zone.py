@@ -28,6 +28,7 @@ def tokyo(monkeypatch):
 
     monkeypatch.setattr(tasks, "get_engine", lambda url=None: None)
     monkeypatch.setattr(tasks, "session_scope", no_db)
+    monkeypatch.setattr(tasks, "facebook_statuses", lambda session, period: {})
     return registry
 
 

@@ -68,9 +68,15 @@ def test_post_shows_the_week_and_hides_small_numbers(shared_week: Week) -> None:
     assert text.rstrip().endswith("#CongAnThanhHoa #CongAnXaNgaThuy #Tuan47_2026")
     assert has_marker(text, "#Tuan47_2026")
     assert "Tiếp nhận 14 tin nhắn, bình luận (tuần trước: 3)" in text
-    assert "Tin báo về an ninh, trật tự: dưới 3" in text  # 2 tip messages
+    # 2 tip *messages*: worded as messages, so the only tip count is the tips' (issue #19)
+    assert "Tin nhắn báo tin về an ninh, trật tự: dưới 3" in text
+    assert "– Tin báo về an ninh, trật tự:" not in text
     assert "– Khác: dưới 3" in text  # 1 abuse message, shown as "other"
-    assert "Đã trả lời 6 câu hỏi của người dân, 67% trong thời hạn cam kết." in text
+    # on time over everything due in the week (Q5 unanswered and Q3 late count against it)
+    assert (
+        "Đã trả lời 6 câu hỏi của người dân; câu hỏi đến hạn trả lời trong tuần: "
+        "4/6 đúng hạn (67%)." in text
+    )
     assert "trong vòng 1 giờ, 90% trong vòng 7 giờ 54 phút" in text
     assert "tiếp nhận dưới 3 tin" in text
     assert OUTCOME in text

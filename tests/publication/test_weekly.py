@@ -110,7 +110,10 @@ def test_compute_week_on_rows(registry) -> None:
     assert figures.messages["other"] == 1
     assert figures.messages_total == 2
     assert (figures.questions_answered, figures.questions_within_sla) == (2, 1)
-    assert figures.sla_share == 0.5
+    # issue #19: the on-time rate is over questions due in the week; case 2's deadline (its 24 h
+    # window) passed in W46, so it counted against W46 and is not due again in W47
+    assert figures.questions_due == 1
+    assert figures.sla_share == 1.0
     assert figures.first_response.count == 3
     assert figures.first_response_by_category["question"].median == pytest.approx(1.25 * HOUR)
     assert figures.first_response_by_category["lost_found"].median == 0.5 * HOUR
@@ -169,12 +172,16 @@ def test_questions_and_sla_share(results: WeeklyResults) -> None:
     assert week.questions_received == 6
     assert week.questions_answered == 6
     assert week.questions_within_sla == 4
+    # due in W47: Q1, Q1/2, Q2, Q4 (on time), Q3 (late), Q5 (overdue); Q6 was due in W46
+    assert week.questions_due == 6
     assert week.sla_share == pytest.approx(4 / 6)
     assert week.questions_overdue == 1
+    assert week.questions_in_scope == 7  # received 6, plus Q6 answered in W47
     before = results.unit(UNIT).previous
     assert (before.questions_received, before.questions_answered) == (1, 0)
     assert before.questions_overdue == 1
-    assert before.sla_share is None
+    assert before.questions_due == 1  # Q6: its deadline passed in W46 without a reply
+    assert before.sla_share == 0.0
 
 
 def test_first_response_median_and_p90(results: WeeklyResults) -> None:
@@ -193,6 +200,7 @@ def test_tips_and_lost_found(results: WeeklyResults) -> None:
     week, before = results.unit(UNIT).current, results.unit(UNIT).previous
     assert (week.tips.received, week.tips.verified, week.tips.unfounded) == (2, 1, 1)
     assert (week.tips.forwarded, week.tips.open) == (0, 2)
+    assert week.tips.in_scope == 4  # T1, T2, T3, T4: closed in the week or open at its end
     assert (before.tips.received, before.tips.forwarded, before.tips.open) == (2, 1, 2)
     assert len(week.outcome_tip_ids) == 1
     assert before.outcome_tip_ids == ()
@@ -211,7 +219,8 @@ def test_parse_insights_takes_the_latest_value() -> None:
             {"name": "page_impressions", "values": [
                 {"value": 10, "end_time": "2026-11-21T08:00:00+0000"},
                 {"value": 20, "end_time": "2026-11-22T08:00:00+0000"}]},
-            {"name": "page_follows", "values": [{"value": {"odd": 1}, "end_time": "x"}]},
+            {"name": "page_daily_follows_unique",
+             "values": [{"value": {"odd": 1}, "end_time": "x"}]},
             {"name": "page_fans", "values": [{"value": 5, "end_time": "x"}]},
         ]
     }  # fmt: skip

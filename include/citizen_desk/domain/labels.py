@@ -22,6 +22,12 @@ CATEGORY_LABELS: Mapping[str, str] = {
     Category.ABUSE: "Xúc phạm, quấy rối, spam",
     Category.OTHER: "Khác",
 }
+# Message counts by category: `tip` messages are not tips (one tip may span several messages),
+# so their line never reads like the tip count ("tin báo").
+MESSAGE_CATEGORY_LABELS: Mapping[str, str] = {
+    **CATEGORY_LABELS,
+    Category.TIP: "Tin nhắn báo tin về an ninh, trật tự",
+}
 CATEGORY_SHORT_LABELS: Mapping[str, str] = {  # chart axes
     Category.QUESTION: "Hỏi đáp",
     Category.TIP: "Tin báo",

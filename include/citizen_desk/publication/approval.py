@@ -4,6 +4,11 @@ The one source of `APPROVE` / `REJECT` / `EDIT_PARAM` and `hitl_kwargs` for the 
 `scripts/approve_publication.py`, so this module stays import-light: standard library (and
 stdlib-only package modules) at module level, nothing that slows DAG parsing. Recording a
 decision in the ledger is `publication.decisions`.
+
+`EDIT_PARAM` is optional (`type: ["null", "string"]`): Airflow's form treats a field whose type
+does not include "null" as required and keeps both buttons disabled while it is empty. Empty or
+absent means "keep the text". A reason for rejecting cannot be required: HITL params apply to
+every option alike, so one required only for *Không đăng* is not expressible.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ def jinja_literal(text: str) -> str:
     return "{% raw %}" + escaped + "{% endraw %}"
 
 
+FIGURES_DOC = 'README, mục "Weekly results" (định nghĩa trong `publication/figures.py`)'
+
+
 def approval_body(
     *,
     unit_name: str,
@@ -70,22 +78,37 @@ def approval_body(
     text: str,
     timeout: timedelta,
     report_path: str | None,
+    zalo_text: str | None = None,
+    zalo_key: str | None = None,
 ) -> str:
-    """Markdown for the Required Actions page: what to do, then the post exactly as it will go."""
+    """Markdown for the Required Actions page: what to do, then exactly what will be posted on
+    each channel (the Facebook post; the Zalo OA text when the unit has one)."""
     fence = "````"
-    safe = text.replace(fence, "'''")
+
+    def block(body: str) -> list[str]:
+        return [f"{fence}text", body.replace(fence, "'''").rstrip(), fence]
+
     lines = [
         f"**{unit_name}** · trang Facebook `{channel_key}` · {period.label_vi}",
         "",
-        f"Chọn **{APPROVE}** để đăng bài dưới đây lên trang, **{REJECT}** để bỏ qua tuần này.",
+        f"Chọn **{APPROVE}** để đăng bài dưới đây lên trang, **{REJECT}** để bỏ qua tuần này "
+        "(không cần nêu lý do).",
+        f"Duyệt nguyên văn: để trống ô `{EDIT_PARAM}` rồi chọn **{APPROVE}**. "
         f"Muốn sửa: dán toàn bộ nội dung mới vào ô `{EDIT_PARAM}` rồi chọn **{APPROVE}**; "
         "nội dung sửa được kiểm tra thông tin cá nhân lại trước khi đăng.",
         f"Không trả lời trong {format_duration_vi(timeout)}: bài **không** được đăng.",
+        f"Cách tính các số liệu: {FIGURES_DOC}.",
         "",
-        f"{fence}text",
-        safe.rstrip(),
-        fence,
+        "**Facebook** – bài sẽ đăng:",
+        *block(text),
     ]
+    if zalo_text is not None:
+        lines += [
+            "",
+            f"**Zalo OA** `{zalo_key}` – tin gửi qua Zalo OA Manager theo quyết định này "
+            f"(nội dung sửa ở ô `{EDIT_PARAM}` chỉ áp dụng cho Facebook):",
+            *block(zalo_text),
+        ]
     if report_path:
         lines += ["", f"Báo cáo nội bộ (số liệu chính xác): `{report_path}`"]
     return "\n".join(lines)

@@ -14,8 +14,9 @@ from citizen_desk.config.registry import Registry
 from citizen_desk.db.models import Channel, Unit
 from citizen_desk.domain.labels import CATEGORY_LABELS
 from citizen_desk.privacy import pii_gate, redact
+from citizen_desk.publication.checks import check_unit
 from citizen_desk.publication.figures import UnitReport, WeeklyResults
-from citizen_desk.publication.gate import tip_citizen_names
+from citizen_desk.publication.gate import block_inconsistent, tip_citizen_names
 from citizen_desk.publication.ledger import store_draft
 from citizen_desk.publication.report import render_report, report_context, write_report
 from citizen_desk.publication.rows import load_outcomes
@@ -31,8 +32,13 @@ def render_all(
     actor: str,
     report_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Write the admin report and a draft per active channel; returns ids (safe for XCom)."""
+    """Write the admin report and a draft per active channel; returns ids (safe for XCom).
+
+    A unit whose figures fail `publication.checks` gets its drafts stored `blocked`
+    (`figures_inconsistent: <check>`) and its admins alerted; the other units go on.
+    """
     period = results.week
+    failed = {u.unit_code: f for u in (results.province, *results.units) if (f := check_unit(u))}
     root = next(u for u in registry.units if u.parent is None)
     ids = [i for u in (results.province, *results.units) for i in u.current.outcome_tip_ids]
     outcomes = load_outcomes(session, ids)
@@ -55,6 +61,7 @@ def render_all(
             outcomes=report_outcomes,
             channels_by_unit={k: [c.key for c in v] for k, v in by_unit.items()},
             generated_at=now,
+            inconsistent=failed,
         )
     )
     path = write_report(html, period, report_dir)
@@ -88,8 +95,24 @@ def render_all(
                 now=now,
                 actor=actor,
             )
+            if report.unit_code in failed and pub.status == "draft":
+                block_inconsistent(
+                    session,
+                    registry,
+                    pub,
+                    failed[report.unit_code],
+                    names=tip_citizen_names(session, channel.unit_id, period),
+                    period=period,
+                    now=now,
+                    actor=actor,
+                )
             publication_ids.append(pub.id)
-    return {"period": period.key, "report": str(path), "publications": publication_ids}
+    return {
+        "period": period.key,
+        "report": str(path),
+        "publications": publication_ids,
+        "inconsistent": failed,
+    }
 
 
 def _figures_json(report: UnitReport) -> dict[str, Any]:

@@ -1,26 +1,47 @@
 """Weekly figures per unit: what the pages received and how fast and well the units answered.
 
 Pure: `compute_week(rows, period, ...)` / `compute_results(...)` take the week's plain rows (read
-by `publication.rows`, no citizen identity) and return `WeekFigures` / `WeeklyResults`.
+by `publication.rows`, no citizen identity) and return `WeekFigures` / `WeeklyResults`. Every
+place that shows a figure (Facebook post, Zalo text, admin report) reads it from these objects;
+this docstring is the glossary (README, "Weekly results", points here).
 
-Definitions (all instants are compared in UTC; a week is [Monday 00:00, next Monday 00:00) local):
+Window and time zone: a week is [Monday 00:00, next Monday 00:00) in the registry's `timezone`
+(`WeekPeriod`); instants are compared in UTC. "In the week" means inside that window.
 
-* messages: inbound messages created in the week, by category (the message's own triage, else
-  its case's, else `other`), counted for the case's unit (else the channel's unit);
-* questions: SLA turns of `question` cases. *Received*: started in the week. *Answered*: reply in
-  the week. *Within SLA*: answered turns whose `evaluate_turn` verdict is `met`. *Overdue*: no
-  reply by the week's end and past due then;
-* first response: turn 1 of every case, replied in the week; measured in working time when the
-  category's SLA clock is `working`, else wall time; median and 90th percentile (linear
-  interpolation between closest ranks);
-* tips: received (received in the week); verified / unfounded / forwarded (closed in the week
-  with that status); open (received before the week's end and not closed by then); outcomes: the
-  officer-written `public_outcome` of tips closed in the week (ids only here; the text is read at
-  rendering time so no free text travels through XCom);
-* lost & found resolved: `lost_found` cases now `closed` whose last reply fell in the week.
+* **messages** (`messages_total`): inbound messages and comments created in the week; **by
+  category** (`messages`): the message's own triage, else its case's, else `other`; each message
+  counts once, for its case's unit (else its channel's), so the categories add up to the total.
+  The `tip` category counts *messages* (a tip may span several messages, or none): posts call
+  it "tin nhắn báo tin", never "tin báo" — the number of tips is `tips.received` below.
+* **questions**: SLA turns of `question` cases (one case may have several turns).
+  *Received*: turn started in the week. *Answered*: reply in the week. *In scope*: turns open at
+  some time in the week (started before its end, not answered before its start).
+  *Due* (`questions_due`): turns whose outcome fell in the week — answered within their deadline
+  with the answer in the week, or whose deadline (`sla.policy.evaluate_turn`: the category's
+  target or the platform's reply window, whichever comes first) passed in the week without a
+  reply by then (answered late, or still unanswered). Each turn is due in exactly one week.
+  *On time* (`questions_within_sla`): due turns answered within their deadline.
+  **On-time rate** (`sla_share`) = on time / due ("x/y đúng hạn" in posts); late answers and
+  unanswered overdue turns count against it. *Overdue* (`questions_overdue`): unanswered at the
+  week's end and past due then (also older backlog).
+* **first response**: turn 1 of every case, replied in the week; measured in working time when
+  the category's SLA clock is `working`, else wall time; median and 90th percentile (linear
+  interpolation between closest ranks).
+* **tips** (tip records, not messages): *received*: received in the week; *verified / unfounded
+  / forwarded*: closed in the week with that status; *open*: received before the week's end and
+  not closed by then; *in scope*: received before the week's end and not closed before its start
+  (= verified + unfounded + forwarded + open); *outcomes*: the officer-written `public_outcome`
+  of tips closed in the week (ids only here; the text is read at rendering time so no free text
+  travels through XCom).
+* **lost & found resolved**: `lost_found` cases now `closed` whose last reply fell in the week.
+* **page insights** (Graph `/{page}/insights`, period `week`): impressions, reach (unique
+  people), post engagements, new follows; must satisfy impressions ≥ reach ≥ engagements and
+  new follows ≤ reach (`publication.checks`).
 
-Statuses are the current ones, so a rebuilt past week reflects what happened since (a tip
-verified and later forwarded counts as forwarded).
+In public texts, counts from 1 to `publication.min_count - 1` read "dưới N"; the on-time rate
+and response times need at least `min_count` cases. Statuses are the current ones, so a rebuilt
+past week reflects what happened since (a tip verified and later forwarded counts as forwarded).
+`publication.checks` verifies these relations before anything is rendered.
 """
 
 from __future__ import annotations
@@ -34,7 +55,7 @@ from typing import Any
 from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.publication.period import WeekPeriod, parse_period
 from citizen_desk.sla.calendar import WorkingCalendar, working_time_between
-from citizen_desk.sla.policy import SlaPolicy, SlaTurn, evaluate_turn
+from citizen_desk.sla.policy import SlaPolicy, SlaTurn, SlaVerdict, evaluate_turn
 
 PROVINCE = "*"  # unit_code of the figures for all units together
 
@@ -105,6 +126,11 @@ class TipFigures:
     unfounded: int = 0
     forwarded: int = 0
     open: int = 0
+    in_scope: int = 0
+
+    @property
+    def closed(self) -> int:
+        return self.verified + self.unfounded + self.forwarded
 
 
 @dataclass(frozen=True)
@@ -112,10 +138,13 @@ class WeekFigures:
     period: str
     unit_code: str
     messages: Mapping[str, int]
+    messages_total: int = 0
     questions_received: int = 0
     questions_answered: int = 0
     questions_within_sla: int = 0
     questions_overdue: int = 0
+    questions_due: int = 0
+    questions_in_scope: int = 0
     first_response: DurationStats = field(default_factory=DurationStats)
     first_response_by_category: Mapping[str, DurationStats] = field(default_factory=dict)
     tips: TipFigures = field(default_factory=TipFigures)
@@ -123,24 +152,24 @@ class WeekFigures:
     outcome_tip_ids: tuple[int, ...] = ()
 
     @property
-    def messages_total(self) -> int:
-        return sum(self.messages.values())
-
-    @property
     def sla_share(self) -> float | None:
-        """Share of answered questions answered within the SLA (None if none answered)."""
-        if not self.questions_answered:
+        """The on-time rate: on-time answers / questions due in the week (None if none due)."""
+        if not self.questions_due:
             return None
-        return self.questions_within_sla / self.questions_answered
+        return self.questions_within_sla / self.questions_due
 
 
 @dataclass(frozen=True)
 class PageInsights:
-    """Page-level numbers from the Graph API for the week (None: metric not returned)."""
+    """Page-level numbers from the Graph API for the week (None: metric not returned).
+
+    `follows` are new follows in the week; `reach` the people reached (unique).
+    """
 
     impressions: int | None = None
     engagements: int | None = None
     follows: int | None = None
+    reach: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,10 +222,13 @@ def _week_figures(raw: Mapping[str, Any]) -> WeekFigures:
         period=raw["period"],
         unit_code=raw["unit_code"],
         messages=dict(raw["messages"]),
+        messages_total=raw.get("messages_total", sum(raw["messages"].values())),
         questions_received=raw["questions_received"],
         questions_answered=raw["questions_answered"],
         questions_within_sla=raw["questions_within_sla"],
         questions_overdue=raw["questions_overdue"],
+        questions_due=raw.get("questions_due", 0),
+        questions_in_scope=raw.get("questions_in_scope", 0),
         first_response=DurationStats(**raw["first_response"]),
         first_response_by_category={
             k: DurationStats(**v) for k, v in raw["first_response_by_category"].items()
@@ -263,12 +295,14 @@ def compute_week(
         return unit_code == PROVINCE or row_unit == unit_code
 
     messages = dict.fromkeys(CATEGORIES, 0)
+    messages_total = 0
     for message in rows.messages:
         if mine(message.unit_code) and period.contains(message.created_at):
             key = message.category if message.category in messages else "other"
             messages[key] += 1
+            messages_total += 1
 
-    received = answered = within = overdue = 0
+    received = answered = within = overdue = due = in_scope = 0
     first: dict[str, list[float]] = {}
     for turn in rows.turns:
         if not mine(turn.unit_code):
@@ -276,13 +310,23 @@ def compute_week(
         replied_in_week = period.contains(turn.responded_at)
         if turn.category == "question":
             received += period.contains(turn.started_at)
-            if replied_in_week:
-                answered += 1
-                within += _verdict(turn, policy, calendar, period.end) == "met"
-            elif turn.started_at < period.end and (
-                turn.responded_at is None or turn.responded_at >= period.end
-            ):
-                overdue += _verdict(turn, policy, calendar, period.end) == "breached"
+            in_scope += turn.started_at < period.end and (
+                turn.responded_at is None or turn.responded_at >= period.start
+            )
+            answered += replied_in_week
+            if turn.started_at < period.end:
+                verdict = _verdict(turn, policy, calendar, period.end)
+                on_time = (
+                    verdict.due_at is not None
+                    and turn.responded_at is not None
+                    and turn.responded_at <= verdict.due_at
+                )
+                if on_time and replied_in_week:
+                    within += 1
+                    due += 1
+                elif not on_time and period.contains(verdict.due_at):
+                    due += 1
+                overdue += verdict.state == "breached"  # no reply by the week's end, past due
         if turn.turn_no == 1 and replied_in_week:
             seconds = first_response_seconds(turn, policy, calendar)
             if seconds is not None:
@@ -299,6 +343,10 @@ def compute_week(
             t.received_at < period.end and (t.closed_at is None or t.closed_at >= period.end)
             for t in tips
         ),
+        in_scope=sum(
+            t.received_at < period.end and (t.closed_at is None or t.closed_at >= period.start)
+            for t in tips
+        ),
     )
     outcomes = tuple(
         t.tip_id for t in sorted(closed, key=lambda t: (t.closed_at, t.tip_id)) if t.has_outcome
@@ -309,10 +357,13 @@ def compute_week(
         period=period.key,
         unit_code=unit_code,
         messages=messages,
+        messages_total=messages_total,
         questions_received=received,
         questions_answered=answered,
         questions_within_sla=within,
         questions_overdue=overdue,
+        questions_due=due,
+        questions_in_scope=in_scope,
         first_response=duration_stats(all_first),
         first_response_by_category={
             category: duration_stats(first[category])
@@ -325,7 +376,9 @@ def compute_week(
     )
 
 
-def _verdict(turn: TurnRow, policy: SlaPolicy, calendar: WorkingCalendar, at: datetime) -> str:
+def _verdict(
+    turn: TurnRow, policy: SlaPolicy, calendar: WorkingCalendar, at: datetime
+) -> SlaVerdict:
     sla_turn = SlaTurn(
         case_id=turn.case_id,
         turn_no=turn.turn_no,
@@ -336,7 +389,7 @@ def _verdict(turn: TurnRow, policy: SlaPolicy, calendar: WorkingCalendar, at: da
         last_citizen_at=turn.last_citizen_at,
         responded_at=turn.responded_at,
     )
-    return evaluate_turn(sla_turn, policy, calendar, now=at).state
+    return evaluate_turn(sla_turn, policy, calendar, now=at)
 
 
 def compute_results(

@@ -21,6 +21,7 @@ from citizen_desk.errors import PiiDetectedError
 from citizen_desk.notify.outbox import notify_admins
 from citizen_desk.privacy import pii_gate, redact
 from citizen_desk.publication.approval import ApprovalRequest, approval_body, jinja_literal
+from citizen_desk.publication.checks import blocked_reason
 from citizen_desk.publication.ledger import set_status
 from citizen_desk.publication.period import WeekPeriod
 
@@ -102,6 +103,42 @@ def block(
     log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
 
 
+def block_inconsistent(
+    session: Session,
+    registry: Registry,
+    pub: Publication,
+    failed: Sequence[str],
+    *,
+    names: Sequence[str],
+    period: WeekPeriod,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Block a draft whose figures failed `publication.checks`, and alert the admins (check
+    names only, never figures or text)."""
+    reason = blocked_reason(list(failed))
+    pub.blocked_reason = reason
+    pub.text = redact(pub.text, names=tuple(names))
+    set_status(
+        session, pub, "blocked", now=now, actor=actor, action="publication_blocked", note=reason
+    )
+    channel = pub.channel
+    notify_admins(
+        session,
+        registry,
+        key=f"publication-figures:{channel.key}:{period.key}:{actor}",
+        title="Số liệu kết quả tuần không nhất quán",
+        text=(
+            f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
+            f"gửi duyệt: số liệu không nhất quán ({reason}). Kiểm tra dữ liệu nguồn rồi chạy lại "
+            f"DAG publish_weekly_results; các đơn vị khác không bị ảnh hưởng."
+        ),
+        now=now,
+        source=actor,
+    )
+    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
+
+
 @dataclass(frozen=True)
 class PublishMode:
     """Whether this run may post at all, and why not."""
@@ -147,8 +184,8 @@ def gate_period(
         .order_by(Channel.key)
     ).all()
     names: dict[int, list[str]] = {}
-    requests = []
-    for pub in drafts:
+    clean = []
+    for pub in drafts:  # gate everything first: the approval body shows the Zalo text too
         channel = pub.channel
         if channel.unit_id not in names:
             names[channel.unit_id] = tip_citizen_names(session, channel.unit_id, period)
@@ -166,7 +203,13 @@ def gate_period(
                 now=now,
                 actor=actor,
             )
-        elif not mode.enabled:
+        else:
+            clean.append(pub)
+    zalo = {p.channel.unit_id: p for p in clean if p.channel.platform == "zalo"}
+    requests = []
+    for pub in clean:
+        channel = pub.channel
+        if not mode.enabled:
             set_status(
                 session,
                 pub,
@@ -186,6 +229,7 @@ def gate_period(
                 action="publication_submitted",
             )
             timeout = registry.publication.approval_timeout
+            oa = zalo.get(channel.unit_id)
             requests.append(
                 ApprovalRequest(
                     publication_id=pub.id,
@@ -199,6 +243,8 @@ def gate_period(
                             text=pub.text,
                             timeout=timeout,
                             report_path=pub.report_path,
+                            zalo_text=oa.text if oa else None,
+                            zalo_key=oa.channel.key if oa else None,
                         )
                     ),
                     response_timeout=timeout,

@@ -1,4 +1,8 @@
-"""Page insights from the Graph API (reach, engagement, follows) for the admin report."""
+"""Page insights from the Graph API (impressions, reach, engagement, new follows) for the report.
+
+`page_daily_follows_unique` is the new follows (`page_follows` is the total follower count, which
+is not a weekly figure).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ log = logging.getLogger(__name__)
 
 INSIGHT_METRICS = {
     "page_impressions": "impressions",
+    "page_impressions_unique": "reach",
     "page_post_engagements": "engagements",
-    "page_follows": "follows",
+    "page_daily_follows_unique": "follows",
 }
 
 
@@ -35,7 +40,8 @@ def parse_insights(payload: Mapping[str, Any]) -> PageInsights:
 
 
 def fetch_page_insights(client: GraphClient, page_id: str, period: WeekPeriod) -> PageInsights:
-    """The page's reach, engagement and followers for the week (raises the client's errors)."""
+    """The page's impressions, reach, engagement and new follows for the week (raises the
+    client's errors)."""
     payload = client.get(
         f"{page_id}/insights",
         {
@@ -74,10 +80,13 @@ def collect_insights(
             log.warning("insights for %s unavailable: %s", page.key, type(exc).__name__)
             notes[unit.code] = f"Không lấy được số liệu trang ({type(exc).__name__})."
     if insights:
-        insights[PROVINCE] = PageInsights(
+        pages = list(insights.values())
+        insights[PROVINCE] = PageInsights(  # a metric missing on any page has no total
             **{
-                name: sum(getattr(i, name) or 0 for i in insights.values())
-                for name in ("impressions", "engagements", "follows")
+                name: None
+                if any(getattr(i, name) is None for i in pages)
+                else sum(getattr(i, name) for i in pages)
+                for name in ("impressions", "reach", "engagements", "follows")
             }
         )
         if notes:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.audit import record_audit
-from citizen_desk.db.models import Publication
+from citizen_desk.db.models import Channel, Publication
 from citizen_desk.db.upsert import insert_if_absent
 from citizen_desk.publication.period import WeekPeriod
 
@@ -110,3 +110,40 @@ def store_draft(
     session.flush()
     audit_status(session, pub, actor, now, "publication_redrafted", before)
     return pub
+
+
+IDLE_MODES = {"dry_run": "dry run", "past_week": "past week"}
+
+
+def facebook_statuses(session: Session, period: WeekPeriod) -> dict[str, int]:
+    """How many of the week's Facebook rows are in each status."""
+    rows = session.execute(
+        select(Publication.status)
+        .join(Channel, Publication.channel_id == Channel.id)
+        .where(Publication.period == period.key, Channel.platform == "facebook")
+    ).scalars()
+    out: dict[str, int] = {}
+    for status in rows:
+        out[status] = out.get(status, 0) + 1
+    return out
+
+
+def idle_reason(statuses: Mapping[str, int], *, mode: str | None, posted: int = 0) -> str | None:
+    """Why a run did nothing (None when it posted or has work left to do).
+
+    `statuses`: the week's Facebook rows by status; `mode`: why posting is off (`dry_run`,
+    `past_week`), if it is.
+    """
+    if mode:
+        return IDLE_MODES.get(mode, mode)
+    if posted:
+        return None
+    if not statuses:
+        return "waiting for collection"  # nothing computed or rendered for the week yet
+    if statuses.get("awaiting_approval"):
+        return "no approver decision yet"
+    if set(statuses) == {"published"}:
+        return "already published"
+    if statuses.get("draft") or statuses.get("approved") or statuses.get("publishing"):
+        return None
+    return "nothing approved (" + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) + ")"

@@ -9,9 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from citizen_desk.config import settings
-from citizen_desk.domain.labels import CATEGORY_LABELS
 from citizen_desk.domain.labels import CATEGORY_SHORT_LABELS as SHORT_LABELS
-from citizen_desk.publication.figures import DurationStats, UnitReport, WeeklyResults
+from citizen_desk.domain.labels import MESSAGE_CATEGORY_LABELS
+from citizen_desk.publication.figures import (
+    DurationStats,
+    UnitReport,
+    WeekFigures,
+    WeeklyResults,
+)
 from citizen_desk.publication.period import WeekPeriod
 from citizen_desk.publication.texts import duration_text, percent_text
 from citizen_desk.rendering import format_local, render
@@ -75,8 +80,17 @@ def _hours(stats: DurationStats | None, attr: str) -> tuple[float, str]:
     return seconds / 3600, duration_text(seconds) or "–"
 
 
+def _on_time(week: WeekFigures) -> str:
+    """Exact on-time rate with its counts, e.g. `67% (4/6)`."""
+    share = percent_text(week.sla_share)
+    return f"{share} ({week.questions_within_sla}/{week.questions_due})" if share else "–"
+
+
 def _admin_section(
-    report: UnitReport, outcomes: Mapping[int, str], channels: Sequence[str]
+    report: UnitReport,
+    outcomes: Mapping[int, str],
+    channels: Sequence[str],
+    inconsistent: Sequence[str] = (),
 ) -> dict[str, Any]:
     cur, prev = report.current, report.previous
 
@@ -86,13 +100,14 @@ def _admin_section(
 
     rows = [row("Tin nhắn, bình luận nhận được", cur.messages_total, prev.messages_total)]
     rows += [
-        row(f"– {CATEGORY_LABELS[c]}", cur.messages.get(c, 0), prev.messages.get(c, 0))
+        row(f"– {MESSAGE_CATEGORY_LABELS[c]}", cur.messages.get(c, 0), prev.messages.get(c, 0))
         for c in cur.messages
     ]
     rows += [
         row("Câu hỏi tiếp nhận", cur.questions_received, prev.questions_received),
         row("Câu hỏi đã trả lời", cur.questions_answered, prev.questions_answered),
-        row("– trong đó đúng hạn", cur.questions_within_sla, prev.questions_within_sla),
+        row("Câu hỏi đến hạn trả lời trong tuần", cur.questions_due, prev.questions_due),
+        row("– trong đó trả lời đúng hạn", cur.questions_within_sla, prev.questions_within_sla),
         row(
             "Câu hỏi quá hạn chưa trả lời (cuối tuần)",
             cur.questions_overdue,
@@ -130,10 +145,11 @@ def _admin_section(
     return {
         "code": report.unit_code,
         "name": report.unit_name,
+        "inconsistent": list(inconsistent),
         "channels": list(channels),
         "rows": rows,
-        "sla_share": percent_text(cur.sla_share) or "–",
-        "sla_share_prev": percent_text(prev.sla_share) or "–",
+        "sla_share": _on_time(cur),
+        "sla_share_prev": _on_time(prev),
         "first_count": first.count,
         "first_median": duration_text(first.median) or "–",
         "first_p90": duration_text(first.p90) or "–",
@@ -155,17 +171,27 @@ def report_context(
     outcomes: Mapping[int, str],
     channels_by_unit: Mapping[str, Sequence[str]],
     generated_at: datetime,
+    inconsistent: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
+    """`inconsistent`: failed `publication.checks` by unit code (shown in its section)."""
     period = results.week
+    failed = inconsistent or {}
     return {
         "title": f"Báo cáo kết quả tiếp nhận, trả lời ý kiến Nhân dân – {period.label_vi}",
         "week_label": period.label_vi,
         "period": period.key,
         "generated_at": format_local(generated_at, period.tz),
         "min_count": results.min_count,
-        "province": _admin_section(results.province, outcomes, []),
+        "province": _admin_section(
+            results.province, outcomes, [], failed.get(results.province.unit_code, ())
+        ),
         "units": [
-            _admin_section(u, outcomes, channels_by_unit.get(u.unit_code, ()))
+            _admin_section(
+                u,
+                outcomes,
+                channels_by_unit.get(u.unit_code, ()),
+                failed.get(u.unit_code, ()),
+            )
             for u in results.units
         ],
     }

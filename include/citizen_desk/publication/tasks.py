@@ -20,6 +20,7 @@ from citizen_desk.publication.drafts import render_all
 from citizen_desk.publication.figures import WeeklyResults, compute_results
 from citizen_desk.publication.gate import PublishMode, gate_period, publish_mode
 from citizen_desk.publication.insights import collect_insights
+from citizen_desk.publication.ledger import facebook_statuses, idle_reason
 from citizen_desk.publication.period import WeekPeriod, parse_period, week_ending_before
 from citizen_desk.publication.posting import publish_period
 from citizen_desk.publication.report import ALL_UNITS
@@ -54,7 +55,9 @@ def run_wait_for_collection(run: RunContext) -> bool:
     with session_scope(get_engine()) as session:
         missing = channels_not_collected_since(session, period.end)
     if missing:
-        log.info("waiting for a collection after %s of: %s", period.key, ", ".join(missing))
+        log.info(
+            "waiting for collection: no collection after %s of: %s", period.key, ", ".join(missing)
+        )
     return not missing
 
 
@@ -113,12 +116,16 @@ def run_gate(rendered: Mapping[str, Any], run: RunContext) -> list[dict[str, Any
             now=run.now,
             actor=run.label,
         )
+        statuses = facebook_statuses(session, period)
     log.info(
         "%s: %d post(s) awaiting approval (mode: %s)",
         period.key,
         len(requests),
         mode.reason or "publish",
     )
+    if not requests:
+        reason = idle_reason(statuses, mode=mode.reason) or "no post to approve"
+        log.info("%s: nothing to approve: %s (posts by status: %s)", period.key, reason, statuses)
     return [r.as_dict() for r in requests]
 
 
@@ -158,10 +165,23 @@ def run_publish(
         mirror_zalo(session, period, now=now, actor=actor)
     mode = _mode(run, period)
     if not mode.enabled:
-        log.info("%s: not posting (%s)", period.key, mode.reason)
-        return {"period": period.key, "mode": mode.reason, "decisions": _tally(statuses)}
+        with session_scope(engine) as session:
+            reason = idle_reason(facebook_statuses(session, period), mode=mode.reason)
+        log.info("%s: not posting: %s", period.key, reason)
+        return {
+            "period": period.key,
+            "mode": mode.reason,
+            "decisions": _tally(statuses),
+            "idle": reason,
+        }
     report = publish_period(engine, period, client_for, now=now, actor=actor)
-    return {"period": period.key, "decisions": _tally(statuses), **report.as_dict()}
+    out = {"period": period.key, "decisions": _tally(statuses), **report.as_dict()}
+    with session_scope(engine) as session:
+        posted = out.get("published", 0) + out.get("reconciled", 0)
+        out["idle"] = idle_reason(facebook_statuses(session, period), mode=None, posted=posted)
+    if out["idle"]:
+        log.info("%s: nothing posted: %s", period.key, out["idle"])
+    return out
 
 
 def _tally(statuses: Iterable[str]) -> dict[str, int]:

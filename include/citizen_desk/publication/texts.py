@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from citizen_desk.config.durations import format_duration_vi
-from citizen_desk.domain.labels import CATEGORY_LABELS
+from citizen_desk.domain.labels import MESSAGE_CATEGORY_LABELS
 from citizen_desk.publication.figures import UnitReport, WeekFigures
 from citizen_desk.publication.period import WeekPeriod
 from citizen_desk.rendering import number_vi, render
@@ -94,19 +94,34 @@ def percent_text(value: float | None) -> str | None:
 # --- public texts ------------------------------------------------------------------------------
 
 
-def _public_figures(figures: WeekFigures, min_count: int) -> dict[str, Any]:
+def on_time_texts(figures: WeekFigures, min_count: int) -> tuple[str | None, str | None]:
+    """The on-time rate for a public text: ("x/y", "67%"), suppressed like every count.
+
+    Nothing when fewer than `min_count` questions were due; the percentage is dropped when the
+    on-time count itself reads "dưới N" (it would give that count away).
+    """
+    due, on_time = figures.questions_due, figures.questions_within_sla
+    if due < min_count:
+        return None, None
+    ratio = f"{public_count(on_time, min_count)}/{public_count(due, min_count)}"
+    hidden = 0 < on_time < min_count
+    return ratio, None if hidden else percent_text(figures.sla_share)
+
+
+def public_figures(figures: WeekFigures, min_count: int) -> dict[str, Any]:
+    """The one public reading of a unit's week (Facebook post and Zalo text alike)."""
     count = lambda n: public_count(n, min_count)  # noqa: E731
     by_category = dict(figures.messages)
     by_category["other"] = by_category.get("other", 0) + by_category.get("abuse", 0)
     first = figures.first_response
     enough_first = first.count >= min_count
-    enough_answers = figures.questions_answered >= min_count
+    on_time, share = on_time_texts(figures, min_count)
     tips = figures.tips
     return {
         "messages_total": count(figures.messages_total),
         "messages_total_n": figures.messages_total,
         "categories": [
-            {"label": CATEGORY_LABELS[c], "count": count(by_category.get(c, 0))}
+            {"label": MESSAGE_CATEGORY_LABELS[c], "count": count(by_category.get(c, 0))}
             for c in PUBLIC_CATEGORIES
             if by_category.get(c, 0) > 0
         ],
@@ -114,7 +129,8 @@ def _public_figures(figures: WeekFigures, min_count: int) -> dict[str, Any]:
         "questions_received_n": figures.questions_received,
         "questions_answered": count(figures.questions_answered),
         "questions_answered_n": figures.questions_answered,
-        "sla_share": percent_text(figures.sla_share) if enough_answers else None,
+        "on_time": on_time,
+        "sla_share": share,
         "first_median": duration_text(first.median) if enough_first else None,
         "first_p90": duration_text(first.p90) if enough_first else None,
         "tips": {
@@ -123,8 +139,8 @@ def _public_figures(figures: WeekFigures, min_count: int) -> dict[str, Any]:
             "unfounded": count(tips.unfounded),
             "forwarded": count(tips.forwarded),
             "open": count(tips.open),
-            "closed_n": tips.verified + tips.unfounded + tips.forwarded,
-            "any_n": tips.received + tips.verified + tips.unfounded + tips.forwarded + tips.open,
+            "closed_n": tips.closed,
+            "any_n": tips.received + tips.closed + tips.open,
         },
         "lost_found": count(figures.lost_found_resolved),
         "lost_found_n": figures.lost_found_resolved,
@@ -142,7 +158,7 @@ def post_context(
     facebook_page: str | None = None,
 ) -> dict[str, Any]:
     """Everything a public template may show: counts already suppressed, times formatted."""
-    now, before = (_public_figures(f, min_count) for f in (report.current, report.previous))
+    now, before = (public_figures(f, min_count) for f in (report.current, report.previous))
     clock_note = None
     if working_clock_labels:
         clock_note = "tính theo giờ làm việc đối với " + " và ".join(

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+import pytest
 import requests
 
 from platform_simulator import ServerThread, Simulator
@@ -363,6 +364,25 @@ def test_insights_shape(server: ServerThread) -> None:
     assert week["data"][0]["period"] == "week"
     bad = graph_get(server.base_url, f"{PAGE}/insights", metric="page_fans_magic")
     assert bad.json()["error"]["code"] == 100
+
+
+@pytest.mark.parametrize("period", ["day", "week"])
+def test_insights_obey_the_platforms_relations(server: ServerThread, period: str) -> None:
+    names = (
+        "page_impressions",
+        "page_impressions_unique",
+        "page_post_engagements",
+        "page_daily_follows_unique",
+    )
+    body = graph_get(
+        server.base_url, f"{PAGE}/insights", period=period, metric=",".join(names),
+        since=int(datetime(2026, 10, 1).timestamp()), until=int(datetime(2026, 11, 30).timestamp()),
+    ).json()  # fmt: skip
+    series = {m["name"]: [v["value"] for v in m["values"]] for m in body["data"]}
+    assert len(series["page_impressions"]) == 60
+    for impressions, reach, engaged, follows in zip(*(series[n] for n in names), strict=True):
+        assert impressions >= reach >= engaged >= 0
+        assert 0 <= follows <= reach
 
 
 def test_budget_headers_rise_then_80001_then_regain(make_sim) -> None:
