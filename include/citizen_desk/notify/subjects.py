@@ -5,7 +5,8 @@ while an officer acts. So the claim looks again (`check`), from the kind and the
 
 - tip alerts (`tip:{tip}:L{level}:{kind}:{seq}:{recipient}`): superseded when the tip is no longer
   open (verified, unfounded, forwarded); a ladder alert (arrival, escalation, reminder) also when a
-  higher level was already sent, or its level was acknowledged by the tip's current unit. Urgent
+  higher level was already sent; a reminder also when its level was acknowledged by the tip's
+  current unit (as in the sweep, an acknowledgement stops reminders, not the climb). Urgent
   alerts stop only when the tip is closed. Still due: the status line is rewritten to the tip's
   status now.
 - SLA warnings and breaches (`sla:{case}:{turn}:{warning|breach}…`): superseded when the case was
@@ -72,6 +73,7 @@ def _tip(session: Session, row: Notification, tip_id: int, level: int, kind: str
         higher = _highest_sent_level(session, tip_id)
         if higher > level:
             return Verdict(f"tip #{tip_id}: level {higher} was already sent")
+    if kind == "reminder":
         acknowledged = session.scalar(
             select(TipAcknowledgement.id).where(
                 TipAcknowledgement.tip_id == tip_id,
