@@ -13,18 +13,28 @@ each exactly once; `tips.escalation_level` raised and audited; one digest per ch
 swept, after delivery). Alerts never contain the informant's identity.
 
 **Accelerated clock (demo):** trigger a manual run with the param `as_of`, an ISO datetime such
-as `2026-11-25T10:00` (local time unless an offset is given): the sweep then acts as if it were
-that moment, so the whole ladder shows within minutes by triggering `+1d`, `+2d`, `+4d`. Keys
-are per tip, level and sequence, so a later normal run sends nothing twice. The other way is a
-backfill over past days (`airflow backfill create --dag-id escalate_unverified_tips
---from-date … --to-date …`): each hourly slot sweeps at its own time.
+as `2026-11-25T10:00` (local time unless an offset is given) or a shift after the run's time
+(`+2d`, `+4h`, `+1d12h`): the sweep evaluates as if it were that moment, so the whole ladder
+shows within minutes by triggering `+1d`, `+2d`, `+4d`. A what-if, not a time machine: alerts
+are enqueued and delivered at the run's own time. A malformed `as_of` is refused at trigger
+time (or fails the sweep at once, no retries). Keys are per tip, level and sequence, so a later
+normal run sends nothing twice. The other way is a backfill over past days (`airflow backfill
+create --dag-id escalate_unverified_tips --from-date … --to-date …`): each hourly slot sweeps at
+its own time.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from citizen_desk.pipeline.conventions import CASES, START_DATE, Tag, default_args
+from citizen_desk.pipeline.conventions import (
+    AS_OF_PATTERN,
+    BAD_PARAMS_RETRY_POLICY,
+    CASES,
+    START_DATE,
+    Tag,
+    default_args,
+)
 
 
 @dag(
@@ -42,8 +52,12 @@ from citizen_desk.pipeline.conventions import CASES, START_DATE, Tag, default_ar
         "as_of": Param(
             None,
             type=["null", "string"],
-            title="as_of (demo: accelerated clock)",
-            description="ISO datetime the sweep treats as now; empty = the run's own time.",
+            pattern=AS_OF_PATTERN,
+            title="as_of (demo: what-if clock)",
+            description=(
+                "When the sweep evaluates: ISO datetime (local unless an offset is given) or "
+                "+2d, +4h, +1d12h after the run's time; empty = the run's own time."
+            ),
         )
     },
 )
@@ -55,7 +69,7 @@ def escalate_unverified_tips() -> None:
 
         return tasks.prepare(run_context(context))
 
-    @task(multiple_outputs=False)
+    @task(multiple_outputs=False, retry_policy=BAD_PARAMS_RETRY_POLICY)
     def sweep_and_enqueue(**context) -> dict:
         from citizen_desk.pipeline.context import run_context
         from citizen_desk.tips import tasks

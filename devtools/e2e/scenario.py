@@ -190,7 +190,7 @@ class Scenario:
                 # finish on what the DB holds now, so they cannot race the collection.
                 time.sleep(4)
                 self.settle(downstream, since=datetime.min.replace(tzinfo=UTC), timeout=300)
-        # its retries take minutes: start it now, check it at the end of the cycle
+        # its run takes a while: start it now, check it at the end of the cycle
         failing = self.inject_task_failure(name) if inject_failure else None
         if not self.has(COLLECT):
             self.report.skip(f"{name}: collection", f"{COLLECT} missing")
@@ -395,21 +395,22 @@ class Scenario:
         ]
 
     def inject_task_failure(self, name: str) -> str | None:
-        """Start an escalation run with a malformed `as_of`: its sweep task raises ConfigError on
-        every try, so after the retries TaskFailureNotifier must alert the admin channel. Runs
-        in the background (the retries take minutes); `check_failure_alert` looks later."""
+        """Start an escalation run with an `as_of` that passes the param's pattern but is no
+        date (30 February): its sweep task raises ConfigError and fails at once (no retries),
+        so TaskFailureNotifier must alert the admin channel. Runs in the background;
+        `check_failure_alert` looks later. (A malformed `as_of` is refused at trigger time.)"""
         if not self.has(ESCALATE):
             self.report.skip(f"{name}: injected task failure", f"{ESCALATE} missing")
             return None
         run_id = self.run_id(f"{name}_bad_as_of")
         self.allowed.add(ESCALATE, run_id, "")
-        self.api.trigger(ESCALATE, run_id, conf={"as_of": "e2e-injected-not-a-date"})
+        self.api.trigger(ESCALATE, run_id, conf={"as_of": "2026-02-30T10:00"})
         return run_id
 
     def check_failure_alert(self, name: str, run_id: str | None) -> None:
         if run_id is None:
             return
-        with self.report.timed(f"{name}: wait for the injected failure's retries"):
+        with self.report.timed(f"{name}: wait for the injected failure"):
             run = self.api.wait_run(ESCALATE, run_id, timeout=600)
         texts = [str(m.get("text") or "") for m in self.admin_messages()]
         failure = [t for t in texts if "thất bại" in t and run_id in t]

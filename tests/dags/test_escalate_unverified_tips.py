@@ -112,7 +112,11 @@ def test_run_on_schedule_then_an_accelerated_manual_run(
     }
     with factory() as session:
         assert session.get(Tip, tip.id).escalation_level == 2
-        assert {n.status for n in session.scalars(select(Notification))} == {"sent"}
+        rows = list(session.scalars(select(Notification)))
+        assert {n.status for n in rows} == {"sent"}
+        # as_of is a what-if: nothing is stamped in the future of the run (NOW + 1 h)
+        assert max(n.sent_at for n in rows) == NOW + H
+        assert max(n.created_at for n in rows) == NOW + H
 
     wire = json.dumps(simulator.slack_messages(), ensure_ascii=False)
     captured = capfd.readouterr()
@@ -134,3 +138,32 @@ def test_now_is_the_run_time_unless_as_of_is_given():
     assert parse_as_of("2026-11-25T10:00Z") == datetime(2026, 11, 25, 10, tzinfo=UTC)
     with pytest.raises(ConfigError, match="as_of"):
         parse_as_of("next tuesday")
+
+
+def test_as_of_accepts_shifts_after_the_run_time():
+    run = {"data_interval_end": NOW, "params": {}}
+    for shift, delta in (("+2d", 48 * H), ("+4h", 4 * H), ("+1d12h", 36 * H), ("+30m", H / 2)):
+        context = {**run, "params": {"as_of": shift}}
+        assert resolve_now(run_context(context)) == NOW + delta
+    for bad in ("+", "+2x", "2d", "-1d"):
+        with pytest.raises(ConfigError, match="as_of"):
+            resolve_now(run_context({**run, "params": {"as_of": bad}}))
+
+
+def test_bad_as_of_is_refused_at_trigger_time_and_never_retried(dag):
+    from airflow.sdk.definitions.param import ParamValidationError
+    from airflow.sdk.definitions.retry_policy import RetryAction
+
+    param = dag.params.get_param("as_of")
+    for good in (None, "", "+2d", "+4h", "+1d12h", "2026-11-25T10:00", "2026-11-25T10:00+07:00",
+                 "2026-11-25 10:00:00Z", "2026-11-25"):  # fmt: skip
+        assert param.resolve(good) == good
+    for bad in ("next tuesday", "e2e-injected-not-a-date", "+", "+2x", "2d", "25/11/2026"):
+        with pytest.raises(ParamValidationError):
+            param.resolve(bad)
+
+    policy = dag.task_dict["sweep_and_enqueue"].retry_policy
+    decision = policy.evaluate(ConfigError("DAG run params", "as_of", "bad"), 1, 3)
+    assert decision.action == RetryAction.FAIL
+    with pytest.raises(ConfigError):  # what slips past the pattern still fails at once
+        parse_as_of("2026-02-30T10:00")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -9,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
@@ -65,4 +66,41 @@ def test_acknowledgement_units_survive_downgrade_and_upgrade(db_url: str, regist
     with Session(engine) as session:
         acks = [(a.level, a.unit_code, a.by) for a in views.acknowledgements(session, tip_id)]
     assert acks == [(0, "TH-NS-NGATAN", "a")]
+    engine.dispose()
+
+
+def test_notification_lanes_and_superseded_survive_downgrade_and_upgrade(db_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = create_engine(db_url)
+    migrate.upgrade(engine, "0002")
+    insert = text(
+        "INSERT INTO notifications (idempotency_key, kind, recipient, payload, payload_hash, "
+        "status, attempts, created_at) VALUES (:key, :kind, 'C1', '{}', 'h', :status, 0, "
+        "'2026-11-23 03:00:00+00:00')"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, {"key": "old-urgent", "kind": "tip_urgent", "status": "pending"})
+        conn.execute(insert, {"key": "old-digest", "kind": "sla_digest", "status": "pending"})
+        conn.execute(insert, {"key": "old-other", "kind": "test", "status": "sent"})
+
+    migrate.upgrade(engine)  # existing rows get the lane of their kind
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT idempotency_key, priority FROM notifications")).all()
+        assert dict(rows) == {"old-urgent": 1, "old-digest": 5, "old-other": 4}
+        conn.execute(insert, {"key": "gone", "kind": "tip_arrival", "status": "superseded"})
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"key": "bad", "kind": "test", "status": "bogus"})
+
+    migrate.downgrade(engine, "0002")  # no `superseded` there: it reads as failed
+    with engine.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM notifications WHERE idempotency_key = 'gone'")
+        ).scalar_one()
+    assert status == "failed"
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"key": "new", "kind": "test", "status": "superseded"})
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == HEAD
     engine.dispose()

@@ -17,14 +17,21 @@ ADMIN = "C07TECHADMIN"
 
 
 def add(
-    factory, registry, key: str, *, recipient: str = DUTY, text: str = "Xin chào", names=()
+    factory,
+    registry,
+    key: str,
+    *,
+    recipient: str = DUTY,
+    text: str = "Xin chào",
+    names=(),
+    kind: str = "test",
 ) -> Notification | None:
     message = render_message("admin_alert", title="Kiểm tra", body=text)
     with factory() as session, session.begin():
         return outbox.enqueue(
             session,
             key=key,
-            kind="test",
+            kind=kind,
             recipient=recipient,
             text=message.text,
             blocks=message.blocks,

@@ -424,3 +424,34 @@ def test_run_check_dry_run_writes_nothing(factory, registry, synced_engine, monk
     result = sla_sweep.run_check(NOW, "test", url=url, registry=registry)
     assert result["breaches_recorded"] == 1
     assert len(_events(factory)) == 1
+
+
+def test_alerts_of_a_case_answered_meanwhile_are_superseded(factory, registry, sim, slack) -> None:
+    from citizen_desk.notify import delivery
+
+    late = _seed(
+        factory,
+        channel_key="zalo-th-ns-ngathuy",
+        category="question",
+        turns=[(local(2026, 11, 20, 16), None)],
+    )
+    still_late = _seed(
+        factory,
+        channel_key="zalo-th-ns-ngathuy",
+        category="question",
+        turns=[(local(2026, 11, 20, 16), None)],
+    )
+    _sweep(factory, registry, local(2026, 11, 23, 17))  # breaches of both, not yet delivered
+    with factory() as session, session.begin():
+        answer(session, session.get(Case, late.id), local(2026, 11, 23, 17, 10))
+
+    report = delivery.deliver_pending(factory, slack, now=local(2026, 11, 23, 17, 15))
+    notes = _notes(factory)
+    answered = [n for k, n in notes.items() if k.startswith(f"sla:{late.id}:")]
+    open_ = [n for k, n in notes.items() if k.startswith(f"sla:{still_late.id}:")]
+    assert {n.status for n in answered} == {"superseded"}
+    assert {n.last_error for n in answered} == {f"superseded: case #{late.id} is answered"}
+    assert {n.status for n in open_} == {"sent"}
+    assert (report.sent, report.superseded) == (len(open_), len(answered))
+    sent_keys = {m["metadata"]["event_payload"]["key"] for m in sim.slack_messages()}
+    assert sent_keys == {n.idempotency_key for n in open_}

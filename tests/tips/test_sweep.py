@@ -369,3 +369,17 @@ def test_alert_content(db, registry):
     ):
         assert expected in blocks, expected
     assert payload["blocks"][0]["type"] == "header"
+
+
+def test_a_what_if_sweep_evaluates_ahead_but_writes_at_the_run_time(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    report = sweep(
+        db, registry, now=T0 + 48 * H, actor="what-if", digest_hour=None, recorded_at=T0 + H
+    )
+    assert report.escalated == 1
+    assert level(db, tip.id) == 2
+    rows = list(db.scalars(select(Notification)))
+    assert {k.idempotency_key.rsplit(":", 1)[0] for k in rows} >= {f"tip:{tip.id}:L2:escalation:0"}
+    assert {(n.created_at, n.next_attempt_at) for n in rows} == {(T0 + H, T0 + H)}
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "tip_escalated")).one()
+    assert audit.at == T0 + H

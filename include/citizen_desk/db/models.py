@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from citizen_desk.db.types import JsonType, UtcDateTime
+from citizen_desk.domain.lanes import Lane, lane_for
 from citizen_desk.domain.vocabulary import (
     CATEGORIES,
     CaseStatus,
@@ -310,13 +311,23 @@ class TipAcknowledgement(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+def _lane_of_insert(context: Any) -> int:
+    """`priority` of an inserted notification: the delivery lane of its kind."""
+    return lane_for(context.get_current_parameters().get("kind"))
+
+
 class Notification(Base):
-    """Outbox and ledger: written before sending, marked after; the key makes sends exactly-once."""
+    """Outbox and ledger: written before sending, marked after; the key makes sends exactly-once.
+
+    `priority` is the delivery lane (`citizen_desk.domain.lanes`), derived from `kind` at insert;
+    `last_error` also holds why a notification was `superseded`.
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status"),
         Index("ix_notifications_status", "status"),
+        Index("ix_notifications_lane_due", "priority", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -334,6 +345,9 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     source: Mapped[str | None] = mapped_column(String(250))
+    priority: Mapped[int] = mapped_column(
+        Integer, default=_lane_of_insert, server_default=sql(str(int(Lane.WARNING)))
+    )
 
 
 class Publication(Base):

@@ -68,6 +68,7 @@ class NotificationStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
+    SUPERSEDED = "superseded"  # its subject changed before it went out (tip closed, case answered)
 
 
 class PublicationStatus(StrEnum):

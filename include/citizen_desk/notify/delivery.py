@@ -3,18 +3,28 @@
 Life of a notification (table `notifications`, unique `idempotency_key`):
 
     pending ──claim──▶ sending ──chat.postMessage ok──▶ sent
-       ▲                  │ retryable Slack error, attempts < max ─▶ pending + next_attempt_at
-       │                  │ permanent error or attempts == max ───▶ failed (`outbox retry`)
-       └── reconcile ◀────┘ found still `sending` on a later run (the task died mid-send)
+       │ ▲                │ retryable Slack error, attempts < max ─▶ pending + next_attempt_at
+       │ │                │ permanent error or attempts == max ───▶ failed (`outbox retry`)
+       │ └── reconcile ◀──┘ found still `sending` on a later run (the task died mid-send)
+       └──▶ superseded: at claim time its subject no longer holds (`notify.subjects`)
     blocked: the PII gate refused it at enqueue time; never sent, technical admins alerted.
 
-A claim is its own committed transaction (status `sending`, attempts + 1) made before the HTTP
-call. A row found in `sending` after its lease is reconciled before anything is resent: the target
-conversation's recent history is searched for a message carrying the key (message metadata and a
-context block). Found: marked sent. Provably absent: sent again. History briefly unavailable
-(rate limit, network): looked at again on a later run. History unreadable (`unknown_method`,
-missing scope): marked failed as "delivery uncertain" and NOT resent; a human checks Slack and
-runs `outbox retry`. The bot needs chat:write, im:write and the *:history scopes.
+Rows are claimed one at a time, most urgent lane first (`notifications.priority`: admin alerts,
+urgent tips, tip escalations, SLA breaches, warnings, digests), each claim its own committed
+transaction made before the HTTP call: `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+concurrent deliverers take different rows, and a compare-and-set UPDATE (status, attempts) on
+every backend, so a row is taken once even on SQLite. The claim re-reads the subject first
+(tip still open, level not passed or acknowledged, case still unanswered): a row that no longer
+holds becomes `superseded` with the reason in `last_error`, and a tip alert's status line is
+rewritten to the tip's status at send time.
+
+A row found in `sending` after its lease is reconciled (under a new lease) before anything is
+resent: the target conversation's recent history is searched for a message carrying the key
+(message metadata and a context block). Found: marked sent. Provably absent: checked again and
+sent. History briefly unavailable (rate limit, network): looked at again on a later run. History
+unreadable (`unknown_method`, missing scope): marked failed as "delivery uncertain" and NOT
+resent; a human checks Slack and runs `outbox retry`. The bot needs chat:write, im:write and the
+*:history scopes.
 """
 
 from __future__ import annotations
@@ -23,14 +33,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, and_, case, or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import CursorResult, Engine, and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from citizen_desk.db.models import Notification
 from citizen_desk.db.types import utc
-from citizen_desk.notify.outbox import ADMIN_KINDS
 from citizen_desk.retry import exponential_backoff
 
 if TYPE_CHECKING:
@@ -89,6 +98,7 @@ class DeliveryReport:
     failed: int = 0  # gave up: permanent error, max attempts, or delivery uncertain
     uncertain: int = 0  # outcome unknown (timeout, history rate-limited): reconciled later
     skipped: int = 0  # claimed meanwhile by another deliverer
+    superseded: int = 0  # its subject changed before sending (tip closed, case answered, …)
     fatal: str | None = None  # the bot token itself is refused; delivery stopped
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,26 +128,141 @@ def _factory(bind: Engine | sessionmaker) -> sessionmaker:
     return bind
 
 
-ADMIN_FIRST = case((Notification.kind.in_(ADMIN_KINDS), 0), else_=1)
+@dataclass(frozen=True)
+class _Claim:
+    """A row this deliverer holds until `now + CLAIM_LEASE`."""
+
+    id: int
+    key: str
+    recipient: str
+    status: str  # `pending` (send it) or `sending` (its lease ran out: reconcile first)
+    attempts: int
+    payload: dict[str, Any]
+    channel: str | None
 
 
-def _due(now: datetime, limit: int, factory: sessionmaker) -> list[tuple[int, str, int]]:
+def _due(now: datetime) -> Any:
     ready = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
-    with factory() as session:
-        rows = session.execute(
-            select(Notification.id, Notification.status, Notification.attempts)
-            .where(
-                or_(
-                    and_(Notification.status == "pending", ready),
-                    and_(Notification.status == "sending", Notification.next_attempt_at <= now),
-                )
+    return or_(
+        and_(Notification.status == "pending", ready),
+        and_(Notification.status == "sending", Notification.next_attempt_at <= now),
+    )
+
+
+def _claim(
+    factory: sessionmaker, now: datetime, seen: set[int], report: DeliveryReport
+) -> _Claim | None:
+    """Take the most urgent due row, in one transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL
+    (concurrent deliverers take different rows), a compare-and-set UPDATE everywhere (SQLite has
+    one writer at a time; a row taken meanwhile is passed over). Superseded rows are marked here
+    and skipped. None: nothing left that this run has not seen."""
+    while True:
+        with factory() as session, session.begin():
+            query = (
+                select(Notification)
+                .where(_due(now))
+                # Lanes: admin alerts, urgent tips, tip escalations, SLA breaches, warnings,
+                # digests; a backlog of a lower lane never delays a higher one.
+                .order_by(Notification.priority, Notification.created_at, Notification.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
             )
-            # Admin alerts (broken page, blocked message) must not wait behind a backlog of
-            # case alerts, e.g. the first sweep over weeks of history.
-            .order_by(ADMIN_FIRST, Notification.created_at, Notification.id)
-            .limit(limit)
-        ).all()
-    return [(r.id, r.status, r.attempts) for r in rows]
+            if seen:
+                query = query.where(Notification.id.not_in(seen))
+            row = session.scalars(query).first()
+            if row is None:
+                return None
+            seen.add(row.id)
+            guard = (
+                Notification.id == row.id,
+                Notification.status == row.status,
+                Notification.attempts == row.attempts,
+                _due(now),
+            )
+            if row.status == "sending":  # a lease to reconcile under; attempts unchanged
+                if _set(session, guard, next_attempt_at=now + CLAIM_LEASE):
+                    return _claimed(row, "sending", row.attempts)
+                continue
+            claim = _take(session, row, guard, now, report)
+            if claim is not None:
+                return claim
+
+
+def _take(
+    session: Session, row: Notification, guard: tuple, now: datetime, report: DeliveryReport
+) -> _Claim | None:
+    """Send-time truth, then the claim (status `sending`, attempts + 1), in the caller's
+    transaction. None: superseded, or taken meanwhile."""
+    from citizen_desk.notify.outbox import payload_hash
+    from citizen_desk.notify.subjects import check
+
+    verdict = check(session, row)
+    if verdict.superseded:
+        if _set(
+            session,
+            guard,
+            status="superseded",
+            last_error=f"superseded: {verdict.superseded}",
+            next_attempt_at=None,
+        ):
+            report.superseded += 1
+            log.info("notification %s superseded: %s", row.idempotency_key, verdict.superseded)
+        return None
+    attempts = row.attempts + 1  # read before the UPDATE, which refreshes `row`
+    values: dict[str, Any] = {
+        "status": "sending",
+        "attempts": attempts,
+        "next_attempt_at": now + CLAIM_LEASE,
+    }
+    payload = row.payload
+    if verdict.payload is not None:
+        payload = verdict.payload
+        values.update(payload=payload, payload_hash=payload_hash(payload))
+    if not _set(session, guard, **values):
+        return None
+    return _claimed(row, "pending", attempts, payload)
+
+
+def _claimed(
+    row: Notification, status: str, attempts: int, payload: dict[str, Any] | None = None
+) -> _Claim:
+    return _Claim(
+        row.id,
+        row.idempotency_key,
+        row.recipient,
+        status,
+        attempts,
+        dict(row.payload if payload is None else payload),
+        row.provider_channel,
+    )
+
+
+def _retake(
+    factory: sessionmaker, claim: _Claim, now: datetime, report: DeliveryReport
+) -> _Claim | None:
+    """After a reconcile proved the message absent: the same truth check, then a new attempt."""
+    with factory() as session, session.begin():
+        row = session.scalars(
+            select(Notification)
+            .where(Notification.id == claim.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if row is None or (row.status, row.attempts) != ("sending", claim.attempts):
+            report.skipped += 1
+            return None
+        guard = (
+            Notification.id == row.id,
+            Notification.status == "sending",
+            Notification.attempts == claim.attempts,
+        )
+        return _take(session, row, guard, now, report)
+
+
+def _set(session: Session, guard: tuple, **values: Any) -> bool:
+    statement = update(Notification).where(*guard).values(**values)
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return cast("CursorResult[Any]", result).rowcount == 1
 
 
 def _update(
@@ -241,44 +366,28 @@ def deliver_pending(
     limit: int = 200,
     max_attempts: int = 6,
 ) -> DeliveryReport:
-    """Send what is due (pending; `sending` past its lease is reconciled first); see module doc."""
+    """Send what is due, most urgent lane first, at most `limit` rows; see the module doc."""
     from slack_sdk.errors import SlackApiError
 
     now = utc(now)
     factory = _factory(session_factory_or_engine)
     report = DeliveryReport()
-    for row_id, status, attempts in _due(now, limit, factory):
-        with factory() as session:
-            row = session.get(Notification, row_id)
-            if row is None or row.status != status:
-                report.skipped += 1
-                continue
-            key, recipient, payload = row.idempotency_key, row.recipient, row.payload
-            channel = row.provider_channel
-
-        if status == "sending":
-            outcome = _reconcile(factory, client, row_id, key, recipient, channel, now, report)
+    seen: set[int] = set()
+    for _ in range(limit):
+        claim = _claim(factory, now, seen, report)
+        if claim is None:
+            break
+        if claim.status == "sending":
+            outcome = _reconcile(factory, client, claim, now, report)
             if outcome != "absent":
                 continue
-            status = "pending"
-
-        # Claim: committed before any side effect, so a crash leaves the row in `sending`.
-        claimed = _update(
-            factory,
-            row_id,
-            status,
-            attempts,
-            status="sending",
-            attempts=attempts + 1,
-            next_attempt_at=now + CLAIM_LEASE,
-        )
-        if not claimed:
-            report.skipped += 1
-            continue
-        attempts += 1
+            claim = _retake(factory, claim, now, report)
+            if claim is None:
+                continue
+        row_id, key, attempts = claim.id, claim.key, claim.attempts
         try:
-            channel = _conversation(client, recipient)
-            response = _post(client, channel, key, payload)
+            channel = _conversation(client, claim.recipient)
+            response = _post(client, channel, key, claim.payload)
         except SlackApiError as exc:
             code = _error_code(exc)
             error = _slack_error(exc, "slack")
@@ -287,6 +396,7 @@ def deliver_pending(
                     factory,
                     row_id,
                     "sending",
+                    attempts,
                     status="pending",
                     last_error=error,
                     next_attempt_at=now,
@@ -303,6 +413,7 @@ def deliver_pending(
                 factory,
                 row_id,
                 "sending",
+                attempts,
                 last_error=f"uncertain: {type(exc).__name__}",
                 next_attempt_at=now,
             )
@@ -364,7 +475,15 @@ def _record_failure(
     report: DeliveryReport,
 ) -> None:
     if code in PERMANENT_ERRORS or attempts >= max_attempts:
-        _update(factory, row_id, "sending", status="failed", last_error=error, next_attempt_at=None)
+        _update(
+            factory,
+            row_id,
+            "sending",
+            attempts,
+            status="failed",
+            last_error=error,
+            next_attempt_at=None,
+        )
         report.failed += 1
         log.warning(
             "notification #%s failed for good after %s attempt(s): %s", row_id, attempts, error
@@ -372,7 +491,13 @@ def _record_failure(
         return
     wait = max(backoff(attempts), _retry_after(exc) or timedelta(0))
     _update(
-        factory, row_id, "sending", status="pending", last_error=error, next_attempt_at=now + wait
+        factory,
+        row_id,
+        "sending",
+        attempts,
+        status="pending",
+        last_error=error,
+        next_attempt_at=now + wait,
     )
     report.retrying += 1
     log.info("notification #%s: %s; retry in %s", row_id, error, wait)
@@ -381,19 +506,17 @@ def _record_failure(
 def _reconcile(
     factory: sessionmaker,
     client: WebClient,
-    row_id: int,
-    key: str,
-    recipient: str,
-    channel: str | None,
+    claim: _Claim,
     now: datetime,
     report: DeliveryReport,
 ) -> str:
-    """'sent' (found in Slack), 'absent' (safe to resend; back to pending) or 'uncertain'."""
+    """'sent' (found in Slack), 'absent' (safe to resend; still held) or 'uncertain'."""
     from slack_sdk.errors import SlackApiError
 
+    row_id, key, attempts = claim.id, claim.key, claim.attempts
     try:
         try:
-            channel = channel or _conversation(client, recipient)
+            channel = claim.channel or _conversation(client, claim.recipient)
         except SlackApiError as exc:
             transient = _error_code(exc) in TRANSIENT_ERRORS
             raise _Uncertain(_slack_error(exc, "conversations.open"), transient=transient) from exc
@@ -405,6 +528,7 @@ def _reconcile(
                 factory,
                 row_id,
                 "sending",
+                attempts,
                 last_error=f"reconcile postponed ({reason})",
                 next_attempt_at=now + backoff(1),
             )
@@ -415,6 +539,7 @@ def _reconcile(
             factory,
             row_id,
             "sending",
+            attempts,
             status="failed",
             next_attempt_at=None,
             last_error=(
@@ -435,9 +560,6 @@ def _reconcile(
         report.reconciled += 1
         log.info("notification %s: found in Slack, marked sent", key)
         return "sent"
-    if not _update(factory, row_id, "sending", status="pending"):
-        report.skipped += 1
-        return "skipped"
     return "absent"
 
 

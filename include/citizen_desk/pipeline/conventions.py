@@ -32,6 +32,24 @@ COLLECTION_RETRY_POLICY = ExceptionRetryPolicy(
     ]
 )
 
+# A run param the operator got wrong: the task fails at once (its ConfigError names the param),
+# retrying would only fail again.
+BAD_PARAMS_RETRY_POLICY = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(
+            exception="citizen_desk.errors.ConfigError",
+            action=RetryAction.FAIL,
+            reason="invalid run param or configuration: fix it and trigger again, no retry",
+        )
+    ]
+)
+# `as_of` of the escalation DAG: ISO datetime (local unless an offset is given) or `+1d12h`
+# ahead of the run's time. Checked at trigger time; `citizen_desk.tips.tasks.parse_as_of` parses.
+AS_OF_PATTERN = (
+    r"^(\+(?=\d)(\d+d)?(\d+h)?(\d+m)?"
+    r"|\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
 
 class Tag(StrEnum):
     """Allowed DAG tags."""

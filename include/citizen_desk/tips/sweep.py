@@ -152,9 +152,16 @@ def sweep(
     actor: str,
     source: str | None = None,
     digest_hour: int | None = DIGEST_HOUR,
+    recorded_at: datetime | None = None,
 ) -> SweepReport:
-    """Enqueue every alert due at `now` that was never enqueued; the caller commits."""
+    """Enqueue every alert due at `now` that was never enqueued; the caller commits.
+
+    `recorded_at` (default `now`) stamps what is written: outbox rows (`created_at`,
+    `next_attempt_at`), raised levels and audit rows. A what-if sweep (`as_of` ahead of the run)
+    evaluates at `now` but writes at the run's time, so its alerts go out now.
+    """
     now = _utc(now)
+    written = _utc(recorded_at) if recorded_at is not None else now
     policy = registry.escalation
     report = SweepReport(now=now.isoformat())
     units = unit_nodes_from_db(session)
@@ -196,7 +203,7 @@ def sweep(
 
     # levels first, so that alerts and digests show the level each tip has now reached
     for tip, alerts in due:
-        report.escalated += _raise_level(session, tip, alerts, policy, actor, now)
+        report.escalated += _raise_level(session, tip, alerts, policy, actor, written)
 
     need_views = {p.tip.id for p in fresh} | {i for ids in wanted_digests.values() for i in ids}
     tip_rows = [tip for tip, _ in due if tip.id in need_views]
@@ -204,7 +211,7 @@ def sweep(
     names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
 
     _enqueue_alerts(
-        session, report, fresh, views, names, policy, now=now, source=source, registry=registry
+        session, report, fresh, views, names, policy, now=written, source=source, registry=registry
     )
     _enqueue_digests(
         session,
@@ -213,7 +220,8 @@ def sweep(
         digest_day,
         views,
         names,
-        now=now,
+        at=now,
+        now=written,
         source=source,
         registry=registry,
     )
@@ -268,13 +276,14 @@ def _enqueue_digests(
     views: Mapping[int, tips.TipView],
     names: Mapping[int, tuple[str, ...]],
     *,
+    at: datetime,
     now: datetime,
     source: str | None,
     registry: Registry,
 ) -> None:
     for chief, ids in sorted(wanted.items()):
         items = [views[i] for i in ids if i in views]
-        message = render_digest(items, registry, now)
+        message = render_digest(items, registry, at)  # the day swept, also under a what-if
         case_names = [n for v in items for n in names.get(v.case_id, ())]
         row = _enqueue(
             session,
