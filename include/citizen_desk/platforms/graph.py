@@ -35,12 +35,13 @@ import requests
 
 from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms import CallStats, redact
+from citizen_desk.platforms.graph_versions import graph_base_url
 from citizen_desk.platforms.retries import call_with_retries
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "facebook"
-DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0/"
+DEFAULT_BASE_URL = graph_base_url(None)  # the current default version, see graph_versions
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80006})
 TRANSIENT_CODES = frozenset({1, 2})
 TOKEN_CODES = frozenset({102, 104, 190})
@@ -51,7 +52,7 @@ _LONG_NUMBER = re.compile(r"\d{8,}")
 
 
 def describe_endpoint(method: str, url: str) -> str:
-    """`GET /v21.0/{id}/conversations`: the call without ids, query or host (safe for logs)."""
+    """`GET /v25.0/{id}/conversations`: the call without ids, query or host (safe for logs)."""
     path = urlsplit(url).path
     parts = ["{id}" if _ID_SEGMENT.match(p) else p for p in path.split("/")]
     return f"{method} {'/'.join(parts)}"
@@ -104,6 +105,13 @@ def parse_usage(headers: Any) -> tuple[float, float]:
                         if isinstance(eta, int | float) and not isinstance(eta, bool):
                             regain_minutes = max(regain_minutes, float(eta))
     return (max(usage) if usage else 0.0), regain_minutes * 60.0
+
+
+class MalformedPage(PlatformError):
+    """A page whose `data` is not a list: that page cannot be read (not retried)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, platform=PLATFORM, retryable=False)
 
 
 class GraphClient:
@@ -166,9 +174,7 @@ class GraphClient:
         while True:
             data = page.get("data", [])
             if not isinstance(data, list):
-                raise PlatformError(
-                    "Graph response: 'data' is not a list", platform=PLATFORM, retryable=False
-                )
+                raise MalformedPage("Graph response: 'data' is not a list")
             yield from data
             paging = page.get("paging")
             next_url = paging.get("next") if isinstance(paging, dict) else None
@@ -336,7 +342,8 @@ class GraphClient:
 def graph_client_from_connection(conn_id: str, **kwargs: Any) -> GraphClient:
     """A client for the page whose token is in Airflow connection `conn_id`.
 
-    Connection: password = page access token, extra `base_url` (default Graph v21.0).
+    Connection: password = page access token, extras `base_url` and `graph_version`
+    (`graph_versions.graph_base_url`).
     """
     from airflow.sdk import BaseHook  # only inside Airflow tasks; keeps pure code Airflow-free
 
@@ -346,4 +353,4 @@ def graph_client_from_connection(conn_id: str, **kwargs: Any) -> GraphClient:
             f"connection {conn_id!r} has no page access token (password)", platform=PLATFORM
         )
     extra = conn.extra_dejson or {}
-    return GraphClient(str(extra.get("base_url") or DEFAULT_BASE_URL), conn.password, **kwargs)
+    return GraphClient(graph_base_url(extra), conn.password, **kwargs)
