@@ -17,6 +17,7 @@ COUNTS = (
     "api_calls",
     "retries",
     "rate_limit_waits",
+    "limit_reductions",
 )
 
 
@@ -56,7 +57,12 @@ def channel_block(summary: Mapping[str, Any]) -> str:
         f"   categories: {_categories(summary.get('categories') or {})}",
         f"   API calls {summary.get('api_calls', 0)}, retries {summary.get('retries', 0)}, "
         f"rate-limit waits {summary.get('rate_limit_waits', 0)}, "
-        f"quarantined {summary.get('quarantined', 0)}",
+        f"quarantined {summary.get('quarantined', 0)}"
+        + (
+            f", requests shrunk {summary['limit_reductions']}"
+            if summary.get("limit_reductions")
+            else ""
+        ),
     ]
     sources = summary.get("sources") or {}
     if sources:
