@@ -183,10 +183,18 @@ def _in_range(value: datetime, what: str, key: str) -> datetime:
 
 
 def graph_time(payload: Mapping[str, Any], key: str, what: str) -> datetime:
-    """A Graph timestamp (`2026-11-20T09:28:50+0000`, ISO 8601) as aware UTC."""
+    """A Graph timestamp (`2026-11-20T09:28:50+0000`, ISO 8601) as aware UTC.
+
+    UNIX seconds are accepted too: the Conversations API examples show `"UNIX-TIMESTAMP"` and the
+    Page Post reference types `updated_time` as a float.
+    """
     value = payload.get(key)
     if value is None or value == "":
         raise Invalid(f"{what}: missing {key}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or not 0 <= value < MAX_TIME.timestamp():
+            raise Invalid(f"{what}: {key} out of range")
+        return _in_range(datetime.fromtimestamp(value, UTC), what, key)
     if not isinstance(value, str):
         raise Invalid(f"{what}: {key} is not a string")
     try:
