@@ -4,6 +4,11 @@
 Brings the domain database to the latest schema and syncs the registry
 (`include/config/registry.yaml`: units, channels, contacts) into it. Safe to run any time; the
 other DAGs do the same at their start, so this DAG is for admins after editing the registry.
+
+Then `doctor` checks every active channel is ready to go live (connection, token, permissions,
+Graph version, Zalo token and OA profile, Slack bot and channel membership) and logs one table.
+Warnings leave the run green; a blocker fails the task (after the usual retries, which re-check a
+blocker a network blip caused). Same checks as `citizen-desk doctor`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,14 @@ def citizen_desk_setup() -> None:
 
         return tasks.prepare(run_context(context))
 
-    migrate_and_sync_registry()
+    @task
+    def doctor(**context) -> dict:
+        from citizen_desk.doctor import tasks
+        from citizen_desk.pipeline.context import run_context
+
+        return tasks.doctor(run_context(context))
+
+    migrate_and_sync_registry() >> doctor()
 
 
 citizen_desk_setup()

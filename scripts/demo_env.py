@@ -30,7 +30,7 @@ def connections(simulator_url: str, fernet_key: str) -> dict[str, dict]:
             conns[channel.connection_id] = {
                 "conn_type": "http",
                 "password": f"sim-page-token-{channel.platform_id}",
-                "extra": {"base_url": f"{base}/v21.0/"},
+                "extra": {"base_url": f"{base}/", "graph_version": "v25.0"},
             }
         else:
             oa = channel.platform_id

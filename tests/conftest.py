@@ -330,7 +330,7 @@ def connection_env(world_channels: dict[str, dict[str, Any]], base_url: str, sim
             conn = {
                 "conn_type": "http",
                 "password": sim.page_token(channel["platform_id"]),
-                "extra": {"base_url": f"{base_url}/v21.0/"},
+                "extra": {"base_url": f"{base_url}/", "graph_version": "v25.0"},
             }
         else:
             creds = sim.zalo_credentials(channel["platform_id"])

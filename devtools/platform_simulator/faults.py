@@ -22,6 +22,7 @@ KINDS = {
     "truncated_pages": {"target"},
     "slack_429": set(),
     "not_in_channel": {"channel"},
+    "missing_permission": {"permission"},
 }
 GRAPH_RATE_CODES = {4, 17, 32, 613, 80001, 80006}
 
@@ -198,6 +199,22 @@ class FaultBook:
                     fault["fired"] += 1
                     return "expired" if fault["kind"] == "expired_token" else "invalid"
             return None
+
+    def missing_permissions(self, page: str | None = None) -> set[str]:
+        """Permissions (Graph, with `page`) or scopes (Slack, without) a fault takes away."""
+        with self._lock:
+            return {
+                str(f["permission"])
+                for f in self.faults
+                if f["kind"] == "missing_permission" and f.get("page") == page
+            }
+
+    def is_not_in_channel(self, channel: str | None) -> bool:
+        """Whether a `not_in_channel` fault covers `channel` (without firing it)."""
+        with self._lock:
+            return any(
+                f["kind"] == "not_in_channel" and f.get("channel") == channel for f in self.faults
+            )
 
     def slack_429(self, channel: str | None) -> dict[str, Any] | None:
         with self._lock:

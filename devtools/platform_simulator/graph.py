@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from platform_simulator.simulator import Simulator
 
 TOKEN_RE = re.compile(r"^sim-page-token-(\d+)$")
+SIM_APP_ID = "1234567890123456"
+# What the demo app's Page tokens were granted (`missing_permission` faults take one away).
+PAGE_SCOPES = (
+    "pages_show_list",
+    "pages_messaging",
+    "pages_read_engagement",
+    "pages_read_user_content",
+    "pages_manage_metadata",
+    "pages_manage_posts",
+)
 ABSENT = object()
 NODE_TYPES = {
     "page": "Page",
@@ -270,6 +280,10 @@ class GraphApi:
             page_for_headers = token_page
             self.sim.stats.by_key("graph", token_page)
             self._token_faults(token_page)
+            if parts == ["debug_token"] and req.method == "GET":
+                response = json_response(self.debug_token(params, token_page))
+                self._headers(response, page_for_headers, version, usage)
+                return response
             object_id = token_page if parts[0] == "me" else parts[0]
             found = self.world.objects.get(object_id)
             if found is None or found[0] == "oa":
@@ -291,6 +305,51 @@ class GraphApi:
             self.sim.stats.error("graph", 100, page_for_headers)
         self._headers(response, page_for_headers, version, usage)
         return response
+
+    def debug_token(self, params: dict[str, Any], caller_page: str) -> dict[str, Any]:
+        """`GET /debug_token?input_token=`: the inspected Page token's app, validity and scopes.
+
+        The shape of the published example (facebook/debug-token.json) with the Page-token
+        fields (`type: PAGE`, `profile_id`, `data_access_expires_at`). Called with the Page token
+        itself or an app token; a `missing_permission` fault removes a scope.
+        """
+        token = str(params.get("input_token") or "")
+        match = TOKEN_RE.match(token)
+        page = match.group(1) if match else None
+        if page is None or page not in self.world.by_platform_id:
+            return {
+                "data": {
+                    "is_valid": False,
+                    "error": {
+                        "code": 190,
+                        "message": "Invalid OAuth access token - Cannot parse access token",
+                    },
+                    "scopes": [],
+                }
+            }
+        now_s = self.sim.now_ms() // 1000
+        state = self.sim.faults.token_fault(page=page)
+        scopes = [p for p in PAGE_SCOPES if p not in self.sim.faults.missing_permissions(page)]
+        data: dict[str, Any] = {
+            "app_id": SIM_APP_ID,
+            "type": "PAGE",
+            "application": "Citizen Desk (sim)",
+            "data_access_expires_at": now_s + 80 * 86400,
+            "expires_at": 0,  # long-lived Page token: never
+            "is_valid": state is None,
+            "issued_at": now_s - 30 * 86400,
+            "profile_id": page,
+            "scopes": scopes,
+            "granular_scopes": [{"scope": p, "target_ids": [page]} for p in scopes],
+            "user_id": "10000000000" + page[-4:],
+        }
+        if state is not None:
+            data["error"] = {
+                "code": 190,
+                "subcode": 463 if state == "expired" else 460,
+                "message": "Session has expired",
+            }
+        return {"data": data}
 
     def error_response(self, err: GraphError) -> Response:
         self._trace += 1

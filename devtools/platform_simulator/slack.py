@@ -1,5 +1,9 @@
 """Slack Web API: chat.postMessage, chat.update, chat.delete, conversations.open,
-users.lookupByEmail, users.info, auth.test, api.test.
+conversations.info, users.conversations, users.lookupByEmail, users.info, auth.test, api.test.
+
+Every answer carries the token's scopes in `X-OAuth-Scopes` (a `missing_permission` fault without
+`page` takes one away); a `not_in_channel` fault also removes the channel from
+`users.conversations`.
 
 Accepts JSON, form and query parameters (slack_sdk POSTs everything). Failures are HTTP 200
 ``{"ok": false, "error": ...}``; only rate limiting uses HTTP 429 with ``Retry-After``.
@@ -27,6 +31,15 @@ EMAIL_DOMAIN = "citizen-desk.sim"
 MAX_TEXT = 40000
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
+BOT_SCOPES = (
+    "chat:write",
+    "im:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "users:read",
+    "users:read.email",
+)
 
 
 def _stable_id(prefix: str, seed: str) -> str:
@@ -62,6 +75,8 @@ class SlackApi:
             "chat.delete": self.delete,
             "conversations.open": self.conversations_open,
             "conversations.history": self.conversations_history,
+            "conversations.info": self.conversations_info,
+            "users.conversations": self.users_conversations,
             "users.lookupByEmail": self.lookup_by_email,
             "users.info": self.users_info,
         }
@@ -97,13 +112,25 @@ class SlackApi:
         body = {"ok": True, **payload}
         resp = json_response(body)
         resp.content_type = "application/json; charset=utf-8"
+        self._scopes(resp)
         return resp
 
     def _fail(self, error: str, **extra: Any) -> Response:
         self.sim.stats.error("slack", error, None)
         resp = json_response({"ok": False, "error": error, **extra})
         resp.content_type = "application/json; charset=utf-8"
+        self._scopes(resp)
         return resp
+
+    def _scopes(self, resp: Response) -> None:
+        missing = self.sim.faults.missing_permissions()
+        resp.set_header("X-OAuth-Scopes", ",".join(s for s in BOT_SCOPES if s not in missing))
+
+    def _channel_ids(self) -> list[str]:
+        return [i for i in self.sim.registry.slack_ids if i.startswith(("C", "G"))]
+
+    def member_of(self, channel: str) -> bool:
+        return channel in self._channel_ids() and not self.sim.faults.is_not_in_channel(channel)
 
     # ------------------------------------------------------------------ channels
 
@@ -184,6 +211,40 @@ class SlackApi:
 
     def api_test(self, params: dict[str, Any]) -> Response:
         return self._ok({"args": {k: v for k, v in params.items() if k != "token"}})
+
+    def conversations_info(self, params: dict[str, Any]) -> Response:
+        """The published example's shape (slack/conversations-info-channel.json): no
+        `is_member`."""
+        channel = str(params.get("channel") or "")
+        if channel not in self._channel_ids():
+            return self._fail("channel_not_found")
+        return self._ok({"channel": self._channel_object(channel)})
+
+    def users_conversations(self, params: dict[str, Any]) -> Response:
+        """The bot's channels, paged by `cursor`/`limit` (default 100)."""
+        members = [c for c in self._channel_ids() if self.member_of(c)]
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        start = int(str(params.get("cursor") or "0") or 0)
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        return self._ok(
+            {
+                "channels": [self._channel_object(c) for c in page],
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
+        )
+
+    def _channel_object(self, channel: str) -> dict[str, Any]:
+        return {
+            "id": channel,
+            "name": channel.lower(),
+            "is_channel": channel.startswith("C"),
+            "is_group": channel.startswith("G"),
+            "is_im": False,
+            "is_private": channel.startswith("G"),
+            "is_archived": False,
+            "context_team_id": TEAM_ID,
+        }
 
     def auth_test(self, params: dict[str, Any]) -> Response:
         return self._ok(

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "citizen_desk.tips.cli",
     "citizen_desk.notify.cli",
     "citizen_desk.sla.cli",
+    "citizen_desk.doctor.cli",
 )
 
 

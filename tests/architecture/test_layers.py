@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("config", "db", "rendering"),
     ("platforms", "notify"),
-    ("pipeline", "collect", "sla", "tips", "publication"),
+    ("pipeline", "collect", "sla", "tips", "publication", "doctor"),
     ("web", "cli", "__main__"),
 )
 # Pure policy: no database, network, Airflow or Slack, even lazily.

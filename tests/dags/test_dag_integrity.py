@@ -92,3 +92,9 @@ def test_parsing_needs_no_network_or_database(path: Path, monkeypatch, tmp_path)
     assert bag.import_errors == {}
     assert bag.dags
     assert not (tmp_path / "data").exists(), f"{path.name} touched the data dir at parse time"
+
+
+def test_the_setup_dag_runs_doctor_after_the_registry_sync(dagbag) -> None:
+    dag = dagbag.dags["citizen_desk_setup"]
+    doctor = dag.get_task("doctor")
+    assert doctor.upstream_task_ids == {"migrate_and_sync_registry"}

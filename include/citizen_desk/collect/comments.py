@@ -28,7 +28,9 @@ from citizen_desk.collect.records import (
     optional_text,
     person,
     require_str,
+    storable,
 )
+from citizen_desk.platforms.graph import MalformedPage
 
 SOURCE = "comments"
 COMMENT_FIELDS = (
@@ -61,7 +63,7 @@ def comment_item(payload: Mapping[str, Any], page_id: str) -> Item:
             raise Invalid("comment: parent.id missing or not a string")
         parent_id = parent["id"]
     from_page = author_id == page_id
-    return Item(
+    item = Item(
         platform_message_id=comment_id,
         kind="comment",
         thread_key=parent_id or comment_id,
@@ -73,6 +75,7 @@ def comment_item(payload: Mapping[str, Any], page_id: str) -> Item:
         citizen_name=None if from_page else author_name,
         parent_platform_id=parent_id,
     )
+    return storable(item, "comment")
 
 
 def _private_reply(payload: Mapping[str, Any]) -> str | None:
@@ -108,6 +111,9 @@ def read_comments(
         if not isinstance(expanded, dict):
             batch.reject("post: comments is not an object", post)
             continue
+        if not isinstance(expanded.get("data"), list):
+            batch.reject("post: comments.data is not a list", post)
+            continue
         _private_replies(expanded, batch)
         try:
             updated = graph_time(post, "updated_time", "post") if post.get("updated_time") else None
@@ -115,7 +121,10 @@ def read_comments(
             updated = None  # unknown: read the comments to be safe
         if updated is not None and bounds.too_old(updated):
             continue
-        _read_comments(client, expanded, page_id, bounds, batch)
+        try:
+            _read_comments(client, expanded, page_id, bounds, batch)
+        except MalformedPage:
+            batch.reject("post: a comments page's data is not a list", post)
     return batch
 
 

@@ -21,7 +21,9 @@ from citizen_desk.collect.records import (
     optional_text,
     person,
     require_str,
+    storable,
 )
+from citizen_desk.platforms.graph import MalformedPage
 
 SOURCE = "messenger"
 MESSAGE_FIELDS = "id,message,from,to,created_time,attachments"
@@ -48,7 +50,7 @@ def message_item(payload: Mapping[str, Any], page_id: str, conversation_id: str)
         direction = "out"
     else:
         citizen_id, citizen_name, direction = sender_id, sender_name, "in"
-    return Item(
+    item = Item(
         platform_message_id=message_id,
         kind="messenger",
         thread_key=conversation_id,
@@ -59,6 +61,7 @@ def message_item(payload: Mapping[str, Any], page_id: str, conversation_id: str)
         citizen_user_id=citizen_id,
         citizen_name=citizen_name,
     )
+    return storable(item, "message")
 
 
 def _recipient(payload: Mapping[str, Any], page_id: str) -> tuple[str | None, str | None]:
@@ -108,7 +111,14 @@ def read_messenger(
         if not isinstance(expanded, dict):
             batch.reject("conversation: messages is not an object", conversation)
             continue
-        _read_messages(client, expanded, page_id, conversation_id, bounds, batch)
+        if not isinstance(expanded.get("data"), list):
+            batch.reject("conversation: messages.data is not a list", conversation)
+            continue
+        try:
+            _read_messages(client, expanded, page_id, conversation_id, bounds, batch)
+        except MalformedPage:
+            # a later page of this conversation; what was read before it is kept
+            batch.reject("conversation: a messages page's data is not a list", conversation)
     return batch
 
 

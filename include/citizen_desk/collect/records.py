@@ -3,19 +3,36 @@
 A source reader turns each raw message/comment into an `Item` or, when the payload is unusable
 (missing id or time, unparsable timestamp, wrong types), a `Rejected` entry that goes to the
 quarantine table with its reason. Reasons name the problem, never a value from the payload.
+
+`storable` is the last check of every item: what the database cannot hold (a NUL character or an
+unpaired surrogate anywhere in the payload, an id or a name longer than its column, a non-finite
+number) is rejected here, per item, so one bad message never fails the channel's whole batch.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from citizen_desk.db.models import Citizen, Message
+
 KINDS = ("messenger", "comment", "zalo")
 # Timestamps outside this range are treated as corrupt (epoch zero, seconds-vs-ms mix-ups).
 MIN_TIME = datetime(2005, 1, 1, tzinfo=UTC)
 MAX_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+# Column sizes the store writes into (PostgreSQL refuses longer values; SQLite would not notice).
+
+
+def _length(column: Any) -> int:
+    return int(column.type.length)
+
+
+ID_MAX = _length(Message.__table__.c.platform_message_id)
+USER_ID_MAX = _length(Citizen.__table__.c.platform_user_id)
+NAME_MAX = _length(Citizen.__table__.c.protected_display_name)
 
 
 class Invalid(ValueError):
@@ -88,6 +105,59 @@ class Bounds:
         return self.until is not None and when > self.until
 
 
+def _string_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired surrogate"
+    return None
+
+
+def _payload_problem(payload: Any) -> str | None:
+    """What in a JSON payload the database cannot store (iterative: payloads may nest deeply)."""
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            problem = _string_problem(value)
+        elif isinstance(value, float):
+            problem = None if math.isfinite(value) else "holds a non-finite number"
+        elif isinstance(value, Mapping):
+            problem = None
+            for key, inner in value.items():
+                if isinstance(key, str) and (problem := _string_problem(key)):
+                    break
+                stack.append(inner)
+        elif isinstance(value, list | tuple):
+            problem = None
+            stack.extend(value)
+        else:
+            problem = None
+        if problem:
+            return problem
+    return None
+
+
+def storable(item: Item, what: str) -> Item:
+    """`item` when the store can write it as it is; else `Invalid` (see the module docstring)."""
+    limits = (
+        ("id", item.platform_message_id, ID_MAX),
+        ("thread id", item.thread_key, ID_MAX),
+        ("parent id", item.parent_platform_id, ID_MAX),
+        ("user id", item.citizen_user_id, USER_ID_MAX),
+        ("display name", item.citizen_name, NAME_MAX),
+    )
+    for name, value, limit in limits:
+        if value is not None and len(value) > limit:
+            raise Invalid(f"{what}: {name} longer than {limit} characters")
+    problem = _payload_problem(item.raw)
+    if problem:
+        raise Invalid(f"{what}: {problem}")
+    return item
+
+
 def require_str(payload: Mapping[str, Any], key: str, what: str) -> str:
     value = payload.get(key)
     if value is None or value == "":
@@ -113,10 +183,18 @@ def _in_range(value: datetime, what: str, key: str) -> datetime:
 
 
 def graph_time(payload: Mapping[str, Any], key: str, what: str) -> datetime:
-    """A Graph timestamp (`2026-11-20T09:28:50+0000`, ISO 8601) as aware UTC."""
+    """A Graph timestamp (`2026-11-20T09:28:50+0000`, ISO 8601) as aware UTC.
+
+    UNIX seconds are accepted too: the Conversations API examples show `"UNIX-TIMESTAMP"` and the
+    Page Post reference types `updated_time` as a float.
+    """
     value = payload.get(key)
     if value is None or value == "":
         raise Invalid(f"{what}: missing {key}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or not 0 <= value < MAX_TIME.timestamp():
+            raise Invalid(f"{what}: {key} out of range")
+        return _in_range(datetime.fromtimestamp(value, UTC), what, key)
     if not isinstance(value, str):
         raise Invalid(f"{what}: {key} is not a string")
     try:
@@ -136,7 +214,7 @@ def epoch_ms(payload: Mapping[str, Any], key: str, what: str) -> datetime:
     value = payload.get(key)
     if value is None or value == "":
         raise Invalid(f"{what}: missing {key}")
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"{what}: {key} is not epoch milliseconds")

@@ -43,8 +43,8 @@ from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
 from citizen_desk.platforms import CallStats
 from citizen_desk.platforms.errors import failure_kind
-from citizen_desk.platforms.graph import DEFAULT_BASE_URL as GRAPH_BASE_URL
 from citizen_desk.platforms.graph import GraphClient
+from citizen_desk.platforms.graph_versions import graph_base_url, version_of, version_status
 from citizen_desk.platforms.zalo import DEFAULT_BASE_URL as ZALO_BASE_URL
 from citizen_desk.platforms.zalo import DEFAULT_OAUTH_URL, ZaloClient
 
@@ -108,6 +108,7 @@ class Options:
 @dataclass
 class _Progress:
     stats: CallStats = field(default_factory=CallStats)
+    warnings: list[str] = field(default_factory=list)
     results: dict[str, StoreResult] = field(default_factory=dict)
     read: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -225,8 +226,14 @@ def _collect_facebook(
         raise TokenError(
             f"connection {channel.connection_id} has no page access token", platform="facebook"
         )
+    base_url = graph_base_url(conn.extra)
+    # End of life is about real time (a backfill's `now` is in the past): the operational clock.
+    version = version_status(version_of(base_url), options.clock())
+    if version.level != "ok":
+        log.warning("channel %s: %s", channel.key, version.message)
+        progress.warnings.append(version.message)
     client = GraphClient(
-        str(conn.extra.get("base_url") or GRAPH_BASE_URL),
+        base_url,
         conn.password,
         timeout=options.timeout,
         session=options.http,
@@ -315,6 +322,7 @@ def _fill(summary: dict[str, Any], progress: _Progress) -> None:
             summary[key] += data[key]
     summary["categories"] = dict(sorted(categories.items()))
     summary["sources"] = sources
+    summary["warnings"] = list(progress.warnings)
     summary.update(progress.stats.as_dict())
 
 

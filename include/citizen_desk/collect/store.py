@@ -103,7 +103,13 @@ def _advance_watermark(
 
 
 def payload_text(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+    """The payload as JSON text the database can hold (an unpaired surrogate stays escaped)."""
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, ensure_ascii=True, sort_keys=True, default=str)
+    return text
 
 
 def _quarantine(

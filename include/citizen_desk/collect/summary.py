@@ -17,6 +17,7 @@ COUNTS = (
     "api_calls",
     "retries",
     "rate_limit_waits",
+    "limit_reductions",
 )
 
 
@@ -31,6 +32,7 @@ def empty_channel_summary(channel: str, platform: str) -> dict[str, Any]:
         error_kind=None,
         error_cause=None,
         mode=None,
+        warnings=[],
     )
     return summary
 
@@ -55,7 +57,12 @@ def channel_block(summary: Mapping[str, Any]) -> str:
         f"   categories: {_categories(summary.get('categories') or {})}",
         f"   API calls {summary.get('api_calls', 0)}, retries {summary.get('retries', 0)}, "
         f"rate-limit waits {summary.get('rate_limit_waits', 0)}, "
-        f"quarantined {summary.get('quarantined', 0)}",
+        f"quarantined {summary.get('quarantined', 0)}"
+        + (
+            f", requests shrunk {summary['limit_reductions']}"
+            if summary.get("limit_reductions")
+            else ""
+        ),
     ]
     sources = summary.get("sources") or {}
     if sources:
@@ -65,6 +72,8 @@ def channel_block(summary: Mapping[str, Any]) -> str:
             for name, data in sorted(sources.items())
         ]
         lines.append("   " + "; ".join(parts))
+    for warning in summary.get("warnings") or []:
+        lines.append(f"   warning: {warning}")
     if summary.get("error"):
         lines.append(f"   error ({summary.get('error_kind') or 'unknown'}): {summary['error']}")
     return "\n".join(lines)
@@ -81,6 +90,7 @@ def summarise_run(run_id: str, channels: Sequence[Mapping[str, Any]]) -> dict[st
         categories.update(channel.get("categories") or {})
     totals["categories"] = dict(sorted(categories.items()))
     failed = [c["channel"] for c in channels if c.get("status") != "success"]
+    warnings = [f"{c['channel']}: {w}" for c in channels for w in c.get("warnings") or []]
     text = "\n".join(
         [
             f"Collection run {run_id}: {len(channels)} channel(s), {len(failed)} failed; "
@@ -94,5 +104,6 @@ def summarise_run(run_id: str, channels: Sequence[Mapping[str, Any]]) -> dict[st
         "channels": [dict(c) for c in channels],
         "totals": totals,
         "failed": failed,
+        "warnings": warnings,
         "text": text,
     }

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from citizen_desk.collect.records import (
+    MIN_TIME,
     Bounds,
     Invalid,
     Item,
@@ -19,6 +20,7 @@ from citizen_desk.collect.records import (
     epoch_ms,
     optional_text,
     require_str,
+    storable,
 )
 
 SOURCE = "zalo"
@@ -46,7 +48,7 @@ def zalo_item(payload: Mapping[str, Any]) -> Item:
     user_id = from_id if src == 1 else to_id
     name_key = "from_display_name" if src == 1 else "to_display_name"
     name = payload.get(name_key)
-    return Item(
+    item = Item(
         platform_message_id=message_id,
         kind="zalo",
         thread_key=user_id,
@@ -57,6 +59,20 @@ def zalo_item(payload: Mapping[str, Any]) -> Item:
         citizen_user_id=user_id,
         citizen_name=name if isinstance(name, str) and name else None,
     )
+    return storable(item, "zalo message")
+
+
+def _thread_user(payload: Mapping[str, Any]) -> str | None:
+    """The user of a message that failed validation, when its `src` and ids still tell."""
+    src = payload.get("src")
+    user = payload.get("from_id") if src == 1 else payload.get("to_id") if src == 0 else None
+    if isinstance(src, bool) or not isinstance(user, str) or not user:
+        return None
+    try:
+        storable(Item(user, "zalo", user, "in", MIN_TIME, "", {}, user), "zalo message")
+    except Invalid:
+        return None
+    return user
 
 
 def read_zalo(
@@ -89,6 +105,9 @@ def read_zalo(
                 latest = zalo_item(payload)
             except Invalid as exc:
                 batch.reject(str(exc), payload)
+                user = _thread_user(payload)
+                if user is not None:
+                    users.setdefault(user)  # its other messages may be fine: read the thread
                 continue
             if bounds.too_old(latest.created_at):
                 older_reached = True

@@ -32,6 +32,7 @@ class CallStats:
     retries: int = 0
     rate_limit_waits: int = 0
     waited_seconds: float = 0.0
+    limit_reductions: int = 0  # Graph code 1: a request repeated asking for less data
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -39,4 +40,5 @@ class CallStats:
             "retries": self.retries,
             "rate_limit_waits": self.rate_limit_waits,
             "waited_seconds": round(self.waited_seconds, 1),
+            "limit_reductions": self.limit_reductions,
         }

@@ -5,6 +5,10 @@ Error policy (platform-apis.md §5):
 - 4/17/32/341/613/80001/80006 -> retryable; wait `estimated_time_to_regain_access` from the
   `X-Business-Use-Case-Usage` header (or an exponential backoff), bounded.
 - 1/2, `is_transient`, HTTP 5xx, timeouts, connection errors, malformed JSON -> retryable.
+- 1 that keeps failing (or says "reduce the amount of data", which an identical retry does not
+  cure): a GET is repeated with its `limit` and nested `.limit(n)` halved, down to `MIN_LIMIT`,
+  counted in `stats.limit_reductions`. Meta documents code 1 only as "API Unknown ... wait and
+  retry"; shrinking the request is community practice (docs/research/platform-facts.md §2).
 - 10, 100, 200-299, 368 and anything else -> `PlatformError(retryable=False)`.
 Waits longer than `max_wait` are not slept in-process: the error is raised with `retry_after`
 so the Airflow task retries later instead of holding a worker slot. Writes (POST) are retried
@@ -29,21 +33,26 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms import CallStats, redact
+from citizen_desk.platforms.graph_versions import graph_base_url
 from citizen_desk.platforms.retries import call_with_retries
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "facebook"
-DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0/"
+DEFAULT_BASE_URL = graph_base_url(None)  # the current default version, see graph_versions
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80006})
 TRANSIENT_CODES = frozenset({1, 2})
 TOKEN_CODES = frozenset({102, 104, 190})
+UNKNOWN_CODE = 1
+MIN_LIMIT = 5
+_REDUCE_DATA = "reduce the amount of data"
+_NESTED_LIMIT = re.compile(r"\.limit\((\d+)\)")
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")
 BUC_HEADER = "X-Business-Use-Case-Usage"
 _ID_SEGMENT = re.compile(r"^[A-Za-z_]*\d{5,}[\w-]*$")
@@ -51,7 +60,7 @@ _LONG_NUMBER = re.compile(r"\d{8,}")
 
 
 def describe_endpoint(method: str, url: str) -> str:
-    """`GET /v21.0/{id}/conversations`: the call without ids, query or host (safe for logs)."""
+    """`GET /v25.0/{id}/conversations`: the call without ids, query or host (safe for logs)."""
     path = urlsplit(url).path
     parts = ["{id}" if _ID_SEGMENT.match(p) else p for p in path.split("/")]
     return f"{method} {'/'.join(parts)}"
@@ -64,6 +73,51 @@ def _origin(parts: SplitResult) -> tuple[str, int | None]:
     except ValueError:
         return (parts.hostname or "", None)
     return (parts.hostname or "", port or {"http": 80, "https": 443}.get(parts.scheme))
+
+
+def _halve(value: Any, floor: int) -> Any:
+    """`limit` halved (not below `floor`) when it is a number above the floor, else unchanged."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return value
+    return max(floor, number // 2) if number > floor else value
+
+
+def _halve_fields(fields: Any, floor: int) -> Any:
+    if not isinstance(fields, str):
+        return fields
+    return _NESTED_LIMIT.sub(lambda m: f".limit({_halve(m.group(1), floor)})", fields)
+
+
+def smaller_request(
+    path: str, params: dict[str, Any] | None, floor: int = MIN_LIMIT
+) -> tuple[str, dict[str, Any] | None] | None:
+    """(path, params) asking for half the items (page `limit` and nested `.limit(n)`, in the
+    params or in an absolute paging URL's query), or None when everything is at the floor."""
+    if params is not None:
+        smaller = dict(params)
+        if "limit" in smaller:
+            smaller["limit"] = _halve(smaller["limit"], floor)
+        if "fields" in smaller:
+            smaller["fields"] = _halve_fields(smaller["fields"], floor)
+        smaller_path = path
+    else:
+        smaller = None
+        smaller_path = path
+    if "?" in path:
+        parts = urlsplit(path)
+        query = [
+            (k, str(_halve(v, floor)) if k == "limit" else _halve_fields(v, floor) if k == "fields"
+             else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]  # fmt: skip
+        smaller_path = urlunsplit(parts._replace(query=urlencode(query)))
+        if parse_qsl(urlsplit(smaller_path).query) == parse_qsl(parts.query):
+            smaller_path = path
+    if smaller_path == path and smaller == params:
+        return None
+    return smaller_path, smaller
 
 
 def _percentages(value: Any) -> list[float]:
@@ -104,6 +158,13 @@ def parse_usage(headers: Any) -> tuple[float, float]:
                         if isinstance(eta, int | float) and not isinstance(eta, bool):
                             regain_minutes = max(regain_minutes, float(eta))
     return (max(usage) if usage else 0.0), regain_minutes * 60.0
+
+
+class MalformedPage(PlatformError):
+    """A page whose `data` is not a list: that page cannot be read (not retried)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, platform=PLATFORM, retryable=False)
 
 
 class GraphClient:
@@ -147,7 +208,21 @@ class GraphClient:
     # ------------------------------------------------------------------ public API
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._request("GET", path, params=params)
+        while True:
+            try:
+                return self._request("GET", path, params=params)
+            except PlatformError as error:
+                if error.code != UNKNOWN_CODE or isinstance(error, TokenError):
+                    raise
+                smaller = smaller_request(path, params)
+                if smaller is None:
+                    raise
+                path, params = smaller
+                self.stats.limit_reductions += 1
+                log.warning(
+                    "%s: code 1, asking again for half the data",
+                    describe_endpoint("GET", self._url(path)),
+                )
 
     def post(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", path, data=data)
@@ -166,9 +241,7 @@ class GraphClient:
         while True:
             data = page.get("data", [])
             if not isinstance(data, list):
-                raise PlatformError(
-                    "Graph response: 'data' is not a list", platform=PLATFORM, retryable=False
-                )
+                raise MalformedPage("Graph response: 'data' is not a list")
             yield from data
             paging = page.get("paging")
             next_url = paging.get("next") if isinstance(paging, dict) else None
@@ -268,7 +341,7 @@ class GraphClient:
             backoff=self.backoff,
             rate_limit_codes=RATE_LIMIT_CODES,
             # never repeat a write blindly: the caller reconciles (e.g. the publication ledger)
-            may_retry=lambda _error: method == "GET" or unsent,
+            may_retry=lambda error: (method == "GET" and not _reduce_data(error)) or unsent,
             before_retry=reset_usage,
         )
 
@@ -333,10 +406,16 @@ class GraphClient:
         )
 
 
+def _reduce_data(error: PlatformError) -> bool:
+    """Code 1 "Please reduce the amount of data…": an identical retry fails the same way."""
+    return error.code == UNKNOWN_CODE and _REDUCE_DATA in str(error).lower()
+
+
 def graph_client_from_connection(conn_id: str, **kwargs: Any) -> GraphClient:
     """A client for the page whose token is in Airflow connection `conn_id`.
 
-    Connection: password = page access token, extra `base_url` (default Graph v21.0).
+    Connection: password = page access token, extras `base_url` and `graph_version`
+    (`graph_versions.graph_base_url`).
     """
     from airflow.sdk import BaseHook  # only inside Airflow tasks; keeps pure code Airflow-free
 
@@ -346,4 +425,4 @@ def graph_client_from_connection(conn_id: str, **kwargs: Any) -> GraphClient:
             f"connection {conn_id!r} has no page access token (password)", platform=PLATFORM
         )
     extra = conn.extra_dejson or {}
-    return GraphClient(str(extra.get("base_url") or DEFAULT_BASE_URL), conn.password, **kwargs)
+    return GraphClient(graph_base_url(extra), conn.password, **kwargs)
