@@ -102,7 +102,7 @@ _BRANCHES = _set("tý tí sửu dần mão mẹo thìn tỵ tị ngọ mùi thâ
 # Capitalised acronyms of a business or office named after its owner ("VPLS Đặng Sơn").
 _ORG_ACRONYMS = _set("vpls dntn htx tnhh cty")
 # Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
-_PLACES = frozenset(
+PLACES = frozenset(
     {
         "ha noi", "ha giang", "ha nam", "ha tinh", "ha tay", "ha long", "ha dong", "ha tien",
         "ha trung", "ho chi minh", "lam dong", "cao bang", "thai binh", "thai nguyen",
@@ -180,11 +180,11 @@ def _place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -
     accented = _accented(canon, *words[index - 1])
     if accented in _PLACE_WORDS_ACCENTED:
         return True
-    return accented == prev and prev in _PLACE_WORDS and not _typed_with_marks(canon.original)
+    return accented == prev and prev in _PLACE_WORDS and not typed_with_marks(canon.original)
 
 
 @lru_cache(maxsize=256)
-def _typed_with_marks(text: str) -> bool:
+def typed_with_marks(text: str) -> bool:
     """The text has diacritics, so a plain "cho" is "cho", not "chợ" typed without them."""
     return fold(text) != text.lower()
 
@@ -312,7 +312,7 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
 
 def _known_place(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
     span_text = " ".join(canon.text[slice(*w)] for w in words[first : first + run])
-    return any(span_text.startswith(p) for p in _PLACES) or _cycle_year(canon, words, first, run)
+    return any(span_text.startswith(p) for p in PLACES) or _cycle_year(canon, words, first, run)
 
 
 def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
@@ -486,7 +486,7 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
     chain = _place_chain(canon, words)
     wanted = {tuple(_WORD_RE.findall(fold(p))) for p in people}
     wanted = {
-        seq for seq in wanted if not any(" ".join(seq[k:]) in _PLACES for k in range(len(seq)))
+        seq for seq in wanted if not any(" ".join(seq[k:]) in PLACES for k in range(len(seq)))
     }
     spans: list[tuple[int, int]] = []
     for i in range(len(words)):
