@@ -74,6 +74,13 @@ _PLACE_WORDS_ACCENTED = _set(
     "trạm toà tòa điều luật khoản nghị định quyết thông tư chương mục tuyến bến cảng cty hãng "
     "tổ chi ngành miền vùng tây đông nam bắc đảo khóm khối vpls dntn htx tnhh"
 )
+# Verbs ending in a place word: "yêu cầu Hòa" is not "cầu Hòa" (a bridge).
+_VERB_BIGRAMS = frozenset(
+    {
+        "yêu cầu", "nhu cầu", "đề nghị", "kiến nghị", "xác định", "nhận định", "khẳng định",
+        "quyết định", "thông báo",
+    }
+)  # fmt: skip
 _PLACE_WORDS = _PLACE_WORDS | _set("khom khoi vpls dntn htx tnhh")
 _PLACE_BIGRAMS = frozenset(
     {"thanh pho", "thi xa", "thi tran", "cong an", "khu pho", "benh vien", "uy ban", "to dan"}
@@ -178,6 +185,12 @@ def _place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -
     if canon.is_capitalised(words[index - 1][0]):
         return _accented(canon, *words[index - 1]) in _ORG_ACRONYMS
     accented = _accented(canon, *words[index - 1])
+    if (
+        index >= 2
+        and _adjacent(canon, words[index - 2], words[index - 1])
+        and f"{_accented(canon, *words[index - 2])} {accented}" in _VERB_BIGRAMS
+    ):
+        return False
     if accented in _PLACE_WORDS_ACCENTED:
         return True
     return accented == prev and prev in _PLACE_WORDS and not typed_with_marks(canon.original)
@@ -342,6 +355,48 @@ def _reversed_name(canon: Canonical, words: list[tuple[int, int]], index: int) -
     return 0
 
 
+# A display name after the platform ("tài khoản Facebook Trung Le", "nick Zalo: Hoa Nguyen") or
+# a photo credit ("Ảnh: Minh Trần"): capitalised words, Vietnamese syllables or not.
+_DISPLAY_CUE_RE = re.compile(
+    r"(?<![a-z0-9])(?:facebook|fb|zalo|tiktok|telegram|instagram|youtube|fanpage|nick|nickname|"
+    r"biet danh)(?:\s+(?:ca nhan|co ten|ten|la))?\s*:?\s*[\"'“‘]?$"
+)
+_CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
+_NOT_DISPLAY = _set(
+    "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
+    "facebook fb zalo tiktok telegram instagram youtube messenger google viber"
+)
+
+
+def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """Words of a display name at ``index`` named by the platform before it (0 if none)."""
+    start = words[index][0]
+    before = canon.text[max(0, start - 40) : start]
+    cue = _DISPLAY_CUE_RE.search(before)
+    if cue is None:
+        credit = _CREDIT_RE.search(before)
+        if credit is None:
+            return 0
+        word_start = start - len(before) + credit.start()
+        if _accented(canon, word_start, word_start + 3) != "ảnh" and typed_with_marks(
+            canon.original
+        ):
+            return 0
+    count = 0
+    while index + count < len(words) and count < 3:
+        word = words[index + count]
+        if count and not _adjacent(canon, words[index + count - 1], word):
+            break
+        if not canon.is_capitalised(word[0]) or _all_caps(canon, word):
+            break
+        if _accented(canon, *word) in _NOT_DISPLAY | _NOT_NAME:
+            break
+        count += 1
+    if count and _known_place(canon, words, index, count):
+        return 0
+    return count
+
+
 def _rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
     """(start, end, first word index, word count) of names found by the lexicon and cue rules."""
     words = _words(canon)
@@ -381,7 +436,11 @@ def _rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                     run = _lower_given_name(canon, words, i)
         if not run and canon.is_capitalised(start):
             first = i
-            run = _context_name(canon, words, i) or _reversed_name(canon, words, i)
+            run = (
+                _display_name(canon, words, i)
+                or _context_name(canon, words, i)
+                or _reversed_name(canon, words, i)
+            )
         if run:
             yield words[first][0], words[first + run - 1][1], first, run
             i = first + run
@@ -502,6 +561,12 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
                 continue  # "Tuần 47", "Quý 3": a label before a number, not a person
             if _cycle_year(canon, words, i, len(seq)):
                 continue
+            if (
+                i
+                and _adjacent(canon, words[i - 1], words[i])
+                and _known_place(canon, words, i - 1, len(seq) + 1)
+            ):
+                continue  # "Anh Quốc", "Bà Rịa": the word before belongs to the place
             if all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)) and all(
                 _name_word(canon, w) and not _all_caps(canon, w) for w in window
             ):

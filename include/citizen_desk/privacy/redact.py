@@ -76,6 +76,13 @@ _URL_TRAILING = ".,;:!?)\"'"
 # "@nguyen.van.an" (TikTok, Telegram, Instagram); not Slack's "<@U0123>" nor an e-mail.
 _HANDLE_RE = re.compile(r"(?<![\w.<!@/])@[a-z0-9_](?:[a-z0-9_.]{2,29})(?<!\.)")
 
+# "tele: abc", "t3le: abc" (spam spells the platform in digits), "zalo: abc", "nick: abc".
+_PLATFORM_HANDLE_RE = re.compile(
+    r"(?<![a-z0-9])(?:t[e3]l[e3](?:gr[a4]m)?|zalo|fb|facebook|ig|insta(?:gram)?|tiktok|"
+    r"nick(?:name)?|skype|wechat|viber|kakao)\s*:\s*"
+    r"(?=[a-z0-9_.]*[a-z])([a-z0-9_][a-z0-9_.]{2,31})(?<!\.)(?![\w])"
+)
+
 # "0912...", "(091) 234-5678", "+84 912...", "0084 912...", "+84 (0)912...", "(+84) 912..."
 _PREFIX = r"(?:\(?(?:\+|00)?84\)?[ .\-]{0,2}(?:\(0\)[ .\-]{0,2})?|\(?0)"
 _MOBILE_RE = re.compile(rf"(?<![\d+]){_PREFIX}[35789](?:\)?[ .\-]{{0,3}}\d){{8}}(?!\d)")
@@ -84,6 +91,19 @@ _LANDLINE_RE = re.compile(
     r"(?<![\d+])\(?(?:\+84|0084|84|0)[ .\-]?2\d{1,2}\)?[ .\-]{0,3}\d(?:[ .\-]{0,3}\d){6,7}(?!\d)"
 )
 
+# Spellings of real print: any 10-11 digit national number ("043 5551368", "069.23.21667",
+# "(08) 3821.7080"), foreign "+" numbers, numbers partly masked by the writer ("0916863xxx"),
+# and 7-12 digits right after a phone word ("ĐT: 3821 7080"). Toll-free and hotline numbers
+# (1800/1900 ...) are public services, not a person, and stay.
+_NATIONAL_RE = re.compile(r"(?<![\d+.,])\(?0\d{1,3}\)?(?:[ .\-]{0,3}\d){6,10}(?!\d|[.,]\d)")
+_DATE_INSIDE_RE = re.compile(r"(?<!\d)\d{1,2}[./\-]\d{1,2}[./\-](?:19|20)\d{2}(?!\d)")
+_FOREIGN_RE = re.compile(r"(?<![\w+])\+(?!84)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d){5,11}(?!\d)")
+_MASKED_NUMBER_RE = re.compile(r"(?<![\w.,])\d(?:[ .\-]?\d){3,15}[x*]{2,8}(?![\w*])")
+_PHONE_WORDS_RE = re.compile(
+    r"\b(?:sdt|so dt|dt|dtdd|dd|dien thoai|di dong|hotline|tel|phone|lien he|goi|zalo|"
+    r"so may)\b"
+)
+_SHORT_NUMBER_RE = re.compile(r"(?<![\d.,])\d(?:[ .\-]{0,2}\d){6,11}(?!\d|[.,]\d)")
 _NUMBER_RE = re.compile(r"(?<![\d.,])\d(?:[ .\-]?\d){7,15}(?!\d|[.,]\d)")
 _MONEY_GROUPS_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 _CURRENCY_AFTER_RE = re.compile(
@@ -220,6 +240,24 @@ def _phones(folded: str) -> Iterator[tuple[str, int, int]]:
             yield "phone", m.start(), m.end()
 
 
+def _more_phones(folded: str) -> Iterator[tuple[str, int, int]]:
+    """Phone spellings of printed text, beyond the chat-style ones of :func:`_phones`."""
+    for m in _NATIONAL_RE.finditer(folded):
+        if len(_digits(m.group())) in (10, 11) and not _DATE_INSIDE_RE.search(m.group()):
+            yield "phone", m.start(), m.end()
+    for m in _FOREIGN_RE.finditer(folded):
+        if not _money_like(folded, m.start(), m.end()):
+            yield "phone", m.start(), m.end()
+    for m in _MASKED_NUMBER_RE.finditer(folded):
+        if m.group().startswith("0") and len(re.sub(r"[^\dx*]", "", m.group())) in (10, 11):
+            yield "phone", m.start(), m.end()
+    for m in _SHORT_NUMBER_RE.finditer(folded):
+        if m.group().startswith(("1800", "1900")) or _money_like(folded, m.start(), m.end()):
+            continue
+        if _keyword_before(_PHONE_WORDS_RE, folded, m.start(), 30):
+            yield "phone", m.start(), m.end()
+
+
 def _bank_accounts(folded: str) -> Iterator[tuple[str, int, int]]:
     for m in _NUMBER_RE.finditer(folded):
         start, end = m.span()
@@ -227,6 +265,9 @@ def _bank_accounts(folded: str) -> Iterator[tuple[str, int, int]]:
             continue
         if _keyword_before(_BANK_BEFORE_RE, folded, start, 40) or _BANK_AFTER_RE.match(folded, end):
             yield "bank_account", start, end
+    for m in _MASKED_NUMBER_RE.finditer(folded):  # "stk 7102205025xxx"
+        if _keyword_before(_BANK_BEFORE_RE, folded, m.start(), 40):
+            yield "bank_account", m.start(), m.end()
 
 
 def _id_numbers(folded: str) -> Iterator[tuple[str, int, int]]:
@@ -273,6 +314,9 @@ def _urls(folded: str) -> Iterator[tuple[str, int, int]]:
     if "@" in folded:
         for m in _HANDLE_RE.finditer(folded):
             yield "url", m.start(), m.end()
+    if ":" in folded:
+        for m in _PLATFORM_HANDLE_RE.finditer(folded):
+            yield "url", m.start(1), m.end(1)
 
 
 def _capital_words_end(canon: Canonical, pos: int, limit: int = 3) -> int:
@@ -484,6 +528,7 @@ def contains_pii(
     raw.extend(("email", m.start(), m.end()) for m in _EMAIL_RE.finditer(folded))
     raw.extend(_bank_accounts(folded))
     raw.extend(_phones(folded))
+    raw.extend(_more_phones(folded))
     if not keep_plates:
         raw.extend(_plates(folded, canon))
     raw.extend(_id_numbers(folded))
