@@ -39,6 +39,7 @@ SURNAMES = _set(
 # Lower-case surname + middle name: only the surnames that are not also common words.
 _LOWER_SURNAMES = _set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô")
 _LOWER_SURNAMES_FOLDED = _set("nguyen tran pham hoang huynh phan dang bui")
+_LOWER_SURNAME_WORDS = _LOWER_SURNAMES_FOLDED | _set("le vu vo do ho ngo")
 _MIDDLE_NAMES = _set(
     "văn thị đức hữu đình công quang minh ngọc thanh xuân hồng kim quốc bá trọng thế "
     "tiến mạnh duy gia hoài khánh phương thùy như bảo"
@@ -142,11 +143,12 @@ def _stop(canon: Canonical, span: tuple[int, int]) -> bool:
 
 
 def _cycle_year(canon: Canonical, words: list[tuple[int, int]], first: int, count: int) -> bool:
-    """``words[first:first+count]`` is a year of the sixty-year cycle ("Đinh Dậu")."""
+    """``words[first:first+count]`` ends in a year of the sixty-year cycle ("Xuân Đinh Dậu")."""
+    last = first + count - 1
     return (
-        count == 2
-        and _accented(canon, *words[first]) in _STEMS
-        and _accented(canon, *words[first + 1]) in _BRANCHES
+        count >= 2
+        and _accented(canon, *words[last - 1]) in _STEMS
+        and _accented(canon, *words[last]) in _BRANCHES
     )
 
 
@@ -259,6 +261,9 @@ _TITLE_CUES_FOLDED = frozenset(
         "doi tuong", "bi cao", "bi can", "nan nhan", "tai xe",
     }
 )  # fmt: skip
+_CUE_FIRST_WORDS = frozenset(
+    fold(cue).split()[0] for cue in _CUES | _TITLE_CUES | _CUES_FOLDED | _TITLE_CUES_FOLDED
+)
 # All-caps words after a cue that are abbreviations, not initials ("anh CSGT").
 _NOT_INITIALS = _set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv pv bhxh")
 _INITIALS_RE = re.compile(r"[a-z](?:\.[a-z])*(?:\.[a-z]+)?(?![a-z0-9])")
@@ -273,8 +278,10 @@ _LAST_SURNAMES_FOLDED = _set("nguyen tran le pham hoang huynh phan vu vo dang bu
 
 def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> tuple[int, bool]:
     """(words, is a title) of a kinship or title cue starting at ``index`` (0 if none)."""
+    if canon.text[slice(*words[index])] not in _CUE_FIRST_WORDS:
+        return 0, False
     for size in (3, 2, 1):
-        if index + size >= len(words):
+        if index + size >= len(words) or not canon.is_capitalised(words[index + size][0]):
             continue
         span = words[index : index + size + 1]
         if not all(_adjacent(canon, a, b) for a, b in pairwise(span)):
@@ -331,28 +338,30 @@ def _known_place(canon: Canonical, words: list[tuple[int, int]], first: int, run
 def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
     """A capitalised run named by what follows it: a birth year, an age, a phone number."""
     run = _capital_run(canon, words, index)
-    if not run or _place_context(canon, words, index) or _known_place(canon, words, index, run):
-        return 0
-    if any(_all_caps(canon, w) for w in words[index : index + run]):
+    if not run:
         return 0
     end = words[index + run - 1][1]
-    if _BIRTH_AFTER_RE.match(canon.text, end) or _PHONE_AFTER_RE.match(canon.text, end):
-        return run
-    return 0
+    if not (_BIRTH_AFTER_RE.match(canon.text, end) or _PHONE_AFTER_RE.match(canon.text, end)):
+        return 0
+    if _place_context(canon, words, index) or _known_place(canon, words, index, run):
+        return 0
+    return 0 if any(_all_caps(canon, w) for w in words[index : index + run]) else run
 
 
 def _reversed_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
     """A given name then a surname ("Minh Trần"): a social-media display name."""
     run = _capital_run(canon, words, index)
-    if run not in (2, 3) or _place_context(canon, words, index):
-        return 0
-    if canon.text[slice(*words[index])] in SURNAMES or _known_place(canon, words, index, run):
+    if run not in (2, 3) or canon.text[slice(*words[index])] in SURNAMES:
         return 0
     last = words[index + run - 1]
     accented, folded = _accented(canon, *last), canon.text[slice(*last)]
-    if accented in _LAST_SURNAMES or (accented == folded and folded in _LAST_SURNAMES_FOLDED):
-        return run
-    return 0
+    if accented not in _LAST_SURNAMES and not (
+        accented == folded and folded in _LAST_SURNAMES_FOLDED
+    ):
+        return 0
+    if _place_context(canon, words, index) or _known_place(canon, words, index, run):
+        return 0
+    return run
 
 
 # A display name after the platform ("tài khoản Facebook Trung Le", "nick Zalo: Hoa Nguyen") or
@@ -412,7 +421,7 @@ def _rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             if run < 2 or _known_place(canon, words, i, run):
                 run = 0
             run = _with_initial(canon, words, i, run)
-        if not run and word in _LOWER_SURNAMES_FOLDED | {"le", "vu", "vo", "do", "ho", "ngo"}:
+        if not run and word in _LOWER_SURNAME_WORDS:
             run = _lower_full_name(canon, words, i)
         if not run and i + 1 < len(words):
             size, title = _cue_length(canon, words, i)
