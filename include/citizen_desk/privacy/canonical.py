@@ -69,7 +69,8 @@ _SPELLED_MIN_WORDS = 4
 
 _TEENCODE_RUN_RE = re.compile(r"(?<![a-z0-9])[0-9oli](?:[ .\-]?[0-9oli]){8,13}(?![a-z0-9])")
 _TEENCODE = str.maketrans("oli", "011")
-_TEENCODE_WORD_RE = re.compile(r"[oli]{2}")  # "lo", "oi" are words, not digits
+_TEENCODE_WORD_RE = re.compile(r"[oli]{2}")
+_TEENCODE_SPLIT_RE = re.compile(r"[ .\-]")  # "lo", "oi" are words, not digits
 
 _TLDS = r"com|net|org|vn|edu|gov|info|io"
 _PROVIDERS = r"gmail|yahoo|ymail|hotmail|outlook|icloud|msn|protonmail|proton|zoho"
@@ -187,6 +188,8 @@ def _teencode(m: re.Match[str]) -> list[Piece]:
     digits = sum(1 for ch in run if ch.isdigit())
     if letters == 0 or letters > 3 or digits < 6 or _TEENCODE_WORD_RE.search(run):
         return [(run, 0, len(run))]
+    if any(token in ("o", "l", "i") for token in _TEENCODE_SPLIT_RE.split(run)):
+        return [(run, 0, len(run))]  # "0912345678 ở": a lone letter is a word, not a digit
     return [(ch.translate(_TEENCODE), i, i + 1) for i, ch in enumerate(run)]
 
 
