@@ -208,3 +208,9 @@ def test_initials_after_a_cue_never_survive(cue: str, letters: list[str], dotted
     out = redact(f"Theo lời {cue} {initials} kể lại")
     assert out.startswith(f"Theo lời {cue} [TÊN]")
     assert out.endswith(" kể lại")
+
+
+@pytest.mark.parametrize("verb", ["Gọi", "Nhắn", "Liên hệ", "Hotline", "Zalo", "SĐT"])
+def test_a_contact_word_before_a_phone_is_not_a_name(verb: str) -> None:
+    kinds = [f.kind for f in contains_pii(f"{verb} 0987 654 321 để được hỗ trợ")]
+    assert kinds == ["phone"]

@@ -269,6 +269,11 @@ _NOT_INITIALS = _set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv
 _INITIALS_RE = re.compile(r"[a-z](?:\.[a-z])*(?:\.[a-z]+)?(?![a-z0-9])")
 # A name right before a birth year or an age: "Nguyễn Văn A (SN 1990", "Quyền, sinh ngày".
 _BIRTH_AFTER_RE = re.compile(r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b)")
+# Words that stand before a phone number without naming anyone ("Gọi 0912…", "Nhắn Zalo 09…").
+_CONTACT_WORDS = _set(
+    "gọi goi nhắn nhan liên lien hệ he số so sđt sdt đt dt hotline zalo điện dien thoại thoai "
+    "tổng tong đài dai máy may call tel lh ib inbox alo"
+)
 # A name right before a phone number: "SĐT của em: Phương 0912...".
 _PHONE_AFTER_RE = re.compile(r"[ :]*\(?\+?\d(?:[ .\-]{0,2}\d){8,}")
 # Display names in the Western order of social media ("Minh Trần", "Trung Le").
@@ -341,7 +346,13 @@ def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
     if not run:
         return 0
     end = words[index + run - 1][1]
-    if not (_BIRTH_AFTER_RE.match(canon.text, end) or _PHONE_AFTER_RE.match(canon.text, end)):
+    birth = _BIRTH_AFTER_RE.match(canon.text, end)
+    if not (birth or _PHONE_AFTER_RE.match(canon.text, end)):
+        return 0
+    if not birth and any(
+        _accented(canon, *w) in _CONTACT_WORDS or canon.text[slice(*w)] in _CONTACT_WORDS
+        for w in words[index : index + run]
+    ):
         return 0
     if _place_context(canon, words, index) or _known_place(canon, words, index, run):
         return 0
