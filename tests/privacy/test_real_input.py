@@ -214,3 +214,8 @@ def test_initials_after_a_cue_never_survive(cue: str, letters: list[str], dotted
 def test_a_contact_word_before_a_phone_is_not_a_name(verb: str) -> None:
     kinds = [f.kind for f in contains_pii(f"{verb} 0987 654 321 để được hỗ trợ")]
     assert kinds == ["phone"]
+
+
+@pytest.mark.parametrize("gap", ["\x1c", "\x1d", "\x1e", "\x1f", "\x07", "\x85", "\u3000"])
+def test_control_characters_inside_a_phone_are_spaces(gap: str) -> None:
+    assert "0912" not in redact(f"gọi 0912{gap}345{gap}678 nhé")

@@ -129,19 +129,20 @@ def test_the_outbox_gate_withholds_what_a_redaction_bug_would_let_through(
     assert WITHHELD in payload
 
 
-# The ASCII unit separator (U+001F, left by some copy-pastes) is not a space to the redaction
-# engine, but `str.split()` makes it one when the excerpt is put on one line.
-ODD_PHONE = "0912\x1f345\x1f678"
+ODD_PHONE = "0912 345 678"
 
 
-def test_a_phone_the_excerpt_lets_through_is_withheld_at_every_level(db, registry, simulator):
+def test_a_phone_the_excerpt_lets_through_is_withheld_at_every_level(
+    db, registry, simulator, monkeypatch
+):
     sim, client = simulator
+    monkeypatch.setattr(views, "redact_text", lambda text, names: text)  # a redaction bug
     text = f"Ở xóm 3 có đối tượng bán ma túy, cần thì gọi {ODD_PHONE} nhé"
     tip = seed.add_tip(db, received_at=NOW - 100 * H, text=text)
     db.commit()
     reference = f"CD-{tip.case_id:06d}"
     excerpt = views.get_tip(db, tip.id, now=NOW).excerpt
-    assert "0912 345 678" in excerpt, "the redaction learnt this spelling: pick another gap"
+    assert "0912 345 678" in excerpt  # the bug lets it through: the gate must catch it
 
     report = sweep(db, registry, now=NOW, actor="t", digest_hour=None)
     db.commit()

@@ -28,6 +28,9 @@ _ONE_TO_ONE = str.maketrans(
         **{code: " " for code in (0x00A0, 0x1680, 0x202F, 0x205F, 0x3000, 0x0009, 0x000B)},
         **{code: " " for code in range(0x2000, 0x200B)},  # en/em/thin/hair ... spaces
         **{code: " " for code in (0x000A, 0x000C, 0x000D, 0x0085, 0x2028, 0x2029)},
+        # every other control character and whatever `str.split()` takes for a space (U+001C..1F)
+        **{code: " " for code in (*range(0x01, 0x09), *range(0x0E, 0x20), *range(0x7F, 0x85))},
+        **{code: " " for code in range(0x86, 0xA0)},
         **{code: "-" for code in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212)},
         **{code: "-" for code in (0xFE58, 0xFE63, 0xFF0D)},
         **{0xFF10 + d: str(d) for d in range(10)},  # full-width digits
