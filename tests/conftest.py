@@ -439,3 +439,12 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def factory(engine):
     """A session factory on the test's database (outbox and delivery tests)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# Property tests explore new inputs on developers' machines; CI replays a fixed sequence, so a
+# red CI run always reproduces (new finds go into the examples as regression tests).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

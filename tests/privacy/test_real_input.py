@@ -219,3 +219,7 @@ def test_a_contact_word_before_a_phone_is_not_a_name(verb: str) -> None:
 @pytest.mark.parametrize("gap", ["\x1c", "\x1d", "\x1e", "\x1f", "\x07", "\x85", "\u3000"])
 def test_control_characters_inside_a_phone_are_spaces(gap: str) -> None:
     assert "0912" not in redact(f"gọi 0912{gap}345{gap}678 nhé")
+
+
+def test_teencode_phone_with_spaced_dashes() -> None:  # found by the property tests
+    assert "0000" not in redact("Em xin báo O30 - 000 - 0000 nhé")

@@ -70,10 +70,10 @@ _SPELLED_TOKEN_RE = re.compile(_SPELLED_WORD)
 _SPELLED_MIN_DIGITS = 9
 _SPELLED_MIN_WORDS = 4
 
-_TEENCODE_RUN_RE = re.compile(r"(?<![a-z0-9])[0-9oli](?:[ .\-]?[0-9oli]){8,13}(?![a-z0-9])")
+_TEENCODE_RUN_RE = re.compile(r"(?<![a-z0-9])[0-9oli](?:[ .\-]{0,3}[0-9oli]){8,13}(?![a-z0-9])")
 _TEENCODE = str.maketrans("oli", "011")
 _TEENCODE_WORD_RE = re.compile(r"[oli]{2}")
-_TEENCODE_SPLIT_RE = re.compile(r"[ .\-]")  # "lo", "oi" are words, not digits
+_TEENCODE_SPLIT_RE = re.compile(r"[ .\-]+")  # "lo", "oi" are words, not digits
 
 _TLDS = r"com|net|org|vn|edu|gov|info|io"
 _PROVIDERS = r"gmail|yahoo|ymail|hotmail|outlook|icloud|msn|protonmail|proton|zoho"
