@@ -223,3 +223,14 @@ def test_control_characters_inside_a_phone_are_spaces(gap: str) -> None:
 
 def test_teencode_phone_with_spaced_dashes() -> None:  # found by the property tests
     assert "0000" not in redact("Em xin báo O30 - 000 - 0000 nhé")
+
+
+def test_an_excerpt_is_clean_to_the_gate_after_it_is_cut() -> None:
+    from citizen_desk.privacy import contains_pii
+    from citizen_desk.privacy.excerpt import excerpt
+
+    text = "Báo tin: " + "có người lạ " * 12 + "gọi em 0912 345 678, anh Nguyễn Văn Tuấn ở xóm 4"
+    for limit in range(20, len(text) + 2, 7):
+        shown = excerpt(text, limit=limit)
+        assert len(shown) <= limit + 1
+        assert contains_pii(shown) == [], (limit, shown)

@@ -87,8 +87,11 @@ def excerpt(session: Session, case: Case, names: Sequence[str]) -> str:
     )
     if not text:
         return ""
-    flat = " ".join(redact(text, names=tuple(names)).split())
-    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"
+    from citizen_desk.privacy.excerpt import excerpt as shared_excerpt
+
+    return shared_excerpt(
+        text, names, EXCERPT_CHARS, redactor=lambda t, n: redact(t, names=tuple(n))
+    )
 
 
 def announce(

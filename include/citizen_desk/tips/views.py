@@ -22,6 +22,7 @@ from citizen_desk.config.registry import Registry, current_registry, deployment_
 from citizen_desk.db.models import AuditLog, Case, Citizen, Message, Tip, TipAcknowledgement, Unit
 from citizen_desk.domain.labels import TIP_ACTION_LABELS, TIP_STATUS_LABELS
 from citizen_desk.errors import NotFoundError
+from citizen_desk.privacy.excerpt import excerpt
 from citizen_desk.tips.escalation import OPEN_STATUSES, EscalationPolicy
 from citizen_desk.triage import TOPIC_LABELS
 
@@ -269,14 +270,8 @@ def views_for(
 
 
 def make_excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:
-    """Redact first (so nothing is cut mid-name and left readable), then shorten."""
-    clean = " ".join(redact_text(text, names).split())
-    if len(clean) <= limit:
-        return clean
-    cut = clean[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,.;:") + "…"
+    """The tip's excerpt (`privacy.excerpt` with this module's redaction)."""
+    return excerpt(text, names, limit, redactor=redact_text)
 
 
 def deadline_of(tip: Tip, policy: EscalationPolicy) -> datetime:

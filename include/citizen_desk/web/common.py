@@ -83,14 +83,10 @@ def redact_text(text: str, names: Sequence[str]) -> str:
 
 
 def excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:
-    """Redacted first (nothing cut mid-name), then shortened at a word boundary."""
-    clean = " ".join(redact_text(text, names).split())
-    if len(clean) <= limit:
-        return clean
-    cut = clean[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,.;:") + "…"
+    """The board's excerpt (`privacy.excerpt` with this module's redaction)."""
+    from citizen_desk.privacy.excerpt import excerpt as shared_excerpt
+
+    return shared_excerpt(text, names, limit, redactor=redact_text)
 
 
 @dataclass(frozen=True)
