@@ -17,6 +17,8 @@ from typing import Any
 
 KEY_MARKER = re.compile(r"Mã thông báo: `(?P<key>[^`]+)`")
 ID_KEY = re.compile(r"^(?P<prefix>sla|tip):(?P<id>\d+):(?P<rest>.*)$")
+# the PII gate's notice to the admins names the case by reference: CD-<case id>
+CASE_REF_KEY = re.compile(r"^(?P<prefix>pii-withheld):CD-(?P<id>\d+):(?P<rest>.*)$")
 
 
 @dataclass
@@ -34,12 +36,16 @@ class DomainState:
     facebook_pages: dict[str, str] = field(default_factory=dict)  # page id -> channel key
 
     def normalise_key(self, key: str) -> str:
-        """`sla:17:1:warning` -> `sla:fb-th/t_123:1:warning` (stable across runs)."""
-        match = ID_KEY.match(key)
+        """`sla:17:1:warning` -> `sla:fb-th/t_123:1:warning` (stable across runs).
+
+        Tip keys name the tip, SLA keys and the PII gate's notices (`pii-withheld:CD-000017:…`)
+        the case; case ids depend on the order channels were stored in, the thread does not.
+        """
+        match = ID_KEY.match(key) or CASE_REF_KEY.match(key)
         if not match:
             return key
         ident = int(match["id"])
-        case_id = ident if match["prefix"] == "sla" else self.tip_case.get(ident)
+        case_id = ident if match["prefix"] != "tip" else self.tip_case.get(ident)
         where = self.cases.get(case_id) if case_id is not None else None
         if where is None:
             return key

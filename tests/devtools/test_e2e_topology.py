@@ -236,6 +236,8 @@ def test_keys_are_normalised_to_stable_case_names() -> None:
     assert state.normalise_key("sla:7:2:breach:U9") == "sla:fb-th/t_1:2:breach:U9"
     assert state.normalise_key("tip:3:L1:reminder:2:U9") == "tip:fb-th/t_1:L1:reminder:2:U9"
     assert state.normalise_key("tip-digest:U9:2026-11-28") == "tip-digest:U9:2026-11-28"
+    notice = "pii-withheld:CD-000007:excerpt:name:C07"
+    assert state.normalise_key(notice) == "pii-withheld:fb-th/t_1:excerpt:name:C07"
 
 
 def _outcome(keys: dict[str, datetime | None], last: datetime) -> checks.RunOutcome:
