@@ -159,7 +159,10 @@ _AIRFLOW_FIXTURES = frozenset({"airflow_db"})
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     dags_dir = REPO / "tests" / "dags"
+    tooling_dir = REPO / "tests" / "devtools"
     for item in items:
+        if tooling_dir in item.path.parents:
+            item.add_marker(pytest.mark.tooling)
         names = set(getattr(item, "fixturenames", ()))
         if names & _DB_FIXTURES:
             item.add_marker(pytest.mark.db)
@@ -445,6 +448,13 @@ def factory(engine):
 # red CI run always reproduces (new finds go into the examples as regression tests).
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
-_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    _hypothesis_settings.load_profile("ci")
+from tests.budget import FAST as _FAST  # noqa: E402
+
+# `make test-fast` (tests/budget.py): a tenth of the examples for the default-budget tests too.
+_hypothesis_settings.register_profile(
+    "selected",
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
+    max_examples=10 if _FAST else 100,
+)
+_hypothesis_settings.load_profile("selected")

@@ -17,13 +17,16 @@ from citizen_desk.collect.records import Bounds, Invalid, SourceBatch, storable
 from citizen_desk.collect.store import payload_text
 from citizen_desk.collect.zalo import read_zalo, zalo_item
 from citizen_desk.platforms.graph import MalformedPage
+from tests.budget import examples
 
 PAGE = "100064512300011"
 BAD_VALUES = st.sampled_from(
     [None, 0, -1, 1.5, True, "", [], {}, {"id": 5}, "x" * 5000, "9" * 5000, "\ud800",
      "a\x00b", "2026-13-45T99:00:00+0000", float("nan"), ["\udfff"], {"name": "\x00"}]
 )  # fmt: skip
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 class Pager:

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from citizen_desk.pipeline.alerts import safe_error_text, task_failure_text
+from typing import Any
+
+import pytest
+
+# citizen_desk.pipeline.alerts defines an Airflow notifier, so importing it imports Airflow (~3 s):
+# imported when these tests run, not when the suite is collected, and left out of `make test-fast`.
+pytestmark = pytest.mark.airflow
+
+
+def safe_error_text(*args: Any, **kwargs: Any) -> str:
+    from citizen_desk.pipeline.alerts import safe_error_text as function
+
+    return function(*args, **kwargs)
+
+
+def task_failure_text(**kwargs: Any) -> str:
+    from citizen_desk.pipeline.alerts import task_failure_text as function
+
+    return function(**kwargs)
 
 
 def test_failure_text_names_dag_task_and_run() -> None:

@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import pii_gate, redact
 from citizen_desk.text.normalize import strip_diacritics
+from tests.budget import examples
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 SPELLED = {
     "0": ["không", "khong", "linh", "lẻ"],

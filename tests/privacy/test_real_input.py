@@ -8,8 +8,11 @@ from hypothesis import strategies as st
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate, redact
+from tests.budget import examples
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 MASKED = [
     # a hamlet or residential group where a named person lives; the commune and up stay

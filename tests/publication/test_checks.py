@@ -25,6 +25,7 @@ from citizen_desk.publication.figures import (
 )
 from citizen_desk.publication.report import ALL_UNITS
 from citizen_desk.publication.texts import on_time_texts
+from tests.budget import examples
 from tests.publication.conftest import ACTOR, Week, gate, week_results
 from tests.publication.seed import FB, NOW, PERIOD, UNIT, ZALO
 
@@ -99,7 +100,7 @@ def consistent_insights(draw: st.DrawFn) -> PageInsights:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=weeks(), insights=consistent_insights())
 def test_random_consistent_weeks_pass_every_check(registry, rows: WeekRows, insights) -> None:
     results = compute_results(
