@@ -1,11 +1,16 @@
 """The confidentiality sweep: planted informants' identities must appear in no output at all.
 
 Needles are the canaries' names, platform user ids and phone numbers. A name also matches
-without diacritics and JSON-escaped (`\\u1ed5`), a phone number with any separators (or none)
-between its digits. Haystacks: every Slack payload and published post in the simulator, every
-file under the data dir (HTML reports...) except the domain DB itself, every task log file under
-AIRFLOW_HOME/logs, the Airflow processes' own logs, the outbox payloads, and the XCom table of
-the metadata DB. Every hit is reported with where it was found.
+without diacritics and JSON-escaped (`\\u1ed5`). A phone number matches however it is spelled:
+each haystack is also searched in a "digit view" written here, independently of the product's
+redaction engine (a shared normaliser would hide its own bugs): NFKC (full-width digits), Vietnamese
+digit words ("không chín một…", "linh", "lẻ", "mốt", "tư", "lăm") and teencode letters between
+digits (O for 0, l/I for 1) become digits, and any run of separators (Unicode spaces, dashes, dots,
+brackets, zero-width characters) between digits is dropped. Haystacks: every Slack payload and
+published post in the simulator, every file under the data dir (HTML reports...) except the
+domain DB itself, every task log file under AIRFLOW_HOME/logs, the Airflow processes' own logs,
+the outbox payloads, and the XCom table of the metadata DB. Every hit is reported with where
+it was found.
 """
 
 from __future__ import annotations
@@ -32,6 +37,30 @@ class Needle:
     label: str  # e.g. "canary 1 name" (never the value itself: reports are outputs too)
     pattern: re.Pattern[str]
     folded: bool  # match against the folded haystack
+    digits: bool = False  # match against the digit view of the haystack
+
+
+DIGIT_WORDS = {
+    "khong": "0", "linh": "0", "le": "0", "mot": "1", "hai": "2", "ba": "3",
+    "bon": "4", "tu": "4", "nam": "5", "lam": "5", "sau": "6", "bay": "7", "tam": "8", "chin": "9",
+}  # fmt: skip
+_WORD_RUN = re.compile(
+    r"\b(?:" + "|".join(DIGIT_WORDS) + r")(?:[\s,.\-]+(?:" + "|".join(DIGIT_WORDS) + r"))+\b"
+)
+# after fold(): lower case, so O is "o" and I is "i"
+_TEENCODE = re.compile(r"(?<=[0-9])[oli](?=[0-9oli])|(?<=[0-9oli])[oli](?=[0-9])|\bo(?=[0-9]{2})")
+_SEPARATORS = re.compile(r"(?<=[0-9])[^0-9A-Za-z\n]{1,4}(?=[0-9])")
+
+
+def digit_view(text: str) -> str:
+    """The haystack with every spelling of a number folded to plain digits (see module doc)."""
+    text = fold(unicodedata.normalize("NFKC", text))
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")  # zero-width characters
+    text = _WORD_RUN.sub(
+        lambda m: "".join(DIGIT_WORDS[w] for w in re.findall(r"[a-z']+", m.group())), text
+    )
+    text = _TEENCODE.sub(lambda m: "0" if m.group() == "o" else "1", text)
+    return _SEPARATORS.sub("", text)
 
 
 def needles(canaries: Sequence[Mapping[str, str]]) -> list[Needle]:
@@ -56,12 +85,13 @@ def needles(canaries: Sequence[Mapping[str, str]]) -> list[Needle]:
                         False,
                     )
                 )
-        phone = re.sub(r"\D", "", canary.get("phone") or "")
+        # "digits" when the message spells the number ("phone") in words or teencode
+        phone = re.sub(r"\D", "", canary.get("digits") or canary.get("phone") or "")
         if phone:
-            body = r"[\s.\-]{0,2}".join(re.escape(d) for d in phone[1:])
-            # 0915274863, 0915 274 863, 0915.274.863, +84 915 274 863, 84915274863
-            pattern = rf"(?<!\d)(?:0|\+?84[\s.\-]?){body}(?!\d)"
-            out.append(Needle(f"canary {index} phone", re.compile(pattern), False))
+            # The significant digits anywhere in the digit view (0…, +84…, 0084…, glued to a date
+            # or another number): nine given digits in a row are never a coincidence.
+            pattern = re.escape(phone[1:])
+            out.append(Needle(f"canary {index} phone", re.compile(pattern), False, digits=True))
     return out
 
 
@@ -76,9 +106,13 @@ class Hit:
 
 def scan_text(text: str, where: str, pins: Sequence[Needle]) -> list[Hit]:
     folded: str | None = None
+    digits: str | None = None
     hits: list[Hit] = []
     for needle in pins:
-        if needle.folded:
+        if needle.digits:
+            digits = digits if digits is not None else digit_view(text)
+            haystack = digits
+        elif needle.folded:
             folded = folded if folded is not None else fold(text)
             haystack = folded
         else:

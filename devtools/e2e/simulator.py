@@ -24,24 +24,29 @@ RATE = float(os.environ.get("CITIZEN_DESK_E2E_RATE", "3"))
 
 # Planted informants. Their names, platform ids and phone numbers must never leave the domain
 # DB: the confidentiality sweep searches every output for them. Names are unusual on purpose
-# (so a hit is never a coincidence) but well-formed Vietnamese.
+# (so a hit is never a coincidence) but well-formed Vietnamese. Their phone numbers are written
+# the ways real citizens write them (issue 16): with no-break and thin spaces, in Vietnamese words,
+# in teencode with en dashes; `digits` is the number itself, for the sweep's needles.
 CANARIES: tuple[dict[str, str], ...] = (
     {
         "name": "Khổng Thị Diệu Huyền",
         "psid": "7311958204417731",
-        "phone": "0915 274 863",
+        "phone": "0915\u00a0274\u202f863",
+        "digits": "0915274863",
         "channel": "fb-th-ns-ngathuy",
     },
     {
         "name": "Âu Dương Quốc Khánh",
         "psid": "7311958204417732",
-        "phone": "0387.615.429",
+        "phone": "không ba tám bảy, sáu một lăm, bốn hai chín",
+        "digits": "0387615429",
         "channel": "fb-th-ss-bacson",
     },
     {
         "name": "Lạc Văn Tường Vi",
         "user_id": "4318899123456789012",
-        "phone": "0868 431 907",
+        "phone": "O868 – 431 – 9O7",
+        "digits": "0868431907",
         "channel": "zalo-th-ss-truongson",
     },
 )

@@ -143,6 +143,16 @@ def test_the_local_topology_reuses_demo_sh(tmp_path: Path) -> None:
 # --- the confidentiality sweep -------------------------------------------------------------------
 
 CANARY = {"name": "Khổng Thị Diệu Huyền", "psid": "7311958204417731", "phone": "0915 274 863"}
+SPELLED = {"name": "Âu Dương Quốc Khánh", "phone": "không ba tám bảy", "digits": "0387615429"}
+
+
+def test_the_needle_of_a_spelled_number_is_its_digits() -> None:
+    pins = confidentiality.needles([SPELLED])
+    assert confidentiality.scan_text("liên hệ 0387 615 429", "here", pins)
+    assert confidentiality.scan_text(
+        "liên hệ không ba tám bảy, sáu một lăm, bốn hai chín", "here", pins
+    )
+    assert not confidentiality.scan_text("liên hệ không ba tám bảy", "here", pins)
 
 
 @pytest.mark.parametrize(
@@ -155,6 +165,15 @@ CANARY = {"name": "Khổng Thị Diệu Huyền", "psid": "7311958204417731", "p
         "gọi 0915274863",
         "gọi 0915.274.863",
         "gọi +84 915 274 863",
+        "gọi 0915\u00a0274\u202f863",  # no-break and thin spaces
+        "gọi 0915\u200b274\u200b863",  # zero-width spaces
+        "gọi ０９１５ ２７４ ８６３",  # full-width digits
+        "gọi O9l5 – 274 – 863",  # teencode, en dashes
+        "gọi không chín một lăm, hai bảy bốn, tám sáu ba",
+        "khong chin mot nam hai bay bon tam sau ba",
+        "gọi (+84) 0915-274-863",
+        "ngày 23/11 0915274863",  # glued to a date by the separator fold
+        "số 915 274 863",  # without its 0 it is still the number
     ],
 )
 def test_sweep_finds_every_form_of_a_canary(text: str) -> None:
@@ -164,7 +183,8 @@ def test_sweep_finds_every_form_of_a_canary(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["CD-000123 Nga Thủy", "17311958204417731", "0915 274 8631", "số 915 274 863"]
+    "text",
+    ["CD-000123 Nga Thủy", "17311958204417731", "0915 274 864", "915 274 86", "[SĐT] ngày 23/11"],
 )
 def test_sweep_ignores_lookalikes(text: str) -> None:
     assert confidentiality.scan_text(text, "here", confidentiality.needles([CANARY])) == []
