@@ -56,6 +56,32 @@ def test_list_tips_orders_urgent_first_then_oldest_and_filters(db):
         views.list_tips(db, now=NOW, unit_code="TH-XX")
 
 
+def test_pages_of_tips_are_the_list_cut_in_sql(db):
+    made = [seed.add_tip(db, received_at=NOW - (i + 1) * H, urgent=i % 4 == 0) for i in range(9)]
+    made.append(seed.add_tip(db, channel_key="fb-th-ss-bacson", received_at=NOW - 70 * H))
+    made.append(seed.add_tip(db, received_at=NOW - 90 * H, status="verified"))
+    made[2].escalation_level = 1
+    made[5].escalation_level = 1
+    db.flush()
+    for closed in (False, True):
+        whole = [v.tip_id for v in views.list_tips(db, now=NOW, include_closed=closed)]
+        assert views.count_tips(db, include_closed=closed) == len(whole)
+        pages = [
+            [
+                v.tip_id
+                for v in views.page_of_tips(db, now=NOW, include_closed=closed, offset=o, limit=4)
+            ]
+            for o in range(0, len(whole) + 4, 4)
+        ]
+        assert [tip for page in pages for tip in page] == whole
+    unit = made[-2].unit_id
+    assert [v.tip_id for v in views.page_of_tips(db, now=NOW, unit_ids={unit})] == [made[-2].id]
+    at_one = views.page_of_tips(db, now=NOW, level=1)
+    assert {v.tip_id for v in at_one} == {made[2].id, made[5].id}
+    assert views.count_tips(db, level=1) == 2
+    assert views.count_tips(db, unit_ids=set()) == 0
+
+
 def test_unknown_tip_for_reading(db):
     with pytest.raises(NotFoundError):
         views.get_tip(db, 999, now=NOW)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import Registry, current_registry, deployment_zone
@@ -124,6 +124,58 @@ def list_tips(
     if not include_closed:
         query = query.where(Tip.status.in_(sorted(OPEN_STATUSES)))
     query = query.order_by(Tip.urgent.desc(), Tip.received_at, Tip.id)
+    return views_for(session, list(session.scalars(query)), now, default_policy(policy))
+
+
+def _board_conditions(
+    unit_ids: Collection[int] | None, level: int | None, include_closed: bool
+) -> list[Any]:
+    conditions: list[Any] = []
+    if unit_ids is not None:
+        conditions.append(Tip.unit_id.in_(sorted(unit_ids)))
+    if level is not None:
+        conditions.append(Tip.escalation_level == level)
+    if not include_closed:
+        conditions.append(Tip.status.in_(sorted(OPEN_STATUSES)))
+    return conditions
+
+
+def count_tips(
+    session: Session,
+    *,
+    unit_ids: Collection[int] | None = None,
+    level: int | None = None,
+    include_closed: bool = False,
+) -> int:
+    """How many tips `page_of_tips` pages through (one COUNT in SQL)."""
+    conditions = _board_conditions(unit_ids, level, include_closed)
+    return session.scalar(select(func.count()).select_from(Tip).where(*conditions)) or 0
+
+
+def page_of_tips(
+    session: Session,
+    *,
+    now: datetime,
+    unit_ids: Collection[int] | None = None,
+    level: int | None = None,
+    include_closed: bool = False,
+    offset: int = 0,
+    limit: int = 100,
+    policy: EscalationPolicy | None = None,
+) -> list[TipView]:
+    """One page of tips, filtered and paged in SQL, in `list_tips` order (urgent, then oldest).
+
+    Only the page's tips become views (their texts read and redacted), so a board page costs the
+    same at 1k and at 100k tips.
+    """
+    require_aware(now)
+    query = (
+        select(Tip)
+        .where(*_board_conditions(unit_ids, level, include_closed))
+        .order_by(Tip.urgent.desc(), Tip.received_at, Tip.id)
+        .offset(max(offset, 0))
+        .limit(max(limit, 0))
+    )
     return views_for(session, list(session.scalars(query)), now, default_policy(policy))
 
 

@@ -38,20 +38,28 @@ def tips_board(
     closed: bool = False,
     page: int = 1,
 ) -> TipsBoard:
-    """The tips of `unit` and the units below it (all units if None), at `level` if given."""
+    """The tips of `unit` and the units below it (all units if None), at `level` if given.
+
+    Filtering, counting and paging happen in SQL (`tips.views.page_of_tips`): only the shown page
+    is read and redacted.
+    """
     from citizen_desk.tips import views as tips
 
     units = unit_tree(session)
-    views = tips.list_tips(session, now=now, include_closed=closed)
-    if unit:
-        inside = subtree_ids(units, unit)
-        codes = {u.code for u in units if u.id in inside}
-        views = [v for v in views if v.unit_code in codes]
-    if level is not None:
-        views = [v for v in views if v.level == level]
+    inside = subtree_ids(units, unit) if unit else None
     filters = {"unit": unit, "level": level, "closed": "true" if closed else None}
-    paging = Paging.of(len(views), page, TIPS_PER_PAGE, filters)
-    return TipsBoard(units=units, tips=views[paging.start : paging.stop], paging=paging)
+    total = tips.count_tips(session, unit_ids=inside, level=level, include_closed=closed)
+    paging = Paging.of(total, page, TIPS_PER_PAGE, filters)
+    views = tips.page_of_tips(
+        session,
+        now=now,
+        unit_ids=inside,
+        level=level,
+        include_closed=closed,
+        offset=paging.start,
+        limit=TIPS_PER_PAGE,
+    )
+    return TipsBoard(units=units, tips=views, paging=paging)
 
 
 def level_labels() -> dict[int, str]:
