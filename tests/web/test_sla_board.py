@@ -70,3 +70,34 @@ def test_sla_board_says_when_it_shows_only_the_nearest_deadlines(ro_officer, mon
     page = ro_officer.get("/sla").text
     assert "1 hồ sơ có thời hạn gần nhất (còn nhiều hơn" in page
     assert len(re.findall(r'href="/cases/\d+"', page)) == 1
+
+
+def test_the_state_filter_in_sql_agrees_with_the_state_shown(synced_engine):
+    import itertools
+    from datetime import timedelta
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import sessionmaker
+
+    from citizen_desk.db.models import Case
+    from citizen_desk.domain.vocabulary import SlaState, values
+    from citizen_desk.web.common import sla_state
+    from tests.conftest import NOW
+    from tests.tips import seed
+
+    db = sessionmaker(synced_engine)()
+    case = db.get(Case, seed.add_tip(db, received_at=NOW - timedelta(hours=3)).case_id)
+    times = (None, NOW - timedelta(minutes=5), NOW, NOW + timedelta(minutes=5))
+    for warn_at, due_at, breached in itertools.product(times, times, (False, True)):
+        case.sla_warn_at, case.sla_due_at, case.sla_breached = warn_at, due_at, breached
+        db.flush()
+        shown = sla_state(warn_at=warn_at, due_at=due_at, breached=breached, now=NOW)
+        matched = [
+            state
+            for state in values(SlaState)
+            if db.scalar(
+                select(Case.id).where(Case.id == case.id, sla_board.state_condition(state, NOW))
+            )
+        ]
+        assert matched == [shown], (warn_at, due_at, breached)
+    db.close()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.models import CATEGORIES, Case, Channel, Message, Unit
@@ -86,19 +86,19 @@ def sla_board(
         query = query.where(Case.category == filters.category)
     if filters.channel:
         query = query.where(Channel.key == filters.channel)
-    if filters.state and filters.state not in SLA_STATES:
-        raise NotFoundError(f"không có trạng thái {filters.state!r}")
+    if filters.state:
+        if filters.state not in SLA_STATES:
+            raise NotFoundError(f"không có trạng thái {filters.state!r}")
+        query = query.where(state_condition(filters.state, now))
     query = query.order_by(Case.sla_due_at.is_(None), Case.sla_due_at, Case.awaiting_since, Case.id)
     rows = []
-    for case, unit_code, unit_name, channel_key, channel_name, platform in session.execute(query):
+    for case, unit_code, unit_name, channel_key, channel_name, platform in session.execute(
+        query.limit(limit)
+    ):
         state = sla_state(
             warn_at=case.sla_warn_at, due_at=case.sla_due_at, breached=case.sla_breached, now=now
         )
-        if filters.state and state != filters.state:
-            continue
         rows.append((case, unit_code, unit_name, channel_key, channel_name, platform, state))
-        if len(rows) >= limit:
-            break
     case_ids = [row[0].id for row in rows]
     latest = _latest_inbound(session, case_ids)
     names = names_by_case(session, case_ids)
@@ -130,6 +130,20 @@ def sla_board(
             )
         )
     return result
+
+
+def state_condition(state: str, now: datetime) -> ColumnElement[bool]:
+    """`web.common.sla_state(...) == state` as SQL, so the filter and the limit run in the DB."""
+    due, warn = Case.sla_due_at, Case.sla_warn_at
+    breach = or_(Case.sla_breached.is_(True), and_(due.is_not(None), due <= now))
+    if state == SlaState.BREACH:
+        return breach
+    if state == SlaState.NONE:
+        return and_(not_(breach), due.is_(None))
+    warning = and_(warn.is_not(None), warn <= now)
+    if state == SlaState.WARNING:
+        return and_(not_(breach), due.is_not(None), warning)
+    return and_(not_(breach), due.is_not(None), not_(warning))
 
 
 def _latest_inbound(session: Session, case_ids: Sequence[int]) -> dict[int, str]:
