@@ -185,3 +185,14 @@ def two_level_registry(path: Path) -> Registry:
 def sync(session: Session, registry: Registry) -> None:
     sync_registry(session, registry, now=NOW - timedelta(days=30))
     session.flush()
+
+
+def ladder_only(registry):
+    """`registry` with catch-up off: every due alert by itself, as the ladder computes it. For
+    tests of the ladder's own timeline that jump hours between sweeps, which the catch-up policy
+    (tests/tips/test_catch_up.py) rightly treats as an outage."""
+    from dataclasses import replace
+
+    from citizen_desk.domain.catchup import CatchUpPolicy
+
+    return replace(registry, notifications=CatchUpPolicy(fresh_within=None))

@@ -68,7 +68,8 @@ def test_no_identity_reaches_slack_or_the_logs(db, registry, simulator, caplog):
 
     for hours in (-72, -48, -24, -12, 0):
         now = NOW + hours * H
-        sweep(db, registry, now=now, actor="escalate/run", source="escalate/run", digest_hour=7)
+        ladder = seed.ladder_only(registry)
+        sweep(db, ladder, now=now, actor="escalate/run", source="escalate/run", digest_hour=7)
         db.commit()
         deliver_pending(db.get_bind(), client, now=now)
 
@@ -111,7 +112,7 @@ def test_the_outbox_gate_withholds_what_a_redaction_bug_would_let_through(
     tip = seed.add_canary_tip(db, received_at=NOW - 30 * H)
     monkeypatch.setattr(views, "redact_text", lambda text, names: text)  # a redaction bug
     assert seed.CANARY_NAME in views.get_tip(db, tip.id, now=NOW).excerpt
-    report = sweep(db, registry, now=NOW, actor="t", digest_hour=None)
+    report = sweep(db, seed.ladder_only(registry), now=NOW, actor="t", digest_hour=None)
     db.commit()
     assert (report.enqueued, report.blocked) == (2, 0)  # arrival and level 1, excerpt withheld
     rows = db.execute(select(Notification.kind, Notification.status, Notification.payload)).all()
@@ -144,7 +145,7 @@ def test_a_phone_the_excerpt_lets_through_is_withheld_at_every_level(
     excerpt = views.get_tip(db, tip.id, now=NOW).excerpt
     assert "0912 345 678" in excerpt  # the bug lets it through: the gate must catch it
 
-    report = sweep(db, registry, now=NOW, actor="t", digest_hour=None)
+    report = sweep(db, seed.ladder_only(registry), now=NOW, actor="t", digest_hour=None)
     db.commit()
     deliver_pending(db.get_bind(), client, now=NOW)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -20,8 +21,12 @@ H = timedelta(hours=1)
 T0 = NOW - 200 * H  # tips arrive at T0; sweeps run at T0 + n hours
 
 
-def run(session, registry, hours: float, **kwargs):
+ladder_only = seed.ladder_only  # these tests jump hours between sweeps: catch-up off
+
+
+def run(session, registry, hours: float, *, catch_up: bool = False, **kwargs):
     kwargs.setdefault("digest_hour", None)
+    registry = registry if catch_up else ladder_only(registry)
     return sweep(session, registry, now=T0 + hours * H, actor="test-sweep", **kwargs)
 
 
@@ -79,6 +84,7 @@ def test_normal_climb_in_a_three_level_tree(db, registry):
 
 
 def test_a_late_run_catches_up_every_level_but_only_the_latest_reminder(db, registry):
+    """Catch-up off (the registry's kill switch): the ladder as it was, every level by itself."""
     tip = seed.add_tip(db, received_at=T0)
     report = run(db, registry, 130)
     k = f"tip:{tip.id}"
@@ -91,6 +97,47 @@ def test_a_late_run_catches_up_every_level_but_only_the_latest_reminder(db, regi
     }
     assert report.escalated == 1
     assert escalations(db, tip.id) == [(-1, 3)]
+
+
+def test_a_late_run_lists_a_stale_tip_once_and_skips_the_passed_levels(db, registry):
+    tip = seed.add_tip(db, received_at=T0)
+    report = run(db, registry, 130, catch_up=True)
+    k = f"tip:{tip.id}"
+    rows = {r.idempotency_key: r for r in db.scalars(select(Notification))}
+    ladder = {
+        f"{k}:L0:arrival:0:U07NTHUYD01",
+        f"{k}:L1:escalation:0:U07NTHUYC01",
+        f"{k}:L2:escalation:0:U07NSCHIEF1",
+        f"{k}:L3:escalation:0:C07THDUTY01",
+        f"{k}:L3:reminder:2:C07THDUTY01",
+    }
+    assert ladder <= set(rows)  # every alert is in the ledger: no later run sends it
+    assert {rows[key].status for key in ladder} == {"superseded"}  # none by itself
+    summaries = [r for r in rows.values() if r.kind == "tip_catchup"]
+    assert [(s.recipient, s.status) for s in summaries] == [("C07THDUTY01", "pending")]
+    shown = json.dumps(summaries[0].payload, ensure_ascii=False)
+    assert f"CD-{tip.case_id:06d}" in shown
+    assert "Báo cáo cấp 3: *1*" in shown
+    listed = rows[f"{k}:L3:escalation:0:C07THDUTY01"].last_error
+    assert listed == f"catch-up: listed in summary {summaries[0].idempotency_key}"
+    assert (report.escalated, report.caught_up, report.skipped, report.summaries) == (1, 1, 4, 1)
+    assert escalations(db, tip.id) == [(-1, 3)]
+    assert len(set(rows) - ladder) == 1  # the summary is the only message
+
+    # the next reminder is the first one anybody gets: "lần 1", never the ladder's count
+    run(db, registry, 132, catch_up=True)
+    reminder = db.scalars(
+        select(Notification).where(Notification.idempotency_key == f"{k}:L3:reminder:3:C07THDUTY01")
+    ).one()
+    assert reminder.status == "pending"
+    assert "Nhắc lần 1:" in json.dumps(reminder.payload, ensure_ascii=False)
+    run(db, registry, 144, catch_up=True)
+    second = db.scalars(
+        select(Notification.payload).where(
+            Notification.idempotency_key == f"{k}:L3:reminder:4:C07THDUTY01"
+        )
+    ).one()
+    assert "Nhắc lần 2:" in json.dumps(second, ensure_ascii=False)
 
 
 def test_acknowledgement_stops_reminders_at_its_level_only(db, registry):
@@ -220,7 +267,7 @@ def test_two_level_tree_and_a_missing_contact(engine, tmp_path):
         seed.sync(db, registry)
         a = seed.add_tip(db, channel_key="fb-p-a", received_at=T0)
         b = seed.add_tip(db, channel_key="fb-p-b", received_at=T0)
-        report = sweep(db, registry, now=T0 + 100 * H, actor="t", digest_hour=None)
+        report = sweep(db, ladder_only(registry), now=T0 + 100 * H, actor="t", digest_hour=None)
         rows = sent(db)
         assert {r for r in rows if r[0].startswith(f"tip:{a.id}:")} == {
             (f"tip:{a.id}:L0:arrival:0", "U07PADUTY01"),
@@ -379,7 +426,13 @@ def test_a_what_if_sweep_evaluates_ahead_but_writes_at_the_run_time(db, registry
     assert report.escalated == 1
     assert level(db, tip.id) == 2
     rows = list(db.scalars(select(Notification)))
-    assert {k.idempotency_key.rsplit(":", 1)[0] for k in rows} >= {f"tip:{tip.id}:L2:escalation:0"}
-    assert {(n.created_at, n.next_attempt_at) for n in rows} == {(T0 + H, T0 + H)}
+    pending = [n for n in rows if n.status == "pending"]
+    # catch-up: the level the what-if reaches is announced, the passed ones only recorded
+    assert {n.idempotency_key.rsplit(":", 1)[0] for n in pending} == {
+        f"tip:{tip.id}:L2:escalation:0"
+    }
+    assert {n.status for n in rows} == {"pending", "superseded"}
+    assert {(n.created_at, n.next_attempt_at) for n in pending} == {(T0 + H, T0 + H)}
+    assert {n.created_at for n in rows} == {T0 + H}
     audit = db.scalars(select(AuditLog).where(AuditLog.action == "tip_escalated")).one()
     assert audit.at == T0 + H

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +22,7 @@ from pydantic import BeforeValidator, Field
 from citizen_desk.config import settings
 from citizen_desk.config.sections import (
     Duration,
+    PositiveDuration,
     Problems,
     Section,
     SlackId,
@@ -33,6 +34,7 @@ from citizen_desk.config.sections import (
 from citizen_desk.config.sync import SyncReport as SyncReport  # re-exported for callers
 from citizen_desk.config.sync import sync_registry as sync_registry
 from citizen_desk.db.models import PLATFORMS, UNIT_KINDS
+from citizen_desk.domain.catchup import DEFAULT_DIGEST_AFTER, DEFAULT_FRESH_WITHIN, CatchUpPolicy
 from citizen_desk.errors import ConfigError, RegistryErrors
 from citizen_desk.sla.calendar import WorkingCalendar, parse_calendar
 from citizen_desk.sla.policy import SlaPolicy, parse_sla_policy
@@ -80,6 +82,7 @@ class Registry:
     sla: SlaPolicy
     escalation: EscalationPolicy
     publication: PublicationPolicy
+    notifications: CatchUpPolicy = field(default_factory=CatchUpPolicy)
 
     def unit(self, code: str) -> UnitSpec:
         for unit in self.units:
@@ -153,6 +156,18 @@ class _Publication(Section):
     approval_timeout: Duration = timedelta(hours=24)
 
 
+def _off_to_none(value: object) -> object:
+    """`off` (or false, or null) turns the setting off."""
+    return None if value is None or value is False or value == "off" else value
+
+
+class _Notifications(Section):
+    catch_up_fresh_within: Annotated[PositiveDuration | None, BeforeValidator(_off_to_none)] = (
+        DEFAULT_FRESH_WITHIN
+    )
+    digest_after: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_DIGEST_AFTER
+
+
 class _Document(Section):
     """The top level; units and channels are validated one by one, the policies by their parsers."""
 
@@ -168,6 +183,7 @@ class _Document(Section):
     sla: Any = None
     escalation: Any = None
     publication: _Publication | None = None
+    notifications: _Notifications | None = None
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -265,6 +281,7 @@ def parse_registry(raw: object, path: Path) -> Registry:
     problems.raise_if_any()
     assert doc is not None  # no problem recorded, so the document validated
     publication = doc.publication or _Publication()
+    notifications = doc.notifications or _Notifications()
     return Registry(
         path=path,
         timezone=doc.timezone,
@@ -273,6 +290,9 @@ def parse_registry(raw: object, path: Path) -> Registry:
         units=units,
         channels=channels,
         publication=PublicationPolicy(publication.min_count, publication.approval_timeout),
+        notifications=CatchUpPolicy(
+            notifications.catch_up_fresh_within, notifications.digest_after
+        ),
         **parsed,
     )
 

@@ -86,3 +86,26 @@ COLLECTION_ERROR_LABELS: Mapping[str, str] = {
 def category_label(category: str | None) -> str:
     """The category's label; "—" when the case is not triaged yet."""
     return CATEGORY_LABELS.get(category or "", category or "—")
+
+
+# What a notification is, in a digest or catch-up summary (`notifications.kind`).
+NOTIFICATION_KIND_LABELS: Mapping[str, str] = {
+    "tip_urgent": "Tin báo khẩn",
+    "tip_arrival": "Tin báo mới",
+    "tip_escalation": "Báo cáo vượt cấp",
+    "tip_reminder": "Nhắc lại",
+    "sla_warning": "Sắp đến hạn trả lời",
+    "sla_breach": "Quá hạn trả lời",
+    "tip_digest": "Tổng hợp tin báo",
+    "sla_digest": "Tổng hợp hạn trả lời",
+}
+OTHER_NOTIFICATION_LABEL = "Thông báo khác"
+
+
+def notification_kind_label(kind: str | None) -> str:
+    return NOTIFICATION_KIND_LABELS.get(kind or "", OTHER_NOTIFICATION_LABEL)
+
+
+def tip_level_label(level: int) -> str:
+    """A tip's escalation level, as counted in a catch-up summary."""
+    return "Tiếp nhận (cấp 0)" if level <= 0 else f"Báo cáo cấp {level}"

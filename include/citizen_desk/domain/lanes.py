@@ -30,6 +30,10 @@ LANE_OF_KIND = {
     "sla_warning": Lane.WARNING,
     "tip_digest": Lane.DIGEST,
     "sla_digest": Lane.DIGEST,
+    "tip_catchup": Lane.DIGEST,
+    "sla_catchup": Lane.DIGEST,
+    # a delivery digest takes the lane of the most urgent row it covers (set at insert)
+    "notify_digest": Lane.TIP_ESCALATION,
 }
 
 

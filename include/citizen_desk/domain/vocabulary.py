@@ -69,6 +69,7 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     SUPERSEDED = "superseded"  # its subject changed before it went out (tip closed, case answered)
+    DIGESTED = "digested"  # delivered inside a digest message (`last_error` names the digest key)
 
 
 class PublicationStatus(StrEnum):

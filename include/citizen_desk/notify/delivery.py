@@ -6,7 +6,9 @@ Life of a notification (table `notifications`, unique `idempotency_key`):
        │ ▲                │ retryable Slack error, attempts < max ─▶ pending + next_attempt_at
        │ │                │ permanent error or attempts == max ───▶ failed (`outbox retry`)
        │ └── reconcile ◀──┘ found still `sending` on a later run (the task died mid-send)
-       └──▶ superseded: at claim time its subject no longer holds (`notify.subjects`)
+       ├──▶ superseded: at claim time its subject no longer holds (`notify.subjects`)
+       └──▶ digested: folded into a `notify_digest` row with other rows due for the same
+            recipient (more than the registry's `notifications.digest_after`; never urgent lanes)
     blocked: the PII gate refused it at enqueue time; never sent, technical admins alerted.
 
 Rows are claimed one at a time, most urgent lane first (`notifications.priority`: admin alerts,
@@ -99,6 +101,8 @@ class DeliveryReport:
     uncertain: int = 0  # outcome unknown (timeout, history rate-limited): reconciled later
     skipped: int = 0  # claimed meanwhile by another deliverer
     superseded: int = 0  # its subject changed before sending (tip closed, case answered, …)
+    digests: int = 0  # digest messages written for recipients with many notifications due
+    digested: int = 0  # notifications covered by those digests (not sent one by one)
     fatal: str | None = None  # the bot token itself is refused; delivery stopped
 
     def as_dict(self) -> dict[str, Any]:
@@ -365,13 +369,23 @@ def deliver_pending(
     now: datetime,
     limit: int = 200,
     max_attempts: int = 6,
+    digest_after: int | None = None,
 ) -> DeliveryReport:
-    """Send what is due, most urgent lane first, at most `limit` rows; see the module doc."""
+    """Send what is due, most urgent lane first, at most `limit` rows; see the module doc.
+
+    With `digest_after`, more than that many non-urgent notifications due for one recipient are
+    first folded into one digest row (`citizen_desk.notify.digest`), then sent like any row.
+    """
     from slack_sdk.errors import SlackApiError
 
     now = utc(now)
     factory = _factory(session_factory_or_engine)
     report = DeliveryReport()
+    if digest_after is not None:
+        from citizen_desk.notify.digest import coalesce_due
+
+        with factory() as session, session.begin():
+            report.digests, report.digested = coalesce_due(session, now, digest_after=digest_after)
     seen: set[int] = set()
     for _ in range(limit):
         claim = _claim(factory, now, seen, report)
@@ -567,8 +581,12 @@ def run_delivery(
     now: datetime, *, url: str | None = None, conn_id: str | None = None, limit: int = 200
 ) -> dict[str, Any]:
     """Deliver what is due with the Slack connection's client (the DAGs' deliver task)."""
+    from citizen_desk.config.registry import load_registry
     from citizen_desk.db.engine import get_engine
     from citizen_desk.notify.slack import CONN_ID, slack_client_from_connection
 
+    digest_after = load_registry().notifications.digest_after
     client = slack_client_from_connection(conn_id or CONN_ID)
-    return deliver_pending(get_engine(url), client, now=now, limit=limit).as_dict()
+    engine = get_engine(url)
+    report = deliver_pending(engine, client, now=now, limit=limit, digest_after=digest_after)
+    return report.as_dict()

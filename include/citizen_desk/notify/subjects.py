@@ -91,7 +91,7 @@ def _highest_sent_level(session: Session, tip_id: int) -> int:
     keys = session.scalars(
         select(Notification.idempotency_key).where(
             Notification.idempotency_key.like(f"tip:{tip_id}:L%"),
-            Notification.status == "sent",
+            Notification.status.in_(("sent", "digested")),
         )
     )
     levels = [int(m["level"]) for m in map(TIP_KEY.match, keys) if m and m["kind"] in LADDER_KINDS]

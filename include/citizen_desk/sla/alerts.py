@@ -118,18 +118,12 @@ def announce(
         "excerpt": shown,
         "case_url": case_url,
     }
-    base = f"sla:{case.id}:{turn.turn_no}"
     extra: dict[str, Any]
     if verdict.state == "warning":
         template, extra = "sla_warning", {"remaining": verdict.remaining}
-        targets = [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
     else:
         template, extra = "sla_breach", {"overdue_by": verdict.overdue_by}
-        recipients = [
-            contact(units, case.unit_id, "duty_officer"),
-            contact(units, case.unit_id, "chief"),
-        ]
-        targets = [(f"{base}:breach:{r}", r) for r in dict.fromkeys(recipients) if r]
+    targets = alert_targets(units, row, verdict)
     message = render_message(template, **extra, **context)
     free_text = FreeText(
         fields={"excerpt": shown},
@@ -158,6 +152,93 @@ def announce(
             free_text=free_text,
         )
         count += row_added is not None
+    return count
+
+
+def alert_targets(
+    units: Mapping[int, UnitInfo], row: TurnRow, verdict: SlaVerdict
+) -> list[tuple[str, str | None]]:
+    """(key, recipient) of each alert of this outcome: a warning to the duty officer, a breach
+    to the duty officer and the chief (None: nobody configured up the chain)."""
+    case, base = row.case, f"sla:{row.case.id}:{row.turn.turn_no}"
+    if verdict.state == "warning":
+        return [(f"{base}:warning", contact(units, case.unit_id, "duty_officer"))]
+    recipients = [
+        contact(units, case.unit_id, "duty_officer"),
+        contact(units, case.unit_id, "chief"),
+    ]
+    return [(f"{base}:breach:{r}", r) for r in dict.fromkeys(recipients) if r]
+
+
+def event_time(verdict: SlaVerdict) -> datetime | None:
+    """When the outcome happened: the warning time of a warning, the deadline of a breach."""
+    return verdict.warn_at if verdict.state == "warning" else verdict.due_at
+
+
+def send_catch_up(
+    session: Session,
+    registry: Registry,
+    units: Mapping[int, UnitInfo],
+    stale: Sequence[tuple[TurnRow, SlaVerdict]],
+    now: datetime,
+    run_id: str | None,
+) -> int:
+    """Outcomes a sweep found long past (first start, backfill, outage): instead of one alert
+    each, one catch-up summary per unit and recipient (references, category and state counts;
+    no excerpt). Each alert key gets its ledger row naming the summary. Returns summaries."""
+    from citizen_desk.domain.labels import SLA_STATE_LABELS
+    from citizen_desk.domain.vocabulary import SlaState
+    from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
+
+    state_label = {
+        "warning": SLA_STATE_LABELS[SlaState.WARNING],
+        "breached": SLA_STATE_LABELS[SlaState.BREACH],
+    }
+    groups: dict[tuple[int, str], list[tuple[str, TurnRow, SlaVerdict]]] = {}
+    for row, verdict in stale:
+        for key, recipient in alert_targets(units, row, verdict):
+            if recipient is None:
+                log.warning("%s: no duty officer configured up the chain", row.case.reference)
+                continue
+            groups.setdefault((row.case.unit_id, recipient), []).append((key, row, verdict))
+    stamp = now.strftime("%Y%m%dT%H%MZ")
+    count = 0
+    for (unit_id, recipient), entries in sorted(
+        groups.items(), key=lambda item: (units[item[0][0]].code, item[0][1])
+    ):
+        unit = units[unit_id]
+        summary_key = f"sla-catchup:{unit.code}:{recipient}:{stamp}"
+        items = [
+            SummaryItem(
+                row.case.reference,
+                f"{category_label(row.case.category)} – {state_label[verdict.state]}",
+                registry.case_url(row.case.id),
+            )
+            for _, row, verdict in sorted(entries, key=lambda e: (e[2].state, e[1].case.id))
+        ]
+        message = render_catch_up(unit.name, "hồ sơ chưa được trả lời đúng hạn", items)
+        added = enqueue(
+            session,
+            key=summary_key,
+            kind="sla_catchup",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=run_id,
+            registry=registry,
+        )
+        count += added is not None
+        for key, _, verdict in entries:
+            record_covered(
+                session,
+                key=key,
+                kind=f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
+                recipient=recipient,
+                reason=f"catch-up: listed in summary {summary_key}",
+                now=now,
+                source=run_id,
+            )
     return count
 
 

@@ -6,6 +6,10 @@
   version; insert-if-absent) and announces each outcome the first time it is recorded:
   warnings to the unit's duty officer, breaches to the duty officer and the chief, plus one digest
   per unit and local day listing its open cases that are late or close to it.
+  Catch-up: an outcome that happened more than the registry's
+  `notifications.catch_up_fresh_within` before `now` (a first start, a backfill, an outage) is
+  recorded as usual but not alerted by itself: it is listed in one catch-up summary per unit and
+  recipient (`sla-catchup:{unit}:{recipient}:{run time}`), its alert keys recorded `superseded`.
 - `recompute()` re-evaluates the turns that started in a period (after a calendar or policy change)
   and records them under the current policy version without announcing anything by default.
 
@@ -33,7 +37,8 @@ from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, CaseTurn, Channel, Message, SlaEvent, Unit
 from citizen_desk.db.types import utc
 from citizen_desk.db.upsert import insert_if_absent
-from citizen_desk.sla.alerts import announce, send_digests, unit_infos
+from citizen_desk.domain.catchup import is_fresh
+from citizen_desk.sla.alerts import announce, event_time, send_catch_up, send_digests, unit_infos
 from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
 
 if TYPE_CHECKING:
@@ -56,6 +61,8 @@ class SweepReport:
     breaches_recorded: int = 0
     notifications: int = 0
     digests: int = 0
+    caught_up: int = 0  # outcomes found long past: listed in a catch-up summary instead
+    summaries: int = 0
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -213,6 +220,7 @@ def _evaluate(
     recorded_before = _recorded_events(
         session, [row.turn.case_id for row in rows], report.policy_version
     )
+    stale: list[tuple[TurnRow, SlaVerdict]] = []
     for row in rows:
         verdict = evaluate_turn(row.turn, registry.sla, registry.calendar, now)
         states[verdict.state] += 1
@@ -246,7 +254,17 @@ def _evaluate(
         else:
             report.breaches_recorded += 1
         if notify and verdict.state in ("warning", "breached"):
-            report.notifications += announce(session, registry, units, row, verdict, now, run_id)
+            happened = event_time(verdict) or now
+            if is_fresh(happened, now, registry.notifications):
+                report.notifications += announce(
+                    session, registry, units, row, verdict, now, run_id
+                )
+            else:
+                stale.append((row, verdict))
+    if stale:
+        report.caught_up = len(stale)
+        report.summaries = send_catch_up(session, registry, units, stale, now, run_id)
+        report.notifications += report.summaries
     report.evaluated = len(rows)
     report.states = dict(sorted(states.items()))
     return late

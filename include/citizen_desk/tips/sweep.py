@@ -12,6 +12,14 @@ One sweep (the `escalate_unverified_tips` DAG runs it hourly and after each coll
 4. from `DIGEST_HOUR` local time, once per local day, a digest to each chief listing the open tips
    they were alerted about (`tip-digest:{slack_id}:{local date}`).
 
+Catch-up (`citizen_desk.domain.catchup.plan_catch_up`): of a tip's alerts never enqueued, only its
+current one (highest new level, else its latest reminder) and its urgent alerts may be sent, and
+only urgent or fresh ones (due within the registry's `notifications.catch_up_fresh_within`) go
+out by themselves. The stale current alerts of a first start, backfill or outage are listed in one
+catch-up summary per target unit and recipient (`tip-catchup:{unit}:{recipient}:{run time}`);
+passed levels and redundant reminders get a `superseded` ledger row and no message. The tip's
+level still rises to where it is. Reminders are numbered by the reminders actually sent.
+
 Alerts carry the case reference, unit, topic, urgency, age, level, last action, a redacted excerpt
 and the case-view link; never the informant's name, platform id, phone or profile. The outbox's
 PII gate gets the case's protected names: personal data that slips into an excerpt is withheld
@@ -24,11 +32,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,7 +44,10 @@ from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
+from citizen_desk.domain.catchup import Candidate, plan_catch_up
+from citizen_desk.domain.labels import tip_level_label
 from citizen_desk.errors import CitizenDeskError
+from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
 from citizen_desk.tips import views as tips
 from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
 from citizen_desk.tips.escalation import (
@@ -67,6 +78,9 @@ class SweepReport:
     unrouted: int = 0  # alerts whose unit has no contact for the role: sent to the admins
     escalated: int = 0  # tips whose escalation level rose in this sweep
     digests: int = 0
+    caught_up: int = 0  # stale (alert, recipient) pairs listed in a catch-up summary instead
+    skipped: int = 0  # (alert, recipient) pairs of passed levels / redundant reminders: no message
+    summaries: int = 0  # catch-up summaries enqueued
     failed_tips: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -191,6 +205,8 @@ def sweep(
     existing = _existing_keys(session, [p.key for p in planned])
     report.already_enqueued = sum(p.key in existing for p in planned)
     fresh = [p for p in planned if p.key not in existing]
+    fresh, summarised, skipped = _plan_catch_up(fresh, now, registry)
+    report.caught_up, report.skipped = len(summarised), len(skipped)
 
     digest_day = _digest_day(now, digest_hour)
     digest_tips = _digest_recipients(due, units) if digest_day else {}
@@ -205,13 +221,37 @@ def sweep(
     for tip, alerts in due:
         report.escalated += _raise_level(session, tip, alerts, policy, actor, written)
 
-    need_views = {p.tip.id for p in fresh} | {i for ids in wanted_digests.values() for i in ids}
+    need_views = {p.tip.id for p in [*fresh, *summarised]}
+    need_views |= {i for ids in wanted_digests.values() for i in ids}
     tip_rows = [tip for tip, _ in due if tip.id in need_views]
     views = {v.tip_id: v for v in tips.views_for(session, tip_rows, now, policy)}
     names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
 
+    numbers = _reminder_numbers(session, [p.alert for p in fresh if p.alert.kind == "reminder"])
     _enqueue_alerts(
-        session, report, fresh, views, names, policy, now=written, source=source, registry=registry
+        session,
+        report,
+        fresh,
+        views,
+        names,
+        policy,
+        now=written,
+        source=source,
+        registry=registry,
+        numbers=numbers,
+    )
+    for item, reason in skipped:
+        record_covered(
+            session,
+            key=item.key,
+            kind=f"tip_{item.alert.kind}",
+            recipient=item.recipient,
+            reason=reason,
+            now=written,
+            source=source,
+        )
+    _enqueue_summaries(
+        session, report, summarised, views, at=now, now=written, source=source, registry=registry
     )
     _enqueue_digests(
         session,
@@ -241,15 +281,18 @@ def _enqueue_alerts(
     now: datetime,
     source: str | None,
     registry: Registry,
+    numbers: Mapping[str, int] | None = None,
 ) -> None:
     rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
     for item in fresh:
         key = item.alert.idempotency_key
         if key not in rendered:
             view = views[item.tip.id]
+            # a reminder reads as the n-th reminder actually sent (the key keeps the ladder's)
+            shown = replace(item.alert, sequence=(numbers or {}).get(key, item.alert.sequence))
             rendered[key] = (
-                render_alert(view, item.alert, policy, registry),
-                alert_free_text(view, item.alert, policy, registry),
+                render_alert(view, shown, policy, registry),
+                alert_free_text(view, shown, policy, registry),
             )
         message, free_text = rendered[key]
         row = _enqueue(
@@ -266,6 +309,112 @@ def _enqueue_alerts(
             free_text=free_text,
         )
         _count(report, row, "enqueued")
+
+
+def _plan_catch_up(
+    fresh: Sequence[_Planned], now: datetime, registry: Registry
+) -> tuple[list[_Planned], list[_Planned], list[tuple[_Planned, str]]]:
+    """(sent one by one, listed in a catch-up summary, (skipped, why)) — see the module doc."""
+    alerts = {p.alert.idempotency_key: p for p in fresh}
+    plan = plan_catch_up(
+        (
+            Candidate(key, p.tip.id, p.alert.level, p.alert.kind, p.tip.urgent, p.alert.due_at)
+            for key, p in alerts.items()
+        ),
+        now=now,
+        policy=registry.notifications,
+    )
+    individual = {c.key for c in plan.individual}
+    summarised = {c.key for c in plan.summarised}
+    return (
+        [p for p in fresh if p.alert.idempotency_key in individual],
+        [p for p in fresh if p.alert.idempotency_key in summarised],
+        [
+            (p, plan.reasons[p.alert.idempotency_key])
+            for p in fresh
+            if p.alert.idempotency_key not in individual | summarised
+        ],
+    )
+
+
+def _reminder_numbers(session: Session, reminders: Sequence[DueAlert]) -> dict[str, int]:
+    """Alert key -> 1 + the reminders of its tip and level enqueued before (any recipient)."""
+    heads = {(a.tip_id, a.level) for a in reminders}
+    earlier: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for chunk in chunks(sorted(heads)):
+        condition = or_(
+            *(Notification.idempotency_key.like(f"tip:{t}:L{lv}:reminder:%") for t, lv in chunk)
+        )
+        for key in session.scalars(
+            select(Notification.idempotency_key).where(
+                condition, Notification.status.not_in(("superseded", "blocked"))
+            )
+        ):
+            tip_id, level, _kind, sequence = key.split(":")[1:5]
+            earlier[(int(tip_id), int(level[1:]))].add(sequence)
+    return {a.idempotency_key: len(earlier[(a.tip_id, a.level)]) + 1 for a in reminders}
+
+
+def _enqueue_summaries(
+    session: Session,
+    report: SweepReport,
+    summarised: Sequence[_Planned],
+    views: Mapping[int, tips.TipView],
+    *,
+    at: datetime,
+    now: datetime,
+    source: str | None,
+    registry: Registry,
+) -> None:
+    """One catch-up summary per target unit and recipient; every listed pair gets its ledger row
+    naming the summary. References and levels only: no excerpt, no identity."""
+    groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
+    for item in summarised:
+        groups[(item.alert.unit_code, item.recipient)].append(item)
+    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+    for (unit_code, recipient), items in sorted(groups.items()):
+        key = f"tip-catchup:{unit_code}:{recipient}:{stamp}"
+        ordered = sorted(items, key=lambda p: (-p.alert.level, p.tip.received_at, p.tip.id))
+        entries = [
+            SummaryItem(
+                views[p.tip.id].reference,
+                tip_level_label(p.alert.level),
+                registry.case_url(views[p.tip.id].case_id),
+            )
+            for p in ordered
+        ]
+        unit_name = _unit_name(registry, unit_code)
+        message = render_catch_up(unit_name, "tin báo chưa xác minh", entries)
+        row = _enqueue(
+            session,
+            key=key,
+            kind="tip_catchup",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=source,
+            registry=registry,
+        )
+        if row is not None and row.status != "blocked":
+            report.summaries += 1
+        for item in items:
+            record_covered(
+                session,
+                key=item.key,
+                kind=f"tip_{item.alert.kind}",
+                recipient=item.recipient,
+                reason=f"catch-up: listed in summary {key}",
+                now=now,
+                source=source,
+            )
+
+
+def _unit_name(registry: Registry, code: str) -> str:
+    try:
+        return registry.unit(code).name
+    except KeyError:
+        return code
 
 
 def _enqueue_digests(
