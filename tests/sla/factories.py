@@ -54,7 +54,7 @@ def make_case(
         session,
         channel,
         citizen,
-        thread_key=f"t_{n}",
+        thread_key=f"t_sla_{n}",  # apart from tests/tips/seed.py threads (same tests)
         kind=factories.message_kind(channel),
         category=category,
         status="answered" if last_responded is not None else "open",

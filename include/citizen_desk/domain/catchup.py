@@ -142,11 +142,13 @@ def coalesce(
     digests: list[tuple[str, tuple[int, ...]]] = []
     for recipient, ids in eligible.items():
         if len(ids) > digest_after:
-            parts = -(-len(ids) // max_items)  # even chunks: never a digest of one leftover
-            size = -(-len(ids) // parts)
-            digests.extend(
-                (recipient, tuple(ids[start : start + size])) for start in range(0, len(ids), size)
-            )
+            parts = -(-len(ids) // max_items)  # as few digests as fit, sizes within one
+            size, extra = divmod(len(ids), parts)
+            start = 0
+            for part in range(parts):
+                end = start + size + (part < extra)
+                digests.append((recipient, tuple(ids[start:end])))
+                start = end
     return digests
 
 

@@ -385,7 +385,8 @@ def deliver_pending(
         from citizen_desk.notify.digest import coalesce_due
 
         with factory() as session, session.begin():
-            report.digests, report.digested = coalesce_due(session, now, digest_after=digest_after)
+            digests, digested, superseded = coalesce_due(session, now, digest_after=digest_after)
+        report.digests, report.digested, report.superseded = digests, digested, superseded
     seen: set[int] = set()
     for _ in range(limit):
         claim = _claim(factory, now, seen, report)

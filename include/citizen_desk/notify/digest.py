@@ -131,11 +131,11 @@ def digest_key(recipient: str, first_id: int) -> str:
     return f"notify-digest:{recipient}:{first_id}"
 
 
-def coalesce_due(session: Session, now: datetime, *, digest_after: int) -> tuple[int, int]:
+def coalesce_due(session: Session, now: datetime, *, digest_after: int) -> tuple[int, int, int]:
     """Write the digests due at `now` (module doc), in the caller's transaction.
 
     Rows whose subject no longer holds are marked superseded first, never listed.
-    Returns (digests, rows covered).
+    Returns (digests, rows covered, rows superseded).
     """
     from citizen_desk.notify.outbox import payload_hash
     from citizen_desk.notify.subjects import check
@@ -155,12 +155,13 @@ def coalesce_due(session: Session, now: datetime, *, digest_after: int) -> tuple
     counts = Counter(row.recipient for row in rows)
     candidates = [row for row in rows if counts[row.recipient] > digest_after]
     if not candidates:
-        return 0, 0
+        return 0, 0, 0
+    superseded = 0
     live: dict[int, tuple[Notification, dict[str, Any]]] = {}
     for row in candidates:
         verdict = check(session, row)
         if verdict.superseded:
-            _set(
+            superseded += _set(
                 session,
                 row,
                 status="superseded",
@@ -212,7 +213,7 @@ def coalesce_due(session: Session, now: datetime, *, digest_after: int) -> tuple
             )
         digests += 1
         log.info("digest %s covers %d notifications", key, len(members))
-    return digests, covered
+    return digests, covered, superseded
 
 
 def ready_condition(now: datetime) -> Any:
