@@ -14,7 +14,9 @@ the ledger is marked `publishing` before the call and reconciled against the pag
 week's marker, e.g. `#Tuan47_2026`, after a crash).
 
 Params: `dry_run` renders and stores everything but asks nothing and posts nothing;
-`allow_post_for_past_week` lets a run for an earlier week (backfill) post. Scripted approval:
+`allow_post_for_past_week` lets a run for an earlier week (backfill) post. No catch-up: a
+scheduled run starting over 6 h after its Monday (first start, outage) proposes nothing; trigger
+the DAG by hand. Scripted approval:
 `scripts/approve_publication.py --run-id <run> --approve|--reject`.
 """
 

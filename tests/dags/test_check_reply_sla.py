@@ -66,6 +66,13 @@ def test_run_sends_exact_alerts_without_pii(airflow_db, dag, sim, domain_url, mo
             turns=[(local(2026, 11, 19, 8), None)],
             text=canary_text,
         )
+        fresh = make_case(  # lost_found, 2 h on the wall clock: breached 30 min ago
+            session,
+            channel_key="zalo-th-ns-ngathuy",
+            category="lost_found",
+            turns=[(local(2026, 11, 23, 7, 30), None)],
+            text=canary_text,
+        )
         soon = make_case(
             session,
             channel_key="fb-th-ns",
@@ -86,18 +93,26 @@ def test_run_sends_exact_alerts_without_pii(airflow_db, dag, sim, domain_url, mo
 
     messages = sim.slack_messages()
     keys = sorted(m["metadata"]["event_payload"]["key"] for m in messages)
+    # the breach of 19/11 was long past when the check first saw it: a catch-up summary
     assert keys == sorted(
         [
-            f"sla:{late.id}:1:breach:U07NTHUYD01",
-            f"sla:{late.id}:1:breach:U07NTHUYC01",
+            f"sla:{fresh.id}:1:breach:U07NTHUYD01",
+            f"sla:{fresh.id}:1:breach:U07NTHUYC01",
             f"sla:{soon.id}:1:warning",
+            "sla-catchup:TH-NS-NGATHUY:U07NTHUYD01:20261123T0300Z",
+            "sla-catchup:TH-NS-NGATHUY:U07NTHUYC01:20261123T0300Z",
             "sla-digest:TH-NS-NGATHUY:2026-11-23",
             "sla-digest:TH-NS:2026-11-23",
         ]
     )
     dms = {dm: user for user, dm in sim.world.state["slack"]["dms"].items()}
     recipients = sorted(dms.get(m["channel"], m["channel"]) for m in messages)
-    assert recipients == ["C07NSDUTY01", "C07NSDUTY01", "U07NTHUYC01", "U07NTHUYD01", "U07NTHUYD01"]
+    assert recipients == [
+        "C07NSDUTY01",
+        "C07NSDUTY01",
+        *["U07NTHUYC01"] * 2,
+        *["U07NTHUYD01"] * 3,
+    ]
     for message in messages:
         wire = json.dumps(message, ensure_ascii=False)
         assert "Canary" not in wire
@@ -112,19 +127,26 @@ def test_run_sends_exact_alerts_without_pii(airflow_db, dag, sim, domain_url, mo
         and ":breach:" in m["metadata"]["event_payload"]["key"]
     )
     body = json.dumps(breach["blocks"], ensure_ascii=False)
-    assert f"CD-{late.id:06d}" in body
+    assert f"CD-{fresh.id:06d}" in body
     assert "Công an xã Nga Thủy" in body
     assert "[TÊN]" in body
+    summary = next(m for m in messages if "sla-catchup" in m["metadata"]["event_payload"]["key"])
+    listed = json.dumps(summary["blocks"], ensure_ascii=False)
+    assert f"CD-{late.id:06d}" in listed
+    assert "Hỏi đáp thủ tục, pháp luật – Quá hạn: *1*" in listed
+    assert "[TÊN]" not in listed  # references and counts only, no excerpt
 
     # A manual/asset-style rerun for the same moment (no data interval) adds nothing.
     rerun = dag.test(run_after=NOW, logical_date=None)
     assert rerun.state == "success"
-    assert len(sim.slack_messages()) == 5
+    assert len(sim.slack_messages()) == 7
     with sessionmaker(get_engine(domain_url))() as session:
         assert session.scalar(select(SlaEvent.id).where(SlaEvent.kind == "warning")) is not None
-        assert len(session.scalars(select(SlaEvent)).all()) == 2
-        statuses = {n.status for n in session.scalars(select(Notification))}
-    assert statuses == {"sent"}
+        assert len(session.scalars(select(SlaEvent)).all()) == 3
+        statuses = {n.idempotency_key: n.status for n in session.scalars(select(Notification))}
+    listed_keys = {k for k in statuses if k.startswith(f"sla:{late.id}:")}
+    assert {statuses[k] for k in listed_keys} == {"superseded"}  # in the ledger, in the summary
+    assert {s for k, s in statuses.items() if k not in listed_keys} == {"sent"}
 
 
 def test_dry_run_then_recompute_send_nothing(airflow_db, dag, sim, domain_url, monkeypatch) -> None:

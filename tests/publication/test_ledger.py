@@ -535,3 +535,40 @@ def test_insights_failures_leave_a_note(registry) -> None:
     assert insights[PROVINCE].impressions == 7 * 12
     assert insights[PROVINCE].reach is None  # not returned by every page: no total
     assert PROVINCE in notes
+
+
+# --- no catch-up: the scheduler's first start does not propose last week -------------------------
+
+
+def test_a_scheduled_run_that_starts_late_proposes_nothing() -> None:
+    from citizen_desk.publication.gate import LATE_START_GRACE
+
+    kwargs = {"dry_run": False, "allow_past": False, "run_type": "scheduled", "scheduled_for": NOW}
+    on_time = {**kwargs, "started_at": NOW + LATE_START_GRACE}
+    assert publish_mode(PERIOD, **on_time).enabled
+    first_start = {**kwargs, "started_at": NOW + LATE_START_GRACE + timedelta(minutes=1)}
+    assert publish_mode(PERIOD, **first_start) == PublishMode(False, "late_start")
+    # a human asking for it: a manual run, or the explicit param
+    assert publish_mode(PERIOD, **{**first_start, "run_type": "manual"}).enabled
+    assert publish_mode(PERIOD, **{**first_start, "allow_past": True}).enabled
+
+
+def test_first_start_renders_the_week_but_asks_no_approval(db_env: Week, registry) -> None:
+    """Airflow creates the latest Monday's run when it first sees the DAG (catchup=False still
+    runs the most recent tick): days later, nobody triggered it, so no approval is requested."""
+    graph = FakeGraph()
+    ctx = context(db_env, started_at=NOW + timedelta(days=5))
+    requests = run_gate(db_env.rendered, run_context(ctx))
+    assert requests == []
+    summary = run_publish(db_env.rendered, requests, run_context(ctx), client_for=lambda _c: graph)
+    assert summary["mode"] == "late_start"
+    assert summary["idle"].startswith("scheduled run started late")
+    assert graph.post_calls == 0
+    assert db_env.publication(FB).text  # rendered and stored for a later manual run
+
+    # a manual run of the DAG renders again and proposes the week
+    from citizen_desk.publication.tasks import run_render
+
+    manual = run_context(context(db_env, started_at=NOW + timedelta(days=5), run_type="manual"))
+    rendered = run_render(db_env.results.to_dict(), manual)
+    assert run_gate(rendered, manual)

@@ -139,6 +139,9 @@ def block_inconsistent(
     log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
 
 
+LATE_START_GRACE = timedelta(hours=6)  # a scheduled run starting later is a catch-up run
+
+
 @dataclass(frozen=True)
 class PublishMode:
     """Whether this run may post at all, and why not."""
@@ -154,9 +157,14 @@ def publish_mode(
     allow_past: bool,
     run_type: str | None,
     started_at: datetime | None,
+    scheduled_for: datetime | None = None,
 ) -> PublishMode:
-    """Dry runs never post; nor do runs for a past week (a backfill, or a run started more than a
-    week after the week ended) unless `allow_past` is set."""
+    """Dry runs never post; nor, unless `allow_past` is set, do runs for a past week (a backfill,
+    or a run started more than a week after the week ended) or scheduled runs that started more
+    than `LATE_START_GRACE` after their time (`late_start`): with `catchup=False` the scheduler
+    still creates the most recent Monday's run when it first sees the DAG (or comes back after
+    an outage), and nobody asked for that week's posts then. A manual run of the DAG, or
+    `allow_post_for_past_week`, still proposes it."""
     if dry_run:
         return PublishMode(False, "dry_run")
     past = run_type == "backfill" or (
@@ -164,6 +172,14 @@ def publish_mode(
     )
     if past and not allow_past:
         return PublishMode(False, "past_week")
+    late = (
+        run_type == "scheduled"
+        and started_at is not None
+        and scheduled_for is not None
+        and started_at - scheduled_for > LATE_START_GRACE
+    )
+    if late and not allow_past:
+        return PublishMode(False, "late_start")
     return PublishMode(True)
 
 

@@ -112,7 +112,12 @@ def store_draft(
     return pub
 
 
-IDLE_MODES = {"dry_run": "dry run", "past_week": "past week"}
+IDLE_MODES = {
+    "dry_run": "dry run",
+    "past_week": "past week",
+    "late_start": "scheduled run started late (first start or after an outage): "
+    "trigger the DAG by hand to propose this week",
+}
 
 
 def facebook_statuses(session: Session, period: WeekPeriod) -> dict[str, int]:

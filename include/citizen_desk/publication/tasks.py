@@ -36,6 +36,7 @@ def _mode(run: RunContext, period: WeekPeriod) -> PublishMode:
         allow_past=bool(run.params.get("allow_post_for_past_week", False)),
         run_type=run.run_type,
         started_at=run.started_at,
+        scheduled_for=run.interval_end or run.now,
     )
 
 
