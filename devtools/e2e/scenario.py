@@ -322,6 +322,10 @@ class Scenario:
                     f"({last:%H:%M:%S}) are enqueued",
                     *checks.check_escalations(state, due),
                 )
+                self.report.check(
+                    f"{name}: no reminder counts reminders nobody received",
+                    *checks.check_reminder_counts(state),
+                )
         if self.has(PUBLISH):
             periods = {p["period"] for p in state.publications}
             problems, info = checks.check_posts(state, posts, None)

@@ -318,3 +318,35 @@ def test_comparison_catches_lost_and_spurious_notifications() -> None:
     assert "enqueued only in the undisturbed run: lost" in problems
     assert "enqueued only in the disturbed run: early" in problems
     assert "weekly posts differ on fb-th" in problems
+
+
+def test_grouping_messages_are_left_out_of_the_comparison() -> None:
+    """Catch-up summaries and delivery digests name a run time or a row id: not comparable. The
+    alerts they group keep their own keys (superseded / digested) and are compared."""
+    state = _state(
+        ("tip:3:L2:escalation:0:U1", "U1", "superseded"),
+        ("tip:3:L3:escalation:0:P", "P", "digested"),
+        ("tip-catchup:TH:U1:20261123T0300Z", "U1", "sent"),
+        ("notify-digest:P:41", "P", "sent"),
+    )
+    state.notifications[2]["kind"] = "tip_catchup"
+    state.notifications[3]["kind"] = "notify_digest"
+    outcome = checks.outcome(state, {})
+    assert outcome.sent_keys == {
+        "tip:fb-th/t_1:L2:escalation:0:U1",
+        "tip:fb-th/t_1:L3:escalation:0:P",
+    }
+
+
+def test_a_reminder_count_nobody_received_is_found() -> None:
+    state = _state(
+        ("tip:3:L3:reminder:19:U1", "U1", "sent"), ("tip:3:L3:reminder:20:U1", "U1", "sent")
+    )
+    state.notifications[0]["payload"] = {"text": "Nhắc lần 19: cấp 3 chưa xác nhận"}
+    state.notifications[1]["payload"] = {"text": "Nhắc lần 2: cấp 3 chưa xác nhận"}
+    state.notifications[1]["created_at"] = T0 + timedelta(hours=12)
+    problems, _ = checks.check_reminder_counts(state)
+    assert problems == ["tip:3:L3:reminder:19:U1: says reminder 19, only 1 enqueued"]
+
+    state.notifications[0]["payload"] = {"text": "Nhắc lần 1: cấp 3 chưa xác nhận"}
+    assert checks.check_reminder_counts(state)[0] == []
