@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0003"
+HEAD = "0006"  # 0006 (digested) sits on 0003: re-chain after any parallel 0004/0005
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
@@ -101,6 +101,33 @@ def test_notification_lanes_and_superseded_survive_downgrade_and_upgrade(db_url:
     assert status == "failed"
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert, {"key": "new", "kind": "test", "status": "superseded"})
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == HEAD
+    engine.dispose()
+
+
+def test_digested_survives_downgrade_as_sent(db_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = create_engine(db_url)
+    migrate.upgrade(engine, "0003")
+    insert = text(
+        "INSERT INTO notifications (idempotency_key, kind, recipient, payload, payload_hash, "
+        "status, attempts, created_at) VALUES (:key, 'sla_breach', 'C1', '{}', 'h', :status, 0, "
+        "'2026-11-23 03:00:00+00:00')"
+    )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"key": "early", "status": "digested"})
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(insert, {"key": "in-digest", "status": "digested"})
+    migrate.downgrade(engine, "0003")  # the digest row records the delivery: reads as sent
+    with engine.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM notifications WHERE idempotency_key = 'in-digest'")
+        ).scalar_one()
+    assert status == "sent"
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == HEAD
     engine.dispose()
