@@ -10,7 +10,9 @@ chiefs; every 12 h a reminder at the current level until someone acknowledges it
 Tasks: `prepare` (migrations + registry sync) → `sweep_and_enqueue` (due alerts into the outbox,
 each exactly once; `tips.escalation_level` raised and audited; one digest per chief per day from
 07:00) → `deliver` (the outbox sends to Slack) → `summary` (fails the run if a tip could not be
-swept, after delivery). Alerts never contain the informant's identity.
+swept, after delivery). Alerts never contain the informant's identity. Catch-up: alerts found
+long due (first start, backfill, outage) become one summary per unit; each tip is announced once,
+at its current level (registry `notifications`).
 
 **Accelerated clock (demo):** trigger a manual run with the param `as_of`, an ISO datetime such
 as `2026-11-25T10:00` (local time unless an offset is given) or a shift after the run's time
