@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,17 @@ def test_sample_registry_is_valid() -> None:
     assert len(registry.active_channels()) == len(registry.channels) >= 15
     assert registry.timezone == "Asia/Ho_Chi_Minh"
     assert registry.case_url(12) == "http://localhost:8080/citizen-desk/cases/12"
+    assert registry.notifications.fresh_within == timedelta(hours=2)
+    assert registry.notifications.digest_after == 5
+
+
+def test_catch_up_can_be_turned_off_and_defaults_apply() -> None:
+    from citizen_desk.domain.catchup import CatchUpPolicy
+
+    off = parse_registry(_broken(_set("notifications", {"catch_up_fresh_within": "off"})), PATH)
+    assert off.notifications == CatchUpPolicy(fresh_within=None, digest_after=5)
+    absent = parse_registry(_broken(lambda raw: raw.pop("notifications")), PATH)
+    assert absent.notifications == CatchUpPolicy()
 
 
 def _set(path: str, value):
@@ -98,6 +110,16 @@ CASES = [
         "sla.unit_overrides.TH-XX: unknown unit",
     ),
     ("bad admin id", _set("technical_admins", ["nope"]), "technical_admins[0]: malformed"),
+    (
+        "bad digest threshold",
+        _set("notifications.digest_after", 0),
+        "notifications.digest_after: expected a positive integer, got 0",
+    ),
+    (
+        "bad catch-up window",
+        _set("notifications.catch_up_fresh_within", "soon"),
+        "notifications.catch_up_fresh_within",
+    ),
 ]
 
 
