@@ -37,6 +37,7 @@ from citizen_desk.domain.vocabulary import (
     CATEGORIES,
     CaseStatus,
     Direction,
+    InboxStatus,
     MessageKind,
     NotificationStatus,
     Platform,
@@ -64,6 +65,7 @@ TIP_STATUSES = values(TipStatus)
 NOTIFICATION_STATUSES = values(NotificationStatus)
 PUBLICATION_STATUSES = values(PublicationStatus)
 SLA_EVENT_KINDS = values(SlaEventKind)
+INBOX_STATUSES = values(InboxStatus)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -457,3 +459,32 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxEvent(Base):
+    """A webhook event, stored before the receiver answers 200 (one row per platform event id)."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_key"),
+        CheckConstraint(_in("platform", PLATFORMS), name="platform"),
+        CheckConstraint(_in("status", INBOX_STATUSES), name="status"),
+        Index(
+            "ix_inbox_events_pending",
+            "id",
+            postgresql_where=sql("status = 'pending'"),
+            sqlite_where=sql("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(255))
+    account_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]

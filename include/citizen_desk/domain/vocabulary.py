@@ -10,6 +10,14 @@ class Platform(StrEnum):
     ZALO = "zalo"
 
 
+class InboxStatus(StrEnum):
+    """A webhook event in the durable inbox."""
+
+    PENDING = "pending"
+    PROCESSED = "processed"
+    QUARANTINED = "quarantined"
+
+
 class UnitKind(StrEnum):
     PROVINCE = "province"
     DISTRICT = "district"

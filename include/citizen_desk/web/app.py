@@ -29,10 +29,12 @@ from citizen_desk.config import settings
 from citizen_desk.errors import ConfigError, NotFoundError
 from citizen_desk.web.auth import Forbidden, NotAuthenticated, login_url, require_user, wants_html
 from citizen_desk.web.render import render_page, vietnamese
-from citizen_desk.web.routes import ROUTERS
+from citizen_desk.web.routes import ROUTERS, webhooks
 
 log = logging.getLogger(__name__)
 URL_PREFIX = "/citizen-desk"
+# Routes a platform calls, authenticated by the platform's own signature instead of a login.
+SIGNED_ROUTERS = (webhooks.router,)
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'self'; base-uri 'none'"
@@ -75,6 +77,8 @@ def create_app(
     for page_router in ROUTERS:
         router.include_router(page_router)
     app.include_router(router)
+    for signed_router in SIGNED_ROUTERS:  # no Airflow login: the platform signs each request
+        app.include_router(signed_router)
     _register_handlers(app)
 
     @app.middleware("http")
