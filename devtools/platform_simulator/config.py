@@ -65,6 +65,7 @@ class SimulatorConfig:
     graph_regain_minutes: int = 5  # regain time shown by injected rate-limit bursts
     zalo_rate_limit: int = 4000  # calls per OA per minute
     zalo_token_ttl_seconds: int = 90000
+    zalo_recent_mode: str = "messages"  # listrecentchat rows: messages | latest_per_user
     slack_rate_per_second: float = 1.0
     slack_burst: int = 3
     message_detail_limit: int | None = None  # e.g. 20: older messages read as deleted

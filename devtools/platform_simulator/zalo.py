@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from platform_simulator.simulator import Simulator
 
 WINDOW_MS = 7 * 86_400_000
+RECENT_MESSAGES = "messages"  # listrecentchat: one row per message (default)
+RECENT_PER_USER = "latest_per_user"  # listrecentchat: one latest row per user
 QUOTA_DROPPED_MS = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp() * 1000)
 OA_ERRORS = {
     -32: "Your application/OA reached limit call api",
@@ -47,6 +49,12 @@ def initial_tokens(oa_id: str, start_ms: int, ttl_s: int) -> dict[str, Any]:
         "used_refresh": [],
         "access": {f"sim-zalo-access-{oa_id}-0": start_ms + ttl_s * 1000},
     }
+
+
+def _newest_first(msg: dict[str, Any]) -> tuple[int, int]:
+    """Sort key; a time a test corrupted on purpose (not an int) sorts as the oldest."""
+    time = msg["time"]
+    return (time if isinstance(time, int) and not isinstance(time, bool) else 0, msg["seq"])
 
 
 def zalo_ok(data: Any) -> dict[str, Any]:
@@ -219,11 +227,18 @@ class ZaloApi:
         return out
 
     def list_recent(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
+        """The OA's latest messages across users, newest first, one row per MESSAGE: offsets
+        cross thread boundaries (docs/research/platform-facts.md §7, Z1). With
+        ``zalo_recent_mode = "latest_per_user"`` it shows one latest row per user instead (the
+        older reading of the endpoint, kept to test readers against both)."""
         offset, count = self._offset_count(data)
         threads = self.sim.world.state["zalo_threads"].get(channel.platform_id, {})
-        latest = [msgs[-1] for msgs in threads.values() if msgs]
-        latest.sort(key=lambda m: (m["time"], m["seq"]), reverse=True)
-        return zalo_ok([self.item(channel, m) for m in latest[offset : offset + count]])
+        if self.sim.cfg.zalo_recent_mode == RECENT_PER_USER:
+            rows = [msgs[-1] for msgs in threads.values() if msgs]
+        else:
+            rows = [m for msgs in threads.values() for m in msgs]
+        rows.sort(key=_newest_first, reverse=True)
+        return zalo_ok([self.item(channel, m) for m in rows[offset : offset + count]])
 
     def conversation(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
         user_id = str(data.get("user_id") or "")

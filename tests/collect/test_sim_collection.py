@@ -152,7 +152,7 @@ def test_faults_still_end_with_complete_data(collect, world) -> None:
         {"kind": "error_rate", "target": "graph.conversations", "count": 2, "code": 1},
         {"kind": "error_rate", "target": "zalo.listrecentchat", "count": 1},
         {"kind": "malformed_json", "target": "graph.feed", "count": 1},
-        {"kind": "timeout", "target": "zalo.conversation", "count": 1, "seconds": 1.5},
+        {"kind": "timeout", "target": "zalo.listrecentchat", "count": 1, "seconds": 1.5},
         {"kind": "rate_limit", "page": fb1, "code": 80001, "count": 1, "regain_minutes": 1},
         {"kind": "rate_limit", "page": fb2, "code": 4, "count": 2, "regain_minutes": 0},
         {"kind": "rate_limit", "oa": oa, "count": 2},
