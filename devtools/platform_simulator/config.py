@@ -72,6 +72,9 @@ class SimulatorConfig:
     answer_ratio: float = 0.8  # share of questions the staff answer
     faults: list[dict[str, Any]] = field(default_factory=list)
     slack_token: str = "xoxb-sim-citizen-desk"
+    # The bot token's scopes (X-OAuth-Scopes); None = slack.BOT_SCOPES. With "chat:write.public"
+    # the bot may post in public channels it is not in (history still needs membership).
+    slack_scopes: list[str] | None = None
 
 
 def _unit_index(units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -190,3 +190,21 @@ def test_the_setup_task_passes_on_warnings_and_fails_on_a_blocker(doctor_env, wo
     world.sim.add_fault({"kind": "expired_token", "page": page})
     with pytest.raises(NotReady, match="1 blocker"):
         doctor(run)
+
+
+@pytest.mark.parametrize("world", [1], indirect=True)
+def test_chat_write_public_makes_a_public_channel_outside_the_bot_a_warning(
+    doctor_env, world
+) -> None:
+    """chat:write.public lets the bot post where it is not a member (public channels only), but
+    the outbox's reconciliation reads conversations.history, which needs membership."""
+    from platform_simulator.slack import BOT_SCOPES
+
+    world.sim.cfg.slack_scopes = [*BOT_SCOPES, "chat:write.public"]
+    world.sim.add_fault({"kind": "not_in_channel", "channel": "C07NSDUTY01"})
+    checks, _ = doctor_env()
+    member = status(checks, "slack", "bot in C07NSDUTY01")
+    assert member.status is Status.WARNING
+    assert "chat:write.public" in member.fix
+    assert "conversations.history" in member.fix
+    assert status(checks, "slack", "scopes").status is Status.OK
