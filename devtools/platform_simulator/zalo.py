@@ -69,6 +69,15 @@ class ZaloError(Exception):
         self.message = message
 
 
+class HttpRateLimited(Exception):
+    """A gateway in front of the OA API answering HTTP 429 (no Zalo source shows Zalo itself
+    doing so: docs/research/platform-facts.md Z3); ``retry_after`` seconds, or no header."""
+
+    def __init__(self, retry_after: Any) -> None:
+        super().__init__("429")
+        self.retry_after = retry_after
+
+
 class ZaloApi:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
@@ -116,6 +125,13 @@ class ZaloApi:
                 payload = zalo_ok(self._oa_info(channel))
             else:
                 payload = {"error": -209, "message": "Not supported this api"}
+        except HttpRateLimited as err:
+            self.sim.stats.error("zalo", 429, oa_id)
+            html = b"<html><head><title>429 Too Many Requests</title></head></html>"
+            response = Response(status=429, body=html, content_type="text/html")
+            if err.retry_after is not None:
+                response.set_header("Retry-After", str(err.retry_after))
+            return response
         except ZaloError as err:
             payload = {"error": err.code, "message": err.message}
             limited = err.code == -32
@@ -141,9 +157,11 @@ class ZaloApi:
     def _check_rate(self, oa_id: str, endpoint: str) -> None:
         window = self.sim.limits.zalo
         now = self.sim.world_clock.rate_seconds()
-        if self.sim.faults.rate_limited(endpoint, oa=oa_id) is not None or window.exceeded(
-            oa_id, now
-        ):
+        fault = self.sim.faults.rate_limited(endpoint, oa=oa_id)
+        if fault is not None and fault.get("http_status") == 429:
+            self.sim.stats.rate_limited("zalo")
+            raise HttpRateLimited(fault.get("retry_after"))
+        if fault is not None or window.exceeded(oa_id, now):
             self.sim.stats.rate_limited("zalo")
             raise ZaloError(-32)
         window.record(oa_id, now)
