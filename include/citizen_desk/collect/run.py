@@ -304,12 +304,11 @@ def _collect_zalo(
             recent_mode=recent_mode(conn.extra, f"airflow connection {channel.connection_id}"),
         )
     except TokenError as exc:
-        # The refresh itself failed (or the refreshed token was refused too): say which channel
-        # and connection, never the token (the clients already redact it).
+        # The access token was refused, one refresh was tried and failed (or its token was
+        # refused too): say which channel and connection, never a token (the clients redact).
         raise TokenError(
-            f"Zalo OA channel {channel.key}: authorisation failed, access token rejected and "
-            f"one refresh tried ({exc}); re-authorise the OA and put the new refresh_token in "
-            f"connection {channel.connection_id}",
+            f"Zalo OA channel {channel.key}: authorisation failed ({exc}); re-authorise the OA "
+            f"and put the new refresh_token in connection {channel.connection_id}",
             platform=exc.platform,
             code=exc.code,
             http_status=exc.http_status,

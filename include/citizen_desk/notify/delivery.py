@@ -35,9 +35,9 @@ chat:write, im:write and the *:history scopes.
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -319,6 +319,7 @@ class _Histories:
 
     def __init__(self, client: WebClient, factory: sessionmaker) -> None:
         self.client = client
+        self.reader = _without_rate_limit_waits(client)
         self.factory = factory
         self.walks: dict[str, _Walk] = {}
 
@@ -377,8 +378,7 @@ class _Histories:
             kwargs["oldest"] = f"{walk.oldest:.6f}"
         walk.calls += 1
         try:
-            with _no_rate_limit_waits(self.client):
-                response = self.client.conversations_history(**kwargs)
+            response = self.reader.conversations_history(**kwargs)
         except SlackApiError as exc:
             transient = _error_code(exc) in TRANSIENT_ERRORS or _status(exc) == 429
             walk.blocked = _Uncertain(
@@ -400,21 +400,20 @@ class _Histories:
         return [dict(m) for m in messages]
 
 
-@contextmanager
-def _no_rate_limit_waits(client: Any) -> Iterator[None]:
-    """The client's 429 retry handler (which sleeps `Retry-After` in-process) switched off: a
-    rate-limited history read skips reconciliation for this run instead of blocking it."""
+def _without_rate_limit_waits(client: Any) -> Any:
+    """A shallow copy of a `WebClient` without its 429 handler (which sleeps `Retry-After`
+    in-process): a rate-limited history read then skips reconciliation for this run instead of
+    blocking it. The original client, shared with chat.postMessage, is left as it is."""
+    from slack_sdk import WebClient
     from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
-    handlers = getattr(client, "retry_handlers", None)
-    if not isinstance(handlers, list):
-        yield
-        return
-    client.retry_handlers = [h for h in handlers if not isinstance(h, RateLimitErrorRetryHandler)]
-    try:
-        yield
-    finally:
-        client.retry_handlers = handlers
+    if not isinstance(client, WebClient):
+        return client  # a test double
+    quiet = copy.copy(client)
+    quiet.retry_handlers = [
+        h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+    ]
+    return quiet
 
 
 def _status(exc: Exception) -> int | None:
