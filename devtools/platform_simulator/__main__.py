@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--page-budget", type=int, default=4800, help="Graph calls/page/hour")
     serve.add_argument("--zalo-rate-limit", type=int, default=4000, help="Zalo calls/OA/minute")
     serve.add_argument(
+        "--zalo-recent-mode",
+        choices=("messages", "latest_per_user"),
+        default="messages",
+        help="listrecentchat rows: one per message (documented) or one latest per user",
+    )
+    serve.add_argument(
         "--message-detail-limit",
         type=int,
         help="only the N newest messages of a conversation can be read (Graph: 20)",
@@ -91,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 graph_version=args.graph_version,
                 graph_page_budget=args.page_budget,
                 zalo_rate_limit=args.zalo_rate_limit,
+                zalo_recent_mode=args.zalo_recent_mode,
                 message_detail_limit=args.message_detail_limit,
             )
             return _serve(config, args.host, args.port)

@@ -122,9 +122,13 @@ class SlackApi:
         self._scopes(resp)
         return resp
 
-    def _scopes(self, resp: Response) -> None:
+    def granted(self) -> list[str]:
         missing = self.sim.faults.missing_permissions()
-        resp.set_header("X-OAuth-Scopes", ",".join(s for s in BOT_SCOPES if s not in missing))
+        scopes = self.sim.cfg.slack_scopes or BOT_SCOPES
+        return [s for s in scopes if s not in missing]
+
+    def _scopes(self, resp: Response) -> None:
+        resp.set_header("X-OAuth-Scopes", ",".join(self.granted()))
 
     def _channel_ids(self) -> list[str]:
         return [i for i in self.sim.registry.slack_ids if i.startswith(("C", "G"))]
@@ -301,7 +305,13 @@ class SlackApi:
         if channel is None:
             return self._fail("channel_not_found")
         self.sim.stats.by_key("slack", channel)
-        if self.sim.faults.not_in_channel(raw_channel) or self.sim.faults.not_in_channel(channel):
+        outside = self.sim.faults.not_in_channel(raw_channel) or self.sim.faults.not_in_channel(
+            channel
+        )
+        # chat:write.public: "Send messages to channels your Slack app isn't a member of"
+        # (public channels only; docs/research/platform-facts.md §12)
+        public_ok = channel.startswith("C") and "chat:write.public" in self.granted()
+        if outside and not public_ok:
             return self._fail("not_in_channel")
         content, failure = self._content(params)
         if failure is not None:
@@ -330,10 +340,27 @@ class SlackApi:
         )
 
     def conversations_history(self, params: dict[str, Any]) -> Response:
-        """Newest first, cursor paged; `metadata` only with include_all_metadata (as Slack)."""
-        channel = self._resolve(str(params.get("channel") or ""))
+        """Newest first, cursor paged; `metadata` only with include_all_metadata (as Slack).
+
+        A ``slack_429`` fault with ``method: conversations.history`` answers as Slack's Tier 3
+        limit does: HTTP 429, ``{"ok": false, "error": "ratelimited"}`` and ``Retry-After``
+        (docs/research/platform-facts.md §12)."""
+        raw_channel = str(params.get("channel") or "")
+        fault = self.sim.faults.slack_429(raw_channel, "conversations.history")
+        if fault is not None:
+            self.sim.stats.rate_limited("slack")
+            self.sim.stats.error("slack", "ratelimited", raw_channel)
+            resp = json_response({"ok": False, "error": "ratelimited"}, 429)
+            resp.content_type = "application/json; charset=utf-8"
+            resp.set_header(
+                "Retry-After", str(max(1, math.ceil(float(fault.get("retry_after", 1)))))
+            )
+            return resp
+        channel = self._resolve(raw_channel)
         if channel is None:
             return self._fail("channel_not_found")
+        if channel.startswith(("C", "G")) and not self.member_of(channel):
+            return self._fail("not_in_channel")  # a bot token reads only channels it is in
         try:
             limit = max(1, min(int(params.get("limit") or 100), 999))
             offset = int(base64.urlsafe_b64decode(str(params.get("cursor") or "MA==")).decode())

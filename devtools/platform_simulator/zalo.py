@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from platform_simulator.simulator import Simulator
 
 WINDOW_MS = 7 * 86_400_000
+RECENT_MESSAGES = "messages"  # listrecentchat: one row per message (default)
+RECENT_PER_USER = "latest_per_user"  # listrecentchat: one latest row per user
 QUOTA_DROPPED_MS = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp() * 1000)
 OA_ERRORS = {
     -32: "Your application/OA reached limit call api",
@@ -49,6 +51,12 @@ def initial_tokens(oa_id: str, start_ms: int, ttl_s: int) -> dict[str, Any]:
     }
 
 
+def _newest_first(msg: dict[str, Any]) -> tuple[int, int]:
+    """Sort key; a time a test corrupted on purpose (not an int) sorts as the oldest."""
+    time = msg["time"]
+    return (time if isinstance(time, int) and not isinstance(time, bool) else 0, msg["seq"])
+
+
 def zalo_ok(data: Any) -> dict[str, Any]:
     return {"data": data, "error": 0, "message": "Success"}
 
@@ -59,6 +67,15 @@ class ZaloError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class HttpRateLimited(Exception):
+    """A gateway in front of the OA API answering HTTP 429 (no Zalo source shows Zalo itself
+    doing so: docs/research/platform-facts.md Z3); ``retry_after`` seconds, or no header."""
+
+    def __init__(self, retry_after: Any) -> None:
+        super().__init__("429")
+        self.retry_after = retry_after
 
 
 class ZaloApi:
@@ -108,6 +125,13 @@ class ZaloApi:
                 payload = zalo_ok(self._oa_info(channel))
             else:
                 payload = {"error": -209, "message": "Not supported this api"}
+        except HttpRateLimited as err:
+            self.sim.stats.error("zalo", 429, oa_id)
+            html = b"<html><head><title>429 Too Many Requests</title></head></html>"
+            response = Response(status=429, body=html, content_type="text/html")
+            if err.retry_after is not None:
+                response.set_header("Retry-After", str(err.retry_after))
+            return response
         except ZaloError as err:
             payload = {"error": err.code, "message": err.message}
             limited = err.code == -32
@@ -133,9 +157,11 @@ class ZaloApi:
     def _check_rate(self, oa_id: str, endpoint: str) -> None:
         window = self.sim.limits.zalo
         now = self.sim.world_clock.rate_seconds()
-        if self.sim.faults.rate_limited(endpoint, oa=oa_id) is not None or window.exceeded(
-            oa_id, now
-        ):
+        fault = self.sim.faults.rate_limited(endpoint, oa=oa_id)
+        if fault is not None and fault.get("http_status") == 429:
+            self.sim.stats.rate_limited("zalo")
+            raise HttpRateLimited(fault.get("retry_after"))
+        if fault is not None or window.exceeded(oa_id, now):
             self.sim.stats.rate_limited("zalo")
             raise ZaloError(-32)
         window.record(oa_id, now)
@@ -219,11 +245,18 @@ class ZaloApi:
         return out
 
     def list_recent(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
+        """The OA's latest messages across users, newest first, one row per MESSAGE: offsets
+        cross thread boundaries (docs/research/platform-facts.md §7, Z1). With
+        ``zalo_recent_mode = "latest_per_user"`` it shows one latest row per user instead (the
+        older reading of the endpoint, kept to test readers against both)."""
         offset, count = self._offset_count(data)
         threads = self.sim.world.state["zalo_threads"].get(channel.platform_id, {})
-        latest = [msgs[-1] for msgs in threads.values() if msgs]
-        latest.sort(key=lambda m: (m["time"], m["seq"]), reverse=True)
-        return zalo_ok([self.item(channel, m) for m in latest[offset : offset + count]])
+        if self.sim.cfg.zalo_recent_mode == RECENT_PER_USER:
+            rows = [msgs[-1] for msgs in threads.values() if msgs]
+        else:
+            rows = [m for msgs in threads.values() for m in msgs]
+        rows.sort(key=_newest_first, reverse=True)
+        return zalo_ok([self.item(channel, m) for m in rows[offset : offset + count]])
 
     def conversation(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
         user_id = str(data.get("user_id") or "")

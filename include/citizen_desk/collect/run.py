@@ -36,7 +36,7 @@ from citizen_desk.collect.messenger import read_messenger
 from citizen_desk.collect.records import Bounds, SourceBatch
 from citizen_desk.collect.store import StoreResult, existing_ids, load_watermark, store_batch
 from citizen_desk.collect.summary import channel_block, empty_channel_summary
-from citizen_desk.collect.zalo import read_zalo
+from citizen_desk.collect.zalo import read_zalo, recent_mode
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
 from citizen_desk.db.upsert import dialect_insert
@@ -296,7 +296,23 @@ def _collect_zalo(
         )
         progress.stats = client.stats
         bounds = _bounds(engine, channel, "zalo", window, options.overlap)
-        batch = read_zalo(client, bounds, known=_known(engine, channel))
+        batch = read_zalo(
+            client,
+            bounds,
+            known=_known(engine, channel),
+            oa_id=channel.platform_id,
+            recent_mode=recent_mode(conn.extra, f"airflow connection {channel.connection_id}"),
+        )
+    except TokenError as exc:
+        # The access token was refused, one refresh was tried and failed (or its token was
+        # refused too): say which channel and connection, never a token (the clients redact).
+        raise TokenError(
+            f"Zalo OA channel {channel.key}: authorisation failed ({exc}); re-authorise the OA "
+            f"and put the new refresh_token in connection {channel.connection_id}",
+            platform=exc.platform,
+            code=exc.code,
+            http_status=exc.http_status,
+        ) from exc
     finally:
         progress.stats.calls += store.refreshes  # OAuth calls count too
     _store(engine, channel, batch, run_id, now, window, progress)

@@ -1,10 +1,12 @@
 """Zalo Official Account Open API client and the OAuth token refresh.
 
 Zalo reports errors with HTTP 200 and a negative `error` in the envelope, so EVERY response is
-checked (platform-apis.md §7):
-- -216 / -220 / -124: the access token is bad -> one refresh (via `on_token_invalid`) and the
+checked (platform-apis.md §7; decisions and sources: docs/research/platform-facts.md §7-§8, Z1-Z7):
+- -216 / -220 / -124, the unsigned or HTTP-style spellings 216 / 401 / -401, and HTTP 401: the
+  access token is bad -> one refresh (via `on_token_invalid`, OAuth v4 with rotation) and the
   same call again at once (not counted as a retry), then `TokenError`.
-- -32: rate limit -> retryable with backoff (bounded), else raised with `retryable=True`.
+- -32 in the body, or HTTP 429: rate limit -> retryable with backoff, or after `Retry-After`
+  seconds when the answer carries it (bounded by `max_wait`; longer waits go to the caller).
 - any other non-zero code -> `PlatformError(retryable=False)`.
 - HTTP 5xx, timeouts, connection errors, malformed JSON -> retryable.
 Retries, waits and their bounds: `citizen_desk.platforms.retries`.
@@ -34,8 +36,13 @@ log = logging.getLogger(__name__)
 PLATFORM = "zalo"
 DEFAULT_BASE_URL = "https://openapi.zalo.me/"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com/v4/oa/access_token"
-TOKEN_CODES = frozenset({-216, -220, -124})
+# -216/-220 (OA table), -124 (ZNS table); 216/401/-401 are not in any Zalo table but have been
+# reported by gateways and older clients for the same condition: one refresh is cheap, a run that
+# fails as "permanent" on an expired token is not (platform-facts.md Z4).
+TOKEN_CODES = frozenset({-216, -220, -124, 216, 401, -401})
 RATE_LIMIT_CODES = frozenset({-32})
+TOO_MANY_REQUESTS = 429
+UNAUTHORIZED = 401
 MAX_COUNT = 10  # listrecentchat / conversation: count max 10
 
 
@@ -82,26 +89,22 @@ class ZaloClient:
     def calls(self) -> int:
         return self.stats.calls
 
-    def list_recent_chat(self, offset: int, count: int = MAX_COUNT) -> list[dict[str, Any]]:
-        """Recent conversations, newest first: the latest message per user."""
+    def list_recent_chat(self, offset: int, count: int = MAX_COUNT) -> Any:
+        """The OA's latest messages across users, newest first (message-level rows).
+
+        The envelope's `data` as sent: normally a list (absent -> []); anything else is handed
+        to the reader, which quarantines it with a reason (platform-facts.md Z1, Z7).
+        """
         return self._items(self.get("v2.0/oa/listrecentchat", {"offset": offset, "count": count}))
 
-    def conversation(
-        self, user_id: str, offset: int, count: int = MAX_COUNT
-    ) -> list[dict[str, Any]]:
-        """Messages with one user, newest first; an empty list means the end."""
+    def conversation(self, user_id: str, offset: int, count: int = MAX_COUNT) -> Any:
+        """Messages with one user, newest first; fewer than `count` rows means the end."""
         data = {"user_id": user_id, "offset": offset, "count": count}
         return self._items(self.get("v2.0/oa/conversation", data))
 
     @staticmethod
-    def _items(data: Any) -> list[dict[str, Any]]:
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise PlatformError(
-                "Zalo response: 'data' is not a list", platform=PLATFORM, retryable=False
-            )
-        return data
+    def _items(data: Any) -> Any:
+        return [] if data is None else data
 
     def get(self, path: str, data: dict[str, Any]) -> Any:
         """GET with the `data` JSON query parameter; returns the envelope's `data`."""
@@ -149,6 +152,8 @@ class ZaloClient:
             body = response.json()
         except ValueError:
             body = None
+        if not isinstance(body, dict) and status in (TOO_MANY_REQUESTS, UNAUTHORIZED):
+            body = {}  # a gateway's HTML/empty 429 or 401: the status alone tells
         if not isinstance(body, dict):
             raise PlatformError(
                 f"Zalo GET /{path}: malformed JSON in the response (HTTP {status})",
@@ -157,6 +162,15 @@ class ZaloClient:
                 retryable=True,
             )
         code = body.get("error")
+        if status == TOO_MANY_REQUESTS:
+            raise PlatformError(
+                f"Zalo GET /{path}: HTTP 429 (rate limited)",
+                platform=PLATFORM,
+                code=code if code in RATE_LIMIT_CODES else None,
+                http_status=status,
+                retryable=True,
+                retry_after=retry_after_seconds(response),
+            )
         if status >= 500:
             raise PlatformError(
                 f"Zalo GET /{path}: HTTP {status}",
@@ -169,7 +183,7 @@ class ZaloClient:
         code = code if isinstance(code, int) else None
         message = redact(str(body.get("message") or f"HTTP {status}"), [self._token])[:200]
         text = f"Zalo GET /{path}: error {code}: {message}"
-        if code in TOKEN_CODES:
+        if code in TOKEN_CODES or (code is None and status == UNAUTHORIZED):
             raise TokenError(text, platform=PLATFORM, code=code, http_status=status)
         raise PlatformError(
             text,
@@ -178,6 +192,18 @@ class ZaloClient:
             http_status=status,
             retryable=code in RATE_LIMIT_CODES,
         )
+
+
+def retry_after_seconds(response: Any) -> float | None:
+    """`Retry-After` in seconds (RFC 9110 delay-seconds form); None when absent or a date."""
+    headers = getattr(response, "headers", None) or {}
+    for name, value in dict(headers).items():
+        if str(name).lower() == "retry-after":
+            text = str(value).strip()
+            if text.isascii() and text.isdigit():
+                return float(int(text))
+            return None  # an HTTP-date: the backoff decides (no wall clock here)
+    return None
 
 
 def parse_token_response(body: Any) -> TokenPair | None:

@@ -178,3 +178,35 @@ def test_conversations_history_pages_newest_first_with_metadata(make_sim) -> Non
         error_of(lambda: web.conversations_history(channel="C0NOPE000")).response["error"]
         == "channel_not_found"
     )
+
+
+def test_chat_write_public_posts_outside_the_channel_but_history_needs_membership(
+    make_sim,
+) -> None:
+    from platform_simulator.slack import BOT_SCOPES
+
+    sim, srv = make_sim(days=1, slack_scopes=[*BOT_SCOPES, "chat:write.public"])
+    sim.add_fault({"kind": "not_in_channel", "channel": DUTY})
+    web = client(srv)
+    headers = {k.lower(): v for k, v in web.auth_test().headers.items()}
+    assert "chat:write.public" in headers["x-oauth-scopes"]
+    assert web.chat_postMessage(channel=DUTY, text="Tin báo")["ok"] is True
+    err = error_of(lambda: web.conversations_history(channel=DUTY))
+    assert err.response["error"] == "not_in_channel"
+    assert DUTY not in {c["id"] for c in web.users_conversations()["channels"]}
+
+
+def test_history_answers_a_rate_limit_fault_like_tier_3(make_sim) -> None:
+    sim, srv = make_sim(days=1)
+    web = client(srv)
+    web.chat_postMessage(channel=DUTY, text="Tin báo")
+    sim.add_fault(
+        {"kind": "slack_429", "method": "conversations.history", "count": 1, "retry_after": 30}
+    )
+    assert web.chat_postMessage(channel=DUTY, text="again")["ok"] is True  # posting unaffected
+    err = error_of(lambda: web.conversations_history(channel=DUTY))
+    assert err.response.status_code == 429
+    assert err.response["error"] == "ratelimited"
+    headers = {k.lower(): v for k, v in err.response.headers.items()}
+    assert headers["retry-after"] in ("30", ["30"])
+    assert len(web.conversations_history(channel=DUTY)["messages"]) == 2  # one fault, one 429
