@@ -472,8 +472,8 @@ class InboxEvent(Base):
         Index(
             "ix_inbox_events_pending",
             "id",
-            postgresql_where=sql("status = 'pending'"),
-            sqlite_where=sql("status = 'pending'"),
+            postgresql_where=sql("status IN ('pending', 'queued')"),
+            sqlite_where=sql("status IN ('pending', 'queued')"),
         ),
     )
 

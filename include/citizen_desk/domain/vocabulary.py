@@ -13,7 +13,8 @@ class Platform(StrEnum):
 class InboxStatus(StrEnum):
     """A webhook event in the durable inbox."""
 
-    PENDING = "pending"
+    PENDING = "pending"  # stored by the receiver
+    QUEUED = "queued"  # claimed by the inbox watcher: a processing run is on its way
     PROCESSED = "processed"
     QUARANTINED = "quarantined"
 

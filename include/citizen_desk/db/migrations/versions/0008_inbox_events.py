@@ -22,7 +22,7 @@ depends_on = None
 
 # Frozen copies of the vocabulary at this revision (a migration must not change later).
 PLATFORMS = ("facebook", "zalo")
-STATUSES = ("pending", "processed", "quarantined")
+STATUSES = ("pending", "queued", "processed", "quarantined")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -55,8 +55,8 @@ def upgrade() -> None:
         "inbox_events",
         ["id"],
         unique=False,
-        postgresql_where=sa.text("status = 'pending'"),
-        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status IN ('pending', 'queued')"),
+        sqlite_where=sa.text("status IN ('pending', 'queued')"),
     )
 
 
