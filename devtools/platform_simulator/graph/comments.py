@@ -11,7 +11,7 @@ from platform_simulator.graph.core import ABSENT, DEFAULT_FIELDS, Resource
 from platform_simulator.graph.errors import bad_param, unknown_object
 from platform_simulator.graph.paging import parse_bool
 from platform_simulator.graph.request import Call, Ctx, Getter, Handler, RouteKey
-from platform_simulator.world import DAY_MS
+from platform_simulator.world.timing import DAY_MS
 
 
 class Comments(Resource):

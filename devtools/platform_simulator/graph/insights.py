@@ -11,7 +11,7 @@ from platform_simulator.graph.core import Resource
 from platform_simulator.graph.errors import bad_param
 from platform_simulator.graph.paging import base_items, page_url
 from platform_simulator.graph.request import Call, Handler, RouteKey
-from platform_simulator.world import DAY_MS, LOCAL_TZ, parse_time
+from platform_simulator.world.timing import DAY_MS, LOCAL_TZ, parse_time
 
 if TYPE_CHECKING:
     from platform_simulator.config import Channel

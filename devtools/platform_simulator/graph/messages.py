@@ -11,7 +11,7 @@ from platform_simulator.graph.core import ABSENT, Resource
 from platform_simulator.graph.errors import GraphError, bad_param, outside_window
 from platform_simulator.graph.paging import encode_cursor
 from platform_simulator.graph.request import Call, Ctx, Getter, Handler, RouteKey
-from platform_simulator.world import DAY_MS
+from platform_simulator.world.timing import DAY_MS
 
 if TYPE_CHECKING:
     from platform_simulator.config import Channel

@@ -18,7 +18,7 @@ from platform_simulator.graph.paging import (
     parse_limit,
 )
 from platform_simulator.graph.request import Call, Ctx, Getter, Handler, RouteKey
-from platform_simulator.world import DAY_MS, MINUTE_MS, parse_time
+from platform_simulator.world.timing import DAY_MS, MINUTE_MS, parse_time
 
 FEED_EDGES = ("feed", "published_posts", "posts")
 
