@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from functools import cached_property
 from typing import Any
 
-from platform_simulator.config import Channel, Registry, SimulatorConfig
+from platform_simulator.config import Channel
 from platform_simulator.textgen import Label
 from platform_simulator.world import ids
 from platform_simulator.world.threads import ThreadPlanner, with_phone
@@ -45,24 +46,20 @@ def poisson(rng: random.Random, mean: float) -> int:
 class Planner(ThreadPlanner, TruthLog):
     """Grows the world: plans traffic up to a time, then applies what the clock has passed."""
 
-    def __init__(
-        self,
-        config: SimulatorConfig,
-        registry: Registry,
-        start_ms: int,
-        state: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config, registry, start_ms, state)
-        self.daily_rate = {
+    @cached_property
+    def daily_rate(self) -> dict[str, float]:
+        """Citizen messages per day by channel: ``--rate``, else 3-12 fixed by the seed."""
+        return {
             c.key: (
-                config.rate
-                if config.rate is not None
-                else random.Random(f"{config.seed}|rate|{c.key}").uniform(3.0, 12.0)
+                self.cfg.rate
+                if self.cfg.rate is not None
+                else random.Random(f"{self.cfg.seed}|rate|{c.key}").uniform(3.0, 12.0)
             )
-            for c in registry.channels
+            for c in self.registry.channels
         }
-        if state is None:
-            self._generate_history(start_ms)
+
+    def _populate(self, start_ms: int) -> None:
+        self._generate_history(start_ms)
 
     def _generate_history(self, start_ms: int) -> None:
         history_from = floor_hour(start_ms - self.cfg.days * DAY_MS)

@@ -30,6 +30,11 @@ class WorldStore:
         self.by_platform_id: dict[str, Channel] = {c.platform_id: c for c in registry.channels}
         self.state = state if state is not None else self._empty_state(start_ms)
         self._rebuild_indexes()
+        if state is None:
+            self._populate(start_ms)
+
+    def _populate(self, start_ms: int) -> None:
+        """Fill a new (not loaded) world; the planner generates its history here."""
 
     def _empty_state(self, start_ms: int) -> dict[str, Any]:
         return {

@@ -7,9 +7,10 @@ metadata; nothing is visible on the platforms until the clock passes it (``mater
 from __future__ import annotations
 
 import random
+from functools import cached_property
 from typing import Any
 
-from platform_simulator.config import Channel, Registry, SimulatorConfig
+from platform_simulator.config import Channel
 from platform_simulator.textgen import Label, TextFactory, area_for, person_name
 from platform_simulator.world import ids
 from platform_simulator.world.store import WorldStore
@@ -36,17 +37,12 @@ def with_phone(text: str, phone: str | None) -> str:
 class ThreadPlanner(WorldStore):
     """Plans citizen threads (Messenger, comments, Zalo) and the staff replies to them."""
 
-    def __init__(
-        self,
-        config: SimulatorConfig,
-        registry: Registry,
-        start_ms: int,
-        state: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(config, registry, start_ms, state)
-        self.texts = {
+    @cached_property
+    def texts(self) -> dict[str, TextFactory]:
+        """Each channel's text factory (its area's places, its hotline)."""
+        return {
             c.key: TextFactory(area_for(c.unit_name or c.name, c.unit), ids.hotline(c.key))
-            for c in registry.channels
+            for c in self.registry.channels
         }
 
     @staticmethod
