@@ -20,6 +20,26 @@ from citizen_desk.platforms.retries import call_with_retries
 T = TypeVar("T")
 
 
+def no_response(where: str, exc: BaseException, platform: str) -> PlatformError:
+    """A request that got no answer (timeout, connection error): retryable.
+
+    Only the exception's type is kept: its text may hold a URL that carries the token.
+    """
+    return PlatformError(
+        f"{where}: {type(exc).__name__} (no response)", platform=platform, retryable=True
+    )
+
+
+def malformed_json(where: str, status: int, platform: str, note: str = "") -> PlatformError:
+    """A response body that is not the JSON object the API always sends: retryable."""
+    return PlatformError(
+        f"{where}: malformed JSON in the response (HTTP {status}{note})",
+        platform=platform,
+        http_status=status,
+        retryable=True,
+    )
+
+
 class ClientOptions(TypedDict, total=False):
     """Keyword options every client takes (defaults in `PlatformClient.__init__`)."""
 

@@ -38,7 +38,12 @@ import requests
 
 from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms import redact
-from citizen_desk.platforms.client import ClientOptions, PlatformClient
+from citizen_desk.platforms.client import (
+    ClientOptions,
+    PlatformClient,
+    malformed_json,
+    no_response,
+)
 from citizen_desk.platforms.graph_versions import graph_base_url
 
 log = logging.getLogger(__name__)
@@ -299,11 +304,8 @@ class GraphClient(PlatformClient):
             except (requests.Timeout, requests.ConnectionError) as exc:
                 # A POST may have been applied although no answer came back.
                 unsent = isinstance(exc, requests.ConnectTimeout)
-                raise PlatformError(
-                    f"Graph {where}: {type(exc).__name__} (no response)",
-                    platform=PLATFORM,
-                    retryable=True,
-                ) from None  # the exception's text may hold a paging URL with the token
+                # the exception's text may hold a paging URL with the token
+                raise no_response(f"Graph {where}", exc, PLATFORM) from None
             self.usage, self.regain_seconds = parse_usage(response.headers)
             body, error = self._parse(response, where)
             if error is not None:
@@ -329,19 +331,9 @@ class GraphClient(PlatformClient):
         try:
             body = response.json()
         except ValueError:
-            return {}, PlatformError(
-                f"Graph {where}: malformed JSON in the response (HTTP {status})",
-                platform=PLATFORM,
-                http_status=status,
-                retryable=True,
-            )
+            return {}, malformed_json(f"Graph {where}", status, PLATFORM)
         if not isinstance(body, dict):
-            return {}, PlatformError(
-                f"Graph {where}: malformed JSON in the response (HTTP {status}, not an object)",
-                platform=PLATFORM,
-                http_status=status,
-                retryable=True,
-            )
+            return {}, malformed_json(f"Graph {where}", status, PLATFORM, ", not an object")
         raw_error = body.get("error")
         if status < 400 and raw_error is None:
             return body, None
@@ -359,19 +351,11 @@ class GraphClient(PlatformClient):
             return TokenError(
                 text, platform=PLATFORM, code=code, subcode=subcode, http_status=status
             )
-        if code in RATE_LIMIT_CODES:
-            return PlatformError(
-                text,
-                platform=PLATFORM,
-                code=code,
-                subcode=subcode,
-                http_status=status,
-                retryable=True,
-                retry_after=self.regain_seconds or None,
-            )
+        rate_limited = code in RATE_LIMIT_CODES  # waits as long as the usage header says
         permanent = code in (10, 100, 368) or (code is not None and 200 <= code <= 299)
-        retryable = not permanent and (
-            code in TRANSIENT_CODES or status >= 500 or raw.get("is_transient") is True
+        retryable = rate_limited or (
+            not permanent
+            and (code in TRANSIENT_CODES or status >= 500 or raw.get("is_transient") is True)
         )
         return PlatformError(
             text,
@@ -380,6 +364,7 @@ class GraphClient(PlatformClient):
             subcode=subcode,
             http_status=status,
             retryable=retryable,
+            retry_after=(self.regain_seconds or None) if rate_limited else None,
         )
 
 

@@ -26,7 +26,12 @@ import requests
 
 from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms import redact
-from citizen_desk.platforms.client import ClientOptions, PlatformClient
+from citizen_desk.platforms.client import (
+    ClientOptions,
+    PlatformClient,
+    malformed_json,
+    no_response,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +117,14 @@ class ZaloClient(PlatformClient):
                 url, params=params, headers={"access_token": self._token}, timeout=self.timeout
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise PlatformError(
-                f"Zalo GET /{path}: {type(exc).__name__} (no response)",
-                platform=PLATFORM,
-                retryable=True,
-            ) from None
+            raise no_response(f"Zalo GET /{path}", exc, PLATFORM) from None
         status = response.status_code
         try:
             body = response.json()
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise PlatformError(
-                f"Zalo GET /{path}: malformed JSON in the response (HTTP {status})",
-                platform=PLATFORM,
-                http_status=status,
-                retryable=True,
-            )
+            raise malformed_json(f"Zalo GET /{path}", status, PLATFORM)
         code = body.get("error")
         if status >= 500:
             raise PlatformError(
@@ -207,11 +203,7 @@ def refresh_access_token(
             hooks={"response": [hook]},
         )
     except (requests.Timeout, requests.ConnectionError) as exc:
-        raise PlatformError(
-            f"Zalo token refresh: {type(exc).__name__} (no response)",
-            platform=PLATFORM,
-            retryable=True,
-        ) from None
+        raise no_response("Zalo token refresh", exc, PLATFORM) from None
     if delivered:
         return delivered[0]
     status = response.status_code
