@@ -35,7 +35,7 @@ from citizen_desk.collect.failures import error_kind, notify_failure
 from citizen_desk.collect.messenger import read_messenger
 from citizen_desk.collect.records import Bounds, SourceBatch
 from citizen_desk.collect.store import StoreResult, existing_ids, load_watermark, store_batch
-from citizen_desk.collect.summary import channel_block, empty_channel_summary
+from citizen_desk.collect.summary import STORE_COUNTS, channel_block, empty_channel_summary
 from citizen_desk.collect.zalo import read_zalo
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
@@ -310,15 +310,7 @@ def _fill(summary: dict[str, Any], progress: _Progress) -> None:
         data.update(progress.read.get(name, {}))
         sources[name] = data
         categories.update(result.categories)
-        for key in (
-            "messages_added",
-            "citizen_messages_added",
-            "page_replies_added",
-            "cases_added",
-            "cases_updated",
-            "tips_added",
-            "quarantined",
-        ):
+        for key in STORE_COUNTS:
             summary[key] += data[key]
     summary["categories"] = dict(sorted(categories.items()))
     summary["sources"] = sources
