@@ -42,6 +42,7 @@ from citizen_desk.db.models import CollectionRun
 from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
 from citizen_desk.platforms import CallStats
+from citizen_desk.platforms.client import ClientOptions
 from citizen_desk.platforms.errors import failure_kind
 from citizen_desk.platforms.graph import GraphClient
 from citizen_desk.platforms.graph_versions import graph_base_url, version_of, version_status
@@ -103,6 +104,17 @@ class Options:
     connection: Callable[[str], ConnInfo] = airflow_connection
     fernet: Callable[[], Any] | None = None  # default: the key in `citizen_desk_secrets`
     clock: Callable[[], datetime] = wall_clock
+
+    def client_options(self) -> ClientOptions:
+        """The HTTP and retry settings both platform clients take."""
+        return ClientOptions(
+            timeout=self.timeout,
+            session=self.http,
+            sleep=self.sleep,
+            max_attempts=self.max_attempts,
+            max_wait=self.max_wait,
+            backoff=self.backoff,
+        )
 
 
 @dataclass
@@ -232,16 +244,7 @@ def _collect_facebook(
     if version.level != "ok":
         log.warning("channel %s: %s", channel.key, version.message)
         progress.warnings.append(version.message)
-    client = GraphClient(
-        base_url,
-        conn.password,
-        timeout=options.timeout,
-        session=options.http,
-        sleep=options.sleep,
-        max_attempts=options.max_attempts,
-        max_wait=options.max_wait,
-        backoff=options.backoff,
-    )
+    client = GraphClient(base_url, conn.password, **options.client_options())
     progress.stats = client.stats
     for source in FACEBOOK_SOURCES:
         bounds = _bounds(engine, channel, source, window, options.overlap)
@@ -286,13 +289,8 @@ def _collect_zalo(
         client = ZaloClient(
             str(conn.extra.get("base_url") or ZALO_BASE_URL),
             store.access_token(),
-            timeout=options.timeout,
-            session=options.http,
-            sleep=options.sleep,
-            max_attempts=options.max_attempts,
-            max_wait=options.max_wait,
-            backoff=options.backoff,
             on_token_invalid=store.refresh,
+            **options.client_options(),
         )
         progress.stats = client.stats
         bounds = _bounds(engine, channel, "zalo", window, options.overlap)
