@@ -20,16 +20,20 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
-from citizen_desk.platforms import CallStats, redact
-from citizen_desk.platforms.retries import call_with_retries
+from citizen_desk.platforms import redact
+from citizen_desk.platforms.client import (
+    ClientOptions,
+    PlatformClient,
+    malformed_json,
+    no_response,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,39 +59,23 @@ class TokenPair:
     expires_in: int
 
 
-class ZaloClient:
+class ZaloClient(PlatformClient):
     """OA API calls with one access token; refreshes it once through `on_token_invalid`."""
 
     platform = PLATFORM
+    rate_limit_codes = RATE_LIMIT_CODES
 
     def __init__(
         self,
         base_url: str,
         access_token: str,
         *,
-        timeout: float = 20.0,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        max_attempts: int = 5,
-        max_wait: float = 60.0,
-        backoff: float = 1.0,
         on_token_invalid: Callable[[str], str] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._token = access_token
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.max_attempts = max(1, max_attempts)
-        self.max_wait = max_wait
-        self.backoff = backoff
+        super().__init__(base_url, access_token, **options)
         self.on_token_invalid = on_token_invalid
         self.refreshed = False
-        self.stats = CallStats()
-
-    @property
-    def calls(self) -> int:
-        return self.stats.calls
 
     def list_recent_chat(self, offset: int, count: int = MAX_COUNT) -> Any:
         """The OA's latest messages across users, newest first (message-level rows).
@@ -122,31 +110,17 @@ class ZaloClient:
             self._token = refresh(self._token)
             return self._once(path, params)  # re-authorised, not a retry: no wait
 
-        return call_with_retries(
-            attempt,
-            name=f"Zalo GET /{path}",
-            stats=self.stats,
-            sleep=self.sleep,
-            max_attempts=self.max_attempts,
-            max_wait=self.max_wait,
-            backoff=self.backoff,
-            rate_limit_codes=RATE_LIMIT_CODES,
-            code_word="error",
-        )
+        return self._with_retries(attempt, name=f"Zalo GET /{path}", code_word="error")
 
     def _once(self, path: str, params: dict[str, str]) -> Any:
-        url = self.base_url + path.lstrip("/")
+        url = self._url(path)
         self.stats.calls += 1
         try:
             response = self.session.get(
                 url, params=params, headers={"access_token": self._token}, timeout=self.timeout
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise PlatformError(
-                f"Zalo GET /{path}: {type(exc).__name__} (no response)",
-                platform=PLATFORM,
-                retryable=True,
-            ) from None
+            raise no_response(f"Zalo GET /{path}", exc, PLATFORM) from None
         status = response.status_code
         try:
             body = response.json()
@@ -155,12 +129,7 @@ class ZaloClient:
         if not isinstance(body, dict) and status in (TOO_MANY_REQUESTS, UNAUTHORIZED):
             body = {}  # a gateway's HTML/empty 429 or 401: the status alone tells
         if not isinstance(body, dict):
-            raise PlatformError(
-                f"Zalo GET /{path}: malformed JSON in the response (HTTP {status})",
-                platform=PLATFORM,
-                http_status=status,
-                retryable=True,
-            )
+            raise malformed_json(f"Zalo GET /{path}", status, PLATFORM)
         code = body.get("error")
         if status == TOO_MANY_REQUESTS:
             raise PlatformError(
@@ -260,11 +229,7 @@ def refresh_access_token(
             hooks={"response": [hook]},
         )
     except (requests.Timeout, requests.ConnectionError) as exc:
-        raise PlatformError(
-            f"Zalo token refresh: {type(exc).__name__} (no response)",
-            platform=PLATFORM,
-            retryable=True,
-        ) from None
+        raise no_response("Zalo token refresh", exc, PLATFORM) from None
     if delivered:
         return delivered[0]
     status = response.status_code
