@@ -71,6 +71,9 @@ class SimulatorConfig:
     answer_ratio: float = 0.8  # share of questions the staff answer
     faults: list[dict[str, Any]] = field(default_factory=list)
     slack_token: str = "xoxb-sim-citizen-desk"
+    # the Slack app's signing secret and Interactivity Request URL: button clicks are POSTed there
+    slack_signing_secret: str = "sim-slack-signing-secret"
+    slack_interactivity_url: str | None = None
 
 
 def _unit_index(units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
