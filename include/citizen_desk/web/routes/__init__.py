@@ -1,10 +1,11 @@
-"""The routes, one module per page; `create_app` puts them all behind the login dependency."""
+"""The routes, one module per page; `create_app` puts them all behind the login dependency,
+except `PUBLIC_ROUTERS`, whose requests authenticate themselves (Slack's signature)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from citizen_desk.web.routes import cases, health, overview, publications, sla, static, tips
+from citizen_desk.web.routes import cases, health, overview, publications, sla, slack, static, tips
 
 ROUTERS: tuple[APIRouter, ...] = (
     overview.router,
@@ -15,3 +16,4 @@ ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
     static.router,
 )
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (slack.router,)
