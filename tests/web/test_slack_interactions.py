@@ -86,6 +86,7 @@ def test_the_alert_carries_the_buttons_and_no_identity(factory, registry, sim, s
     assert (link["action_id"], link["text"]["text"]) == (OPEN_ACTION, "Mở hồ sơ")
     assert link["url"] == f"{registry.case_view_base_url}/tips/{tip_id}"
     assert key not in message["text"]
+    assert "Bấm *Đã nhận* bên dưới" in str(message["blocks"])
     for canary in (*seed.CANARIES, "Lê Văn Tám"):
         assert canary not in str(actions)
 
@@ -273,6 +274,7 @@ def test_urgent_alerts_have_only_the_link_and_link_clicks_are_ignored(
     urgent = f"tip:{tip_id}:L0:urgent:0:{NGATHUY_CHIEF}"
     with pytest.raises(ClickError, match="no button"):
         _click(sim, urgent, NGATHUY_CHIEF)
+    assert "Đã nhận" not in str(sim.slack.find_message(key=urgent)["blocks"])
     link = sim.slack_click(key=urgent, user=NGATHUY_CHIEF, action_id=OPEN_ACTION, url=ROUTE)
     response = _send(client, link)
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
