@@ -13,6 +13,7 @@ import shlex
 from citizen_desk.config.registry import load_registry
 
 SLACK_TOKEN = "xoxb-sim-citizen-desk"
+SLACK_SIGNING_SECRET = "sim-slack-signing-secret"  # the simulator's; signs its button clicks
 
 
 def connections(simulator_url: str, fernet_key: str) -> dict[str, dict]:
@@ -21,7 +22,11 @@ def connections(simulator_url: str, fernet_key: str) -> dict[str, dict]:
         "citizen_desk_slack": {
             "conn_type": "slack",
             "password": SLACK_TOKEN,
-            "extra": {"base_url": f"{base}/api/", "timeout": 10},
+            "extra": {
+                "base_url": f"{base}/api/",
+                "timeout": 10,
+                "signing_secret": SLACK_SIGNING_SECRET,
+            },
         },
         "citizen_desk_secrets": {"conn_type": "generic", "password": fernet_key},
     }

@@ -41,7 +41,13 @@ os.environ.update(
         "CITIZEN_DESK_DEADLINES": "off",
     }
 )
-for _var in ("CITIZEN_DESK_DB_URL", "CITIZEN_DESK_REGISTRY", "HTTP_PROXY", "HTTPS_PROXY"):
+for _var in (
+    "CITIZEN_DESK_DB_URL",
+    "CITIZEN_DESK_REGISTRY",
+    "CITIZEN_DESK_BASE_URL",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+):
     os.environ.pop(_var, None)
 
 from sqlalchemy import Engine, create_engine, event, text  # noqa: E402

@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="only the N newest messages of a conversation can be read (Graph: 20)",
     )
+    serve.add_argument(
+        "--slack-interactivity-url",
+        help="the Slack app's Interactivity Request URL: button clicks (POST /_sim/slack/click) "
+        "are signed and POSTed there",
+    )
 
     truth = sub.add_parser("truth", help="print the ground truth JSON and exit")
     _world_args(truth)
@@ -99,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 zalo_rate_limit=args.zalo_rate_limit,
                 zalo_recent_mode=args.zalo_recent_mode,
                 message_detail_limit=args.message_detail_limit,
+                slack_interactivity_url=args.slack_interactivity_url,
             )
             return _serve(config, args.host, args.port)
         if args.command == "truth":

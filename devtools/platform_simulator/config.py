@@ -75,6 +75,9 @@ class SimulatorConfig:
     # The bot token's scopes (X-OAuth-Scopes); None = slack.BOT_SCOPES. With "chat:write.public"
     # the bot may post in public channels it is not in (history still needs membership).
     slack_scopes: list[str] | None = None
+    # the Slack app's signing secret and Interactivity Request URL: button clicks are POSTed there
+    slack_signing_secret: str = "sim-slack-signing-secret"
+    slack_interactivity_url: str | None = None
 
 
 def _unit_index(units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

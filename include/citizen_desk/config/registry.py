@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,6 +100,10 @@ class Registry:
     def case_url(self, case_id: int) -> str:
         return f"{self.case_view_base_url.rstrip('/')}/cases/{case_id}"
 
+    def tip_url(self, tip_id: int) -> str:
+        """The tip's page (its acknowledgements and the workflow actions)."""
+        return f"{self.case_view_base_url.rstrip('/')}/tips/{tip_id}"
+
 
 # --- the shape of the file -----------------------------------------------------------------------
 
@@ -158,9 +163,8 @@ class _Document(Section):
 
     version: int | None = None
     timezone: Text = settings.TIMEZONE
-    case_view_base_url: Annotated[str, BeforeValidator(_http_url)] = (
-        "http://localhost:8080/citizen-desk"
-    )
+    # None: `settings.case_view_base_url` (CITIZEN_DESK_BASE_URL, Airflow's [api] base_url, …)
+    case_view_base_url: Annotated[str, BeforeValidator(_http_url)] | None = None
     technical_admins: list[SlackId] | None = None
     units: Annotated[list[Any], Field(min_length=1)]
     channels: list[Any] | None = None
@@ -265,10 +269,12 @@ def parse_registry(raw: object, path: Path) -> Registry:
     problems.raise_if_any()
     assert doc is not None  # no problem recorded, so the document validated
     publication = doc.publication or _Publication()
+    # ConfigError("environment", "CITIZEN_DESK_BASE_URL", …) when that variable is no URL
+    case_view_base_url = settings.case_view_base_url(doc.case_view_base_url)
     return Registry(
         path=path,
         timezone=doc.timezone,
-        case_view_base_url=doc.case_view_base_url,
+        case_view_base_url=case_view_base_url,
         technical_admins=tuple(doc.technical_admins or ()),
         units=units,
         channels=channels,
@@ -338,7 +344,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
 
 
 @lru_cache(maxsize=4)
-def _registry_at(path: str, mtime_ns: int) -> Registry:
+def _registry_at(path: str, mtime_ns: int, base_url: str | None) -> Registry:
     return load_registry(path)
 
 
@@ -354,4 +360,5 @@ def current_registry() -> Registry:
         mtime = path.stat().st_mtime_ns
     except OSError:
         return load_registry(path)  # raises the ConfigError naming the file
-    return _registry_at(str(path), mtime)
+    # the public base URL from the environment is part of the loaded registry (its links)
+    return _registry_at(str(path), mtime, os.environ.get(settings.BASE_URL_ENV))

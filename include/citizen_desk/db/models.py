@@ -352,6 +352,27 @@ class Notification(Base):
     )
 
 
+class SlackInteraction(Base):
+    """A signed Slack interaction (a button click) that was accepted, keyed by its signature.
+
+    The signature covers the request timestamp and the whole body, so the same request seen again
+    (a replay within Slack's five-minute window) hits the unique constraint and is refused before
+    anything is applied. `outcome` is what came of it (`acknowledged`, `already_acknowledged`,
+    `refused_user`, …); `value` the button's value (a notification key, never personal data).
+    """
+
+    __tablename__ = "slack_interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80), unique=True)
+    request_ts: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    slack_user: Mapped[str] = mapped_column(String(32))
+    action_id: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(32))
+
+
 class Publication(Base):
     """A weekly post per channel and period; unique, so a channel is never posted to twice."""
 

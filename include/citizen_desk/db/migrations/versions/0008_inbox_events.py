@@ -4,7 +4,7 @@ Every accepted Messenger / page-feed / Zalo OA webhook event is written here, un
 (platform, event id), before the receiver answers 200; processing marks it `processed`.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import citizen_desk.db.types
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
