@@ -30,7 +30,7 @@ from platform_simulator.world import STATE_FORMAT, World
 from platform_simulator.zalo import ZaloApi, initial_tokens
 
 GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/(.*)$")
-ZALO_PATH = re.compile(r"^/v\d+(\.\d+)?/oa/")
+ZALO_PATH = re.compile(r"^/v\d+(\.\d+)?/(oa|article)/")
 STATE_FILE = "world.json"
 
 
@@ -381,6 +381,12 @@ class Simulator:
             ("GET", "/_sim/tokens"): self._sim_tokens,
             ("GET", "/_sim/world"): self._sim_world,
             ("POST", "/_sim/save"): self._sim_save,
+            ("GET", "/_sim/zalo/articles"): lambda r: json_response(
+                {
+                    "articles": self.zalo.articles.published(),
+                    "broadcasts": self.zalo.articles.broadcasts(),
+                }
+            ),
         }
 
     def _sim(self, req: Request) -> Response:

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from platform_simulator import zalo_articles
 from platform_simulator.web import Request, Response, json_response
 
 if TYPE_CHECKING:
@@ -81,11 +82,15 @@ class HttpRateLimited(Exception):
 class ZaloApi:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self.articles = zalo_articles.ZaloArticles(sim)
 
     @staticmethod
     def endpoint(path: str) -> str:
         if path.rstrip("/").endswith("/oa/access_token"):
             return "zalo.oauth"
+        article = zalo_articles.endpoint(path)
+        if article is not None:
+            return article
         tail = path.rstrip("/").rsplit("/oa/", 1)[-1]
         return {
             "listrecentchat": "zalo.listrecentchat",
@@ -123,6 +128,8 @@ class ZaloApi:
                 payload = self.send(channel, req.json_body())
             elif endpoint == "zalo.getoa" and req.method == "GET":
                 payload = zalo_ok(self._oa_info(channel))
+            elif endpoint in zalo_articles.ENDPOINTS.values():
+                payload = self.articles.handle(channel, endpoint, req.method, req)
             else:
                 payload = {"error": -209, "message": "Not supported this api"}
         except HttpRateLimited as err:
@@ -132,7 +139,7 @@ class ZaloApi:
             if err.retry_after is not None:
                 response.set_header("Retry-After", str(err.retry_after))
             return response
-        except ZaloError as err:
+        except (ZaloError, zalo_articles.ArticleError) as err:
             payload = {"error": err.code, "message": err.message}
             limited = err.code == -32
             self.sim.stats.error("zalo", err.code, oa_id)

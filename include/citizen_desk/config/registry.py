@@ -67,6 +67,8 @@ class ChannelSpec:
 class PublicationPolicy:
     min_count: int = 3
     approval_timeout: timedelta = timedelta(hours=24)
+    zalo_cover_url: str | None = None  # the Zalo OA article cover photo (Zalo requires one)
+    zalo_broadcast: bool = False  # also send the article to the OA's followers
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ class _Channel(Section):
 class _Publication(Section):
     min_count: Annotated[int, BeforeValidator(_positive_int)] = 3
     approval_timeout: Duration = timedelta(hours=24)
+    zalo_cover_url: Annotated[str, BeforeValidator(_http_url)] | None = None
+    zalo_broadcast: bool = False
 
 
 class _Document(Section):
@@ -278,7 +282,12 @@ def parse_registry(raw: object, path: Path) -> Registry:
         technical_admins=tuple(doc.technical_admins or ()),
         units=units,
         channels=channels,
-        publication=PublicationPolicy(publication.min_count, publication.approval_timeout),
+        publication=PublicationPolicy(
+            publication.min_count,
+            publication.approval_timeout,
+            publication.zalo_cover_url,
+            publication.zalo_broadcast,
+        ),
         **parsed,
     )
 

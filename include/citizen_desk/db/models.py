@@ -393,6 +393,9 @@ class Publication(Base):
     approved_by: Mapped[str | None] = mapped_column(String(128))
     approved_at: Mapped[datetime | None]
     platform_post_id: Mapped[str | None] = mapped_column(String(128))
+    platform_job_token: Mapped[str | None] = mapped_column(String(512))  # Zalo article job
+    broadcast_status: Mapped[str | None] = mapped_column(String(32))  # Zalo broadcast
+    broadcast_message_id: Mapped[str | None] = mapped_column(String(128))
     published_at: Mapped[datetime | None]
     report_path: Mapped[str | None] = mapped_column(String(512))
     run_id: Mapped[str | None] = mapped_column(String(250))

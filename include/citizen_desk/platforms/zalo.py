@@ -94,9 +94,13 @@ class ZaloClient(PlatformClient):
     def _items(data: Any) -> Any:
         return [] if data is None else data
 
-    def get(self, path: str, data: dict[str, Any]) -> Any:
-        """GET with the `data` JSON query parameter; returns the envelope's `data`."""
-        params = {"data": json.dumps(data, separators=(",", ":"))}
+    def get(self, path: str, data: dict[str, Any], *, plain: bool = False) -> Any:
+        """GET with the `data` JSON query parameter (`plain`: `data` as ordinary query
+        parameters, e.g. `article/getslice`); returns the envelope's `data`."""
+        if plain:
+            params = {k: str(v) for k, v in data.items()}
+        else:
+            params = {"data": json.dumps(data, separators=(",", ":"))}
 
         def attempt() -> Any:
             refresh = None if self.refreshed else self.on_token_invalid
@@ -112,15 +116,49 @@ class ZaloClient(PlatformClient):
 
         return self._with_retries(attempt, name=f"Zalo GET /{path}", code_word="error")
 
-    def _once(self, path: str, params: dict[str, str]) -> Any:
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        may_retry: Callable[[PlatformError], bool] = lambda e: (
+            e.code in RATE_LIMIT_CODES or e.http_status == TOO_MANY_REQUESTS
+        ),
+    ) -> Any:
+        """POST a JSON body; returns the envelope's `data`. A write is retried only when it
+        provably did nothing (`may_retry`; default: a rate-limit refusal), the token refresh as
+        in `get`."""
+
+        def attempt() -> Any:
+            refresh = None if self.refreshed else self.on_token_invalid
+            try:
+                return self._once(path, {}, body)
+            except TokenError:
+                if refresh is None:
+                    raise
+            log.info("Zalo access token rejected: refreshing it once")
+            self.refreshed = True
+            self._token = refresh(self._token)
+            return self._once(path, {}, body)  # re-authorised, not a retry: no wait
+
+        return self._with_retries(
+            attempt, name=f"Zalo POST /{path}", may_retry=may_retry, code_word="error"
+        )
+
+    def _once(self, path: str, params: dict[str, str], body: dict[str, Any] | None = None) -> Any:
         url = self._url(path)
+        method = "GET" if body is None else "POST"
         self.stats.calls += 1
+        headers = {"access_token": self._token}
         try:
-            response = self.session.get(
-                url, params=params, headers={"access_token": self._token}, timeout=self.timeout
-            )
+            if body is None:
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout
+                )
+            else:
+                response = self.session.post(url, json=body, headers=headers, timeout=self.timeout)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise no_response(f"Zalo GET /{path}", exc, PLATFORM) from None
+            raise no_response(f"Zalo {method} /{path}", exc, PLATFORM) from None
         status = response.status_code
         try:
             body = response.json()
@@ -129,11 +167,11 @@ class ZaloClient(PlatformClient):
         if not isinstance(body, dict) and status in (TOO_MANY_REQUESTS, UNAUTHORIZED):
             body = {}  # a gateway's HTML/empty 429 or 401: the status alone tells
         if not isinstance(body, dict):
-            raise malformed_json(f"Zalo GET /{path}", status, PLATFORM)
+            raise malformed_json(f"Zalo {method} /{path}", status, PLATFORM)
         code = body.get("error")
         if status == TOO_MANY_REQUESTS:
             raise PlatformError(
-                f"Zalo GET /{path}: HTTP 429 (rate limited)",
+                f"Zalo {method} /{path}: HTTP 429 (rate limited)",
                 platform=PLATFORM,
                 code=code if code in RATE_LIMIT_CODES else None,
                 http_status=status,
@@ -142,7 +180,7 @@ class ZaloClient(PlatformClient):
             )
         if status >= 500:
             raise PlatformError(
-                f"Zalo GET /{path}: HTTP {status}",
+                f"Zalo {method} /{path}: HTTP {status}",
                 platform=PLATFORM,
                 http_status=status,
                 retryable=True,
@@ -151,7 +189,7 @@ class ZaloClient(PlatformClient):
             return body.get("data")
         code = code if isinstance(code, int) else None
         message = redact(str(body.get("message") or f"HTTP {status}"), [self._token])[:200]
-        text = f"Zalo GET /{path}: error {code}: {message}"
+        text = f"Zalo {method} /{path}: error {code}: {message}"
         if code in TOKEN_CODES or (code is None and status == UNAUTHORIZED):
             raise TokenError(text, platform=PLATFORM, code=code, http_status=status)
         raise PlatformError(
