@@ -196,7 +196,7 @@ def test_approved_post_is_published_and_the_rest_not(db_env: Week, registry) -> 
     assert (pub.status, pub.platform_post_id) == ("published", graph.posts[0]["id"])
     assert pub.approved_by == "admin"
     assert pub.approved_at == NOW + timedelta(hours=2)
-    assert db_env.publication(ZALO).status == "approved"  # ready for OA Manager, not sent
+    assert db_env.publication(ZALO).status == "approved"  # no zalo_cover_url here: not sent
     assert (db_env.publication("fb-th").status, db_env.publication("fb-th").blocked_reason) == (
         "rejected",
         "approval_timeout",

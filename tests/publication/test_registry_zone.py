@@ -58,6 +58,7 @@ def test_publish_reads_the_week_in_the_registry_zone(tokyo, monkeypatch) -> None
         return SimpleNamespace(as_dict=lambda: {})
 
     monkeypatch.setattr(tasks, "publish_period", publish_period)
+
     def publish_zalo_period(engine, period, client_for, **kwargs):
         seen.append(period)
         assert kwargs["zone"] == ZONE  # the broadcast night ban is read in local time

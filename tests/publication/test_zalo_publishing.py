@@ -133,6 +133,40 @@ def test_every_crash_window_leaves_exactly_one_article(
     assert (pub.status, pub.platform_post_id) == ("published", article["id"])
 
 
+def test_a_refused_verify_of_a_stored_token_finds_the_article_first(
+    week: Week, registry, simulator: Sim
+) -> None:
+    class Forgetful(Crash):
+        def verify(self, token: str) -> str:
+            raise PlatformError("Zalo POST /v2.0/article/verify: error -201: token is invalid!",
+                                platform="zalo", code=-201, retryable=False)  # fmt: skip
+
+    _approve(week, registry)
+    _publish(week, lambda conn, _c: Crash(simulator.article_client(conn), "before_verify"))
+    simulator.sim.advance(timedelta(minutes=5))
+    retry = _publish(week, lambda conn, _c: Forgetful(simulator.article_client(conn), ""))
+    assert [o.status for o in retry.outcomes] == ["reconciled"]
+    (article,) = _oa_articles(simulator)
+    assert week.publication(ZALO).platform_post_id == article["id"]
+
+
+def test_a_refused_verify_without_an_article_is_failed(
+    week: Week, registry, simulator: Sim
+) -> None:
+    class Refused(Crash):
+        def verify(self, token: str) -> str:
+            raise PlatformError("Zalo POST /v2.0/article/verify: error -200: Upload media failed",
+                                platform="zalo", code=-200, retryable=False)  # fmt: skip
+
+        def recent(self, scan: int) -> Any:
+            return iter(())
+
+    _approve(week, registry)
+    report = _publish(week, lambda conn, _c: Refused(simulator.article_client(conn), ""))
+    assert [(o.status, o.error) for o in report.outcomes] == [("failed", "zalo_error:-200")]
+    assert week.publication(ZALO).status == "failed"
+
+
 def test_an_article_still_processing_stays_publishing_and_is_verified_later(
     week: Week, registry, simulator: Sim
 ) -> None:
@@ -218,6 +252,17 @@ def test_broadcast_is_sent_once_when_the_policy_asks(week: Week, registry, simul
     pub = week.publication(ZALO)
     assert sent["articles"] == [pub.platform_post_id]
     assert (pub.broadcast_status, pub.broadcast_message_id) == ("sent", sent["message_id"])
+    from sqlalchemy import select
+
+    from citizen_desk.db.models import AuditLog
+
+    with week.session() as session:
+        actions = session.scalars(
+            select(AuditLog.action).where(
+                AuditLog.entity_type == "publication", AuditLog.entity_id == str(pub.id)
+            )
+        ).all()
+    assert actions.count("publication_broadcast") == 2  # sending, sent
 
 
 def test_broadcast_in_the_night_ban_is_deferred_to_the_next_run(

@@ -13,7 +13,8 @@ row goes through:
 - a crash after the token was stored: the next attempt verifies that token (never a 2nd create);
 - verify still `-214` after its retries: the row stays `publishing` with its token;
 - a non-retryable refusal of create or verify (`-201`, `-221` not verified, `-224` package…):
-  `failed` with the code, the admins see it in the run's result.
+  `failed` with the code, the admins see it in the run's result (a refused verify first looks
+  for the article by its marker: the job may have succeeded before);
 Residual window: an article Zalo has not finished processing may not be listed yet, so a retry
 within seconds of a lost create answer could miss it; Airflow's retry delay (minutes) covers it.
 
@@ -32,7 +33,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
 
+from citizen_desk.db.audit import record_audit
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import Channel, Publication
 from citizen_desk.errors import PlatformError
@@ -143,6 +146,12 @@ def publish_zalo_one(
     except PlatformError as exc:
         if exc.retryable:
             raise  # stays `publishing` with its token: the next attempt verifies again
+        # A refused verify may be a token Zalo forgot after a verify whose answer we lost:
+        # the article would exist, so look for it before calling the row failed.
+        found = find_marked_article(client, tag)
+        if found is not None:
+            _record(engine, publication_id, found, published_not_before, actor, "reconciled")
+            return PublishOutcome(publication_id, key, "reconciled", found)
         return _failed(engine, publication_id, key, exc, now, actor)
     _record(engine, publication_id, article_id, published_not_before, actor, how)
     log.info("publication %s (%s %s) published as a Zalo article", publication_id, key, period.key)
@@ -181,6 +190,7 @@ def broadcast_one(
     client_for: ArticleClientFor,
     *,
     now: datetime,
+    actor: str,
     zone: str,
 ) -> str | None:
     """Broadcast a published article at most once; returns the row's new broadcast status
@@ -193,10 +203,13 @@ def broadcast_one(
         if pub.broadcast_status not in (None, "deferred"):
             return None  # sent, failed, or `sending` (uncertain: never sent twice)
         if broadcast_banned(now.astimezone(ZoneInfo(zone)).time()):
-            pub.broadcast_status = "deferred"
+            if pub.broadcast_status != "deferred":
+                pub.broadcast_status = "deferred"
+                _audit_broadcast(session, pub, now, actor, "deferred")
             return "deferred"
         article_id, conn_id, channel_id = pub.platform_post_id, channel.connection_id, channel.id
         pub.broadcast_status = "sending"
+        _audit_broadcast(session, pub, now, actor, "sending")
     client = client_for(conn_id, channel_id)
     try:
         message_id = client.broadcast(article_id)
@@ -212,7 +225,22 @@ def broadcast_one(
         pub = _publication(session, publication_id)
         pub.broadcast_status = status
         pub.broadcast_message_id = message_id or None
+        _audit_broadcast(session, pub, now, actor, status)
     return status
+
+
+def _audit_broadcast(
+    session: Session, pub: Publication, now: datetime, actor: str, status: str
+) -> None:
+    record_audit(
+        session,
+        entity_type="publication",
+        entity_id=pub.id,
+        action="publication_broadcast",
+        actor=actor,
+        at=now,
+        after={"broadcast_status": status},
+    )
 
 
 def publish_zalo_period(
@@ -260,7 +288,9 @@ def publish_zalo_period(
                 )
                 report.outcomes.append(outcome)
             if broadcast:
-                sent = broadcast_one(engine, publication_id, client_for, now=now, zone=zone)
+                sent = broadcast_one(
+                    engine, publication_id, client_for, now=now, actor=actor, zone=zone
+                )
                 if sent:
                     log.info("publication %s (%s): broadcast %s", publication_id, key, sent)
         except Exception as exc:  # isolate OAs: the row stays `publishing`, the retry resumes
