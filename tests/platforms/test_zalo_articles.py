@@ -232,3 +232,11 @@ def test_clip_is_one_line_and_below_the_limit(text: str, limit: int) -> None:
     assert "\n" not in out
     if len(" ".join(text.split())) < limit:
         assert out == " ".join(text.split())
+
+
+def test_a_gateway_429_on_create_is_retried_after_its_retry_after() -> None:
+    html_429 = FakeResponse(429, "<html>429</html>", headers={"Retry-After": "3"})
+    client, session, sleeps, _ = articles([html_429, ok({"token": "JOB-1"})])
+    assert client.create(ARTICLE) == "JOB-1"
+    assert len(session.calls) == 2
+    assert sleeps == [3.0]

@@ -6,7 +6,7 @@ crash between create and verify resumes with verify instead of creating a second
 record the optional broadcast of the article to the OA's followers.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0008 (the head of main when this branch was rebased; the lead may re-chain)
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
