@@ -81,6 +81,15 @@ def main(argv: list[str] | None = None) -> int:
         "are signed and POSTed there",
     )
 
+    serve.add_argument("--webhook-facebook-url", help="push Messenger/feed webhooks here (live)")
+    serve.add_argument("--webhook-zalo-url", help="push Zalo OA webhooks here (live)")
+    serve.add_argument(
+        "--webhook-duplicate-rate",
+        type=float,
+        default=0.0,
+        help="share of delivered webhook bodies delivered a second time",
+    )
+
     truth = sub.add_parser("truth", help="print the ground truth JSON and exit")
     _world_args(truth)
 
@@ -105,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
                 zalo_recent_mode=args.zalo_recent_mode,
                 message_detail_limit=args.message_detail_limit,
                 slack_interactivity_url=args.slack_interactivity_url,
+                webhook_facebook_url=args.webhook_facebook_url,
+                webhook_zalo_url=args.webhook_zalo_url,
+                webhook_duplicate_rate=args.webhook_duplicate_rate,
             )
             return _serve(config, args.host, args.port)
         if args.command == "truth":

@@ -78,6 +78,14 @@ class SimulatorConfig:
     # the Slack app's signing secret and Interactivity Request URL: button clicks are POSTed there
     slack_signing_secret: str = "sim-slack-signing-secret"
     slack_interactivity_url: str | None = None
+    # Live mode: new citizen messages and comments are also pushed as signed webhooks
+    # (`webhooks.py`); the secrets match scripts/demo_env.py's `citizen_desk_webhooks` connection.
+    webhook_facebook_url: str | None = None
+    webhook_zalo_url: str | None = None
+    webhook_app_secret: str = "sim-meta-app-secret"
+    webhook_zalo_app_id: str = "sim-zalo-app"
+    webhook_zalo_secret: str = "sim-zalo-oa-secret"
+    webhook_duplicate_rate: float = 0.0
 
 
 def _unit_index(units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -26,6 +26,7 @@ from platform_simulator.faults import FaultBook, FaultError
 from platform_simulator.graph import GraphApi
 from platform_simulator.slack import ClickError, SignedRequest, SlackApi, post_signed
 from platform_simulator.web import Request, Response, ServerThread, json_response
+from platform_simulator.webhooks import WebhookConfig, WebhookPusher
 from platform_simulator.world import STATE_FORMAT, World
 from platform_simulator.zalo import ZaloApi, initial_tokens
 
@@ -145,6 +146,7 @@ class Simulator:
         self.zalo = ZaloApi(self)
         self.slack = SlackApi(self)
         self._routes = self._sim_routes()
+        self.webhooks = self._webhook_pusher()
         self._saver: threading.Thread | None = None
         self._stop = threading.Event()
         if self.state_path is not None:
@@ -152,6 +154,32 @@ class Simulator:
             self.save()
             self._saver = threading.Thread(target=self._save_loop, daemon=True)
             self._saver.start()
+
+    def _webhook_pusher(self) -> WebhookPusher | None:
+        """Live mode with a receiver URL: push what appears in the world from now on."""
+        cfg = self.cfg
+        if not cfg.live or not (cfg.webhook_facebook_url or cfg.webhook_zalo_url):
+            return None
+        pusher = WebhookPusher(
+            WebhookConfig(
+                facebook_url=cfg.webhook_facebook_url,
+                zalo_url=cfg.webhook_zalo_url,
+                app_secret=cfg.webhook_app_secret,
+                zalo_app_id=cfg.webhook_zalo_app_id,
+                zalo_secret=cfg.webhook_zalo_secret,
+                duplicate_rate=cfg.webhook_duplicate_rate,
+            ),
+            cfg.seed,
+        )
+        self.world.listeners.append(pusher.notice)  # history is already in: not pushed
+
+        def tick() -> None:
+            with self.lock:
+                if self.world.catch_up(self.now_ms()):
+                    self.mark_dirty()
+
+        pusher.start(tick)
+        return pusher
 
     # ------------------------------------------------------------------ clock & world
 
@@ -270,6 +298,8 @@ class Simulator:
             return
         self._closed = True
         self._stop.set()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self._saver is not None:
             self._saver.join(timeout=5)
         self.save()

@@ -227,3 +227,5 @@ class Planner(ThreadPlanner, TruthLog):
         elif op == "zalo_msg":
             self._add_zalo_message(data)
             self._record_truth(ev)
+        for listener in self.listeners:
+            listener(op, data)

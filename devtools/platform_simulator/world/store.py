@@ -26,6 +26,8 @@ class WorldStore:
     ) -> None:
         self.cfg = config
         self.registry = registry
+        # called with (op, data) for every event applied from now on (the webhook pusher)
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self.channels: dict[str, Channel] = {c.key: c for c in registry.channels}
         self.by_platform_id: dict[str, Channel] = {c.platform_id: c for c in registry.channels}
         self.state = state if state is not None else self._empty_state(start_ms)
