@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog
-from citizen_desk.notify import delivery, outbox
+from citizen_desk.notify import blocks, delivery, outbox
 from citizen_desk.notify.slack import build_client
 from tests.conftest import NOW, SIM_TOKEN
 from tests.notify.helpers import CHIEF, DUTY, add, posted, stored
@@ -45,7 +46,9 @@ def test_delivers_once_with_metadata_and_key_block(factory, registry, sim, slack
         "event_type": "citizen_desk_notification",
         "event_payload": {"key": "k-once"},
     }
-    assert message["blocks"][-1]["elements"][0]["text"] == "Mã thông báo: `k-once`"
+    # the key is internal: in the metadata and a hidden block id, never in the text shown
+    assert message["blocks"][-1]["block_id"] == blocks.key_block_id("k-once")
+    assert "k-once" not in json.dumps(message["blocks"]) + message["text"]
     row = stored(factory)["k-once"]
     assert (row.status, row.attempts, row.provider_message_id) == ("sent", 1, message["ts"])
     assert row.provider_channel == DUTY
