@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from citizen_desk.config import settings
@@ -152,12 +152,13 @@ def log_fallback(state: RegistryState) -> None:
     )
 
 
-_FALLBACKS: dict[tuple[str, int, str], RegistryState] = {}
+_FALLBACKS: dict[tuple[str, int], RegistryState] = {}
 
 
-def current_state(url: str | None = None) -> RegistryState:
+def current_state(url: str | Engine | None = None) -> RegistryState:
     """For pages and helpers: the file's registry (cached by mtime), else the last valid
-    snapshot in the domain DB (read only; found once per broken file version)."""
+    snapshot in the domain DB at `url` (read only; looked up once per broken file version and
+    then shared by every caller of the process, which has one domain DB)."""
     try:
         return RegistryState(current_file_registry())
     except ConfigError as error:
@@ -166,12 +167,12 @@ def current_state(url: str | None = None) -> RegistryState:
             mtime = path.stat().st_mtime_ns
         except OSError:
             mtime = -1
+        key = (str(path), mtime)
+        if key in _FALLBACKS:
+            return _FALLBACKS[key]
         try:
-            from citizen_desk.db.engine import resolve_url, session_scope
+            from citizen_desk.db.engine import session_scope
 
-            key = (str(path), mtime, resolve_url(url))
-            if key in _FALLBACKS:
-                return _FALLBACKS[key]
             with session_scope(url) as session:
                 state = fallback_state(session, error, path)
         except ConfigError:
