@@ -97,7 +97,8 @@ def test_courtesy_after_an_answer_opens_no_turn() -> None:
     assert then_a_question is not None
     assert then_a_question.awaiting_since == at(30)
     first = thread_state([(at(0), "in", True)])  # nothing answered yet: it still counts
-    assert first is not None and first.awaiting_since == at(0)
+    assert first is not None
+    assert first.awaiting_since == at(0)
 
 
 def test_is_sticker() -> None:

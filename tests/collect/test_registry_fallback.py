@@ -60,7 +60,8 @@ def test_duplicate_channel_id_collects_on_the_snapshot_and_alerts_once(
     assert [(n.recipient, n.kind, n.status) for n in alerts] == [(ADMIN, "admin_alert", "pending")]
     assert alerts[0].idempotency_key.startswith("registry-broken:")
     payload = json.dumps(alerts[0].payload, ensure_ascii=False)
-    assert "registry.yaml: channels[" in payload and ".platform_id" in payload
+    assert "registry.yaml: channels[" in payload
+    assert ".platform_id" in payload
 
     key = before["facebook"][0]
     options = Options(sleep=lambda _s: None, timeout=2.0, clock=world.clock, http=local_session())

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.collect import PermanentFailure, RateLimited
 from citizen_desk.collect.cases import Event, thread_state
-from citizen_desk.triage.courtesy import is_courtesy
 from citizen_desk.collect.run import Window
 from citizen_desk.db.models import Case, Channel, CollectionRun, CollectionWatermark, Notification
 from citizen_desk.errors import PlatformError
+from citizen_desk.triage.courtesy import is_courtesy
 from citizen_desk.web.health import collection_health
 from tests.collect.conftest import (
     CHANNELS,

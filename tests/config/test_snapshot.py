@@ -79,7 +79,8 @@ def test_the_latest_valid_content_wins_even_if_seen_before(session: Session, reg
     remember(session, other, NOW + timedelta(hours=1))
     remember(session, registry, NOW + timedelta(hours=2))  # back to the first version
     snapshot = latest_snapshot(session)
-    assert snapshot is not None and snapshot.content == registry.canonical
+    assert snapshot is not None
+    assert snapshot.content == registry.canonical
 
 
 def test_a_broken_file_falls_back_on_the_snapshot(
@@ -94,7 +95,8 @@ def test_a_broken_file_falls_back_on_the_snapshot(
     assert state.snapshot_at == NOW
     assert any("duplicate channel id" in line for line in state.problems)
     assert all(line.startswith(f"{registry_file}: channels[") for line in state.problems)
-    assert state.broken_hash and len(state.broken_hash) == 64
+    assert state.broken_hash
+    assert len(state.broken_hash) == 64
     assert "duplicate channel id" in caplog.text  # file: key: problem, in the log
 
 
@@ -110,7 +112,8 @@ def test_an_unreadable_file_falls_back_too(session: Session, registry_file: Path
     registry_state(session, NOW)
     registry_file.write_text("units: [", encoding="utf-8")
     state = registry_state(session, NOW)
-    assert state.fallback and "invalid YAML" in state.problems[0]
+    assert state.fallback
+    assert "invalid YAML" in state.problems[0]
 
 
 def test_current_state_reads_the_snapshot_of_the_given_db(engine, registry_file: Path) -> None:
@@ -120,7 +123,8 @@ def test_current_state_reads_the_snapshot_of_the_given_db(engine, registry_file:
     assert not current_state(engine).fallback
     break_it(registry_file)
     state = current_state(engine)
-    assert state.fallback and state.snapshot_at == NOW
+    assert state.fallback
+    assert state.snapshot_at == NOW
     assert current_state(engine) is state  # looked up once per broken version
 
 

@@ -24,9 +24,7 @@ BANNER = "Cấu hình registry có lỗi — đang dùng bản hợp lệ gần 
 
 
 @pytest.fixture
-def broken_registry(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synced_engine: Engine
-) -> Path:
+def broken_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synced_engine: Engine) -> Path:
     path = tmp_path / "registry.yaml"
     shutil.copyfile(REGISTRY_PATH, path)
     monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(path))

@@ -39,7 +39,11 @@ def is_sticker(raw: Mapping[str, Any] | None) -> bool:
     attachment."""
     if not isinstance(raw, Mapping):
         return False
-    if raw.get("sticker") or raw.get("type") == "sticker" or raw.get("event_name") == "user_send_sticker":
+    if (
+        raw.get("sticker")
+        or raw.get("type") == "sticker"
+        or raw.get("event_name") == "user_send_sticker"
+    ):
         return True
     attachments = raw.get("attachments")
     items = attachments.get("data") if isinstance(attachments, Mapping) else attachments

@@ -52,7 +52,9 @@ class RegistryState:
 def problem_lines(error: ConfigError) -> tuple[str, ...]:
     """Every problem of the error, one `file: key: problem` line each."""
     if isinstance(error, RegistryErrors):
-        return tuple(f"{error.path}: {key or '<root>'}: {problem}" for key, problem in error.problems)
+        return tuple(
+            f"{error.path}: {key or '<root>'}: {problem}" for key, problem in error.problems
+        )
     return (str(error),)
 
 

@@ -78,8 +78,8 @@ def admin_channel_from_connection(conn_id: str = CONN_ID) -> str | None:
         extra = BaseHook.get_connection(conn_id).extra_dejson or {}
     except Exception:  # no Airflow, no connection: the caller falls back on the registry
         return None
-    value = extra.get(ADMIN_CHANNEL_EXTRA)
-    return str(value).strip() or None if value else None
+    value = str(extra.get(ADMIN_CHANNEL_EXTRA) or "").strip()
+    return value or None
 
 
 def build_client(

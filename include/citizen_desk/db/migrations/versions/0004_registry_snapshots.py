@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_snapshots")),
         sa.UniqueConstraint("content_hash", name=op.f("uq_registry_snapshots_content_hash")),
     )
-    op.create_index(
-        "ix_registry_snapshots_last_valid_at", "registry_snapshots", ["last_valid_at"]
-    )
+    op.create_index("ix_registry_snapshots_last_valid_at", "registry_snapshots", ["last_valid_at"])
 
 
 def downgrade() -> None:
