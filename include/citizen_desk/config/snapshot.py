@@ -20,13 +20,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from citizen_desk.config import registry as registry_file
 from citizen_desk.config import settings
-from citizen_desk.config.registry import (
-    Registry,
-    current_file_registry,
-    load_registry,
-    registry_from_text,
-)
+from citizen_desk.config.registry import Registry, current_file_registry, registry_from_text
 from citizen_desk.db.models import RegistrySnapshot
 from citizen_desk.db.types import utc
 from citizen_desk.db.upsert import insert_if_absent
@@ -75,8 +71,9 @@ def remember(session: Session, registry: Registry, now: datetime) -> bool:
 
     The caller commits.
     """
-    if not registry.canonical:
-        raise ValueError("registry has no canonical content (built without load_registry?)")
+    if not registry.canonical:  # built in code, not read from a file: nothing to fall back on
+        log.warning("registry has no canonical content: no snapshot kept")
+        return False
     now = utc(now)
     digest = content_hash(registry.canonical)
     values = {
@@ -135,7 +132,7 @@ def registry_state(
     """
     path = Path(path) if path else settings.registry_path()
     try:
-        registry = load_registry(path)
+        registry = registry_file.load_registry(path)  # looked up at call time (tests patch it)
     except ConfigError as error:
         state = fallback_state(session, error, path)
         log_fallback(state)
