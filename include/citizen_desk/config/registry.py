@@ -317,8 +317,9 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def canonical_content(raw: object) -> str:
     """The document as YAML with sorted keys: comments and layout do not change it, and
-    `yaml.safe_load` of it gives the same document back (dates included)."""
-    return yaml.safe_dump(raw, sort_keys=True, allow_unicode=True, default_flow_style=False)
+    `yaml.safe_load` of it gives the same document back (dates included). Non-ASCII is escaped:
+    PyYAML writes some characters (U+0085 …) raw that would read back as line breaks."""
+    return yaml.safe_dump(raw, sort_keys=True, allow_unicode=False, default_flow_style=False)
 
 
 def registry_from_text(text: str, path: str | Path) -> Registry:
