@@ -4,7 +4,7 @@ A run that finds `registry.yaml` valid stores its canonical content (one row per
 when the file later fails validation, runs log the problems, alert the admins and carry on
 with the snapshot whose `last_valid_at` is the latest.
 
-Revision ID: 0004_registry_snapshots
+Revision ID: 0009_registry_snapshots
 Revises: 0008
 Create Date: 2026-12-06
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 from citizen_desk.db.types import UtcDateTime
 
-revision = "0004_registry_snapshots"
+revision = "0009_registry_snapshots"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
