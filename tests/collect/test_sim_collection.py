@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect import PermanentFailure, RateLimited
-from citizen_desk.collect.cases import thread_state
+from citizen_desk.collect.cases import Event, thread_state
 from citizen_desk.collect.run import Window
 from citizen_desk.db.models import Case, Channel, CollectionRun, CollectionWatermark, Notification
 from citizen_desk.errors import PlatformError
+from citizen_desk.triage.courtesy import is_courtesy
 from citizen_desk.web.health import collection_health
 from tests.collect.conftest import (
     CHANNELS,
@@ -36,11 +37,12 @@ def ms(value: int) -> datetime:
 
 def expected_cases(truth: list[dict[str, Any]]) -> dict[tuple[str, str], datetime | None]:
     """(channel, thread) -> awaiting_since, derived from the ground truth."""
-    events: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    events: dict[tuple[str, str], list[Event]] = defaultdict(list)
     for m in truth:
         # Graph reports whole seconds, Zalo milliseconds.
         when = ms(m["created_ms"] if m["surface"] == "zalo" else m["created_ms"] // 1000 * 1000)
-        events[(m["channel"], m["thread_id"])].append((when, m["direction"]))
+        thanks = m["direction"] == "in" and is_courtesy(m.get("text"))
+        events[(m["channel"], m["thread_id"])].append((when, m["direction"], thanks))
         if m.get("private_reply_to"):
             events[(m["channel"], m["private_reply_to"])].append((when, "out"))
     out = {}

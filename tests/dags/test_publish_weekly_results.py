@@ -223,8 +223,6 @@ def test_dag_run_with_approval_through_the_rest_api(
     small = _small_registry(registry)
     monkeypatch.setattr("citizen_desk.config.registry.load_registry", small)
     monkeypatch.setattr("citizen_desk.publication.tasks.load_registry", small)
-    # maintenance binds load_registry at import; an earlier test may have imported it already
-    monkeypatch.setattr("citizen_desk.pipeline.prepare.load_registry", small)
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
     approver = Approver(
         _core_api_client(monkeypatch),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +83,8 @@ class Registry:
     sla: SlaPolicy
     escalation: EscalationPolicy
     publication: PublicationPolicy
+    # the validated document in canonical form (`canonical_content`): what a snapshot stores
+    canonical: str = field(default="", compare=False, repr=False)
 
     def unit(self, code: str) -> UnitSpec:
         for unit in self.units:
@@ -322,13 +324,16 @@ def _duplicate_keys(node: yaml.Node, key: str, problems: Problems, done: set[int
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_registry(path: str | Path | None = None) -> Registry:
-    """Read and validate the registry file (default: `settings.registry_path()`)."""
-    path = Path(path) if path else settings.registry_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read registry: {exc.strerror}") from exc
+def canonical_content(raw: object) -> str:
+    """The document as YAML with sorted keys: comments and layout do not change it, and
+    `yaml.safe_load` of it gives the same document back (dates included). Non-ASCII is escaped:
+    PyYAML writes some characters (U+0085 …) raw that would read back as line breaks."""
+    return yaml.safe_dump(raw, sort_keys=True, allow_unicode=False, default_flow_style=False)
+
+
+def registry_from_text(text: str, path: str | Path) -> Registry:
+    """Validate registry YAML text as if it were the file at `path` (`RegistryErrors` else)."""
+    path = Path(path)
     problems = Problems(path)
     loader = _SafeLoader(text)
     try:
@@ -348,8 +353,22 @@ def load_registry(path: str | Path | None = None) -> Registry:
         problems.absorb(exc)
     else:
         if not problems.items:
-            return registry
+            return replace(registry, canonical=canonical_content(raw))
     raise RegistryErrors(path, problems.items)
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Read and validate the registry file (default: `settings.registry_path()`).
+
+    Strict: a broken file raises. Runs and pages that must keep working use
+    `citizen_desk.config.snapshot` (the last valid registry) instead.
+    """
+    path = Path(path) if path else settings.registry_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read registry: {exc.strerror}") from exc
+    return registry_from_text(text, path)
 
 
 @lru_cache(maxsize=4)
@@ -363,7 +382,19 @@ def deployment_zone() -> ZoneInfo:
 
 
 def current_registry() -> Registry:
-    """The configured registry, re-read only when the file changes (cheap per call/request)."""
+    """The configured registry, re-read only when the file changes (cheap per call/request).
+
+    When the file is broken, the last valid snapshot from the domain DB (logged, never silent:
+    `citizen_desk.config.snapshot.current_state` tells pages and runs); without one, the file's
+    `ConfigError`.
+    """
+    from citizen_desk.config.snapshot import current_state
+
+    return current_state().registry
+
+
+def current_file_registry() -> Registry:
+    """The configured file's registry, strict (raises on a broken file), cached by mtime."""
     path = settings.registry_path()
     try:
         mtime = path.stat().st_mtime_ns

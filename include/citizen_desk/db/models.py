@@ -512,3 +512,21 @@ class InboxEvent(Base):
     status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
     reason: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
+
+
+class RegistrySnapshot(Base):
+    """A registry that validated, in canonical form: what runs fall back to when the file breaks.
+
+    One row per distinct content (`content_hash`, SHA-256 of `content`); `loaded_at` is when it
+    first validated, `last_valid_at` the last run that found the file valid with this content. The
+    snapshot in use is the one with the latest `last_valid_at`.
+    """
+
+    __tablename__ = "registry_snapshots"
+    __table_args__ = (Index("ix_registry_snapshots_last_valid_at", "last_valid_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime]
+    last_valid_at: Mapped[datetime]

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from slack_sdk.http_retry import RetryHandler
 
 CONN_ID = "citizen_desk_slack"
+ADMIN_CHANNEL_EXTRA = "admin_channel"  # the technical admins' Slack channel, in the extra
+ADMIN_CHANNEL_ENV = "CITIZEN_DESK_ADMIN_CHANNEL"  # overrides the extra (dev, tests)
 DEFAULT_BASE_URL = "https://slack.com/api/"
 RATE_LIMIT_RETRIES = 3
 
@@ -61,6 +63,23 @@ def signing_secret_from_connection(conn_id: str = CONN_ID) -> str:
     if not isinstance(secret, str) or not secret.strip():
         raise ConfigError(f"connection {conn_id}", "extra.signing_secret", "missing signing secret")
     return secret
+
+
+def admin_channel_from_connection(conn_id: str = CONN_ID) -> str | None:
+    """The admins' channel that needs no registry: `CITIZEN_DESK_ADMIN_CHANNEL`, else the
+    `admin_channel` of the Slack connection's extra; None when neither is set (or the connection
+    cannot be read)."""
+    channel = os.environ.get(ADMIN_CHANNEL_ENV, "").strip()
+    if channel:
+        return channel
+    try:
+        from airflow.sdk import BaseHook
+
+        extra = BaseHook.get_connection(conn_id).extra_dejson or {}
+    except Exception:  # no Airflow, no connection: the caller falls back on the registry
+        return None
+    value = str(extra.get(ADMIN_CHANNEL_EXTRA) or "").strip()
+    return value or None
 
 
 def build_client(

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from citizen_desk.config.registry import Registry, load_registry
+from citizen_desk.config.registry import Registry
 from citizen_desk.db.engine import get_engine, session_scope
 from citizen_desk.errors import WorkflowError
 from citizen_desk.pipeline.context import RunContext
+from citizen_desk.pipeline.registry import require_file_registry, run_registry
 from citizen_desk.platforms.graph import GraphClient, graph_client_from_connection
 from citizen_desk.platforms.zalo_articles import ArticleClient
 from citizen_desk.publication.approval import decision_from_hitl
@@ -33,6 +34,13 @@ from citizen_desk.publication.rows import channels_not_collected_since, load_wee
 from citizen_desk.publication.zalo_posting import ArticleClientFor, publish_zalo_period
 
 log = logging.getLogger(__name__)
+
+
+def load_registry(run: RunContext) -> Registry:
+    """The run's registry; publication refuses a fallback (the last valid snapshot while the
+    file is broken): a public post must not rest on a registry nobody can currently check."""
+    state = run_registry(run.now, run.label)
+    return require_file_registry(state, "publication")
 
 
 def _mode(run: RunContext, period: WeekPeriod) -> PublishMode:
@@ -88,7 +96,7 @@ def zalo_article_client(conn_id: str, channel_id: int) -> ArticleClient:
 
 def run_wait_for_collection(run: RunContext) -> bool:
     """Sensor `wait_for_collection`: true once every channel was collected after the week."""
-    period = week_ending_before(run.now, load_registry().timezone)
+    period = week_ending_before(run.now, load_registry(run).timezone)
     with session_scope(get_engine()) as session:
         missing = channels_not_collected_since(session, period.end)
     if missing:
@@ -102,7 +110,7 @@ def run_compute(
     run: RunContext, *, client_for: Callable[[str], GraphClient] = graph_client
 ) -> dict[str, Any]:
     """Task `compute`: the week's figures (numbers and ids only: safe for XCom)."""
-    registry = load_registry()
+    registry = load_registry(run)
     period = week_ending_before(run.now, registry.timezone)
     with session_scope(get_engine()) as session:
         rows = load_week_rows(session, period)
@@ -126,7 +134,7 @@ def run_render(figures: Mapping[str, Any], run: RunContext) -> dict[str, Any]:
     """Task `render`: admin report file + one draft per channel."""
     results = WeeklyResults.from_dict(figures)
     with session_scope(get_engine()) as session:
-        out = render_all(session, load_registry(), results, now=run.now, actor=run.label)
+        out = render_all(session, load_registry(run), results, now=run.now, actor=run.label)
     log.info(
         "rendered %d drafts for %s; report %s",
         len(out["publications"]),
@@ -141,7 +149,7 @@ def run_gate(rendered: Mapping[str, Any], run: RunContext) -> list[dict[str, Any
 
     Returns the approval requests in map-index order of the `approve` task.
     """
-    registry = load_registry()
+    registry = load_registry(run)
     period = parse_period(rendered["period"], registry.timezone)
     mode = _mode(run, period)
     with session_scope(get_engine()) as session:
@@ -181,7 +189,7 @@ def run_publish(
     `decisions[i]` is the HITL result for `requests[i]` (read from the `approve` task's XCom by
     map index when not given; a missing result counts as "not approved").
     """
-    registry = load_registry()
+    registry = load_registry(run)
     period = parse_period(rendered["period"], registry.timezone)
     ids = [int(r["publication_id"]) for r in requests or []]
     if decisions is None:

@@ -107,6 +107,14 @@ def create_app(
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from citizen_desk.web.notice import registry_notice
+
+        # before the route: a broken registry file is replaced by the snapshot in the app's DB
+        request.state.registry_notice = await run_in_threadpool(
+            registry_notice, request.app.state.engine_factory()
+        )
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

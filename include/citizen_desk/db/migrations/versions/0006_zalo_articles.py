@@ -5,8 +5,8 @@ crash between create and verify resumes with verify instead of creating a second
 `broadcast_status` (`sending` / `sent` / `deferred` / `failed:<code>`) and `broadcast_message_id`
 record the optional broadcast of the article to the OA's followers.
 
-Revision ID: 0007
-Revises: 0008 (the head of main when this branch was rebased; the lead may re-chain)
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0008"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

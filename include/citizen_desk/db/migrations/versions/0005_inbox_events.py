@@ -3,8 +3,8 @@
 Every accepted Messenger / page-feed / Zalo OA webhook event is written here, unique per
 (platform, event id), before the receiver answers 200; processing marks it `processed`.
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import citizen_desk.db.types
 
-revision = "0008"
-down_revision = "0005"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

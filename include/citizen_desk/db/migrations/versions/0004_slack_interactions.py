@@ -4,7 +4,7 @@ The "Đã nhận" button of a tip alert posts a signed request to the Citizen De
 signature (over the timestamp and the body) is unique here, so a replayed request is refused
 before it is applied (`citizen_desk.notify.interactions`).
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-06
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 from citizen_desk.db.types import UtcDateTime
 
-revision = "0005"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
