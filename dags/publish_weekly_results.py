@@ -11,7 +11,8 @@ Required Actions**, or the run's `approve` task → *Required Actions* tab; choo
 posted as shown); no answer within
 `publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`, exactly once:
 the ledger is marked `publishing` before the call and reconciled against the page's posts by the
-week's marker, e.g. `#Tuan47_2026`, after a crash).
+week's marker, e.g. `#Tuan47_2026`, after a crash; then each unit's Zalo OA text as a Zalo
+article, exactly once the same way: `publication/zalo_posting.py`).
 
 Params: `dry_run` renders and stores everything but asks nothing and posts nothing;
 `allow_post_for_past_week` lets a run for an earlier week (backfill) post. No catch-up: a

@@ -75,6 +75,8 @@ start() {
   echo "1/4 starting the platform simulator on :$SIM_PORT (seed 42, 14 days, live traffic)"
   PYTHONPATH=$ROOT/devtools:$ROOT/include setsid "$VENV/bin/python" -m platform_simulator serve \
     --port "$SIM_PORT" --registry include/config/registry.yaml --seed 42 --days 14 --live \
+    --webhook-facebook-url "http://127.0.0.1:$PORT/citizen-desk/webhooks/facebook" \
+    --webhook-zalo-url "http://127.0.0.1:$PORT/citizen-desk/webhooks/zalo" \
     --state "$STATE/simulator" > "$STATE/simulator.log" 2>&1 &
   echo $! > "$STATE/simulator.pgid"
   wait_for "http://127.0.0.1:$SIM_PORT/_sim/health" 60 "the simulator"

@@ -13,6 +13,14 @@ import shlex
 from citizen_desk.config.registry import load_registry
 
 SLACK_TOKEN = "xoxb-sim-citizen-desk"
+SLACK_SIGNING_SECRET = "sim-slack-signing-secret"  # the simulator's; signs its button clicks
+# the simulator's webhook secrets (devtools/platform_simulator/config.py): it signs its pushes
+WEBHOOKS = {
+    "app_secret": "sim-meta-app-secret",
+    "verify_token": "citizen-desk-demo-verify",
+    "zalo_app_id": "sim-zalo-app",
+    "zalo_oa_secret": "sim-zalo-oa-secret",
+}
 
 
 def connections(simulator_url: str, fernet_key: str) -> dict[str, dict]:
@@ -21,9 +29,14 @@ def connections(simulator_url: str, fernet_key: str) -> dict[str, dict]:
         "citizen_desk_slack": {
             "conn_type": "slack",
             "password": SLACK_TOKEN,
-            "extra": {"base_url": f"{base}/api/", "timeout": 10},
+            "extra": {
+                "base_url": f"{base}/api/",
+                "timeout": 10,
+                "signing_secret": SLACK_SIGNING_SECRET,
+            },
         },
         "citizen_desk_secrets": {"conn_type": "generic", "password": fernet_key},
+        "citizen_desk_webhooks": {"conn_type": "generic", "extra": WEBHOOKS},
     }
     for channel in load_registry().channels:
         if channel.platform == "facebook":

@@ -41,7 +41,13 @@ os.environ.update(
         "CITIZEN_DESK_DEADLINES": "off",
     }
 )
-for _var in ("CITIZEN_DESK_DB_URL", "CITIZEN_DESK_REGISTRY", "HTTP_PROXY", "HTTPS_PROXY"):
+for _var in (
+    "CITIZEN_DESK_DB_URL",
+    "CITIZEN_DESK_REGISTRY",
+    "CITIZEN_DESK_BASE_URL",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+):
     os.environ.pop(_var, None)
 
 from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
@@ -401,6 +407,35 @@ class Sim:
         import requests
 
         return requests.get(self.server.base_url + "/_sim/posts", timeout=10).json()["pages"]
+
+    def oa_id(self, conn_id: str) -> str:
+        """The Zalo OA id of a connection id."""
+        return next(c.platform_id for c in self.sim.registry.channels if c.connection_id == conn_id)
+
+    def article_client(self, conn_id: str, channel_id: int = 0, **kwargs: Any) -> Any:
+        """The Zalo Article API client of an OA (its current simulated access token)."""
+        from citizen_desk.platforms.zalo import ZaloClient
+        from citizen_desk.platforms.zalo_articles import ArticleClient
+
+        token = self.sim.zalo_credentials(self.oa_id(conn_id))["access_token"]
+        client = ZaloClient(self.server.base_url + "/", token, sleep=lambda _s: None)
+        return ArticleClient(client, **kwargs)
+
+    def zalo_articles(self) -> dict[str, list[dict[str, Any]]]:
+        """`GET /_sim/zalo/articles`: the articles on each OA (by OA id), oldest first."""
+        import requests
+
+        body = requests.get(self.server.base_url + "/_sim/zalo/articles", timeout=10).json()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for article in body["articles"]:
+            out.setdefault(article["oa_id"], []).append(article)
+        return out
+
+    def zalo_broadcasts(self) -> list[dict[str, Any]]:
+        import requests
+
+        body = requests.get(self.server.base_url + "/_sim/zalo/articles", timeout=10).json()
+        return list(body["broadcasts"])
 
 
 @pytest.fixture

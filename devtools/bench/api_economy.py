@@ -92,8 +92,9 @@ def lower_bound(channels: dict[str, dict[str, Any]], changed: dict[Any, set[str]
 
 
 def strict_floor(channels: dict[str, dict[str, Any]], changed: dict[Any, set[str]]) -> int:
-    """What any correct reader needs: the listing (until one unchanged row shows) and, for Zalo,
-    one `conversation` call per changed user (`listrecentchat` shows only the latest message)."""
+    """What any correct reader needs: the listing until one unchanged row shows. For Zalo the
+    listing is `listrecentchat`, one row per message across users (platform-facts.md Z1), so no
+    `conversation` call is needed; changed users (≤ changed messages) keep it a floor."""
     total = 0
     for key, channel in channels.items():
         for source in SOURCES[channel["platform"]]:
@@ -102,8 +103,6 @@ def strict_floor(channels: dict[str, dict[str, Any]], changed: dict[Any, set[str
                 total += 1  # one page of recent posts with their newest comments expanded
             else:
                 total += max(1, math.ceil((rows + 1) / PAGE[source]))
-            if source == "zalo":
-                total += rows
     return total
 
 

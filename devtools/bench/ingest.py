@@ -122,7 +122,7 @@ def read_all(sim: SimProcess, channels: dict[str, dict[str, Any]]) -> list[tuple
         else:
             token = zalo_tokens[pid]["access_token"]
             zalo = ZaloClient(f"{sim.base_url}/", token, session=http)
-            batches = [read_zalo(zalo, Bounds())]
+            batches = [read_zalo(zalo, Bounds(), oa_id=pid)]
         for batch in batches:
             items.extend((index, item) for item in batch.items)
     return items

@@ -240,8 +240,8 @@ def _api_economy(eco: dict[str, Any]) -> str:
             "+ 1; rows = conversations (page 25), posts with new comments (page 25), Zalo users "
             "(page 10) with a message in the interval (from `/_sim/truth`).",
             "- *strict floor*: what any correct reader needs — the listing until one unchanged row "
-            "shows, plus one `conversation` call per changed Zalo user (`listrecentchat` returns "
-            "only each user's latest message). Facebook's expanded fields (newest messages / "
+            "shows (Zalo's `listrecentchat` lists every message across users, so no per-user "
+            "`conversation` call is needed). Facebook's expanded fields (newest messages / "
             "comments inside the listing) let one call cover a quiet or lightly changed page, so "
             "the issue's bound can be beaten.",
             "- *naive*: lists every conversation / post / Zalo user and reads all their messages "

@@ -26,7 +26,7 @@ Fault specs (``POST /_sim/faults`` or ``--fault``; JSON or ``kind:key=value,...`
 - ``invalid_token``   page (190/460) | oa (-216)
 - ``malformed_json``  target, count: body cut in half
 - ``truncated_pages`` target, drop, count: pages lose items but keep ``next``
-- ``slack_429``       channel (optional), count, retry_after
+- ``slack_429``       channel (optional), count, retry_after, method (default chat.postMessage)
 - ``not_in_channel``  channel
 
 Targets are endpoint keys or their prefixes: ``graph``, ``graph.conversations``,

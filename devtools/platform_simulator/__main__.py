@@ -65,9 +65,29 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--page-budget", type=int, default=4800, help="Graph calls/page/hour")
     serve.add_argument("--zalo-rate-limit", type=int, default=4000, help="Zalo calls/OA/minute")
     serve.add_argument(
+        "--zalo-recent-mode",
+        choices=("messages", "latest_per_user"),
+        default="messages",
+        help="listrecentchat rows: one per message (documented) or one latest per user",
+    )
+    serve.add_argument(
         "--message-detail-limit",
         type=int,
         help="only the N newest messages of a conversation can be read (Graph: 20)",
+    )
+    serve.add_argument(
+        "--slack-interactivity-url",
+        help="the Slack app's Interactivity Request URL: button clicks (POST /_sim/slack/click) "
+        "are signed and POSTed there",
+    )
+
+    serve.add_argument("--webhook-facebook-url", help="push Messenger/feed webhooks here (live)")
+    serve.add_argument("--webhook-zalo-url", help="push Zalo OA webhooks here (live)")
+    serve.add_argument(
+        "--webhook-duplicate-rate",
+        type=float,
+        default=0.0,
+        help="share of delivered webhook bodies delivered a second time",
     )
 
     truth = sub.add_parser("truth", help="print the ground truth JSON and exit")
@@ -91,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
                 graph_version=args.graph_version,
                 graph_page_budget=args.page_budget,
                 zalo_rate_limit=args.zalo_rate_limit,
+                zalo_recent_mode=args.zalo_recent_mode,
                 message_detail_limit=args.message_detail_limit,
+                slack_interactivity_url=args.slack_interactivity_url,
+                webhook_facebook_url=args.webhook_facebook_url,
+                webhook_zalo_url=args.webhook_zalo_url,
+                webhook_duplicate_rate=args.webhook_duplicate_rate,
             )
             return _serve(config, args.host, args.port)
         if args.command == "truth":

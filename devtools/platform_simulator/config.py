@@ -65,12 +65,27 @@ class SimulatorConfig:
     graph_regain_minutes: int = 5  # regain time shown by injected rate-limit bursts
     zalo_rate_limit: int = 4000  # calls per OA per minute
     zalo_token_ttl_seconds: int = 90000
+    zalo_recent_mode: str = "messages"  # listrecentchat rows: messages | latest_per_user
     slack_rate_per_second: float = 1.0
     slack_burst: int = 3
     message_detail_limit: int | None = None  # e.g. 20: older messages read as deleted
     answer_ratio: float = 0.8  # share of questions the staff answer
     faults: list[dict[str, Any]] = field(default_factory=list)
     slack_token: str = "xoxb-sim-citizen-desk"
+    # The bot token's scopes (X-OAuth-Scopes); None = slack.BOT_SCOPES. With "chat:write.public"
+    # the bot may post in public channels it is not in (history still needs membership).
+    slack_scopes: list[str] | None = None
+    # the Slack app's signing secret and Interactivity Request URL: button clicks are POSTed there
+    slack_signing_secret: str = "sim-slack-signing-secret"
+    slack_interactivity_url: str | None = None
+    # Live mode: new citizen messages and comments are also pushed as signed webhooks
+    # (`webhooks.py`); the secrets match scripts/demo_env.py's `citizen_desk_webhooks` connection.
+    webhook_facebook_url: str | None = None
+    webhook_zalo_url: str | None = None
+    webhook_app_secret: str = "sim-meta-app-secret"
+    webhook_zalo_app_id: str = "sim-zalo-app"
+    webhook_zalo_secret: str = "sim-zalo-oa-secret"
+    webhook_duplicate_rate: float = 0.0
 
 
 def _unit_index(units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -216,9 +216,19 @@ class FaultBook:
                 f["kind"] == "not_in_channel" and f.get("channel") == channel for f in self.faults
             )
 
-    def slack_429(self, channel: str | None) -> dict[str, Any] | None:
+    def slack_429(
+        self, channel: str | None, method: str = "chat.postMessage"
+    ) -> dict[str, Any] | None:
+        """A 429 for `method` (the fault's `method`, default chat.postMessage) in `channel`."""
+
+        def matches(f: dict[str, Any]) -> bool:
+            return (
+                f.get("channel") in (None, "", channel)
+                and (f.get("method") or "chat.postMessage") == method
+            )
+
         with self._lock:
-            fault = self._find("slack_429", lambda f: f.get("channel") in (None, "", channel))
+            fault = self._find("slack_429", matches)
             if fault is None:
                 return None
             self._fire(fault)

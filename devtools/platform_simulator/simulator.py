@@ -24,13 +24,14 @@ from platform_simulator.clock import (
 from platform_simulator.config import SimulatorConfig, load_registry
 from platform_simulator.faults import FaultBook, FaultError
 from platform_simulator.graph import GraphApi
-from platform_simulator.slack import SlackApi
+from platform_simulator.slack import ClickError, SignedRequest, SlackApi, post_signed
 from platform_simulator.web import Request, Response, ServerThread, json_response
+from platform_simulator.webhooks import WebhookConfig, WebhookPusher
 from platform_simulator.world import STATE_FORMAT, World
 from platform_simulator.zalo import ZaloApi, initial_tokens
 
 GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/(.*)$")
-ZALO_PATH = re.compile(r"^/v\d+(\.\d+)?/oa/")
+ZALO_PATH = re.compile(r"^/v\d+(\.\d+)?/(oa|article)/")
 STATE_FILE = "world.json"
 
 
@@ -145,6 +146,7 @@ class Simulator:
         self.zalo = ZaloApi(self)
         self.slack = SlackApi(self)
         self._routes = self._sim_routes()
+        self.webhooks = self._webhook_pusher()
         self._saver: threading.Thread | None = None
         self._stop = threading.Event()
         if self.state_path is not None:
@@ -152,6 +154,32 @@ class Simulator:
             self.save()
             self._saver = threading.Thread(target=self._save_loop, daemon=True)
             self._saver.start()
+
+    def _webhook_pusher(self) -> WebhookPusher | None:
+        """Live mode with a receiver URL: push what appears in the world from now on."""
+        cfg = self.cfg
+        if not cfg.live or not (cfg.webhook_facebook_url or cfg.webhook_zalo_url):
+            return None
+        pusher = WebhookPusher(
+            WebhookConfig(
+                facebook_url=cfg.webhook_facebook_url,
+                zalo_url=cfg.webhook_zalo_url,
+                app_secret=cfg.webhook_app_secret,
+                zalo_app_id=cfg.webhook_zalo_app_id,
+                zalo_secret=cfg.webhook_zalo_secret,
+                duplicate_rate=cfg.webhook_duplicate_rate,
+            ),
+            cfg.seed,
+        )
+        self.world.listeners.append(pusher.notice)  # history is already in: not pushed
+
+        def tick() -> None:
+            with self.lock:
+                if self.world.catch_up(self.now_ms()):
+                    self.mark_dirty()
+
+        pusher.start(tick)
+        return pusher
 
     # ------------------------------------------------------------------ clock & world
 
@@ -211,6 +239,16 @@ class Simulator:
             records = self.world.state["slack"]["messages"]
             return [dict(r) for r in records if channel is None or r["channel"] == channel]
 
+    def slack_click(self, **click: Any) -> SignedRequest:
+        """The signed request of a button click (see `SlackApi.click`), not yet sent."""
+        with self.lock:
+            return self.slack.click(**click)
+
+    def click_button(self, **click: Any) -> tuple[int, bytes]:
+        """A user clicks a button: the signed request is POSTed to the Interactivity Request URL;
+        (status, body) of the app's answer."""
+        return post_signed(self.slack_click(**click))
+
     def add_fault(self, spec: dict[str, Any]) -> dict[str, Any]:
         return self.faults.add(spec)
 
@@ -260,6 +298,8 @@ class Simulator:
             return
         self._closed = True
         self._stop.set()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self._saver is not None:
             self._saver.join(timeout=5)
         self.save()
@@ -357,6 +397,7 @@ class Simulator:
         return {
             ("GET", "/_sim/health"): lambda r: json_response({"ok": True}),
             ("GET", "/_sim/slack/messages"): self._sim_slack,
+            ("POST", "/_sim/slack/click"): self._sim_slack_click,
             ("GET", "/_sim/posts"): self._sim_posts,
             ("GET", "/_sim/stats"): lambda r: json_response(self.stats.snapshot()),
             ("POST", "/_sim/reset-stats"): self._sim_reset_stats,
@@ -370,6 +411,12 @@ class Simulator:
             ("GET", "/_sim/tokens"): self._sim_tokens,
             ("GET", "/_sim/world"): self._sim_world,
             ("POST", "/_sim/save"): self._sim_save,
+            ("GET", "/_sim/zalo/articles"): lambda r: json_response(
+                {
+                    "articles": self.zalo.articles.published(),
+                    "broadcasts": self.zalo.articles.broadcasts(),
+                }
+            ),
         }
 
     def _sim(self, req: Request) -> Response:
@@ -382,6 +429,29 @@ class Simulator:
 
     def _sim_slack(self, req: Request) -> Response:
         return json_response({"messages": self.slack_messages(req.query.get("channel") or None)})
+
+    def _sim_slack_click(self, req: Request) -> Response:
+        """{user, action_id, channel+ts or key, url?, timestamp?}: click, POST, and report the
+        app's answer as {status, body}."""
+        body = self._body(req)
+        names = ("user", "action_id", "channel", "ts", "key", "url", "timestamp")
+        click = {name: body[name] for name in names if body.get(name) is not None}
+        if "timestamp" in click:
+            try:
+                click["timestamp"] = int(click["timestamp"])
+            except (TypeError, ValueError):
+                return json_response({"error": "timestamp must be an integer"}, 400)
+        if not click.get("user") or not click.get("action_id"):
+            return json_response({"error": "user and action_id are required"}, 400)
+        try:
+            signed = self.slack.click(**click)
+        except ClickError as exc:
+            return json_response({"error": str(exc)}, 409)
+        try:
+            status, answer = post_signed(signed)
+        except OSError as exc:  # the app is not listening
+            return json_response({"error": f"cannot reach {signed.url}: {exc}"}, 502)
+        return json_response({"status": status, "body": answer.decode("utf-8", "replace")})
 
     def _sim_posts(self, req: Request) -> Response:
         s = self.world.state

@@ -1,5 +1,7 @@
 """Slack Web API: chat.postMessage, chat.update, chat.delete, conversations.open,
-conversations.info, users.conversations, users.lookupByEmail, users.info, auth.test, api.test.
+conversations.info, users.conversations, users.lookupByEmail, users.info, auth.test, api.test;
+and interactivity: a user clicking a button of a posted message (`SlackApi.click`) becomes the
+signed `block_actions` request Slack POSTs to the app's Interactivity Request URL.
 
 Every answer carries the token's scopes in `X-OAuth-Scopes` (a `missing_permission` fault without
 `page` takes one away); a `not_in_channel` fault also removes the channel from
@@ -13,8 +15,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import math
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from platform_simulator.clock import graph_time
@@ -42,6 +49,46 @@ BOT_SCOPES = (
 )
 
 
+class ClickError(ValueError):
+    """The click cannot happen in Slack (no such message or button, or the user cannot see it)."""
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """An HTTP request as Slack sends it to the app's Interactivity Request URL."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def replayed(self, **headers: str) -> SignedRequest:
+        """The same request, some headers replaced (forgeries and replays in tests)."""
+        return SignedRequest(self.url, self.body, {**self.headers, **headers})
+
+
+def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """`v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}` (Slack's request signing, v0).
+
+    Written from Slack's documentation on purpose, independently of slack_sdk, which the
+    receiving side uses to verify.
+    """
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def post_signed(request: SignedRequest, timeout: float = 10.0) -> tuple[int, bytes]:
+    """POST `request`; (HTTP status, body), also for error statuses."""
+    req = urllib.request.Request(
+        request.url, data=request.body, headers=request.headers, method="POST"
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # local targets
+    try:
+        with opener.open(req, timeout=timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read()
+
+
 def _stable_id(prefix: str, seed: str) -> str:
     digest = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode()
     return prefix + "07" + digest[:8]
@@ -67,6 +114,7 @@ class SlackApi:
                     )
         for uid, user in self.users.items():
             user["emails"].append(f"{uid.lower()}@{EMAIL_DOMAIN}")
+        self._clicks = 0
         self.methods = {
             "api.test": self.api_test,
             "auth.test": self.auth_test,
@@ -122,9 +170,13 @@ class SlackApi:
         self._scopes(resp)
         return resp
 
-    def _scopes(self, resp: Response) -> None:
+    def granted(self) -> list[str]:
         missing = self.sim.faults.missing_permissions()
-        resp.set_header("X-OAuth-Scopes", ",".join(s for s in BOT_SCOPES if s not in missing))
+        scopes = self.sim.cfg.slack_scopes or BOT_SCOPES
+        return [s for s in scopes if s not in missing]
+
+    def _scopes(self, resp: Response) -> None:
+        resp.set_header("X-OAuth-Scopes", ",".join(self.granted()))
 
     def _channel_ids(self) -> list[str]:
         return [i for i in self.sim.registry.slack_ids if i.startswith(("C", "G"))]
@@ -301,7 +353,13 @@ class SlackApi:
         if channel is None:
             return self._fail("channel_not_found")
         self.sim.stats.by_key("slack", channel)
-        if self.sim.faults.not_in_channel(raw_channel) or self.sim.faults.not_in_channel(channel):
+        outside = self.sim.faults.not_in_channel(raw_channel) or self.sim.faults.not_in_channel(
+            channel
+        )
+        # chat:write.public: "Send messages to channels your Slack app isn't a member of"
+        # (public channels only; docs/research/platform-facts.md §12)
+        public_ok = channel.startswith("C") and "chat:write.public" in self.granted()
+        if outside and not public_ok:
             return self._fail("not_in_channel")
         content, failure = self._content(params)
         if failure is not None:
@@ -330,10 +388,27 @@ class SlackApi:
         )
 
     def conversations_history(self, params: dict[str, Any]) -> Response:
-        """Newest first, cursor paged; `metadata` only with include_all_metadata (as Slack)."""
-        channel = self._resolve(str(params.get("channel") or ""))
+        """Newest first, cursor paged; `metadata` only with include_all_metadata (as Slack).
+
+        A ``slack_429`` fault with ``method: conversations.history`` answers as Slack's Tier 3
+        limit does: HTTP 429, ``{"ok": false, "error": "ratelimited"}`` and ``Retry-After``
+        (docs/research/platform-facts.md §12)."""
+        raw_channel = str(params.get("channel") or "")
+        fault = self.sim.faults.slack_429(raw_channel, "conversations.history")
+        if fault is not None:
+            self.sim.stats.rate_limited("slack")
+            self.sim.stats.error("slack", "ratelimited", raw_channel)
+            resp = json_response({"ok": False, "error": "ratelimited"}, 429)
+            resp.content_type = "application/json; charset=utf-8"
+            resp.set_header(
+                "Retry-After", str(max(1, math.ceil(float(fault.get("retry_after", 1)))))
+            )
+            return resp
+        channel = self._resolve(raw_channel)
         if channel is None:
             return self._fail("channel_not_found")
+        if channel.startswith(("C", "G")) and not self.member_of(channel):
+            return self._fail("not_in_channel")  # a bot token reads only channels it is in
         try:
             limit = max(1, min(int(params.get("limit") or 100), 999))
             offset = int(base64.urlsafe_b64decode(str(params.get("cursor") or "MA==")).decode())
@@ -486,6 +561,124 @@ class SlackApi:
             if email in user["emails"]:
                 return self._ok({"user": self._user_payload(user)})
         return self._fail("users_not_found")
+
+    # ------------------------------------------------------------------ interactivity
+
+    def find_message(
+        self, *, channel: str | None = None, ts: str | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """A posted message by (channel, ts), or by the outbox key in its metadata."""
+        for record in reversed(self.sim.world.state["slack"]["messages"]):
+            if record["deleted"]:
+                continue
+            if key is not None:
+                payload = (record.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("key") == key:
+                    return record
+            elif record["channel"] == channel and record["ts"] == ts:
+                return record
+        raise ClickError(f"no message {key or (channel, ts)!r}")
+
+    def dm_owner(self, channel: str) -> str | None:
+        for user, dm in self.sim.world.state["slack"]["dms"].items():
+            if dm == channel and not user.startswith("mpim|"):
+                return str(user)
+        return None
+
+    def click(
+        self,
+        *,
+        user: str,
+        action_id: str,
+        channel: str | None = None,
+        ts: str | None = None,
+        key: str | None = None,
+        url: str | None = None,
+        timestamp: int | None = None,
+        secret: str | None = None,
+    ) -> SignedRequest:
+        """`user` clicks the button `action_id` of a message: the signed `block_actions` request
+        Slack would POST (to `url`, default the configured Interactivity Request URL).
+
+        The message is found by (channel, ts) or by its outbox key. In a DM only its owner can
+        click; in a channel anyone can. `timestamp` (epoch seconds, default the world clock) and
+        `secret` (default the app's signing secret) exist for forgery and staleness tests.
+        """
+        record = self.find_message(channel=channel, ts=ts, key=key)
+        channel = str(record["channel"])
+        owner = self.dm_owner(channel) if channel.startswith("D") else None
+        if owner is not None and owner != user:
+            raise ClickError(f"{user} cannot see a message in {owner}'s DM")
+        button, block_id = self._button(record, action_id)
+        target = url or self.sim.cfg.slack_interactivity_url
+        if not target:
+            raise ClickError("no Interactivity Request URL configured (slack_interactivity_url)")
+        now_ms = self.sim.now_ms()
+        self._clicks += 1
+        action = {
+            "type": "button",
+            "action_id": action_id,
+            "block_id": block_id,
+            "text": {**button.get("text", {}), "emoji": True},
+            "action_ts": f"{now_ms // 1000}.{(now_ms % 1000) * 1000 + self._clicks:06d}",
+        }
+        for name in ("value", "url", "style"):
+            if name in button:
+                action[name] = button[name]
+        message = self._message(record["ts"], record, record.get("thread_ts"))
+        hook = _stable_id("", f"{channel}|{record['ts']}|{self._clicks}")[2:]
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user,
+                "username": user.lower(),
+                "name": user.lower(),
+                "team_id": TEAM_ID,
+            },
+            "api_app_id": APP_ID,
+            "token": "sim-deprecated-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": record["ts"],
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": f"{now_ms}.{self._clicks}.{_stable_id('', user)[2:]}",
+            "team": {"id": TEAM_ID, "domain": "citizen-desk-sim"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": "directmessage" if owner else channel.lower()},
+            "message": message,
+            "state": {"values": {}},
+            "response_url": (
+                f"https://hooks.slack.com/actions/{TEAM_ID}/{now_ms}{self._clicks}/{hook}"
+            ),
+            "actions": [action],
+        }
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        body = urllib.parse.urlencode({"payload": text}).encode()
+        stamp = str(now_ms // 1000 if timestamp is None else timestamp)
+        signature = slack_signature(secret or self.sim.cfg.slack_signing_secret, stamp, body)
+        return SignedRequest(
+            target,
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": signature,
+                "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            },
+        )
+
+    @staticmethod
+    def _button(record: dict[str, Any], action_id: str) -> tuple[dict[str, Any], str]:
+        for index, block in enumerate(record.get("blocks") or ()):
+            if block.get("type") != "actions":
+                continue
+            for element in block.get("elements") or ():
+                if element.get("type") == "button" and element.get("action_id") == action_id:
+                    return element, str(block.get("block_id") or f"b{index}")
+        raise ClickError(f"the message has no button {action_id!r}")
 
     def users_info(self, params: dict[str, Any]) -> Response:
         user = self.users.get(str(params.get("user") or ""))

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from platform_simulator import zalo_articles
 from platform_simulator.web import Request, Response, json_response
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from platform_simulator.simulator import Simulator
 
 WINDOW_MS = 7 * 86_400_000
+RECENT_MESSAGES = "messages"  # listrecentchat: one row per message (default)
+RECENT_PER_USER = "latest_per_user"  # listrecentchat: one latest row per user
 QUOTA_DROPPED_MS = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp() * 1000)
 OA_ERRORS = {
     -32: "Your application/OA reached limit call api",
@@ -49,6 +52,12 @@ def initial_tokens(oa_id: str, start_ms: int, ttl_s: int) -> dict[str, Any]:
     }
 
 
+def _newest_first(msg: dict[str, Any]) -> tuple[int, int]:
+    """Sort key; a time a test corrupted on purpose (not an int) sorts as the oldest."""
+    time = msg["time"]
+    return (time if isinstance(time, int) and not isinstance(time, bool) else 0, msg["seq"])
+
+
 def zalo_ok(data: Any) -> dict[str, Any]:
     return {"data": data, "error": 0, "message": "Success"}
 
@@ -61,14 +70,27 @@ class ZaloError(Exception):
         self.message = message
 
 
+class HttpRateLimited(Exception):
+    """A gateway in front of the OA API answering HTTP 429 (no Zalo source shows Zalo itself
+    doing so: docs/research/platform-facts.md Z3); ``retry_after`` seconds, or no header."""
+
+    def __init__(self, retry_after: Any) -> None:
+        super().__init__("429")
+        self.retry_after = retry_after
+
+
 class ZaloApi:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self.articles = zalo_articles.ZaloArticles(sim)
 
     @staticmethod
     def endpoint(path: str) -> str:
         if path.rstrip("/").endswith("/oa/access_token"):
             return "zalo.oauth"
+        article = zalo_articles.endpoint(path)
+        if article is not None:
+            return article
         tail = path.rstrip("/").rsplit("/oa/", 1)[-1]
         return {
             "listrecentchat": "zalo.listrecentchat",
@@ -106,9 +128,18 @@ class ZaloApi:
                 payload = self.send(channel, req.json_body())
             elif endpoint == "zalo.getoa" and req.method == "GET":
                 payload = zalo_ok(self._oa_info(channel))
+            elif endpoint in zalo_articles.ENDPOINTS.values():
+                payload = self.articles.handle(channel, endpoint, req.method, req)
             else:
                 payload = {"error": -209, "message": "Not supported this api"}
-        except ZaloError as err:
+        except HttpRateLimited as err:
+            self.sim.stats.error("zalo", 429, oa_id)
+            html = b"<html><head><title>429 Too Many Requests</title></head></html>"
+            response = Response(status=429, body=html, content_type="text/html")
+            if err.retry_after is not None:
+                response.set_header("Retry-After", str(err.retry_after))
+            return response
+        except (ZaloError, zalo_articles.ArticleError) as err:
             payload = {"error": err.code, "message": err.message}
             limited = err.code == -32
             self.sim.stats.error("zalo", err.code, oa_id)
@@ -133,9 +164,11 @@ class ZaloApi:
     def _check_rate(self, oa_id: str, endpoint: str) -> None:
         window = self.sim.limits.zalo
         now = self.sim.world_clock.rate_seconds()
-        if self.sim.faults.rate_limited(endpoint, oa=oa_id) is not None or window.exceeded(
-            oa_id, now
-        ):
+        fault = self.sim.faults.rate_limited(endpoint, oa=oa_id)
+        if fault is not None and fault.get("http_status") == 429:
+            self.sim.stats.rate_limited("zalo")
+            raise HttpRateLimited(fault.get("retry_after"))
+        if fault is not None or window.exceeded(oa_id, now):
             self.sim.stats.rate_limited("zalo")
             raise ZaloError(-32)
         window.record(oa_id, now)
@@ -219,11 +252,18 @@ class ZaloApi:
         return out
 
     def list_recent(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
+        """The OA's latest messages across users, newest first, one row per MESSAGE: offsets
+        cross thread boundaries (docs/research/platform-facts.md §7, Z1). With
+        ``zalo_recent_mode = "latest_per_user"`` it shows one latest row per user instead (the
+        older reading of the endpoint, kept to test readers against both)."""
         offset, count = self._offset_count(data)
         threads = self.sim.world.state["zalo_threads"].get(channel.platform_id, {})
-        latest = [msgs[-1] for msgs in threads.values() if msgs]
-        latest.sort(key=lambda m: (m["time"], m["seq"]), reverse=True)
-        return zalo_ok([self.item(channel, m) for m in latest[offset : offset + count]])
+        if self.sim.cfg.zalo_recent_mode == RECENT_PER_USER:
+            rows = [msgs[-1] for msgs in threads.values() if msgs]
+        else:
+            rows = [m for msgs in threads.values() for m in msgs]
+        rows.sort(key=_newest_first, reverse=True)
+        return zalo_ok([self.item(channel, m) for m in rows[offset : offset + count]])
 
     def conversation(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
         user_id = str(data.get("user_id") or "")

@@ -24,10 +24,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "publication.checks",
         "publication.figures",
         "publication.period",
+        "realtime.signatures",
     ),
     ("config", "db", "rendering"),
     ("platforms", "notify"),
-    ("pipeline", "collect", "sla", "tips", "publication", "doctor"),
+    ("pipeline", "collect", "sla", "tips", "publication", "doctor", "realtime"),
     ("web", "cli", "__main__"),
 )
 # Pure policy: no database, network, Airflow or Slack, even lazily.

@@ -206,15 +206,17 @@ def zmsg(mid: str, ms: int, user: str = "u1", **changes: Any) -> dict[str, Any]:
     return body | changes
 
 
-def test_a_bad_latest_zalo_message_still_lets_its_thread_be_read(synced_engine) -> None:
+@pytest.mark.parametrize("mode", ["messages", "latest_per_user"])
+def test_a_bad_latest_zalo_message_still_lets_its_thread_be_read(synced_engine, mode) -> None:
     with Session(synced_engine) as session:
         channel = channel_ref(session, "zalo-th-ns-ttns")
     bad_latest = zmsg("z3", 3, from_display_name="Z" * 300)
-    client = FakeZalo(
-        [bad_latest, zmsg("y1", 2, user="u2", time="9" * 5000)],
-        {"u1": [bad_latest, zmsg("z2", 2, message="\ud83d"), zmsg("z1", 1)]},
-    )
-    batch = read_zalo(client, Bounds())
+    thread = [bad_latest, zmsg("z2", 2, message="\ud83d"), zmsg("z1", 1)]
+    bad_other = zmsg("y1", 2, user="u2", time="9" * 5000)
+    # listrecentchat: every message (documented) or the latest per user (the older reading)
+    recent = [bad_latest, bad_other, *thread[1:]] if mode == "messages" else [bad_latest, bad_other]
+    client = FakeZalo(recent, {"u1": thread})
+    batch = read_zalo(client, Bounds(), recent_mode=mode)
     store(synced_engine, channel, batch)
     assert stored(synced_engine) == {"z1"}
     assert quarantined(synced_engine) == [

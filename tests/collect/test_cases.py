@@ -83,3 +83,29 @@ def test_recompute_cases_derives_from_stored_messages_and_is_idempotent(
         session.commit()
     assert (again.added, again.updated, again.tips_added) == (0, 0, 0)
     assert table_counts(synced_engine) == before
+
+
+def test_courtesy_after_an_answer_opens_no_turn() -> None:
+    state = thread_state([(at(0), "in", False), (at(10), "out"), (at(20), "in", True)])
+    assert state is not None
+    assert state.turns == ((at(0), at(10)),)
+    assert state.awaiting_since is None
+    assert state.last_citizen_at == at(20)
+    then_a_question = thread_state(
+        [(at(0), "in", False), (at(10), "out"), (at(20), "in", True), (at(30), "in", False)]
+    )
+    assert then_a_question is not None
+    assert then_a_question.awaiting_since == at(30)
+    first = thread_state([(at(0), "in", True)])  # nothing answered yet: it still counts
+    assert first is not None
+    assert first.awaiting_since == at(0)
+
+
+def test_is_sticker() -> None:
+    from citizen_desk.collect.cases import is_sticker
+
+    assert is_sticker({"sticker": "https://scontent/x.png"})
+    assert is_sticker({"event_name": "user_send_sticker"})
+    assert is_sticker({"attachments": {"data": [{"type": "sticker"}]}})
+    assert not is_sticker({"attachments": {"data": [{"type": "image"}]}})
+    assert not is_sticker(None)

@@ -8,6 +8,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -227,14 +228,36 @@ def test_comments_reader_never_raises_and_accounts_for_every_comment(data: st.Da
 
 
 class FakeZalo:
-    def __init__(self, recent: list[Any], threads: dict[str, list[Any]]) -> None:
+    def __init__(self, recent: Any, threads: dict[str, Any]) -> None:
         self.recent, self.threads = recent, threads
 
-    def list_recent_chat(self, offset: int, count: int = 10) -> list[Any]:
+    def list_recent_chat(self, offset: int, count: int = 10) -> Any:
+        if not isinstance(self.recent, list):
+            return self.recent
         return self.recent[offset : offset + count]
 
-    def conversation(self, user_id: str, offset: int, count: int = 10) -> list[Any]:
-        return self.threads.get(user_id, [])[offset : offset + count]
+    def conversation(self, user_id: str, offset: int, count: int = 10) -> Any:
+        thread = self.threads.get(user_id, [])
+        return thread[offset : offset + count] if isinstance(thread, list) else thread
+
+
+@FUZZ
+@given(data=st.data())
+def test_zalo_message_level_walk_never_raises_and_accounts_for_every_message(
+    data: st.DataObject,
+) -> None:
+    """`listrecentchat` rows are messages across users (the default mode): one bad row hides
+    only itself, and a row that lost its `src` is still read (direction from the OA's id)."""
+    recent = [zalo_message("z3", 3, "u1"), zalo_message("z2", 2, "u1", src=0)]
+    recent.append(zalo_message("y1", 1, "u2"))
+    path, bad = data.draw(mutation({"data": recent}))
+    recent = mutate({"data": recent}, path, bad)["data"]
+    batch = read_zalo(FakeZalo(recent, {}), Bounds(), oa_id="oa_1")
+    check_batch(batch, "zalo message")
+    touched = {("z3", "z2", "y1")[path[1]]}
+    accounted(batch, {"z3", "z2", "y1"}, touched)
+    if path[2:] == ("src",) and bad is None:
+        assert ids(batch) == {"z3", "z2", "y1"}  # inferred, not quarantined
 
 
 @FUZZ
@@ -242,6 +265,7 @@ class FakeZalo:
 def test_zalo_reader_never_raises_and_accounts_for_every_message(
     data: st.DataObject, in_recent: bool
 ) -> None:
+    """The same in `latest_per_user` mode (the list names users; their threads are read)."""
     threads = {
         "u1": [zalo_message("z3", 3, "u1"), zalo_message("z2", 2, "u1", src=0)],
         "u2": [zalo_message("y1", 1, "u2")],
@@ -255,7 +279,7 @@ def test_zalo_reader_never_raises_and_accounts_for_every_message(
     else:
         threads["u1"] = mutate({"data": threads["u1"]}, path, bad)["data"]
         touched = {"z3"} if path[1] == 0 else {"z2"}
-    batch = read_zalo(FakeZalo(recent, threads), Bounds())
+    batch = read_zalo(FakeZalo(recent, threads), Bounds(), recent_mode="latest_per_user")
     check_batch(batch, "zalo message")
     if in_recent and valid(recent[path[1]]):
         return  # a valid latest message (maybe of another user): nothing to quarantine
@@ -270,9 +294,87 @@ def valid(payload: Any) -> bool:
     return True
 
 
+# The hostile shapes of the brief, each with the reason it must be quarantined under.
+HOSTILE = {
+    "surrogate": ({"message": "tin \ud800 nhắn"}, "zalo message: contains an unpaired surrogate"),
+    "nul": ({"message": "a\x00b"}, "zalo message: contains a NUL character"),
+    "long name": (
+        {"from_display_name": "Đ" * 256, "to_display_name": "Đ" * 256},
+        "zalo message: display name longer than 255 characters",
+    ),
+    "long id": ({"message_id": "9" * 129}, "zalo message: id longer than 128 characters"),
+}
+
+
+@FUZZ
+@given(
+    kinds=st.lists(st.sampled_from([None, *HOSTILE]), min_size=1, max_size=25),
+    mode=st.sampled_from(["messages", "latest_per_user"]),
+    broken_tail=st.booleans(),
+)
+def test_zalo_hostile_rows_are_quarantined_and_the_rest_is_kept(
+    kinds: list[str | None], mode: str, broken_tail: bool
+) -> None:
+    """A page mixing good rows with lone surrogates, NULs, names > 255 and ids > 128 (and,
+    optionally, a later page whose `data` is not a list): every good row is read, every hostile
+    one quarantined with its reason, and the watermark is the newest good row."""
+    rows = []
+    for n, kind in enumerate(kinds):
+        row = zalo_message(f"m{n}", 1000 - n, "u1", src=n % 2)
+        rows.append(row | HOSTILE[kind][0] if kind else row)
+    good = {f"m{n}" for n, kind in enumerate(kinds) if kind is None}
+    recent: Any = rows
+    if mode == "latest_per_user":
+        recent = rows[:1]
+    threads: dict[str, Any] = {"u1": rows}
+    client = BrokenTail(recent, threads) if broken_tail else FakeZalo(recent, threads)
+    batch = read_zalo(client, Bounds(), oa_id="oa_1", recent_mode=mode)
+    check_batch(batch, "zalo message")
+    assert ids(batch) == good
+    tail = broken_tail and mode == "messages" and len(rows) % 10 == 0  # the walk asked for more
+    assert ("zalo recent chat: data is not a list" in {r.reason for r in batch.rejected}) == tail
+    expected = sorted(HOSTILE[k][1] for k in kinds if k)
+    hostile = {v[1] for v in HOSTILE.values()}
+    reasons = sorted(r.reason for r in batch.rejected if r.reason in hostile)
+    if mode == "messages":
+        assert reasons == expected
+    else:  # the bad latest row is quarantined twice (list and thread): same reasons, maybe twice
+        assert set(reasons) == set(expected)
+    newest = [1000 - n for n, kind in enumerate(kinds) if kind is None]
+    if newest and mode == "messages":
+        assert batch.newest is not None
+        assert int(batch.newest.timestamp() * 1000) == 1795000000000 + max(newest)
+
+
+class BrokenTail(FakeZalo):
+    """Answers the page after the last row with a `data` that is not a list."""
+
+    def list_recent_chat(self, offset: int, count: int = 10) -> Any:
+        if offset >= len(self.recent):
+            return {"error": "not a list"}
+        return super().list_recent_chat(offset, count)
+
+
+@pytest.mark.parametrize("where", ["recent", "thread"])
+def test_zalo_data_not_a_list_is_quarantined_and_the_rest_read(where: str) -> None:
+    good = [zalo_message("z3", 3, "u1"), zalo_message("z2", 2, "u1", src=0)]
+    if where == "recent":
+        batch = read_zalo(FakeZalo({"rows": good}, {}), Bounds())
+        assert [r.reason for r in batch.rejected] == ["zalo recent chat: data is not a list"]
+        assert batch.items == []
+        assert batch.newest is None
+        return
+    threads = {"u1": "not a list", "u2": [zalo_message("y1", 1, "u2")]}
+    recent = [good[0], zalo_message("y1", 1, "u2")]
+    batch = read_zalo(FakeZalo(recent, threads), Bounds(), recent_mode="latest_per_user")
+    assert ids(batch) == {"y1"}
+    assert [r.reason for r in batch.rejected] == ["zalo conversation: data is not a list"]
+    assert batch.newest is not None  # the walk saw z3: the watermark moves
+
+
 def test_a_bad_latest_zalo_message_keeps_its_thread_readable() -> None:
     threads = {"u1": [zalo_message("z3", 3, "u1"), zalo_message("z2", 2, "u1", src=0)]}
     recent = [zalo_message("z3", 3, "u1") | {"message": "\x00"}]
-    batch = read_zalo(FakeZalo(recent, threads), Bounds())
+    batch = read_zalo(FakeZalo(recent, threads), Bounds(), recent_mode="latest_per_user")
     assert ids(batch) == {"z3", "z2"}
     assert [r.reason for r in batch.rejected] == ["zalo message: contains a NUL character"]

@@ -14,7 +14,7 @@ from citizen_desk.collect.records import Bounds
 from citizen_desk.collect.run import Window
 from citizen_desk.collect.summary import channel_block, summarise_run
 from citizen_desk.collect.tasks import active_channels, window_for
-from citizen_desk.collect.zalo import read_zalo
+from citizen_desk.collect.zalo import read_zalo, recent_mode
 from citizen_desk.errors import ConfigError
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -202,23 +202,53 @@ def zalo_message(mid: str, minutes: int, user: str, src: int = 1) -> dict[str, A
     }
 
 
-def zalo_world() -> FakeZalo:
+def zalo_world(mode: str = "latest_per_user") -> FakeZalo:
     u1 = [zalo_message(f"u1-{i}", 100 - i, "11") for i in range(12)]  # newest first
     u2 = [zalo_message("u2-1", 20, "22", src=0), zalo_message("u2-0", 15, "22")]
     u3 = [zalo_message("u3-0", -500, "33")]
-    return FakeZalo([u1[0], u2[0], u3[0]], {"11": u1, "22": u2, "33": u3})
+    threads = {"11": u1, "22": u2, "33": u3}
+    if mode == "latest_per_user":
+        return FakeZalo([u1[0], u2[0], u3[0]], threads)
+    every = sorted((m for t in threads.values() for m in t), key=lambda m: -m["time"])
+    return FakeZalo(every, threads)  # one row per message, across users, newest first
 
 
-def test_zalo_pages_each_changed_user_until_older_or_empty() -> None:
-    client = zalo_world()
+def test_zalo_message_level_list_is_the_ingest_and_users_are_deduplicated() -> None:
+    client = zalo_world("messages")
     batch = read_zalo(client, Bounds(since=at(10)))
+    # 14 messages newer than `since`: two pages; the second reaches an older row and stops.
+    assert client.calls == [("recent", 0), ("recent", 10)]
+    assert sorted(i.platform_message_id for i in batch.items) == sorted(
+        [f"u1-{i}" for i in range(12)] + ["u2-1", "u2-0"]
+    )
+    assert {i.thread_key for i in batch.items} == {"11", "22"}
+    answer = next(i for i in batch.items if i.platform_message_id == "u2-1")
+    assert (answer.direction, answer.thread_key, answer.citizen_user_id) == ("out", "22", "22")
+    assert batch.newest == at(100)
+
+
+def test_zalo_a_short_page_ends_the_list_without_an_empty_page() -> None:
+    client = FakeZalo([zalo_message("a", 5, "11"), zalo_message("b", 4, "22", src=0)], {})
+    batch = read_zalo(client, Bounds())
+    assert client.calls == [("recent", 0)]  # 2 rows < count 10: the end (first collection)
+    assert [i.platform_message_id for i in batch.items] == ["a", "b"]
+
+
+def test_zalo_a_row_seen_twice_is_kept_once() -> None:
+    row = zalo_message("a", 5, "11")
+    client = FakeZalo([row] * 10 + [zalo_message("b", 4, "11")], {})
+    batch = read_zalo(client, Bounds())
+    assert [i.platform_message_id for i in batch.items] == ["a", "b"]
+
+
+def test_zalo_per_user_mode_pages_each_changed_user_until_older_or_short() -> None:
+    client = zalo_world()
+    batch = read_zalo(client, Bounds(since=at(10)), recent_mode="latest_per_user")
     assert client.calls == [
         ("recent", 0),  # the third user is older: the list is not paged further
         ("11", 0),
-        ("11", 10),
-        ("11", 12),  # twelve new messages: read until the empty page
-        ("22", 0),
-        ("22", 2),
+        ("11", 10),  # twelve new messages: the second page is short, so it is the last
+        ("22", 0),  # two messages: one short page, no empty page
     ]
     assert len(batch.items) == 14
     answer = next(i for i in batch.items if i.platform_message_id == "u2-1")
@@ -233,9 +263,61 @@ def test_zalo_skips_known_users_in_the_overlap() -> None:
         client,
         Bounds(since=at(90), mark=at(100)),
         known=lambda ids: {i for i in ids if i in known},
+        recent_mode="latest_per_user",
     )
     assert client.calls == [("recent", 0)]  # nothing newer than the watermark: one request
     assert batch.items == []
+
+
+def test_zalo_message_level_overlap_keeps_only_what_is_not_stored() -> None:
+    client = zalo_world("messages")
+    known = {"u1-0", "u1-1"}
+    batch = read_zalo(
+        client,
+        Bounds(since=at(95), mark=at(100)),
+        known=lambda ids: {i for i in ids if i in known},
+    )
+    assert client.calls == [("recent", 0)]  # the first page reaches a row older than `since`
+    assert [i.platform_message_id for i in batch.items] == [f"u1-{i}" for i in range(2, 6)]
+
+
+def test_zalo_missing_src_takes_the_direction_from_the_oa_id() -> None:
+    oa = "4318800000000000011"
+    inbound = zalo_message("in", 5, "11")
+    outbound = zalo_message("out", 6, "11", src=0)
+    looped = zalo_message("loop", 4, "11") | {"from_id": oa, "to_id": oa}
+    rows = [{k: v for k, v in m.items() if k != "src"} for m in (outbound, inbound, looped)]
+    batch = read_zalo(FakeZalo(rows, {}), Bounds(), oa_id=oa)
+    assert {(i.platform_message_id, i.direction, i.thread_key) for i in batch.items} == {
+        ("out", "out", "11"),
+        ("in", "in", "11"),
+    }
+    assert [r.reason for r in batch.rejected] == [
+        "zalo message: missing src and the ids do not tell the direction"
+    ]
+    # without the OA's id nothing can be inferred: each row says why, none is silently guessed
+    blind = read_zalo(FakeZalo(rows[:2], {}), Bounds())
+    assert [r.reason for r in blind.rejected] == ["zalo message: missing src"] * 2
+
+
+def test_zalo_a_page_whose_data_is_not_a_list_is_quarantined() -> None:
+    class Odd(FakeZalo):
+        def list_recent_chat(self, offset: int, count: int = 10) -> Any:
+            self.calls.append(("recent", offset))
+            return self.recent[offset : offset + count] if offset == 0 else {"oops": 1}
+
+    rows = [zalo_message(f"m{i}", 50 - i, "11") for i in range(10)]
+    batch = read_zalo(Odd(rows + rows, {}), Bounds())
+    assert len(batch.items) == 10
+    assert [r.reason for r in batch.rejected] == ["zalo recent chat: data is not a list"]
+    assert batch.newest == at(50)  # the watermark still moves to what was read
+
+
+def test_recent_mode_comes_from_the_connection() -> None:
+    assert recent_mode({}) == "messages"
+    assert recent_mode({"listrecentchat": "latest_per_user"}) == "latest_per_user"
+    with pytest.raises(ConfigError, match=r"extra\.listrecentchat"):
+        recent_mode({"listrecentchat": "threads"}, "airflow connection zalo_x")
 
 
 def test_windows_from_params_and_backfills() -> None:

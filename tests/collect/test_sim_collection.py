@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect import PermanentFailure, RateLimited
-from citizen_desk.collect.cases import thread_state
+from citizen_desk.collect.cases import Event, thread_state
 from citizen_desk.collect.run import Window
 from citizen_desk.db.models import Case, Channel, CollectionRun, CollectionWatermark, Notification
 from citizen_desk.errors import PlatformError
+from citizen_desk.triage.courtesy import is_courtesy
 from citizen_desk.web.health import collection_health
 from tests.collect.conftest import (
     CHANNELS,
@@ -36,11 +37,12 @@ def ms(value: int) -> datetime:
 
 def expected_cases(truth: list[dict[str, Any]]) -> dict[tuple[str, str], datetime | None]:
     """(channel, thread) -> awaiting_since, derived from the ground truth."""
-    events: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    events: dict[tuple[str, str], list[Event]] = defaultdict(list)
     for m in truth:
         # Graph reports whole seconds, Zalo milliseconds.
         when = ms(m["created_ms"] if m["surface"] == "zalo" else m["created_ms"] // 1000 * 1000)
-        events[(m["channel"], m["thread_id"])].append((when, m["direction"]))
+        thanks = m["direction"] == "in" and is_courtesy(m.get("text"))
+        events[(m["channel"], m["thread_id"])].append((when, m["direction"], thanks))
         if m.get("private_reply_to"):
             events[(m["channel"], m["private_reply_to"])].append((when, "out"))
     out = {}
@@ -152,7 +154,7 @@ def test_faults_still_end_with_complete_data(collect, world) -> None:
         {"kind": "error_rate", "target": "graph.conversations", "count": 2, "code": 1},
         {"kind": "error_rate", "target": "zalo.listrecentchat", "count": 1},
         {"kind": "malformed_json", "target": "graph.feed", "count": 1},
-        {"kind": "timeout", "target": "zalo.conversation", "count": 1, "seconds": 1.5},
+        {"kind": "timeout", "target": "zalo.listrecentchat", "count": 1, "seconds": 1.5},
         {"kind": "rate_limit", "page": fb1, "code": 80001, "count": 1, "regain_minutes": 1},
         {"kind": "rate_limit", "page": fb2, "code": 4, "count": 2, "regain_minutes": 0},
         {"kind": "rate_limit", "oa": oa, "count": 2},
@@ -274,3 +276,18 @@ def test_malformed_payloads_are_quarantined_and_the_run_carries_on(collect, worl
     again = collect.all(run_id="run-2")
     assert sum(s["quarantined"] for s in again.values()) == 0
     assert table_counts(collect.engine)["quarantine"] == 3
+
+
+@pytest.mark.parametrize("world", [3], indirect=True)
+def test_a_zalo_http_429_is_waited_out_as_a_rate_limit(collect, world) -> None:
+    """HTTP 429 (a gateway in front of the OA API) is retried after Retry-After, not a
+    permanent failure; every message still arrives (docs/research/platform-facts.md Z3)."""
+    oa = world.channels["zalo-th-ns-ttns"]["platform_id"]
+    world.sim.add_fault({"kind": "rate_limit", "oa": oa, "count": 2, "http_status": 429,
+                         "retry_after": 7})  # fmt: skip
+    summary = collect("zalo-th-ns-ttns")
+    assert summary["status"] == "success"
+    assert summary["rate_limit_waits"] == 2
+    assert collect.sleeps.count(7.0) == 2
+    expected = {m for m in truth_messages(world) if m[0] == "zalo-th-ns-ttns"}
+    assert {m for m in stored_messages(collect.engine) if m[0] == "zalo-th-ns-ttns"} == expected

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from citizen_desk.collect import PermanentFailure
 from citizen_desk.collect.tokens import ZaloTokenStore, stored_pair
 from citizen_desk.db.models import Channel, Notification, PlatformToken
-from citizen_desk.errors import PlatformError
+from citizen_desk.errors import PlatformError, TokenError
 from citizen_desk.platforms.zalo import refresh_access_token
 from tests.collect.conftest import stored_messages, sync, truth_messages
 
@@ -106,8 +106,14 @@ def test_a_lost_refresh_response_is_alerted_and_a_new_refresh_token_recovers(
     with pytest.raises(PlatformError, match="no response") as info:
         collect(KEY, http=ResponseLost(), final_attempt=False)
     assert info.value.retryable
-    with pytest.raises(PermanentFailure, match="-14014"):
+    with pytest.raises(PermanentFailure, match="-14014") as failed:
         collect(KEY, run_id="run-2")  # the stored refresh token was consumed by the lost call
+    cause = failed.value.__cause__
+    assert isinstance(cause, TokenError)  # an auth error naming the channel, never a secret
+    assert f"Zalo OA channel {KEY}: authorisation failed" in str(cause)
+    assert world.channels[KEY]["connection_id"] in str(cause)
+    assert "sim-refresh" not in str(cause)
+    assert "sim-secret" not in str(cause)
     with Session(collect.engine) as session:
         alert = session.scalars(select(Notification)).one()
     text = json.dumps(alert.payload, ensure_ascii=False)

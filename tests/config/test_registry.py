@@ -198,3 +198,31 @@ def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
         ("technical_admins", f"duplicate key (line {last_line})"),
     ]
     assert f"registry.yaml: technical_admins: duplicate key (line {last_line})" in str(error.value)
+
+
+def test_alert_links_point_at_the_public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CITIZEN_DESK_BASE_URL + /citizen-desk, else the registry's value, else Airflow's
+    [api] base_url + /citizen-desk, else localhost."""
+    without = _broken(lambda raw: raw.pop("case_view_base_url"))
+    monkeypatch.delenv("CITIZEN_DESK_BASE_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "")
+    assert parse_registry(without, PATH).case_view_base_url == "http://localhost:8080/citizen-desk"
+    assert parse_registry(SAMPLE, PATH).case_view_base_url == SAMPLE["case_view_base_url"]
+
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.internal/")
+    assert parse_registry(without, PATH).case_view_base_url == (
+        "https://airflow.internal/citizen-desk"
+    )
+    assert parse_registry(SAMPLE, PATH).case_view_base_url == SAMPLE["case_view_base_url"]
+
+    monkeypatch.setenv("CITIZEN_DESK_BASE_URL", "https://desk.congan.example/ ")
+    for raw in (SAMPLE, without):
+        registry = parse_registry(raw, PATH)
+        assert registry.case_view_base_url == "https://desk.congan.example/citizen-desk"
+        assert registry.tip_url(7) == "https://desk.congan.example/citizen-desk/tips/7"
+        assert registry.case_url(7) == "https://desk.congan.example/citizen-desk/cases/7"
+
+    monkeypatch.setenv("CITIZEN_DESK_BASE_URL", "desk.congan.example")
+    with pytest.raises(ConfigError) as error:
+        parse_registry(SAMPLE, PATH)
+    assert (error.value.path, error.value.key) == ("environment", "CITIZEN_DESK_BASE_URL")

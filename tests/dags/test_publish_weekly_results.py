@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.orm import sessionmaker
 
@@ -31,7 +32,8 @@ from tests.publication.seed import FB, NOW, PERIOD, ZALO, seed_week
 
 DAG_FILE = REPO / "dags" / "publish_weekly_results.py"
 DAG_ID = "publish_weekly_results"
-EDITED = "Công an xã Nga Thủy: tuần qua đã trả lời 6 câu hỏi của Nhân dân. Xin cảm ơn!"
+EDITED = "Công an tỉnh Thanh Hóa: tuần qua đã trả lời câu hỏi của Nhân dân. Xin cảm ơn!"
+COVER = "https://cdn.example/citizen-desk/zalo-cover.jpg"
 
 
 def _load(path: Path, name: str) -> Any:
@@ -207,19 +209,27 @@ def test_dag_run_with_approval_through_the_rest_api(
         conn = {"conn_type": "http", "password": f"sim-page-token-{page_id}",
                 "extra": {"base_url": simulator.graph_url}}  # fmt: skip
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+    zalo_conn = "zalo_th_ns_ngathuy"
+    creds = simulator.sim.zalo_credentials(simulator.oa_id(zalo_conn))
+    base = simulator.server.base_url
+    conn = {"conn_type": "http", "login": creds["app_id"], "password": creds["secret_key"],
+            "extra": {"refresh_token": creds["refresh_token"], "base_url": f"{base}/",
+                      "oauth_url": f"{base}/v4/oa/access_token"}}  # fmt: skip
+    monkeypatch.setenv(f"AIRFLOW_CONN_{zalo_conn.upper()}", json.dumps(conn))
+    secrets = {"conn_type": "generic", "password": Fernet.generate_key().decode()}
+    monkeypatch.setenv("AIRFLOW_CONN_CITIZEN_DESK_SECRETS", json.dumps(secrets))
 
     # The pages of three units (3 approvals instead of 13), and a 5 s approval timeout.
     small = _small_registry(registry)
     monkeypatch.setattr("citizen_desk.config.registry.load_registry", small)
     monkeypatch.setattr("citizen_desk.publication.tasks.load_registry", small)
-    # maintenance binds load_registry at import; an earlier test may have imported it already
-    monkeypatch.setattr("citizen_desk.pipeline.prepare.load_registry", small)
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
     approver = Approver(
         _core_api_client(monkeypatch),
         script,
+        # the unit's post approved as shown (Facebook and Zalo OA), the province's edited;
         # fb-th-ss-bacson: nobody answers, it times out
-        {FB: (True, EDITED), "fb-th": (False, None)},
+        {FB: (True, None), "fb-th": (True, EDITED)},
     )
     approver.start()
     try:
@@ -230,36 +240,42 @@ def test_dag_run_with_approval_through_the_rest_api(
     assert approver.error is None, approver.error
     assert run.state == "success", run.state
 
-    page = simulator.pages["fb_th_ns_ngathuy"]
+    page, province = simulator.pages["fb_th_ns_ngathuy"], simulator.pages["fb_th"]
     posts = simulator.posts()
-    assert list(posts) == [page]
+    assert sorted(posts) == sorted([page, province])
     (post,) = posts[page]
-    assert post["message"].startswith(EDITED)  # the approver's edit, with the marker added
-    assert post["message"].rstrip().endswith("#CongAnXaNgaThuy #Tuan47_2026")
+    (edited,) = posts[province]
+    assert edited["message"].startswith(EDITED)  # the approver's edit, with the marker added
+    assert edited["message"].rstrip().endswith(PERIOD.tag)
     assert sorted(approver.bodies) == ["fb-th", FB, "fb-th-ss-bacson"]
     assert "Tuần 47 (16/11–22/11/2026)" in approver.bodies[FB]
     assert "Đã xử lý vụ việc {{ 6 * 7 }} theo quy định." in approver.bodies[FB]
     with sessionmaker(engine)() as session:
-        status = dict(
-            session.execute(
-                select(Channel.key, Publication.status)
-                .join(Channel, Publication.channel_id == Channel.id)
-                .where(Publication.period == PERIOD.key)
-            ).all()
-        )
-    assert status[FB] == "published"
-    assert status[ZALO] == "approved"
-    assert status["fb-th"] == "rejected"
+        rows = session.execute(
+            select(Channel.key, Publication.status, Publication.blocked_reason,
+                   Publication.text, Publication.platform_post_id)
+            .join(Channel, Publication.channel_id == Channel.id)
+            .where(Publication.period == PERIOD.key)
+        ).all()  # fmt: skip
+    status = {key: st for key, st, _r, _t, _p in rows}
+    reasons = {key: r for key, _s, r, _t, _p in rows}
+    texts = {key: t for key, _s, _r, t, _p in rows}
+    ids = {key: p for key, _s, _r, _t, p in rows}
+    assert post["message"] == texts[FB]  # approved without edit: posted exactly as shown
+    assert post["message"].rstrip().endswith("#CongAnXaNgaThuy #Tuan47_2026")
+    # the Zalo OA text went out once, as an article of the same approved text
+    (article,) = simulator.zalo_articles()[simulator.oa_id("zalo_th_ns_ngathuy")]
+    assert [b["content"] for b in article["body"]] == [
+        line.strip() for line in texts[ZALO].splitlines() if line.strip()
+    ]
+    assert article["title"].endswith(PERIOD.tag)
+    assert article["cover"]["photo_url"] == COVER
+    assert len(simulator.sim.zalo.articles.jobs()) == 1
+    assert simulator.zalo_broadcasts() == []  # broadcast is off by default
+    assert (status[FB], status[ZALO], status["fb-th"]) == ("published",) * 3
+    assert ids[ZALO] == article["id"]
     assert status["fb-th-ss-bacson"] == "rejected"  # timed out: the default is "do not publish"
-    with sessionmaker(engine)() as session:
-        reasons = dict(
-            session.execute(
-                select(Channel.key, Publication.blocked_reason)
-                .join(Channel, Publication.channel_id == Channel.id)
-                .where(Publication.period == PERIOD.key)
-            ).all()
-        )
-    assert (reasons["fb-th"], reasons["fb-th-ss-bacson"]) == ("rejected", "approval_timeout")
+    assert reasons["fb-th-ss-bacson"] == "approval_timeout"
     report = (tmp_path / "data" / "reports" / "2026-W47.html").read_text(encoding="utf-8")
     assert "lượt hiển thị" in report  # page insights fetched from the (simulated) Graph API
     engine.dispose()
@@ -273,6 +289,8 @@ def _small_registry(registry: Any) -> Any:
     small = replace(
         registry,
         channels=tuple(c for c in registry.channels if c.unit in SMALL),  # others: inactive
-        publication=PublicationPolicy(min_count=3, approval_timeout=timedelta(seconds=5)),
+        publication=PublicationPolicy(
+            min_count=3, approval_timeout=timedelta(seconds=5), zalo_cover_url=COVER
+        ),
     )
     return lambda path=None: small

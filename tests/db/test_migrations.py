@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0006"  # 0006 (digested) sits on 0003: re-chain after any parallel 0004/0005
+HEAD = "0008"
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
@@ -111,7 +111,7 @@ def test_digested_survives_downgrade_as_sent(db_url: str) -> None:
     from sqlalchemy.exc import IntegrityError
 
     engine = create_engine(db_url)
-    migrate.upgrade(engine, "0003")
+    migrate.upgrade(engine, "0007")
     insert = text(
         "INSERT INTO notifications (idempotency_key, kind, recipient, payload, payload_hash, "
         "status, attempts, created_at) VALUES (:key, 'sla_breach', 'C1', '{}', 'h', :status, 0, "
@@ -122,7 +122,7 @@ def test_digested_survives_downgrade_as_sent(db_url: str) -> None:
     migrate.upgrade(engine)
     with engine.begin() as conn:
         conn.execute(insert, {"key": "in-digest", "status": "digested"})
-    migrate.downgrade(engine, "0003")  # the digest row records the delivery: reads as sent
+    migrate.downgrade(engine, "0007")  # the digest row records the delivery: reads as sent
     with engine.connect() as conn:
         status = conn.execute(
             text("SELECT status FROM notifications WHERE idempotency_key = 'in-digest'")

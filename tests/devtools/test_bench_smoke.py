@@ -49,8 +49,8 @@ def test_lower_bound_and_floor() -> None:
     changed = {("fb", "messenger"): set(map(str, range(30))), ("zl", "zalo"): {"u1", "u2"}}
     # fb: messenger ceil(30/25)+1 = 3, comments 0+1 = 1; zalo: ceil(2/10)+1 = 2
     assert api_economy.lower_bound(channels, changed) == 6
-    # fb: messenger ceil(31/25) = 2, comments 1; zalo: ceil(3/10) = 1 listing + 2 threads
-    assert api_economy.strict_floor(channels, changed) == 6
+    # fb: messenger ceil(31/25) = 2, comments 1; zalo: ceil(3/10) = 1 (message-level listing)
+    assert api_economy.strict_floor(channels, changed) == 4
 
 
 @pytest.mark.slow

@@ -190,3 +190,52 @@ def test_the_setup_task_passes_on_warnings_and_fails_on_a_blocker(doctor_env, wo
     world.sim.add_fault({"kind": "expired_token", "page": page})
     with pytest.raises(NotReady, match="1 blocker"):
         doctor(run)
+
+
+@pytest.mark.parametrize("world", [1], indirect=True)
+def test_chat_write_public_makes_a_public_channel_outside_the_bot_a_warning(
+    doctor_env, world
+) -> None:
+    """chat:write.public lets the bot post where it is not a member (public channels only), but
+    the outbox's reconciliation reads conversations.history, which needs membership."""
+    from platform_simulator.slack import BOT_SCOPES
+
+    world.sim.cfg.slack_scopes = [*BOT_SCOPES, "chat:write.public"]
+    world.sim.add_fault({"kind": "not_in_channel", "channel": "C07NSDUTY01"})
+    checks, _ = doctor_env()
+    member = status(checks, "slack", "bot in C07NSDUTY01")
+    assert member.status is Status.WARNING
+    assert "chat:write.public" in member.fix
+    assert "conversations.history" in member.fix
+    assert status(checks, "slack", "scopes").status is Status.OK
+
+
+@pytest.mark.parametrize("world", [1], indirect=True)
+def test_the_listrecentchat_reading_is_verified_against_the_oa(
+    doctor_env, world, monkeypatch
+) -> None:
+    zl = next(k for k, c in world.channels.items() if c["platform"] == "zalo")
+    checks, _ = doctor_env()
+    reading = status(checks, zl, "listrecentchat")
+    assert (reading.status, reading.fix) == (Status.OK, "messages, as configured (verified)")
+
+    # An OA whose list shows one latest row per user: the default reading would miss messages.
+    world.sim.cfg.zalo_recent_mode = "latest_per_user"
+    checks, _ = doctor_env()
+    reading = status(checks, zl, "listrecentchat")
+    assert reading.status is Status.BLOCKER
+    assert "listrecentchat=latest_per_user" in reading.fix
+
+    # Configured for it: green again; a message-level OA configured per user: a warning.
+    conn_id = world.channels[zl]["connection_id"]
+    env = f"AIRFLOW_CONN_{conn_id.upper()}"
+    conn = json.loads(__import__("os").environ[env])
+    conn["extra"]["listrecentchat"] = "latest_per_user"
+    monkeypatch.setenv(env, json.dumps(conn))
+    checks, _ = doctor_env()
+    assert status(checks, zl, "listrecentchat").status is Status.OK
+    world.sim.cfg.zalo_recent_mode = "messages"
+    checks, _ = doctor_env()
+    reading = status(checks, zl, "listrecentchat")
+    assert reading.status is Status.WARNING
+    assert "listrecentchat=messages" in reading.fix

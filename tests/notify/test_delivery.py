@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog
-from citizen_desk.notify import delivery, outbox
+from citizen_desk.notify import blocks, delivery, outbox
 from citizen_desk.notify.slack import build_client
 from tests.conftest import NOW, SIM_TOKEN
 from tests.notify.helpers import CHIEF, DUTY, add, posted, stored
@@ -45,7 +46,9 @@ def test_delivers_once_with_metadata_and_key_block(factory, registry, sim, slack
         "event_type": "citizen_desk_notification",
         "event_payload": {"key": "k-once"},
     }
-    assert message["blocks"][-1]["elements"][0]["text"] == "Mã thông báo: `k-once`"
+    # the key is internal: in the metadata and a hidden block id, never in the text shown
+    assert message["blocks"][-1]["block_id"] == blocks.key_block_id("k-once")
+    assert "k-once" not in json.dumps(message["blocks"]) + message["text"]
     row = stored(factory)["k-once"]
     assert (row.status, row.attempts, row.provider_message_id) == ("sent", 1, message["ts"])
     assert row.provider_channel == DUTY
@@ -336,3 +339,78 @@ def test_three_concurrent_deliverers_send_each_key_once_despite_429_and_5xx(
     assert sum(r.sent for r in reports) == len(keys)
     assert sum(r.retrying for r in reports) > 0  # the faults did fire
     assert sum(r.skipped for r in reports) == 0
+
+
+def _interrupt(factory, registry, slack, monkeypatch, keys: list[str]) -> None:
+    """Each key: sent to Slack, then the worker dies before marking it sent."""
+    for key in keys:
+        add(factory, registry, key)
+        with monkeypatch.context() as patch:
+            _crash_after_send(patch)
+            with pytest.raises(Crash):
+                delivery.deliver_pending(factory, slack, now=NOW)
+    assert [stored(factory)[k].status for k in keys] == ["sending"] * len(keys)
+
+
+def test_interrupted_rows_of_one_channel_are_reconciled_with_one_history_call(
+    factory, registry, sim, slack, monkeypatch
+) -> None:
+    keys = ["bulk-1", "bulk-2", "bulk-3"]
+    _interrupt(factory, registry, slack, monkeypatch, keys)
+    client = HistoryClient(slack, sim)
+    report = delivery.deliver_pending(factory, client, now=NOW + delivery.CLAIM_LEASE)
+    assert (report.reconciled, report.sent) == (3, 0)
+    assert client.history_calls == report.history_calls == 1  # one walk covers every key
+    for key in keys:
+        assert len(posted(sim, key)) == 1
+        assert stored(factory)[key].status == "sent"
+
+
+def test_a_rate_limited_history_skips_reconciliation_for_the_run_and_resends_nothing(
+    factory, registry, sim, slack, monkeypatch
+) -> None:
+    keys = ["busy-1", "busy-2", "busy-3"]
+    _interrupt(factory, registry, slack, monkeypatch, keys)
+    # Slack's Tier 3 limit on conversations.history: HTTP 429 + Retry-After (simulated faithfully)
+    sim.add_fault(
+        {"kind": "slack_429", "method": "conversations.history", "count": 1, "retry_after": 600}
+    )
+    client = HistoryClient(slack, sim)
+    at = NOW + delivery.CLAIM_LEASE
+    report = delivery.deliver_pending(factory, client, now=at)
+    assert (report.uncertain, report.sent, report.reconciled, report.failed) == (3, 0, 0, 0)
+    assert client.history_calls == 1  # the channel is skipped after the first 429
+    for key in keys:
+        row = stored(factory)[key]
+        assert row.status == "sending"  # marked for later, never resent
+        assert row.next_attempt_at == at + timedelta(seconds=600)  # Retry-After > backoff
+        assert row.last_error == "reconcile postponed (conversations.history: ratelimited)"
+        assert len(posted(sim, key)) == 1
+    later = delivery.deliver_pending(factory, client, now=at + timedelta(seconds=600))
+    assert (later.reconciled, later.sent) == (3, 0)
+    assert client.history_calls == 2
+
+
+def test_the_production_client_does_not_sleep_on_a_rate_limited_history(
+    factory, registry, sim, slack, monkeypatch
+) -> None:
+    """slack_sdk's RateLimitErrorRetryHandler would sleep Retry-After in-process; reconciling
+    switches it off for history reads (and only for them)."""
+    import time
+
+    from slack_sdk.http_retry import RateLimitErrorRetryHandler
+
+    _interrupt(factory, registry, slack, monkeypatch, ["patient"])
+    production = build_client(SIM_TOKEN, base_url=sim.base_url + "/api/")  # 3 429 retries
+    before = list(production.retry_handlers)
+    assert any(isinstance(h, RateLimitErrorRetryHandler) for h in before)
+    sim.add_fault(
+        {"kind": "slack_429", "method": "conversations.history", "count": 1, "retry_after": 900}
+    )
+
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    report = delivery.deliver_pending(factory, production, now=NOW + delivery.CLAIM_LEASE)
+    assert slept == []  # with the handler on, it would sleep ~900 s and then find the key
+    assert (report.uncertain, report.reconciled, report.sent) == (1, 0, 0)
+    assert production.retry_handlers == before  # restored for chat.postMessage

@@ -9,7 +9,12 @@ import pytest
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from citizen_desk.errors import ConfigError
-from citizen_desk.notify.slack import CONN_ID, build_client, slack_client_from_connection
+from citizen_desk.notify.slack import (
+    CONN_ID,
+    build_client,
+    signing_secret_from_connection,
+    slack_client_from_connection,
+)
 from tests.conftest import SIM_TOKEN
 
 
@@ -68,3 +73,25 @@ def test_a_connection_without_token_is_a_config_error(monkeypatch) -> None:
     _connection(monkeypatch, extra={"base_url": "http://127.0.0.1:9/api/"})
     with pytest.raises(ConfigError, match="missing Slack bot token"):
         slack_client_from_connection()
+
+
+def test_the_signing_secret_comes_from_the_connection_extra(monkeypatch) -> None:
+    _connection(monkeypatch, password="xoxb-real", extra={"signing_secret": "s3cr3t"})
+    assert signing_secret_from_connection() == "s3cr3t"
+    for extra in ({}, {"signing_secret": "  "}, {"signing_secret": 12}):
+        _connection(monkeypatch, password="xoxb-real", extra=extra)
+        with pytest.raises(ConfigError, match="missing signing secret") as error:
+            signing_secret_from_connection()
+        assert error.value.key == "extra.signing_secret"
+    monkeypatch.delenv(ENV)
+    with pytest.raises(ConfigError, match="not found"):
+        signing_secret_from_connection("citizen_desk_no_such_connection")
+
+
+def test_the_demo_connection_carries_the_simulators_signing_secret(monkeypatch) -> None:
+    from e2e.topology import connection_env
+    from platform_simulator import SimulatorConfig
+
+    env = connection_env("http://127.0.0.1:18998", "fernet-key")
+    monkeypatch.setenv(ENV, env[ENV])
+    assert signing_secret_from_connection() == SimulatorConfig().slack_signing_secret

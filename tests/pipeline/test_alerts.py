@@ -48,3 +48,23 @@ def test_error_text_is_redacted() -> None:
 
 def test_missing_error_is_said_plainly() -> None:
     assert safe_error_text(None) == "không rõ lỗi"
+
+
+def test_failure_alerts_reach_the_connections_admin_channel_with_a_broken_registry(
+    tmp_path, monkeypatch
+) -> None:
+    """The notifier's target needs no registry: the `admin_channel` extra of the Slack
+    connection (issue #17: "could not alert the technical admins")."""
+    import json
+
+    from citizen_desk.pipeline.alerts import admin_channel
+
+    broken = tmp_path / "registry.yaml"
+    broken.write_text("units: [", encoding="utf-8")
+    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(broken))
+    monkeypatch.delenv("CITIZEN_DESK_ADMIN_CHANNEL", raising=False)
+    conn = {"conn_type": "slack", "password": "xoxb-t", "extra": {"admin_channel": "C0OPS"}}
+    monkeypatch.setenv("AIRFLOW_CONN_CITIZEN_DESK_SLACK", json.dumps(conn))
+    assert admin_channel() == "C0OPS"
+    monkeypatch.setenv("CITIZEN_DESK_ADMIN_CHANNEL", "C0OVERRIDE")
+    assert admin_channel() == "C0OVERRIDE"

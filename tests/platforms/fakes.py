@@ -37,3 +37,6 @@ class FakeSession:
 
     def get(self, url: str, **kwargs: Any) -> Any:
         return self._next(method="GET", url=url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self._next(method="POST", url=url, **kwargs)

@@ -110,3 +110,68 @@ def test_zalo_gives_up_after_max_attempts_with_the_last_error() -> None:
     assert sleeps == [1.0, 2.0]
     assert len(session.calls) == 3
     assert client_.stats.waited_seconds == 3.0
+
+
+@pytest.mark.parametrize("retry_after", [{"Retry-After": "7"}, {}])
+def test_http_429_is_a_rate_limit_retried_after_retry_after(retry_after: dict[str, str]) -> None:
+    limited = FakeResponse(429, "<html>429 Too Many Requests</html>", retry_after)
+    client_, session, sleeps = zalo([limited, ok([])], backoff=2.0)
+    assert client_.list_recent_chat(0) == []
+    assert sleeps == ([7.0] if retry_after else [2.0])  # Retry-After wins, else the backoff
+    assert (client_.stats.retries, client_.stats.rate_limit_waits) == (1, 1)
+    assert len(session.calls) == 2
+
+
+def test_a_long_http_429_goes_to_the_caller_as_a_rate_limit() -> None:
+    limited = FakeResponse(429, {"error": -32, "message": "limit"}, {"Retry-After": "3600"})
+    client_, _, sleeps = zalo([limited], max_wait=60.0)
+    with pytest.raises(PlatformError) as info:
+        client_.conversation("42", 0)
+    assert (info.value.retryable, info.value.retry_after, info.value.http_status) == (
+        True,
+        3600.0,
+        429,
+    )
+    assert sleeps == []  # not slept in-process: Airflow retries the task later
+    from citizen_desk.domain.vocabulary import CollectionErrorKind
+    from citizen_desk.platforms.errors import failure_kind
+
+    assert failure_kind(info.value) == CollectionErrorKind.RATE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, {"error": -216, "message": "Access token is invalid"}),
+        (200, {"error": 216, "message": "Access token is invalid"}),
+        (200, {"error": 401, "message": "Unauthorized"}),
+        (200, {"error": -401, "message": "Unauthorized"}),
+        (401, "<html>401</html>"),
+    ],
+)
+def test_every_spelling_of_a_bad_token_refreshes_once_then_retries(status: int, body: Any) -> None:
+    refreshed: list[str] = []
+
+    def refresh(rejected: str) -> str:
+        refreshed.append(rejected)
+        return "AT-2"
+
+    client_, session, sleeps = zalo([FakeResponse(status, body), ok([])], on_token_invalid=refresh)
+    assert client_.list_recent_chat(0) == []
+    assert refreshed == ["AT-1"]
+    assert sleeps == []
+    assert [c["headers"]["access_token"] for c in session.calls] == ["AT-1", "AT-2"]
+    # rejected again after the refresh: a TokenError, and no second refresh
+    client_, session, _ = zalo(
+        [FakeResponse(status, body), FakeResponse(status, body)], on_token_invalid=refresh
+    )
+    with pytest.raises(TokenError):
+        client_.list_recent_chat(0)
+    assert len(refreshed) == 2
+    assert len(session.calls) == 2
+
+
+def test_data_that_is_not_a_list_reaches_the_reader() -> None:
+    client_, _, _ = zalo([ok({"rows": []}), FakeResponse(200, {"error": 0, "message": "x"})])
+    assert client_.list_recent_chat(0) == {"rows": []}  # the reader quarantines it
+    assert client_.conversation("42", 0) == []  # no `data` at all: an empty page

@@ -28,6 +28,7 @@ from citizen_desk.publication.gate import PublishMode, publish_mode
 from citizen_desk.publication.ledger import idle_reason
 from citizen_desk.publication.posting import publish_period
 from citizen_desk.publication.tasks import run_gate, run_publish
+from tests.conftest import REGISTRY_PATH
 from tests.publication.conftest import ACTOR, FakeGraph, Sim, Week, gate, week_results
 from tests.publication.seed import FB, INFORMANT, NOW, PERIOD, ZALO
 
@@ -71,9 +72,15 @@ def context(week: Week, **params: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def db_env(week: Week, monkeypatch: pytest.MonkeyPatch) -> Week:
-    """Point the task bodies (`run_*`) at the test database."""
+def db_env(week: Week, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Week:
+    """Point the task bodies (`run_*`) at the test database, with the sample registry minus its
+    Zalo cover: these tests are about the Facebook ledger, so Zalo rows stay approved (the Zalo
+    articles are tested in test_zalo_publishing.py and the DAG run)."""
     monkeypatch.setenv("CITIZEN_DESK_DB_URL", week.engine.url.render_as_string(hide_password=False))
+    lines = REGISTRY_PATH.read_text(encoding="utf-8").splitlines(keepends=True)
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("".join(x for x in lines if "zalo_cover_url:" not in x), encoding="utf-8")
+    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(registry))
     return week
 
 
@@ -196,7 +203,7 @@ def test_approved_post_is_published_and_the_rest_not(db_env: Week, registry) -> 
     assert (pub.status, pub.platform_post_id) == ("published", graph.posts[0]["id"])
     assert pub.approved_by == "admin"
     assert pub.approved_at == NOW + timedelta(hours=2)
-    assert db_env.publication(ZALO).status == "approved"  # ready for OA Manager, not sent
+    assert db_env.publication(ZALO).status == "approved"  # no zalo_cover_url here: not sent
     assert (db_env.publication("fb-th").status, db_env.publication("fb-th").blocked_reason) == (
         "rejected",
         "approval_timeout",
@@ -460,6 +467,7 @@ def test_rerun_of_a_published_week_changes_nothing(db_env: Week, registry, simul
 def test_end_to_end_posts_one_text_per_page(
     full_week: Week, registry, simulator: Sim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every page gets its post and every OA its article (the sample registry has a cover)."""
     db_env = full_week
     monkeypatch.setenv(
         "CITIZEN_DESK_DB_URL", db_env.engine.url.render_as_string(hide_password=False)
@@ -467,16 +475,23 @@ def test_end_to_end_posts_one_text_per_page(
     ctx = context(db_env)
     requests = run_gate(db_env.rendered, run_context(ctx))
     decisions = [approved() for _ in requests]
-    summary = run_publish(
-        db_env.rendered,
-        requests,
-        run_context(ctx),
-        decisions=decisions,
-        client_for=simulator.client,
-    )
+
+    def publish() -> dict[str, Any]:
+        return run_publish(
+            db_env.rendered,
+            requests,
+            run_context(ctx),
+            decisions=decisions,
+            client_for=simulator.client,
+            zalo_client_for=lambda conn, _channel: simulator.article_client(conn),
+        )
+
+    summary = publish()
     facebook = [c for c in registry.channels if c.platform == "facebook"]
+    zalo = [c for c in registry.channels if c.platform == "zalo"]
     pages = simulator.posts()
     assert summary["published"] == len(facebook) == 13
+    assert summary["zalo"]["published"] == len(zalo)
     assert sorted(pages) == sorted(c.platform_id for c in facebook)
     for channel in facebook:
         (post,) = pages[channel.platform_id]
@@ -485,15 +500,17 @@ def test_end_to_end_posts_one_text_per_page(
         assert f"{channel.name} xin thông tin" in post["message"]
         assert INFORMANT not in post["message"]
         assert db_env.publication(channel.key).platform_post_id == post["id"]
+    articles = simulator.zalo_articles()
+    assert sorted(articles) == sorted(c.platform_id for c in zalo)
+    for channel in zalo:
+        (article,) = articles[channel.platform_id]
+        assert "#Tuan47_2026" in article["title"]
+        assert INFORMANT not in json.dumps(article, ensure_ascii=False)
+        assert db_env.publication(channel.key).status == "published"
     # a retry of the whole task posts nothing more
-    run_publish(
-        db_env.rendered,
-        requests,
-        run_context(ctx),
-        decisions=decisions,
-        client_for=simulator.client,
-    )
+    publish()
     assert sum(len(v) for v in simulator.posts().values()) == 13
+    assert sum(len(v) for v in simulator.zalo_articles().values()) == len(zalo)
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,15 @@ def test_publish_reads_the_week_in_the_registry_zone(tokyo, monkeypatch) -> None
         return SimpleNamespace(as_dict=lambda: {})
 
     monkeypatch.setattr(tasks, "publish_period", publish_period)
+
+    def publish_zalo_period(engine, period, client_for, **kwargs):
+        seen.append(period)
+        assert kwargs["zone"] == ZONE  # the broadcast night ban is read in local time
+        return SimpleNamespace(uncertain=[], as_dict=lambda: {})
+
+    monkeypatch.setattr(tasks, "publish_zalo_period", publish_zalo_period)
     monkeypatch.setattr(tasks, "mirror_zalo", lambda session, period, **kw: seen.append(period))
     context = {**_context(), "params": {"allow_post_for_past_week": True}}
     tasks.run_publish({"period": "2026-W47"}, [], run_context(context), decisions=[])
-    assert [p.timezone for p in seen] == [ZONE, ZONE]  # Zalo mirror, then posting
+    # Zalo mirror, Facebook posting, Zalo articles
+    assert [p.timezone for p in seen] == [ZONE, ZONE, ZONE]

@@ -54,3 +54,19 @@ def test_malformed_set(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="line 1"):
         load_examples(path)
     assert main([str(path)], stdout=io.StringIO()) == 2
+
+
+def test_split_filter_and_extra_fields(tmp_path: Path) -> None:
+    path = tmp_path / "real.jsonl"
+    rows = [
+        {**e, "split": split, "source": "https://example.org/a", "pii": [], "accepted": []}
+        for e, split in zip(EXAMPLES, ["train", "test", "test"], strict=True)
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    assert [e.id for e in load_examples(path)] == ["a", "b", "c"]
+    assert [e.id for e in load_examples(path, "test")] == ["b", "c"]
+    assert load_examples(path, "dev") == []
+    out = io.StringIO()
+    assert main([str(path), "--split", "train"], stdout=out) == 0
+    assert "[split train]" in out.getvalue()
+    assert "examples: 1   accuracy: 100.0%" in out.getvalue()

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from citizen_desk.web.health import collection_health
+from hypothesis import given
+from hypothesis import strategies as st
+
+from citizen_desk.web.health import (
+    attention_reasons,
+    collection_health,
+    traffic_departs,
+    traffic_windows,
+)
 from tests.conftest import NOW
 
 
@@ -103,3 +111,97 @@ def test_the_page_shows_the_kind_the_collector_stored(synced_engine, seeded, off
     for key in ("fb-th", "fb-th-ns-ttns", "zalo-th-ns-ttns"):
         assert "Bị giới hạn tần suất" in rows[key], key
         assert "Lỗi khác" not in rows[key], key
+
+
+# --- "cần chú ý": departures from the channel's own pattern, not mere quiet -----------------------
+
+
+def test_traffic_windows_are_the_same_hours_of_past_weeks() -> None:
+    windows = traffic_windows(NOW, window=timedelta(hours=6), weeks=4)
+    assert windows[0] == (NOW - timedelta(hours=6), NOW)
+    assert windows[4] == (NOW - timedelta(weeks=4, hours=6), NOW - timedelta(weeks=4))
+    assert len(windows) == 5
+
+
+def test_traffic_departs() -> None:
+    assert traffic_departs(0, [12, 9, 15, 11])  # usually busy at this hour, silent now
+    assert not traffic_departs(0, [0, 1, 0, 2])  # usually quiet: silence is normal
+    assert not traffic_departs(8, [12, 9, 15, 11])  # a bit less is not a departure
+    assert not traffic_departs(0, [40, 0, 0, 0])  # one viral week does not make a pattern
+    assert traffic_departs(0, [0, 20, 25, 30])  # one odd quiet week does not hide one
+    assert not traffic_departs(0, [50])  # too little history to judge
+
+
+@given(
+    current=st.integers(0, 1000),
+    history=st.lists(st.integers(0, 1000), max_size=8),
+    extra=st.integers(1, 1000),
+)
+def test_more_messages_never_make_a_departure(current, history, extra) -> None:
+    if not traffic_departs(current, history):
+        assert not traffic_departs(current + extra, history)
+
+
+@given(history=st.lists(st.integers(0, 4), max_size=8))
+def test_a_usually_quiet_channel_never_departs(history) -> None:
+    assert not traffic_departs(0, history)
+
+
+def test_attention_reasons() -> None:
+    quiet = attention_reasons(
+        now=NOW,
+        last_success_at=NOW - timedelta(minutes=20),
+        quarantined=0,
+        token_expires_at=None,
+        traffic=(0, 1, 0, 0, 2),
+    )
+    assert quiet == ()  # citizens quiet for 6 h at a quiet hour: nothing to do
+    busy = attention_reasons(
+        now=NOW,
+        last_success_at=NOW - timedelta(minutes=20),
+        quarantined=0,
+        token_expires_at=NOW + timedelta(days=3),
+        traffic=(0, 12, 9, 15, 11),
+    )
+    assert len(busy) == 2
+    assert "token hết hạn" in busy[0]
+    assert "chỉ 0 tin trong 6 giờ qua, thường khoảng 11.5" in busy[1]
+    stale = attention_reasons(
+        now=NOW,
+        last_success_at=NOW - timedelta(hours=7),
+        quarantined=0,
+        token_expires_at=NOW + timedelta(days=30),
+        traffic=(),
+    )
+    assert stale == ("không thu thập được thành công trong hơn 6 giờ",)
+
+
+def test_a_busy_channel_gone_silent_needs_attention(synced_engine, seeded) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import sessionmaker
+
+    from citizen_desk.db.models import Channel, Message
+
+    with sessionmaker(synced_engine)() as session:
+        before = {h.key: h for h in collection_health(session, now=NOW)}
+        assert before["fb-th-ns-ngathuy"].state == "ok"
+        channel_id = session.scalar(select(Channel.id).where(Channel.key == "fb-th-ns-ngathuy"))
+        for week in range(1, 5):  # 10 citizen messages in the same hours of each past week
+            for n in range(10):
+                session.add(
+                    Message(
+                        channel_id=channel_id,
+                        platform_message_id=f"busy-{week}-{n}",
+                        direction="in",
+                        kind="messenger",
+                        thread_key=f"busy-{week}-{n}",
+                        text="đèn đường hỏng",
+                        created_at=NOW - timedelta(weeks=week, hours=3, minutes=n),
+                        collected_at=NOW - timedelta(weeks=week),
+                    )
+                )
+        session.commit()
+        after = {h.key: h for h in collection_health(session, now=NOW)}
+    busy = after["fb-th-ns-ngathuy"]
+    assert busy.state == "warning"
+    assert any("thường khoảng 10" in reason for reason in busy.attention)

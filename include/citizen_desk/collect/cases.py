@@ -2,7 +2,8 @@
 
 Cases are recomputed from all stored messages of the thread in `created_at` order, so arrival
 order and reruns do not change the result: a citizen message opens a turn (`awaiting_since`),
-the page's next message answers it, a later citizen message opens the next turn. A comment
+the page's next message answers it, a later citizen message opens the next turn, unless it is
+only a courtesy reply ("cảm ơn ạ", "ok", a sticker: `citizen_desk.triage.courtesy`). A comment
 answered by a private (Messenger) reply counts as answered when the first page message of that
 conversation was sent. A `tip` case gets its tip row (status new) once; its status is never
 downgraded.
@@ -33,6 +34,24 @@ def private_conversation(message: Message) -> str | None:
     return None
 
 
+def is_sticker(raw: Mapping[str, Any] | None) -> bool:
+    """A sticker as the platforms deliver it: Graph's `sticker` field, a Zalo `sticker` event or
+    attachment."""
+    if not isinstance(raw, Mapping):
+        return False
+    if (
+        raw.get("sticker")
+        or raw.get("type") == "sticker"
+        or raw.get("event_name") == "user_send_sticker"
+    ):
+        return True
+    attachments = raw.get("attachments")
+    items = attachments.get("data") if isinstance(attachments, Mapping) else attachments
+    return isinstance(items, list) and any(
+        isinstance(item, Mapping) and item.get("type") == "sticker" for item in items
+    )
+
+
 @dataclass(frozen=True)
 class ThreadState:
     """The SLA view of one thread, derived from its messages."""
@@ -49,20 +68,26 @@ class ThreadState:
         return started if responded is None else None
 
 
-def thread_state(events: Iterable[tuple[datetime, str]]) -> ThreadState | None:
-    """Turns from (time, direction) events; None when no citizen message is among them.
+Event = tuple[datetime, str] | tuple[datetime, str, bool]
+
+
+def thread_state(events: Iterable[Event]) -> ThreadState | None:
+    """Turns from (time, direction[, courtesy]) events; None when no citizen message is among them.
 
     Page messages before the first citizen message do not count; a page message at the same
-    instant as a citizen message is taken as its answer.
+    instant as a citizen message is taken as its answer. A courtesy message (third item true)
+    after an answer does not open a turn.
     """
     ordered = sorted(events, key=lambda e: (e[0], 0 if e[1] == "in" else 1))
     turns: list[list[datetime | None]] = []
     last_citizen: datetime | None = None
     first_response: datetime | None = None
     last_response: datetime | None = None
-    for when, direction in ordered:
+    for event in ordered:
+        when, direction = event[0], event[1]
+        courtesy = len(event) > 2 and bool(event[2])
         if direction == "in":
-            if not turns or turns[-1][1] is not None:
+            if not turns or (turns[-1][1] is not None and not courtesy):
                 turns.append([when, None])
             last_citizen = when
         elif turns:
@@ -168,7 +193,14 @@ def _derive(
     now: datetime,
 ) -> tuple[Case, ThreadState, int, int] | None:
     """(case, state, added, updated) for one thread; None when no citizen message is in it."""
-    events = [(m.created_at, m.direction) for m in messages]
+    from citizen_desk.triage.courtesy import is_courtesy
+
+    events: list[Event] = [
+        (m.created_at, m.direction, is_courtesy(m.text, sticker=is_sticker(m.raw)))
+        if m.direction == "in"
+        else (m.created_at, m.direction)
+        for m in messages
+    ]
     top = next((m for m in messages if m.platform_message_id == thread_key), None)
     if messages[0].kind == "comment":
         private = _private_reply_time(session, channel.id, top)

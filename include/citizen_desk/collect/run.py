@@ -35,13 +35,14 @@ from citizen_desk.collect.failures import error_kind, notify_failure
 from citizen_desk.collect.messenger import read_messenger
 from citizen_desk.collect.records import Bounds, SourceBatch
 from citizen_desk.collect.store import StoreResult, existing_ids, load_watermark, store_batch
-from citizen_desk.collect.summary import channel_block, empty_channel_summary
-from citizen_desk.collect.zalo import read_zalo
+from citizen_desk.collect.summary import STORE_COUNTS, channel_block, empty_channel_summary
+from citizen_desk.collect.zalo import read_zalo, recent_mode
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
 from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.errors import ConfigError, PlatformError, TokenError
 from citizen_desk.platforms import CallStats
+from citizen_desk.platforms.client import ClientOptions
 from citizen_desk.platforms.errors import failure_kind
 from citizen_desk.platforms.graph import GraphClient
 from citizen_desk.platforms.graph_versions import graph_base_url, version_of, version_status
@@ -103,6 +104,17 @@ class Options:
     connection: Callable[[str], ConnInfo] = airflow_connection
     fernet: Callable[[], Any] | None = None  # default: the key in `citizen_desk_secrets`
     clock: Callable[[], datetime] = wall_clock
+
+    def client_options(self) -> ClientOptions:
+        """The HTTP and retry settings both platform clients take."""
+        return ClientOptions(
+            timeout=self.timeout,
+            session=self.http,
+            sleep=self.sleep,
+            max_attempts=self.max_attempts,
+            max_wait=self.max_wait,
+            backoff=self.backoff,
+        )
 
 
 @dataclass
@@ -232,16 +244,7 @@ def _collect_facebook(
     if version.level != "ok":
         log.warning("channel %s: %s", channel.key, version.message)
         progress.warnings.append(version.message)
-    client = GraphClient(
-        base_url,
-        conn.password,
-        timeout=options.timeout,
-        session=options.http,
-        sleep=options.sleep,
-        max_attempts=options.max_attempts,
-        max_wait=options.max_wait,
-        backoff=options.backoff,
-    )
+    client = GraphClient(base_url, conn.password, **options.client_options())
     progress.stats = client.stats
     for source in FACEBOOK_SOURCES:
         bounds = _bounds(engine, channel, source, window, options.overlap)
@@ -286,17 +289,28 @@ def _collect_zalo(
         client = ZaloClient(
             str(conn.extra.get("base_url") or ZALO_BASE_URL),
             store.access_token(),
-            timeout=options.timeout,
-            session=options.http,
-            sleep=options.sleep,
-            max_attempts=options.max_attempts,
-            max_wait=options.max_wait,
-            backoff=options.backoff,
             on_token_invalid=store.refresh,
+            **options.client_options(),
         )
         progress.stats = client.stats
         bounds = _bounds(engine, channel, "zalo", window, options.overlap)
-        batch = read_zalo(client, bounds, known=_known(engine, channel))
+        batch = read_zalo(
+            client,
+            bounds,
+            known=_known(engine, channel),
+            oa_id=channel.platform_id,
+            recent_mode=recent_mode(conn.extra, f"airflow connection {channel.connection_id}"),
+        )
+    except TokenError as exc:
+        # The access token was refused, one refresh was tried and failed (or its token was
+        # refused too): say which channel and connection, never a token (the clients redact).
+        raise TokenError(
+            f"Zalo OA channel {channel.key}: authorisation failed ({exc}); re-authorise the OA "
+            f"and put the new refresh_token in connection {channel.connection_id}",
+            platform=exc.platform,
+            code=exc.code,
+            http_status=exc.http_status,
+        ) from exc
     finally:
         progress.stats.calls += store.refreshes  # OAuth calls count too
     _store(engine, channel, batch, run_id, now, window, progress)
@@ -310,15 +324,7 @@ def _fill(summary: dict[str, Any], progress: _Progress) -> None:
         data.update(progress.read.get(name, {}))
         sources[name] = data
         categories.update(result.categories)
-        for key in (
-            "messages_added",
-            "citizen_messages_added",
-            "page_replies_added",
-            "cases_added",
-            "cases_updated",
-            "tips_added",
-            "quarantined",
-        ):
+        for key in STORE_COUNTS:
             summary[key] += data[key]
     summary["categories"] = dict(sorted(categories.items()))
     summary["sources"] = sources

@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-COUNTS = (
+# What storing a source's items adds up to (each source's result has these) ...
+STORE_COUNTS = (
     "messages_added",
     "citizen_messages_added",
     "page_replies_added",
@@ -14,11 +15,10 @@ COUNTS = (
     "cases_updated",
     "tips_added",
     "quarantined",
-    "api_calls",
-    "retries",
-    "rate_limit_waits",
-    "limit_reductions",
 )
+# ... and what the platform client did (`platforms.CallStats`).
+CLIENT_COUNTS = ("api_calls", "retries", "rate_limit_waits", "limit_reductions")
+COUNTS = STORE_COUNTS + CLIENT_COUNTS
 
 
 def empty_channel_summary(channel: str, platform: str) -> dict[str, Any]:

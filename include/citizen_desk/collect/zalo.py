@@ -1,9 +1,23 @@
 """Read a Zalo OA's conversations incrementally.
 
-`listrecentchat` (newest first, one latest message per user, count ≤ 10) is paged by offset until
-an item is older than `bounds.since` (or the list ends); then `conversation` is paged per changed
-user, newest first, until a message is older than `bounds.since` or the data is empty.
-`src` 1 = the user wrote, 0 = the OA. A quiet OA costs one request.
+`listrecentchat` is a message-level list: the OA's latest MESSAGES across all users, newest first,
+one row per message (a user who wrote three times has three rows), `count` ≤ 10, paged by offset
+(docs/research/platform-facts.md §7, Z1). So in the default mode (`messages`) the walk itself is
+the ingest: every row newer than `bounds.since` is an item, users are deduplicated, and the walk
+stops at the first row older than `since`, at a short page (fewer rows than `count`) or at an
+empty one. A quiet OA costs one request, N new messages ceil((N + 1) / 10).
+
+Mode `latest_per_user` (connection extra `listrecentchat`) is for an OA whose list turns out to
+show one latest row per user (the older reading of the endpoint, still unverified on a live OA):
+the walk then only names the changed users, and `conversation` is paged per user, newest first,
+until a message is older than `since` or a page is short.
+
+Direction: `src` 1 = the user wrote, 0 = the OA. A row without `src` takes its direction from the
+ids (`from_id` == the OA's id: the OA wrote; `to_id` == the OA's id: the user wrote); only a row
+where neither (or both) is the OA is quarantined (platform-facts.md Z2).
+
+A page whose `data` is not a list, and each unusable row, is quarantined with its reason; the rest
+is kept and the watermark moves to the newest row seen.
 """
 
 from __future__ import annotations
@@ -22,28 +36,52 @@ from citizen_desk.collect.records import (
     require_str,
     storable,
 )
+from citizen_desk.errors import ConfigError
 
 SOURCE = "zalo"
-PAGE_SIZE = 10  # Zalo's maximum `count`
+PAGE_SIZE = 10  # Zalo's maximum `count` (a larger one is refused with -210, not clamped)
+MESSAGES = "messages"
+LATEST_PER_USER = "latest_per_user"
+RECENT_MODES = (MESSAGES, LATEST_PER_USER)
 
 
 class ZaloReader(Protocol):
-    def list_recent_chat(self, offset: int, count: int = PAGE_SIZE) -> list[dict[str, Any]]: ...
+    def list_recent_chat(self, offset: int, count: int = PAGE_SIZE) -> Any: ...
 
-    def conversation(
-        self, user_id: str, offset: int, count: int = PAGE_SIZE
-    ) -> list[dict[str, Any]]: ...
+    def conversation(self, user_id: str, offset: int, count: int = PAGE_SIZE) -> Any: ...
 
 
-def zalo_item(payload: Mapping[str, Any]) -> Item:
+def recent_mode(extra: Mapping[str, Any], where: str = "zalo connection") -> str:
+    """The `listrecentchat` reading of a connection (extra `listrecentchat`, default messages)."""
+    value = extra.get("listrecentchat") or MESSAGES
+    if value not in RECENT_MODES:
+        choices = ", ".join(RECENT_MODES)
+        raise ConfigError(where, "extra.listrecentchat", f"must be one of {choices}")
+    return str(value)
+
+
+def _direction(payload: Mapping[str, Any], oa_id: str | None) -> int:
+    """`src` (1 = the user wrote, 0 = the OA), or, when it is absent, what the ids say."""
+    src = payload.get("src")
+    if src is not None:
+        if isinstance(src, bool) or src not in (0, 1):
+            raise Invalid("zalo message: src is not 0 or 1")
+        return int(src)
+    if not oa_id:
+        raise Invalid("zalo message: missing src")
+    from_oa, to_oa = payload.get("from_id") == oa_id, payload.get("to_id") == oa_id
+    if from_oa == to_oa:
+        raise Invalid("zalo message: missing src and the ids do not tell the direction")
+    return 0 if from_oa else 1
+
+
+def zalo_item(payload: Mapping[str, Any], oa_id: str | None = None) -> Item:
     """A Zalo message as an `Item`; the thread is the user (the non-OA side)."""
     message_id = require_str(payload, "message_id", "zalo message")
     created = epoch_ms(payload, "time", "zalo message")
-    src = payload.get("src")
-    if isinstance(src, bool) or src not in (0, 1):
-        raise Invalid("zalo message: src is not 0 or 1")
     from_id = require_str(payload, "from_id", "zalo message")
     to_id = require_str(payload, "to_id", "zalo message")
+    src = _direction(payload, oa_id)
     text = optional_text(payload, "message", "zalo message")
     user_id = from_id if src == 1 else to_id
     name_key = "from_display_name" if src == 1 else "to_display_name"
@@ -62,11 +100,14 @@ def zalo_item(payload: Mapping[str, Any]) -> Item:
     return storable(item, "zalo message")
 
 
-def _thread_user(payload: Mapping[str, Any]) -> str | None:
-    """The user of a message that failed validation, when its `src` and ids still tell."""
-    src = payload.get("src")
-    user = payload.get("from_id") if src == 1 else payload.get("to_id") if src == 0 else None
-    if isinstance(src, bool) or not isinstance(user, str) or not user:
+def _thread_user(payload: Mapping[str, Any], oa_id: str | None) -> str | None:
+    """The user of a message that failed validation, when its direction and ids still tell."""
+    try:
+        src = _direction(payload, oa_id)
+    except Invalid:
+        return None
+    user = payload.get("from_id") if src == 1 else payload.get("to_id")
+    if not isinstance(user, str) or not user:
         return None
     try:
         storable(Item(user, "zalo", user, "in", MIN_TIME, "", {}, user), "zalo message")
@@ -75,61 +116,95 @@ def _thread_user(payload: Mapping[str, Any]) -> str | None:
     return user
 
 
+class _Batch:
+    """The batch plus the message ids already in it (a row seen twice is stored once)."""
+
+    def __init__(self, bounds: Bounds) -> None:
+        self.batch = SourceBatch(SOURCE)
+        self.bounds = bounds
+        self.ids: set[str] = set()
+
+    def add(self, item: Item) -> None:
+        if item.platform_message_id in self.ids or self.bounds.too_new(item.created_at):
+            return
+        self.ids.add(item.platform_message_id)
+        self.batch.items.append(item)
+
+
 def read_zalo(
     client: ZaloReader,
     bounds: Bounds,
     *,
     known: Callable[[Sequence[str]], set[str]] | None = None,
     page_size: int = PAGE_SIZE,
+    oa_id: str | None = None,
+    recent_mode: str = MESSAGES,
 ) -> SourceBatch:
-    """Every message of every user thread changed since `bounds.since` (all when None).
+    """Every message changed since `bounds.since` (all when None); see the module docstring.
 
-    A user whose latest message lies in the safety overlap (not after the watermark) and is
-    already stored (`known(ids)` -> the stored ones) is skipped: a quiet OA costs one request.
+    Rows in the safety overlap (not after the watermark) that are already stored
+    (`known(ids)` -> the stored ones) are skipped, and in `latest_per_user` mode so are their
+    users' threads: a quiet OA costs one request.
     """
-    batch = SourceBatch(SOURCE)
-    users: dict[str, None] = {}
+    if recent_mode not in RECENT_MODES:
+        raise ValueError(f"unknown listrecentchat mode {recent_mode!r}")
+    out = _Batch(bounds)
+    batch = out.batch
+    users: dict[str, None] = {}  # users whose thread is read with `conversation`
     offset = 0
-    older_reached = False
-    while not older_reached:
-        recent = client.list_recent_chat(offset, page_size)
-        if not recent:
+    while True:
+        page = client.list_recent_chat(offset, page_size)
+        if not isinstance(page, list):
+            batch.reject("zalo recent chat: data is not a list", page)
             break
-        offset += len(recent)
-        latest_items: list[Item] = []
-        for payload in recent:
+        if not page:
+            break
+        offset += len(page)
+        fresh: list[Item] = []
+        older_reached = False
+        for payload in page:
             if not isinstance(payload, dict):
                 batch.reject("zalo recent chat: not an object", payload)
                 continue
             try:
-                latest = zalo_item(payload)
+                item = zalo_item(payload, oa_id)
             except Invalid as exc:
                 batch.reject(str(exc), payload)
-                user = _thread_user(payload)
-                if user is not None:
+                user = _thread_user(payload, oa_id)
+                if user is not None and recent_mode == LATEST_PER_USER:
                     users.setdefault(user)  # its other messages may be fine: read the thread
                 continue
-            if bounds.too_old(latest.created_at):
+            if bounds.too_old(item.created_at):
                 older_reached = True
                 break
-            batch.see(latest.created_at)
-            latest_items.append(latest)
-        overlap = [i.platform_message_id for i in latest_items if bounds.in_overlap(i.created_at)]
+            batch.see(item.created_at)
+            fresh.append(item)
+        overlap = [i.platform_message_id for i in fresh if bounds.in_overlap(i.created_at)]
         seen = known(overlap) if known and overlap else set()
-        for latest in latest_items:
-            if latest.platform_message_id not in seen:
-                users.setdefault(latest.thread_key)
+        for item in fresh:
+            if item.platform_message_id in seen:
+                continue
+            if recent_mode == MESSAGES:
+                out.add(item)
+            else:
+                users.setdefault(item.thread_key)
+        if older_reached or len(page) < page_size:
+            break  # a short page is the end of the list: no empty page needed
     for user_id in users:
-        _read_thread(client, user_id, bounds, batch, page_size)
+        _read_thread(client, user_id, out, page_size, oa_id)
     return batch
 
 
 def _read_thread(
-    client: ZaloReader, user_id: str, bounds: Bounds, batch: SourceBatch, page_size: int
+    client: ZaloReader, user_id: str, out: _Batch, page_size: int, oa_id: str | None
 ) -> None:
+    batch, bounds = out.batch, out.bounds
     offset = 0
     while True:
         messages = client.conversation(user_id, offset, page_size)
+        if not isinstance(messages, list):
+            batch.reject("zalo conversation: data is not a list", messages)
+            return
         if not messages:
             return
         offset += len(messages)
@@ -138,11 +213,12 @@ def _read_thread(
                 batch.reject("zalo message: not an object", payload)
                 continue
             try:
-                item = zalo_item(payload)
+                item = zalo_item(payload, oa_id)
             except Invalid as exc:
                 batch.reject(str(exc), payload)
                 continue
             if bounds.too_old(item.created_at):
                 return  # newest first
-            if not bounds.too_new(item.created_at):
-                batch.items.append(item)
+            out.add(item)
+        if len(messages) < page_size:
+            return  # a short page is the last one (platform-facts.md Z5)

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +69,8 @@ class ChannelSpec:
 class PublicationPolicy:
     min_count: int = 3
     approval_timeout: timedelta = timedelta(hours=24)
+    zalo_cover_url: str | None = None  # the Zalo OA article cover photo (Zalo requires one)
+    zalo_broadcast: bool = False  # also send the article to the OA's followers
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Registry:
     escalation: EscalationPolicy
     publication: PublicationPolicy
     notifications: CatchUpPolicy = field(default_factory=CatchUpPolicy)
+    # the validated document in canonical form (`canonical_content`): what a snapshot stores
+    canonical: str = field(default="", compare=False, repr=False)
 
     def unit(self, code: str) -> UnitSpec:
         for unit in self.units:
@@ -101,6 +106,10 @@ class Registry:
 
     def case_url(self, case_id: int) -> str:
         return f"{self.case_view_base_url.rstrip('/')}/cases/{case_id}"
+
+    def tip_url(self, tip_id: int) -> str:
+        """The tip's page (its acknowledgements and the workflow actions)."""
+        return f"{self.case_view_base_url.rstrip('/')}/tips/{tip_id}"
 
 
 # --- the shape of the file -----------------------------------------------------------------------
@@ -154,6 +163,8 @@ class _Channel(Section):
 class _Publication(Section):
     min_count: Annotated[int, BeforeValidator(_positive_int)] = 3
     approval_timeout: Duration = timedelta(hours=24)
+    zalo_cover_url: Annotated[str, BeforeValidator(_http_url)] | None = None
+    zalo_broadcast: bool = False
 
 
 def _off_to_none(value: object) -> object:
@@ -173,9 +184,8 @@ class _Document(Section):
 
     version: int | None = None
     timezone: Text = settings.TIMEZONE
-    case_view_base_url: Annotated[str, BeforeValidator(_http_url)] = (
-        "http://localhost:8080/citizen-desk"
-    )
+    # None: `settings.case_view_base_url` (CITIZEN_DESK_BASE_URL, Airflow's [api] base_url, …)
+    case_view_base_url: Annotated[str, BeforeValidator(_http_url)] | None = None
     technical_admins: list[SlackId] | None = None
     units: Annotated[list[Any], Field(min_length=1)]
     channels: list[Any] | None = None
@@ -282,14 +292,21 @@ def parse_registry(raw: object, path: Path) -> Registry:
     assert doc is not None  # no problem recorded, so the document validated
     publication = doc.publication or _Publication()
     notifications = doc.notifications or _Notifications()
+    # ConfigError("environment", "CITIZEN_DESK_BASE_URL", …) when that variable is no URL
+    case_view_base_url = settings.case_view_base_url(doc.case_view_base_url)
     return Registry(
         path=path,
         timezone=doc.timezone,
-        case_view_base_url=doc.case_view_base_url,
+        case_view_base_url=case_view_base_url,
         technical_admins=tuple(doc.technical_admins or ()),
         units=units,
         channels=channels,
-        publication=PublicationPolicy(publication.min_count, publication.approval_timeout),
+        publication=PublicationPolicy(
+            publication.min_count,
+            publication.approval_timeout,
+            publication.zalo_cover_url,
+            publication.zalo_broadcast,
+        ),
         notifications=CatchUpPolicy(
             notifications.catch_up_fresh_within, notifications.digest_after
         ),
@@ -327,13 +344,16 @@ def _duplicate_keys(node: yaml.Node, key: str, problems: Problems, done: set[int
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_registry(path: str | Path | None = None) -> Registry:
-    """Read and validate the registry file (default: `settings.registry_path()`)."""
-    path = Path(path) if path else settings.registry_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read registry: {exc.strerror}") from exc
+def canonical_content(raw: object) -> str:
+    """The document as YAML with sorted keys: comments and layout do not change it, and
+    `yaml.safe_load` of it gives the same document back (dates included). Non-ASCII is escaped:
+    PyYAML writes some characters (U+0085 …) raw that would read back as line breaks."""
+    return yaml.safe_dump(raw, sort_keys=True, allow_unicode=False, default_flow_style=False)
+
+
+def registry_from_text(text: str, path: str | Path) -> Registry:
+    """Validate registry YAML text as if it were the file at `path` (`RegistryErrors` else)."""
+    path = Path(path)
     problems = Problems(path)
     loader = _SafeLoader(text)
     try:
@@ -353,12 +373,26 @@ def load_registry(path: str | Path | None = None) -> Registry:
         problems.absorb(exc)
     else:
         if not problems.items:
-            return registry
+            return replace(registry, canonical=canonical_content(raw))
     raise RegistryErrors(path, problems.items)
 
 
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Read and validate the registry file (default: `settings.registry_path()`).
+
+    Strict: a broken file raises. Runs and pages that must keep working use
+    `citizen_desk.config.snapshot` (the last valid registry) instead.
+    """
+    path = Path(path) if path else settings.registry_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot read registry: {exc.strerror}") from exc
+    return registry_from_text(text, path)
+
+
 @lru_cache(maxsize=4)
-def _registry_at(path: str, mtime_ns: int) -> Registry:
+def _registry_at(path: str, mtime_ns: int, base_url: str | None) -> Registry:
     return load_registry(path)
 
 
@@ -368,10 +402,23 @@ def deployment_zone() -> ZoneInfo:
 
 
 def current_registry() -> Registry:
-    """The configured registry, re-read only when the file changes (cheap per call/request)."""
+    """The configured registry, re-read only when the file changes (cheap per call/request).
+
+    When the file is broken, the last valid snapshot from the domain DB (logged, never silent:
+    `citizen_desk.config.snapshot.current_state` tells pages and runs); without one, the file's
+    `ConfigError`.
+    """
+    from citizen_desk.config.snapshot import current_state
+
+    return current_state().registry
+
+
+def current_file_registry() -> Registry:
+    """The configured file's registry, strict (raises on a broken file), cached by mtime."""
     path = settings.registry_path()
     try:
         mtime = path.stat().st_mtime_ns
     except OSError:
         return load_registry(path)  # raises the ConfigError naming the file
-    return _registry_at(str(path), mtime)
+    # the public base URL from the environment is part of the loaded registry (its links)
+    return _registry_at(str(path), mtime, os.environ.get(settings.BASE_URL_ENV))

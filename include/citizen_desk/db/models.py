@@ -37,6 +37,7 @@ from citizen_desk.domain.vocabulary import (
     CATEGORIES,
     CaseStatus,
     Direction,
+    InboxStatus,
     MessageKind,
     NotificationStatus,
     Platform,
@@ -64,6 +65,7 @@ TIP_STATUSES = values(TipStatus)
 NOTIFICATION_STATUSES = values(NotificationStatus)
 PUBLICATION_STATUSES = values(PublicationStatus)
 SLA_EVENT_KINDS = values(SlaEventKind)
+INBOX_STATUSES = values(InboxStatus)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -350,6 +352,27 @@ class Notification(Base):
     )
 
 
+class SlackInteraction(Base):
+    """A signed Slack interaction (a button click) that was accepted, keyed by its signature.
+
+    The signature covers the request timestamp and the whole body, so the same request seen again
+    (a replay within Slack's five-minute window) hits the unique constraint and is refused before
+    anything is applied. `outcome` is what came of it (`acknowledged`, `already_acknowledged`,
+    `refused_user`, …); `value` the button's value (a notification key, never personal data).
+    """
+
+    __tablename__ = "slack_interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80), unique=True)
+    request_ts: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    slack_user: Mapped[str] = mapped_column(String(32))
+    action_id: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(32))
+
+
 class Publication(Base):
     """A weekly post per channel and period; unique, so a channel is never posted to twice."""
 
@@ -370,6 +393,9 @@ class Publication(Base):
     approved_by: Mapped[str | None] = mapped_column(String(128))
     approved_at: Mapped[datetime | None]
     platform_post_id: Mapped[str | None] = mapped_column(String(128))
+    platform_job_token: Mapped[str | None] = mapped_column(String(512))  # Zalo article job
+    broadcast_status: Mapped[str | None] = mapped_column(String(32))  # Zalo broadcast
+    broadcast_message_id: Mapped[str | None] = mapped_column(String(128))
     published_at: Mapped[datetime | None]
     report_path: Mapped[str | None] = mapped_column(String(512))
     run_id: Mapped[str | None] = mapped_column(String(250))
@@ -457,3 +483,50 @@ class AuditLog(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxEvent(Base):
+    """A webhook event, stored before the receiver answers 200 (one row per platform event id)."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_key"),
+        CheckConstraint(_in("platform", PLATFORMS), name="platform"),
+        CheckConstraint(_in("status", INBOX_STATUSES), name="status"),
+        Index(
+            "ix_inbox_events_pending",
+            "id",
+            postgresql_where=sql("status IN ('pending', 'queued')"),
+            sqlite_where=sql("status IN ('pending', 'queued')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(255))
+    account_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
+    reason: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]
+
+
+class RegistrySnapshot(Base):
+    """A registry that validated, in canonical form: what runs fall back to when the file breaks.
+
+    One row per distinct content (`content_hash`, SHA-256 of `content`); `loaded_at` is when it
+    first validated, `last_valid_at` the last run that found the file valid with this content. The
+    snapshot in use is the one with the latest `last_valid_at`.
+    """
+
+    __tablename__ = "registry_snapshots"
+    __table_args__ = (Index("ix_registry_snapshots_last_valid_at", "last_valid_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime]
+    last_valid_at: Mapped[datetime]

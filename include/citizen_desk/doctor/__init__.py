@@ -2,8 +2,10 @@
 
 Facebook (`graph`): the Airflow connection, the Page token (`/me`), its permissions
 (`debug_token`), the Graph version's end of life. Zalo (`zalo`): the connection, the stored token
-pair's age, the OA profile (`getoa`). Slack (`slack`): `auth.test`, the token's scopes, and the
-bot's membership of every contact channel (`users.conversations`). Each check is `ok`, `warning`
+pair's age, the OA profile (`getoa`), and that the `listrecentchat` reading configured for the
+connection is the one the OA answers. Slack (`slack`): `auth.test`, the token's scopes, and the
+bot's membership of every contact channel (`users.conversations`; with `chat:write.public` a
+public channel outside the bot is a warning). Each check is `ok`, `warning`
 or `blocker`; a blocker makes the command (and the setup DAG's `doctor` task) fail. No secret is
 ever printed: every text goes through `redact` with the secrets read.
 """

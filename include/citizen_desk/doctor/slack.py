@@ -1,7 +1,9 @@
 """Doctor checks of Slack: the bot token (`auth.test`), its scopes, and that the bot is a member
 of every contact channel of the registry (`users.conversations`, documented as "List
 conversations the calling user is a member of"; `conversations.info` carries no `is_member` in
-the published example: docs/research/platform-facts.md §12, C14)."""
+the published example: docs/research/platform-facts.md §12, C14). A public channel the bot is not
+in is only a warning when the token holds chat:write.public (posting works; reconciliation's
+history read does not)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from citizen_desk.config.registry import Registry
 from citizen_desk.doctor import Check, blocker, ok, warning
 
 CHANNEL = "slack"
+# "Send messages to channels your Slack app isn't a member of" (public channels only):
+# https://docs.slack.dev/reference/scopes/chat:write.public
+PUBLIC_SCOPE = "chat:write.public"
 REQUIRED_SCOPES = {
     "chat:write": "post alerts and digests",
     "im:write": "open direct messages to officers",
@@ -76,6 +81,7 @@ def check_slack(client: Any, registry: Registry) -> list[Check]:
     auth = parse_auth_test(response.data)
     checks = [ok(CHANNEL, "auth.test", f"bot of {auth.team or 'the workspace'}")]
     checks.append(_scopes(response.headers))
+    granted = granted_scopes(response.headers) or set()
     try:
         member = _member_channels(client)
     except SlackApiError as exc:
@@ -88,6 +94,16 @@ def check_slack(client: Any, registry: Registry) -> list[Check]:
     for channel in contact_channels(registry):
         if channel in member:
             checks.append(ok(CHANNEL, f"bot in {channel}"))
+        elif channel.startswith("C") and PUBLIC_SCOPE in granted:
+            checks.append(
+                warning(
+                    CHANNEL,
+                    f"bot in {channel}",
+                    f"posts go through {PUBLIC_SCOPE}, but reconciling an interrupted post reads "
+                    "conversations.history, which a bot can only read in channels it is in: "
+                    f"/invite @<bot> in {channel}",
+                )
+            )
         else:
             checks.append(
                 blocker(
@@ -99,16 +115,21 @@ def check_slack(client: Any, registry: Registry) -> list[Check]:
     return checks
 
 
-def _scopes(headers: Mapping[str, Any]) -> Check:
+def granted_scopes(headers: Mapping[str, Any]) -> set[str] | None:
+    """The token's scopes from `X-OAuth-Scopes` (None when Slack did not report them)."""
     raw = next((str(v) for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
-    if raw is None:
+    return None if raw is None else {s.strip() for s in raw.split(",") if s.strip()}
+
+
+def _scopes(headers: Mapping[str, Any]) -> Check:
+    granted = granted_scopes(headers)
+    if granted is None:
         return warning(
             CHANNEL,
             "scopes",
             "the token's scopes were not reported: check "
             f"{', '.join(REQUIRED_SCOPES)} in the app settings",
         )
-    granted = {s.strip() for s in raw.split(",")}
     missing = [s for s in REQUIRED_SCOPES if s not in granted]
     if missing:
         why = "; ".join(f"{s}: {REQUIRED_SCOPES[s]}" for s in missing)

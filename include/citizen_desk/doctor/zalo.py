@@ -1,4 +1,5 @@
-"""Doctor checks of a Zalo OA: credentials, the stored token pair's age, the OA profile.
+"""Doctor checks of a Zalo OA: credentials, the stored token pair's age, the OA profile, and
+which reading of `listrecentchat` the OA really answers (message-level or one row per user).
 
 The OA refresh token lives 3 months and is single-use (every refresh rotates it): a pair that was
 not rotated for that long is dead and the OA must be re-authorized (OAuth v4). Source:
@@ -147,4 +148,76 @@ def check_zalo(
             checks.insert(
                 0, ok(key, "stored token", "first pair stored from the connection's refresh_token")
             )
+        checks.append(check_recent_reading(key, client, extra, channel.platform_id))
     return checks
+
+
+def check_recent_reading(
+    key: str, client: ZaloClient, extra: Mapping[str, Any], oa_id: str
+) -> Check:
+    """Does this OA's `listrecentchat` list every message (one row per message across users) or
+    one latest row per user, and does the connection's `listrecentchat` extra agree?
+
+    Two calls: the first page of the list and the thread of its newest row's user. On a
+    message-level list every message of that thread at least as new as the page's oldest row is
+    on the page; a message of it missing from the page proves one-row-per-user; a user twice on
+    the page proves message-level (docs/research/platform-facts.md Z1).
+    """
+    from citizen_desk.collect.records import Invalid
+    from citizen_desk.collect.zalo import (
+        LATEST_PER_USER,
+        MESSAGES,
+        PAGE_SIZE,
+        recent_mode,
+        zalo_item,
+    )
+
+    check = "listrecentchat"
+    try:
+        mode = recent_mode(extra, "the connection")
+    except CitizenDeskError as exc:
+        return blocker(key, check, str(exc))
+    try:
+        page = client.list_recent_chat(0, PAGE_SIZE)
+        rows = []
+        for payload in page if isinstance(page, list) else []:
+            try:
+                rows.append(zalo_item(payload, oa_id))
+            except (Invalid, AttributeError):
+                continue
+        if not rows:
+            return ok(key, check, f"no messages yet: the {mode} reading is not verified")
+        thread = client.conversation(rows[0].thread_key, 0, PAGE_SIZE)
+    except PlatformError as exc:
+        return warning(key, check, f"not verified ({exc.code or exc.http_status}): {exc}")
+    oldest = min(r.created_at for r in rows)
+    on_page = {r.platform_message_id for r in rows}
+    recent = set()
+    for payload in thread if isinstance(thread, list) else []:
+        try:
+            item = zalo_item(payload, oa_id)
+        except (Invalid, AttributeError):
+            continue
+        if item.created_at >= oldest:
+            recent.add(item.platform_message_id)
+    per_user = bool(recent - on_page)
+    message_level = len({r.thread_key for r in rows}) < len(rows) or (
+        len(recent) > 1 and recent <= on_page
+    )
+    if per_user and mode == MESSAGES:
+        return blocker(
+            key,
+            check,
+            "this OA's list shows one row per user, not every message: set extra "
+            f"listrecentchat={LATEST_PER_USER} in the connection, or messages are missed",
+        )
+    if message_level and mode == LATEST_PER_USER:
+        return warning(
+            key,
+            check,
+            f"this OA's list shows every message: set extra listrecentchat={MESSAGES} "
+            "(one call per 10 messages instead of one per user)",
+        )
+    if per_user or message_level:
+        return ok(key, check, f"{mode}, as configured (verified)")
+    return ok(key, check, f"{mode}: not conclusive yet (no user wrote twice recently)")

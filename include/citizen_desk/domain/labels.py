@@ -54,6 +54,8 @@ TIP_ACTION_LABELS: Mapping[str, str] = {
     "public_outcome": "ghi kết quả công khai",
     "escalated": "tự động báo cáo cấp trên",
 }
+# the buttons of a tip alert (citizen_desk.notify.interactions)
+SLACK_BUTTON_LABELS: Mapping[str, str] = {"ack": "Đã nhận", "open": "Mở hồ sơ"}
 ROLE_LABELS: Mapping[str, str] = {
     ContactRole.DUTY_OFFICER: "trực ban",
     ContactRole.CHIEF: "lãnh đạo",

@@ -10,6 +10,15 @@ class Platform(StrEnum):
     ZALO = "zalo"
 
 
+class InboxStatus(StrEnum):
+    """A webhook event in the durable inbox."""
+
+    PENDING = "pending"  # stored by the receiver
+    QUEUED = "queued"  # claimed by the inbox watcher: a processing run is on its way
+    PROCESSED = "processed"
+    QUARANTINED = "quarantined"
+
+
 class UnitKind(StrEnum):
     PROVINCE = "province"
     DISTRICT = "district"

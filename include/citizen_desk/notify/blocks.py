@@ -68,12 +68,20 @@ def key_block_id(key: str) -> str:
     return "cd-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+KEY_BLOCK_TEXT = "Gửi từ Citizen Desk"
+
+
 def with_key_block(blocks: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    """`blocks` plus a small context block quoting the key (officers can cite it)."""
+    """`blocks` plus a small context block whose `block_id` is derived from the key.
+
+    The key itself is internal: it travels in the message metadata and in this hidden block id
+    (reconciliation reads either), never in the text a chief reads. Messages sent before this
+    carried it visibly (`key_marker`), which `message_has_key` still recognises.
+    """
     block = {
         "type": "context",
         "block_id": key_block_id(key),
-        "elements": [{"type": "mrkdwn", "text": key_marker(key)}],
+        "elements": [{"type": "mrkdwn", "text": KEY_BLOCK_TEXT}],
     }
     return [*blocks[: MAX_BLOCKS - 1], block]
 

@@ -22,18 +22,25 @@ rewritten to the tip's status at send time.
 
 A row found in `sending` after its lease is reconciled (under a new lease) before anything is
 resent: the target conversation's recent history is searched for a message carrying the key
-(message metadata and a context block). Found: marked sent. Provably absent: checked again and
-sent. History briefly unavailable (rate limit, network): looked at again on a later run. History
-unreadable (`unknown_method`, missing scope): marked failed as "delivery uncertain" and NOT
-resent; a human checks Slack and runs `outbox retry`. The bot needs chat:write, im:write and the
-*:history scopes.
+(message metadata and a context block). The history is read in bulk: one `conversations.history`
+walk per conversation and run (`oldest` = the earliest interrupted row of that conversation, an
+hour of clock skew allowed, `include_all_metadata`), shared by every interrupted row of the
+conversation, so N interrupted keys in one channel cost one call, not N
+(`conversations.history` is Tier 3, docs/research/platform-facts.md §12). Found: marked sent.
+Provably absent: checked again and sent. History rate-limited (HTTP 429 `ratelimited`) or briefly
+unavailable: reconciliation of that conversation is skipped for the rest of the run, nothing is
+resent, and its rows are looked at again after `Retry-After` (at least the first backoff step).
+History unreadable (`unknown_method`, missing scope, `not_in_channel`): marked failed as
+"delivery uncertain" and NOT resent; a human checks Slack and runs `outbox retry`. The bot needs
+chat:write, im:write and the *:history scopes.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,6 +61,7 @@ BACKOFF_BASE = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=1)
 HISTORY_PAGES = 5
 HISTORY_PAGE_SIZE = 200
+HISTORY_SKEW = timedelta(hours=1)  # our clock vs Slack's, when bounding the history window
 # Slack errors that no amount of waiting fixes for this message.
 PERMANENT_ERRORS = frozenset(
     {
@@ -101,6 +109,7 @@ class DeliveryReport:
     uncertain: int = 0  # outcome unknown (timeout, history rate-limited): reconciled later
     skipped: int = 0  # claimed meanwhile by another deliverer
     superseded: int = 0  # its subject changed before sending (tip closed, case answered, …)
+    history_calls: int = 0  # conversations.history calls made to reconcile (bulk: per channel)
     digests: int = 0  # digest messages written for recipients with many notifications due
     digested: int = 0  # notifications covered by those digests (not sent one by one)
     fatal: str | None = None  # the bot token itself is refused; delivery stopped
@@ -115,9 +124,12 @@ class _Uncertain(Exception):
     `transient`: worth trying again later (rate limit, Slack or network hiccup).
     """
 
-    def __init__(self, reason: str, *, transient: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, transient: bool = False, retry_after: timedelta | None = None
+    ) -> None:
         super().__init__(reason)
         self.transient = transient
+        self.retry_after = retry_after
 
 
 def backoff(attempts: int) -> timedelta:
@@ -293,37 +305,124 @@ def _conversation(client: WebClient, recipient: str) -> str:
     return recipient
 
 
-def _find_in_history(client: WebClient, channel: str, key: str) -> dict[str, Any] | None:
-    """The message carrying `key` among the channel's recent messages, if any."""
-    from slack_sdk.errors import SlackApiError
+@dataclass
+class _Walk:
+    """What this run has read of one conversation's history."""
 
-    from citizen_desk.notify.blocks import message_has_key
-
+    oldest: float | None  # `oldest` sent to Slack (epoch seconds), None = no lower bound
+    messages: list[dict[str, Any]] = field(default_factory=list)
     cursor: str | None = None
-    for _ in range(HISTORY_PAGES):
-        try:
-            response = client.conversations_history(
-                channel=channel,
-                limit=HISTORY_PAGE_SIZE,
-                include_all_metadata=True,
-                cursor=cursor,
+    done: bool = False  # read back to `oldest` (or to the start of the conversation)
+    pages: int = 0
+    blocked: _Uncertain | None = None  # unreadable this run: every row of it waits or fails
+    calls: int = 0
+
+
+class _Histories:
+    """Bulk reconciliation: one history walk per conversation and run, shared by its rows."""
+
+    def __init__(self, client: WebClient, factory: sessionmaker) -> None:
+        self.client = client
+        self.reader = _without_rate_limit_waits(client)
+        self.factory = factory
+        self.walks: dict[str, _Walk] = {}
+
+    @property
+    def calls(self) -> int:
+        return sum(w.calls for w in self.walks.values())
+
+    def _oldest(self, recipient: str) -> float | None:
+        """The window start: the earliest interrupted (`sending`) row for this recipient."""
+        from sqlalchemy import func
+
+        with self.factory() as session:
+            first = session.scalar(
+                select(func.min(Notification.created_at)).where(
+                    Notification.status == "sending", Notification.recipient == recipient
+                )
             )
-        except SlackApiError as exc:
-            transient = _error_code(exc) in TRANSIENT_ERRORS
-            raise _Uncertain(
-                _slack_error(exc, "conversations.history"), transient=transient
-            ) from exc
-        except Exception as exc:  # timeouts, dropped connections
-            raise _Uncertain(
-                f"conversations.history: {type(exc).__name__}", transient=True
-            ) from exc
-        for message in response.get("messages") or ():
+        if first is None:
+            return None
+        return (utc(first) - HISTORY_SKEW).timestamp()
+
+    def find(self, channel: str, recipient: str, key: str) -> dict[str, Any] | None:
+        """The message carrying `key` in `channel`'s history, None when provably absent;
+        `_Uncertain` when the history cannot tell (this run)."""
+        from citizen_desk.notify.blocks import message_has_key
+
+        walk = self.walks.get(channel)
+        if walk is None:
+            walk = self.walks[channel] = _Walk(self._oldest(recipient))
+        if walk.blocked is not None:
+            raise walk.blocked
+        for message in walk.messages:
             if message_has_key(message, key):
                 return message
-        cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
-        if not (response.get("has_more") and cursor):
-            return None
-    raise _Uncertain(f"conversations.history: key not in the last {HISTORY_PAGES} pages")
+        while not walk.done:
+            if walk.pages >= HISTORY_PAGES:
+                raise _Uncertain(
+                    f"conversations.history: key not in the last {HISTORY_PAGES} pages"
+                )
+            page = self._page(channel, walk)
+            for message in page:
+                if message_has_key(message, key):
+                    return message
+        return None
+
+    def _page(self, channel: str, walk: _Walk) -> list[dict[str, Any]]:
+        from slack_sdk.errors import SlackApiError
+
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "limit": HISTORY_PAGE_SIZE,
+            "include_all_metadata": True,
+            "cursor": walk.cursor,
+        }
+        if walk.oldest is not None:
+            kwargs["oldest"] = f"{walk.oldest:.6f}"
+        walk.calls += 1
+        try:
+            response = self.reader.conversations_history(**kwargs)
+        except SlackApiError as exc:
+            transient = _error_code(exc) in TRANSIENT_ERRORS or _status(exc) == 429
+            walk.blocked = _Uncertain(
+                _slack_error(exc, "conversations.history"),
+                transient=transient,
+                retry_after=_retry_after(exc),
+            )
+            raise walk.blocked from exc
+        except Exception as exc:  # timeouts, dropped connections
+            walk.blocked = _Uncertain(
+                f"conversations.history: {type(exc).__name__}", transient=True
+            )
+            raise walk.blocked from exc
+        messages = [m for m in response.get("messages") or () if isinstance(m, Mapping)]
+        walk.messages.extend(dict(m) for m in messages)
+        walk.pages += 1
+        walk.cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+        walk.done = not (response.get("has_more") and walk.cursor)
+        return [dict(m) for m in messages]
+
+
+def _without_rate_limit_waits(client: Any) -> Any:
+    """A shallow copy of a `WebClient` without its 429 handler (which sleeps `Retry-After`
+    in-process): a rate-limited history read then skips reconciliation for this run instead of
+    blocking it. The original client, shared with chat.postMessage, is left as it is."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry import RateLimitErrorRetryHandler
+
+    if not isinstance(client, WebClient):
+        return client  # a test double
+    quiet = copy.copy(client)
+    quiet.retry_handlers = [
+        h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+    ]
+    return quiet
+
+
+def _status(exc: Exception) -> int | None:
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def _slack_error(exc: Exception, method: str) -> str:
@@ -388,12 +487,13 @@ def deliver_pending(
             digests, digested, superseded = coalesce_due(session, now, digest_after=digest_after)
         report.digests, report.digested, report.superseded = digests, digested, superseded
     seen: set[int] = set()
+    histories = _Histories(client, factory)
     for _ in range(limit):
         claim = _claim(factory, now, seen, report)
         if claim is None:
             break
         if claim.status == "sending":
-            outcome = _reconcile(factory, client, claim, now, report)
+            outcome = _reconcile(factory, histories, claim, now, report)
             if outcome != "absent":
                 continue
             claim = _retake(factory, claim, now, report)
@@ -437,6 +537,7 @@ def deliver_pending(
             continue
         _mark_sent(factory, row_id, response, now)
         report.sent += 1
+    report.history_calls = histories.calls
     log.info("outbox delivery: %s", report.as_dict())
     return report
 
@@ -520,7 +621,7 @@ def _record_failure(
 
 def _reconcile(
     factory: sessionmaker,
-    client: WebClient,
+    histories: _Histories,
     claim: _Claim,
     now: datetime,
     report: DeliveryReport,
@@ -531,21 +632,22 @@ def _reconcile(
     row_id, key, attempts = claim.id, claim.key, claim.attempts
     try:
         try:
-            channel = claim.channel or _conversation(client, claim.recipient)
+            channel = claim.channel or _conversation(histories.client, claim.recipient)
         except SlackApiError as exc:
             transient = _error_code(exc) in TRANSIENT_ERRORS
             raise _Uncertain(_slack_error(exc, "conversations.open"), transient=transient) from exc
-        message = _find_in_history(client, channel, key)
+        message = histories.find(channel, claim.recipient, key)
     except _Uncertain as exc:
         reason = str(exc)
         if exc.transient:  # look again on a later run; still never resend blindly
+            wait = max(backoff(1), exc.retry_after or timedelta(0))
             _update(
                 factory,
                 row_id,
                 "sending",
                 attempts,
                 last_error=f"reconcile postponed ({reason})",
-                next_attempt_at=now + backoff(1),
+                next_attempt_at=now + wait,
             )
             report.uncertain += 1
             log.info("notification %s: reconcile postponed (%s)", key, reason)

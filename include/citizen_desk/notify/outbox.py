@@ -137,6 +137,7 @@ def enqueue(
     pii_names: Sequence[str] = (),
     registry: Registry | None = None,
     free_text: FreeText | None = None,
+    safe_links: Sequence[str] | None = None,
 ) -> Notification | None:
     """Add a notification unless its key exists (then None). Runs the PII gate first.
 
@@ -144,14 +145,18 @@ def enqueue(
     payload the gate refuses is re-rendered with its `free_text` withheld and goes out as usual
     (audited, admins told once); if it still fails, it is stored `blocked` (redacted payload, only
     the finding kinds in `last_error`), is never sent, and raises one `pii_blocked` alert to the
-    technical admins. `registry` defaults to the configured one. The caller commits.
+    technical admins. `registry` defaults to the configured one, unless `safe_links` replaces
+    its case-view link (an alert that must not depend on the registry). The caller commits.
     """
     now = utc(now)
     if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)):
         return None
-    registry = registry or default_registry()
+    if registry is None and safe_links is None:
+        registry = default_registry()
     names = tuple(n for n in pii_names if n)
-    safe = (registry.case_view_base_url,)
+    safe = tuple(safe_links) if safe_links is not None else ()
+    if registry is not None:
+        safe = (*safe, registry.case_view_base_url)
     payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
     findings = _pii_findings(payload, names, key, safe)
     withheld: dict[str, list[str]] = {}
@@ -186,9 +191,9 @@ def enqueue(
     row = session.scalars(select(Notification).where(Notification.idempotency_key == key)).one()
     if findings:
         log.warning("notification %s blocked by the PII gate (%s)", key, ", ".join(findings))
-        if kind != PII_BLOCKED:  # an alert about a blocked alert would loop
+        if kind != PII_BLOCKED and registry is not None:  # a blocked alert's alert would loop
             _alert_blocked(session, registry, key=key, kind=kind, findings=findings, now=now)
-    elif withheld and free_text is not None:
+    elif withheld and free_text is not None and registry is not None:
         _record_withheld(session, registry, row, free_text.case_ref, withheld, now)
     return row
 

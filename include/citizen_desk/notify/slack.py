@@ -1,7 +1,9 @@
 """The Slack Web API client: the provider's `SlackHook` on the `citizen_desk_slack` connection.
 
 The connection is the provider's own shape: the bot token in `password`; `base_url` (the simulator
-in dev), `timeout` and `proxy` in the extra. Rendering lives in `citizen_desk.notify.blocks`.
+in dev), `timeout` and `proxy` in the extra, and the app's `signing_secret` (it authenticates the
+button clicks Slack posts back, `citizen_desk.notify.interactions`). Rendering lives in
+`citizen_desk.notify.blocks`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from slack_sdk.http_retry import RetryHandler
 
 CONN_ID = "citizen_desk_slack"
+ADMIN_CHANNEL_EXTRA = "admin_channel"  # the technical admins' Slack channel, in the extra
+ADMIN_CHANNEL_ENV = "CITIZEN_DESK_ADMIN_CHANNEL"  # overrides the extra (dev, tests)
 DEFAULT_BASE_URL = "https://slack.com/api/"
 RATE_LIMIT_RETRIES = 3
 
@@ -42,6 +46,40 @@ def slack_client_from_connection(
 
         raise ConfigError(f"connection {conn_id}", "password", "missing Slack bot token")
     return _without_bypassed_env_proxy(hook.client)
+
+
+def signing_secret_from_connection(conn_id: str = CONN_ID) -> str:
+    """The Slack app's signing secret: extra `signing_secret` of the connection (never in code)."""
+    from airflow.providers.slack.hooks.slack import SlackHook
+
+    from citizen_desk.errors import ConfigError
+
+    try:
+        extra = SlackHook.get_connection(conn_id).extra_dejson or {}
+    except Exception as exc:  # Airflow's not-found error type differs between versions
+        problem = f"not found ({type(exc).__name__})"
+        raise ConfigError(f"connection {conn_id}", "", problem) from None
+    secret = extra.get("signing_secret")
+    if not isinstance(secret, str) or not secret.strip():
+        raise ConfigError(f"connection {conn_id}", "extra.signing_secret", "missing signing secret")
+    return secret
+
+
+def admin_channel_from_connection(conn_id: str = CONN_ID) -> str | None:
+    """The admins' channel that needs no registry: `CITIZEN_DESK_ADMIN_CHANNEL`, else the
+    `admin_channel` of the Slack connection's extra; None when neither is set (or the connection
+    cannot be read)."""
+    channel = os.environ.get(ADMIN_CHANNEL_ENV, "").strip()
+    if channel:
+        return channel
+    try:
+        from airflow.sdk import BaseHook
+
+        extra = BaseHook.get_connection(conn_id).extra_dejson or {}
+    except Exception:  # no Airflow, no connection: the caller falls back on the registry
+        return None
+    value = str(extra.get(ADMIN_CHANNEL_EXTRA) or "").strip()
+    return value or None
 
 
 def build_client(

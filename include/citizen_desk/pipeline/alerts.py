@@ -8,25 +8,27 @@ only; any exception text is redacted and must pass the PII gate, else only its t
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
 SLACK_CONN_ID = "citizen_desk_slack"
-ADMIN_CHANNEL_ENV = "CITIZEN_DESK_ADMIN_CHANNEL"
 
 log = logging.getLogger(__name__)
 
 
-def admin_channel() -> str:
-    """The technical admins' Slack id: env override, else the registry's first technical admin."""
-    channel = os.environ.get(ADMIN_CHANNEL_ENV)
+def admin_channel(conn_id: str = SLACK_CONN_ID) -> str:
+    """The technical admins' Slack id, first from what needs no registry (env override, the Slack
+    connection's `admin_channel` extra), else the registry's first technical admin (the last
+    valid snapshot when the file is broken)."""
+    from citizen_desk.notify.slack import admin_channel_from_connection
+
+    channel = admin_channel_from_connection(conn_id)
     if channel:
         return channel
-    from citizen_desk.config.registry import load_registry
+    from citizen_desk.config.registry import current_registry
 
-    admins = load_registry().technical_admins
+    admins = current_registry().technical_admins
     if not admins:
         raise RuntimeError("registry has no technical_admins to alert")
     return admins[0]
@@ -81,7 +83,7 @@ class TaskFailureNotifier(BaseNotifier):
         try:
             SlackNotifier(
                 slack_conn_id=self.slack_conn_id,
-                channel=self.channel or admin_channel(),
+                channel=self.channel or admin_channel(self.slack_conn_id),
                 text=text,
                 username="Citizen Desk",
             ).notify(context)

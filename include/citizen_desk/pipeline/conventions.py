@@ -60,6 +60,7 @@ class Tag(StrEnum):
     ESCALATION = "escalation"
     PUBLICATION = "publication"
     MAINTENANCE = "maintenance"
+    REALTIME = "realtime"
 
 
 def collection_deadline(after: timedelta) -> Any:

@@ -1,5 +1,8 @@
 """Clients for the platform APIs (Facebook Graph, Zalo OA) and what they share.
 
+Shared: `redact`, `CallStats`, the URL helpers below; `client.PlatformClient` (settings, URL
+joining, retried calls) is the base of `graph.GraphClient` and `zalo.ZaloClient`.
+
 The clients never log or raise a token: URLs (Graph `paging.next` links carry `access_token`)
 and messages go through `redact()` first.
 """
@@ -22,6 +25,16 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
         if secret and len(secret) >= 4:
             out = out.replace(secret, "***")
     return out
+
+
+def with_trailing_slash(base_url: str) -> str:
+    """A base URL that paths can be joined onto (`join_url`)."""
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def join_url(base_url: str, path: str) -> str:
+    """`path` (leading slashes ignored) under `base_url` (which ends with a slash)."""
+    return base_url + path.lstrip("/")
 
 
 @dataclass

@@ -30,17 +30,21 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Unpack
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
-from citizen_desk.platforms import CallStats, redact
+from citizen_desk.platforms import redact
+from citizen_desk.platforms.client import (
+    ClientOptions,
+    PlatformClient,
+    malformed_json,
+    no_response,
+)
 from citizen_desk.platforms.graph_versions import graph_base_url
-from citizen_desk.platforms.retries import call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -167,43 +171,26 @@ class MalformedPage(PlatformError):
         super().__init__(message, platform=PLATFORM, retryable=False)
 
 
-class GraphClient:
+class GraphClient(PlatformClient):
     """Graph API calls for one page token. See the module docstring for the error policy."""
 
     platform = PLATFORM
+    rate_limit_codes = RATE_LIMIT_CODES
 
     def __init__(
         self,
         base_url: str,
         token: str,
         *,
-        timeout: float = 20.0,
-        session: requests.Session | None = None,
         usage_threshold: float = 90.0,
-        sleep: Callable[[float], None] = time.sleep,
-        max_attempts: int = 5,
-        max_wait: float = 60.0,
-        backoff: float = 1.0,
         throttle_pause: float = 2.0,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._token = token
-        self.timeout = timeout
-        self.session = session or requests.Session()
+        super().__init__(base_url, token, **options)
         self.usage_threshold = usage_threshold
-        self.sleep = sleep
-        self.max_attempts = max(1, max_attempts)
-        self.max_wait = max_wait
-        self.backoff = backoff
         self.throttle_pause = throttle_pause
-        self.stats = CallStats()
         self.usage = 0.0
         self.regain_seconds = 0.0
-
-    @property
-    def calls(self) -> int:
-        """Requests made so far (every attempt counts)."""
-        return self.stats.calls
 
     # ------------------------------------------------------------------ public API
 
@@ -252,10 +239,11 @@ class GraphClient:
     # ------------------------------------------------------------------ internals
 
     def _url(self, path: str) -> str:
+        """A path under the base URL, or an absolute `paging.next` link on the same API."""
         if path.startswith(("http://", "https://")):
             self._check_origin(path)
             return path
-        return self.base_url + path.lstrip("/")
+        return super()._url(path)
 
     def _check_origin(self, url: str) -> None:
         """Refuse an absolute URL (a `paging.next`) that would carry the token off the API."""
@@ -316,11 +304,8 @@ class GraphClient:
             except (requests.Timeout, requests.ConnectionError) as exc:
                 # A POST may have been applied although no answer came back.
                 unsent = isinstance(exc, requests.ConnectTimeout)
-                raise PlatformError(
-                    f"Graph {where}: {type(exc).__name__} (no response)",
-                    platform=PLATFORM,
-                    retryable=True,
-                ) from None  # the exception's text may hold a paging URL with the token
+                # the exception's text may hold a paging URL with the token
+                raise no_response(f"Graph {where}", exc, PLATFORM) from None
             self.usage, self.regain_seconds = parse_usage(response.headers)
             body, error = self._parse(response, where)
             if error is not None:
@@ -331,15 +316,9 @@ class GraphClient:
         def reset_usage() -> None:
             self.usage = 0.0  # the wait is the slow-down; the retry re-measures usage
 
-        return call_with_retries(
+        return self._with_retries(
             attempt,
             name=f"Graph {where}",
-            stats=self.stats,
-            sleep=self.sleep,
-            max_attempts=self.max_attempts,
-            max_wait=self.max_wait,
-            backoff=self.backoff,
-            rate_limit_codes=RATE_LIMIT_CODES,
             # never repeat a write blindly: the caller reconciles (e.g. the publication ledger)
             may_retry=lambda error: (method == "GET" and not _reduce_data(error)) or unsent,
             before_retry=reset_usage,
@@ -352,19 +331,9 @@ class GraphClient:
         try:
             body = response.json()
         except ValueError:
-            return {}, PlatformError(
-                f"Graph {where}: malformed JSON in the response (HTTP {status})",
-                platform=PLATFORM,
-                http_status=status,
-                retryable=True,
-            )
+            return {}, malformed_json(f"Graph {where}", status, PLATFORM)
         if not isinstance(body, dict):
-            return {}, PlatformError(
-                f"Graph {where}: malformed JSON in the response (HTTP {status}, not an object)",
-                platform=PLATFORM,
-                http_status=status,
-                retryable=True,
-            )
+            return {}, malformed_json(f"Graph {where}", status, PLATFORM, ", not an object")
         raw_error = body.get("error")
         if status < 400 and raw_error is None:
             return body, None
@@ -382,19 +351,11 @@ class GraphClient:
             return TokenError(
                 text, platform=PLATFORM, code=code, subcode=subcode, http_status=status
             )
-        if code in RATE_LIMIT_CODES:
-            return PlatformError(
-                text,
-                platform=PLATFORM,
-                code=code,
-                subcode=subcode,
-                http_status=status,
-                retryable=True,
-                retry_after=self.regain_seconds or None,
-            )
+        rate_limited = code in RATE_LIMIT_CODES  # waits as long as the usage header says
         permanent = code in (10, 100, 368) or (code is not None and 200 <= code <= 299)
-        retryable = not permanent and (
-            code in TRANSIENT_CODES or status >= 500 or raw.get("is_transient") is True
+        retryable = rate_limited or (
+            not permanent
+            and (code in TRANSIENT_CODES or status >= 500 or raw.get("is_transient") is True)
         )
         return PlatformError(
             text,
@@ -403,6 +364,7 @@ class GraphClient:
             subcode=subcode,
             http_status=status,
             retryable=retryable,
+            retry_after=(self.regain_seconds or None) if rate_limited else None,
         )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from citizen_desk.platforms import with_trailing_slash
+
 # End-of-life dates from the Graph API versions page (the localized copies carry the dates the
 # English snapshot still showed as "TBD"): docs/research/platform-facts.md §1,
 # https://developers.facebook.com/docs/graph-api/changelog/versions/?locale=de_DE
@@ -65,7 +67,7 @@ def graph_base_url(extra: Mapping[str, Any] | None) -> str:
         raise ConfigError("connection extra", "graph_version", "must look like v25.0")
     if not base:
         return f"{GRAPH_HOST}{version or DEFAULT_VERSION}/"
-    base = base if base.endswith("/") else base + "/"
+    base = with_trailing_slash(base)
     current = version_of(base)
     if version and current:
         return base[: -len(current) - 1] + f"{version}/"

@@ -23,6 +23,7 @@ from citizen_desk.retry import exponential_backoff
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+TOO_MANY_REQUESTS = 429
 
 
 def _error(state: tenacity.RetryCallState) -> PlatformError | None:
@@ -71,7 +72,12 @@ def call_with_retries(
         assert error is not None
         assert state.next_action is not None
         seconds = state.next_action.sleep
-        reason = f"{code_word} {error.code}" if error.code is not None else str(error)
+        if error.code is not None:
+            reason = f"{code_word} {error.code}"
+        elif error.http_status is not None:
+            reason = f"HTTP {error.http_status}"
+        else:
+            reason = str(error)
         log.warning(
             "%s failed (%s); retry %d/%d in %.1f s",
             name,
@@ -81,7 +87,7 @@ def call_with_retries(
             seconds,
         )
         stats.retries += 1
-        if error.code in rate_limit_codes:
+        if error.code in rate_limit_codes or error.http_status == TOO_MANY_REQUESTS:
             stats.rate_limit_waits += 1
         stats.waited_seconds += seconds
         if before_retry is not None:

@@ -1,10 +1,12 @@
 """Zalo Official Account Open API client and the OAuth token refresh.
 
 Zalo reports errors with HTTP 200 and a negative `error` in the envelope, so EVERY response is
-checked (platform-apis.md §7):
-- -216 / -220 / -124: the access token is bad -> one refresh (via `on_token_invalid`) and the
+checked (platform-apis.md §7; decisions and sources: docs/research/platform-facts.md §7-§8, Z1-Z7):
+- -216 / -220 / -124, the unsigned or HTTP-style spellings 216 / 401 / -401, and HTTP 401: the
+  access token is bad -> one refresh (via `on_token_invalid`, OAuth v4 with rotation) and the
   same call again at once (not counted as a retry), then `TokenError`.
-- -32: rate limit -> retryable with backoff (bounded), else raised with `retryable=True`.
+- -32 in the body, or HTTP 429: rate limit -> retryable with backoff, or after `Retry-After`
+  seconds when the answer carries it (bounded by `max_wait`; longer waits go to the caller).
 - any other non-zero code -> `PlatformError(retryable=False)`.
 - HTTP 5xx, timeouts, connection errors, malformed JSON -> retryable.
 Retries, waits and their bounds: `citizen_desk.platforms.retries`.
@@ -18,24 +20,33 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import requests
 
 from citizen_desk.errors import PlatformError, TokenError
-from citizen_desk.platforms import CallStats, redact
-from citizen_desk.platforms.retries import call_with_retries
+from citizen_desk.platforms import redact
+from citizen_desk.platforms.client import (
+    ClientOptions,
+    PlatformClient,
+    malformed_json,
+    no_response,
+)
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "zalo"
 DEFAULT_BASE_URL = "https://openapi.zalo.me/"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com/v4/oa/access_token"
-TOKEN_CODES = frozenset({-216, -220, -124})
+# -216/-220 (OA table), -124 (ZNS table); 216/401/-401 are not in any Zalo table but have been
+# reported by gateways and older clients for the same condition: one refresh is cheap, a run that
+# fails as "permanent" on an expired token is not (platform-facts.md Z4).
+TOKEN_CODES = frozenset({-216, -220, -124, 216, 401, -401})
 RATE_LIMIT_CODES = frozenset({-32})
+TOO_MANY_REQUESTS = 429
+UNAUTHORIZED = 401
 MAX_COUNT = 10  # listrecentchat / conversation: count max 10
 
 
@@ -48,64 +59,48 @@ class TokenPair:
     expires_in: int
 
 
-class ZaloClient:
+class ZaloClient(PlatformClient):
     """OA API calls with one access token; refreshes it once through `on_token_invalid`."""
 
     platform = PLATFORM
+    rate_limit_codes = RATE_LIMIT_CODES
 
     def __init__(
         self,
         base_url: str,
         access_token: str,
         *,
-        timeout: float = 20.0,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        max_attempts: int = 5,
-        max_wait: float = 60.0,
-        backoff: float = 1.0,
         on_token_invalid: Callable[[str], str] | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._token = access_token
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.sleep = sleep
-        self.max_attempts = max(1, max_attempts)
-        self.max_wait = max_wait
-        self.backoff = backoff
+        super().__init__(base_url, access_token, **options)
         self.on_token_invalid = on_token_invalid
         self.refreshed = False
-        self.stats = CallStats()
 
-    @property
-    def calls(self) -> int:
-        return self.stats.calls
+    def list_recent_chat(self, offset: int, count: int = MAX_COUNT) -> Any:
+        """The OA's latest messages across users, newest first (message-level rows).
 
-    def list_recent_chat(self, offset: int, count: int = MAX_COUNT) -> list[dict[str, Any]]:
-        """Recent conversations, newest first: the latest message per user."""
+        The envelope's `data` as sent: normally a list (absent -> []); anything else is handed
+        to the reader, which quarantines it with a reason (platform-facts.md Z1, Z7).
+        """
         return self._items(self.get("v2.0/oa/listrecentchat", {"offset": offset, "count": count}))
 
-    def conversation(
-        self, user_id: str, offset: int, count: int = MAX_COUNT
-    ) -> list[dict[str, Any]]:
-        """Messages with one user, newest first; an empty list means the end."""
+    def conversation(self, user_id: str, offset: int, count: int = MAX_COUNT) -> Any:
+        """Messages with one user, newest first; fewer than `count` rows means the end."""
         data = {"user_id": user_id, "offset": offset, "count": count}
         return self._items(self.get("v2.0/oa/conversation", data))
 
     @staticmethod
-    def _items(data: Any) -> list[dict[str, Any]]:
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise PlatformError(
-                "Zalo response: 'data' is not a list", platform=PLATFORM, retryable=False
-            )
-        return data
+    def _items(data: Any) -> Any:
+        return [] if data is None else data
 
-    def get(self, path: str, data: dict[str, Any]) -> Any:
-        """GET with the `data` JSON query parameter; returns the envelope's `data`."""
-        params = {"data": json.dumps(data, separators=(",", ":"))}
+    def get(self, path: str, data: dict[str, Any], *, plain: bool = False) -> Any:
+        """GET with the `data` JSON query parameter (`plain`: `data` as ordinary query
+        parameters, e.g. `article/getslice`); returns the envelope's `data`."""
+        if plain:
+            params = {k: str(v) for k, v in data.items()}
+        else:
+            params = {"data": json.dumps(data, separators=(",", ":"))}
 
         def attempt() -> Any:
             refresh = None if self.refreshed else self.on_token_invalid
@@ -119,47 +114,73 @@ class ZaloClient:
             self._token = refresh(self._token)
             return self._once(path, params)  # re-authorised, not a retry: no wait
 
-        return call_with_retries(
-            attempt,
-            name=f"Zalo GET /{path}",
-            stats=self.stats,
-            sleep=self.sleep,
-            max_attempts=self.max_attempts,
-            max_wait=self.max_wait,
-            backoff=self.backoff,
-            rate_limit_codes=RATE_LIMIT_CODES,
-            code_word="error",
+        return self._with_retries(attempt, name=f"Zalo GET /{path}", code_word="error")
+
+    def post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        may_retry: Callable[[PlatformError], bool] = lambda e: (
+            e.code in RATE_LIMIT_CODES or e.http_status == TOO_MANY_REQUESTS
+        ),
+    ) -> Any:
+        """POST a JSON body; returns the envelope's `data`. A write is retried only when it
+        provably did nothing (`may_retry`; default: a rate-limit refusal), the token refresh as
+        in `get`."""
+
+        def attempt() -> Any:
+            refresh = None if self.refreshed else self.on_token_invalid
+            try:
+                return self._once(path, {}, body)
+            except TokenError:
+                if refresh is None:
+                    raise
+            log.info("Zalo access token rejected: refreshing it once")
+            self.refreshed = True
+            self._token = refresh(self._token)
+            return self._once(path, {}, body)  # re-authorised, not a retry: no wait
+
+        return self._with_retries(
+            attempt, name=f"Zalo POST /{path}", may_retry=may_retry, code_word="error"
         )
 
-    def _once(self, path: str, params: dict[str, str]) -> Any:
-        url = self.base_url + path.lstrip("/")
+    def _once(self, path: str, params: dict[str, str], body: dict[str, Any] | None = None) -> Any:
+        url = self._url(path)
+        method = "GET" if body is None else "POST"
         self.stats.calls += 1
+        headers = {"access_token": self._token}
         try:
-            response = self.session.get(
-                url, params=params, headers={"access_token": self._token}, timeout=self.timeout
-            )
+            if body is None:
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=self.timeout
+                )
+            else:
+                response = self.session.post(url, json=body, headers=headers, timeout=self.timeout)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            raise PlatformError(
-                f"Zalo GET /{path}: {type(exc).__name__} (no response)",
-                platform=PLATFORM,
-                retryable=True,
-            ) from None
+            raise no_response(f"Zalo {method} /{path}", exc, PLATFORM) from None
         status = response.status_code
         try:
             body = response.json()
         except ValueError:
             body = None
+        if not isinstance(body, dict) and status in (TOO_MANY_REQUESTS, UNAUTHORIZED):
+            body = {}  # a gateway's HTML/empty 429 or 401: the status alone tells
         if not isinstance(body, dict):
+            raise malformed_json(f"Zalo {method} /{path}", status, PLATFORM)
+        code = body.get("error")
+        if status == TOO_MANY_REQUESTS:
             raise PlatformError(
-                f"Zalo GET /{path}: malformed JSON in the response (HTTP {status})",
+                f"Zalo {method} /{path}: HTTP 429 (rate limited)",
                 platform=PLATFORM,
+                code=code if code in RATE_LIMIT_CODES else None,
                 http_status=status,
                 retryable=True,
+                retry_after=retry_after_seconds(response),
             )
-        code = body.get("error")
         if status >= 500:
             raise PlatformError(
-                f"Zalo GET /{path}: HTTP {status}",
+                f"Zalo {method} /{path}: HTTP {status}",
                 platform=PLATFORM,
                 http_status=status,
                 retryable=True,
@@ -168,8 +189,8 @@ class ZaloClient:
             return body.get("data")
         code = code if isinstance(code, int) else None
         message = redact(str(body.get("message") or f"HTTP {status}"), [self._token])[:200]
-        text = f"Zalo GET /{path}: error {code}: {message}"
-        if code in TOKEN_CODES:
+        text = f"Zalo {method} /{path}: error {code}: {message}"
+        if code in TOKEN_CODES or (code is None and status == UNAUTHORIZED):
             raise TokenError(text, platform=PLATFORM, code=code, http_status=status)
         raise PlatformError(
             text,
@@ -178,6 +199,18 @@ class ZaloClient:
             http_status=status,
             retryable=code in RATE_LIMIT_CODES,
         )
+
+
+def retry_after_seconds(response: Any) -> float | None:
+    """`Retry-After` in seconds (RFC 9110 delay-seconds form); None when absent or a date."""
+    headers = getattr(response, "headers", None) or {}
+    for name, value in dict(headers).items():
+        if str(name).lower() == "retry-after":
+            text = str(value).strip()
+            if text.isascii() and text.isdigit():
+                return float(int(text))
+            return None  # an HTTP-date: the backoff decides (no wall clock here)
+    return None
 
 
 def parse_token_response(body: Any) -> TokenPair | None:
@@ -234,11 +267,7 @@ def refresh_access_token(
             hooks={"response": [hook]},
         )
     except (requests.Timeout, requests.ConnectionError) as exc:
-        raise PlatformError(
-            f"Zalo token refresh: {type(exc).__name__} (no response)",
-            platform=PLATFORM,
-            retryable=True,
-        ) from None
+        raise no_response("Zalo token refresh", exc, PLATFORM) from None
     if delivered:
         return delivered[0]
     status = response.status_code

@@ -105,7 +105,7 @@ def approval_body(
     if zalo_text is not None:
         lines += [
             "",
-            f"**Zalo OA** `{zalo_key}` – tin gửi qua Zalo OA Manager theo quyết định này "
+            f"**Zalo OA** `{zalo_key}` – đăng thành bài viết trên Zalo OA theo quyết định này "
             f"(nội dung sửa ở ô `{EDIT_PARAM}` chỉ áp dụng cho Facebook):",
             *block(zalo_text),
         ]

@@ -1,7 +1,7 @@
 """Recording the approvers' decisions in the ledger (reading them is `publication.approval`).
 
-Zalo OA rows mirror the decision on their unit's Facebook post (`approved` = ready to broadcast
-from Zalo OA Manager); nothing is sent to Zalo.
+Zalo OA rows mirror the decision on their unit's Facebook post (`approved` = published as a Zalo
+article by `publication.zalo_posting`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ change audited.
                                └────▶ approved ──▶ publishing ──POST /{page}/feed──▶ published
                                                        │ non-retryable Graph error ──▶ failed
                                                        └ crash / timeout: stays publishing
+    Zalo rows: approved (follows the Facebook decision) ──▶ publishing ──article/create──▶
+    (job token stored) ──article/verify──▶ published   (`publication.zalo_posting`)
 
 `publishing` and `published` rows are never re-rendered (`LOCKED`).
 """

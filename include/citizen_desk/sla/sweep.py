@@ -362,10 +362,10 @@ def run_check(
     """
     from sqlalchemy.orm import sessionmaker
 
-    from citizen_desk.config.registry import load_registry
     from citizen_desk.db.engine import get_engine
+    from citizen_desk.pipeline.registry import run_registry
 
-    registry = registry or load_registry()
+    registry = registry or run_registry(now, f"check_reply_sla/{run_id}", url).registry
     first, last = _date(recompute_from), _date(recompute_to)
     first, last = first or last, last or first  # one bound alone is a one-day period
     session = sessionmaker(get_engine(url), expire_on_commit=False)()

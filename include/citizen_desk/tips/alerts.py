@@ -53,9 +53,17 @@ def alert_context(
 def render_alert(
     view: TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
 ) -> Any:
-    from citizen_desk.notify.blocks import render_message
+    """The alert, with its buttons: "Đã nhận" on ladder alerts (its value the alert's key: the
+    click acknowledges that level, `citizen_desk.tips.slack_ack`) and "Mở hồ sơ" (the tip's page).
+    """
+    from citizen_desk.notify.blocks import MAX_BLOCKS, SlackMessage, render_message
+    from citizen_desk.notify.interactions import ACKABLE_KINDS, actions_block
 
-    return render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
+    message = render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
+    ack_key = alert.idempotency_key if alert.kind in ACKABLE_KINDS else None
+    buttons = actions_block(ack_key=ack_key, open_url=registry.tip_url(view.tip_id))
+    # one block is left for the key's context block added at send time
+    return SlackMessage(message.text, [*message.blocks[: MAX_BLOCKS - 2], buttons])
 
 
 def alert_free_text(

@@ -256,6 +256,16 @@ def _escalation_unit(unit_code: str, selector: str, units: Mapping[str, UnitNode
     return resolved if resolved is not None else _root(unit_code, units)
 
 
+def answerable_unit(
+    unit_code: str, level: int, policy: EscalationPolicy, units: Mapping[str, UnitNode]
+) -> tuple[str, str] | None:
+    """(unit, role) answerable at ladder `level` for a tip of `unit_code`; None: no such level."""
+    step = next((s for s in policy.ladder if s.level == level), None)
+    if step is None:
+        return None
+    return _escalation_unit(unit_code, step.unit, units), step.role
+
+
 def _advance(
     start: datetime, amount: timedelta, clock: Clock, calendar: WorkingCalendar
 ) -> datetime:

@@ -48,11 +48,11 @@ def run_sweep(
 ) -> dict[str, Any]:
     """One committed sweep at `now` against the domain DB, its writes stamped `recorded_at`
     (default `now`); returns the report (counts only)."""
-    from citizen_desk.config.registry import load_registry
     from citizen_desk.db.engine import session_scope
+    from citizen_desk.pipeline.registry import run_registry
     from citizen_desk.tips.sweep import sweep
 
-    registry = load_registry()
+    registry = run_registry(recorded_at or now, actor, url).registry
     with session_scope(url) as session:
         report = sweep(
             session, registry, now=now, actor=actor, source=actor, recorded_at=recorded_at

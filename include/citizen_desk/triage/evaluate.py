@@ -1,10 +1,11 @@
 """Measure the triage rules on a labelled JSON-lines set.
 
-Usage: ``python -m citizen_desk.triage.evaluate [path ...] [--vocab FILE] [--errors]``
+Usage: ``python -m citizen_desk.triage.evaluate [path ...] [--vocab FILE] [--split S] [--errors]``
 
-Each line is ``{"id", "text", "category", "topic", "urgent"}``. Prints the confusion matrix,
-per-category precision / recall / F1, urgency and topic figures; ``--errors`` also lists the
-misclassified examples with the phrases that decided them.
+Each line is ``{"id", "text", "category", "topic", "urgent"}``; other fields are ignored, except
+``split`` with ``--split`` (only the rows of that split, as in ``datasets/real/triage.jsonl``).
+Prints the confusion matrix, per-category precision / recall / F1, urgency and topic figures;
+``--errors`` also lists the misclassified examples with the phrases that decided them.
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else 0.0
 
 
-def load_examples(path: str | Path) -> list[Example]:
-    """Read a labelled set; raises ``ConfigError`` naming the line of a malformed example."""
+def load_examples(path: str | Path, split: str | None = None) -> list[Example]:
+    """Read a labelled set (only the rows whose ``split`` is ``split``, when given); raises
+    ``ConfigError`` naming the line of a malformed example."""
     examples: list[Example] = []
     source = Path(path)
     for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
@@ -132,6 +134,8 @@ def load_examples(path: str | Path) -> list[Example]:
             raise ConfigError(source, f"line {number}", "category missing or unknown")
         if not isinstance(data.get("text"), str) or not isinstance(data.get("urgent"), bool):
             raise ConfigError(source, f"line {number}", "text (str) and urgent (bool) required")
+        if split is not None and data.get("split") != split:
+            continue
         examples.append(
             Example(
                 id=str(data.get("id", number)),
@@ -204,13 +208,15 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout) -> int:
     )
     parser.add_argument("paths", nargs="*", type=Path, help=f"default: {DEFAULT_SET}")
     parser.add_argument("--vocab", type=Path, default=None, help="vocabulary YAML to evaluate")
+    parser.add_argument("--split", default=None, help="only rows of this split (train, dev, test)")
     parser.add_argument("--errors", action="store_true", help="list misclassified examples")
     args = parser.parse_args(argv)
     try:
         vocab = load_vocabulary(args.vocab)
         for path in args.paths or [DEFAULT_SET]:
-            report = evaluate(load_examples(path), vocab)
-            print(format_report(report, title=f"== {path}"), file=stdout)
+            report = evaluate(load_examples(path, args.split), vocab)
+            title = f"== {path}" + (f" [split {args.split}]" if args.split else "")
+            print(format_report(report, title=title), file=stdout)
             if args.errors:
                 print("\n" + format_errors(report, vocab), file=stdout)
     except (ConfigError, OSError) as exc:

@@ -2,7 +2,10 @@
 
 Server-rendered (Jinja2, `templates/web/`, autoescaped), no JavaScript. Every route sits on one
 router whose dependency `require_user` validates the Airflow login (see `auth.py`); the app has
-no docs/openapi routes and no static mount, so nothing is reachable without it. The routes live
+no docs/openapi routes and no static mount, so nothing is reachable without it, except the
+Slack app's Interactivity Request URL (`routes/slack.py`, `POST /slack/interactions`), which
+Slack calls without any Airflow login and which accepts only requests signed with the Slack app's
+signing secret. The routes live
 in `routes/` (one module per page), their read models in the page modules (`overview`,
 `sla_board`, `tips_board`, `cases`, `publications`, `health`).
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -29,10 +32,13 @@ from citizen_desk.config import settings
 from citizen_desk.errors import ConfigError, NotFoundError
 from citizen_desk.web.auth import Forbidden, NotAuthenticated, login_url, require_user, wants_html
 from citizen_desk.web.render import render_page, vietnamese
-from citizen_desk.web.routes import ROUTERS
+from citizen_desk.web.routes import PUBLIC_ROUTERS, ROUTERS
+
+if TYPE_CHECKING:
+    from citizen_desk.config.registry import Registry
 
 log = logging.getLogger(__name__)
-URL_PREFIX = "/citizen-desk"
+URL_PREFIX = settings.PAGE_PATH  # "/citizen-desk"
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'self'; base-uri 'none'"
@@ -43,6 +49,18 @@ def _default_engine() -> Engine:
     from citizen_desk.db.engine import get_engine
 
     return get_engine()
+
+
+def _connection_signing_secret() -> str:
+    from citizen_desk.notify.slack import signing_secret_from_connection
+
+    return signing_secret_from_connection()
+
+
+def _current_registry() -> Registry:
+    from citizen_desk.config.registry import current_registry
+
+    return current_registry()
 
 
 def nav_href() -> str:
@@ -57,8 +75,14 @@ def create_app(
     *,
     engine_factory: Callable[[], Engine] | None = None,
     reports_dir: Callable[[], Path] | None = None,
+    slack_signing_secret: Callable[[], str] | None = None,
+    registry_factory: Callable[[], Registry] | None = None,
 ) -> FastAPI:
-    """The Citizen Desk FastAPI app (no DB access until the first request)."""
+    """The Citizen Desk FastAPI app (no DB access until the first request).
+
+    `slack_signing_secret` defaults to the `citizen_desk_slack` connection's extra
+    `signing_secret`, read per request (a rotated secret needs no restart).
+    """
     from citizen_desk.privacy.logfilter import install_log_filter
 
     install_log_filter()  # the api-server's logs are read by every Airflow user too
@@ -71,14 +95,26 @@ def create_app(
     )
     app.state.engine_factory = engine_factory or _default_engine
     app.state.reports_dir = reports_dir or settings.reports_dir
+    app.state.slack_signing_secret = slack_signing_secret or _connection_signing_secret
+    app.state.registry_factory = registry_factory or _current_registry
     router = APIRouter(dependencies=[Depends(require_user)])
     for page_router in ROUTERS:
         router.include_router(page_router)
     app.include_router(router)
+    for public_router in PUBLIC_ROUTERS:  # authenticated by Slack's signature, not a login
+        app.include_router(public_router)
     _register_handlers(app)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from citizen_desk.web.notice import registry_notice
+
+        # before the route: a broken registry file is replaced by the snapshot in the app's DB
+        request.state.registry_notice = await run_in_threadpool(
+            registry_notice, request.app.state.engine_factory()
+        )
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -65,6 +65,7 @@ def render_page(
             csrf_token=csrf_token_for(cookie, user) if user is not None else "",
             duration=format_duration_vi,
             flash=context.pop("flash", None),
+            registry_notice=getattr(request.state, "registry_notice", None),
             **context,
         )
     )

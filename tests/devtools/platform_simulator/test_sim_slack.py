@@ -178,3 +178,175 @@ def test_conversations_history_pages_newest_first_with_metadata(make_sim) -> Non
         error_of(lambda: web.conversations_history(channel="C0NOPE000")).response["error"]
         == "channel_not_found"
     )
+
+
+def test_chat_write_public_posts_outside_the_channel_but_history_needs_membership(
+    make_sim,
+) -> None:
+    from platform_simulator.slack import BOT_SCOPES
+
+    sim, srv = make_sim(days=1, slack_scopes=[*BOT_SCOPES, "chat:write.public"])
+    sim.add_fault({"kind": "not_in_channel", "channel": DUTY})
+    web = client(srv)
+    headers = {k.lower(): v for k, v in web.auth_test().headers.items()}
+    assert "chat:write.public" in headers["x-oauth-scopes"]
+    assert web.chat_postMessage(channel=DUTY, text="Tin báo")["ok"] is True
+    err = error_of(lambda: web.conversations_history(channel=DUTY))
+    assert err.response["error"] == "not_in_channel"
+    assert DUTY not in {c["id"] for c in web.users_conversations()["channels"]}
+
+
+def test_history_answers_a_rate_limit_fault_like_tier_3(make_sim) -> None:
+    sim, srv = make_sim(days=1)
+    web = client(srv)
+    web.chat_postMessage(channel=DUTY, text="Tin báo")
+    sim.add_fault(
+        {"kind": "slack_429", "method": "conversations.history", "count": 1, "retry_after": 30}
+    )
+    assert web.chat_postMessage(channel=DUTY, text="again")["ok"] is True  # posting unaffected
+    err = error_of(lambda: web.conversations_history(channel=DUTY))
+    assert err.response.status_code == 429
+    assert err.response["error"] == "ratelimited"
+    headers = {k.lower(): v for k, v in err.response.headers.items()}
+    assert headers["retry-after"] in ("30", ["30"])
+    assert len(web.conversations_history(channel=DUTY)["messages"]) == 2  # one fault, one 429
+
+
+# --- interactivity: button clicks become signed block_actions requests ---------------------------
+
+BUTTONS = [
+    {
+        "type": "actions",
+        "block_id": "citizen_desk_actions",
+        "elements": [
+            {"type": "button", "action_id": "ack", "value": "tip:7:L0:arrival:0",
+             "text": {"type": "plain_text", "text": "Đã nhận"}, "style": "primary"},
+            {"type": "button", "action_id": "open", "url": "http://desk.example/tips/7",
+             "text": {"type": "plain_text", "text": "Mở hồ sơ"}},
+        ],
+    }
+]  # fmt: skip
+
+
+class _Receiver:
+    """A local HTTP endpoint standing in for the app's Interactivity Request URL."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/slack/interactions"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _payload(body: bytes) -> dict:
+    import json
+    from urllib.parse import parse_qs
+
+    [text] = parse_qs(body.decode())["payload"]
+    return json.loads(text)
+
+
+def test_a_click_is_a_block_actions_request_signed_as_slack_documents(make_sim) -> None:
+    from slack_sdk.signature import SignatureVerifier
+
+    sim, srv = make_sim(days=1)
+    posted = client(srv).chat_postMessage(
+        channel=DUTY, text="Tin báo", blocks=BUTTONS,
+        metadata={"event_type": "citizen_desk_notification", "event_payload": {"key": "k1"}},
+    )  # fmt: skip
+    request = sim.slack_click(
+        key="k1", user="U07NSCHIEF1", action_id="ack", url="http://app.example/slack"
+    )
+    assert request.url == "http://app.example/slack"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    stamp = request.headers["X-Slack-Request-Timestamp"]
+    assert int(stamp) == int(sim.clock.timestamp())
+
+    class Clock:
+        def now(self) -> float:
+            return float(stamp)
+
+    verifier = SignatureVerifier(sim.cfg.slack_signing_secret, clock=Clock())
+    assert verifier.is_valid_request(request.body, request.headers)
+    assert not SignatureVerifier("other", clock=Clock()).is_valid_request(
+        request.body, request.headers
+    )
+    payload = _payload(request.body)
+    assert payload["type"] == "block_actions"
+    assert payload["user"]["id"] == "U07NSCHIEF1"
+    assert payload["container"] == {
+        "type": "message", "message_ts": posted["ts"], "channel_id": DUTY, "is_ephemeral": False,
+    }  # fmt: skip
+    assert payload["channel"]["id"] == DUTY
+    assert payload["response_url"].startswith("https://hooks.slack.com/actions/")
+    [action] = payload["actions"]
+    assert (action["action_id"], action["value"], action["block_id"]) == (
+        "ack", "tip:7:L0:arrival:0", "citizen_desk_actions",
+    )  # fmt: skip
+    again = sim.slack_click(channel=DUTY, ts=posted["ts"], user="U07NSCHIEF1", action_id="ack",
+                            url="http://app.example/slack")  # fmt: skip
+    assert _payload(again.body)["actions"][0]["action_ts"] != action["action_ts"]  # a new click
+    old = sim.slack_click(key="k1", user="U07NSCHIEF1", action_id="ack",
+                          url="http://app.example/slack", timestamp=1, secret="forged")  # fmt: skip
+    assert old.headers["X-Slack-Request-Timestamp"] == "1"
+    assert not verifier.is_valid_request(old.body, old.headers)
+
+
+def test_clicks_that_cannot_happen_in_slack(make_sim) -> None:
+    from platform_simulator.slack import ClickError
+
+    sim, srv = make_sim(days=1)
+    web = client(srv)
+    dm = web.chat_postMessage(channel=CHIEF, text="Tin báo", blocks=BUTTONS)
+    url = "http://app.example/slack"
+    with pytest.raises(ClickError, match="cannot see"):  # someone else's DM
+        sim.slack_click(channel=dm["channel"], ts=dm["ts"], user="U07NSCHIEF1",
+                        action_id="ack", url=url)  # fmt: skip
+    assert sim.slack_click(channel=dm["channel"], ts=dm["ts"], user=CHIEF, action_id="open",
+                           url=url)  # fmt: skip
+    with pytest.raises(ClickError, match="no button"):
+        sim.slack_click(channel=dm["channel"], ts=dm["ts"], user=CHIEF, action_id="x", url=url)
+    with pytest.raises(ClickError, match="no message"):
+        sim.slack_click(key="nope", user=CHIEF, action_id="ack", url=url)
+    with pytest.raises(ClickError, match="Interactivity Request URL"):
+        sim.slack_click(channel=dm["channel"], ts=dm["ts"], user=CHIEF, action_id="ack")
+
+
+def test_sim_click_endpoint_posts_to_the_interactivity_url(make_sim) -> None:
+    receiver = _Receiver()
+    try:
+        _, srv = make_sim(days=1, slack_interactivity_url=receiver.url)
+        posted = client(srv).chat_postMessage(channel=DUTY, text="Tin báo", blocks=BUTTONS)
+        click = {"channel": DUTY, "ts": posted["ts"], "user": "U07NSCHIEF1", "action_id": "ack"}
+        answer = requests.post(f"{srv.base_url}/_sim/slack/click", json=click, timeout=10).json()
+        assert answer == {"status": 200, "body": "ok"}
+        [(headers, body)] = receiver.received
+        assert _payload(body)["actions"][0]["value"] == "tip:7:L0:arrival:0"
+        assert headers["X-Slack-Signature"].startswith("v0=")
+        bad = requests.post(f"{srv.base_url}/_sim/slack/click", json={**click, "action_id": "x"},
+                            timeout=10)  # fmt: skip
+        assert bad.status_code == 409
+        assert requests.post(f"{srv.base_url}/_sim/slack/click", json={"user": "U1"},
+                             timeout=10).status_code == 400  # fmt: skip
+    finally:
+        receiver.close()

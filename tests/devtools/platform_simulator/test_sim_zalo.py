@@ -58,9 +58,12 @@ def test_listrecentchat_offset_paging_newest_first(
     assert first["message"] == "Success"
     assert isinstance(first["data"], list)
     items = all_recent(server, token)
+    # One row per MESSAGE across users (platform-facts.md Z1): offsets cross thread boundaries.
+    truth = [r for r in shared_sim.truth()["messages"] if r["platform_id"] == OA]
+    assert sorted(i["message_id"] for i in items) == sorted(r["id"] for r in truth)
     users = [i["from_id"] if i["src"] == 1 else i["to_id"] for i in items]
-    expected = {r["thread_id"] for r in shared_sim.truth()["messages"] if r["platform_id"] == OA}
-    assert len(users) == len(set(users)) == len(expected) > 10
+    assert len(set(users)) == len({r["thread_id"] for r in truth}) > 10
+    assert len(users) > len(set(users))  # a user who wrote twice has two rows
     assert [i["time"] for i in items] == sorted((i["time"] for i in items), reverse=True)
     for item in items:
         assert set(item) >= ITEM_KEYS
@@ -68,6 +71,17 @@ def test_listrecentchat_offset_paging_newest_first(
         assert re.fullmatch(r"\d{19}", item["from_id"])
         assert (item["from_id"] == OA) == (item["src"] == 0)
         assert item["time"] > 1_700_000_000_000  # epoch milliseconds
+
+
+def test_listrecentchat_can_show_one_latest_row_per_user(make_sim) -> None:
+    """The older reading of the endpoint, kept as a switch (``zalo_recent_mode``)."""
+    sim, srv = make_sim(zalo_recent_mode="latest_per_user")
+    token = sim.zalo_credentials(OA)["access_token"]
+    items = all_recent(srv, token)
+    users = [i["from_id"] if i["src"] == 1 else i["to_id"] for i in items]
+    truth = [r for r in sim.truth()["messages"] if r["platform_id"] == OA]
+    assert len(users) == len(set(users)) == len({r["thread_id"] for r in truth})
+    assert len(items) < len(truth)
 
 
 def test_conversation_history_newest_first(server: ServerThread, shared_sim: Simulator) -> None:

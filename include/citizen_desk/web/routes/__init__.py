@@ -1,10 +1,22 @@
-"""The routes, one module per page; `create_app` puts them all behind the login dependency."""
+"""The routes, one module per page; `create_app` puts them all behind the login dependency,
+except `PUBLIC_ROUTERS`, whose requests authenticate themselves (the platform's signature:
+Slack's interactions, Meta's and Zalo's webhooks)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from citizen_desk.web.routes import cases, health, overview, publications, sla, static, tips
+from citizen_desk.web.routes import (
+    cases,
+    health,
+    overview,
+    publications,
+    sla,
+    slack,
+    static,
+    tips,
+    webhooks,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     overview.router,
@@ -15,3 +27,4 @@ ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
     static.router,
 )
+PUBLIC_ROUTERS: tuple[APIRouter, ...] = (slack.router, webhooks.router)

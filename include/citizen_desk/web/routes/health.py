@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from citizen_desk.web.auth import CurrentUser
 from citizen_desk.web.deps import DbSession, Now
-from citizen_desk.web.health import STALE_WATERMARK, collection_health
+from citizen_desk.web.health import STALE_COLLECTION, collection_health
 from citizen_desk.web.render import render_page
 
 router = APIRouter()
@@ -21,6 +21,6 @@ def collection_page(request: Request, user: CurrentUser, session: DbSession, now
         user=user,
         active="collection",
         channels=collection_health(session, now=now),
-        stale_after=STALE_WATERMARK,
+        stale_after=STALE_COLLECTION,
         now=now,
     )

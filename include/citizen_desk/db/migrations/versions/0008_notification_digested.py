@@ -4,8 +4,8 @@ When many non-urgent notifications are due for one recipient at once, the delive
 digest (`citizen_desk.notify.digest`) and marks each covered row `digested`, naming the digest's
 key in `last_error`.
 
-Revision ID: 0006
-Revises: 0003 (the lead re-chains it after any 0004/0005 of parallel work)
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0003"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
