@@ -11,7 +11,6 @@ from citizen_desk.web.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
     actor_name,
-    can_view_identity,
     csrf_cookie_value,
     csrf_token_for,
 )
@@ -48,7 +47,9 @@ def render_page(
     **context: Any,
 ) -> HTMLResponse:
     from citizen_desk.config.durations import format_duration_vi
+    from citizen_desk.domain.vocabulary import DeskAction
     from citizen_desk.rendering import environment
+    from citizen_desk.web.permissions import allowed, holds_any
 
     cookie, fresh = csrf_cookie_value(request)
     base = base_path(request)
@@ -60,7 +61,11 @@ def render_page(
             nav=NAV,
             active=active,
             user_name=actor_name(user) if user is not None else None,
-            identity_allowed=can_view_identity(user) if user is not None else False,
+            identity_allowed=context.pop(
+                "identity_allowed", holds_any(user, DeskAction.IDENTITY_VIEW)
+            ),
+            # can(permission, unit_code): offer an action only to whom its route will allow
+            can=lambda permission, unit_code: allowed(user, permission, unit_code),
             csrf_field=CSRF_FIELD,
             csrf_token=csrf_token_for(cookie, user) if user is not None else "",
             duration=format_duration_vi,
