@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from citizen_desk.config.registry import load_registry, parse_registry
 from citizen_desk.errors import ConfigError, RegistryErrors
@@ -170,6 +172,44 @@ def test_access_problems_come_with_the_others_in_one_run() -> None:
         "access.officer[0].units[0]",
         "access.x[0].units",
     ]
+
+
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=8),
+    st.sampled_from(["officer", "chief", "viewer", "TH", "TH-NS", "units", "role"]),
+)
+_keys = st.one_of(st.text(max_size=6), st.sampled_from(["role", "units"]))
+_hostile = st.recursive(
+    _leaf,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _access_problems(raw: dict) -> list[tuple[str, str]] | None:
+    try:
+        parse_registry(raw, PATH)
+    except RegistryErrors as error:
+        return error.problems
+    return None
+
+
+@given(_hostile)
+def test_a_hostile_access_section_is_a_config_error_naming_it(access) -> None:
+    """Whatever `access:` holds, parsing either succeeds or reports problems under `access`."""
+    raw = _broken(lambda r: r.__setitem__("access", access))
+    problems = _access_problems(raw)
+    if problems is None:
+        registry = parse_registry(raw, PATH)
+        for user, grants in registry.access.items():
+            assert isinstance(user, str)
+            assert all(unit in registry.unit_tree() for g in grants for unit in g.units)
+    else:
+        assert problems
+        assert all(key.startswith("access") for key, _ in problems), problems
 
 
 def test_a_registry_without_access_makes_everyone_a_viewer() -> None:

@@ -200,6 +200,7 @@ def test_pages_offer_only_the_allowed_actions(ro_app, ro_seeded, make_token, rol
             board = client.get("/tips").text
         assert (f'href="{tip}/actions/unfounded"' in page) is offered, user
         assert (f'href="{tip}/actions/unfounded"' in board) is offered, user
+        assert ("Bạn chỉ có quyền xem tin báo này" in page) is not offered, user
     with client_as(ro_app, make_token("custodian.ns")) as client:
         assert "Xem danh tính người gửi" in client.get(f"/cases/{seeded.cases['breach']}").text
         assert "Xem danh tính người gửi" not in client.get(f"/cases/{seeded.cases['ss_tip']}").text

@@ -38,7 +38,8 @@ def _tip_context(session: Session, tip_id: int, now: datetime, user: Any) -> dic
         ],
         "acks": tips.acknowledgements(session, tip_id),
         "action_labels": tips.ACTION_LABELS,
-        "actions": [a for a in offered if allowed(user, a.permission, view.unit_code)],
+        "actions": (actions := [a for a in offered if allowed(user, a.permission, view.unit_code)]),
+        "read_only": bool(offered) and not actions,  # there are actions, none of them this user's
         "level_labels": level_labels(),
     }
 
