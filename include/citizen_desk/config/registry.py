@@ -12,8 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -93,9 +94,13 @@ class Registry:
     def grants_of(self, user_name: str) -> tuple[Grant, ...]:
         return self.access.get(user_name, ())
 
-    def unit_tree(self) -> dict[str, str | None]:
+    def unit_tree(self) -> Mapping[str, str | None]:
         """Unit code -> parent code (None for the root), for `citizen_desk.access.may`."""
-        return {unit.code: unit.parent for unit in self.units}
+        return self._unit_tree
+
+    @cached_property
+    def _unit_tree(self) -> Mapping[str, str | None]:  # built once per registry (pages ask often)
+        return MappingProxyType({unit.code: unit.parent for unit in self.units})
 
     def publication_approvers(self, unit_code: str) -> tuple[str, ...]:
         """The user names that may approve the weekly post of `unit_code` (sorted)."""

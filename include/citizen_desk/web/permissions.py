@@ -21,7 +21,7 @@ from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from fastapi import Depends
 from sqlalchemy import select
 
-from citizen_desk.access import Grant, holds, may, may_reassign
+from citizen_desk.access import Grant, may, may_reassign
 from citizen_desk.config.registry import current_registry
 from citizen_desk.db.models import Case, Tip, Unit
 from citizen_desk.domain.labels import DESK_ACTION_LABELS
@@ -50,11 +50,6 @@ def user_grants(user: BaseUser | None) -> tuple[Grant, ...]:
 
 def allowed(user: BaseUser | None, action: DeskAction, unit_code: str | None) -> bool:
     return may(user_grants(user), action, unit_code, current_registry().unit_tree())
-
-
-def holds_any(user: BaseUser | None, action: DeskAction) -> bool:
-    """Whether to offer `action` at all (the per-unit check still runs on the request)."""
-    return holds(user_grants(user), action)
 
 
 def refuse(action: DeskAction, unit_code: str | None) -> Forbidden:

@@ -30,6 +30,7 @@ def _tip_context(session: Session, tip_id: int, now: datetime, user: Any) -> dic
 
     view = tips.get_tip(session, tip_id, now=now)
     offered = [a for a in ACTIONS.values() if a.offered_for(view.status, view.is_open)]
+    actions = [a for a in offered if allowed(user, a.permission, view.unit_code)]
     return {
         "tip": view,
         "history": [
@@ -38,7 +39,7 @@ def _tip_context(session: Session, tip_id: int, now: datetime, user: Any) -> dic
         ],
         "acks": tips.acknowledgements(session, tip_id),
         "action_labels": tips.ACTION_LABELS,
-        "actions": (actions := [a for a in offered if allowed(user, a.permission, view.unit_code)]),
+        "actions": actions,
         "read_only": bool(offered) and not actions,  # there are actions, none of them this user's
         "level_labels": level_labels(),
     }
