@@ -285,19 +285,29 @@ def test_officer_cannot_post_for_the_identity(officer, seeded, synced_engine):
 def test_the_airflow_role_opens_nothing(monkeypatch):
     """Roles come from the registry's `access:`, never from the Airflow role; in all-admins mode
     (no login) nobody has any."""
+    from types import SimpleNamespace
+
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
+    from citizen_desk.config.registry import load_registry
     from citizen_desk.domain.vocabulary import DeskAction
-    from citizen_desk.web.permissions import allowed, user_grants
+    from citizen_desk.web.permissions import access_of
+    from tests.conftest import REGISTRY_PATH
+
+    registry = load_registry(REGISTRY_PATH)
+
+    def request() -> SimpleNamespace:  # what access_of reads of a request
+        app = SimpleNamespace(state=SimpleNamespace(registry_factory=lambda: registry))
+        return SimpleNamespace(state=SimpleNamespace(), app=app)
 
     admin = SimpleAuthManagerUser(username="admin", role="admin")  # custodian in the sample
     stranger = SimpleAuthManagerUser(username="someone", role="admin")
-    assert allowed(admin, DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
-    assert not allowed(stranger, DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
-    assert user_grants(stranger) == ()
+    assert access_of(request(), admin).may(DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
+    assert not access_of(request(), stranger).may(DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
+    assert access_of(request(), stranger).grants == ()
     monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
-    assert user_grants(admin) == ()  # no real login: nobody to hold to account
-    assert not allowed(admin, DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
+    assert access_of(request(), admin).grants == ()  # no real login: nobody to hold to account
+    assert not access_of(request(), admin).may(DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
 
 
 # --- tip actions and CSRF ------------------------------------------------------------------

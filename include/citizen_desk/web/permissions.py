@@ -13,16 +13,15 @@ if a non-GET route of the app depends on none of them. A refusal is `Forbidden` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import select
 
-from citizen_desk.access import Grant, may, may_reassign
-from citizen_desk.config.registry import current_registry
+from citizen_desk.access import Grant, holds, may, may_reassign
 from citizen_desk.db.models import Case, Tip, Unit
 from citizen_desk.domain.labels import DESK_ACTION_LABELS
 from citizen_desk.domain.vocabulary import DeskAction
@@ -41,15 +40,39 @@ def role_check(func: F) -> F:
     return func
 
 
-def user_grants(user: BaseUser | None) -> tuple[Grant, ...]:
-    """The user's Citizen Desk grants; none without a real login (all-admins mode)."""
+@dataclass(frozen=True)
+class Access:
+    """A user's grants and the unit tree they apply over, for one request."""
+
+    grants: tuple[Grant, ...]
+    tree: Mapping[str, str | None]
+
+    def may(self, action: DeskAction, unit_code: str | None) -> bool:
+        return may(self.grants, action, unit_code, self.tree)
+
+    def may_reassign(self, from_unit: str | None, to_unit: str | None) -> bool:
+        return may_reassign(self.grants, from_unit, to_unit, self.tree)
+
+    def holds(self, action: DeskAction) -> bool:
+        """Whether to offer `action` at all (the per-unit check still runs on the request)."""
+        return holds(self.grants, action)
+
+
+NO_ACCESS = Access((), {})
+
+
+def access_of(request: Request, user: BaseUser | None) -> Access:
+    """The user's grants from the app's registry (`app.state.registry_factory`); none without a
+    real login (all-admins mode). Read once per request."""
     if user is None or all_admins_mode():
-        return ()
-    return current_registry().grants_of(user.get_name())
-
-
-def allowed(user: BaseUser | None, action: DeskAction, unit_code: str | None) -> bool:
-    return may(user_grants(user), action, unit_code, current_registry().unit_tree())
+        return NO_ACCESS
+    cached = getattr(request.state, "citizen_desk_access", None)
+    if isinstance(cached, Access):
+        return cached
+    registry = request.app.state.registry_factory()
+    access = Access(registry.grants_of(user.get_name()), registry.unit_tree())
+    request.state.citizen_desk_access = access
+    return access
 
 
 def refuse(action: DeskAction, unit_code: str | None) -> Forbidden:
@@ -58,11 +81,6 @@ def refuse(action: DeskAction, unit_code: str | None) -> Forbidden:
         f"Bạn không có quyền {DESK_ACTION_LABELS[action]}{where}. Quyền thao tác do danh sách "
         "phân quyền (access) của Citizen Desk quy định; liên hệ quản trị kỹ thuật nếu cần."
     )
-
-
-def require(user: BaseUser, action: DeskAction, unit_code: str | None) -> None:
-    if not allowed(user, action, unit_code):
-        raise refuse(action, unit_code)
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,12 @@ class TipGrant:
 
 @role_check
 def tip_permission(
-    tip_id: TipId, action_key: str, user: CurrentUser, session: DbSession, form: FormData
+    request: Request,
+    tip_id: TipId,
+    action_key: str,
+    user: CurrentUser,
+    session: DbSession,
+    form: FormData,
 ) -> TipGrant:
     """The tip's unit must be in the user's scope for this action; for a reassignment, the
     receiving unit too (when the form names one)."""
@@ -88,12 +111,13 @@ def tip_permission(
     )
     if unit_code is None:
         raise NotFoundError(f"không có tin báo số {tip_id}")
-    require(user, action.permission, unit_code)
+    access = access_of(request, user)
+    if not access.may(action.permission, unit_code):
+        raise refuse(action.permission, unit_code)
     target = (form.get("unit_code") or "").strip()
-    if action.permission is DeskAction.TIP_REASSIGN and target:
-        tree = current_registry().unit_tree()
-        if not may_reassign(user_grants(user), unit_code, target, tree):
-            raise refuse(DeskAction.TIP_REASSIGN, target)
+    reassign = action.permission is DeskAction.TIP_REASSIGN
+    if reassign and target and not access.may_reassign(unit_code, target):
+        raise refuse(DeskAction.TIP_REASSIGN, target)
     return TipGrant(action, tip_id, unit_code)
 
 
@@ -101,14 +125,17 @@ TipPermission = Annotated[TipGrant, Depends(tip_permission)]
 
 
 @role_check
-def identity_permission(case_id: CaseId, user: CurrentUser, session: DbSession) -> str:
+def identity_permission(
+    request: Request, case_id: CaseId, user: CurrentUser, session: DbSession
+) -> str:
     """Only an identity custodian of the case's unit opens who wrote it; returns the unit."""
     unit_code = session.scalar(
         select(Unit.code).join(Case, Case.unit_id == Unit.id).where(Case.id == case_id)
     )
     if unit_code is None:
         raise NotFoundError(f"không có hồ sơ số {case_id}")
-    require(user, DeskAction.IDENTITY_VIEW, unit_code)
+    if not access_of(request, user).may(DeskAction.IDENTITY_VIEW, unit_code):
+        raise refuse(DeskAction.IDENTITY_VIEW, unit_code)
     return unit_code
 
 

@@ -46,17 +46,14 @@ def render_page(
     active: str = "",
     **context: Any,
 ) -> HTMLResponse:
-    from citizen_desk.access import holds, may
     from citizen_desk.config.durations import format_duration_vi
-    from citizen_desk.config.registry import current_registry
     from citizen_desk.domain.vocabulary import DeskAction
     from citizen_desk.rendering import environment
-    from citizen_desk.web.permissions import user_grants
+    from citizen_desk.web.permissions import access_of
 
     cookie, fresh = csrf_cookie_value(request)
     base = base_path(request)
-    grants = user_grants(user)
-    tree = current_registry().unit_tree() if grants else {}
+    access = access_of(request, user)
     html = (
         environment()
         .get_template(f"web/{template}")
@@ -66,10 +63,9 @@ def render_page(
             active=active,
             user_name=actor_name(user) if user is not None else None,
             identity_allowed=context.pop(
-                "identity_allowed", holds(grants, DeskAction.IDENTITY_VIEW)
+                "identity_allowed", access.holds(DeskAction.IDENTITY_VIEW)
             ),
-            # can(permission, unit_code): offer an action only to whom its route will allow
-            can=lambda permission, unit_code: may(grants, permission, unit_code, tree),
+            can=access.may,  # can(permission, unit_code): offer only what the route will allow
             csrf_field=CSRF_FIELD,
             csrf_token=csrf_token_for(cookie, user) if user is not None else "",
             duration=format_duration_vi,

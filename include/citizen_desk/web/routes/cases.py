@@ -24,7 +24,7 @@ from citizen_desk.web.cases import (
     log_identity_view,
 )
 from citizen_desk.web.deps import CaseId, DbSession, FormData, Now
-from citizen_desk.web.permissions import IdentityPermission, allowed
+from citizen_desk.web.permissions import IdentityPermission, access_of
 from citizen_desk.web.render import flash, render_page
 
 router = APIRouter()
@@ -51,7 +51,7 @@ def _case_page(
         user=user,
         status_code=status_code,
         case=case,
-        identity_allowed=allowed(user, DeskAction.IDENTITY_VIEW, case.unit_code),
+        identity_allowed=access_of(request, user).may(DeskAction.IDENTITY_VIEW, case.unit_code),
         identities=None,
         identity_log=identity_view_log(session, case_id) if identity_form else None,
         identity_form=identity_form,

@@ -17,7 +17,7 @@ from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.web.actions import ACTIONS, TipAction
 from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
 from citizen_desk.web.deps import DbSession, FormData, Now, TipId
-from citizen_desk.web.permissions import TipPermission, allowed, user_grants
+from citizen_desk.web.permissions import TipPermission, access_of
 from citizen_desk.web.render import base_path, flash, render_page, vietnamese
 from citizen_desk.web.tips_board import history_label, level_labels, tips_board
 from citizen_desk.web.units import unit_tree
@@ -25,12 +25,15 @@ from citizen_desk.web.units import unit_tree
 router = APIRouter()
 
 
-def _tip_context(session: Session, tip_id: int, now: datetime, user: Any) -> dict[str, Any]:
+def _tip_context(
+    request: Request, session: Session, tip_id: int, now: datetime, user: Any
+) -> dict[str, Any]:
     from citizen_desk.tips import views as tips
 
     view = tips.get_tip(session, tip_id, now=now)
     offered = [a for a in ACTIONS.values() if a.offered_for(view.status, view.is_open)]
-    actions = [a for a in offered if allowed(user, a.permission, view.unit_code)]
+    access = access_of(request, user)
+    actions = [a for a in offered if access.may(a.permission, view.unit_code)]
     return {
         "tip": view,
         "history": [
@@ -57,15 +60,12 @@ def _confirm_page(
     message: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    from citizen_desk.access import may_reassign
-    from citizen_desk.config.registry import current_registry
     from citizen_desk.tips import views as tips
 
     tip = tips.get_tip(session, tip_id, now=now)
-    tree = current_registry().unit_tree()
-    grants = user_grants(user)
+    access = access_of(request, user)
     units = [  # a reassignment may only go to a unit in the user's scope
-        u for u in unit_tree(session) if may_reassign(grants, tip.unit_code, u.code, tree)
+        u for u in unit_tree(session) if access.may_reassign(tip.unit_code, u.code)
     ]
     return render_page(
         request,
@@ -129,7 +129,7 @@ def tip_page(
                               f"{actor_name(user)}).")  # fmt: skip
     return render_page(
         request, "tip.html", user=user, active="tips", flash=message,
-        **_tip_context(session, tip_id, now, user),
+        **_tip_context(request, session, tip_id, now, user),
     )  # fmt: skip
 
 
