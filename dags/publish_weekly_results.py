@@ -5,14 +5,14 @@ Every Monday 07:00 (Asia/Ho_Chi_Minh) for the ISO week that just ended:
 `prepare` (migrate + sync the registry) → `compute` (figures per unit, this week and last, page
 insights) → `render` (one `publications` draft per channel; admin report
 `data/reports/<YYYY-Www>.html`) → `pii_gate` (a finding blocks that unit's post and alerts the
-technical admins) → `approve` (one Human-in-the-loop request per Facebook post: **Browse →
-Required Actions**, or the run's `approve` task → *Required Actions* tab; choose *Duyệt đăng* or
-*Không đăng*, or paste a corrected text into `edited_text` and approve (left empty: the text is
-posted as shown); no answer within `publication.approval_timeout` = not posted) → `publish`
-(`POST /{page-id}/feed`, exactly once: the ledger is marked `publishing` before the call and
-reconciled against the page's posts by the week's marker, e.g. `#Tuan47_2026`, after a crash;
-then each unit's Zalo OA text as a Zalo article, exactly once the same way:
-`publication/zalo_posting.py`).
+technical admins) → `approve` (one Human-in-the-loop request per Facebook post, assigned to the
+unit's publication approvers in the registry's `access:`: **Browse → Required Actions**, or the
+run's `approve` task → *Required Actions* tab; choose *Duyệt đăng* or *Không đăng*, or paste a
+corrected text into `edited_text` and approve (left empty: the text is posted as shown); no
+answer within `publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`,
+exactly once: the ledger is marked `publishing` before the call and reconciled against the page's
+posts by the week's marker, e.g. `#Tuan47_2026`, after a crash; then each unit's Zalo OA text as
+a Zalo article, exactly once the same way: `publication/zalo_posting.py`).
 
 Params: `dry_run` renders and stores everything but asks nothing and posts nothing;
 `allow_post_for_past_week` lets a run for an earlier week (backfill) post. No catch-up: a

@@ -14,6 +14,8 @@ Examples:
     scripts/approve_publication.py --run-id manual__2026-11-23T00:00:00+00:00 --approve
     scripts/approve_publication.py --run-id RUN --reject --channel fb-th-ns
     scripts/approve_publication.py --run-id RUN --approve --channel fb-th --text-file post.txt
+The user must be a publication approver of the posts' units (registry `access:`): the requests
+are assigned to them, and Airflow answers 403 to anyone else (the demo's and the e2e's `admin` is).
 Environment defaults: AIRFLOW_API_URL (http://localhost:8080), AIRFLOW_USERNAME, AIRFLOW_PASSWORD.
 Needs the package importable (`include/` on PYTHONPATH, or installed): the options are those of
 `citizen_desk.publication.approval`.

@@ -76,6 +76,10 @@ def needles(canaries: Sequence[Mapping[str, str]]) -> list[Needle]:
                         f"canary {index} name (JSON-escaped)", re.compile(re.escape(escaped)), False
                     )
                 )
+        for field, label in (("alias", "name with a kinship word"), ("address", "home")):
+            if canary.get(field):
+                pattern = r"\s+".join(re.escape(w) for w in fold(canary[field]).split())
+                out.append(Needle(f"canary {index} {label}", re.compile(pattern), True))
         for field in ("psid", "user_id"):
             if canary.get(field):
                 out.append(

@@ -26,13 +26,18 @@ RATE = float(os.environ.get("CITIZEN_DESK_E2E_RATE", "3"))
 # DB: the confidentiality sweep searches every output for them. Names are unusual on purpose
 # (so a hit is never a coincidence) but well-formed Vietnamese. Their phone numbers are written
 # the ways real citizens write them (issue 16): with no-break and thin spaces, in Vietnamese words,
-# in teencode with en dashes; `digits` is the number itself, for the sweep's needles.
+# in teencode with en dashes; `digits` is the number itself, for the sweep's needles. Two of them
+# introduce themselves in the message (`intro`): a given name after a kinship word (`alias`) and
+# their home (`address`), both needles too.
 CANARIES: tuple[dict[str, str], ...] = (
     {
         "name": "Khổng Thị Diệu Huyền",
         "psid": "7311958204417731",
         "phone": "0915\u00a0274\u202f863",
         "digits": "0915274863",
+        "intro": "Em là chị Diệu Huyền ở số 47 ngõ 218 phố Lê Hoàn",
+        "alias": "chị Diệu Huyền",
+        "address": "số 47 ngõ 218",
         "channel": "fb-th-ns-ngathuy",
     },
     {
@@ -40,6 +45,9 @@ CANARIES: tuple[dict[str, str], ...] = (
         "psid": "7311958204417732",
         "phone": "không ba tám bảy, sáu một lăm, bốn hai chín",
         "digits": "0387615429",
+        "intro": "Tôi là anh Quốc Khánh, nhà tôi ở xóm 17 thôn Yên Mỹ",
+        "alias": "anh Quốc Khánh",
+        "address": "xóm 17 thôn Yên Mỹ",
         "channel": "fb-th-ss-bacson",
     },
     {

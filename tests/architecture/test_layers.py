@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "include" / "citizen_desk"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "domain", "text", "retry"),
     (
+        "access",
         "config.durations",
         "config.sections",
         "privacy",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from citizen_desk.config.registry import load_registry, parse_registry
 from citizen_desk.errors import ConfigError, RegistryErrors
@@ -120,6 +122,41 @@ CASES = [
         _set("notifications.catch_up_fresh_within", "soon"),
         "notifications.catch_up_fresh_within",
     ),
+    (
+        "access: unknown unit",
+        _set("access.officer", [{"role": "officer", "units": ["TH-NS", "TH-XX"]}]),
+        "access.officer[0].units[1]: unknown unit 'TH-XX'",
+    ),
+    (
+        "access: unknown role",
+        _set("access.officer", [{"role": "boss", "units": ["TH"]}]),
+        "access.officer[0].role: unknown role 'boss' (allowed: viewer, officer, chief,",
+    ),
+    (
+        "access: unit-scoped role without units",
+        _set("access.officer", [{"role": "chief"}]),
+        "access.officer[0].units: role chief needs the units it covers",
+    ),
+    (
+        "access: units on a role that has none",
+        _set("access.admin", [{"role": "technical_admin", "units": ["TH"]}]),
+        "access.admin[0].units: role technical_admin is not limited to units",
+    ),
+    (
+        "access: a role twice",
+        _set(
+            "access.officer",
+            [{"role": "officer", "units": ["TH-NS"]}, {"role": "officer", "units": ["TH-SS"]}],
+        ),
+        "access.officer[1].role: role officer given twice (merge its units)",
+    ),
+    ("access: empty user", _set("access.officer", []), "access.officer: expected a non-empty"),
+    (
+        "access: unknown key",
+        _set("access.officer", [{"role": "officer", "units": ["TH-NS"], "slack": "U1"}]),
+        "access.officer[0].slack: unknown key",
+    ),
+    ("access: not a mapping", _set("access", ["admin"]), "access: "),
 ]
 
 
@@ -129,6 +166,78 @@ def test_each_error_names_file_key_and_problem(name, mutate, message) -> None:
         parse_registry(_broken(mutate), PATH)
     assert str(error.value).startswith("registry.yaml: ")
     assert message in str(error.value)
+
+
+def test_sample_access_maps_the_demo_users() -> None:
+    from citizen_desk.access import Grant
+    from citizen_desk.domain.vocabulary import AccessRole
+
+    registry = load_registry(REGISTRY_PATH)
+    assert registry.grants_of("officer") == (Grant(AccessRole.OFFICER, frozenset({"TH-NS"})),)
+    assert registry.grants_of("nobody") == ()  # a viewer
+    # scripts/approve_publication.py answers as `admin` in the demo and the e2e harness
+    assert {registry.publication_approvers(u.code) for u in registry.units} == {("admin",)}
+    assert registry.unit_tree()["TH-NS-NGATHUY"] == "TH-NS"
+    assert registry.unit_tree()["TH"] is None
+
+
+def test_access_problems_come_with_the_others_in_one_run() -> None:
+    def mutate(raw: dict) -> None:
+        raw["units"][2]["parent"] = "NOWHERE"
+        raw["access"]["officer"] = [{"role": "officer", "units": ["TH-XX"]}]
+        raw["access"]["x"] = [{"role": "identity_custodian"}]
+
+    with pytest.raises(RegistryErrors) as error:
+        parse_registry(_broken(mutate), PATH)
+    assert [key for key, _ in error.value.problems] == [
+        "units[TH-NS-TTNS].parent",
+        "access.officer[0].units[0]",
+        "access.x[0].units",
+    ]
+
+
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=8),
+    st.sampled_from(["officer", "chief", "viewer", "TH", "TH-NS", "units", "role"]),
+)
+_keys = st.one_of(st.text(max_size=6), st.sampled_from(["role", "units"]))
+_hostile = st.recursive(
+    _leaf,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _access_problems(raw: dict) -> list[tuple[str, str]] | None:
+    try:
+        parse_registry(raw, PATH)
+    except RegistryErrors as error:
+        return error.problems
+    return None
+
+
+@given(_hostile)
+def test_a_hostile_access_section_is_a_config_error_naming_it(access) -> None:
+    """Whatever `access:` holds, parsing either succeeds or reports problems under `access`."""
+    raw = _broken(lambda r: r.__setitem__("access", access))
+    problems = _access_problems(raw)
+    if problems is None:
+        registry = parse_registry(raw, PATH)
+        for user, grants in registry.access.items():
+            assert isinstance(user, str)
+            assert all(unit in registry.unit_tree() for g in grants for unit in g.units)
+    else:
+        assert problems
+        assert all(key.startswith("access") for key, _ in problems), problems
+
+
+def test_a_registry_without_access_makes_everyone_a_viewer() -> None:
+    registry = parse_registry(_broken(lambda raw: raw.pop("access")), PATH)
+    assert registry.access == {}
+    assert registry.publication_approvers("TH") == ()
 
 
 def test_unreadable_and_invalid_yaml_files(tmp_path: Path) -> None:

@@ -122,12 +122,21 @@ def test_script_finds_the_channel_in_the_approval_body() -> None:
 # --- one real run ------------------------------------------------------------------------------
 
 
+def _token(username: str, role: str = "user") -> str:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    return get_auth_manager().generate_jwt(SimpleAuthManagerUser(username=username, role=role))
+
+
 def _core_api_client(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    """The core API, logged in as `admin`: the sample registry's publication approver."""
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
     from airflow.api_fastapi.app import create_app
     from fastapi.testclient import TestClient
 
-    return TestClient(create_app(apps="core"))
+    app = create_app(apps="core")
+    return TestClient(app, headers={"Authorization": f"Bearer {_token('admin', 'admin')}"})
 
 
 class Approver(threading.Thread):
@@ -140,6 +149,9 @@ class Approver(threading.Thread):
         self.bodies: dict[str, str] = {}  # what the admin saw, by channel
         self.error: BaseException | None = None
         self.done = threading.Event()
+        # an Airflow admin who is not an assigned approver tries first: refused by the api-server
+        self.intruder = {"Authorization": f"Bearer {_token('officer', 'admin')}"}
+        self.intruder_statuses: list[int] = []
 
     def _run_id(self) -> str | None:
         runs = self.http.get(f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": "running"})
@@ -159,6 +171,15 @@ class Approver(threading.Thread):
                         channel = self.script.channel_of(detail)
                         if channel not in self.answers:
                             continue
+                        assert detail["assigned_users"] == [{"id": "admin", "name": "admin"}]
+                        map_index = detail["task_instance"]["map_index"]
+                        path = f"{self.script._run_path(DAG_ID, run_id)}/taskInstances/approve"
+                        intruder = self.http.patch(
+                            f"{path}/{map_index}/hitlDetails",
+                            json={"chosen_options": [approval.APPROVE]},
+                            headers=self.intruder,
+                        )
+                        self.intruder_statuses.append(intruder.status_code)
                         approve, text = self.answers[channel]
                         # settle=0: dag.test() runs tasks in-process, no executor race
                         self.answered += self.script.approve_run(
@@ -239,6 +260,7 @@ def test_dag_run_with_approval_through_the_rest_api(
         approver.join(timeout=10)
     assert approver.error is None, approver.error
     assert run.state == "success", run.state
+    assert approver.intruder_statuses == [403, 403]  # only the assigned approver may answer
 
     page, province = simulator.pages["fb_th_ns_ngathuy"], simulator.pages["fb_th"]
     posts = simulator.posts()

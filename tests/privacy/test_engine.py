@@ -46,6 +46,11 @@ MASKED = [
     ("anh Tuấn gọi cho ông Lê Văn Tám", "anh [TÊN] gọi cho ông [TÊN]"),
     ("Nguyen Thi Hoa bao tin", "[TÊN] bao tin"),
     ("hôm qua Hùng và Lan đi chợ", "hôm qua [TÊN] và [TÊN] đi chợ"),
+    # a given name that is also a word only before another ("Quốc khánh", "Ngân hàng"): after a
+    # kinship cue or a self-introduction it is a name (found by the e2e's new canaries)
+    ("Tôi là anh Quốc Khánh", "Tôi là anh [TÊN]"),
+    ("Tôi là Quốc Khánh, báo tin", "Tôi là [TÊN], báo tin"),
+    ("chị Ngân hàng xóm báo", "chị [TÊN] hàng xóm báo"),
     # homes
     ("nhà số 12 ngõ 5 phố Hàng Bạc", "[ĐỊA CHỈ]"),
     ("ở ngách 3/14 gần chợ", "ở [ĐỊA CHỈ] gần chợ"),
@@ -55,6 +60,10 @@ MASKED = [
     ("hẻm 12 ấp Bình An, huyện Nga Sơn", "[ĐỊA CHỈ], huyện Nga Sơn"),
     ("số 7 khu phố 2", "[ĐỊA CHỈ]"),
     ("số 12 phố Hàng Bạc", "[ĐỊA CHỈ]"),
+    # the writer says where they live
+    ("Tôi ở xóm 7 xã Nga Thủy", "Tôi ở [ĐỊA CHỈ] xã Nga Thủy"),
+    ("nhà em ở thôn 3, báo có cờ bạc", "nhà em ở [ĐỊA CHỈ], báo có cờ bạc"),
+    ("tôi ở tổ 12 khu phố 4", "tôi ở [ĐỊA CHỈ]"),
 ]
 
 KEPT = [
@@ -73,6 +82,11 @@ KEPT = [
     "Có ổ nhóm ma túy ở xóm 4, thôn Đông",  # where it happens, not where someone lives
     "ấp Bình An, khu phố 2, tổ 3",
     "số 12 người bị thương",
+    "Nghỉ lễ Quốc khánh 2/9 có đua xe",
+    "Ngân hàng Agribank ở Nga Sơn",
+    "gặp cán bộ Công an xã Nga Thủy",
+    "có một em bé ở xóm 3 bị lạc",  # where it happens
+    "có cờ bạc ở xóm 7",
 ]
 
 

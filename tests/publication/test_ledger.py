@@ -182,6 +182,59 @@ def test_reading_hitl_results() -> None:
         assert (keep.outcome, keep.edited_text) == ("approved", None)
 
 
+def test_only_an_assigned_approver_approves() -> None:
+    assigned = [ADMIN, {"id": "chief.th", "name": "chief.th"}]
+    assert decision_from_hitl(approved(), assigned).outcome == "approved"
+    by_chief = {**approved(), "responded_by_user": {"id": "chief.th", "name": "Chief"}}
+    assert decision_from_hitl(by_chief, assigned).outcome == "approved"
+    # all-admins mode lets anyone answer; someone else's "approve" is no approval
+    anonymous = {**approved(), "responded_by_user": {"id": "Anonymous", "name": "Anonymous"}}
+    assert decision_from_hitl(anonymous, assigned) == Decision(
+        "rejected", "Anonymous", NOW + timedelta(hours=2)
+    )
+    assert decision_from_hitl(anonymous, []).outcome == "rejected"
+    assert decision_from_hitl(timed_out(), assigned).outcome == "timed_out"
+
+
+def test_every_approval_request_is_assigned_to_the_units_approvers(week: Week, registry) -> None:
+    from citizen_desk.publication.approval import ApprovalRequest, assigned_users, hitl_kwargs
+
+    requests = gate(week, registry)
+    assert requests
+    for request in requests:
+        assert request.approvers == ("admin",)  # the sample registry's approver over TH
+        assert hitl_kwargs(request.as_dict())["assigned_users"] == [ADMIN]
+    assert assigned_users(["a", "b"]) == [{"id": "a", "name": "a"}, {"id": "b", "name": "b"}]
+    with pytest.raises(ValueError, match="no approver"):
+        ApprovalRequest(1, FB, "s", "b", timedelta(hours=1), approvers=())
+
+
+def test_a_unit_without_approver_is_blocked_not_sent_to_anyone(week: Week, registry) -> None:
+    """Airflow lets anyone answer a request without assigned users: such a post never goes out
+    for approval; the admins are told."""
+    from dataclasses import replace
+
+    from citizen_desk.access import Grant
+    from citizen_desk.domain.vocabulary import AccessRole
+
+    only_ss = replace(
+        registry,
+        access={"ss": (Grant(AccessRole.PUBLICATION_APPROVER, frozenset({"TH-SS"})),)},
+    )
+    requests = gate(week, only_ss)
+    assert [r.channel_key for r in requests] == ["fb-th-ss-bacson"]
+    assert requests[0].approvers == ("ss",)
+    for key in ("fb-th", FB):
+        pub = week.publication(key)
+        assert (pub.status, pub.blocked_reason) == ("blocked", "no_approver")
+    with week.session() as session:
+        payloads = [json.dumps(n.payload, ensure_ascii=False) for n in session.scalars(
+            select(Notification).where(Notification.idempotency_key.like("%no-approver%"))
+        )]  # fmt: skip
+    assert payloads
+    assert all("chưa có người duyệt bài đăng" in payload for payload in payloads)
+
+
 def _publish(week: Week, registry, answers: dict[str, Any], graph: Any, **params: Any) -> dict:
     run = run_context(context(week, **params))
     requests = run_gate(week.rendered, run)

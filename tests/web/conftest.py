@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 
-from tests.conftest import NOW, Templates
+from tests.conftest import NOW, REGISTRY_PATH, Templates
 from tests.web.seed import Seeded, seed
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -127,3 +128,35 @@ def csrf_token(html: str) -> str:
 
 
 SAME_ORIGIN = {"Origin": "http://testserver", "Accept": "text/html"}
+
+
+# --- roles: the sample registry with one user per role (and scope) ------------------------------
+
+ROLE_USERS: dict[str, list[dict]] = {
+    "viewer.th": [{"role": "viewer"}],
+    "tech.th": [{"role": "technical_admin"}],
+    "officer.ngathuy": [{"role": "officer", "units": ["TH-NS-NGATHUY"]}],
+    "officer.ngatan": [{"role": "officer", "units": ["TH-NS-NGATAN"]}],
+    "officer.ns": [{"role": "officer", "units": ["TH-NS"]}],
+    "chief.ns": [{"role": "chief", "units": ["TH-NS"]}],
+    "chief.ss": [{"role": "chief", "units": ["TH-SS"]}],
+    "chief.th": [{"role": "chief", "units": ["TH"]}],
+    "approver.th": [{"role": "publication_approver", "units": ["TH"]}],
+    "custodian.ns": [{"role": "identity_custodian", "units": ["TH-NS"]}],
+    "custodian.ss": [{"role": "identity_custodian", "units": ["TH-SS"]}],
+}
+
+
+@pytest.fixture
+def role_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample registry plus `ROLE_USERS` in `access:`, made the configured registry."""
+    raw = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    raw["access"] = {**raw.get("access", {}), **ROLE_USERS}
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(path))
+    return path
+
+
+def client_as(app, token: str) -> TestClient:
+    return _client(app, token)

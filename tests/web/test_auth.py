@@ -166,9 +166,9 @@ def test_officer_gets_only_the_redacted_case_view(ro_officer, ro_seeded):
     denied = officer.get(f"/cases/{case_id}/identity")
     assert normal.status_code == 200
     assert denied.status_code == 403
-    assert "không có quyền xem danh tính" in denied.text
+    assert "không có quyền xem danh tính người gửi của đơn vị TH-NS-NGATHUY" in denied.text
+    assert "xin hỏi thủ tục tạm trú" in normal.text  # the content is there, redacted
     for page in (normal.text, denied.text):
-        assert "xin hỏi thủ tục tạm trú" in page  # the content is there, redacted
         for canary in CANARIES:
             assert canary not in page
     assert "Xem danh tính người gửi" not in normal.text
@@ -209,12 +209,13 @@ def test_admin_sees_identity_and_every_view_is_audited(admin, seeded, synced_eng
     assert "Chuyển hồ sơ sang cơ quan điều tra" in second.text
 
 
-def test_identity_viewer_list_from_env(officer, seeded, synced_engine, monkeypatch):
+def test_the_identity_viewers_env_no_longer_opens_identities(
+    officer, seeded, synced_engine, monkeypatch
+):
+    """CITIZEN_DESK_IDENTITY_VIEWERS is gone: only the registry's identity custodians."""
     monkeypatch.setenv("CITIZEN_DESK_IDENTITY_VIEWERS", "someone, officer")
-    response = _open_identity(officer, seeded.cases["breach"])
-    assert response.status_code == 200
-    assert CANARY_NAME in response.text
-    assert [r.actor for r in _identity_rows(synced_engine, seeded.cases["breach"])] == ["officer"]
+    assert officer.get(f"/cases/{seeded.cases['breach']}/identity").status_code == 403
+    assert _identity_rows(synced_engine, seeded.cases["breach"]) == []
 
 
 def test_identity_get_only_asks_for_a_reason(admin, seeded, synced_engine):
@@ -281,20 +282,32 @@ def test_officer_cannot_post_for_the_identity(officer, seeded, synced_engine):
 
 
 @pytest.mark.airflow
-def test_can_view_identity_rule(monkeypatch):
+def test_the_airflow_role_opens_nothing(monkeypatch):
+    """Roles come from the registry's `access:`, never from the Airflow role; in all-admins mode
+    (no login) nobody has any."""
+    from types import SimpleNamespace
+
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    from citizen_desk.web.auth import can_view_identity
+    from citizen_desk.config.registry import load_registry
+    from citizen_desk.domain.vocabulary import DeskAction
+    from citizen_desk.web.permissions import access_of
+    from tests.conftest import REGISTRY_PATH
 
-    admin = SimpleAuthManagerUser(username="a", role="admin")
-    op = SimpleAuthManagerUser(username="b", role="op")
-    assert can_view_identity(admin)
-    assert not can_view_identity(op)
-    monkeypatch.setenv("CITIZEN_DESK_IDENTITY_VIEWERS", "b")
-    assert can_view_identity(op)
+    registry = load_registry(REGISTRY_PATH)
+
+    def request() -> SimpleNamespace:  # what access_of reads of a request
+        app = SimpleNamespace(state=SimpleNamespace(registry_factory=lambda: registry))
+        return SimpleNamespace(state=SimpleNamespace(), app=app)
+
+    admin = SimpleAuthManagerUser(username="admin", role="admin")  # custodian in the sample
+    stranger = SimpleAuthManagerUser(username="someone", role="admin")
+    assert access_of(request(), admin).may(DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
+    assert not access_of(request(), stranger).may(DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
+    assert access_of(request(), stranger).grants == ()
     monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
-    assert not can_view_identity(admin)  # no real login: nobody to hold to account
-    assert not can_view_identity(op)
+    assert access_of(request(), admin).grants == ()  # no real login: nobody to hold to account
+    assert not access_of(request(), admin).may(DeskAction.IDENTITY_VIEW, "TH-NS-NGATHUY")
 
 
 # --- tip actions and CSRF ------------------------------------------------------------------
@@ -414,10 +427,15 @@ def test_csrf_rejections(officer, seeded, synced_engine):
     assert _tip_audit(synced_engine, tip_id) == []
 
 
-def test_csrf_token_is_bound_to_user_and_cookie(app, officer, admin, seeded, synced_engine):
+def test_csrf_token_is_bound_to_user_and_cookie(
+    app, officer, make_token, role_registry, seeded, synced_engine
+):
+    from tests.web.conftest import client_as
+
     tip_id = seeded.tips["new"]
     confirm = f"/tips/{tip_id}/actions/start"
-    admin_token = csrf_token(admin.get(confirm).text)
+    with client_as(app, make_token("chief.ns")) as chief:
+        admin_token = csrf_token(chief.get(confirm).text)
     officer.get(confirm)  # the officer's own CSRF cookie
     stolen = officer.post(
         f"/tips/{tip_id}/actions/start",
@@ -434,14 +452,14 @@ def test_csrf_token_is_bound_to_user_and_cookie(app, officer, admin, seeded, syn
     assert _tip(synced_engine, tip_id).status == "verifying"
 
 
-def test_bearer_clients_need_no_csrf_token(anon, make_token, seeded, synced_engine):
+def test_bearer_clients_need_no_csrf_token(anon, make_token, role_registry, seeded, synced_engine):
     tip_id = seeded.tips["new"]
     response = anon.post(
         f"/tips/{tip_id}/actions/acknowledge",
         data={"confirm": "yes", "note": "đã nhận"},
-        headers={"Authorization": f"Bearer {make_token('duty.ns')}", "Accept": "text/html"},
+        headers={"Authorization": f"Bearer {make_token('officer.ns')}", "Accept": "text/html"},
     )
     assert response.status_code == 303
     assert [(r.actor, r.action) for r in _tip_audit(synced_engine, tip_id)] == [
-        ("duty.ns", "tip_acknowledged")
+        ("officer.ns", "tip_acknowledged")
     ]

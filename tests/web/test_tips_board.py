@@ -64,7 +64,9 @@ def test_tip_detail_and_confirmation_form(ro_officer, seeded):
     assert 'name="target"' in confirm
     assert "required" in confirm
     reassign = ro_officer.get(f"/tips/{tip_id}/actions/reassign").text
-    assert '<option value="TH-SS">' in reassign
-    assert '<option value="TH-NS-NGATHUY">' not in reassign  # its own unit
+    # only units in the officer's scope (Nga Sơn district), never its own
+    assert '<option value="TH-NS-NGATAN">' in reassign
+    assert '<option value="TH-SS">' not in reassign
+    assert '<option value="TH-NS-NGATHUY">' not in reassign
     assert ro_officer.get(f"/tips/{tip_id}/actions/nope", headers=HTML).status_code == 404
     assert ro_officer.get("/tips/424242", headers=HTML).status_code == 404

@@ -156,7 +156,9 @@ class Planner(ThreadPlanner, TruthLog):
             )
             t0 = max(history_from + HOUR_MS, start_ms - (i + 1) * 7 * HOUR_MS - 30 * MINUTE_MS)
             label = Label("tip", topics[i % len(topics)], False)
-            self._plan_canary_tip(channel, person, t0, rng, label, canary.get("phone"))
+            self._plan_canary_tip(
+                channel, person, t0, rng, label, canary.get("phone"), canary.get("intro")
+            )
 
     def _plan_canary_tip(
         self,
@@ -166,9 +168,12 @@ class Planner(ThreadPlanner, TruthLog):
         rng: random.Random,
         label: Label,
         phone: str | None,
+        intro: str | None = None,
     ) -> None:
         texts = self.texts[channel.key]
         text = with_phone(texts.citizen_text(rng, label, phone=phone, style=False), phone)
+        if intro:  # how the informant introduces themself: name with a kinship word, home
+            text = f"{intro}. {text}"
         surface = "zalo" if channel.platform == "zalo" else "messenger"
         self._plan_chat_message(
             channel, surface, person, t0, "in", label, text, rng, "canary", True

@@ -1,4 +1,4 @@
-"""The registry: units, channels, contacts and policies, loaded from one YAML file.
+"""The registry: units, channels, contacts, access and policies, loaded from one YAML file.
 
 `load_registry()` validates everything and reports every problem of the file in one
 `RegistryErrors`, one `file: key.path: problem` per line; duplicate YAML keys are refused.
@@ -12,14 +12,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BeforeValidator, Field
 
+from citizen_desk.access import UNIT_SCOPED, Grant, users_who_may
 from citizen_desk.config import settings
 from citizen_desk.config.sections import (
     Duration,
@@ -36,6 +38,7 @@ from citizen_desk.config.sync import SyncReport as SyncReport  # re-exported for
 from citizen_desk.config.sync import sync_registry as sync_registry
 from citizen_desk.db.models import PLATFORMS, UNIT_KINDS
 from citizen_desk.domain.catchup import DEFAULT_DIGEST_AFTER, DEFAULT_FRESH_WITHIN, CatchUpPolicy
+from citizen_desk.domain.vocabulary import AccessRole, DeskAction, values
 from citizen_desk.errors import ConfigError, RegistryErrors
 from citizen_desk.sla.calendar import WorkingCalendar, parse_calendar
 from citizen_desk.sla.policy import SlaPolicy, parse_sla_policy
@@ -88,6 +91,25 @@ class Registry:
     notifications: CatchUpPolicy = field(default_factory=CatchUpPolicy)
     # the validated document in canonical form (`canonical_content`): what a snapshot stores
     canonical: str = field(default="", compare=False, repr=False)
+    # Airflow user name -> the user's Citizen Desk roles (`access:`); absent users are viewers.
+    access: Mapping[str, tuple[Grant, ...]] = field(default_factory=dict)
+
+    def grants_of(self, user_name: str) -> tuple[Grant, ...]:
+        return self.access.get(user_name, ())
+
+    def unit_tree(self) -> Mapping[str, str | None]:
+        """Unit code -> parent code (None for the root), for `citizen_desk.access.may`."""
+        return self._unit_tree
+
+    @cached_property
+    def _unit_tree(self) -> Mapping[str, str | None]:  # built once per registry (pages ask often)
+        return MappingProxyType({unit.code: unit.parent for unit in self.units})
+
+    def publication_approvers(self, unit_code: str) -> tuple[str, ...]:
+        """The user names that may approve the weekly post of `unit_code` (sorted)."""
+        return users_who_may(
+            self.access, DeskAction.PUBLICATION_APPROVE, unit_code, self.unit_tree()
+        )
 
     def unit(self, code: str) -> UnitSpec:
         for unit in self.units:
@@ -160,6 +182,11 @@ class _Channel(Section):
     active: bool = True
 
 
+class _Grant(Section):
+    role: Annotated[str, one_of(values(AccessRole), "unknown role {value!r} (allowed: {allowed})")]
+    units: list[Text] | None = None
+
+
 class _Publication(Section):
     min_count: Annotated[int, BeforeValidator(_positive_int)] = 3
     approval_timeout: Duration = timedelta(hours=24)
@@ -194,6 +221,7 @@ class _Document(Section):
     escalation: Any = None
     publication: _Publication | None = None
     notifications: _Notifications | None = None
+    access: dict[str, Any] | None = None
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -264,12 +292,48 @@ def _check_channels(problems: Problems, raw: object, units: set[str]) -> tuple[C
     return tuple(channels.values())
 
 
+def _check_access(problems: Problems, raw: object, units: set[str]) -> dict[str, tuple[Grant, ...]]:
+    """`access:` maps an Airflow user name to a list of `{role, units}`; units must exist."""
+    section = _at(raw, "access")
+    if not isinstance(section, Mapping):
+        return {}  # absent (everyone a viewer) or not a mapping (reported by _Document)
+    access: dict[str, tuple[Grant, ...]] = {}
+    for user, items in section.items():
+        key = f"access.{user}"
+        if not isinstance(user, str) or not user.strip():
+            problems.add(key, "the user name must be non-empty text")
+            continue
+        if not isinstance(items, list) or not items:
+            problems.add(key, "expected a non-empty list of {role, units}")
+            continue
+        grants: list[Grant] = []
+        for index, item in enumerate(items):
+            where = f"{key}[{index}]"
+            if (spec := problems.validate(_Grant, item, where)) is None:
+                continue
+            role = AccessRole(spec.role)
+            codes = spec.units or []
+            if role in UNIT_SCOPED and not codes:
+                problems.add(f"{where}.units", f"role {role.value} needs the units it covers")
+            if role not in UNIT_SCOPED and codes:
+                problems.add(f"{where}.units", f"role {role.value} is not limited to units")
+            for position, code in enumerate(codes):
+                if code not in units:
+                    problems.add(f"{where}.units[{position}]", f"unknown unit {code!r}")
+            if any(grant.role == role for grant in grants):
+                problems.add(f"{where}.role", f"role {role.value} given twice (merge its units)")
+            grants.append(Grant(role, frozenset(codes)))
+        access[user] = tuple(grants)
+    return access
+
+
 def parse_registry(raw: object, path: Path) -> Registry:
     """Validate a parsed YAML document; `RegistryErrors` lists every problem (module docstring)."""
     problems = Problems(path)
     doc = problems.validate(_Document, raw)
     units, codes = _check_units(problems, raw)
     channels = _check_channels(problems, raw, codes)
+    access = _check_access(problems, raw, codes)
     timezone = doc.timezone if doc else settings.TIMEZONE
     parsed: dict[str, Any] = {}
     parsers = {
@@ -310,6 +374,7 @@ def parse_registry(raw: object, path: Path) -> Registry:
         notifications=CatchUpPolicy(
             notifications.catch_up_fresh_within, notifications.digest_after
         ),
+        access=access,
         **parsed,
     )
 

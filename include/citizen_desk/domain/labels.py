@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from citizen_desk.domain.vocabulary import (
+    AccessRole,
     Category,
     CollectionErrorKind,
     ContactRole,
+    DeskAction,
     Platform,
     PublicationStatus,
     SlaState,
@@ -59,6 +61,26 @@ SLACK_BUTTON_LABELS: Mapping[str, str] = {"ack": "Đã nhận", "open": "Mở h�
 ROLE_LABELS: Mapping[str, str] = {
     ContactRole.DUTY_OFFICER: "trực ban",
     ContactRole.CHIEF: "lãnh đạo",
+}
+ACCESS_ROLE_LABELS: Mapping[str, str] = {
+    AccessRole.VIEWER: "xem (đã che thông tin)",
+    AccessRole.OFFICER: "cán bộ xử lý",
+    AccessRole.CHIEF: "lãnh đạo đơn vị",
+    AccessRole.PUBLICATION_APPROVER: "duyệt bài đăng",
+    AccessRole.IDENTITY_CUSTODIAN: "quản lý danh tính người báo",
+    AccessRole.TECHNICAL_ADMIN: "quản trị kỹ thuật",
+}
+DESK_ACTION_LABELS: Mapping[str, str] = {
+    DeskAction.TIP_ACKNOWLEDGE: "xác nhận tiếp nhận tin báo",
+    DeskAction.TIP_START: "bắt đầu xác minh tin báo",
+    DeskAction.TIP_VERIFIED: "kết luận tin báo có cơ sở",
+    DeskAction.TIP_UNFOUNDED: "kết luận tin báo không có cơ sở",
+    DeskAction.TIP_FORWARD: "chuyển tin báo sang cơ quan khác",
+    DeskAction.TIP_EXTEND: "gia hạn xác minh tin báo",
+    DeskAction.TIP_REASSIGN: "chuyển tin báo cho đơn vị khác",
+    DeskAction.TIP_OUTCOME: "ghi kết quả công khai của tin báo",
+    DeskAction.IDENTITY_VIEW: "xem danh tính người gửi",
+    DeskAction.PUBLICATION_APPROVE: "duyệt bài đăng kết quả tuần",
 }
 SLA_STATE_LABELS: Mapping[str, str] = {
     SlaState.BREACH: "Quá hạn",

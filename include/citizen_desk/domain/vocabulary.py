@@ -114,6 +114,32 @@ class ContactRole(StrEnum):
     CHIEF = "chief"
 
 
+class AccessRole(StrEnum):
+    """What a Citizen Desk user may do (registry `access:`); enforced by `citizen_desk.access`."""
+
+    VIEWER = "viewer"  # reads the redacted pages (every logged-in user)
+    OFFICER = "officer"  # acts on the tips of its units' subtrees
+    CHIEF = "chief"  # an officer's powers, plus the decisions reserved to chiefs
+    PUBLICATION_APPROVER = "publication_approver"  # approves its units' weekly posts
+    IDENTITY_CUSTODIAN = "identity_custodian"  # opens an informant's identity (reason, audited)
+    TECHNICAL_ADMIN = "technical_admin"  # runs the platform; reads like a viewer
+
+
+class DeskAction(StrEnum):
+    """Every write (or protected read) a role check guards; values are stable audit words."""
+
+    TIP_ACKNOWLEDGE = "tip.acknowledge"
+    TIP_START = "tip.start"
+    TIP_VERIFIED = "tip.verified"
+    TIP_UNFOUNDED = "tip.unfounded"
+    TIP_FORWARD = "tip.forward"
+    TIP_EXTEND = "tip.extend"
+    TIP_REASSIGN = "tip.reassign"
+    TIP_OUTCOME = "tip.outcome"
+    IDENTITY_VIEW = "identity.view"
+    PUBLICATION_APPROVE = "publication.approve"
+
+
 class CollectionErrorKind(StrEnum):
     """Why a channel's collection failed (stored by the collector, shown by the health page)."""
 

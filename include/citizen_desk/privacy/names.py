@@ -130,12 +130,15 @@ _SENTENCE_END = '.!?\n:;"“”()[]*•|>_`#\t–—'
 _MAX_NAME_WORDS = 4
 
 
-def _stop(canon: Canonical, span: tuple[int, int]) -> bool:
+def _stop(canon: Canonical, span: tuple[int, int], *, cued: bool = False) -> bool:
+    """Never a name word (`_NOT_NAME`), or a word that is not one before certain words
+    ("Quốc khánh", "Ngân hàng"). After a kinship cue or a self-introduction (`cued`: "anh Quốc
+    Khánh", "tôi là Quốc Khánh") the second kind is a name all the same."""
     word = _accented(canon, *span)
     if word in _NOT_NAME:
         return True
     before = _STOP_BEFORE.get(word)
-    if before is None:
+    if before is None or cued:
         return False
     rest = unicodedata.normalize("NFC", canon.original[canon.span(*span)[1] :][:24])
     following = re.match(r"\s+(\w+)", rest)
@@ -152,12 +155,12 @@ def _cycle_year(canon: Canonical, words: list[tuple[int, int]], first: int, coun
     )
 
 
-def _name_word(canon: Canonical, span: tuple[int, int]) -> bool:
+def _name_word(canon: Canonical, span: tuple[int, int], *, cued: bool = False) -> bool:
     """A capitalised Vietnamese syllable that is not a place, agency or function word."""
     return (
         canon.is_capitalised(span[0])
         and _SYLLABLE_RE.fullmatch(canon.text[span[0] : span[1]]) is not None
-        and not _stop(canon, span)
+        and not _stop(canon, span, cued=cued)
     )
 
 
@@ -204,12 +207,15 @@ def typed_with_marks(text: str) -> bool:
     return fold(text) != text.lower()
 
 
-def _capital_run(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """How many capitalised name-like words start at ``index`` (0 if none)."""
+def _capital_run(
+    canon: Canonical, words: list[tuple[int, int]], index: int, *, cued: bool = False
+) -> int:
+    """How many capitalised name-like words start at ``index`` (0 if none); `cued`: right after
+    a kinship cue or a self-introduction."""
     count = 0
     while index + count < len(words) and count < _MAX_NAME_WORDS:
         i = index + count
-        if not _name_word(canon, words[i]):
+        if not _name_word(canon, words[i], cued=cued):
             break
         if count and not _adjacent(canon, words[i - 1], words[i]):
             break
@@ -438,7 +444,8 @@ def _rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             size, title = _cue_length(canon, words, i)
             if size and not _place_context(canon, words, i):
                 first = i + size
-                run = _capital_run(canon, words, first)
+                # a kinship cue, not a title: "cán bộ Công an" is an agency, "anh Quốc Khánh" a man
+                run = _capital_run(canon, words, first, cued=not title)
                 place_cue = canon.is_capitalised(start) and not _sentence_initial(canon, words, i)
                 if run and (
                     _cycle_year(canon, words, first, run)
@@ -451,7 +458,7 @@ def _rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             intro = _INTRO_RE.search(text, max(0, start - 20), start)
             if intro:
                 first = i
-                run = _capital_run(canon, words, i) or _lower_full_name(canon, words, i)
+                run = _capital_run(canon, words, i, cued=True) or _lower_full_name(canon, words, i)
                 if not run and _NAMING_INTRO_RE.search(intro.group()):
                     run = _lower_given_name(canon, words, i)
         if not run and canon.is_capitalised(start):

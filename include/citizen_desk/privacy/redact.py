@@ -198,6 +198,11 @@ _WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|p\.|thi tran)(?![a-z])")
 _APPOSITION_RE = re.compile(r"[\s,/\-)]*")
 _AT_HOME_RE = re.compile(r"[\s,)]*o(?: tai)?\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
+# The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
+_SELF_AT_RE = re.compile(
+    r"(?<![\w])(?:nha |gia dinh )?(?:toi|em|minh|chau|tui|tao)(?: (?:dang|van|hien|con))? "
+    r"(?:o|song o|tru o|o tai)\s+$"
+)
 
 
 @dataclass(frozen=True)
@@ -471,7 +476,8 @@ def _addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, i
         elif "locality" in roles or "street" in roles:
             lead = _LEAD_TOKEN_RE.search(canon.text, max(0, start - 16), start)
             begin = lead.start() if lead and lead.end() == start else start
-            if _home_context(canon, begin, end, people):
+            writer_lives_there = _SELF_AT_RE.search(canon.text, max(0, begin - 30), begin)
+            if writer_lives_there or _home_context(canon, begin, end, people):
                 yield "address", begin, end
 
 

@@ -5,6 +5,14 @@ The one source of `APPROVE` / `REJECT` / `EDIT_PARAM` and `hitl_kwargs` for the 
 stdlib-only package modules) at module level, nothing that slows DAG parsing. Recording a
 decision in the ledger is `publication.decisions`.
 
+Only the registry's publication approvers of the post's unit may answer: each request carries
+`assigned_users` (Airflow's `HITLUser` dicts, `{"id", "name"}`; the id is the Airflow user id,
+which is the user name under SimpleAuthManager), and the api-server refuses (403) an answer from
+anyone else. A request never goes out without them: Airflow lets *anyone* answer a request with
+no assigned users, so a post whose unit has no approver is blocked by the gate instead.
+`decision_from_hitl` checks the responder against the same list again (all-admins mode lets
+everybody answer: such an answer is not an approval).
+
 `EDIT_PARAM` is optional (`type: ["null", "string"]`): Airflow's form treats a field whose type
 does not include "null" as required and keeps both buttons disabled while it is empty. Empty or
 absent means "keep the text". A reason for rejecting cannot be required: HITL params apply to
@@ -34,6 +42,11 @@ class ApprovalRequest:
     subject: str
     body: str
     response_timeout: timedelta
+    approvers: tuple[str, ...]  # Airflow user names (registry `access:`), never empty
+
+    def __post_init__(self) -> None:
+        if not self.approvers:  # Airflow would let anyone answer a request without assignees
+            raise ValueError(f"approval request for {self.channel_key} has no approver")
 
     def as_dict(self) -> dict[str, Any]:
         """XCom form; `hitl_kwargs` of it are the mapped HITLOperator's arguments."""
@@ -43,10 +56,16 @@ class ApprovalRequest:
             "subject": self.subject,
             "body": self.body,
             "response_timeout": self.response_timeout,
+            "assigned_users": assigned_users(self.approvers),
         }
 
 
-HITL_KWARGS = ("subject", "body", "response_timeout")
+HITL_KWARGS = ("subject", "body", "response_timeout", "assigned_users")
+
+
+def assigned_users(approvers: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+    """Airflow's `HITLUser` shape (`{"id", "name"}`) for each approver's user name."""
+    return [{"id": name, "name": name} for name in approvers]
 
 
 def hitl_kwargs(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,10 +153,14 @@ def parse_instant(value: Any) -> datetime | None:
     return None
 
 
-def decision_from_hitl(result: Mapping[str, Any] | None) -> Decision:
+def decision_from_hitl(
+    result: Mapping[str, Any] | None, approvers: list[Mapping[str, Any]] | None = None
+) -> Decision:
     """Read a HITLOperator result (`chosen_options`, `params_input`, `responded_by_user`, ...).
 
-    A timeout resolves to the default option with no responding user: not approved.
+    A timeout resolves to the default option with no responding user: not approved. With
+    `approvers` (the request's `assigned_users`), an approval by anyone else counts as a
+    rejection (the api-server checks this already, except in SimpleAuthManager's all-admins mode).
     """
     if not result:
         return Decision("missing")
@@ -147,6 +170,9 @@ def decision_from_hitl(result: Mapping[str, Any] | None) -> Decision:
     if not user:
         return Decision("timed_out", at=at)
     by = str(user.get("name") or user.get("id") or "?") if isinstance(user, Mapping) else str(user)
+    user_id = str(user.get("id") or "") if isinstance(user, Mapping) else str(user)
+    if approvers is not None and user_id not in {str(a.get("id")) for a in approvers}:
+        return Decision("rejected", by=by, at=at)
     if chosen != [APPROVE]:
         return Decision("rejected", by=by, at=at)
     edited = str((result.get("params_input") or {}).get(EDIT_PARAM) or "").strip()

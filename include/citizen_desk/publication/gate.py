@@ -1,8 +1,10 @@
 """The PII gate over the week's drafts: a finding blocks that unit's post and alerts the admins.
 
 Texts are not silently redacted: any finding blocks the post so the source gets fixed (the ledger
-keeps only a redacted copy). Clean Facebook drafts go to approval, Zalo drafts wait for their
-unit's Facebook decision; a dry run or a past week stops at `dry_run`.
+keeps only a redacted copy). Clean Facebook drafts go to approval, assigned to the registry's
+publication approvers of the unit (`access:`); a unit without any is blocked (`no_approver`) and
+the admins told, since Airflow lets anyone answer a request without assignees. Zalo drafts wait
+for their unit's Facebook decision; a dry run or a past week stops at `dry_run`.
 """
 
 from __future__ import annotations
@@ -139,6 +141,47 @@ def block_inconsistent(
     log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
 
 
+NO_APPROVER = "no_approver"
+
+
+def block_unassigned(
+    session: Session,
+    registry: Registry,
+    pub: Publication,
+    *,
+    period: WeekPeriod,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Block a clean draft whose unit has no publication approver, and alert the admins."""
+    pub.blocked_reason = NO_APPROVER
+    set_status(
+        session,
+        pub,
+        "blocked",
+        now=now,
+        actor=actor,
+        action="publication_blocked",
+        note="no publication approver for the unit (registry access:)",
+    )
+    channel = pub.channel
+    notify_admins(
+        session,
+        registry,
+        key=f"publication-no-approver:{channel.key}:{period.key}:{actor}",
+        title="Bài đăng kết quả tuần không có người duyệt",
+        text=(
+            f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
+            f"gửi duyệt: chưa có người duyệt bài đăng (publication_approver) cho đơn vị "
+            f"{channel.unit.code} trong mục access của registry. Bổ sung rồi chạy lại DAG "
+            f"publish_weekly_results."
+        ),
+        now=now,
+        source=actor,
+    )
+    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, NO_APPROVER)
+
+
 LATE_START_GRACE = timedelta(hours=6)  # a scheduled run starting later is a catch-up run
 
 
@@ -236,6 +279,10 @@ def gate_period(
                 note=mode.reason,
             )
         elif channel.platform == "facebook":
+            approvers = registry.publication_approvers(channel.unit.code)
+            if not approvers:
+                block_unassigned(session, registry, pub, period=period, now=now, actor=actor)
+                continue
             set_status(
                 session,
                 pub,
@@ -264,6 +311,7 @@ def gate_period(
                         )
                     ),
                     response_timeout=timeout,
+                    approvers=approvers,
                 )
             )
     return requests

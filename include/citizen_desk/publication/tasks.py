@@ -188,11 +188,13 @@ def run_publish(
     then Zalo OA articles).
 
     `decisions[i]` is the HITL result for `requests[i]` (read from the `approve` task's XCom by
-    map index when not given; a missing result counts as "not approved").
+    map index when not given; a missing result counts as "not approved"). An answer by someone
+    outside the request's `assigned_users` counts as "not approved" too.
     """
     registry = load_registry(run)
     period = parse_period(rendered["period"], registry.timezone)
     ids = [int(r["publication_id"]) for r in requests or []]
+    approvers = [r.get("assigned_users") for r in requests or []]
     if decisions is None:
         decisions = [run.ti.xcom_pull(task_ids="approve", map_indexes=i) for i in range(len(ids))]
     now, actor = run.now, run.label
@@ -203,12 +205,12 @@ def run_publish(
                 session,
                 registry,
                 pub_id,
-                decision_from_hitl(result),
+                decision_from_hitl(result, assigned),
                 period=period,
                 now=now,
                 actor=actor,
             )
-            for pub_id, result in zip(ids, decisions, strict=True)
+            for pub_id, result, assigned in zip(ids, decisions, approvers, strict=True)
         ]
         mirror_zalo(session, period, now=now, actor=actor)
     mode = _mode(run, period)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from citizen_desk.domain.vocabulary import DeskAction
 from citizen_desk.errors import WorkflowError
 
 MAX_EXTENSION_DAYS = 62
@@ -36,6 +37,7 @@ class TipAction:
     on_open: bool  # offered for open tips (new/verifying); otherwise for closed ones
     fields: tuple[Field, ...]
     call: Callable[..., Any]
+    permission: DeskAction  # checked by `web.permissions.tip_permission` before any call
     danger: bool = False
     only_status: str | None = None  # e.g. "start verifying" only from "new"
 
@@ -131,6 +133,7 @@ ACTIONS: dict[str, TipAction] = {
                 NOTE,
             ),
             _acknowledge,
+            DeskAction.TIP_ACKNOWLEDGE,
         ),
         TipAction(
             "start",
@@ -139,6 +142,7 @@ ACTIONS: dict[str, TipAction] = {
             True,
             (NOTE,),
             _start,
+            DeskAction.TIP_START,
             only_status="new",
         ),
         TipAction(
@@ -148,6 +152,7 @@ ACTIONS: dict[str, TipAction] = {
             True,
             (NOTE,),
             _verified,
+            DeskAction.TIP_VERIFIED,
         ),
         TipAction(
             "unfounded",
@@ -156,6 +161,7 @@ ACTIONS: dict[str, TipAction] = {
             True,
             (NOTE,),
             _unfounded,
+            DeskAction.TIP_UNFOUNDED,
             danger=True,
         ),
         TipAction(
@@ -170,6 +176,7 @@ ACTIONS: dict[str, TipAction] = {
                 NOTE,
             ),
             _forward,
+            DeskAction.TIP_FORWARD,
         ),
         TipAction(
             "extend",
@@ -181,6 +188,7 @@ ACTIONS: dict[str, TipAction] = {
                 Field("reason", "Lý do gia hạn", "textarea", required=True),
             ),
             _extend,
+            DeskAction.TIP_EXTEND,
         ),
         TipAction(
             "reassign",
@@ -189,6 +197,7 @@ ACTIONS: dict[str, TipAction] = {
             True,
             (Field("unit_code", "Đơn vị nhận", "unit", required=True), NOTE),
             _reassign,
+            DeskAction.TIP_REASSIGN,
         ),
         TipAction(
             "outcome",
@@ -204,6 +213,7 @@ ACTIONS: dict[str, TipAction] = {
                 ),
             ),
             _outcome,
+            DeskAction.TIP_OUTCOME,
         ),
     )
 }

@@ -4,7 +4,9 @@ Airflow 3 does not protect plugin FastAPI apps, so every route of the app depend
 `require_user`, which delegates to the api-server's own `get_user` (the `Authorization: Bearer`
 header wins, else the `_token` cookie set by the UI login; the JWT is validated, including
 revocation at logout, by the configured auth manager). The user must then pass the auth manager's
-`is_authorized_custom_view` check for the "Citizen Desk" resource.
+`is_authorized_custom_view` check for the "Citizen Desk" resource: that opens the pages for
+*reading* only (SimpleAuthManager ignores the method there). Writes and the identity view are
+decided by the Citizen Desk roles (`web/permissions.py`, `citizen_desk.access`).
 
 CSRF (form POSTs, cookie sessions): the Origin header (or, without it, the Referer) must name this
 host (an opaque `Origin: null` is refused), and the form must carry a token that is an HMAC over
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -29,8 +30,6 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 RESOURCE_NAME = "Citizen Desk"
-IDENTITY_VIEWERS_ENV = "CITIZEN_DESK_IDENTITY_VIEWERS"
-IDENTITY_ROLE = "ADMIN"
 CSRF_COOKIE = "cd_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -78,30 +77,11 @@ def actor_name(user: BaseUser) -> str:
     return user.get_name()
 
 
-def _all_admins_mode() -> bool:
+def all_admins_mode() -> bool:
+    """SimpleAuthManager's no-login mode: nobody is identified, so nobody gets a role."""
     from airflow.configuration import conf
 
     return conf.getboolean("core", "simple_auth_manager_all_admins", fallback=False)
-
-
-def identity_viewers() -> frozenset[str]:
-    raw = os.environ.get(IDENTITY_VIEWERS_ENV, "")
-    return frozenset(name.strip() for name in raw.split(",") if name.strip())
-
-
-def can_view_identity(user: BaseUser) -> bool:
-    """May this user open the protected (unredacted) case view?
-
-    Yes for the Airflow role `admin` (SimpleAuthManager; other auth managers expose no `role`)
-    and for user names listed in `CITIZEN_DESK_IDENTITY_VIEWERS` (comma-separated). Never in
-    SimpleAuthManager's all-admins mode: nobody is logged in, so no one could be held to account.
-    """
-    if _all_admins_mode():
-        return False
-    role = getattr(user, "role", None)
-    if isinstance(role, str) and role.upper() == IDENTITY_ROLE:
-        return True
-    return user.get_name() in identity_viewers()
 
 
 def login_url(request: Request) -> str:

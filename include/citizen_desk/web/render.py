@@ -11,7 +11,6 @@ from citizen_desk.web.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
     actor_name,
-    can_view_identity,
     csrf_cookie_value,
     csrf_token_for,
 )
@@ -48,10 +47,13 @@ def render_page(
     **context: Any,
 ) -> HTMLResponse:
     from citizen_desk.config.durations import format_duration_vi
+    from citizen_desk.domain.vocabulary import DeskAction
     from citizen_desk.rendering import environment
+    from citizen_desk.web.permissions import access_of
 
     cookie, fresh = csrf_cookie_value(request)
     base = base_path(request)
+    access = access_of(request, user)
     html = (
         environment()
         .get_template(f"web/{template}")
@@ -60,7 +62,10 @@ def render_page(
             nav=NAV,
             active=active,
             user_name=actor_name(user) if user is not None else None,
-            identity_allowed=can_view_identity(user) if user is not None else False,
+            identity_allowed=context.pop(
+                "identity_allowed", access.holds(DeskAction.IDENTITY_VIEW)
+            ),
+            can=access.may,  # can(permission, unit_code): offer only what the route will allow
             csrf_field=CSRF_FIELD,
             csrf_token=csrf_token_for(cookie, user) if user is not None else "",
             duration=format_duration_vi,

@@ -1,4 +1,8 @@
-"""/cases/{id} and its protected identity view (GET: the reason form; POST: the identity)."""
+"""/cases/{id} and its protected identity view (GET: the reason form; POST: the identity).
+
+Both identity routes depend on `identity_permission`: only an identity custodian of the case's
+unit (registry `access:`) gets past it; anyone else gets a 403 with nothing identifying.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from citizen_desk.web.auth import CurrentUser, actor_name, can_view_identity, check_csrf
+from citizen_desk.domain.vocabulary import DeskAction
+from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
 from citizen_desk.web.cases import (
     REASON_FIELD,
     case_identity,
@@ -19,11 +24,10 @@ from citizen_desk.web.cases import (
     log_identity_view,
 )
 from citizen_desk.web.deps import CaseId, DbSession, FormData, Now
+from citizen_desk.web.permissions import IdentityPermission, access_of
 from citizen_desk.web.render import flash, render_page
 
 router = APIRouter()
-
-NOT_ALLOWED = "Bạn không có quyền xem danh tính người gửi; đây là bản đã che thông tin."
 
 
 def _case_page(
@@ -40,12 +44,14 @@ def _case_page(
     message: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The redacted case page, with the identity reason form when `identity_form`."""
+    case = case_view(session, case_id, now=now)
     return render_page(
         request,
         "case.html",
         user=user,
         status_code=status_code,
-        case=case_view(session, case_id, now=now),
+        case=case,
+        identity_allowed=access_of(request, user).may(DeskAction.IDENTITY_VIEW, case.unit_code),
         identities=None,
         identity_log=identity_view_log(session, case_id) if identity_form else None,
         identity_form=identity_form,
@@ -63,11 +69,14 @@ def case_page(request: Request, case_id: CaseId, user: CurrentUser, session: DbS
 
 @router.get("/cases/{case_id}/identity", response_class=HTMLResponse)
 def case_identity_form(
-    request: Request, case_id: CaseId, user: CurrentUser, session: DbSession, now: Now
+    request: Request,
+    case_id: CaseId,
+    unit: IdentityPermission,
+    user: CurrentUser,
+    session: DbSession,
+    now: Now,
 ):
     """Asks for a reason; shows no identity and writes nothing (a link alone cannot log a view)."""
-    if not can_view_identity(user):
-        return _case_page(request, user, session, case_id, now, status_code=403, notice=NOT_ALLOWED)
     return _case_page(request, user, session, case_id, now, identity_form=True)
 
 
@@ -75,14 +84,13 @@ def case_identity_form(
 def case_identity_page(
     request: Request,
     case_id: CaseId,
+    unit: IdentityPermission,
     user: CurrentUser,
     form: FormData,
     session: DbSession,
     now: Now,
 ):
     check_csrf(request, user, form)
-    if not can_view_identity(user):
-        return _case_page(request, user, session, case_id, now, status_code=403, notice=NOT_ALLOWED)
     raw = form.get(REASON_FIELD, "")
     problem = check_reason(raw)
     if problem is not None:

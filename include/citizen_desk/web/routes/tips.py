@@ -1,4 +1,8 @@
-"""/tips…: the tips board, a tip's page, and the workflow actions (confirm, then POST)."""
+"""/tips…: the tips board, a tip's page, and the workflow actions (confirm, then POST).
+
+The confirmation page and the action itself depend on `tip_permission`: the tip's unit must be in
+the user's scope for that action (`citizen_desk.access`); pages offer only the actions allowed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.web.actions import ACTIONS, TipAction
 from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
 from citizen_desk.web.deps import DbSession, FormData, Now, TipId
+from citizen_desk.web.permissions import TipPermission, access_of
 from citizen_desk.web.render import base_path, flash, render_page, vietnamese
 from citizen_desk.web.tips_board import history_label, level_labels, tips_board
 from citizen_desk.web.units import unit_tree
@@ -20,10 +25,15 @@ from citizen_desk.web.units import unit_tree
 router = APIRouter()
 
 
-def _tip_context(session: Session, tip_id: int, now: datetime) -> dict[str, Any]:
+def _tip_context(
+    request: Request, session: Session, tip_id: int, now: datetime, user: Any
+) -> dict[str, Any]:
     from citizen_desk.tips import views as tips
 
     view = tips.get_tip(session, tip_id, now=now)
+    offered = [a for a in ACTIONS.values() if a.offered_for(view.status, view.is_open)]
+    access = access_of(request, user)
+    actions = [a for a in offered if access.may(a.permission, view.unit_code)]
     return {
         "tip": view,
         "history": [
@@ -32,7 +42,8 @@ def _tip_context(session: Session, tip_id: int, now: datetime) -> dict[str, Any]
         ],
         "acks": tips.acknowledgements(session, tip_id),
         "action_labels": tips.ACTION_LABELS,
-        "actions": [a for a in ACTIONS.values() if a.offered_for(view.status, view.is_open)],
+        "actions": actions,
+        "read_only": bool(offered) and not actions,  # there are actions, none of them this user's
         "level_labels": level_labels(),
     }
 
@@ -51,16 +62,21 @@ def _confirm_page(
 ) -> HTMLResponse:
     from citizen_desk.tips import views as tips
 
+    tip = tips.get_tip(session, tip_id, now=now)
+    access = access_of(request, user)
+    units = [  # a reassignment may only go to a unit in the user's scope
+        u for u in unit_tree(session) if access.may_reassign(tip.unit_code, u.code)
+    ]
     return render_page(
         request,
         "tip_confirm.html",
         user=user,
         active="tips",
         status_code=status_code,
-        tip=tips.get_tip(session, tip_id, now=now),
+        tip=tip,
         action=action,
         values=values or {},
-        units=unit_tree(session),
+        units=units,
         level_labels=level_labels(),
         flash=message,
     )
@@ -113,7 +129,7 @@ def tip_page(
                               f"{actor_name(user)}).")  # fmt: skip
     return render_page(
         request, "tip.html", user=user, active="tips", flash=message,
-        **_tip_context(session, tip_id, now),
+        **_tip_context(request, session, tip_id, now, user),
     )  # fmt: skip
 
 
@@ -121,31 +137,26 @@ def tip_page(
 def tip_action_confirm(
     request: Request,
     tip_id: TipId,
-    action_key: str,
+    granted: TipPermission,
     user: CurrentUser,
     session: DbSession,
     now: Now,
 ):
-    action = ACTIONS.get(action_key)
-    if action is None:
-        raise NotFoundError(f"không có thao tác {action_key!r}")
-    return _confirm_page(request, user, session, now, tip_id, action)
+    return _confirm_page(request, user, session, now, tip_id, granted.action)
 
 
 @router.post("/tips/{tip_id}/actions/{action_key}", response_class=HTMLResponse)
 def tip_action(
     request: Request,
     tip_id: TipId,
-    action_key: str,
+    granted: TipPermission,
     user: CurrentUser,
     form: FormData,
     session: DbSession,
     now: Now,
 ):
     check_csrf(request, user, form)
-    action = ACTIONS.get(action_key)
-    if action is None:
-        raise NotFoundError(f"không có thao tác {action_key!r}")
+    action = granted.action
     values = {field.name: form.get(field.name, "") for field in action.fields}
     if form.get("confirm") != "yes":
         return _confirm_page(request, user, session, now, tip_id, action, values=values)

@@ -1,0 +1,142 @@
+"""The role checks of the pages: every write (and the identity view) depends on one of these.
+
+The login (`auth.require_user`) only lets a user *read*: Airflow's auth manager cannot tell a read
+from a write for a plugin page (SimpleAuthManager's `is_authorized_custom_view` ignores the method).
+What a user may change is decided here, by `citizen_desk.access.may` over the user's grants in the
+registry's `access:` section, for the unit the tip or case belongs to. A user absent from `access:`
+is a viewer; in SimpleAuthManager's all-admins mode (no login, everybody "admin") nobody has any
+grant, so the pages are read-only and redacted.
+
+Each check is a FastAPI dependency registered in `ROLE_CHECKS`; `tests/web/test_roles.py` fails
+if a non-GET route of the app depends on none of them. A refusal is `Forbidden` (403, Vietnamese).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from citizen_desk.access import Grant, holds, may, may_reassign
+from citizen_desk.db.models import Case, Tip, Unit
+from citizen_desk.domain.labels import DESK_ACTION_LABELS
+from citizen_desk.domain.vocabulary import DeskAction
+from citizen_desk.errors import NotFoundError
+from citizen_desk.web.actions import ACTIONS, TipAction
+from citizen_desk.web.auth import CurrentUser, Forbidden, all_admins_mode
+from citizen_desk.web.deps import CaseId, DbSession, FormData, TipId
+
+F = TypeVar("F", bound=Callable[..., Any])
+ROLE_CHECKS: set[Callable[..., Any]] = set()
+
+
+def role_check(func: F) -> F:
+    """Mark a dependency as a role check (what the route-coverage test looks for)."""
+    ROLE_CHECKS.add(func)
+    return func
+
+
+@dataclass(frozen=True)
+class Access:
+    """A user's grants and the unit tree they apply over, for one request."""
+
+    grants: tuple[Grant, ...]
+    tree: Mapping[str, str | None]
+
+    def may(self, action: DeskAction, unit_code: str | None) -> bool:
+        return may(self.grants, action, unit_code, self.tree)
+
+    def may_reassign(self, from_unit: str | None, to_unit: str | None) -> bool:
+        return may_reassign(self.grants, from_unit, to_unit, self.tree)
+
+    def holds(self, action: DeskAction) -> bool:
+        """Whether to offer `action` at all (the per-unit check still runs on the request)."""
+        return holds(self.grants, action)
+
+
+NO_ACCESS = Access((), {})
+
+
+def access_of(request: Request, user: BaseUser | None) -> Access:
+    """The user's grants from the app's registry (`app.state.registry_factory`); none without a
+    real login (all-admins mode). Read once per request."""
+    if user is None or all_admins_mode():
+        return NO_ACCESS
+    cached = getattr(request.state, "citizen_desk_access", None)
+    if isinstance(cached, Access):
+        return cached
+    registry = request.app.state.registry_factory()
+    access = Access(registry.grants_of(user.get_name()), registry.unit_tree())
+    request.state.citizen_desk_access = access
+    return access
+
+
+def refuse(action: DeskAction, unit_code: str | None) -> Forbidden:
+    where = f" của đơn vị {unit_code}" if unit_code else ""
+    return Forbidden(
+        f"Bạn không có quyền {DESK_ACTION_LABELS[action]}{where}. Quyền thao tác do danh sách "
+        "phân quyền (access) của Citizen Desk quy định; liên hệ quản trị kỹ thuật nếu cần."
+    )
+
+
+@dataclass(frozen=True)
+class TipGrant:
+    """A tip action the user may take on this tip (what `tip_permission` checked)."""
+
+    action: TipAction
+    tip_id: int
+    unit_code: str
+
+
+@role_check
+def tip_permission(
+    request: Request,
+    tip_id: TipId,
+    action_key: str,
+    user: CurrentUser,
+    session: DbSession,
+    form: FormData,
+) -> TipGrant:
+    """The tip's unit must be in the user's scope for this action; for a reassignment, the
+    receiving unit too (when the form names one)."""
+    action = ACTIONS.get(action_key)
+    if action is None:
+        raise NotFoundError(f"không có thao tác {action_key!r}")
+    unit_code = session.scalar(
+        select(Unit.code).join(Tip, Tip.unit_id == Unit.id).where(Tip.id == tip_id)
+    )
+    if unit_code is None:
+        raise NotFoundError(f"không có tin báo số {tip_id}")
+    access = access_of(request, user)
+    if not access.may(action.permission, unit_code):
+        raise refuse(action.permission, unit_code)
+    target = (form.get("unit_code") or "").strip()
+    reassign = action.permission is DeskAction.TIP_REASSIGN
+    if reassign and target and not access.may_reassign(unit_code, target):
+        raise refuse(DeskAction.TIP_REASSIGN, target)
+    return TipGrant(action, tip_id, unit_code)
+
+
+TipPermission = Annotated[TipGrant, Depends(tip_permission)]
+
+
+@role_check
+def identity_permission(
+    request: Request, case_id: CaseId, user: CurrentUser, session: DbSession
+) -> str:
+    """Only an identity custodian of the case's unit opens who wrote it; returns the unit."""
+    unit_code = session.scalar(
+        select(Unit.code).join(Case, Case.unit_id == Unit.id).where(Case.id == case_id)
+    )
+    if unit_code is None:
+        raise NotFoundError(f"không có hồ sơ số {case_id}")
+    if not access_of(request, user).may(DeskAction.IDENTITY_VIEW, unit_code):
+        raise refuse(DeskAction.IDENTITY_VIEW, unit_code)
+    return unit_code
+
+
+IdentityPermission = Annotated[str, Depends(identity_permission)]

@@ -1,0 +1,241 @@
+"""Citizen Desk roles on every route: a write needs a role check, and the role matrix holds for
+every route x every user (SimpleAuthManager, whatever the user's Airflow role)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from citizen_desk.db.models import AuditLog, Tip
+from citizen_desk.web.actions import ACTIONS
+from tests.web.conftest import ROLE_USERS, client_as
+from tests.web.seed import CANARIES
+
+HTML = {"Accept": "text/html"}
+READ_METHODS = {"GET", "HEAD"}
+PARAM = re.compile(r"{([a-z_]+)(:path)?}")
+# Every user the matrix logs in: the role users, the sample registry's, and one it does not list.
+USERS = sorted({*ROLE_USERS, "admin", "officer", "nobody"})
+# Who may act on a tip / open an identity, by unit, written out (not computed by the policy).
+TIP_ACTORS = {
+    "TH-NS-NGATHUY": {"officer.ngathuy", "officer.ns", "chief.ns", "chief.th", "officer"},
+    "TH-SS": {"chief.ss", "chief.th"},
+}
+CUSTODIANS = {"TH-NS-NGATHUY": {"custodian.ns", "admin"}, "TH-SS": {"custodian.ss", "admin"}}
+
+
+def _dependency_calls(dependant) -> set:
+    calls = set()
+    for dep in dependant.dependencies:
+        calls.add(dep.call)
+        calls |= _dependency_calls(dep)
+    return calls
+
+
+def _logged_in(route: APIRoute) -> bool:
+    from citizen_desk.web.auth import require_user
+
+    return require_user in _dependency_calls(route.dependant)
+
+
+# Routes without an Airflow login, authenticated by the platform's signature instead (their own
+# authorisation: Slack's acknowledgements check the registry's contacts). Adding one is a review.
+PUBLIC_WRITES = ["/slack/interactions", "/webhooks/facebook", "/webhooks/zalo"]
+
+
+def test_every_write_route_has_a_role_check(ro_app):
+    """A future POST/PUT/PATCH/DELETE route that forgets its role check fails here."""
+    from citizen_desk.web.permissions import ROLE_CHECKS
+    from citizen_desk.web.routes import PUBLIC_ROUTERS
+
+    public = {(route.path, frozenset(route.methods)) for r in PUBLIC_ROUTERS for route in r.routes}
+    writes, public_writes = [], []
+    for route in ro_app.routes:
+        assert isinstance(route, APIRoute), route
+        if not route.methods - READ_METHODS:
+            continue
+        if not _logged_in(route):
+            signed = (route.path, frozenset(route.methods)) in public
+            assert signed, f"{route.path} has neither a login nor a platform signature"
+            public_writes.append(route.path)
+            continue
+        writes.append(route.path)
+        calls = _dependency_calls(route.dependant)
+        assert calls & ROLE_CHECKS, f"{route.methods} {route.path} has no role check"
+    assert sorted(writes) == ["/cases/{case_id}/identity", "/tips/{tip_id}/actions/{action_key}"]
+    assert sorted(public_writes) == PUBLIC_WRITES
+
+
+def test_the_coverage_check_would_catch_a_forgotten_route(ro_app):
+    from fastapi import FastAPI
+
+    from citizen_desk.web.auth import CurrentUser
+    from citizen_desk.web.permissions import ROLE_CHECKS
+
+    app = FastAPI()
+
+    @app.post("/forgotten")
+    def forgotten(user: CurrentUser) -> None: ...
+
+    [route] = [r for r in app.routes if isinstance(r, APIRoute)]
+    assert not _dependency_calls(route.dependant) & ROLE_CHECKS
+
+
+def _requests(app, seeded) -> list[tuple[str, str, str | None, str]]:
+    """(method, path, unit, kind) for every route of the app, with every tip action, on a tip and
+    a case of two units; kind is tip | identity | read."""
+    tips = {"TH-NS-NGATHUY": seeded.tips["new"], "TH-SS": seeded.tips["ss"]}
+    cases = {"TH-NS-NGATHUY": seeded.cases["breach"], "TH-SS": seeded.cases["ss_tip"]}
+    read_values = {
+        "tip_id": str(tips["TH-SS"]),
+        "case_id": str(cases["TH-SS"]),
+        "name": "app.css",
+        "report_path": "2026-W47/fb-th.html",
+    }
+    out = []
+    for route in app.routes:
+        if not _logged_in(route):
+            continue  # signed platform callbacks (see PUBLIC_WRITES): no user, no role
+        for method in sorted(route.methods):
+            if "{action_key}" in route.path:
+                for unit, tip_id in tips.items():
+                    for key in ACTIONS:
+                        path = route.path.format(tip_id=tip_id, action_key=key)
+                        out.append((method, path, unit, "tip"))
+            elif route.path.endswith("/identity"):
+                for unit, case_id in cases.items():
+                    out.append((method, route.path.format(case_id=case_id), unit, "identity"))
+            else:
+                assert method in READ_METHODS, f"unknown write route {route.path}: add it here"
+                path = PARAM.sub(lambda m: read_values[m.group(1)], route.path)
+                out.append((method, path, None, "read"))
+    return out
+
+
+def _expected(user: str, unit: str | None, kind: str) -> bool:
+    if kind == "tip":
+        return user in TIP_ACTORS[unit]
+    if kind == "identity":
+        return user in CUSTODIANS[unit]
+    return True
+
+
+@pytest.mark.parametrize("airflow_role", ["viewer", "admin"])
+def test_role_matrix_every_route_every_user(
+    ro_app, ro_seeded, make_token, role_registry, airflow_role
+):
+    """The Airflow role changes nothing: only the registry's `access:` decides."""
+    _, seeded = ro_seeded
+    requests = _requests(ro_app, seeded)
+    assert len(requests) > 40
+    for user in USERS:
+        bearer = {"Authorization": f"Bearer {make_token(user, airflow_role)}", **HTML}
+        with client_as(ro_app, "") as client:
+            for method, path, unit, kind in requests:
+                # no `confirm`, no reason: an allowed POST answers with its form, writes nothing
+                response = client.request(method, path, headers=bearer, data={})
+                allowed = _expected(user, unit, kind)
+                where = (user, airflow_role, method, path)
+                if allowed:
+                    assert response.status_code in (200, 400), (*where, response.status_code)
+                else:
+                    assert response.status_code == 403, (*where, response.status_code)
+                    assert "không có quyền" in response.text, where
+                for canary in CANARIES:
+                    assert canary not in response.text, where
+
+
+def _audit(engine, tip_id: int) -> list[tuple[str, str]]:
+    with sessionmaker(engine)() as session:
+        rows = session.scalars(
+            select(AuditLog).where(AuditLog.entity_type == "tip", AuditLog.entity_id == str(tip_id))
+        )
+        return [(r.actor, r.action) for r in rows]
+
+
+def test_a_refused_action_writes_nothing(app, make_token, role_registry, seeded, synced_engine):
+    tip_id = seeded.tips["ss"]  # Sầm Sơn
+    for user in ("officer", "officer.ns", "chief.ns", "approver.th", "custodian.ss", "tech.th",
+                 "viewer.th", "nobody", "admin"):  # fmt: skip
+        with client_as(app, "") as client:
+            response = client.post(
+                f"/tips/{tip_id}/actions/unfounded",
+                data={"confirm": "yes", "note": "không có cơ sở"},
+                headers={"Authorization": f"Bearer {make_token(user, 'admin')}", **HTML},
+            )
+        assert response.status_code == 403, user
+        assert "không có quyền kết luận tin báo không có cơ sở của đơn vị TH-SS" in response.text
+    with sessionmaker(synced_engine)() as session:
+        tip = session.get(Tip, tip_id)
+        assert tip is not None
+        assert tip.status == "new"
+    assert _audit(synced_engine, tip_id) == []
+    with client_as(app, "") as client:
+        done = client.post(
+            f"/tips/{tip_id}/actions/unfounded",
+            data={"confirm": "yes"},
+            headers={"Authorization": f"Bearer {make_token('chief.ss', 'viewer')}", **HTML},
+        )
+    assert done.status_code == 303
+    assert _audit(synced_engine, tip_id) == [("chief.ss", "tip_unfounded")]
+
+
+def test_reassign_only_within_the_scope(app, make_token, role_registry, seeded, synced_engine):
+    tip_id = seeded.tips["new"]  # Nga Thủy
+    headers = {"Authorization": f"Bearer {make_token('officer.ngathuy')}", **HTML}
+    with client_as(app, "") as client:
+        away = client.post(
+            f"/tips/{tip_id}/actions/reassign",
+            data={"confirm": "yes", "unit_code": "TH-NS-NGATAN"},
+            headers=headers,
+        )
+        assert away.status_code == 403
+        assert "chuyển tin báo cho đơn vị khác của đơn vị TH-NS-NGATAN" in away.text
+        form = client.get(f"/tips/{tip_id}/actions/reassign", headers=headers)
+        options = form.text.split('name="unit_code"', 1)[1].split("</select>")[0]
+        assert 'value="TH-' not in options  # nothing else is in a commune officer's scope
+    headers = {"Authorization": f"Bearer {make_token('chief.ns')}", **HTML}
+    with client_as(app, "") as client:
+        assert (
+            'value="TH-NS-NGATAN"'
+            in client.get(f"/tips/{tip_id}/actions/reassign", headers=headers).text
+        )
+        moved = client.post(
+            f"/tips/{tip_id}/actions/reassign",
+            data={"confirm": "yes", "unit_code": "TH-NS-NGATAN"},
+            headers=headers,
+        )
+    assert moved.status_code == 303
+    assert _audit(synced_engine, tip_id) == [("chief.ns", "tip_reassigned")]
+
+
+def test_pages_offer_only_the_allowed_actions(ro_app, ro_seeded, make_token, role_registry):
+    _, seeded = ro_seeded
+    tip = f"/tips/{seeded.tips['new']}"
+    for user, offered in (("officer.ngathuy", True), ("chief.ss", False), ("viewer.th", False)):
+        with client_as(ro_app, make_token(user)) as client:
+            page = client.get(tip).text
+            board = client.get("/tips").text
+        assert (f'href="{tip}/actions/unfounded"' in page) is offered, user
+        assert (f'href="{tip}/actions/unfounded"' in board) is offered, user
+        assert ("Bạn chỉ có quyền xem tin báo này" in page) is not offered, user
+    with client_as(ro_app, make_token("custodian.ns")) as client:
+        assert "Xem danh tính người gửi" in client.get(f"/cases/{seeded.cases['breach']}").text
+        assert "Xem danh tính người gửi" not in client.get(f"/cases/{seeded.cases['ss_tip']}").text
+
+
+def test_all_admins_mode_is_read_only(ro_app, ro_seeded, make_token, monkeypatch):
+    """SimpleAuthManager without login: everyone is "admin" and nobody is identified, so the
+    pages are read-only and redacted (the sample's `admin` would otherwise act and see)."""
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    _, seeded = ro_seeded
+    bearer = {"Authorization": f"Bearer {make_token('admin', 'admin')}", **HTML}
+    with client_as(ro_app, "") as client:
+        for method, path, _unit, kind in _requests(ro_app, seeded):
+            response = client.request(method, path, headers=bearer, data={})
+            expected = 200 if kind == "read" else 403
+            assert response.status_code == expected, (method, path, response.status_code)
