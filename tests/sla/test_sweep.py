@@ -182,7 +182,7 @@ def test_follow_up_question_uses_next_response_target(factory, registry) -> None
     assert _events(factory) == [(case.id, 2, "breach")]
     note = _notes(factory)[f"sla:{case.id}:2:breach:{NGATHUY_CHIEF}"]
     assert "quá hạn 2 giờ" in note.payload["text"]
-    assert "Lượt hỏi:* thứ 2" in str(note.payload["blocks"])
+    assert "Lần hỏi thứ 2*" in str(note.payload["blocks"])
     assert _case(factory, case.id).sla_due_at == local(2026, 11, 23, 8)
 
 

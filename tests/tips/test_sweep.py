@@ -358,7 +358,8 @@ def test_daily_digest_to_each_alerted_chief(db, registry):
         assert f"CD-{urgent.case_id:06d}" in text
         assert f"CD-{old.case_id:06d}" in text
         assert f"CD-{fresh.case_id:06d}" not in text  # only its duty officer was alerted
-        assert "cấp 2" in text  # the level reached in this very sweep
+        # the level reached in this very sweep, named: level 2 is the district chief
+        assert "đã báo cáo lãnh đạo Công an huyện Nga Sơn" in text
         assert "23/11/2026" in payload["text"]
     keys = db.scalars(select(Notification.idempotency_key).where(Notification.kind == "tip_digest"))
     assert set(keys) == {"tip-digest:U07NTHUYC01:2026-11-23", "tip-digest:U07NSCHIEF1:2026-11-23"}
@@ -401,18 +402,20 @@ def test_alert_content(db, registry):
     ref = f"CD-{tip.case_id:06d}"
     assert ref in text
     assert "Công an xã Nga Thủy" in text
-    assert "[Cấp 1]" in text
+    assert "[Báo cáo " in text
+    assert "[Cấp" not in text
+    assert "cấp 1" not in blocks
     assert "1 ngày 2 giờ" in text
     for expected in (
-        f"Báo cáo cấp 1: tin báo {ref}",
+        f": tin báo {ref} chưa xác minh",
         "vũ khí",
         "KHẨN",
         "đang xác minh",
         "bắt đầu xác minh",
         "Có người cầm dao ở xóm 2",
         f"http://localhost:8080/citizen-desk/cases/{tip.case_id}",
-        f"tips ack {tip.id}",
-        "*Cấp báo cáo hiện tại:* 1",
+        "Bấm *Đã nhận*",
+        "*Đã báo cáo đến:* lãnh đạo",
     ):
         assert expected in blocks, expected
     assert payload["blocks"][0]["type"] == "header"

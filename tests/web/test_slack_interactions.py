@@ -86,7 +86,7 @@ def test_the_alert_carries_the_buttons_and_no_identity(factory, registry, sim, s
     assert (link["action_id"], link["text"]["text"]) == (OPEN_ACTION, "Mở hồ sơ")
     assert link["url"] == f"{registry.case_view_base_url}/tips/{tip_id}"
     assert key not in message["text"]
-    assert "Bấm *Đã nhận* bên dưới" in str(message["blocks"])
+    assert "Bấm *Đã nhận* để xác nhận" in str(message["blocks"])
     for canary in (*seed.CANARIES, "Lê Văn Tám"):
         assert canary not in str(actions)
 

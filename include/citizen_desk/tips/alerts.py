@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.domain.labels import ROLE_LABELS
-from citizen_desk.tips.escalation import DueAlert, EscalationPolicy
+from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, UnitNode, answerable_unit
 from citizen_desk.tips.views import ACTION_LABELS, TipView
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def alert_context(
         "topic": view.topic_label,
         "status": view.status_label,
         "last_action": _last_action_text(view),
+        "reached": reached(view, policy, registry),
         "case_url": registry.case_url(view.case_id),
     }
 
@@ -83,6 +84,22 @@ def alert_free_text(
     )
 
 
+def reached(view: TipView, policy: EscalationPolicy, registry: Registry) -> str:
+    """Who the tip has been reported to, in a chief's words ("lãnh đạo Công an huyện Nga Sơn"),
+    not as a ladder number: to a chief "cấp 2" means a tier of government."""
+    if view.level < 0:
+        return "chưa báo cáo lãnh đạo"
+    nodes = {u.code: UnitNode(u.code, u.kind, u.parent, {}) for u in registry.units}
+    try:
+        answerable = answerable_unit(view.unit_code, view.level, policy, nodes)
+    except (KeyError, ValueError):
+        answerable = None
+    if answerable is None:
+        return "lãnh đạo cấp trên"
+    unit, role = answerable
+    return f"{ROLE_LABELS.get(role, role)} {_unit_name(unit, registry)}"
+
+
 def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -> Any:
     from citizen_desk.notify.blocks import render_message
 
@@ -100,7 +117,7 @@ def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -
                 "topic": v.topic_label,
                 "urgent": v.urgent,
                 "age": v.age,
-                "level": v.level,
+                "reached": reached(v, registry.escalation, registry),
                 "status": v.status_label,
                 "deadline": v.deadline,
                 "last_action": _last_action_text(v),
@@ -109,6 +126,7 @@ def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -
             for v in shown
         ],
         more=len(ordered) - len(shown),
+        tips_url=f"{registry.case_view_base_url.rstrip('/')}/tips",
     )
 
 
@@ -118,7 +136,7 @@ def _last_action_text(view: TipView) -> str:
     label = ACTION_LABELS.get(view.last_action, view.last_action)
     when = ""
     if view.last_action_at is not None:
-        when = view.last_action_at.astimezone(deployment_zone()).strftime("%H:%M %d/%m")
+        when = view.last_action_at.astimezone(deployment_zone()).strftime("%H:%M %d/%m/%Y")
     return f"{label} ({when})" if when else label
 
 
