@@ -22,6 +22,7 @@ from citizen_desk.config.snapshot import (
 )
 from citizen_desk.db.models import RegistrySnapshot
 from citizen_desk.errors import ConfigError, RegistryErrors
+from tests.budget import examples
 from tests.conftest import NOW, REGISTRY_PATH
 
 
@@ -59,7 +60,7 @@ def test_comments_and_layout_do_not_change_the_canonical_content(tmp_path: Path)
 SCALARS = st.none() | st.booleans() | st.integers() | st.text() | st.dates()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.recursive(
         SCALARS,

@@ -7,6 +7,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,10 +15,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import InboxEvent
-from citizen_desk.web.routes.webhooks import MAX_BODY, RateLimiter, WebhookSecrets
 from tests.conftest import NOW
 
-SECRETS = WebhookSecrets(
+SECRETS = SimpleNamespace(  # the receivers' WebhookSecrets (built in `client`)
     app_secret="meta-app-secret",
     verify_token="verify-me",
     zalo_app_id="3608465",
@@ -30,9 +30,11 @@ OA = "388613280878808645"
 @pytest.fixture
 def client(synced_engine: Engine) -> Iterator[TestClient]:
     from citizen_desk.web.app import create_app
+    from citizen_desk.web.routes.webhooks import WebhookSecrets
 
+    secrets = WebhookSecrets(**vars(SECRETS))
     app = create_app(engine_factory=lambda: synced_engine)
-    app.state.webhook_secrets = lambda: SECRETS
+    app.state.webhook_secrets = lambda: secrets
     app.state.webhook_clock = lambda: NOW
     with TestClient(app) as test_client:
         yield test_client
@@ -119,6 +121,8 @@ def test_forged_meta_requests_touch_nothing(
 
 
 def test_oversized_bodies_are_refused(client: TestClient, synced_engine: Engine) -> None:
+    from citizen_desk.web.routes.webhooks import MAX_BODY
+
     body = b" " * (MAX_BODY + 1)
     answer = client.post("/webhooks/facebook", content=body, headers=meta_headers(body))
     assert answer.status_code == 413
@@ -126,6 +130,8 @@ def test_oversized_bodies_are_refused(client: TestClient, synced_engine: Engine)
 
 
 def test_a_source_over_its_rate_is_refused(client: TestClient, synced_engine: Engine) -> None:
+    from citizen_desk.web.routes.webhooks import RateLimiter
+
     ticks = iter(range(10**6))
     client.app.state.webhook_limiter = RateLimiter(
         rate=1, burst=2, clock=lambda: next(ticks) * 0.001
@@ -174,6 +180,7 @@ def test_forged_stale_or_replayed_zalo_requests_touch_nothing(
 
 def test_without_the_connection_the_receivers_are_closed(synced_engine: Engine) -> None:
     from citizen_desk.web.app import create_app
+    from citizen_desk.web.routes.webhooks import WebhookSecrets
 
     app = create_app(engine_factory=lambda: synced_engine)
     app.state.webhook_secrets = WebhookSecrets
