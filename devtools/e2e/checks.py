@@ -35,6 +35,7 @@ class DomainState:
     publications: list[dict[str, Any]] = field(default_factory=list)
     channel_keys: dict[int, str] = field(default_factory=dict)
     facebook_pages: dict[str, str] = field(default_factory=dict)  # page id -> channel key
+    zalo_oas: dict[str, str] = field(default_factory=dict)  # OA id -> channel key
 
     def normalise_key(self, key: str) -> str:
         """`sla:17:1:warning` -> `sla:fb-th/t_123:1:warning` (stable across runs).
@@ -86,6 +87,8 @@ def load_domain(url: str) -> DomainState:
                 state.channel_keys[channel.id] = channel.key
                 if channel.platform == "facebook":
                     state.facebook_pages[channel.platform_id] = channel.key
+                else:
+                    state.zalo_oas[channel.platform_id] = channel.key
             for channel_id, message_id in session.execute(
                 select(Message.channel_id, Message.platform_message_id)
             ):
@@ -347,14 +350,31 @@ def check_reminder_counts(state: DomainState) -> tuple[list[str], list[str]]:
 
 
 def check_posts(
-    state: DomainState, posts: Mapping[str, list[Mapping[str, Any]]], period: str | None
+    state: DomainState,
+    posts: Mapping[str, list[Mapping[str, Any]]],
+    period: str | None,
+    articles: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[list[str], list[str]]:
-    """Each published weekly result is on its page exactly once (by its marker)."""
+    """Each published weekly result is on its page exactly once (by its marker), and each
+    published Zalo text is exactly one article on its OA (the marker is in the title)."""
     problems: list[str] = []
     pubs = [p for p in state.publications if period is None or p["period"] == period]
     page_of = {v: k for k, v in state.facebook_pages.items()}
+    oa_of = {v: k for k, v in state.zalo_oas.items()}
     published = [p for p in pubs if p["status"] == "published"]
     for pub in published:
+        if pub["channel"] in oa_of:
+            on_oa = [
+                a
+                for a in articles
+                if a.get("oa_id") == oa_of[pub["channel"]]
+                and pub["marker"] in (a.get("title") or "")
+            ]
+            if len(on_oa) != 1:
+                problems.append(
+                    f"{pub['channel']} {pub['period']}: {len(on_oa)} articles on the OA"
+                )
+            continue
         page_posts = [
             post
             for post in posts.get(page_of.get(pub["channel"], ""), [])
@@ -377,7 +397,7 @@ def check_posts(
             if count > 1:
                 problems.append(f"page {page}: the same weekly post {count}x")
     statuses = Counter(p["status"] for p in pubs)
-    info = [f"publications {dict(statuses)} for period {period}"]
+    info = [f"publications {dict(statuses)} for period {period}, {len(articles)} Zalo articles"]
     return problems, info
 
 

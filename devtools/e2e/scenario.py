@@ -328,7 +328,8 @@ class Scenario:
                 )
         if self.has(PUBLISH):
             periods = {p["period"] for p in state.publications}
-            problems, info = checks.check_posts(state, posts, None)
+            articles = self.sim.zalo_articles()
+            problems, info = checks.check_posts(state, posts, None, articles)
             published = [p for p in state.publications if p["status"] == "published"]
             if not published:
                 problems.append(f"no weekly post was published (ledger: {state.publications[:3]})")

@@ -89,6 +89,10 @@ class SimulatorClient:
     def posts(self) -> dict[str, list[dict[str, Any]]]:
         return self.get("/_sim/posts")["pages"]
 
+    def zalo_articles(self) -> list[dict[str, Any]]:
+        """The articles on every OA (published weekly texts), oldest first."""
+        return self.get("/_sim/zalo/articles")["articles"]
+
     def stats(self) -> dict[str, Any]:
         return self.get("/_sim/stats")
 
