@@ -68,3 +68,16 @@ def test_failure_alerts_reach_the_connections_admin_channel_with_a_broken_regist
     assert admin_channel() == "C0OPS"
     monkeypatch.setenv("CITIZEN_DESK_ADMIN_CHANNEL", "C0OVERRIDE")
     assert admin_channel() == "C0OVERRIDE"
+
+
+def test_a_run_that_ended_before_its_deadline_is_not_late() -> None:
+    """Airflow 3.3 keeps a failed run's deadline: its late alert would be a false alarm."""
+    from citizen_desk.pipeline.alerts import ended_before_deadline
+
+    deadline = "2026-12-06T10:01:00+00:00"
+    failed = {"state": "failed", "end_date": "2026-12-06T10:00:14Z"}
+    assert ended_before_deadline(failed, deadline)
+    assert not ended_before_deadline({**failed, "end_date": "2026-12-06T10:05:00Z"}, deadline)
+    assert not ended_before_deadline({"state": "running", "end_date": None}, deadline)
+    assert not ended_before_deadline({"state": "queued"}, deadline)
+    assert ended_before_deadline(failed, None)

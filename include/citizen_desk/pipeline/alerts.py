@@ -91,6 +91,26 @@ class TaskFailureNotifier(BaseNotifier):
             log.exception("could not alert the technical admins about %s", ti.task_id)
 
 
+def ended_before_deadline(dag_run: dict[str, Any], deadline_time: object) -> bool:
+    """Did the run (the callback's REST-shaped `dag_run`) end before its deadline?"""
+    from datetime import datetime
+
+    def moment(value: object) -> datetime | None:
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, str) and value:
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+        return None
+
+    ended, deadline = moment(dag_run.get("end_date")), moment(deadline_time)
+    if ended is None or dag_run.get("state") in ("running", "queued"):
+        return False
+    return deadline is None or ended <= deadline
+
+
 async def collection_is_late(**kwargs: Any) -> None:
     """Deadline Alert callback (runs in the triggerer): the collection run has not finished."""
     from airflow.providers.slack.notifications.slack import SlackNotifier
@@ -100,6 +120,11 @@ async def collection_is_late(**kwargs: Any) -> None:
     dag_id = dag_run.get("dag_id", "collect_citizen_messages")
     # the callback's context is REST-shaped (`dag_run_id`); tolerate the SDK's name too
     run_id = dag_run.get("dag_run_id") or dag_run.get("run_id", "?")
+    if ended_before_deadline(dag_run, (context.get("deadline") or {}).get("deadline_time")):
+        # Airflow 3.3 prunes a run's deadlines only when it succeeds: a run that failed in time
+        # still "misses" its deadline. Its failure was already alerted; "not finished" is false.
+        log.info("collection run %s ended before its deadline: no late alert", run_id)
+        return
     text = (
         f":alarm_clock: Citizen Desk: lần thu thập `{run_id}` của DAG *{dag_id}* chưa hoàn tất "
         f"sau {kwargs.get('late_after', 'thời hạn')}. Kiểm tra scheduler, worker và các kênh."
