@@ -63,6 +63,39 @@ def gate_findings(text: str, names: Sequence[str], where: str) -> list[str]:
     return []
 
 
+def _block_and_alert(
+    session: Session,
+    registry: Registry,
+    pub: Publication,
+    *,
+    reason: str,
+    note: str,
+    alert: str,
+    title: str,
+    problem: str,
+    period: WeekPeriod,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Mark the row blocked with `reason` (audited with `note`) and tell the admins `problem`
+    about this unit's post, once per run (`alert` names the kind in the outbox key)."""
+    pub.blocked_reason = reason
+    set_status(
+        session, pub, "blocked", now=now, actor=actor, action="publication_blocked", note=note
+    )
+    channel = pub.channel
+    notify_admins(
+        session,
+        registry,
+        key=f"{alert}:{channel.key}:{period.key}:{actor}",
+        title=title,
+        text=f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) {problem}",
+        now=now,
+        source=actor,
+    )
+    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
+
+
 def block(
     session: Session,
     registry: Registry,
@@ -77,32 +110,23 @@ def block(
 ) -> None:
     """Mark the row blocked, keep only a redacted copy of `text`, and alert the admins."""
     reason = ", ".join(kinds)
-    pub.blocked_reason = reason
     pub.text = redact(text, names=tuple(names))  # the ledger never keeps what was caught
-    set_status(
-        session,
-        pub,
-        "blocked",
-        now=now,
-        actor=actor,
-        action="publication_blocked",
-        note=f"PII gate: {reason}",
-    )
-    channel = pub.channel
-    notify_admins(
+    _block_and_alert(
         session,
         registry,
-        key=f"publication-blocked:{channel.key}:{period.key}:{actor}",
+        pub,
+        reason=reason,
+        note=f"PII gate: {reason}",
+        alert="publication-blocked",
         title="Bài đăng kết quả tuần bị chặn",
-        text=(
-            f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
-            f"đăng: bị chặn ({reason}; thông tin cá nhân hoặc quá dài). Sửa kết quả công khai của "
-            f"tin báo hoặc nội dung đã sửa, rồi chạy lại DAG publish_weekly_results."
+        problem=(
+            f"không được đăng: bị chặn ({reason}; thông tin cá nhân hoặc quá dài). Sửa kết quả "
+            "công khai của tin báo hoặc nội dung đã sửa, rồi chạy lại DAG publish_weekly_results."
         ),
+        period=period,
         now=now,
-        source=actor,
+        actor=actor,
     )
-    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
 
 
 def block_inconsistent(
@@ -119,26 +143,23 @@ def block_inconsistent(
     """Block a draft whose figures failed `publication.checks`, and alert the admins (check
     names only, never figures or text)."""
     reason = blocked_reason(list(failed))
-    pub.blocked_reason = reason
     pub.text = redact(pub.text, names=tuple(names))
-    set_status(
-        session, pub, "blocked", now=now, actor=actor, action="publication_blocked", note=reason
-    )
-    channel = pub.channel
-    notify_admins(
+    _block_and_alert(
         session,
         registry,
-        key=f"publication-figures:{channel.key}:{period.key}:{actor}",
+        pub,
+        reason=reason,
+        note=reason,
+        alert="publication-figures",
         title="Số liệu kết quả tuần không nhất quán",
-        text=(
-            f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
-            f"gửi duyệt: số liệu không nhất quán ({reason}). Kiểm tra dữ liệu nguồn rồi chạy lại "
-            f"DAG publish_weekly_results; các đơn vị khác không bị ảnh hưởng."
+        problem=(
+            f"không được gửi duyệt: số liệu không nhất quán ({reason}). Kiểm tra dữ liệu nguồn "
+            "rồi chạy lại DAG publish_weekly_results; các đơn vị khác không bị ảnh hưởng."
         ),
+        period=period,
         now=now,
-        source=actor,
+        actor=actor,
     )
-    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, reason)
 
 
 NO_APPROVER = "no_approver"
@@ -154,32 +175,23 @@ def block_unassigned(
     actor: str,
 ) -> None:
     """Block a clean draft whose unit has no publication approver, and alert the admins."""
-    pub.blocked_reason = NO_APPROVER
-    set_status(
-        session,
-        pub,
-        "blocked",
-        now=now,
-        actor=actor,
-        action="publication_blocked",
-        note="no publication approver for the unit (registry access:)",
-    )
-    channel = pub.channel
-    notify_admins(
+    _block_and_alert(
         session,
         registry,
-        key=f"publication-no-approver:{channel.key}:{period.key}:{actor}",
+        pub,
+        reason=NO_APPROVER,
+        note="no publication approver for the unit (registry access:)",
+        alert="publication-no-approver",
         title="Bài đăng kết quả tuần không có người duyệt",
-        text=(
-            f"Bài đăng {period.label_vi} của {channel.unit.name} (kênh {channel.key}) không được "
-            f"gửi duyệt: chưa có người duyệt bài đăng (publication_approver) cho đơn vị "
-            f"{channel.unit.code} trong mục access của registry. Bổ sung rồi chạy lại DAG "
-            f"publish_weekly_results."
+        problem=(
+            "không được gửi duyệt: chưa có người duyệt bài đăng (publication_approver) cho đơn "
+            f"vị {pub.channel.unit.code} trong mục access của registry. Bổ sung rồi chạy lại DAG "
+            "publish_weekly_results."
         ),
+        period=period,
         now=now,
-        source=actor,
+        actor=actor,
     )
-    log.warning("publication %s (%s %s) blocked: %s", pub.id, channel.key, period.key, NO_APPROVER)
 
 
 LATE_START_GRACE = timedelta(hours=6)  # a scheduled run starting later is a catch-up run
