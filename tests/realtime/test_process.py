@@ -156,3 +156,18 @@ def test_a_crash_while_storing_leaves_the_events_waiting(
     process.process_inbox(synced_engine, now=NOW, run_id="r2", lookup=lambda ref, psid: "t_1")
     assert statuses(synced_engine) == [("m_1", "processed", None)]
     assert count(synced_engine, Message) == 1
+
+
+def test_events_left_queued_fire_again_once_stale(synced_engine: Engine) -> None:
+    """The run they were claimed for failed (or the triggerer died before firing): not stuck."""
+    page = channel(synced_engine, "facebook")
+    receive(synced_engine, events.parse_meta(messenger_body(page.platform_id, ("m_1", TIP_TEXT))))
+    with sessionmaker(synced_engine)() as session:
+        assert process.claim_new(session, now=NOW) == 1
+        assert process.claim_new(session, now=NOW + timedelta(minutes=5)) == 0
+        assert (
+            process.claim_new(session, now=NOW + process.STALE_QUEUED + timedelta(seconds=1)) == 1
+        )
+    process.process_inbox(synced_engine, now=NOW, run_id="r", lookup=lambda ref, psid: "t_1")
+    with sessionmaker(synced_engine)() as session:
+        assert process.claim_new(session, now=NOW + timedelta(hours=1)) == 0

@@ -511,6 +511,7 @@ class InboxEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
     reason: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None]  # when the watcher last fired a run for it
     processed_at: Mapped[datetime | None]
 
 

@@ -18,7 +18,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -60,13 +60,30 @@ class NotStorable(Exception):
     """This event cannot become a message: it is quarantined with the reason."""
 
 
-def claim_new(session: Session) -> int:
-    """Mark the pending events queued (the watcher does this when it starts a run): how many."""
-    result = session.execute(
-        update(InboxRow).where(InboxRow.status == InboxStatus.PENDING).values(status="queued")
-    )
+STALE_QUEUED = timedelta(minutes=10)
+
+
+def claim_new(session: Session, *, now: datetime | None = None) -> int:
+    """Mark the pending events queued (the watcher fires a run when this is not 0): how many.
+
+    With `now` (the watcher's clock), events still queued `STALE_QUEUED` after they were
+    claimed are claimed again: the run they were claimed for failed, or the triggerer died
+    between claiming and firing. Each is re-fired once per `STALE_QUEUED`, never per poll
+    (processing is idempotent).
+    """
+    pending = update(InboxRow).where(InboxRow.status == InboxStatus.PENDING)
+    claimed = session.execute(pending.values(status=InboxStatus.QUEUED, claimed_at=now))
+    count = int(getattr(claimed, "rowcount", 0) or 0)
+    if now is not None:
+        stale = update(InboxRow).where(
+            InboxRow.status == InboxStatus.QUEUED,
+            InboxRow.claimed_at.is_not(None),
+            InboxRow.claimed_at < now - STALE_QUEUED,
+        )
+        again = session.execute(stale.values(claimed_at=now))
+        count += int(getattr(again, "rowcount", 0) or 0)
     session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return count
 
 
 def process_inbox(

@@ -42,8 +42,11 @@ class InboxWatcher(BaseEventTrigger):
 
 
 def _claim() -> int:
+    from datetime import UTC, datetime
+
     from citizen_desk.db.engine import get_engine, session_scope
     from citizen_desk.realtime.process import claim_new
 
     with session_scope(get_engine()) as session:
-        return claim_new(session)
+        # the wall clock is right here: the watcher runs now, not for a data interval
+        return claim_new(session, now=datetime.now(UTC))

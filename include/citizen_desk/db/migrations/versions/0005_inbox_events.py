@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("claimed_at", citizen_desk.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("processed_at", citizen_desk.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(_in("platform", PLATFORMS), name=op.f("ck_inbox_events_platform")),
         sa.CheckConstraint(_in("status", STATUSES), name=op.f("ck_inbox_events_status")),
