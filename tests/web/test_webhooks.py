@@ -222,6 +222,52 @@ def test_forged_stale_or_replayed_zalo_requests_touch_nothing(
     assert rows(synced_engine) == []
 
 
+def test_the_secrets_are_read_once_a_minute_not_per_request(
+    client: TestClient, synced_engine: Engine
+) -> None:
+    from citizen_desk.web.routes.webhooks import CachedSecrets, WebhookSecrets
+
+    reads: list[float] = []
+    clock = [0.0]
+
+    def load() -> WebhookSecrets:
+        reads.append(clock[0])
+        return WebhookSecrets(**vars(SECRETS))
+
+    del client.app.state.webhook_secrets  # the production path: the connection, cached
+    client.app.state.webhook_secrets_cache = CachedSecrets(load, ttl=60, clock=lambda: clock[0])
+    for n, at in enumerate((0.0, 30.0, 59.0, 61.0)):
+        clock[0] = at
+        body = meta_body(f"m_{n}")
+        assert (
+            client.post("/webhooks/facebook", content=body, headers=meta_headers(body)).json()[
+                "stored"
+            ]
+            == 1
+        )
+    assert reads == [0.0, 61.0]
+    assert len(rows(synced_engine)) == 4
+
+
+def test_webhook_answers_carry_the_security_headers_and_skip_the_registry_notice(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, auth_manager
+) -> None:
+    from citizen_desk.web import notice
+
+    calls: list[object] = []
+    monkeypatch.setattr(notice, "registry_notice", lambda engine: calls.append(engine))
+    body = meta_body("m_1")
+    answer = client.post("/webhooks/facebook", content=body, headers=meta_headers(body))
+    assert answer.status_code == 200
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert calls == []  # a webhook renders no page: no registry read before the INSERT
+    page = client.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303  # to the login; the notice was read before the route anyway
+    assert len(calls) == 1
+
+
 def test_without_the_connection_the_receivers_are_closed(synced_engine: Engine) -> None:
     from citizen_desk.web.app import create_app
     from citizen_desk.web.routes.webhooks import WebhookSecrets
