@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bench import receiver
 from bench.common import fmt_spread
 from bench.ingest import FULL as INGEST_FULL
 
-ORDER = ("api_economy", "ingest", "sweeps", "dag_parse", "triage_speed")
+ORDER = ("api_economy", "ingest", "sweeps", "dag_parse", "triage_speed", "receiver")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -130,6 +131,8 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(("triage redact msgs/s", fmt_spread(tr["redact_msgs_per_s"]), ""))
     elif tr:
         rows.append(("triage speed", tr.get("error", "?"), ""))
+    if bench.get("receiver"):
+        rows.extend(receiver.summary_rows(bench["receiver"]))
     return rows
 
 
@@ -564,6 +567,7 @@ def render_report(results: dict[str, Any]) -> str:
         "sweeps": _sweeps,
         "dag_parse": _dag_parse,
         "triage_speed": _triage,
+        "receiver": receiver.render,
     }
     for name, render in sections.items():
         if name in bench:

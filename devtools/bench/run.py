@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_economy, dag_parse, ingest, sweeps, triage_speed
+from bench import api_economy, dag_parse, ingest, receiver, sweeps, triage_speed
 from bench.common import PG_URL, REPO, Env, load_now, machine, quiet_logging
 from bench.report import render_report, summary_rows
 
@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[Any, Any, Any]] = {
     "sweeps": (sweeps.run, sweeps.FULL, sweeps.QUICK),
     "dag_parse": (dag_parse.run, dag_parse.FULL, dag_parse.QUICK),
     "triage_speed": (triage_speed.run, triage_speed.FULL, triage_speed.QUICK),
+    "receiver": (receiver.run, receiver.FULL, receiver.QUICK),
 }
 OUT_FULL = REPO / "devtools" / "bench"
 OUT_QUICK = REPO / "devtools" / "bench" / "out"

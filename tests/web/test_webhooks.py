@@ -120,13 +120,45 @@ def test_forged_meta_requests_touch_nothing(
     assert rows(synced_engine) == []
 
 
-def test_oversized_bodies_are_refused(client: TestClient, synced_engine: Engine) -> None:
+def chunked(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body streamed without a Content-Length (Transfer-Encoding: chunked)."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("platform", ["facebook", "zalo"])
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_oversized_bodies_are_refused(
+    client: TestClient, synced_engine: Engine, platform: str, framing: str
+) -> None:
     from citizen_desk.web.routes.webhooks import MAX_BODY
 
-    body = b" " * (MAX_BODY + 1)
-    answer = client.post("/webhooks/facebook", content=body, headers=meta_headers(body))
+    # correctly signed: the size alone is refused, whether declared or only streamed
+    if platform == "facebook":
+        body = meta_body("m_big") + b" " * MAX_BODY
+        headers = meta_headers(body)
+    else:
+        small, timestamp = zalo_body("z-big")
+        body = small + b" " * MAX_BODY
+        headers = zalo_headers(body, timestamp)
+    content = body if framing == "content-length" else chunked(body)
+    answer = client.post(f"/webhooks/{platform}", content=content, headers=headers)
     assert answer.status_code == 413
     assert rows(synced_engine) == []
+
+
+def test_a_replayed_meta_delivery_stores_nothing(client: TestClient, synced_engine: Engine) -> None:
+    # Meta's signature has no timestamp and Meta retries byte for byte: a replay cannot be told
+    # from a retry, so it is answered and stores nothing (the ids are already in the inbox)
+    body = meta_body("m_1", "m_2")
+    headers = meta_headers(body)
+    assert client.post("/webhooks/facebook", content=body, headers=headers).json()["stored"] == 2
+    client.app.state.webhook_clock = lambda: NOW + timedelta(days=3)
+    replay = client.post("/webhooks/facebook", content=body, headers=headers)
+    assert replay.json() == {"stored": 0, "duplicates": 2, "quarantined": 0, "ignored": 0}
+    with sessionmaker(synced_engine)() as session:
+        received = session.scalars(select(InboxEvent.received_at)).all()
+    assert [r.replace(tzinfo=None) for r in received] == [NOW.replace(tzinfo=None)] * 2
 
 
 def test_a_source_over_its_rate_is_refused(client: TestClient, synced_engine: Engine) -> None:
@@ -170,12 +202,70 @@ def test_forged_stale_or_replayed_zalo_requests_touch_nothing(
     assert client.post("/webhooks/zalo", content=body, headers={}).status_code == 403
     wrong = zalo_headers(body, timestamp, secret="guessed")
     assert client.post("/webhooks/zalo", content=body, headers=wrong).status_code == 403
+    other, _ = zalo_body("m-other")
+    signed_for_other = zalo_headers(other, timestamp)
+    assert client.post("/webhooks/zalo", content=body, headers=signed_for_other).status_code == 403
     stale, old = zalo_body("m-stale", at=NOW - timedelta(hours=5))
     assert (
         client.post("/webhooks/zalo", content=stale, headers=zalo_headers(stale, old)).status_code
         == 403
     )
+    # the stale body replayed with a fresh timestamp: the timestamp is signed, so it is forged
+    fresh = stale.replace(old.encode(), timestamp.encode())
+    replayed = client.post("/webhooks/zalo", content=fresh, headers=zalo_headers(stale, old))
+    assert replayed.status_code == 403
+    ahead, later = zalo_body("m-ahead", at=NOW + timedelta(hours=1))
+    assert (
+        client.post("/webhooks/zalo", content=ahead, headers=zalo_headers(ahead, later)).status_code
+        == 403
+    )
     assert rows(synced_engine) == []
+
+
+def test_the_secrets_are_read_once_a_minute_not_per_request(
+    client: TestClient, synced_engine: Engine
+) -> None:
+    from citizen_desk.web.routes.webhooks import CachedSecrets, WebhookSecrets
+
+    reads: list[float] = []
+    clock = [0.0]
+
+    def load() -> WebhookSecrets:
+        reads.append(clock[0])
+        return WebhookSecrets(**vars(SECRETS))
+
+    del client.app.state.webhook_secrets  # the production path: the connection, cached
+    client.app.state.webhook_secrets_cache = CachedSecrets(load, ttl=60, clock=lambda: clock[0])
+    for n, at in enumerate((0.0, 30.0, 59.0, 61.0)):
+        clock[0] = at
+        body = meta_body(f"m_{n}")
+        assert (
+            client.post("/webhooks/facebook", content=body, headers=meta_headers(body)).json()[
+                "stored"
+            ]
+            == 1
+        )
+    assert reads == [0.0, 61.0]
+    assert len(rows(synced_engine)) == 4
+
+
+def test_webhook_answers_carry_the_security_headers_and_skip_the_registry_notice(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, auth_manager
+) -> None:
+    from citizen_desk.web import notice
+
+    calls: list[object] = []
+    monkeypatch.setattr(notice, "registry_notice", lambda engine: calls.append(engine))
+    body = meta_body("m_1")
+    answer = client.post("/webhooks/facebook", content=body, headers=meta_headers(body))
+    assert answer.status_code == 200
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert calls == []  # a webhook renders no page: no registry read before the INSERT
+    page = client.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303  # to the login; the notice was read before the route anyway
+    assert len(calls) == 1
 
 
 def test_without_the_connection_the_receivers_are_closed(synced_engine: Engine) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -27,6 +27,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citizen_desk.config import settings
 from citizen_desk.errors import ConfigError, NotFoundError
@@ -105,25 +108,50 @@ def create_app(
         app.include_router(public_router)
     _register_handlers(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[..., Any]) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        from citizen_desk.web.notice import registry_notice
-
-        # before the route: a broken registry file is replaced by the snapshot in the app's DB
-        request.state.registry_notice = await run_in_threadpool(
-            registry_notice, request.app.state.engine_factory()
-        )
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.headers.get("content-type", "").startswith(("text/html", "application/json")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(PageMiddleware, public_paths=_paths(PUBLIC_ROUTERS))
     return app
+
+
+def _paths(routers: tuple[APIRouter, ...]) -> frozenset[str]:
+    return frozenset(getattr(route, "path", "") for router in routers for route in router.routes)
+
+
+class PageMiddleware:
+    """Security headers on every answer, and the registry notice for the pages.
+
+    A plain ASGI middleware (`@app.middleware("http")` costs a task group and a stream per
+    request). The notice is read before the route, so a broken registry file is replaced by
+    the snapshot in the app's DB; the signed platform callbacks (`public_paths`) render no page
+    and skip it: the webhook receivers answer with one INSERT and nothing else.
+    """
+
+    def __init__(self, app: ASGIApp, public_paths: frozenset[str]) -> None:
+        self.app = app
+        self.public_paths = public_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, root = scope["path"], scope.get("root_path", "")
+        if (path.removeprefix(root) if root else path) not in self.public_paths:
+            from citizen_desk.web.notice import registry_notice
+
+            engine = scope["app"].state.engine_factory()
+            notice = await run_in_threadpool(registry_notice, engine)
+            scope.setdefault("state", {})["registry_notice"] = notice
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", PAGE_CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                if headers.get("content-type", "").startswith(("text/html", "application/json")):
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _register_handlers(app: FastAPI) -> None:

@@ -1,7 +1,8 @@
 """Webhook receivers: Messenger / page feed (Meta) and Zalo OA, outside the Airflow login.
 
 The platform's own signature is the authentication. Secrets come from the Airflow connection
-`citizen_desk_webhooks` (extras `app_secret`, `verify_token`, `zalo_app_id`, `zalo_oa_secret`).
+`citizen_desk_webhooks` (extras `app_secret`, `verify_token`, `zalo_app_id`, `zalo_oa_secret`),
+read again every `SECRETS_TTL` seconds.
 Unsigned, mis-signed, stale (Zalo) or oversized requests, and a source over its rate, are refused
 before the database is touched; a verified body is split into inbox events and stored (exactly
 once per platform event id) before the 200. Nothing else happens in the request.
@@ -21,7 +22,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from citizen_desk.realtime import events, inbox
 from citizen_desk.realtime.signatures import (
@@ -35,6 +37,7 @@ CONN_ID = "citizen_desk_webhooks"
 MAX_BODY = 1 << 20  # Meta batches at most 1,000 updates per request
 RATE_PER_SECOND = 50.0  # per platform and client address
 BURST = 100.0
+SECRETS_TTL = 60.0  # seconds a read of the connection is reused: a rotated secret needs no restart
 
 router = APIRouter(prefix="/webhooks")
 
@@ -84,11 +87,45 @@ class RateLimiter:
             return allowed
 
 
-def _secrets(request: Request) -> WebhookSecrets:
-    factory: Callable[[], WebhookSecrets] = getattr(
-        request.app.state, "webhook_secrets", secrets_from_connection
+class CachedSecrets:
+    """The connection's secrets, read again once `ttl` seconds have passed.
+
+    Reading a connection costs about a millisecond even from an `AIRFLOW_CONN_` variable, and a
+    metadata-DB query when the connection lives there: not once per request. A rotated secret
+    takes effect within `ttl` (meanwhile the platforms retry what was refused).
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], WebhookSecrets] = secrets_from_connection,
+        ttl: float = SECRETS_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.load, self.ttl, self.clock = load, ttl, clock
+        self._read: tuple[WebhookSecrets, float] | None = None
+
+    def fresh(self) -> WebhookSecrets | None:
+        """The secrets read less than `ttl` ago, else None (then `reload`)."""
+        read = self._read
+        return read[0] if read is not None and self.clock() - read[1] < self.ttl else None
+
+    def reload(self) -> WebhookSecrets:
+        secrets = self.load()
+        self._read = (secrets, self.clock())
+        return secrets
+
+
+async def _secrets(request: Request) -> WebhookSecrets:
+    factory: Callable[[], WebhookSecrets] | None = getattr(
+        request.app.state, "webhook_secrets", None
     )
-    return factory()
+    if factory is not None:  # set by tests: called every time
+        return factory()
+    cache: CachedSecrets | None = getattr(request.app.state, "webhook_secrets_cache", None)
+    if cache is None:
+        cache = request.app.state.webhook_secrets_cache = CachedSecrets()
+    secrets = cache.fresh()
+    return secrets if secrets is not None else await run_in_threadpool(cache.reload)
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -118,11 +155,17 @@ async def _body(request: Request, platform: str) -> bytes | Response:
     return body
 
 
-def _store(request: Request, parsed: events.Parsed, now: datetime) -> dict[str, Any]:
-    engine = request.app.state.engine_factory()
-    with sessionmaker(engine)() as session:
-        accepted = inbox.accept(session, parsed.events, received_at=now, ignored=parsed.ignored)
-    return accepted.as_dict()
+async def _store(request: Request, parsed: events.Parsed, now: datetime) -> Response:
+    """The events into the inbox, on a worker thread: the event loop keeps serving the other
+    requests while this one waits for its commit."""
+
+    def store() -> dict[str, Any]:
+        engine = request.app.state.engine_factory()
+        with Session(engine) as session:  # not sessionmaker(): that builds a class per call
+            accepted = inbox.accept(session, parsed.events, received_at=now, ignored=parsed.ignored)
+        return accepted.as_dict()
+
+    return JSONResponse(await run_in_threadpool(store))
 
 
 def _now(request: Request) -> datetime:
@@ -135,7 +178,7 @@ def _now(request: Request) -> datetime:
 @router.get("/facebook")
 async def facebook_handshake(request: Request) -> Response:
     """Meta's verification: echo `hub.challenge` when `hub.verify_token` is ours."""
-    secrets = _secrets(request)
+    secrets = await _secrets(request)
     params = request.query_params
     token = params.get("hub.verify_token") or ""
     if (
@@ -152,11 +195,11 @@ async def facebook_events(request: Request) -> Response:
     body = await _body(request, "facebook")
     if isinstance(body, Response):
         return body
-    secrets = _secrets(request)
+    secrets = await _secrets(request)
     header = request.headers.get("x-hub-signature-256")
     if not meta_signature_valid(body, header, secrets.app_secret):
         return _refused(403, "bad signature", "facebook")
-    return JSONResponse(_store(request, events.parse_meta(body), _now(request)))
+    return await _store(request, events.parse_meta(body), _now(request))
 
 
 @router.post("/zalo")
@@ -164,7 +207,7 @@ async def zalo_events(request: Request) -> Response:
     body = await _body(request, "zalo")
     if isinstance(body, Response):
         return body
-    secrets = _secrets(request)
+    secrets = await _secrets(request)
     try:
         document = json.loads(body)  # the timestamp and OA id are part of what is signed
     except ValueError:
@@ -184,4 +227,4 @@ async def zalo_events(request: Request) -> Response:
     now = _now(request)
     if not zalo_timestamp_fresh(timestamp, now):
         return _refused(403, "stale or invalid timestamp", "zalo")
-    return JSONResponse(_store(request, events.parse_zalo(body), now))
+    return await _store(request, events.parse_zalo(body), now)
