@@ -6,10 +6,11 @@ Every Monday 07:00 (Asia/Ho_Chi_Minh) for the ISO week that just ended:
 insights) → `render` (one `publications` draft per channel; admin report
 `data/reports/<YYYY-Www>.html`) → `pii_gate` (a finding blocks that unit's post and alerts the
 technical admins) → `approve` (one Human-in-the-loop request per Facebook post, assigned to the
-unit's publication approvers in the registry's `access:`: **Browse → Required Actions**, or the
-run's `approve` task → *Required Actions* tab; choose *Duyệt đăng* or *Không đăng*, or paste a
-corrected text into `edited_text` and approve (left empty: the text is posted as shown); no
-answer within `publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`,
+unit's publication approvers in the registry's `access:`: **Browse → Required Actions** → the
+request's subject, or the run → its `approve` task awaiting input → *Required Action* tab; choose
+*Duyệt đăng* or *Không đăng*, or paste a corrected text into *Nội dung sửa* (`edited_text`) and
+approve (left empty: the text is posted as shown); no answer within
+`publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`,
 exactly once: the ledger is marked `publishing` before the call and reconciled against the page's
 posts by the week's marker, e.g. `#Tuan47_2026`, after a crash; then each unit's Zalo OA text as
 a Zalo article, exactly once the same way: `publication/zalo_posting.py`).
@@ -26,7 +27,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
-from citizen_desk.publication.approval import APPROVE, EDIT_PARAM, REJECT, hitl_kwargs
+from citizen_desk.publication.approval import APPROVE, EDIT_FIELD, EDIT_PARAM, REJECT, hitl_kwargs
 
 
 @dag(
@@ -95,14 +96,7 @@ def publish_weekly_results() -> None:
         task_id="approve",
         options=[APPROVE, REJECT],
         defaults=[REJECT],
-        params={
-            EDIT_PARAM: Param(  # "null": not required, so an empty field lets both buttons work
-                "",
-                type=["null", "string"],
-                title="Nội dung sửa (để trống: giữ nguyên)",
-                description="Để trống rồi chọn Duyệt đăng: đăng nguyên văn bài đã hiển thị.",
-            )
-        },
+        params={EDIT_PARAM: Param("", **EDIT_FIELD)},  # optional; a text area
     ).expand_kwargs(requests.map(hitl_kwargs))
     approve >> publish(rendered, requests)
 

@@ -81,6 +81,13 @@ def test_structure(dag) -> None:
     # not required: Airflow's form disables both buttons while a required field is empty
     edit = approve.params.get_param(approval.EDIT_PARAM)
     assert "null" in edit.schema["type"]
+    # a text area (a pasted multi-line post keeps its lines), labelled as the body names it
+    assert edit.schema["format"] == "multiline"
+    assert edit.schema["title"].startswith(approval.EDIT_LABEL)
+    assert f"ô **{approval.EDIT_LABEL}**" in approval.approval_body(
+        unit_name="X", channel_key=FB, period=PERIOD, text="t", timeout=timedelta(hours=24),
+        report_path=None,
+    )  # fmt: skip
     assert edit.resolve("") == ""
     assert edit.resolve(None) is None
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"

@@ -1,6 +1,7 @@
 """A tiny Chrome DevTools Protocol client (headless Chromium + `websockets`), for the browser test.
 
-Only what the test needs: navigate, evaluate JavaScript, type text, wait, take screenshots.
+Only what the tests need: navigate, evaluate JavaScript, type text, click (by selector or by
+text), wait, take screenshots.
 """
 
 from __future__ import annotations
@@ -80,13 +81,33 @@ class Page:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         self.call("Input.insertText", text=text)
 
-    def click(self, selector: str) -> None:
-        found = self.evaluate(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-            " if (!e) return false; e.click(); return true; })()"
-        )
-        if not found:
-            raise CdpError(f"nothing to click at {selector!r}")
+    def click(self, selector: str, timeout: float = 30.0) -> None:
+        """Click the first element matching `selector` (waits for it to be rendered)."""
+        try:
+            self.wait_for(
+                f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+                " if (!e) return false; e.click(); return true; })()",
+                timeout,
+                selector,
+            )
+        except TimeoutError as exc:
+            raise CdpError(f"nothing to click at {selector!r}: {exc}") from None
+
+    def click_text(self, selector: str, text: str, timeout: float = 30.0) -> None:
+        """Click the first visible element matching `selector` whose text starts with `text`
+        (waits for it: the UI renders menus and lists asynchronously)."""
+        visible = "e.getClientRects().length > 0"
+        try:
+            self.wait_for(
+                f"(() => {{ const e = [...document.querySelectorAll({json.dumps(selector)})].find("
+                f"e => {visible} && e.innerText.trim().startsWith({json.dumps(text)}));"
+                " if (!e) return false; e.scrollIntoView({block: 'center'}); e.click();"
+                " return true; })()",
+                timeout,
+                f"{selector} {text!r}",
+            )
+        except TimeoutError as exc:
+            raise CdpError(f"nothing to click at {selector!r} with text {text!r}: {exc}") from None
 
     def screenshot(self, path: Path, full_page: bool = True) -> Path:
         params: dict[str, Any] = {"format": "png"}

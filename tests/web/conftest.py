@@ -13,9 +13,20 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 
 from tests.conftest import NOW, REGISTRY_PATH, Templates
+from tests.web.cdp import find_chromium
 from tests.web.seed import Seeded, seed
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium for the browser tests (Debian's `chromium`); they skip without it."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("websockets.sync.client")
+    return binary
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 
 from tests.conftest import REGISTRY_PATH, REPO
-from tests.web.cdp import chromium_page, find_chromium
+from tests.web.cdp import chromium_page
 from tests.web.seed import CANARIES, seed
 
 pytestmark = pytest.mark.slow
@@ -56,15 +56,6 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
             pass
         time.sleep(1)
     raise TimeoutError(f"api-server not healthy after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("websockets.sync.client")
-    return binary
 
 
 @pytest.fixture(scope="module")

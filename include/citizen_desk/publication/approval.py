@@ -15,7 +15,9 @@ everybody answer: such an answer is not an approval).
 
 `EDIT_PARAM` is optional (`type: ["null", "string"]`): Airflow's form treats a field whose type
 does not include "null" as required and keeps both buttons disabled while it is empty. Empty or
-absent means "keep the text". A reason for rejecting cannot be required: HITL params apply to
+absent means "keep the text". The form labels it with its title (`EDIT_TITLE`), so the body names
+it by that label, and shows it as a text area (`format: multiline`): a one-line input would join
+the lines of a pasted post. A reason for rejecting cannot be required: HITL params apply to
 every option alike, so one required only for *Không đăng* is not expressible.
 """
 
@@ -33,6 +35,14 @@ from citizen_desk.publication.period import WeekPeriod
 APPROVE = "Duyệt đăng"
 REJECT = "Không đăng"
 EDIT_PARAM = "edited_text"
+EDIT_LABEL = "Nội dung sửa"
+EDIT_TITLE = f"{EDIT_LABEL} (để trống: giữ nguyên)"
+EDIT_FIELD: dict[str, Any] = {  # the schema of the `EDIT_PARAM` Param (see the docstring)
+    "type": ["null", "string"],
+    "format": "multiline",
+    "title": EDIT_TITLE,
+    "description": f"Để trống rồi chọn {APPROVE}: đăng nguyên văn bài đã hiển thị.",
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,8 @@ def approval_body(
         "",
         f"Chọn **{APPROVE}** để đăng bài dưới đây lên trang, **{REJECT}** để bỏ qua tuần này "
         "(không cần nêu lý do).",
-        f"Duyệt nguyên văn: để trống ô `{EDIT_PARAM}` rồi chọn **{APPROVE}**. "
-        f"Muốn sửa: dán toàn bộ nội dung mới vào ô `{EDIT_PARAM}` rồi chọn **{APPROVE}**; "
+        f"Duyệt nguyên văn: để trống ô **{EDIT_LABEL}** rồi chọn **{APPROVE}**. "
+        f"Muốn sửa: dán toàn bộ nội dung mới vào ô **{EDIT_LABEL}** rồi chọn **{APPROVE}**; "
         "nội dung sửa được kiểm tra thông tin cá nhân lại trước khi đăng.",
         f"Không trả lời trong {format_duration_vi(timeout)}: bài **không** được đăng.",
         f"Cách tính các số liệu: {FIGURES_DOC}.",
@@ -125,7 +135,7 @@ def approval_body(
         lines += [
             "",
             f"**Zalo OA** `{zalo_key}` – đăng thành bài viết trên Zalo OA theo quyết định này "
-            f"(nội dung sửa ở ô `{EDIT_PARAM}` chỉ áp dụng cho Facebook):",
+            f"(nội dung sửa ở ô **{EDIT_LABEL}** chỉ áp dụng cho Facebook):",
             *block(zalo_text),
         ]
     if report_path:
