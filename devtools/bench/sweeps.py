@@ -274,7 +274,7 @@ def fast_forward() -> Iterator[None]:
     from citizen_desk.db.models import Notification
     from citizen_desk.notify import blocks, outbox
     from citizen_desk.sla import alerts as sla_alerts
-    from citizen_desk.tips import sweep as escalation_sweep
+    from citizen_desk.tips import sweep_messages as escalation_messages
 
     message = SimpleNamespace(text="bench", blocks=[])
 
@@ -298,8 +298,8 @@ def fast_forward() -> Iterator[None]:
         (sla_alerts, "enqueue", enqueue),
         (sla_alerts, "excerpt", lambda *a, **k: ""),
         (blocks, "render_message", lambda *a, **k: message),
-        (escalation_sweep, "render_alert", lambda *a, **k: message),
-        (escalation_sweep, "render_digest", lambda *a, **k: message),
+        (escalation_messages, "render_alert", lambda *a, **k: message),
+        (escalation_messages, "render_digest", lambda *a, **k: message),
     ]
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     try:

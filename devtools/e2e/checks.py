@@ -287,7 +287,7 @@ def escalation_due(url: str, now: datetime) -> dict[str, datetime]:
 
     from citizen_desk.config.registry import load_registry
     from citizen_desk.tips.escalation import due_alerts
-    from citizen_desk.tips.sweep import open_tip_snapshots, unit_nodes_from_db
+    from citizen_desk.tips.open_tips import open_tip_snapshots, unit_nodes_from_db
 
     registry = load_registry()
     admins = tuple(registry.technical_admins)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog
-from citizen_desk.notify import blocks, delivery, outbox
+from citizen_desk.notify import blocks, claims, delivery, outbox
 from citizen_desk.notify.slack import build_client
 from tests.conftest import NOW, SIM_TOKEN
 from tests.notify.helpers import CHIEF, DUTY, add, posted, stored
@@ -171,7 +171,7 @@ def test_crash_between_send_and_mark_is_reconciled_not_resent(
     assert delivery.deliver_pending(factory, client, now=NOW + timedelta(minutes=1)).skipped == 0
     assert client.history_calls == 0
 
-    report = delivery.deliver_pending(factory, client, now=NOW + delivery.CLAIM_LEASE)
+    report = delivery.deliver_pending(factory, client, now=NOW + claims.CLAIM_LEASE)
     assert (report.reconciled, report.sent) == (1, 0)
     [message] = posted(sim, "fragile")
     row = stored(factory)["fragile"]
@@ -358,7 +358,7 @@ def test_interrupted_rows_of_one_channel_are_reconciled_with_one_history_call(
     keys = ["bulk-1", "bulk-2", "bulk-3"]
     _interrupt(factory, registry, slack, monkeypatch, keys)
     client = HistoryClient(slack, sim)
-    report = delivery.deliver_pending(factory, client, now=NOW + delivery.CLAIM_LEASE)
+    report = delivery.deliver_pending(factory, client, now=NOW + claims.CLAIM_LEASE)
     assert (report.reconciled, report.sent) == (3, 0)
     assert client.history_calls == report.history_calls == 1  # one walk covers every key
     for key in keys:
@@ -376,7 +376,7 @@ def test_a_rate_limited_history_skips_reconciliation_for_the_run_and_resends_not
         {"kind": "slack_429", "method": "conversations.history", "count": 1, "retry_after": 600}
     )
     client = HistoryClient(slack, sim)
-    at = NOW + delivery.CLAIM_LEASE
+    at = NOW + claims.CLAIM_LEASE
     report = delivery.deliver_pending(factory, client, now=at)
     assert (report.uncertain, report.sent, report.reconciled, report.failed) == (3, 0, 0, 0)
     assert client.history_calls == 1  # the channel is skipped after the first 429
@@ -410,7 +410,7 @@ def test_the_production_client_does_not_sleep_on_a_rate_limited_history(
 
     slept: list[float] = []
     monkeypatch.setattr(time, "sleep", slept.append)
-    report = delivery.deliver_pending(factory, production, now=NOW + delivery.CLAIM_LEASE)
+    report = delivery.deliver_pending(factory, production, now=NOW + claims.CLAIM_LEASE)
     assert slept == []  # with the handler on, it would sleep ~900 s and then find the key
     assert (report.uncertain, report.reconciled, report.sent) == (1, 0, 0)
     assert production.retry_handlers == before  # restored for chat.postMessage

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from citizen_desk.db.models import Notification
-from citizen_desk.notify import delivery
+from citizen_desk.notify import claims, delivery
 from citizen_desk.notify.digest import DIGEST_KIND, digest_key
 from tests.conftest import NOW
 from tests.notify.helpers import CHIEF, DUTY, add, posted, stored
@@ -105,9 +105,7 @@ def test_a_crash_after_slack_took_the_digest_is_reconciled_never_resent(
     assert len(posted(sim, key)) == 1
 
     client = HistoryClient(slack, sim)
-    report = delivery.deliver_pending(
-        factory, client, now=NOW + delivery.CLAIM_LEASE, digest_after=5
-    )
+    report = delivery.deliver_pending(factory, client, now=NOW + claims.CLAIM_LEASE, digest_after=5)
     assert (report.reconciled, report.sent, report.digests) == (1, 0, 0)
     assert client.history_calls >= 1
     assert len(posted(sim, key)) == 1  # exactly once

@@ -7,7 +7,8 @@ import pytest
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import PiiFinding, contains_pii, pii_gate, redact
-from citizen_desk.privacy.redact import PLACEHOLDERS, detect_kinds
+from citizen_desk.privacy.identifiers import detect_kinds
+from citizen_desk.privacy.redact import PLACEHOLDERS
 
 # (text, expected redaction)
 MASKED = [

@@ -28,7 +28,7 @@ from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import Tip, TipAcknowledgement, Unit
 from citizen_desk.domain.labels import ROLE_LABELS
 from citizen_desk.tips.escalation import OPEN_STATUSES, UnitNode, answerable_unit
-from citizen_desk.tips.sweep import unit_nodes_from_db
+from citizen_desk.tips.open_tips import unit_nodes_from_db
 
 ACTOR_PREFIX = "slack:"
 PERSON = ("U", "W")  # Slack user ids; C/G/D are conversations

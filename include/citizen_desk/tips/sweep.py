@@ -30,33 +30,34 @@ Delivery is separate (`deliver`), so a Slack outage never loses or duplicates an
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from citizen_desk.config.registry import Registry, deployment_zone
+from citizen_desk.config.registry import Registry
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.models import Notification, Tip, TipAcknowledgement, Unit
+from citizen_desk.db.models import Notification, Tip
 from citizen_desk.domain.catchup import Candidate, plan_catch_up
-from citizen_desk.domain.labels import tip_level_label
 from citizen_desk.errors import CitizenDeskError
-from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
+from citizen_desk.notify.digest import record_covered
 from citizen_desk.tips import views as tips
-from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
-from citizen_desk.tips.escalation import (
-    OPEN_STATUSES,
-    DueAlert,
-    EscalationPolicy,
-    TipSnapshot,
-    UnitNode,
-    due_alerts,
+from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, due_alerts
+from citizen_desk.tips.open_tips import open_tip_snapshots, unit_nodes_from_db
+from citizen_desk.tips.sweep_messages import (
+    PlannedAlert,
+    digest_date,
+    digest_recipients,
+    enqueue_alerts,
+    enqueue_digests,
+    enqueue_summaries,
+    reminder_numbers,
+    tip_digest_key,
 )
 
 log = logging.getLogger(__name__)
@@ -85,77 +86,6 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# --- loading -------------------------------------------------------------------------------------
-
-
-def unit_nodes_from_db(session: Session) -> dict[str, UnitNode]:
-    """The unit tree as synced into the DB (inactive units kept, so old tips still resolve)."""
-    units = list(session.scalars(select(Unit)))
-    by_id = {u.id: u for u in units}
-    nodes = {}
-    for unit in units:
-        contacts = {
-            role: slack_id
-            for role, slack_id in (
-                ("duty_officer", unit.duty_officer_slack),
-                ("chief", unit.chief_slack),
-            )
-            if slack_id
-        }
-        parent = by_id[unit.parent_id].code if unit.parent_id in by_id else None
-        nodes[unit.code] = UnitNode(unit.code, unit.kind, parent, contacts)
-    return nodes
-
-
-def open_tip_snapshots(session: Session) -> list[tuple[Tip, TipSnapshot]]:
-    """Open tips, oldest first, with what the ladder needs to know about each."""
-    rows = session.execute(
-        select(Tip, Unit.code)
-        .join(Unit, Tip.unit_id == Unit.id)
-        .where(Tip.status.in_(sorted(OPEN_STATUSES)))
-        .order_by(Tip.received_at, Tip.id)
-    ).all()
-    acknowledged: dict[int, set[tuple[int, str]]] = defaultdict(set)
-    ids = [tip.id for tip, _ in rows]
-    for chunk in chunks(ids):
-        for tip_id, level, unit_code in session.execute(
-            select(TipAcknowledgement.tip_id, TipAcknowledgement.level, Unit.code)
-            .join(Unit, TipAcknowledgement.unit_id == Unit.id)
-            .where(TipAcknowledgement.tip_id.in_(chunk))
-        ):
-            acknowledged[tip_id].add((level, unit_code))
-    return [
-        (
-            tip,
-            TipSnapshot(
-                tip_id=tip.id,
-                unit_code=code,
-                received_at=tip.received_at,
-                urgent=tip.urgent,
-                status=tip.status,
-                acknowledged=frozenset(acknowledged.get(tip.id, ())),
-                extension=_seconds(tip.extension_seconds),
-            ),
-        )
-        for tip, code in rows
-    ]
-
-
-# --- the sweep -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Planned:
-    tip: Tip
-    alert: DueAlert
-    recipient: str
-    unrouted: bool
-
-    @property
-    def key(self) -> str:
-        return f"{self.alert.idempotency_key}:{self.recipient}"
 
 
 def sweep(
@@ -195,7 +125,7 @@ def sweep(
             due.append((tip, alerts))
 
     planned = [
-        _Planned(tip, alert, recipient, not alert.recipients)
+        PlannedAlert(tip, alert, recipient, not alert.recipients)
         for tip, alerts in due
         for alert in alerts
         for recipient in (alert.recipients or admins)
@@ -208,13 +138,13 @@ def sweep(
     fresh, summarised, skipped = _plan_catch_up(fresh, now, registry)
     report.caught_up, report.skipped = len(summarised), len(skipped)
 
-    digest_day = _digest_day(now, digest_hour)
-    digest_tips = _digest_recipients(due, units) if digest_day else {}
-    sent_digests = _existing_keys(session, [_digest_key(c, digest_day) for c in digest_tips])
+    digest_day = digest_date(now, digest_hour)
+    digest_tips = digest_recipients(due, units) if digest_day else {}
+    sent_digests = _existing_keys(session, [tip_digest_key(c, digest_day) for c in digest_tips])
     wanted_digests = {
         chief: ids
         for chief, ids in digest_tips.items()
-        if _digest_key(chief, digest_day) not in sent_digests
+        if tip_digest_key(chief, digest_day) not in sent_digests
     }
 
     # levels first, so that alerts and digests show the level each tip has now reached
@@ -227,8 +157,8 @@ def sweep(
     views = {v.tip_id: v for v in tips.views_for(session, tip_rows, now, policy)}
     names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
 
-    numbers = _reminder_numbers(session, [p.alert for p in fresh if p.alert.kind == "reminder"])
-    _enqueue_alerts(
+    numbers = reminder_numbers(session, [p.alert for p in fresh if p.alert.kind == "reminder"])
+    enqueue_alerts(
         session,
         report,
         fresh,
@@ -250,10 +180,10 @@ def sweep(
             now=written,
             source=source,
         )
-    _enqueue_summaries(
+    enqueue_summaries(
         session, report, summarised, views, at=now, now=written, source=source, registry=registry
     )
-    _enqueue_digests(
+    enqueue_digests(
         session,
         report,
         wanted_digests,
@@ -270,50 +200,9 @@ def sweep(
     return report
 
 
-def _enqueue_alerts(
-    session: Session,
-    report: SweepReport,
-    fresh: Sequence[_Planned],
-    views: Mapping[int, tips.TipView],
-    names: Mapping[int, tuple[str, ...]],
-    policy: EscalationPolicy,
-    *,
-    now: datetime,
-    source: str | None,
-    registry: Registry,
-    numbers: Mapping[str, int] | None = None,
-) -> None:
-    rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
-    for item in fresh:
-        key = item.alert.idempotency_key
-        if key not in rendered:
-            view = views[item.tip.id]
-            # a reminder reads as the n-th reminder actually sent (the key keeps the ladder's)
-            shown = replace(item.alert, sequence=(numbers or {}).get(key, item.alert.sequence))
-            rendered[key] = (
-                render_alert(view, shown, policy, registry),
-                alert_free_text(view, shown, policy, registry),
-            )
-        message, free_text = rendered[key]
-        row = _enqueue(
-            session,
-            key=item.key,
-            kind=f"tip_{item.alert.kind}",
-            recipient=item.recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=source,
-            pii_names=names.get(item.tip.case_id, ()),
-            registry=registry,
-            free_text=free_text,
-        )
-        _count(report, row, "enqueued")
-
-
 def _plan_catch_up(
-    fresh: Sequence[_Planned], now: datetime, registry: Registry
-) -> tuple[list[_Planned], list[_Planned], list[tuple[_Planned, str]]]:
+    fresh: Sequence[PlannedAlert], now: datetime, registry: Registry
+) -> tuple[list[PlannedAlert], list[PlannedAlert], list[tuple[PlannedAlert, str]]]:
     """(sent one by one, listed in a catch-up summary, (skipped, why)) — see the module doc."""
     alerts = {p.alert.idempotency_key: p for p in fresh}
     plan = plan_catch_up(
@@ -335,133 +224,6 @@ def _plan_catch_up(
             if p.alert.idempotency_key not in individual | summarised
         ],
     )
-
-
-def _reminder_numbers(session: Session, reminders: Sequence[DueAlert]) -> dict[str, int]:
-    """Alert key -> 1 + the reminders of its tip and level enqueued before (any recipient)."""
-    heads = {(a.tip_id, a.level) for a in reminders}
-    earlier: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for chunk in chunks(sorted(heads)):
-        condition = or_(
-            *(Notification.idempotency_key.like(f"tip:{t}:L{lv}:reminder:%") for t, lv in chunk)
-        )
-        for key in session.scalars(
-            select(Notification.idempotency_key).where(
-                condition, Notification.status.not_in(("superseded", "blocked"))
-            )
-        ):
-            tip_id, level, _kind, sequence = key.split(":")[1:5]
-            earlier[(int(tip_id), int(level[1:]))].add(sequence)
-    return {a.idempotency_key: len(earlier[(a.tip_id, a.level)]) + 1 for a in reminders}
-
-
-def _enqueue_summaries(
-    session: Session,
-    report: SweepReport,
-    summarised: Sequence[_Planned],
-    views: Mapping[int, tips.TipView],
-    *,
-    at: datetime,
-    now: datetime,
-    source: str | None,
-    registry: Registry,
-) -> None:
-    """One catch-up summary per target unit and recipient; every listed pair gets its ledger row
-    naming the summary. References and levels only: no excerpt, no identity."""
-    groups: dict[tuple[str, str], list[_Planned]] = defaultdict(list)
-    for item in summarised:
-        groups[(item.alert.unit_code, item.recipient)].append(item)
-    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
-    for (unit_code, recipient), items in sorted(groups.items()):
-        key = f"tip-catchup:{unit_code}:{recipient}:{stamp}"
-        ordered = sorted(items, key=lambda p: (-p.alert.level, p.tip.received_at, p.tip.id))
-        entries = [
-            SummaryItem(
-                views[p.tip.id].reference,
-                tip_level_label(p.alert.level),
-                registry.case_url(views[p.tip.id].case_id),
-            )
-            for p in ordered
-        ]
-        unit_name = _unit_name(registry, unit_code)
-        message = render_catch_up(unit_name, "tin báo chưa xác minh", entries)
-        row = _enqueue(
-            session,
-            key=key,
-            kind="tip_catchup",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=source,
-            registry=registry,
-        )
-        if row is not None and row.status != "blocked":
-            report.summaries += 1
-        for item in items:
-            record_covered(
-                session,
-                key=item.key,
-                kind=f"tip_{item.alert.kind}",
-                recipient=item.recipient,
-                reason=f"catch-up: listed in summary {key}",
-                now=now,
-                source=source,
-            )
-
-
-def _unit_name(registry: Registry, code: str) -> str:
-    try:
-        return registry.unit(code).name
-    except KeyError:
-        return code
-
-
-def _enqueue_digests(
-    session: Session,
-    report: SweepReport,
-    wanted: Mapping[str, Sequence[int]],
-    day: str | None,
-    views: Mapping[int, tips.TipView],
-    names: Mapping[int, tuple[str, ...]],
-    *,
-    at: datetime,
-    now: datetime,
-    source: str | None,
-    registry: Registry,
-) -> None:
-    for chief, ids in sorted(wanted.items()):
-        items = [views[i] for i in ids if i in views]
-        message = render_digest(items, registry, at)  # the day swept, also under a what-if
-        case_names = [n for v in items for n in names.get(v.case_id, ())]
-        row = _enqueue(
-            session,
-            key=_digest_key(chief, day),
-            kind="tip_digest",
-            recipient=chief,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=source,
-            pii_names=tuple(dict.fromkeys(case_names)),
-            registry=registry,
-        )
-        _count(report, row, "digests")
-
-
-def _count(report: SweepReport, row: Notification | None, field_name: str) -> None:
-    if row is None:  # enqueued meanwhile by an overlapping run
-        report.already_enqueued += 1
-    elif row.status == "blocked":
-        report.blocked += 1
-    else:
-        setattr(report, field_name, getattr(report, field_name) + 1)
-
-
-def _enqueue(session: Session, **kwargs: Any) -> Notification | None:
-    from citizen_desk.notify.outbox import enqueue
-
-    return enqueue(session, **kwargs)
 
 
 def _raise_level(
@@ -522,45 +284,12 @@ def _admins(registry: Registry) -> tuple[str, ...]:
     return tuple(admin_recipients(registry))
 
 
-# --- digests -------------------------------------------------------------------------------------
-
-
-def _digest_day(now: datetime, digest_hour: int | None) -> str | None:
-    if digest_hour is None:
-        return None
-    local = now.astimezone(deployment_zone())
-    return local.date().isoformat() if local.hour >= digest_hour else None
-
-
-def _digest_key(chief: str, day: str | None) -> str:
-    return f"tip-digest:{chief}:{day}"
-
-
-def _digest_recipients(
-    due: Iterable[tuple[Tip, Sequence[DueAlert]]], units: Mapping[str, UnitNode]
-) -> dict[str, list[int]]:
-    """Chief -> open tips they have been alerted about (escalated to them, or urgent)."""
-    chiefs = {node.contacts["chief"] for node in units.values() if node.contacts.get("chief")}
-    result: dict[str, list[int]] = defaultdict(list)
-    for tip, alerts in due:
-        for chief in sorted({r for a in alerts for r in a.recipients if r in chiefs}):
-            result[chief].append(tip.id)
-    return dict(result)
-
-
 def log_counts(report: SweepReport | Mapping[str, Any]) -> str:
     data = report.as_dict() if isinstance(report, SweepReport) else dict(report)
     return ", ".join(f"{k}={v}" for k, v in data.items() if k != "now")
-
-
-# --- small helpers -------------------------------------------------------------------------------
 
 
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     return value.astimezone(UTC)
-
-
-def _seconds(value: int | None) -> timedelta:
-    return timedelta(seconds=value or 0)

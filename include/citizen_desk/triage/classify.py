@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from citizen_desk.domain.vocabulary import CATEGORIES
-from citizen_desk.privacy.redact import detect_kinds
+from citizen_desk.privacy.identifiers import detect_kinds
 from citizen_desk.text.normalize import Normalized, normalize
 from citizen_desk.triage.vocabulary import URGENT, Cue, Vocabulary, load_vocabulary
 

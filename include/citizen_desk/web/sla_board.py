@@ -11,14 +11,14 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
-from citizen_desk.db.models import CATEGORIES, Case, Channel, Message, Unit
+from citizen_desk.db.models import Case, Channel, Message, Unit
 from citizen_desk.domain.labels import (
     CATEGORY_LABELS,
     PLATFORM_LABELS,
     SLA_STATE_LABELS,
     category_label,
 )
-from citizen_desk.domain.vocabulary import SlaState, values
+from citizen_desk.domain.vocabulary import CATEGORIES, SlaState, values
 from citizen_desk.errors import NotFoundError
 from citizen_desk.web.common import conversation_url, excerpt, names_by_case, sla_state
 from citizen_desk.web.units import subtree_ids, unit_tree

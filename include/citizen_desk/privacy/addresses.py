@@ -1,0 +1,238 @@
+"""Home addresses in Vietnamese free text: what says where a person lives.
+
+A house or lane number is always an address; a hamlet, a residential group or a street alone is
+where something happens, like a commune, and is kept unless the text ties it to a person (right
+after a name or a birth year, after a residence word, or the writer's own "tôi ở ...").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+
+from citizen_desk.privacy.canonical import Canonical
+from citizen_desk.privacy.name_lexicon import PLACES
+from citizen_desk.privacy.name_words import typed_with_marks
+
+# A home: a house number or a lane number ("số nhà 12", "ngõ 5", "ngách 3/14", "hẻm 45",
+# "kiệt 7", "K123/73/12"), with the street, residential group or hamlet chained to it ("số 12 ngõ
+# 5 phố Hàng Bạc", "số 5 tổ 3 thôn Đông"). A residential group or hamlet alone ("ở xóm 4 có ổ
+# nhóm") is where something happens, like a commune, and is kept, unless it says where a person
+# lives (see ``_home_context``).
+_HOUSE_NO = r"\d+[a-z]?(?:/\d+[a-z]?)*"
+_HOME_RE = re.compile(
+    rf"(?<![\w])(?:(?:so nha|nha so|can ho|ngo|ngach|hem|kiet|hxh)\s*:?\s*{_HOUSE_NO}"
+    r"|k\d+(?:/\d+)+)(?![\w])"
+)
+_NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])")
+# Units below the commune, as typed with diacritics: the plain "to", "ban", "bon", "doi", "khu"
+# of a text typed with diacritics are other words ("to", "bán", "bọn", "đòi").
+_UNITS = (
+    r"to dan pho|khu dan cu|khu tap the|tap the|khu pho|kp|kdc|ktt|to|khom|khoi|khu|xom|thon|ap|"
+    r"ban|bon|buon|doi"
+)
+_UNITS_ACCENTED = frozenset(
+    {
+        "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "kp", "kdc", "ktt", "tổ",
+        "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon", "buôn", "đội",
+    }
+)  # fmt: skip
+_LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\s*:?\s*{_HOUSE_NO}(?![\w])")
+_LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
+_STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
+_ADDRESS_GAP_RE = re.compile(r"[ ,]{0,2}")
+_TRAILING_NUMBER_RE = re.compile(r" \d+[a-z]?(?![\w])")  # "thôn Rùa Hạ 2"
+
+# Where a person lives: "trú (tại)", "ngụ", "thường trú", "ĐKTT", "quê", "địa chỉ", "nhà ở" ...
+_RESIDENCE_RE = re.compile(
+    r"(?<![\w/])(ho khau thuong tru|dang k[yi] thuong tru|thuong tru|tam tru|cu tru|dkhktt|hktt|"
+    r"dktt|tru|ngu|que quan|nguyen quan|que|dia chi nha|dia chi|d/c|nha rieng|nha o|noi o|cho o|"
+    r"sinh song|song|o tro)(?![a-z])(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o))?\s*:?\s*"
+)
+_RESIDENCE_ACCENTED = frozenset(
+    {
+        "hộ khẩu thường trú", "đăng ký thường trú", "đăng kí thường trú", "thường trú",
+        "tạm trú", "cư trú", "đkhktt", "hktt", "đktt", "trú", "ngụ", "quê quán", "nguyên quán",
+        "quê", "địa chỉ nhà", "địa chỉ", "đ/c", "nhà riêng", "nhà ở", "nơi ở", "chỗ ở",
+        "sinh sống", "sống", "ở trọ",
+    }
+)  # fmt: skip
+_NEEDS_PLACE_WORD = frozenset({"sinh sống", "sống"})  # "sống tại ...", not "sống 12 năm"
+# A house token right before a hamlet or after a residence word: "163", "22/10", "12 A1".
+_HOUSE_TOKEN_RE = re.compile(r"[a-z]?\d+[a-z0-9]*(?:/[a-z0-9]+)*(?: [a-z]\d+)?(?![\w/])")
+_LEAD_TOKEN_RE = re.compile(r"[a-z]?\d+[a-z0-9]*(?:/[a-z0-9]+)*(?: [a-z]\d+)?[ ,]{1,2}$")
+_ADMIN_AFTER_RE = re.compile(
+    r"[ ,]*(?:xa|phuong|thi tran|thi xa|huyen|quan|tp|thanh pho|tinh|p\.|x\.|h\.|q\.|tx\.?)"
+    r"(?![a-z])"
+)
+_BIRTH_RE = re.compile(
+    r"(?<![a-z])(?:sn|sinh nam|nam sinh)\s*:?\s*\d{4}|sinh ngay\s*:?\s*[\d/.\-]+\d"
+    r"|\d{1,3}\s*tuoi(?![a-z])"
+)
+_WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|p\.|thi tran)(?![a-z])")
+_APPOSITION_RE = re.compile(r"[\s,/\-)]*")
+_AT_HOME_RE = re.compile(r"[\s,)]*o(?: tai)?\s+")
+_CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
+# The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
+_SELF_AT_RE = re.compile(
+    r"(?<![\w])(?:nha |gia dinh )?(?:toi|em|minh|chau|tui|tao)(?: (?:dang|van|hien|con))? "
+    r"(?:o|song o|tru o|o tai)\s+$"
+)
+
+
+def _capital_words_end(canon: Canonical, pos: int, limit: int = 3) -> int:
+    """End of the run of up to ``limit`` capitalised words starting at ``pos`` (``pos`` if none)."""
+    end = pos
+    for count, m in enumerate(re.finditer(r"[a-z0-9]+", canon.text[pos:])):
+        start = pos + m.start()
+        gap = canon.text[end:start]
+        if count >= limit or (count and gap.strip()) or not canon.is_capitalised(start):
+            break
+        end = pos + m.end()
+    return end
+
+
+def _lower_accented(canon: Canonical, start: int, end: int) -> str:
+    o_start, o_end = canon.span(start, end)
+    return unicodedata.normalize("NFC", canon.original[o_start:o_end]).lower()
+
+
+def _typed_as(canon: Canonical, start: int, end: int, accented: frozenset[str]) -> bool:
+    """The words at ``[start, end)`` are one of ``accented``, or typed without diacritics."""
+    typed = " ".join(_lower_accented(canon, start, end).split())
+    return typed in accented or (
+        typed == " ".join(canon.text[start:end].split()) and not (typed_with_marks(canon.original))
+    )
+
+
+def _street_name_end(canon: Canonical, pos: int) -> int:
+    """End of a capitalised street name right after ``pos`` ("ngõ 34 Phương Mai"), else ``pos``."""
+    if not canon.text.startswith(" ", pos):
+        return pos
+    end = _capital_words_end(canon, pos + 1, 4)
+    name = canon.text[pos + 1 : end]
+    if end == pos + 1 or any(name.startswith(p) for p in PLACES):
+        return pos
+    return end
+
+
+def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
+    """(start, end, role) of address components; role: home, number, street or locality."""
+    folded = canon.text
+    parts = []
+    for m in _HOME_RE.finditer(folded):
+        parts.append((m.start(), _street_name_end(canon, m.end()), "home"))
+    for m in _NUMBER_ONLY_RE.finditer(folded):
+        parts.append((m.start(), m.end(), "number"))
+        end = _street_name_end(canon, m.end())
+        if canon.text.count(" ", m.end() + 1, end) >= 1:  # "số 47 Phạm Văn Đồng"
+            parts.append((m.end() + 1, end, "street"))
+    for m in _LOCALITY_NUMBERED_RE.finditer(folded):
+        if _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
+            parts.append((m.start(), m.end(), "locality"))
+    for m in _LOCALITY_NAMED_RE.finditer(folded):
+        end = _capital_words_end(canon, m.end(), 3)
+        if end > m.end() and _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
+            number = _TRAILING_NUMBER_RE.match(folded, end)
+            parts.append((m.start(), number.end() if number else end, "locality"))
+    for m in _STREET_RE.finditer(folded):
+        end = _capital_words_end(canon, m.end(), 4)
+        if end > m.end():
+            parts.append((m.start(), end, "street"))
+    return sorted(parts)
+
+
+def _chains(canon: Canonical) -> Iterator[tuple[int, int, set[str]]]:
+    """Address components chained by at most a comma and a space, with their roles."""
+    parts = _address_parts(canon)
+    i = 0
+    while i < len(parts):
+        start, end, role = parts[i]
+        roles = {role}
+        j = i + 1
+        while j < len(parts) and parts[j][0] <= end + 2:
+            gap = canon.text[end : parts[j][0]] if parts[j][0] > end else ""
+            if not _ADDRESS_GAP_RE.fullmatch(gap):
+                break
+            end = max(end, parts[j][1])
+            roles.add(parts[j][2])
+            j += 1
+        yield start, end, roles
+        i = j
+
+
+def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int]) -> bool:
+    """A hamlet or group at ``[start, end)`` says where a person lives.
+
+    Right after a name or a birth year ("chị Lan, xóm 14", "(SN 1990, ở tổ 12)"); after "ở"
+    following a name when the commune follows ("bà Mai ở xóm 3, xã ..."); or, with the
+    commune after it, in an aside of a sentence that names someone ("ông Tám - ông ngoại của
+    cháu, xóm 9, xã ...").
+    """
+    folded = canon.text
+    admin_after = _ADMIN_AFTER_RE.match(folded, end) is not None
+    births = {m.end() for m in _BIRTH_RE.finditer(folded, max(0, start - 40), start)}
+    for anchor in [*people, *births]:
+        if anchor > start or start - anchor > 150:
+            continue
+        between = folded[anchor:start]
+        if _APPOSITION_RE.fullmatch(between):
+            return True
+        if _AT_HOME_RE.fullmatch(between) and (anchor in births or admin_after):
+            return True
+        if (
+            admin_after
+            and anchor in people
+            and between.rstrip().endswith(",")
+            and not _CLAUSE_END_RE.search(between)
+        ):
+            return True
+    return False
+
+
+def _residence(
+    canon: Canonical, chains: list[tuple[int, int, set[str]]]
+) -> Iterator[tuple[int, int]]:
+    """What follows a residence word: a house number, a hamlet chain, or a street before a ward."""
+    folded = canon.text
+    starts = {start: end for start, end, _roles in chains}
+    for m in _RESIDENCE_RE.finditer(folded):
+        if not _typed_as(canon, *m.span(1), _RESIDENCE_ACCENTED):
+            continue
+        if _lower_accented(canon, *m.span(1)) in _NEEDS_PLACE_WORD and not m.group(2):
+            continue
+        pos = m.end()
+        if pos in starts:
+            yield pos, starts[pos]
+            continue
+        token = _HOUSE_TOKEN_RE.match(folded, pos)
+        if token and any(ch.isdigit() for ch in token.group()):
+            end = token.end()
+            gap = _ADDRESS_GAP_RE.match(folded, end)
+            following = gap.end() if gap else end
+            yield pos, starts.get(following, _street_name_end(canon, end))
+            continue
+        street = _capital_words_end(canon, pos, 3)
+        ward_after = _WARD_AFTER_RE.match(folded, street)
+        if (
+            street > pos
+            and ward_after
+            and not any(folded[pos:street].startswith(p) for p in PLACES)
+        ):
+            yield pos, street
+
+
+def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, int, int]]:
+    chains = list(_chains(canon))
+    for start, end in _residence(canon, chains):
+        yield "address", start, end
+    for start, end, roles in chains:
+        if "home" in roles or ("number" in roles and roles & {"street", "locality"}):
+            yield "address", start, end
+        elif "locality" in roles or "street" in roles:
+            lead = _LEAD_TOKEN_RE.search(canon.text, max(0, start - 16), start)
+            begin = lead.start() if lead and lead.end() == start else start
+            writer_lives_there = _SELF_AT_RE.search(canon.text, max(0, begin - 30), begin)
+            if writer_lives_there or _home_context(canon, begin, end, people):
+                yield "address", begin, end

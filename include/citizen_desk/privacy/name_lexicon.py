@@ -1,0 +1,169 @@
+"""The words and patterns the name rules rely on: surnames, cue words, place and agency words,
+stop words, well-known places, and the shape of a Vietnamese syllable.
+
+Sets of words as typed with diacritics sit next to their folded forms (lower-case, no marks):
+a text typed without diacritics is matched against the folded forms only where they are not
+also ordinary words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from citizen_desk.text.normalize import fold
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+SURNAMES = _set(
+    "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh trinh truong "
+    "lam mai cao luong luu ha ta doan vuong trieu thai quach kieu tong to chu la lai tang dao "
+    "khuc mac lu thach giang tieu au banh bach chung dam dieu han hua khong kha lieu nghiem "
+    "nong phung quan than thieu tu van vi"
+)
+# Lower-case surname + middle name: only the surnames that are not also common words.
+LOWER_SURNAMES = _set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô")
+LOWER_SURNAMES_FOLDED = _set("nguyen tran pham hoang huynh phan dang bui")
+LOWER_SURNAME_WORDS = LOWER_SURNAMES_FOLDED | _set("le vu vo do ho ngo")
+MIDDLE_NAMES = _set(
+    "văn thị đức hữu đình công quang minh ngọc thanh xuân hồng kim quốc bá trọng thế "
+    "tiến mạnh duy gia hoài khánh phương thùy như bảo"
+)
+MIDDLE_NAMES_FOLDED = _set("van thi duc huu dinh cong quang minh ngoc thanh xuan")
+
+# Kinship and title words, as typed with diacritics; without diacritics only the forms that
+# are not also common words ("đi", "có", "cầu", "mở" fold to di, co, cau, mo).
+CUES = _set("anh chị em ông bà cô chú bác cháu cậu dì mợ thím bạn")
+CUES_FOLDED = _set("anh chi em ong chu bac chau thim")
+INTRO_RE = re.compile(
+    r"(?<![a-z])(?:ten toi la|ten toi|toi ten la|toi ten|toi la|minh ten la|minh ten|minh la|"
+    r"em ten la|em ten|ho ten|ho va ten|ten la|ten)\s*:?\s+$"
+)
+INTRO_WORDS = _set("toi la ten minh em ho va")
+# After these, whatever follows is a name, even in lower case ("tên tôi là hùng").
+NAMING_INTRO_RE = re.compile(
+    r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten)\s*:?\s+$"
+)
+
+# Words after which capitalised words are a place, an agency or a law, not a person.
+PLACE_WORDS = _set(
+    "xa phuong huyen quan tinh tp thanh pho thi tran duong pho ap thon xom ngo hem kiet khu lang "
+    "ban buon cau cho song nui truong benh vien chua den cong an ubnd hdnd cuc so bo doi tram "
+    "vien toa dieu luat khoan nghi dinh quyet thong tu chuong muc tuyen ben cang cty hang "
+    "to chi nganh mien vung tay dong nam bac dao"
+)
+# The same words as typed with diacritics: "truy tố", "giao dịch viên", "khách hàng", "đồng chí"
+# and "chị" fold onto "tổ", "viện", "hãng", "đông" and "chi" but are not place words.
+PLACE_WORDS_ACCENTED = _set(
+    "xã phường huyện quận tỉnh tp thành phố thị trấn đường ấp thôn xóm ngõ hẻm kiệt khu làng "
+    "bản buôn bon cầu chợ sông núi trường bệnh viện chùa đền công an ubnd hđnd cục sở bộ đội "
+    "trạm toà tòa điều luật khoản nghị định quyết thông tư chương mục tuyến bến cảng cty hãng "
+    "tổ chi ngành miền vùng tây đông nam bắc đảo khóm khối vpls dntn htx tnhh"
+)
+# Verbs ending in a place word: "yêu cầu Hòa" is not "cầu Hòa" (a bridge).
+VERB_BIGRAMS = frozenset(
+    {
+        "yêu cầu", "nhu cầu", "đề nghị", "kiến nghị", "xác định", "nhận định", "khẳng định",
+        "quyết định", "thông báo",
+    }
+)  # fmt: skip
+PLACE_WORDS = PLACE_WORDS | _set("khom khoi vpls dntn htx tnhh")
+PLACE_BIGRAMS = frozenset(
+    {"thanh pho", "thi xa", "thi tran", "cong an", "khu pho", "benh vien", "uy ban", "to dan"}
+)
+# Capitalised words that are never (part of) a person's name here, as typed with diacritics.
+NOT_NAME = _set(
+    "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp phố điều luật khoản nghị "
+    "bộ sở cục viện tòa bệnh đội trạm hội đảng nhà cty hôm ngày tháng chiều "
+    "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
+    "giám cán bí tuần thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số lộ tỉnh lộ"
+)
+# Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
+# stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
+STOP_BEFORE: dict[str, frozenset[str]] = {
+    "quốc": _set("lộ tế hội gia phòng khánh doanh ca kỳ tịch lập"),
+    "ngân": _set("hàng sách quỹ khố"),
+    "đoàn": _set("thanh thể kết công viên trưởng xe luật đại kiểm tàu người khách"),
+    "quý": _set("i ii iii iv khách vị ông bà cơ"),
+    "sáng": _set("nay mai qua sớm ngày hôm cùng chủ thứ mùng mồng"),
+    "công": _set("an ty trình đoàn nghệ thương nhân"),
+    "trường": _set("học tiểu trung đại mầm cao chính quân nghề thpt thcs"),
+}
+# Years of the sixty-year cycle ("Tết Đinh Dậu", "năm Canh Tý"): a stem and a branch, not a name.
+STEMS = _set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
+BRANCHES = _set("tý tí sửu dần mão mẹo thìn tỵ tị ngọ mùi thân dậu tuất hợi")
+# Capitalised acronyms of a business or office named after its owner ("VPLS Đặng Sơn").
+ORG_ACRONYMS = _set("vpls dntn htx tnhh cty")
+# Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
+PLACES = frozenset(
+    {
+        "ha noi", "ha giang", "ha nam", "ha tinh", "ha tay", "ha long", "ha dong", "ha tien",
+        "ha trung", "ho chi minh", "lam dong", "cao bang", "thai binh", "thai nguyen",
+        "phan thiet", "phan rang", "do son", "ly son", "mai chau", "to lich", "vu ban",
+        "ho guom", "ho tay", "lam thao", "cao lanh", "tran de", "ha hoa", "ha quang",
+        "hoang mai", "tu liem", "viet nam", "trung quoc", "han quoc", "nhat ban", "thai lan",
+        "dai loan", "anh quoc", "ba ria", "ba chieu", "ba diem", "ba den", "co to", "ong lanh",
+    }
+)  # fmt: skip
+WORD_RE = re.compile(r"[a-z0-9]+")
+# One Vietnamese syllable (folded): "Annam", "QL", "Putin" are not Vietnamese given names.
+SYLLABLE_RE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+    r"(?:[aeiouy]{1,3})(?:ng|nh|ch|[cmnpt])?"
+)
+SENTENCE_END = '.!?\n:;"“”()[]*•|>_`#\t–—'
+MAX_NAME_WORDS = 4
+
+# Titles, ranks and roles before a bare given name ("đồng chí Quang", "Thượng tá Hùng",
+# "đối tượng Tuấn", "bé Ngân"), as typed with diacritics; without diacritics only the
+# multi-word forms, which are not ordinary words.
+TITLE_CUES = frozenset(
+    {
+        "bé", "cụ", "vợ", "chồng", "mẹ", "bố", "cha", "ruột", "gia đình", "đồng chí", "cán bộ",
+        "điều tra viên", "thượng tá", "trung tá", "đại tá", "thiếu tá", "đại úy", "đại uý",
+        "thượng úy", "thượng uý", "trung úy", "trung uý", "thiếu úy", "thiếu uý", "thiếu tướng",
+        "trung tướng", "trung sĩ", "thượng sĩ", "luật sư", "bác sĩ", "thầy", "thầy giáo",
+        "cô giáo", "nghi can", "nghi phạm", "đối tượng", "bị cáo", "bị can", "nạn nhân",
+        "tài xế", "giao dịch viên", "sinh viên", "học sinh", "nữ sinh", "nam sinh",
+        "thanh niên", "người nhà", "bạn gái", "bạn trai", "người yêu",
+    }
+)  # fmt: skip
+TITLE_CUES_FOLDED = frozenset(
+    {
+        "dong chi", "can bo", "dieu tra vien", "thuong ta", "trung ta", "dai ta", "thieu ta",
+        "dai uy", "thuong uy", "trung uy", "thieu uy", "luat su", "bac si", "nghi can",
+        "doi tuong", "bi cao", "bi can", "nan nhan", "tai xe",
+    }
+)  # fmt: skip
+CUE_FIRST_WORDS = frozenset(
+    fold(cue).split()[0] for cue in CUES | TITLE_CUES | CUES_FOLDED | TITLE_CUES_FOLDED
+)
+# All-caps words after a cue that are abbreviations, not initials ("anh CSGT").
+NOT_INITIALS = _set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv pv bhxh")
+INITIALS_RE = re.compile(r"[a-z](?:\.[a-z])*(?:\.[a-z]+)?(?![a-z0-9])")
+# A name right before a birth year or an age: "Nguyễn Văn A (SN 1990", "Quyền, sinh ngày".
+BIRTH_AFTER_RE = re.compile(r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b)")
+# Words that stand before a phone number without naming anyone ("Gọi 0912…", "Nhắn Zalo 09…").
+CONTACT_WORDS = _set(
+    "gọi goi nhắn nhan liên lien hệ he số so sđt sdt đt dt hotline zalo điện dien thoại thoai "
+    "tổng tong đài dai máy may call tel lh ib inbox alo"
+)
+# A name right before a phone number: "SĐT của em: Phương 0912...".
+PHONE_AFTER_RE = re.compile(r"[ :]*\(?\+?\d(?:[ .\-]{0,2}\d){8,}")
+# Display names in the Western order of social media ("Minh Trần", "Trung Le").
+LAST_SURNAMES = _set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ ngô")
+LAST_SURNAMES_FOLDED = _set("nguyen tran le pham hoang huynh phan vu vo dang bui")
+
+# A display name after the platform ("tài khoản Facebook Trung Le", "nick Zalo: Hoa Nguyen") or
+# a photo credit ("Ảnh: Minh Trần"): capitalised words, Vietnamese syllables or not.
+DISPLAY_CUE_RE = re.compile(
+    r"(?<![a-z0-9])(?:facebook|fb|zalo|tiktok|telegram|instagram|youtube|fanpage|nick|nickname|"
+    r"biet danh)(?:\s+(?:ca nhan|co ten|ten|la))?\s*:?\s*[\"'“‘]?$"
+)
+CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
+NOT_DISPLAY = _set(
+    "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
+    "facebook fb zalo tiktok telegram instagram youtube messenger google viber"
+)

@@ -1,0 +1,264 @@
+"""The lexicon and cue rules that find person names (see :mod:`citizen_desk.privacy.names`).
+
+A capitalised surname and the capitalised words after it; a lower-case surname + middle name +
+given name; a kinship cue, a title or a self-introduction before a name; initials; a name
+named by what follows it (a birth year, an age, a phone number); a social-media display name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+
+from citizen_desk.privacy.canonical import Canonical
+from citizen_desk.privacy.name_lexicon import (
+    BIRTH_AFTER_RE,
+    CONTACT_WORDS,
+    CREDIT_RE,
+    CUE_FIRST_WORDS,
+    CUES,
+    CUES_FOLDED,
+    DISPLAY_CUE_RE,
+    INITIALS_RE,
+    INTRO_RE,
+    INTRO_WORDS,
+    LAST_SURNAMES,
+    LAST_SURNAMES_FOLDED,
+    LOWER_SURNAME_WORDS,
+    LOWER_SURNAMES,
+    LOWER_SURNAMES_FOLDED,
+    MAX_NAME_WORDS,
+    MIDDLE_NAMES,
+    MIDDLE_NAMES_FOLDED,
+    NAMING_INTRO_RE,
+    NOT_DISPLAY,
+    NOT_INITIALS,
+    NOT_NAME,
+    PHONE_AFTER_RE,
+    SURNAMES,
+    SYLLABLE_RE,
+    TITLE_CUES,
+    TITLE_CUES_FOLDED,
+)
+from citizen_desk.privacy.name_words import (
+    adjacent,
+    all_caps,
+    as_typed,
+    capital_run,
+    cycle_year,
+    known_place,
+    place_context,
+    sentence_initial,
+    typed_with_marks,
+    word_spans,
+)
+
+
+def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> tuple[int, bool]:
+    """(words, is a title) of a kinship or title cue starting at ``index`` (0 if none)."""
+    if canon.text[slice(*words[index])] not in CUE_FIRST_WORDS:
+        return 0, False
+    for size in (3, 2, 1):
+        if index + size >= len(words) or not canon.is_capitalised(words[index + size][0]):
+            continue
+        span = words[index : index + size + 1]
+        if not all(adjacent(canon, a, b) for a, b in pairwise(span)):
+            continue
+        accented = " ".join(as_typed(canon, *w) for w in span[:-1])
+        folded = " ".join(canon.text[slice(*w)] for w in span[:-1])
+        if size == 1 and (accented in CUES or (accented == folded and folded in CUES_FOLDED)):
+            return 1, False
+        if accented in TITLE_CUES or (accented == folded and folded in TITLE_CUES_FOLDED):
+            return size, True
+    return 0, False
+
+
+def _initials(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """Words of the initials at ``index`` ("C.", "N.Đ.H.", "T.Thu", "NTP"), 0 if none."""
+    if index >= len(words) or not canon.is_capitalised(words[index][0]):
+        return 0
+    start, end = words[index]
+    word = canon.text[start:end]
+    if 2 <= len(word) <= 4 and all_caps(canon, words[index]) and word not in NOT_INITIALS:
+        return 1 if SYLLABLE_RE.fullmatch(word) is None else 0
+    if len(word) != 1:
+        return 0
+    m = INITIALS_RE.match(canon.text, start)
+    if m is None:
+        return 0
+    count = 0
+    while index + count < len(words) and words[index + count][0] < m.end():
+        if not canon.is_capitalised(words[index + count][0]):
+            return 0
+        count += 1
+    return count
+
+
+def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
+    """``run`` plus a trailing initial: "Trần Văn C.", "Nguyễn Văn B"."""
+    last = first + run
+    if (
+        run >= 2
+        and last < len(words)
+        and adjacent(canon, words[last - 1], words[last])
+        and words[last][1] - words[last][0] == 1
+        and canon.is_capitalised(words[last][0])
+    ):
+        return run + 1
+    return run
+
+
+def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """A capitalised run named by what follows it: a birth year, an age, a phone number."""
+    run = capital_run(canon, words, index)
+    if not run:
+        return 0
+    end = words[index + run - 1][1]
+    birth = BIRTH_AFTER_RE.match(canon.text, end)
+    if not (birth or PHONE_AFTER_RE.match(canon.text, end)):
+        return 0
+    if not birth and any(
+        as_typed(canon, *w) in CONTACT_WORDS or canon.text[slice(*w)] in CONTACT_WORDS
+        for w in words[index : index + run]
+    ):
+        return 0
+    if place_context(canon, words, index) or known_place(canon, words, index, run):
+        return 0
+    return 0 if any(all_caps(canon, w) for w in words[index : index + run]) else run
+
+
+def _reversed_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """A given name then a surname ("Minh Trần"): a social-media display name."""
+    run = capital_run(canon, words, index)
+    if run not in (2, 3) or canon.text[slice(*words[index])] in SURNAMES:
+        return 0
+    last = words[index + run - 1]
+    accented, folded = as_typed(canon, *last), canon.text[slice(*last)]
+    if accented not in LAST_SURNAMES and not (
+        accented == folded and folded in LAST_SURNAMES_FOLDED
+    ):
+        return 0
+    if place_context(canon, words, index) or known_place(canon, words, index, run):
+        return 0
+    return run
+
+
+def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """Words of a display name at ``index`` named by the platform before it (0 if none)."""
+    start = words[index][0]
+    before = canon.text[max(0, start - 40) : start]
+    cue = DISPLAY_CUE_RE.search(before)
+    if cue is None:
+        credit = CREDIT_RE.search(before)
+        if credit is None:
+            return 0
+        word_start = start - len(before) + credit.start()
+        if as_typed(canon, word_start, word_start + 3) != "ảnh" and typed_with_marks(
+            canon.original
+        ):
+            return 0
+    count = 0
+    while index + count < len(words) and count < 3:
+        word = words[index + count]
+        if count and not adjacent(canon, words[index + count - 1], word):
+            break
+        if not canon.is_capitalised(word[0]) or all_caps(canon, word):
+            break
+        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME:
+            break
+        count += 1
+    if count and known_place(canon, words, index, count):
+        return 0
+    return count
+
+
+def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
+    """(start, end, first word index, word count) of names found by the lexicon and cue rules."""
+    words = word_spans(canon)
+    text = canon.text
+    i = 0
+    while i < len(words):
+        start, end = words[i]
+        word = text[start:end]
+        run = 0
+        first = i
+        if canon.is_capitalised(start) and word in SURNAMES and not place_context(canon, words, i):
+            run = capital_run(canon, words, i)
+            if run < 2 or known_place(canon, words, i, run):
+                run = 0
+            run = _with_initial(canon, words, i, run)
+        if not run and word in LOWER_SURNAME_WORDS:
+            run = _lower_full_name(canon, words, i)
+        if not run and i + 1 < len(words):
+            size, title = _cue_length(canon, words, i)
+            if size and not place_context(canon, words, i):
+                first = i + size
+                # a kinship cue, not a title: "cán bộ Công an" is an agency, "anh Quốc Khánh" a man
+                run = capital_run(canon, words, first, cued=not title)
+                place_cue = canon.is_capitalised(start) and not sentence_initial(canon, words, i)
+                if run and (
+                    cycle_year(canon, words, first, run)
+                    or (place_cue and size == 1 and known_place(canon, words, i, run + 1))
+                    or (title and known_place(canon, words, first, run))
+                ):
+                    run = 0
+                run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
+        if not run and word not in INTRO_WORDS:
+            intro = INTRO_RE.search(text, max(0, start - 20), start)
+            if intro:
+                first = i
+                run = capital_run(canon, words, i, cued=True) or _lower_full_name(canon, words, i)
+                if not run and NAMING_INTRO_RE.search(intro.group()):
+                    run = _lower_given_name(canon, words, i)
+        if not run and canon.is_capitalised(start):
+            first = i
+            run = (
+                _display_name(canon, words, i)
+                or _context_name(canon, words, i)
+                or _reversed_name(canon, words, i)
+            )
+        if run:
+            yield words[first][0], words[first + run - 1][1], first, run
+            i = first + run
+        else:
+            i += 1
+
+
+def _lower_full_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """Surname + middle name + given name(s) typed in lower case (0 if not one)."""
+    if index + 2 >= len(words) or canon.is_capitalised(words[index][0]):
+        return 0
+    text = canon.text
+    surname = text[slice(*words[index])]
+    middle = text[slice(*words[index + 1])]
+    acc_surname = as_typed(canon, *words[index])
+    acc_middle = as_typed(canon, *words[index + 1])
+    plain = acc_surname == surname and acc_middle == middle
+    known = (acc_surname in LOWER_SURNAMES and acc_middle in MIDDLE_NAMES) or (
+        plain and surname in LOWER_SURNAMES_FOLDED and middle in MIDDLE_NAMES_FOLDED
+    )
+    if not known or place_context(canon, words, index):
+        return 0
+    if index and text[slice(*words[index - 1])] in {"vi", "xam", "tri"}:  # "vi phạm văn ..."
+        return 0
+    count = 2
+    while (
+        index + count < len(words)
+        and count < MAX_NAME_WORDS
+        and adjacent(canon, words[index + count - 1], words[index + count])
+        and count < 3
+    ):
+        count += 1
+    return count
+
+
+def _lower_given_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """After "tên (là)": up to three words up to the next punctuation."""
+    count = 0
+    while index + count < len(words) and count < 3:
+        if count and not adjacent(canon, words[index + count - 1], words[index + count]):
+            break
+        if canon.text[slice(*words[index + count])] in {"la", "o", "nha", "sdt", "so", "va"}:
+            break
+        count += 1
+    return count

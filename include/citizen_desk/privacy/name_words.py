@@ -1,0 +1,164 @@
+"""Word-level judgements on the canonical text shared by the name rules and the tagger check:
+where the words are, how they were typed, and whether a capitalised word can be (part of) a
+person's name or continues a place, an agency or a law.
+
+Words are ``(start, end)`` spans of the canonical text (:mod:`citizen_desk.privacy.canonical`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from citizen_desk.privacy.canonical import Canonical
+from citizen_desk.privacy.name_lexicon import (
+    BRANCHES,
+    MAX_NAME_WORDS,
+    NOT_NAME,
+    ORG_ACRONYMS,
+    PLACE_BIGRAMS,
+    PLACE_WORDS,
+    PLACE_WORDS_ACCENTED,
+    PLACES,
+    SENTENCE_END,
+    STEMS,
+    STOP_BEFORE,
+    SYLLABLE_RE,
+    VERB_BIGRAMS,
+    WORD_RE,
+)
+from citizen_desk.text.normalize import fold
+
+
+def stop_word(canon: Canonical, span: tuple[int, int], *, cued: bool = False) -> bool:
+    """Never a name word (`NOT_NAME`), or a word that is not one before certain words
+    ("Quốc khánh", "Ngân hàng"). After a kinship cue or a self-introduction (`cued`: "anh Quốc
+    Khánh", "tôi là Quốc Khánh") the second kind is a name all the same."""
+    word = as_typed(canon, *span)
+    if word in NOT_NAME:
+        return True
+    before = STOP_BEFORE.get(word)
+    if before is None or cued:
+        return False
+    rest = unicodedata.normalize("NFC", canon.original[canon.span(*span)[1] :][:24])
+    following = re.match(r"\s+(\w+)", rest)
+    return following is not None and following.group(1).lower() in before
+
+
+def cycle_year(canon: Canonical, words: list[tuple[int, int]], first: int, count: int) -> bool:
+    """``words[first:first+count]`` ends in a year of the sixty-year cycle ("Xuân Đinh Dậu")."""
+    last = first + count - 1
+    return (
+        count >= 2
+        and as_typed(canon, *words[last - 1]) in STEMS
+        and as_typed(canon, *words[last]) in BRANCHES
+    )
+
+
+def name_word(canon: Canonical, span: tuple[int, int], *, cued: bool = False) -> bool:
+    """A capitalised Vietnamese syllable that is not a place, agency or function word."""
+    return (
+        canon.is_capitalised(span[0])
+        and SYLLABLE_RE.fullmatch(canon.text[span[0] : span[1]]) is not None
+        and not stop_word(canon, span, cued=cued)
+    )
+
+
+def word_spans(canon: Canonical) -> list[tuple[int, int]]:
+    return [m.span() for m in WORD_RE.finditer(canon.text)]
+
+
+def as_typed(canon: Canonical, start: int, end: int) -> str:
+    o_start, o_end = canon.span(start, end)
+    return unicodedata.normalize("NFC", canon.original[o_start:o_end]).lower()
+
+
+def adjacent(canon: Canonical, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """Only spaces (no punctuation) between two words."""
+    return canon.text[left[1] : right[0]].strip() == ""
+
+
+def place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """The word before ``words[index]`` is a place/agency/law word (lower-case in the text)."""
+    if index == 0 or not adjacent(canon, words[index - 1], words[index]):
+        return False
+    prev = canon.text[slice(*words[index - 1])]
+    if index >= 2 and adjacent(canon, words[index - 2], words[index - 1]):
+        bigram = canon.text[words[index - 2][0] : words[index - 1][1]]
+        if " ".join(bigram.split()) in PLACE_BIGRAMS:
+            return True
+    if canon.is_capitalised(words[index - 1][0]):
+        return as_typed(canon, *words[index - 1]) in ORG_ACRONYMS
+    accented = as_typed(canon, *words[index - 1])
+    if (
+        index >= 2
+        and adjacent(canon, words[index - 2], words[index - 1])
+        and f"{as_typed(canon, *words[index - 2])} {accented}" in VERB_BIGRAMS
+    ):
+        return False
+    if accented in PLACE_WORDS_ACCENTED:
+        return True
+    return accented == prev and prev in PLACE_WORDS and not typed_with_marks(canon.original)
+
+
+@lru_cache(maxsize=256)
+def typed_with_marks(text: str) -> bool:
+    """The text has diacritics, so a plain "cho" is "cho", not "chợ" typed without them."""
+    return fold(text) != text.lower()
+
+
+def capital_run(
+    canon: Canonical, words: list[tuple[int, int]], index: int, *, cued: bool = False
+) -> int:
+    """How many capitalised name-like words start at ``index`` (0 if none); `cued`: right after
+    a kinship cue or a self-introduction."""
+    count = 0
+    while index + count < len(words) and count < MAX_NAME_WORDS:
+        i = index + count
+        if not name_word(canon, words[i], cued=cued):
+            break
+        if count and not adjacent(canon, words[i - 1], words[i]):
+            break
+        count += 1
+    return count
+
+
+def sentence_initial(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """First word of a sentence, a line, a list item or a markup field ("*Hạn xác minh:*")."""
+    if index == 0:
+        return True
+    o_start = canon.span(*words[index - 1])[1]
+    o_end = canon.starts[words[index][0]]
+    return any(ch in SENTENCE_END for ch in canon.original[o_start:o_end])
+
+
+def numbered(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """The word after ``words[index]`` (a space apart) is a number."""
+    return (
+        index + 1 < len(words)
+        and canon.text[words[index + 1][0]].isdigit()
+        and adjacent(canon, words[index], words[index + 1])
+    )
+
+
+def all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
+    o_start, o_end = canon.span(*span)
+    return o_end - o_start > 1 and canon.original[o_start:o_end].isupper()
+
+
+def known_place(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
+    span_text = " ".join(canon.text[slice(*w)] for w in words[first : first + run])
+    return any(span_text.startswith(p) for p in PLACES) or cycle_year(canon, words, first, run)
+
+
+def place_chain(canon: Canonical, words: list[tuple[int, int]]) -> set[int]:
+    """Indexes of capitalised words that continue a place name ("xã Nga Thủy")."""
+    chain: set[int] = set()
+    for i in range(len(words)):
+        if canon.is_capitalised(words[i][0]) and (
+            place_context(canon, words, i)
+            or ((i - 1) in chain and adjacent(canon, words[i - 1], words[i]))
+        ):
+            chain.add(i)
+    return chain

@@ -1,0 +1,239 @@
+"""What the escalation sweep writes into the outbox: the due alerts, the catch-up summaries
+and the chiefs' daily digests (see :mod:`citizen_desk.tips.sweep`).
+
+An alert is rendered once, whatever its recipients, and a reminder reads as the n-th reminder
+actually sent. Summaries carry references and levels only; alerts and digests go through the
+outbox's PII gate with the case's protected names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from citizen_desk.config.registry import Registry, deployment_zone
+from citizen_desk.db.batching import chunks
+from citizen_desk.db.models import Notification, Tip
+from citizen_desk.domain.labels import tip_level_label
+from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
+from citizen_desk.tips import views as tips
+from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
+from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, UnitNode
+
+if TYPE_CHECKING:
+    from citizen_desk.tips.sweep import SweepReport
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    """One due alert for one recipient; `unrouted`: its unit has no contact for the role, so it
+    goes to the admins."""
+
+    tip: Tip
+    alert: DueAlert
+    recipient: str
+    unrouted: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.alert.idempotency_key}:{self.recipient}"
+
+
+def enqueue_alerts(
+    session: Session,
+    report: SweepReport,
+    fresh: Sequence[PlannedAlert],
+    views: Mapping[int, tips.TipView],
+    names: Mapping[int, tuple[str, ...]],
+    policy: EscalationPolicy,
+    *,
+    now: datetime,
+    source: str | None,
+    registry: Registry,
+    numbers: Mapping[str, int] | None = None,
+) -> None:
+    rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
+    for item in fresh:
+        key = item.alert.idempotency_key
+        if key not in rendered:
+            view = views[item.tip.id]
+            # a reminder reads as the n-th reminder actually sent (the key keeps the ladder's)
+            shown = replace(item.alert, sequence=(numbers or {}).get(key, item.alert.sequence))
+            rendered[key] = (
+                render_alert(view, shown, policy, registry),
+                alert_free_text(view, shown, policy, registry),
+            )
+        message, free_text = rendered[key]
+        row = _enqueue(
+            session,
+            key=item.key,
+            kind=f"tip_{item.alert.kind}",
+            recipient=item.recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=source,
+            pii_names=names.get(item.tip.case_id, ()),
+            registry=registry,
+            free_text=free_text,
+        )
+        _count(report, row, "enqueued")
+
+
+def reminder_numbers(session: Session, reminders: Sequence[DueAlert]) -> dict[str, int]:
+    """Alert key -> 1 + the reminders of its tip and level enqueued before (any recipient)."""
+    heads = {(a.tip_id, a.level) for a in reminders}
+    earlier: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for chunk in chunks(sorted(heads)):
+        condition = or_(
+            *(Notification.idempotency_key.like(f"tip:{t}:L{lv}:reminder:%") for t, lv in chunk)
+        )
+        for key in session.scalars(
+            select(Notification.idempotency_key).where(
+                condition, Notification.status.not_in(("superseded", "blocked"))
+            )
+        ):
+            tip_id, level, _kind, sequence = key.split(":")[1:5]
+            earlier[(int(tip_id), int(level[1:]))].add(sequence)
+    return {a.idempotency_key: len(earlier[(a.tip_id, a.level)]) + 1 for a in reminders}
+
+
+def enqueue_summaries(
+    session: Session,
+    report: SweepReport,
+    summarised: Sequence[PlannedAlert],
+    views: Mapping[int, tips.TipView],
+    *,
+    at: datetime,
+    now: datetime,
+    source: str | None,
+    registry: Registry,
+) -> None:
+    """One catch-up summary per target unit and recipient; every listed pair gets its ledger row
+    naming the summary. References and levels only: no excerpt, no identity."""
+    groups: dict[tuple[str, str], list[PlannedAlert]] = defaultdict(list)
+    for item in summarised:
+        groups[(item.alert.unit_code, item.recipient)].append(item)
+    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+    for (unit_code, recipient), items in sorted(groups.items()):
+        key = f"tip-catchup:{unit_code}:{recipient}:{stamp}"
+        ordered = sorted(items, key=lambda p: (-p.alert.level, p.tip.received_at, p.tip.id))
+        entries = [
+            SummaryItem(
+                views[p.tip.id].reference,
+                tip_level_label(p.alert.level),
+                registry.case_url(views[p.tip.id].case_id),
+            )
+            for p in ordered
+        ]
+        unit_name = _unit_name(registry, unit_code)
+        message = render_catch_up(unit_name, "tin báo chưa xác minh", entries)
+        row = _enqueue(
+            session,
+            key=key,
+            kind="tip_catchup",
+            recipient=recipient,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=source,
+            registry=registry,
+        )
+        if row is not None and row.status != "blocked":
+            report.summaries += 1
+        for item in items:
+            record_covered(
+                session,
+                key=item.key,
+                kind=f"tip_{item.alert.kind}",
+                recipient=item.recipient,
+                reason=f"catch-up: listed in summary {key}",
+                now=now,
+                source=source,
+            )
+
+
+def _unit_name(registry: Registry, code: str) -> str:
+    try:
+        return registry.unit(code).name
+    except KeyError:
+        return code
+
+
+def enqueue_digests(
+    session: Session,
+    report: SweepReport,
+    wanted: Mapping[str, Sequence[int]],
+    day: str | None,
+    views: Mapping[int, tips.TipView],
+    names: Mapping[int, tuple[str, ...]],
+    *,
+    at: datetime,
+    now: datetime,
+    source: str | None,
+    registry: Registry,
+) -> None:
+    for chief, ids in sorted(wanted.items()):
+        items = [views[i] for i in ids if i in views]
+        message = render_digest(items, registry, at)  # the day swept, also under a what-if
+        case_names = [n for v in items for n in names.get(v.case_id, ())]
+        row = _enqueue(
+            session,
+            key=tip_digest_key(chief, day),
+            kind="tip_digest",
+            recipient=chief,
+            text=message.text,
+            blocks=message.blocks,
+            now=now,
+            source=source,
+            pii_names=tuple(dict.fromkeys(case_names)),
+            registry=registry,
+        )
+        _count(report, row, "digests")
+
+
+def _count(report: SweepReport, row: Notification | None, field_name: str) -> None:
+    if row is None:  # enqueued meanwhile by an overlapping run
+        report.already_enqueued += 1
+    elif row.status == "blocked":
+        report.blocked += 1
+    else:
+        setattr(report, field_name, getattr(report, field_name) + 1)
+
+
+def _enqueue(session: Session, **kwargs: Any) -> Notification | None:
+    from citizen_desk.notify.outbox import enqueue
+
+    return enqueue(session, **kwargs)
+
+
+# --- digests -------------------------------------------------------------------------------------
+
+
+def digest_date(now: datetime, digest_hour: int | None) -> str | None:
+    if digest_hour is None:
+        return None
+    local = now.astimezone(deployment_zone())
+    return local.date().isoformat() if local.hour >= digest_hour else None
+
+
+def tip_digest_key(chief: str, day: str | None) -> str:
+    return f"tip-digest:{chief}:{day}"
+
+
+def digest_recipients(
+    due: Iterable[tuple[Tip, Sequence[DueAlert]]], units: Mapping[str, UnitNode]
+) -> dict[str, list[int]]:
+    """Chief -> open tips they have been alerted about (escalated to them, or urgent)."""
+    chiefs = {node.contacts["chief"] for node in units.values() if node.contacts.get("chief")}
+    result: dict[str, list[int]] = defaultdict(list)
+    for tip, alerts in due:
+        for chief in sorted({r for a in alerts for r in a.recipients if r in chiefs}):
+            result[chief].append(tip.id)
+    return dict(result)
