@@ -13,6 +13,7 @@ receivers. Three checks:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -308,25 +309,19 @@ class Realtime:
             finally:
                 pushing.set()
                 thread.join(timeout=30)
-            self.scenario.wait_until(
-                "the simulator has delivered every webhook (retries included)",
-                lambda: sim.webhooks()["pending"] == 0,
-                timeout=6 * 60,
-                poll=3,
-            )
+            # everything created until now must arrive: failed pushes are retried on the
+            # platforms' ladders (Zalo waits 2.5 min before its second retry here)
             truth = sim.truth()["messages"]
 
             def missing() -> list[str]:
-                stored = {
-                    (channel, mid)
-                    for channel, mid in checks.load_domain(self.topo.domain_url).messages
-                }
+                stored = set(checks.load_domain(self.topo.domain_url).messages)
                 return not_stored(truth, live_since_ms, stored)
 
-            self.scenario.wait_until(
-                "every pushed message is stored by the webhook path", lambda: not missing(),
-                timeout=5 * 60, poll=5,
-            )  # fmt: skip
+            with contextlib.suppress(TimeoutError):  # what is still missing is reported below
+                self.scenario.wait_until(
+                    "every pushed message is stored by the webhook path", lambda: not missing(),
+                    timeout=12 * 60, poll=10,
+                )  # fmt: skip
         pushed = sim.webhooks()
         lost = missing()
         live = [r for r in truth if r.get("direction") == "in" and r["created_ms"] >= live_since_ms]
@@ -336,7 +331,8 @@ class Realtime:
             [
                 f"{len(burst)} threads injected over {BURST_SECONDS:.0f} s; {len(live)} citizen "
                 f"messages since going live, all stored without a collection",
-                f"webhook attempts {pushed['attempts']}, given up {pushed['given_up']}",
+                f"webhook attempts {pushed['attempts']}, pending {pushed['pending']}, "
+                f"given up {pushed['given_up']}",
             ],
         )
 

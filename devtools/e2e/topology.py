@@ -45,6 +45,9 @@ POOLS = {
     "facebook_api": (4, "Concurrent Graph API collections"),
     "zalo_api": (2, "Concurrent Zalo OA collections"),
 }
+# the platforms' webhook retry ladders at half length: Meta's 2 min step is 1 min, Zalo's 5 min
+# step 2.5 min (an api-server restart on a busy 2-core machine takes about a minute)
+WEBHOOK_RETRY_SPEED = 2
 LIVE_RATE = 120  # citizen messages per hour across the world once the simulator goes live
 # Shared by both topologies: faster reaction to dead tasks (chaos), quick DAG discovery.
 E2E_TUNING = {
@@ -154,7 +157,7 @@ class Topology:
             "--webhook-zalo-url",
             f"{api}/citizen-desk/webhooks/zalo",
             "--webhook-retry-speed",
-            "1",
+            str(WEBHOOK_RETRY_SPEED),
         )
 
     def _run_simulator(self, log: Path, *extra_args: str) -> None:
