@@ -14,9 +14,11 @@ import traceback
 from datetime import UTC, datetime, timedelta
 
 from e2e import checks
+from e2e.alerts import AlertChecks, BrokenRegistry
 from e2e.environment import REPO
+from e2e.realtime import Realtime
 from e2e.report import SKIPPED, Report
-from e2e.scenario import Chaos, Scenario
+from e2e.scenario import COLLECT, Chaos, Scenario
 from e2e.topology import CeleryTopology, LocalTopology, Topology
 
 DEADLINE_MINUTES = 1.0  # CITIZEN_DESK_COLLECT_DEADLINE_MINUTES for the e2e (production: 120)
@@ -39,24 +41,35 @@ def build(name: str, keep: bool) -> Topology:
     return CeleryTopology("celery", world_now, extra_env=extra, keep=keep)
 
 
-def run_local(scenario: Scenario) -> None:
-    scenario.cycle("calm", inject_failure=True)
+def run_local(scenario: Scenario, topo: Topology) -> None:
+    cycle = scenario.cycle("calm", inject_failure=True)
     scenario.verify("calm")
+    alerts = AlertChecks(scenario, topo)
+    if cycle.runs.get(COLLECT):
+        alerts.first_collection("calm", cycle.runs[COLLECT][-1])
     scenario.sweep("calm")
     scenario.broken_page("alerts")
     scenario.deadline_alert("alerts", DEADLINE_MINUTES)
+    BrokenRegistry(scenario, topo).run("alerts")
+    realtime = Realtime(scenario, topo)
+    if realtime.run("realtime"):
+        alerts.closed_before_send("alerts", realtime.inject, scenario.wait_until)
+        alerts.deliverers_under_storm("alerts", realtime.inject, scenario.wait_until)
     scenario.check_task_states("final")
     scenario.sweep("final")
 
 
 def run_celery(scenario: Scenario, topo: CeleryTopology, chaos: bool) -> None:
-    report = scenario.report
     scenario.cycle("calm", inject_failure=True)
     state, posts, due = scenario.verify("calm")
     scenario.sweep("calm")
-    if not chaos:
-        return
-    calm = checks.outcome(state, posts, due)
+    if chaos:
+        run_chaos(scenario, topo, checks.outcome(state, posts, due))
+    Realtime(scenario, topo).run("realtime")
+
+
+def run_chaos(scenario: Scenario, topo: CeleryTopology, calm: checks.RunOutcome) -> None:
+    report = scenario.report
     with report.timed("chaos: fresh domain DB + fresh simulator (same seed, same world)"):
         topo.reset_domain()
         topo.start_simulator(tag="-chaos")
@@ -116,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(topo, CeleryTopology):
             run_celery(scenario, topo, chaos=not args.no_chaos)
         else:
-            run_local(scenario)
+            run_local(scenario, topo)
     except (Exception, KeyboardInterrupt) as exc:
         crashed = True
         traceback.print_exc()

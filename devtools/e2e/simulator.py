@@ -93,6 +93,21 @@ class SimulatorClient:
         """The articles on every OA (published weekly texts), oldest first."""
         return self.get("/_sim/zalo/articles")["articles"]
 
+    def generate(
+        self, messages: int, category: str | None = None, urgent: bool = False
+    ) -> list[str]:
+        """New citizen threads now (in live mode also pushed by webhook); first message ids."""
+        body: dict[str, Any] = {"messages": messages, "urgent": urgent}
+        if category is not None:
+            body["category"] = category
+        resp = self.http.post(f"{self.base_url}/_sim/generate", json=body, timeout=30)
+        resp.raise_for_status()
+        return list(resp.json()["created"])
+
+    def webhooks(self) -> dict[str, Any]:
+        """The webhook pusher's record: attempts by platform:status, pending, given up."""
+        return self.get("/_sim/webhooks")
+
     def stats(self) -> dict[str, Any]:
         return self.get("/_sim/stats")
 
@@ -114,9 +129,15 @@ class SimulatorClient:
 
 
 def simulator_proc(
-    port: int, now: datetime, state_dir: Path, log_path: Path, env: dict[str, str]
+    port: int,
+    now: datetime,
+    state_dir: Path,
+    log_path: Path,
+    env: dict[str, str],
+    extra_args: tuple[str, ...] = (),
 ) -> Proc:
-    """`python -m platform_simulator serve` with a frozen world clock and the canaries."""
+    """`python -m platform_simulator serve` with a frozen world clock and the canaries
+    (`extra_args`: e.g. live mode pushing webhooks)."""
     argv = [
         sys.executable,
         "-m",
@@ -141,6 +162,7 @@ def simulator_proc(
         argv += ["--canary", json.dumps(canary, ensure_ascii=False)]
     if state_dir:
         argv += ["--state", str(state_dir)]
+    argv += list(extra_args)
     tooling_path = os.pathsep.join([str(REPO / "devtools"), str(REPO / "include")])
     return Proc("simulator", argv, {**env, "PYTHONPATH": tooling_path}, log_path, REPO)
 

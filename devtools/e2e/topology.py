@@ -45,6 +45,10 @@ POOLS = {
     "facebook_api": (4, "Concurrent Graph API collections"),
     "zalo_api": (2, "Concurrent Zalo OA collections"),
 }
+# the platforms' webhook retry ladders at half length: Meta's 2 min step is 1 min, Zalo's 5 min
+# step 2.5 min (an api-server restart on a busy 2-core machine takes about a minute)
+WEBHOOK_RETRY_SPEED = 2
+LIVE_RATE = 120  # citizen messages per hour across the world once the simulator goes live
 # Shared by both topologies: faster reaction to dead tasks (chaos), quick DAG discovery.
 E2E_TUNING = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "45",
@@ -89,6 +93,8 @@ class Topology:
     procs: dict[str, Proc] = field(init=False, default_factory=dict)
     env: dict[str, str] = field(init=False, default_factory=dict)
     sim: Proc | None = field(init=False, default=None)
+    sim_state: Path = field(init=False)
+    registry_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix=f"cd-e2e-{self.name}-"))
@@ -97,6 +103,9 @@ class Topology:
         self.fernet_key = generated_secrets()["FERNET_KEY"]
         self.client = AirflowClient(f"http://127.0.0.1:{self.api_port}", E2E_USER, E2E_PASSWORD)
         self.simulator = SimulatorClient(f"http://127.0.0.1:{self.sim_port}")
+        # a copy the scenario may break (and restore) while Airflow runs on it
+        self.registry_path = self.root / "registry.yaml"
+        shutil.copyfile(REPO / "include" / "config" / "registry.yaml", self.registry_path)
 
     # --- paths ---------------------------------------------------------------------------------
 
@@ -126,12 +135,35 @@ class Topology:
         """A fresh simulator world (seed 42, frozen at `world_now`, the canaries planted)."""
         if self.sim is not None:
             self.sim.stop(grace=5)
-        state = self.root / f"simulator{tag}"
-        if state.exists():
-            shutil.rmtree(state)
+        self.sim_state = self.root / f"simulator{tag}"
+        if self.sim_state.exists():
+            shutil.rmtree(self.sim_state)
+        self._run_simulator(self.logs_dir / f"simulator{tag}.log")
+
+    def go_live(self) -> None:
+        """The same world, now running in real time: new citizen messages are pushed to the
+        api-server's webhook receivers, and a failed push is retried on Meta's and Zalo's real
+        ladders (a restarted api-server must not lose them)."""
+        assert self.sim is not None
+        self.sim.stop(grace=5)
+        api = self.client.base_url
+        self._run_simulator(
+            self.logs_dir / "simulator-live.log",
+            "--live",
+            "--live-rate",
+            str(LIVE_RATE),
+            "--webhook-facebook-url",
+            f"{api}/citizen-desk/webhooks/facebook",
+            "--webhook-zalo-url",
+            f"{api}/citizen-desk/webhooks/zalo",
+            "--webhook-retry-speed",
+            str(WEBHOOK_RETRY_SPEED),
+        )
+
+    def _run_simulator(self, log: Path, *extra_args: str) -> None:
         env = base_process_env({"PYTHONPATH": str(REPO / "include")})
         self.sim = simulator_proc(
-            self.sim_port, self.world_now, state, self.logs_dir / f"simulator{tag}.log", env
+            self.sim_port, self.world_now, self.sim_state, log, env, extra_args
         ).start()
         wait_healthy(self.simulator, self.sim)
 
@@ -191,6 +223,10 @@ class Topology:
     def restart_scheduler(self) -> None:
         raise NotImplementedError
 
+    def restart_services(self) -> list[str]:
+        """Restart the api-server and the scheduler (what restarted, in order)."""
+        raise NotImplementedError
+
     def kill_worker(self) -> str | None:
         """kill -9 one task executor (celery: a worker); returns its name, None if n/a."""
         return None
@@ -243,6 +279,7 @@ class LocalTopology(Topology):
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+                "CITIZEN_DESK_REGISTRY": str(self.registry_path),
                 **self.extra_env,
             }
         )
@@ -272,6 +309,11 @@ class LocalTopology(Topology):
         proc.stop(grace=15)
         proc.restart()
         self.wait_api()
+
+    def restart_services(self) -> list[str]:
+        """Standalone owns the api-server, scheduler and triggerer: one restart restarts all."""
+        self.restart_scheduler()
+        return ["standalone (api-server, scheduler, triggerer)"]
 
     def reset_domain(self) -> None:
         path = Path(self.domain_url.removeprefix("sqlite:///"))
@@ -330,6 +372,7 @@ class CeleryTopology(Topology):
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+                "CITIZEN_DESK_REGISTRY": str(self.registry_path),
                 **self.extra_env,
             }
         )
@@ -418,6 +461,15 @@ class CeleryTopology(Topology):
         proc = self.procs["scheduler"]
         proc.terminate(grace=20)
         proc.restart()
+
+    def restart_services(self) -> list[str]:
+        api = self.procs["api-server"]
+        api.terminate(grace=20)
+        api.restart()
+        self.wait_api()
+        time.sleep(10)
+        self.restart_scheduler()
+        return ["api-server", "scheduler"]
 
     def kill_worker(self, index: int = 1) -> str:
         name = f"worker-{index}"

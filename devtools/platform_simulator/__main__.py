@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of delivered webhook bodies delivered a second time",
     )
+    serve.add_argument(
+        "--webhook-retry-speed",
+        type=float,
+        default=60.0,
+        help="divide the platforms' webhook retry waits by this (1: Meta retries for ~2.5 min)",
+    )
 
     truth = sub.add_parser("truth", help="print the ground truth JSON and exit")
     _world_args(truth)
@@ -117,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 webhook_facebook_url=args.webhook_facebook_url,
                 webhook_zalo_url=args.webhook_zalo_url,
                 webhook_duplicate_rate=args.webhook_duplicate_rate,
+                webhook_retry_speed=args.webhook_retry_speed,
             )
             return _serve(config, args.host, args.port)
         if args.command == "truth":

@@ -86,6 +86,7 @@ class SimulatorConfig:
     webhook_zalo_app_id: str = "sim-zalo-app"
     webhook_zalo_secret: str = "sim-zalo-oa-secret"
     webhook_duplicate_rate: float = 0.0
+    webhook_retry_speed: float = 60.0  # retry waits divided by this (1 = the platforms' ladder)
 
 
 def _unit_index(units: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -168,6 +168,7 @@ class Simulator:
                 zalo_app_id=cfg.webhook_zalo_app_id,
                 zalo_secret=cfg.webhook_zalo_secret,
                 duplicate_rate=cfg.webhook_duplicate_rate,
+                retry_speed=cfg.webhook_retry_speed,
             ),
             cfg.seed,
         )
@@ -201,10 +202,12 @@ class Simulator:
             self.mark_dirty()
         return self.clock
 
-    def generate(self, messages: int) -> list[str]:
-        """Inject ``messages`` new citizen threads at the current time."""
+    def generate(
+        self, messages: int, category: str | None = None, urgent: bool = False
+    ) -> list[str]:
+        """Inject ``messages`` new citizen threads at the current time (of one kind if given)."""
         with self.lock:
-            ids = self.world.inject(messages, self.now_ms())
+            ids = self.world.inject(messages, self.now_ms(), category, urgent)
             self.mark_dirty()
             return ids
 
@@ -405,6 +408,7 @@ class Simulator:
             ("GET", "/_sim/clock"): self._sim_clock,
             ("POST", "/_sim/advance"): self._sim_advance,
             ("POST", "/_sim/generate"): self._sim_generate,
+            ("GET", "/_sim/webhooks"): self._sim_webhooks,
             ("GET", "/_sim/faults"): lambda r: json_response({"faults": self.faults.snapshot()}),
             ("POST", "/_sim/faults"): self._sim_add_faults,
             ("DELETE", "/_sim/faults"): self._sim_clear_faults,
@@ -515,12 +519,35 @@ class Simulator:
         )
 
     def _sim_generate(self, req: Request) -> Response:
+        """{messages, category?, urgent?}: new citizen threads now; their first message ids."""
+        body = self._body(req)
         try:
-            count = int(self._body(req).get("messages", 1))
+            count = int(body.get("messages", 1))
         except (TypeError, ValueError):
             return json_response({"error": "messages must be an integer"}, 400)
-        ids = self.generate(max(0, min(count, 10000)))
+        category = body.get("category")
+        try:
+            ids = self.generate(max(0, min(count, 10000)), category, bool(body.get("urgent")))
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
         return json_response({"created": ids})
+
+    def _sim_webhooks(self, req: Request) -> Response:
+        """What the webhook pusher did: deliveries by platform and status, and what is pending."""
+        if self.webhooks is None:
+            return json_response({"enabled": False, "pending": 0, "attempts": {}, "given_up": 0})
+        attempts: dict[str, int] = {}
+        for entry in list(self.webhooks.log.sent):
+            name = f"{entry['platform']}:{entry['status']}"
+            attempts[name] = attempts.get(name, 0) + 1
+        return json_response(
+            {
+                "enabled": True,
+                "pending": self.webhooks.pending(),
+                "attempts": attempts,
+                "given_up": self.webhooks.log.given_up,
+            }
+        )
 
     def _sim_add_faults(self, req: Request) -> Response:
         body = req.json_body()

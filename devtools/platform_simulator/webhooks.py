@@ -29,13 +29,9 @@ from typing import Any
 
 import requests
 
-META_LADDER = (
-    0.0,
-    1.0,
-    5.0,
-    30.0,
-    120.0,
-)  # seconds before each retry (Meta: "immediately", then less often)
+# seconds before each retry: Meta retries "immediately", then less and less often for up to
+# 36 hours; the ladder stops after about an hour here
+META_LADDER = (0.0, 1.0, 5.0, 30.0, 120.0, 300.0, 900.0, 1800.0)
 ZALO_LADDER = (30.0, 300.0, 900.0, 1800.0, 3600.0)
 
 
@@ -66,6 +62,7 @@ class PushLog:
     """What was pushed (for tests and the e2e): per delivery, the status of every attempt."""
 
     sent: list[dict[str, Any]] = field(default_factory=list)
+    given_up: int = 0  # deliveries whose last retry failed too (the platform drops them)
 
 
 def meta_body(page_id: str, messaging: list[dict[str, Any]], changes: list[dict[str, Any]],
@@ -211,7 +208,9 @@ class WebhookPusher:
                     delivery.due = self.clock() + ladder[delivery.attempt] / self.cfg.retry_speed
                     delivery.attempt += 1
                     self._queue.append(delivery)
-                elif status == 200 and self.rng.random() < self.cfg.duplicate_rate:
+                elif status != 200:
+                    self.log.given_up += 1
+                elif self.rng.random() < self.cfg.duplicate_rate:
                     again = Delivery(delivery.platform, delivery.url, delivery.body,
                                      delivery.headers, attempt=len(ladder),
                                      due=self.clock() + self.rng.uniform(0.5, 3.0))  # fmt: skip

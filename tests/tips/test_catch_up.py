@@ -1,8 +1,9 @@
 """Issue 17, "a flood at first start": a fresh database with 14 days of history, then the first
 escalation sweep, the first SLA sweep and one delivery, against the simulator's Slack.
 
-Each recipient gets a handful of messages: urgent tips one by one and first, fresh items one by
-one, the stale backlog in one catch-up summary per unit, and any crowd left in one digest. No
+Each recipient gets a handful of messages: a fresh urgent tip by itself and first, fresh items
+one by one, the stale backlog in one catch-up summary per unit (old urgent tips listed first,
+marked, in the urgent lane), and any crowd left in one digest. No
 message counts reminders nobody received, and every alert still has its row in the ledger.
 """
 
@@ -35,7 +36,7 @@ CHANNELS = (
     "fb-th-ss-truongson",
     "fb-th-ns-ttns",
 )
-URGENT_KINDS = {"tip_urgent", "admin_alert", "pii_blocked", "pii_withheld"}
+ADMIN_KINDS = {"admin_alert", "pii_blocked", "pii_withheld"}
 GROUPED_KINDS = {"tip_catchup", "sla_catchup", "notify_digest", "tip_digest", "sla_digest"}
 REMINDER_COUNT = re.compile(r"Nhắc lần (\d+)")
 
@@ -51,6 +52,9 @@ def _history(db) -> dict[str, list]:
         for i in range(84)  # six a day for 14 days
     ]
     fresh = seed.add_tip(db, channel_key="fb-th-ss-bacson", received_at=NOW - 0.5 * H)
+    fresh_urgent = seed.add_tip(
+        db, channel_key="fb-th-ns-ngathuy", received_at=NOW - 0.25 * H, urgent=True
+    )
     cases = [
         make_case(
             db,
@@ -61,7 +65,7 @@ def _history(db) -> dict[str, list]:
         for i in range(42)  # unanswered questions over 14 days
     ]
     db.commit()
-    return {"tips": tips, "fresh": [fresh], "cases": cases}
+    return {"tips": tips, "fresh": [fresh], "fresh_urgent": [fresh_urgent], "cases": cases}
 
 
 def _first_start(db, registry, slack=None) -> list[Notification]:
@@ -87,7 +91,7 @@ def test_first_start_over_14_days_is_a_handful_per_recipient(db, registry, sim, 
     for row in sent:
         per_recipient[row.recipient][row.kind] += 1
     for recipient, kinds in per_recipient.items():
-        alone = sum(n for k, n in kinds.items() if k not in URGENT_KINDS | GROUPED_KINDS)
+        alone = sum(n for k, n in kinds.items() if k not in ADMIN_KINDS | GROUPED_KINDS)
         assert alone <= registry.notifications.digest_after, (recipient, kinds)
         grouped = sum(n for k, n in kinds.items() if k in GROUPED_KINDS)
         assert grouped <= 6, (recipient, kinds)  # summaries per unit + daily digests + digest
@@ -102,8 +106,7 @@ def test_first_start_over_14_days_is_a_handful_per_recipient(db, registry, sim, 
         assert row.last_error.removeprefix("catch-up: listed in summary ") in summaries
     shown = json.dumps([summaries[k].payload for k in summaries], ensure_ascii=False)
     for tip in history["tips"]:
-        if not tip.urgent:
-            assert f"CD-{tip.case_id:06d}" in shown
+        assert f"CD-{tip.case_id:06d}" in shown
     assert "Trích nội dung" not in shown  # references and counts, never free text
 
     # the old tip of the issue: five messages in one second are now none of its own
@@ -117,14 +120,29 @@ def test_first_start_over_14_days_is_a_handful_per_recipient(db, registry, sim, 
     arrival = next(r for r in rows if r.idempotency_key.startswith(f"tip:{fresh.id}:L0:arrival"))
     assert arrival.status in ("sent", "digested")
 
-    # urgent tips: every urgent alert by itself, before any summary or digest
+    # urgent tips: the fresh one by itself; the old ones listed, marked, in summaries that go
+    # out in the urgent lane, before any other summary or digest
+    fresh_urgent = history["fresh_urgent"][0]
     urgent = [r for r in rows if r.kind == "tip_urgent"]
-    assert urgent
-    assert {r.status for r in urgent} == {"sent"}
+    own = [r for r in urgent if r.idempotency_key.startswith(f"tip:{fresh_urgent.id}:")]
+    assert own
+    assert {r.status for r in own} == {"sent"}
+    old = [r for r in urgent if r not in own]
+    assert old
+    assert {r.status for r in old} == {"superseded"}
+    assert "KHẨN · " in shown
     order = [m["metadata"]["event_payload"]["key"] for m in messages]
-    last_urgent = max(order.index(r.idempotency_key) for r in urgent)
-    first_grouped = min(order.index(r.idempotency_key) for r in sent if r.kind in GROUPED_KINDS)
-    assert last_urgent < first_grouped
+    marked = [
+        k for k, r in summaries.items() if "KHẨN" in json.dumps(r.payload, ensure_ascii=False)
+    ]
+    assert marked
+    other = [
+        r.idempotency_key
+        for r in sent
+        if r.kind in GROUPED_KINDS and r.idempotency_key not in marked
+    ]
+    last_urgent = max(order.index(k) for k in [*marked, *(r.idempotency_key for r in own)])
+    assert last_urgent < min(order.index(k) for k in other)
 
     # no reminder count nobody received, no identity anywhere
     payload = json.dumps(messages, ensure_ascii=False)

@@ -15,6 +15,7 @@ from typing import Any
 
 from platform_simulator.config import Channel
 from platform_simulator.textgen import Label
+from platform_simulator.vocab import CITIZEN_TEMPLATES
 from platform_simulator.world import ids
 from platform_simulator.world.threads import ThreadPlanner, with_phone
 from platform_simulator.world.timing import DAY_MS, HOUR_MS, MINUTE_MS, floor_hour, local_hour
@@ -180,17 +181,25 @@ class Planner(ThreadPlanner, TruthLog):
         )
         self.state["pending"].sort(key=lambda e: (e["t"], e["seq"]))
 
-    def inject(self, count: int, now_ms: int) -> list[str]:
-        """Plan ``count`` new citizen threads starting now (deterministic by seed+counter)."""
+    def inject(
+        self, count: int, now_ms: int, category: str | None = None, urgent: bool = False
+    ) -> list[str]:
+        """Plan ``count`` new citizen threads starting now (deterministic by seed+counter).
+
+        With ``category`` (and ``urgent``), every thread opens with a message of that kind."""
         created: list[str] = []
         channels = list(self.registry.channels)
+        kinds = [k for k in CITIZEN_TEMPLATES if k[0] == category and k[2] == urgent]
+        if category is not None and not kinds:
+            raise ValueError(f"no citizen template for category {category!r}, urgent={urgent}")
         for _ in range(count):
             n = self.state["inject_counter"]
             self.state["inject_counter"] = n + 1
             rng = random.Random(f"{self.cfg.seed}|inject|{n}")
             channel = rng.choice(channels)
+            label = Label(*rng.choice(kinds)) if kinds else None
             before = len(self.state["pending"])
-            self._plan_thread(channel, now_ms, rng, source="inject")
+            self._plan_thread(channel, now_ms, rng, source="inject", label=label)
             created.extend(ev["data"]["id"] for ev in self.state["pending"][before : before + 1])
         self.state["pending"].sort(key=lambda e: (e["t"], e["seq"]))
         self.materialize(now_ms, keep_future=self.cfg.live)

@@ -3,12 +3,13 @@
 When a sweep first sees history (first start, a backfill, a run after an outage), every alert of
 the past is due at once. `plan_catch_up` decides, per alert, one of three fates:
 
-- **individual**: a message of its own. Urgent alerts always; otherwise only an item's current
-  alert (its highest new ladder level, or its reminder when no level is new), and only when it
-  became due within `fresh_within` of `now` (a sweep period or two: in steady state every alert
-  is fresh, so nothing changes);
-- **summarised**: listed in one catch-up summary per unit instead (the item's current alert, but
-  stale);
+- **individual**: a message of its own: an urgent alert, or an item's current alert (its highest
+  new ladder level, or its reminder when no level is new), when it became due within
+  `fresh_within` of `now` (a sweep period or two: in steady state every alert is fresh, so
+  nothing changes);
+- **summarised**: listed in one catch-up summary per unit instead: the item's current alert, or
+  an urgent alert, that is stale. A chief starting on two weeks of history gets one summary
+  listing the urgent tips first (sent in the urgent lane), not one ping per old urgent tip;
 - **skipped**: no message at all — a lower level the item already passed, or a reminder made
   redundant by a new level alert in the same sweep. An item that skipped levels gets at most one
   message, at its current level: never "reminder 19".
@@ -85,7 +86,6 @@ def plan_catch_up(
     for items in by_subject.values():
         ladder = [c for c in items if c.kind in LADDER_KINDS]
         reminders = [c for c in items if c.kind == "reminder"]
-        individual.extend(c for c in items if c.kind == "urgent")
         current: Candidate | None = None
         if ladder:
             current = max(ladder, key=lambda c: (c.level, c.due_at, c.key))
@@ -102,9 +102,9 @@ def plan_catch_up(
                 if c is not current:
                     skipped.append(c)
                     reasons[c.key] = "catch-up: an older reminder"
-        others = [c for c in items if c.kind not in LADDER_KINDS | {"reminder", "urgent"}]
+        others = [c for c in items if c.kind not in LADDER_KINDS | {"reminder"}]
         for c in [*others, *([current] if current is not None else [])]:
-            if c.urgent or is_fresh(c.due_at, now, policy):
+            if is_fresh(c.due_at, now, policy):
                 individual.append(c)
             else:
                 summarised.append(c)

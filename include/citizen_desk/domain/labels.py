@@ -130,6 +130,7 @@ def notification_kind_label(kind: str | None) -> str:
     return NOTIFICATION_KIND_LABELS.get(kind or "", OTHER_NOTIFICATION_LABEL)
 
 
-def tip_level_label(level: int) -> str:
-    """A tip's escalation level, as counted in a catch-up summary."""
-    return "Tiếp nhận (cấp 0)" if level <= 0 else f"Báo cáo cấp {level}"
+def tip_level_label(level: int, urgent: bool = False) -> str:
+    """A tip's escalation level, as counted in a catch-up summary (urgent tips marked)."""
+    label = "Tiếp nhận (cấp 0)" if level <= 0 else f"Báo cáo cấp {level}"
+    return f"KHẨN · {label}" if urgent else label

@@ -21,6 +21,7 @@ from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip
 from citizen_desk.domain.labels import tip_level_label
+from citizen_desk.domain.lanes import Lane
 from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
 from citizen_desk.tips import views as tips
 from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
@@ -123,11 +124,20 @@ def enqueue_summaries(
     stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
     for (unit_code, recipient), items in sorted(groups.items()):
         key = f"tip-catchup:{unit_code}:{recipient}:{stamp}"
-        ordered = sorted(items, key=lambda p: (-p.alert.level, p.tip.received_at, p.tip.id))
+        # one line per tip (its urgent alert and its current level may both be listed here),
+        # urgent tips first
+        per_tip: dict[int, PlannedAlert] = {}
+        for p in items:
+            if p.tip.id not in per_tip or p.alert.level > per_tip[p.tip.id].alert.level:
+                per_tip[p.tip.id] = p
+        ordered = sorted(
+            per_tip.values(),
+            key=lambda p: (not p.tip.urgent, -p.alert.level, p.tip.received_at, p.tip.id),
+        )
         entries = [
             SummaryItem(
                 views[p.tip.id].reference,
-                tip_level_label(p.alert.level),
+                tip_level_label(p.alert.level, urgent=p.tip.urgent),
                 registry.case_url(views[p.tip.id].case_id),
             )
             for p in ordered
@@ -147,6 +157,8 @@ def enqueue_summaries(
         )
         if row is not None and row.status != "blocked":
             report.summaries += 1
+        if row is not None and row.status == "pending" and any(p.tip.urgent for p in ordered):
+            row.priority = min(row.priority, int(Lane.URGENT_TIP))  # old urgent tips: first
         for item in items:
             record_covered(
                 session,

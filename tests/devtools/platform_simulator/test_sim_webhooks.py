@@ -93,6 +93,26 @@ def test_failures_are_retried_and_duplicates_happen() -> None:
     assert document["message"]["msg_id"] == "z1"
 
 
+def test_a_delivery_that_fails_every_retry_is_given_up_and_counted() -> None:
+    clock = FakeClock()
+    config = WebhookConfig(facebook_url="http://desk/webhooks/facebook", retry_speed=1)
+    pusher = WebhookPusher(
+        config, seed=1, clock=clock, post=lambda url, data, headers, timeout: Answer(503)
+    )
+    pusher.notice("fb_msg", fb_msg("m1"))
+    pusher.flush_batches(force=True)
+    waits = []
+    while pusher.pending():
+        pusher.deliver_due()
+        due = [d.due for d in pusher._queue]
+        if due:
+            waits.append(min(due) - clock.now)
+            clock.now = min(due)
+    assert waits == [0.0, 1.0, 5.0, 30.0, 120.0, 300.0, 900.0, 1800.0]  # Meta's, unshortened
+    assert pusher.log.given_up == 1
+    assert len(pusher.log.sent) == 9
+
+
 @pytest.fixture
 def desk(synced_engine: Engine) -> Iterator[TestClient]:
     from citizen_desk.web.app import create_app

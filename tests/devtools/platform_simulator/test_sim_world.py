@@ -255,6 +255,25 @@ def test_generate_injects_messages_now(make_sim) -> None:
     assert clock["now"] == "2026-11-20T09:00:00+0000"
 
 
+def test_generate_injects_threads_of_one_kind(make_sim) -> None:
+    sim, srv = make_sim(days=1)
+    resp = requests.post(
+        f"{srv.base_url}/_sim/generate",
+        json={"messages": 5, "category": "tip", "urgent": True},
+        timeout=10,
+    )
+    created = resp.json()["created"]
+    by_id = {r["id"]: r for r in sim.truth()["messages"]}
+    assert len(created) == 5
+    assert all(by_id[i]["label"]["category"] == "tip" for i in created)
+    assert all(by_id[i]["label"]["urgent"] for i in created)
+    refused = requests.post(
+        f"{srv.base_url}/_sim/generate", json={"messages": 1, "category": "nope"}, timeout=10
+    )
+    assert refused.status_code == 400
+    assert "nope" in refused.json()["error"]
+
+
 def test_scale_adds_synthetic_channels(make_sim) -> None:
     sim, srv = make_sim(days=1, scale=50)
     assert len(sim.registry.channels) == 50
