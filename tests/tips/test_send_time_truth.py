@@ -100,3 +100,28 @@ def test_the_status_line_is_the_tips_status_at_send_time(db, registry, sim, slac
     assert "*Trạng thái:* mới" not in str(message["blocks"])
     stored = _rows(db)[key]
     assert "*Trạng thái:* đang xác minh" in str(stored.payload)  # the ledger holds what was sent
+
+
+def test_a_tip_closed_while_slack_holds_its_alert_back_gets_no_alert(
+    db, registry, sim, slack, monkeypatch
+):
+    """Slack answers 429: the deliverer waits Retry-After itself and reads the tip again before
+    the next try (slack-sdk's own handler would just resend), so closing it meanwhile wins."""
+    tip = seed.add_tip(db, received_at=T0, urgent=True)
+    _sweep(db, registry, 0)
+    sim.add_fault({"kind": "slack_429", "count": 1, "retry_after": 2})
+    waits: list[float] = []
+
+    def officer_closes_it_meanwhile(seconds: float) -> None:
+        waits.append(seconds)
+        tips.mark_verified(db, tip.id, actor="officer", now=T0 + 0.5 * H)
+        db.commit()
+
+    monkeypatch.setattr(delivery.time, "sleep", officer_closes_it_meanwhile)
+    report = _deliver(db, slack, 0)
+    assert waits == [2.0]
+    rows = _rows(db)
+    held = [r for r in rows.values() if r.last_error == f"superseded: tip #{tip.id} is verified"]
+    assert held  # the one Slack held back, and those claimed after the close
+    assert report.sent == 0
+    assert posted(sim) == []

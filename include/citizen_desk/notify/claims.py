@@ -163,6 +163,39 @@ def retake(
         return _take(session, row, guard, now, report)
 
 
+def still_holds(factory: sessionmaker, claim: Claim, report: DeliveryReport) -> bool:
+    """Between two tries of one send (Slack said 429): is the subject still true? If not, the
+    held row becomes `superseded` now instead of going out after its tip was closed."""
+    from citizen_desk.notify.subjects import check
+
+    with factory() as session, session.begin():
+        row = session.scalars(
+            select(Notification)
+            .where(Notification.id == claim.id)
+            .execution_options(populate_existing=True)
+        ).first()
+        if row is None or (row.status, row.attempts) != ("sending", claim.attempts):
+            return False
+        verdict = check(session, row)
+        if not verdict.superseded:
+            return True
+        guard = (
+            Notification.id == row.id,
+            Notification.status == "sending",
+            Notification.attempts == claim.attempts,
+        )
+        if _set(
+            session,
+            guard,
+            status="superseded",
+            last_error=f"superseded: {verdict.superseded}",
+            next_attempt_at=None,
+        ):
+            report.superseded += 1
+            log.info("notification %s superseded: %s", row.idempotency_key, verdict.superseded)
+        return False
+
+
 def _set(session: Session, guard: tuple, **values: Any) -> bool:
     statement = update(Notification).where(*guard).values(**values)
     result = session.execute(statement.execution_options(synchronize_session=False))

@@ -30,6 +30,7 @@ the *:history scopes.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -39,7 +40,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.types import utc
-from citizen_desk.notify.claims import Claim, claim_next, compare_and_set, retake
+from citizen_desk.notify.claims import Claim, claim_next, compare_and_set, retake, still_holds
+from citizen_desk.notify.slack import RATE_LIMIT_RETRIES
 from citizen_desk.notify.slack_errors import (
     AUTH_ERRORS,
     PERMANENT_ERRORS,
@@ -48,7 +50,11 @@ from citizen_desk.notify.slack_errors import (
     error_text,
     retry_after_of,
 )
-from citizen_desk.notify.slack_history import Histories, UncertainDelivery
+from citizen_desk.notify.slack_history import (
+    Histories,
+    UncertainDelivery,
+    without_rate_limit_waits,
+)
 from citizen_desk.retry import exponential_backoff
 
 if TYPE_CHECKING:
@@ -56,6 +62,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# a longer Retry-After sends the row back to the outbox (next run) instead of holding the run
+MAX_RATE_LIMIT_WAIT = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(minutes=2)
 BACKOFF_CAP = timedelta(hours=1)
 
@@ -125,6 +133,7 @@ def deliver_pending(
         report.digests, report.digested, report.superseded = digests, digested, superseded
     seen: set[int] = set()
     histories = Histories(client, factory)
+    poster = without_rate_limit_waits(client)
     for _ in range(limit):
         claim = claim_next(factory, now, seen, report)
         if claim is None:
@@ -139,7 +148,9 @@ def deliver_pending(
         row_id, key, attempts = claim.id, claim.key, claim.attempts
         try:
             channel = _conversation(client, claim.recipient)
-            response = _post(client, channel, key, claim.payload)
+            response = _post_while_true(factory, poster, channel, claim, report)
+            if response is None:
+                continue  # superseded while Slack held it back
         except SlackApiError as exc:
             code = error_code(exc)
             error = error_text(exc, "slack")
@@ -177,6 +188,31 @@ def deliver_pending(
     report.history_calls = histories.calls
     log.info("outbox delivery: %s", report.as_dict())
     return report
+
+
+def _post_while_true(
+    factory: sessionmaker, client: WebClient, channel: str, claim: Claim, report: DeliveryReport
+) -> dict[str, Any] | None:
+    """Post; on HTTP 429 wait `Retry-After` (up to `MAX_RATE_LIMIT_WAIT`) and try again, at most
+    `RATE_LIMIT_RETRIES` times, re-reading the subject before each retry: a tip closed while
+    Slack held its alert back gets no alert (None, the row `superseded`). slack-sdk's own 429
+    handler would sleep and resend without that check."""
+    from slack_sdk.errors import SlackApiError
+
+    for retry in range(RATE_LIMIT_RETRIES + 1):
+        try:
+            return _post(client, channel, claim.key, claim.payload)
+        except SlackApiError as exc:
+            wait = retry_after_of(exc)
+            limited = error_code(exc) == "ratelimited" or exc.response.status_code == 429
+            if not limited or retry == RATE_LIMIT_RETRIES or wait is None:
+                raise
+            if wait > MAX_RATE_LIMIT_WAIT:
+                raise
+            time.sleep(wait.total_seconds())
+            if not still_holds(factory, claim, report):
+                return None
+    raise AssertionError("unreachable")
 
 
 def _post(client: WebClient, channel: str, key: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class Histories:
 
     def __init__(self, client: WebClient, factory: sessionmaker) -> None:
         self.client = client
-        self.reader = _without_rate_limit_waits(client)
+        self.reader = without_rate_limit_waits(client)
         self.factory = factory
         self.walks: dict[str, _Walk] = {}
 
@@ -152,10 +152,10 @@ class Histories:
         return [dict(m) for m in messages]
 
 
-def _without_rate_limit_waits(client: Any) -> Any:
+def without_rate_limit_waits(client: Any) -> Any:
     """A shallow copy of a `WebClient` without its 429 handler (which sleeps `Retry-After`
     in-process): a rate-limited history read then skips reconciliation for this run instead of
-    blocking it. The original client, shared with chat.postMessage, is left as it is."""
+    blocking it, and a post waits on our terms (`delivery._post_while_true`)."""
     from slack_sdk import WebClient
     from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
