@@ -139,6 +139,21 @@ class Outbox:
                 tip["messages"].add(message_id)
             return list(tips.values())
 
+    def stored(self, message_ids: set[str]) -> set[str]:
+        """Which of these platform message ids are in the DB."""
+        from sqlalchemy import select
+
+        from citizen_desk.db.models import Message
+
+        with self._session() as session:
+            return set(
+                session.scalars(
+                    select(Message.platform_message_id).where(
+                        Message.platform_message_id.in_(sorted(message_ids))
+                    )
+                )
+            )
+
     def keys_like(self, prefixes: Sequence[str]) -> list[str]:
         """Outbox keys starting with any of `prefixes` (e.g. `tip:17:`)."""
         from sqlalchemy import or_, select
@@ -299,6 +314,8 @@ class AlertChecks:
             ids = {m.message_id for m in made}
 
             def waiting() -> list[dict[str, Any]]:
+                if self.outbox.stored(ids) != ids:
+                    return []
                 tips = [t for t in self.outbox.tips() if t["messages"] & ids]
                 keys = [f"tip:{t['id']}:" for t in tips]
                 pending = {
@@ -306,7 +323,7 @@ class AlertChecks:
                     for k, s in self.outbox.statuses(self.outbox.keys_like(keys)).items()
                     if s[0] == "pending" and s[1]
                 }
-                return tips if len(tips) == len(ids) and pending else []
+                return tips if tips and pending else []
 
             tips = wait_until("their alerts failed once with 429 and wait", waiting, 300, 2)
             for tip in tips:
@@ -351,15 +368,19 @@ class AlertChecks:
             ids = {m.message_id for m in made}
 
             def enqueued() -> bool:
+                # every message stored (triage decides which are tips), and every tip among
+                # them has its alerts in the outbox, held back by the 429s
+                if self.outbox.stored(ids) != ids:
+                    return False
                 tips = [t for t in self.outbox.tips() if t["messages"] & ids]
-                return len(tips) >= len(ids) and len(
-                    self.outbox.keys_like([f"tip:{t['id']}:" for t in tips])
-                ) >= len(tips)
+                keys = self.outbox.keys_like([f"tip:{t['id']}:" for t in tips])
+                alerted = {tip_of(k) for k in keys}
+                return bool(tips) and all(t["id"] in alerted for t in tips)
 
             wait_until("the storm's tips are stored and their alerts enqueued", enqueued, 300, 2)
             sim.clear_faults(storm["id"])
             burst = sim.add_faults({"kind": "slack_429", "count": 30, "retry_after": 1})[0]
-            outputs = self._deliver_concurrently(timeout=240)
+            outputs = self._deliver_concurrently(timeout=600)
             sim.clear_faults(burst["id"])
         state = checks.load_domain(self.topo.domain_url)
         problems, info = checks.check_outbox_against_slack(state, sim.slack_messages())
