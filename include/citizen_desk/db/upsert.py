@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult
+from sqlalchemy import literal_column
 from sqlalchemy.orm import Session
 
 
@@ -29,7 +29,9 @@ def dialect_insert(session: Session, target: Any) -> Any:
 def insert_if_absent(
     session: Session, target: Any, values: Mapping[str, Any], unique: Sequence[str]
 ) -> bool:
-    """INSERT … ON CONFLICT (unique) DO NOTHING for one row; True when it was inserted."""
+    """INSERT … ON CONFLICT (unique) DO NOTHING for one row; True when it was inserted.
+
+    Told by `RETURNING`, not `rowcount`: psycopg 3 reports -1 for this statement."""
     stmt = dialect_insert(session, target).values(**values)
-    result = session.execute(stmt.on_conflict_do_nothing(index_elements=list(unique)))
-    return cast("CursorResult[Any]", result).rowcount == 1
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(unique)).returning(literal_column("1"))
+    return session.execute(stmt).first() is not None
