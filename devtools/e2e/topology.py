@@ -158,6 +158,8 @@ class Topology:
             f"{api}/citizen-desk/webhooks/zalo",
             "--webhook-retry-speed",
             str(WEBHOOK_RETRY_SPEED),
+            "--webhook-duplicate-rate",
+            "0.1",  # both platforms document duplicate deliveries
         )
 
     def _run_simulator(self, log: Path, *extra_args: str) -> None:
