@@ -47,6 +47,7 @@ def render_page(
     **context: Any,
 ) -> HTMLResponse:
     from citizen_desk.config.durations import format_duration_vi
+    from citizen_desk.config.registry import deployment_zone
     from citizen_desk.domain.vocabulary import DeskAction
     from citizen_desk.rendering import environment
     from citizen_desk.web.permissions import access_of
@@ -71,6 +72,8 @@ def render_page(
             duration=format_duration_vi,
             flash=context.pop("flash", None),
             registry_notice=getattr(request.state, "registry_notice", None),
+            # read once per page: `local_time` would look the registry up again for every value
+            timezone=context.pop("timezone", None) or deployment_zone(),
             **context,
         )
     )
