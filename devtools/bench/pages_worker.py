@@ -200,7 +200,7 @@ def measure_size(engine: Any, client: Any, spec: dict[str, Any], log_sql: Statem
             f"pages:   {name:<34} p50 {item['p50'] * 1000:8.1f} ms  p95 "
             f"{item['p95'] * 1000:8.1f} ms  n={item['n']}  {item['statements']} SQL"
         )
-    return {"ids": ids, "pages": result}
+    return {"ids": ids, "order": list(result), "pages": result}
 
 
 def _short(params: Any) -> Any:
