@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, column, func, select, values
+from sqlalchemy import ColumnElement, Float, Integer, case, cast, column, func, select, values
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import deployment_zone
@@ -151,8 +151,8 @@ def first_responses(
         subtree = values(
             column("unit_id", Integer), column("ancestor_id", Integer), name="subtree"
         ).data(pairs)
-        elapsed = func.extract("epoch", Case.first_response_at - Case.opened_at)
-        seconds = func.greatest(elapsed, 0.0)
+        elapsed = cast(func.extract("epoch", Case.first_response_at - Case.opened_at), Float)
+        seconds = func.greatest(elapsed, 0.0)  # float8, as Python's: sorting numerics is slower
         rows = session.execute(
             select(
                 subtree.c.ancestor_id,
