@@ -168,7 +168,7 @@ def section(result: dict[str, Any]) -> str:
     rows = result.get("rows") or []
     sizes = [r["cases"] for r in rows]
     at = " / ".join(f"{n:,}" for n in sizes) or "10k / 100k / 1M"
-    title = f"## 6. Citizen Desk pages at {at} cases (PostgreSQL)"
+    title = f"## 7. Citizen Desk pages at {at} cases (PostgreSQL)"
     if not rows:
         return f"{title}\n\n{result.get('error') or result.get('skipped')}"
     header = ["page", *(f"p50 / p95 at {n:,}" for n in sizes), f"first at {sizes[-1]:,}",
