@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bench import receiver
+from bench import pages, receiver
 from bench.common import fmt_spread
 from bench.ingest import FULL as INGEST_FULL
 
-ORDER = ("api_economy", "ingest", "sweeps", "dag_parse", "triage_speed", "receiver")
+ORDER = ("api_economy", "ingest", "sweeps", "dag_parse", "triage_speed", "receiver", "pages")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -133,6 +133,8 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append(("triage speed", tr.get("error", "?"), ""))
     if bench.get("receiver"):
         rows.extend(receiver.summary_rows(bench["receiver"]))
+    if bench.get("pages"):
+        rows.extend(pages.summary_rows(bench["pages"]))
     return rows
 
 
@@ -568,6 +570,7 @@ def render_report(results: dict[str, Any]) -> str:
         "dag_parse": _dag_parse,
         "triage_speed": _triage,
         "receiver": receiver.render,
+        "pages": pages.section,
     }
     for name, render in sections.items():
         if name in bench:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import api_economy, dag_parse, ingest, receiver, sweeps, triage_speed
+from bench import api_economy, dag_parse, ingest, pages, receiver, sweeps, triage_speed
 from bench.common import PG_URL, REPO, Env, load_now, machine, quiet_logging
 from bench.report import render_report, summary_rows
 
@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[Any, Any, Any]] = {
     "dag_parse": (dag_parse.run, dag_parse.FULL, dag_parse.QUICK),
     "triage_speed": (triage_speed.run, triage_speed.FULL, triage_speed.QUICK),
     "receiver": (receiver.run, receiver.FULL, receiver.QUICK),
+    "pages": (pages.run, pages.FULL, pages.QUICK),
 }
 OUT_FULL = REPO / "devtools" / "bench"
 OUT_QUICK = REPO / "devtools" / "bench" / "out"

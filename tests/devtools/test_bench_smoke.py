@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import api_economy, dag_parse, ingest, sweeps, triage_speed
+from bench import api_economy, dag_parse, ingest, pages, pages_worker, sweeps, triage_speed
 from bench.common import Env, spread
 from bench.report import render_report, summary_rows
 
@@ -110,6 +110,36 @@ def test_sweeps(env: Env) -> None:
 def test_sweeps_skip_without_postgresql(tmp_path: Path) -> None:
     result = sweeps.run(sweeps.QUICK, Env(workdir=tmp_path, pg_url=None))
     assert result["skipped"]
+
+
+@needs_pg
+@pytest.mark.slow
+def test_pages(env: Env) -> None:
+    size = pages.Size(sizes=(300, 900), warmup=1, repeats=2, min_repeats=2, page_budget_seconds=5)
+    result = pages.run(size, env)  # the worker fails on any page that is not a 200
+    small, large = result["rows"]
+    assert (small["cases"], large["cases"]) == (300, 900)
+    assert small["counts"]["cases"] == 300
+    assert large["counts"]["cases"] == 900
+    assert large["counts"]["messages"] > large["counts"]["cases"]
+    assert 0 < large["counts"]["tips"] < large["counts"]["cases"]
+    assert set(small["pages"]) == set(large["pages"]) == set(result["verdicts"])
+    for row in result["rows"]:
+        for item in row["pages"].values():
+            assert item["n"] == 2
+            assert 0 < item["p50"] <= item["p95"] <= item["max"]
+            assert item["statements"] >= 1
+    assert "## 7. Citizen Desk pages" in report_for("pages", result)
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    assert pages_worker.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5) == 3.0
+    assert pages_worker.percentile([1.0, 2.0], 0.95) == pytest.approx(1.95)
+    assert pages_worker.percentile([7.0], 0.95) == 7.0
+
+
+def test_pages_skip_without_postgresql(tmp_path: Path) -> None:
+    assert pages.run(pages.QUICK, Env(workdir=tmp_path, pg_url=None))["skipped"]
 
 
 @pytest.mark.slow

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from citizen_desk.privacy.redact import redact
 
 Redactor = Callable[[str, Sequence[str]], str]
+MEMO_SIZE = 20_000  # excerpts kept per process (~0.5 KB each): a few busy boards' worth
 
 
 def _redact(text: str, names: Sequence[str]) -> str:
@@ -31,5 +35,41 @@ def excerpt(
     The second pass sees the excerpt exactly as the PII gate will (cut, on one line), so the gate
     finds nothing in it whichever alert carries it: the alert goes out unchanged.
     """
+    key = _memo_key(text, names, limit, redactor)
+    if key is not None:
+        with _MEMO_LOCK:
+            found = _MEMO.get(key)
+            if found is not None:
+                _MEMO.move_to_end(key)
+                return found
     clean = shorten(" ".join(redactor(text, names).split()), limit)
-    return redactor(clean, names)
+    result = redactor(clean, names)
+    if key is None:
+        return result
+    with _MEMO_LOCK:
+        _MEMO[key] = result
+        if len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return result
+
+
+# Redaction is the costly part of a board page (a few ms per excerpt) and its result depends only
+# on the text, the names and the limit: the same excerpts are redacted again on every refresh of a
+# board. They are remembered under a SHA-256 of their inputs, so the memo holds no citizen's text
+# or identity, only redacted excerpts (what the pages show anyway). Only a module-level redactor is
+# remembered by name: a lambda or a local function may differ from call to call.
+_MEMO: OrderedDict[bytes, str] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo_key(text: str, names: Sequence[str], limit: int, redactor: Redactor) -> bytes | None:
+    qualname = getattr(redactor, "__qualname__", "<unknown>")
+    if "<" in qualname:
+        return None
+    digest = hashlib.sha256()
+    who = f"{getattr(redactor, '__module__', '')}.{qualname}"
+    for part in (who, str(limit), text, *names):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.digest()

@@ -39,6 +39,13 @@ class PublicationRow:
 
 
 def publications(session: Session, *, reports_dir: Path, limit: int = 300) -> list[PublicationRow]:
+    relpaths: dict[str | None, str | None] = {}  # a week's rows share one report: resolve it once
+
+    def relpath(report_path: str | None) -> str | None:
+        if report_path not in relpaths:
+            relpaths[report_path] = report_relpath(report_path, reports_dir)
+        return relpaths[report_path]
+
     rows = session.execute(
         select(Publication, Channel.key, Channel.name, Channel.platform)
         .join(Channel, Publication.channel_id == Channel.id)
@@ -57,7 +64,7 @@ def publications(session: Session, *, reports_dir: Path, limit: int = 300) -> li
             approved_at=pub.approved_at,
             platform_post_id=pub.platform_post_id,
             published_at=pub.published_at,
-            report_href=report_relpath(pub.report_path, reports_dir),
+            report_href=relpath(pub.report_path),
             post_url=post_url(platform, pub.platform_post_id),
             blocked_reason=pub.blocked_reason,
             text=pub.text,

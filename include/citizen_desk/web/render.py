@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from citizen_desk.errors import ConfigError
 from citizen_desk.web.auth import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -71,6 +73,7 @@ def render_page(
             duration=format_duration_vi,
             flash=context.pop("flash", None),
             registry_notice=getattr(request.state, "registry_notice", None),
+            timezone=context.pop("timezone", None) or _page_zone(),
             **context,
         )
     )
@@ -85,3 +88,17 @@ def render_page(
             secure=request.url.scheme == "https",
         )
     return response
+
+
+def _page_zone() -> ZoneInfo | None:
+    """The registry's zone, read once per page (`local_time` would read it for every value).
+
+    None when the registry cannot be read: error pages must still render, and a page that shows
+    a time then raises from `local_time` as before.
+    """
+    from citizen_desk.config.registry import deployment_zone
+
+    try:
+        return deployment_zone()
+    except (ConfigError, OSError):
+        return None

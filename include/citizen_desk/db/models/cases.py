@@ -67,6 +67,13 @@ class Message(Base):
         CheckConstraint(one_of("kind", MESSAGE_KINDS), name="kind"),
         Index("ix_messages_channel_thread_created", "channel_id", "thread_key", "created_at"),
         Index("ix_messages_created_at", "created_at"),
+        Index(
+            "ix_messages_inbound_created",
+            "created_at",
+            "channel_id",
+            postgresql_where=sql("direction = 'in'"),
+            sqlite_where=sql("direction = 'in'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -104,6 +111,7 @@ class Case(Base):
             sqlite_where=sql("status = 'open'"),
         ),
         Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_first_response_at", "first_response_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -210,6 +218,19 @@ class Tip(Base):
 
     case: Mapped[Case] = relationship()
     unit: Mapped[Unit] = relationship()
+
+
+# The tips board's order (urgent first, then oldest): its pages are read off an index, the open
+# tips' off their own (they are the newest, at the far end of the first).
+Index("ix_tips_board_order", Tip.urgent.desc(), Tip.received_at, Tip.id)
+Index(
+    "ix_tips_open_board_order",
+    Tip.urgent.desc(),
+    Tip.received_at,
+    Tip.id,
+    postgresql_where=sql("status IN ('new', 'verifying')"),
+    sqlite_where=sql("status IN ('new', 'verifying')"),
+)
 
 
 class TipAcknowledgement(Base):

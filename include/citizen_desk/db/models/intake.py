@@ -35,6 +35,7 @@ class CollectionRun(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "channel_id"),
         Index("ix_collection_runs_channel_finished", "channel_id", "finished_at"),
+        Index("ix_collection_runs_channel_started", "channel_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
