@@ -487,7 +487,13 @@ def outcome(
         },
         due_at=due_times(state, escalation or {}),
         posts=posts_by_channel(state, posts),
-        publications={(p["channel"], p["period"]): p["status"] for p in state.publications},
+        # a dry run posts nothing; the calm cycle may also hold one from the scheduled run that
+        # unpausing starts (a late Monday slot: `late_start`), which the chaos cycle never gets
+        publications={
+            (p["channel"], p["period"]): p["status"]
+            for p in state.publications
+            if p["status"] != "dry_run"
+        },
         first_eval=min(evals) if evals else None,
         last_eval=max(evals) if evals else None,
     )
