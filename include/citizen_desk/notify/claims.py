@@ -102,15 +102,7 @@ def _take(
 
     verdict = check(session, row)
     if verdict.superseded:
-        if _set(
-            session,
-            guard,
-            status="superseded",
-            last_error=f"superseded: {verdict.superseded}",
-            next_attempt_at=None,
-        ):
-            report.superseded += 1
-            log.info("notification %s superseded: %s", row.idempotency_key, verdict.superseded)
+        _supersede(session, guard, row, verdict.superseded, report)
         return None
     attempts = row.attempts + 1  # read before the UPDATE, which refreshes `row`
     values: dict[str, Any] = {
@@ -184,16 +176,18 @@ def still_holds(factory: sessionmaker, claim: Claim, report: DeliveryReport) -> 
             Notification.status == "sending",
             Notification.attempts == claim.attempts,
         )
-        if _set(
-            session,
-            guard,
-            status="superseded",
-            last_error=f"superseded: {verdict.superseded}",
-            next_attempt_at=None,
-        ):
-            report.superseded += 1
-            log.info("notification %s superseded: %s", row.idempotency_key, verdict.superseded)
+        _supersede(session, guard, row, verdict.superseded, report)
         return False
+
+
+def _supersede(
+    session: Session, guard: tuple, row: Notification, reason: str, report: DeliveryReport
+) -> None:
+    """The row's subject no longer holds: `superseded`, with why, never sent."""
+    reason_text = f"superseded: {reason}"
+    if _set(session, guard, status="superseded", last_error=reason_text, next_attempt_at=None):
+        report.superseded += 1
+        log.info("notification %s superseded: %s", row.idempotency_key, reason)
 
 
 def _set(session: Session, guard: tuple, **values: Any) -> bool:
