@@ -237,7 +237,7 @@ class Realtime:
             total = [t.seconds(t.sent) or 0.0 for t in sent]
             info += [
                 "message -> chief alert seen in Slack: " + distribution(total),
-                "message -> stored by the webhook path: "
+                "message -> stored (the processing run's logical time): "
                 + distribution([t.seconds(t.stored) or 0.0 for t in sent]),
                 "message -> alert enqueued (the escalation run's logical time): "
                 + distribution([t.seconds(t.enqueued) or 0.0 for t in sent]),
