@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from citizen_desk.domain.lanes import LANE_OF_KIND, Lane
 from e2e import checks
 from e2e.environment import REPO
+from e2e.realtime import DomainReader
 from e2e.scenario import ADMIN_CHANNEL, COLLECT, ESCALATE, parse_time
 
 if TYPE_CHECKING:
@@ -35,8 +37,10 @@ if TYPE_CHECKING:
 
 HANDFUL = 5  # individual (non-digest) messages per recipient in the first hour
 FIRST_HOUR = timedelta(hours=1)
+# what a recipient gets as one message for many: the digest lane's kinds, and the delivery digest
+# (which travels in the lane of the most urgent row it covers)
 GROUPED_KINDS = frozenset(
-    {"tip_digest", "sla_digest", "tip_catchup", "sla_catchup", "notify_digest"}
+    {kind for kind, lane in LANE_OF_KIND.items() if lane == Lane.DIGEST} | {"notify_digest"}
 )
 STALE_TIPS = 4
 DELIVERERS = 3
@@ -86,18 +90,8 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class Outbox:
-    """Reads of the domain DB the checks need (sent alerts, tips)."""
-
-    def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine
-
-        self.engine = create_engine(url)
-
-    def _session(self) -> Any:
-        from sqlalchemy.orm import Session
-
-        return Session(self.engine)
+class Outbox(DomainReader):
+    """Reads of the domain DB the alert checks need (sent alerts, tips, statuses)."""
 
     def sent(self) -> list[SentAlert]:
         from sqlalchemy import select

@@ -130,15 +130,19 @@ class DomainReader:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _session(self) -> Any:
+        from sqlalchemy.orm import Session
+
+        return Session(self.engine)
+
     def stored(self, message_ids: Sequence[str]) -> dict[str, tuple[datetime, int | None]]:
         """Message id -> (when it was stored, the id of the tip its case holds, if any)."""
         from sqlalchemy import select
-        from sqlalchemy.orm import Session
 
         from citizen_desk.db.models import Message, Tip
 
         found: dict[str, tuple[datetime, int | None]] = {}
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.execute(
                 select(Message.platform_message_id, Message.collected_at, Tip.id)
                 .outerjoin(Tip, Tip.case_id == Message.case_id)
@@ -153,7 +157,6 @@ class DomainReader:
     def urgent_alerts(self, tip_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Tip id -> its urgent alert to its own unit's chief (any level)."""
         from sqlalchemy import or_, select
-        from sqlalchemy.orm import Session
 
         from citizen_desk.db.models import Notification
 
@@ -163,7 +166,7 @@ class DomainReader:
         # `tip:T:L<level>:urgent:<sequence>:<recipient>`, sequence 0 the tip's own unit
         patterns = [Notification.idempotency_key.like(f"tip:{t}:L%:urgent:0:%") for t in wanted]
         alerts: dict[int, dict[str, Any]] = {}
-        with Session(self.engine) as session:
+        with self._session() as session:
             for note in session.scalars(select(Notification).where(or_(*patterns))):
                 tip_id = int(note.idempotency_key.split(":")[1])
                 alerts[tip_id] = {
