@@ -64,6 +64,15 @@ MASKED = [
     ("Tôi ở xóm 7 xã Nga Thủy", "Tôi ở [ĐỊA CHỈ] xã Nga Thủy"),
     ("nhà em ở thôn 3, báo có cờ bạc", "nhà em ở [ĐỊA CHỈ], báo có cờ bạc"),
     ("tôi ở tổ 12 khu phố 4", "tôi ở [ĐỊA CHỈ]"),
+    # one-letter kinship cues of chat ("a" anh, "c" chị, "e" em) and "A.Tên"
+    ("hôm qua a Thắng bị đánh", "hôm qua a [TÊN] bị đánh"),
+    ("gọi c Hằng giúp e", "gọi c [TÊN] giúp e"),
+    ("gặp A.Khoa - em trai", "gặp [TÊN] - em trai"),
+    # a mention, also where the handle pattern takes its first word
+    ("hỏi @Khánh Linh đi", "hỏi [LIÊN KẾT] [TÊN] đi"),
+    ("@Bống 9X nói đúng", "[LIÊN KẾT] [TÊN] nói đúng"),
+    # a bare "tên" before a lower-case word is a name only in unmarked chat
+    ("ten hung o xom tren", "ten [TÊN] o xom tren"),
 ]
 
 KEPT = [
@@ -87,6 +96,19 @@ KEPT = [
     "gặp cán bộ Công an xã Nga Thủy",
     "có một em bé ở xóm 3 bị lạc",  # where it happens
     "có cờ bạc ở xóm 7",
+    # a lone letter as a label, and provinces the tagger takes for people
+    "theo điểm a khoản 1 Điều 5",
+    "Điều 5 khoản a. Thanh tra tỉnh kiểm tra",
+    "mục c) Thanh Hóa",
+    "nhóm a Thanh Hóa, nhóm b Nghệ An",
+    "loại A Thanh Hóa",
+    "xã A Lưới",
+    # "tên" as a classifier, and capitalised administrative words
+    "biết tên trộm nhà ai",
+    "đăng tên tuổi công khai",
+    "xe đang đứng tên ai thì sang tên",
+    "thường trú tại Phường Văn Phú, tỉnh Lào Cai",
+    "Nhà văn hóa TDP Hoàng Động 2",
 ]
 
 

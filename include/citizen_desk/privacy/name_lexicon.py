@@ -37,6 +37,13 @@ MIDDLE_NAMES_FOLDED = _set("van thi duc huu dinh cong quang minh ngoc thanh xuan
 # are not also common words ("đi", "có", "cầu", "mở" fold to di, co, cau, mo).
 CUES = _set("anh chị em ông bà cô chú bác cháu cậu dì mợ thím bạn")
 CUES_FOLDED = _set("anh chi em ong chu bac chau thim")
+# Kinship cues as typed in chats: "a" (anh), "c" (chị), "e" (em), before a name or "A.Quang".
+ABBREVIATED_CUES = frozenset({"a", "c", "e"})
+# Words after which a lone letter is a label, not a kinship cue ("khoản a", "loại A", "vitamin C").
+LETTER_LABELS = _set(
+    "khoan diem muc loai nhom hang lop phan luc phuong an bang to khu day tang phong block "
+    "doan giai vitamin kieu dang so chuong quyen tap ban mau cap"
+)
 INTRO_RE = re.compile(
     r"(?<![a-z])(?:ten toi la|ten toi|toi ten la|toi ten|toi la|minh ten la|minh ten|minh la|"
     r"em ten la|em ten|ho ten|ho va ten|ten la|ten)\s*:?\s+$"
@@ -96,6 +103,9 @@ STEMS = _set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
 BRANCHES = _set("tý tí sửu dần mão mẹo thìn tỵ tị ngọ mùi thân dậu tuất hợi")
 # Capitalised acronyms of a business or office named after its owner ("VPLS Đặng Sơn").
 ORG_ACRONYMS = _set("vpls dntn htx tnhh cty")
+# Administrative words that open a place name even when capitalised ("Phường Văn Phú", "TDP Hoàng
+# Động"); none of them is a kinship or title word.
+CAPITALISED_PLACE_WORDS = _set("xã phường huyện quận tỉnh đường phố thôn xóm ấp tdp ngõ hẻm")
 # Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
 PLACES = frozenset(
     {
@@ -105,6 +115,23 @@ PLACES = frozenset(
         "ho guom", "ho tay", "lam thao", "cao lanh", "tran de", "ha hoa", "ha quang",
         "hoang mai", "tu liem", "viet nam", "trung quoc", "han quoc", "nhat ban", "thai lan",
         "dai loan", "anh quoc", "ba ria", "ba chieu", "ba diem", "ba den", "co to", "ong lanh",
+    }
+)  # fmt: skip
+# Provinces and centrally-run cities as typed with diacritics: the tagger calls "c) Thanh Hóa" a
+# person. Without diacritics "Thanh Hoa" may be a man's name, so only the typed forms count.
+PROVINCES_TYPED = frozenset(
+    {
+        "an giang", "bà rịa", "vũng tàu", "bắc giang", "bắc kạn", "bạc liêu", "bắc ninh",
+        "bến tre", "bình định", "bình dương", "bình phước", "bình thuận", "cà mau", "cần thơ",
+        "cao bằng", "đà nẵng", "đắk lắk", "đắk nông", "điện biên", "đồng nai", "đồng tháp",
+        "gia lai", "hà giang", "hà nam", "hà nội", "hà tĩnh", "hải dương", "hải phòng",
+        "hậu giang", "hòa bình", "hưng yên", "khánh hòa", "kiên giang", "kon tum", "lai châu",
+        "lâm đồng", "lạng sơn", "lào cai", "long an", "nam định", "nghệ an", "ninh bình",
+        "ninh thuận", "phú thọ", "phú yên", "quảng bình", "quảng nam", "quảng ngãi",
+        "quảng ninh", "quảng trị", "sóc trăng", "sơn la", "tây ninh", "thái bình",
+        "thái nguyên", "thanh hóa", "thanh hoá", "thừa thiên", "huế", "tiền giang",
+        "trà vinh", "tuyên quang", "vĩnh long", "vĩnh phúc", "yên bái", "sài gòn",
+        "hồ chí minh",
     }
 )  # fmt: skip
 WORD_RE = re.compile(r"[a-z0-9]+")

@@ -12,6 +12,7 @@ from itertools import pairwise
 
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
+    ABBREVIATED_CUES,
     BIRTH_AFTER_RE,
     CONTACT_WORDS,
     CREDIT_RE,
@@ -24,6 +25,7 @@ from citizen_desk.privacy.name_lexicon import (
     INTRO_WORDS,
     LAST_SURNAMES,
     LAST_SURNAMES_FOLDED,
+    LETTER_LABELS,
     LOWER_SURNAME_WORDS,
     LOWER_SURNAMES,
     LOWER_SURNAMES_FOLDED,
@@ -47,8 +49,10 @@ from citizen_desk.privacy.name_words import (
     capital_run,
     cycle_year,
     known_place,
+    name_word,
     place_context,
     sentence_initial,
+    typed_province,
     typed_with_marks,
     word_spans,
 )
@@ -208,8 +212,18 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             if intro:
                 first = i
                 run = capital_run(canon, words, i, cued=True) or _lower_full_name(canon, words, i)
-                if not run and NAMING_INTRO_RE.search(intro.group()):
+                naming = NAMING_INTRO_RE.search(intro.group())
+                # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
+                # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
+                bare = naming is not None and naming.group().split() == ["ten"]
+                if naming and not (bare and typed_with_marks(canon.original)):
                     run = _lower_given_name(canon, words, i)
+        if not run and word in ABBREVIATED_CUES and i + 1 < len(words):
+            first = i + 1
+            run = _after_abbreviated_cue(canon, words, i)
+        if not run and canon.text[start - 1 : start] == "@":
+            first = i
+            run = _mention(canon, words, i)
         if not run and canon.is_capitalised(start):
             first = i
             run = (
@@ -222,6 +236,46 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
+
+
+def _after_abbreviated_cue(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """The name after a one-letter kinship cue: "a Quyết" (anh), "A.Quang", "c Mai", "e Lan"."""
+    start, end = words[index]
+    if end - start != 1 or as_typed(canon, start, end) != canon.text[start]:
+        return 0  # "ả", "ê" … are words of their own
+    between = canon.text[end : words[index + 1][0]]
+    capital = canon.is_capitalised(start)
+    # "a Quyết", "A.Quang"; not "A1", "A Lưới" (a place), "khoản a. Thanh tra" (a clause)
+    if not ((not capital and between == " ") or (capital and between == ".")):
+        return 0
+    if index and canon.text[slice(*words[index - 1])] in LETTER_LABELS:
+        return 0
+    first = index + 1
+    run = capital_run(canon, words, first, cued=True)
+    if run and (
+        place_context(canon, words, first)
+        or known_place(canon, words, first, run)
+        or typed_province(canon, words, first, run)
+    ):
+        return 0
+    return run
+
+
+def _mention(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """A social-media mention: "@Đoàn Thế Xuân", "@Tủn 3K" (capitalised words, then one token
+    of digits or letters typed with them)."""
+    count = 0
+    while index + count < len(words) and count < MAX_NAME_WORDS:
+        word = words[index + count]
+        if count and not adjacent(canon, words[index + count - 1], word):
+            break
+        with_digit = any(ch.isdigit() for ch in canon.text[slice(*word)])
+        if not (name_word(canon, word, cued=True) or (count and with_digit)):
+            break  # "<@U0123ABC>" is a Slack user id, kept
+        count += 1
+        if with_digit:
+            break
+    return count
 
 
 def _lower_full_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     BRANCHES,
+    CAPITALISED_PLACE_WORDS,
     MAX_NAME_WORDS,
     NOT_NAME,
     ORG_ACRONYMS,
@@ -21,6 +22,7 @@ from citizen_desk.privacy.name_lexicon import (
     PLACE_WORDS,
     PLACE_WORDS_ACCENTED,
     PLACES,
+    PROVINCES_TYPED,
     SENTENCE_END,
     STEMS,
     STOP_BEFORE,
@@ -89,7 +91,7 @@ def place_context(canon: Canonical, words: list[tuple[int, int]], index: int) ->
         if " ".join(bigram.split()) in PLACE_BIGRAMS:
             return True
     if canon.is_capitalised(words[index - 1][0]):
-        return as_typed(canon, *words[index - 1]) in ORG_ACRONYMS
+        return as_typed(canon, *words[index - 1]) in ORG_ACRONYMS | CAPITALISED_PLACE_WORDS
     accented = as_typed(canon, *words[index - 1])
     if (
         index >= 2
@@ -150,6 +152,12 @@ def all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
 def known_place(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
     span_text = " ".join(canon.text[slice(*w)] for w in words[first : first + run])
     return any(span_text.startswith(p) for p in PLACES) or cycle_year(canon, words, first, run)
+
+
+def typed_province(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
+    """The run starts with a province's name as typed with diacritics ("Thanh Hóa")."""
+    typed = " ".join(as_typed(canon, *w) for w in words[first : first + run])
+    return any(typed == p or typed.startswith(p + " ") for p in PROVINCES_TYPED)
 
 
 def place_chain(canon: Canonical, words: list[tuple[int, int]]) -> set[int]:

@@ -38,6 +38,7 @@ from citizen_desk.privacy.name_words import (
     place_context,
     sentence_initial,
     stop_word,
+    typed_province,
     word_spans,
 )
 from citizen_desk.text.normalize import fold
@@ -102,8 +103,10 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
                 continue  # "Hạn xác minh": a lone capitalised word opening a line
             if numbered(canon, words, i + len(seq) - 1):
                 continue  # "Tuần 47", "Quý 3": a label before a number, not a person
-            if cycle_year(canon, words, i, len(seq)):
-                continue
+            if cycle_year(canon, words, i, len(seq)) or any(
+                typed_province(canon, words, i + k, len(seq) - k) for k in range(len(seq))
+            ):
+                continue  # "c) Thanh Hóa", "loại A Thanh Hóa": a province, not a person
             if (
                 i
                 and adjacent(canon, words[i - 1], words[i])

@@ -146,11 +146,42 @@ def contains_pii(
     chosen: list[PiiFinding] = []
     for kind, start, end in sorted(raw, key=lambda r: (priority[r[0]], r[1], -r[2])):
         o_start, o_end = canon.span(start, end)
-        span_taken = any(o_start < c.end and c.start < o_end for c in chosen)
-        span_blocked = any(o_start < b_end and b_start < o_end for b_start, b_end in blocked)
-        if not span_taken and not span_blocked:
-            chosen.append(PiiFinding(kind, o_start, o_end))
+        if any(o_start < b_end and b_start < o_end for b_start, b_end in blocked):
+            continue
+        # what another finding already holds is left to it; the rest of this one is masked too
+        # ("@Đoàn Thế Xuân": a handle "@Đoàn", then a name going on past it)
+        for piece_start, piece_end in _uncovered(text, o_start, o_end, chosen):
+            chosen.append(PiiFinding(kind, piece_start, piece_end))
     return sorted(chosen, key=lambda f: f.start)
+
+
+def _uncovered(
+    text: str, start: int, end: int, chosen: Sequence[PiiFinding]
+) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` when no chosen finding overlaps it, else its parts outside them that hold
+    a letter or digit, trimmed of spaces and punctuation at both ends."""
+    overlapping = sorted((c for c in chosen if start < c.end and c.start < end), key=_start)
+    if not overlapping:
+        yield start, end
+        return
+    cursor = start
+    for taken in overlapping:
+        yield from _trimmed(text, cursor, taken.start)
+        cursor = max(cursor, taken.end)
+    yield from _trimmed(text, cursor, end)
+
+
+def _start(finding: PiiFinding) -> int:
+    return finding.start
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    if start < end:
+        yield start, end
 
 
 def redact(
