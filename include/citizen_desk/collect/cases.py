@@ -170,16 +170,20 @@ def recompute_cases(
             tips = {
                 t.case_id: t for t in session.scalars(select(Tip).where(Tip.case_id.in_(case_ids)))
             }
+        new_tips: list[tuple[Case, datetime]] = []
         for case, state, messages in derived:
             for message in messages:
                 if message.case_id is None:
                     message.case_id = case.id
             _sync_turns(session, case.id, state, turns.get(case.id, []))
             if case.category == "tip":
-                citizen = [m for m in messages if m.direction == "in"]
-                changes.tips_added += _upsert_tip(
-                    session, case, citizen, tips.get(case.id), now=now, actor=actor
-                )
+                received = _tip_received(case, messages)
+                tip = tips.get(case.id)
+                if tip is None:
+                    new_tips.append((case, received))
+                else:
+                    _update_tip(tip, case, received, now)
+        changes.tips_added += _insert_tips(session, new_tips, now=now, actor=actor)
         session.flush()
     return changes
 
@@ -265,49 +269,64 @@ def _sync_turns(
         session.delete(stale)
 
 
-def _upsert_tip(
-    session: Session,
-    case: Case,
-    citizen_messages: Sequence[Message],
-    tip: Tip | None,
-    *,
-    now: datetime,
-    actor: str,
-) -> bool:
-    """Create the tip of a `tip` case (status new); never downgrades an existing tip's status."""
-    received = next((m.created_at for m in citizen_messages if m.category == "tip"), case.opened_at)
-    if tip is None:
-        stmt = dialect_insert(session, Tip).values(
-            case_id=case.id,
-            unit_id=case.unit_id,
-            status="new",
-            urgent=case.urgent,
-            received_at=received,
-            escalation_level=-1,
-            extension_seconds=0,
-            updated_at=now,
-        )
-        stmt = stmt.on_conflict_do_nothing(index_elements=["case_id"])
-        row = session.execute(stmt.returning(Tip.id)).first()
-        if row is None:
-            return False
+def _tip_received(case: Case, messages: Sequence[Message]) -> datetime:
+    """When the tip came in: its first citizen message triaged as a tip, else the case's start."""
+    return next(
+        (m.created_at for m in messages if m.direction == "in" and m.category == "tip"),
+        case.opened_at,
+    )
+
+
+def _insert_tips(
+    session: Session, new_tips: Sequence[tuple[Case, datetime]], *, now: datetime, actor: str
+) -> int:
+    """Create the tips (status new) of `tip` cases that have none, in one statement; returns how
+    many this call created (a concurrent run may have created some first)."""
+    if not new_tips:
+        return 0
+    rows = [
+        {
+            "case_id": case.id,
+            "unit_id": case.unit_id,
+            "status": "new",
+            "urgent": case.urgent,
+            "received_at": received,
+            "escalation_level": -1,
+            "extension_seconds": 0,
+            "updated_at": now,
+        }
+        for case, received in new_tips
+    ]
+    stmt = (
+        dialect_insert(session, Tip)
+        .on_conflict_do_nothing(index_elements=["case_id"])
+        .returning(Tip.id, Tip.case_id)
+    )
+    created = dict(session.execute(stmt, rows).tuples().all())
+    cases = {case.id: case for case, _ in new_tips}
+    for tip_id, case_id in sorted(created.items()):
+        case = cases[case_id]
         record_audit(
             session,
             entity_type="tip",
-            entity_id=row[0],
+            entity_id=tip_id,
             action="tip_received",
             actor=actor,
             at=now,
             after={"status": "new", "urgent": bool(case.urgent), "case": case.reference},
         )
-        return True
+    return len(created)
+
+
+def _update_tip(tip: Tip, case: Case, received: datetime, now: datetime) -> None:
+    """Never downgrades: urgency only ever goes up automatically; an earlier tip message that
+    arrived late moves `received_at` back."""
     changed = False
     if case.urgent and not tip.urgent:
-        tip.urgent = True  # urgency only ever goes up automatically
+        tip.urgent = True
         changed = True
     if received < tip.received_at:
-        tip.received_at = received  # an earlier tip message arrived late
+        tip.received_at = received
         changed = True
     if changed:
         tip.updated_at = now
-    return False

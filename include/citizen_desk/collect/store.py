@@ -308,11 +308,14 @@ def _insert_messages(
         )
     inserted: dict[str, str | None] = {}
     # One compiled statement with rows as parameters: SQLAlchemy batches them into multi-row
-    # VALUES ("insertmanyvalues") without rebuilding the statement for every chunk.
+    # VALUES ("insertmanyvalues"). Against the table, not the entity: the ORM's bulk insert splits
+    # the rows wherever the set of non-NULL columns changes (a reply, a message without a topic),
+    # which made most of them single-row statements.
+    table = Message.__table__
     stmt = (
-        dialect_insert(session, Message)
+        dialect_insert(session, table)
         .on_conflict_do_nothing(index_elements=["channel_id", "platform_message_id"])
-        .returning(Message.platform_message_id)
+        .returning(table.c.platform_message_id)
     )
     for chunk in chunks(rows, CHUNK):
         for message_id in session.scalars(stmt, list(chunk)):
