@@ -71,6 +71,12 @@ MASKED = [
     # a mention, also where the handle pattern takes its first word
     ("hỏi @Khánh Linh đi", "hỏi [LIÊN KẾT] [TÊN] đi"),
     ("@Bống 9X nói đúng", "[LIÊN KẾT] [TÊN] nói đúng"),
+    # a user name after an account word, with or without the platform
+    (
+        "tài khoản Lazada tranthibich88 đã trúng thưởng",
+        "tài khoản Lazada [LIÊN KẾT] đã trúng thưởng",
+    ),
+    ("nick hoangnam_2k5 nhắn cho em", "nick [LIÊN KẾT] nhắn cho em"),
     # a bare "tên" before a lower-case word is a name only in unmarked chat
     ("ten hung o xom tren", "ten [TÊN] o xom tren"),
 ]
@@ -105,6 +111,7 @@ KEPT = [
     "xã A Lưới",
     # "tên" as a classifier, and capitalised administrative words
     "biết tên trộm nhà ai",
+    "tài khoản của bạn đã bị khóa",
     "đăng tên tuổi công khai",
     "xe đang đứng tên ai thì sang tên",
     "thường trú tại Phường Văn Phú, tỉnh Lào Cai",

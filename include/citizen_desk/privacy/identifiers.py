@@ -42,6 +42,14 @@ _PLATFORM_HANDLE_RE = re.compile(
     r"(?=[a-z0-9_.]*[a-z])([a-z0-9_][a-z0-9_.]{2,31})(?<!\.)(?![\w])"
 )
 
+# "tài khoản Shopee nguyenthuha92", "nick abc123": a user name (letters and digits) after an
+# account word, with or without the platform; "tài khoản của bạn" has no digit, so it is no name.
+_ACCOUNT_HANDLE_RE = re.compile(
+    r"(?<![a-z0-9])(?:tai khoan|tk|acc|account|nick|username|user|id)\s*:?\s+"
+    r"(?:(?:shopee|lazada|tiki|facebook|fb|zalo|tiktok|instagram|ig|telegram|momo|game)\s+)?"
+    r"(?=[a-z_.]*\d)([a-z_][a-z0-9_.]{3,31})(?<!\.)(?![\w])"
+)
+
 # "0912...", "(091) 234-5678", "+84 912...", "0084 912...", "+84 (0)912...", "(+84) 912..."
 _PREFIX = r"(?:\(?(?:\+|00)?84\)?[ .\-]{0,2}(?:\(0\)[ .\-]{0,2})?|\(?0)"
 _MOBILE_RE = re.compile(rf"(?<![\d+]){_PREFIX}[35789](?:\)?[ .\-]{{0,3}}\d){{8}}(?!\d)")
@@ -206,6 +214,8 @@ def urls(folded: str) -> Iterator[tuple[str, int, int]]:
     if ":" in folded:
         for m in _PLATFORM_HANDLE_RE.finditer(folded):
             yield "url", m.start(1), m.end(1)
+    for m in _ACCOUNT_HANDLE_RE.finditer(folded):
+        yield "url", m.start(1), m.end(1)
 
 
 def emails(folded: str) -> Iterator[tuple[str, int, int]]:
