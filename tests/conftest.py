@@ -174,6 +174,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.db)
         if names & _AIRFLOW_FIXTURES or dags_dir in item.path.parents:
             item.add_marker(pytest.mark.airflow)
+    # Longest first: a module marked slow as a whole (the real-browser tests, each running its
+    # own Airflow for a minute or more) starts at once on one worker while the others share the
+    # rest, instead of starting last and running alone at the end.
+    items.sort(key=lambda item: not _slow_module(item))
+
+
+def _slow_module(item: pytest.Item) -> bool:
+    marks = getattr(getattr(item, "module", None), "pytestmark", [])
+    if not isinstance(marks, list):
+        marks = [marks]
+    return any(mark.name == "slow" for mark in marks)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
