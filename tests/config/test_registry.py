@@ -309,6 +309,7 @@ def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
     assert f"registry.yaml: technical_admins: duplicate key (line {last_line})" in str(error.value)
 
 
+@pytest.mark.airflow  # reads Airflow's [api] base_url
 def test_alert_links_point_at_the_public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     """CITIZEN_DESK_BASE_URL + /citizen-desk, else the registry's value, else Airflow's
     [api] base_url + /citizen-desk, else localhost."""

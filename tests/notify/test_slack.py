@@ -17,6 +17,8 @@ from citizen_desk.notify.slack import (
 )
 from tests.conftest import SIM_TOKEN
 
+pytestmark = pytest.mark.airflow  # the Slack client comes from an Airflow connection
+
 
 def test_build_client_ignores_env_proxy_for_loopback(monkeypatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
