@@ -25,6 +25,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # publications first: on SQLite the batch rebuilds the table, better before anything refers
+    # to it (and, in downgrade, after that is gone)
+    with op.batch_alter_table("publications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("approved_revision", sa.Integer(), nullable=True))
     op.create_table(
         "publication_revisions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,11 +48,9 @@ def upgrade() -> None:
             "publication_id", "number", name=op.f("uq_publication_revisions_publication_id_number")
         ),
     )
-    with op.batch_alter_table("publications", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("approved_revision", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_table("publication_revisions")
     with op.batch_alter_table("publications", schema=None) as batch_op:
         batch_op.drop_column("approved_revision")
-    op.drop_table("publication_revisions")
