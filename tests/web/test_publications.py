@@ -240,3 +240,15 @@ def test_no_edit_once_the_post_is_decided_or_of_another_kind(admin, seeded, sync
     assert "để trống" in empty.text
     missing = admin.get("/publications/987654/edit", headers=HTML)
     assert missing.status_code == 404
+
+
+def test_every_finding_kind_is_named_in_vietnamese():
+    from citizen_desk.domain.labels import PII_KIND_LABELS
+    from citizen_desk.privacy.redact import KINDS
+    from citizen_desk.web.routes.publications import refusal_message
+
+    assert set(PII_KIND_LABELS) == {*KINDS, "too_long"}
+    both = refusal_message(("name", "phone", "too_long"))
+    assert "họ tên người dân, số điện thoại" in both
+    assert "quá dài" in both
+    assert "[SĐT]" not in refusal_message(("too_long",))  # nothing was masked
