@@ -243,7 +243,12 @@ def test_readme_approval_steps_in_the_browser(chromium, world: HitlWorld, tmp_pa
         href = edit_link(page, APPROVED)  # the post's row → Sửa nội dung
         assert href == f"/citizen-desk/publications/{pub_id}/edit"
         page.click(f"a[href={json.dumps(href)}]")
-        page.wait_for(f"location.href === {json.dumps(edit_url)}", 30, "Nga Thủy's edit page")
+        page.wait_for(
+            f"location.href === {json.dumps(edit_url)}"
+            f" && !!document.querySelector({json.dumps(TEXT_AREA)})",
+            30,
+            "Nga Thủy's edit page",
+        )
         draft = page.evaluate(f"document.querySelector({json.dumps(TEXT_AREA)}).value")
         assert draft.strip() in approved["body"]  # the draft the request shows
         refused = save_edit(page, f"{EDIT_LINE} Liên hệ {PHONE}.\n{draft}")
