@@ -8,9 +8,10 @@ insights) → `render` (one `publications` draft per channel; admin report
 technical admins) → `approve` (one Human-in-the-loop request per Facebook post, assigned to the
 unit's publication approvers in the registry's `access:`: **Browse → Required Actions** → the
 request's subject, or the run → its `approve` task awaiting input → *Required Action* tab; choose
-*Duyệt đăng* or *Không đăng*, or paste a corrected text into *Nội dung sửa* (`edited_text`) and
-approve (left empty: the text is posted as shown); no answer within
-`publication.approval_timeout` = not posted) → `publish` (`POST /{page-id}/feed`,
+*Duyệt đăng* or *Không đăng*; no answer within `publication.approval_timeout` = not posted. The
+request has no text field: a correction is made first in **Citizen Desk → Bài đăng & báo cáo →
+Sửa nội dung**, PII-gated before it is stored in the domain DB (never in Airflow's tables), and
+the approval posts the newest revision saved before it) → `publish` (`POST /{page-id}/feed`,
 exactly once: the ledger is marked `publishing` before the call and reconciled against the page's
 posts by the week's marker, e.g. `#Tuan47_2026`, after a crash; then each unit's Zalo OA text as
 a Zalo article, exactly once the same way: `publication/zalo_posting.py`).
@@ -27,7 +28,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
-from citizen_desk.publication.approval import APPROVE, EDIT_FIELD, EDIT_PARAM, REJECT, hitl_kwargs
+from citizen_desk.publication.approval import APPROVE, REJECT, hitl_kwargs
 
 
 @dag(
@@ -95,8 +96,7 @@ def publish_weekly_results() -> None:
     approve = HITLOperator.partial(
         task_id="approve",
         options=[APPROVE, REJECT],
-        defaults=[REJECT],
-        params={EDIT_PARAM: Param("", **EDIT_FIELD)},  # optional; a text area
+        defaults=[REJECT],  # no params: free text would be stored by Airflow before our PII gate
     ).expand_kwargs(requests.map(hitl_kwargs))
     approve >> publish(rendered, requests)
 

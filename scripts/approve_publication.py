@@ -8,12 +8,14 @@ What the Airflow UI does (Browse → Required Actions → *Duyệt đăng* / *Kh
     2. GET  {base}/api/v2/dags/{dag}/dagRuns/{run}/hitlDetails?task_id=approve
             &response_received=false                              -> the pending requests
     3. PATCH {base}/api/v2/dags/{dag}/dagRuns/{run}/taskInstances/approve/{map_index}/hitlDetails
-            {"chosen_options": ["Duyệt đăng"], "params_input": {"edited_text": "..."}}
+            {"chosen_options": ["Duyệt đăng"]}
 
 Examples:
     scripts/approve_publication.py --run-id manual__2026-11-23T00:00:00+00:00 --approve
     scripts/approve_publication.py --run-id RUN --reject --channel fb-th-ns
-    scripts/approve_publication.py --run-id RUN --approve --channel fb-th --text-file post.txt
+The request carries no text: to post a corrected text, save it first on the Citizen Desk page
+(Bài đăng & báo cáo → Sửa nội dung; PII-gated, stored in the domain DB), then approve; the
+approval posts the newest revision saved before it.
 The user must be a publication approver of the posts' units (registry `access:`): the requests
 are assigned to them, and Airflow answers 403 to anyone else (the demo's and the e2e's `admin` is).
 Environment defaults: AIRFLOW_API_URL (http://localhost:8080), AIRFLOW_USERNAME, AIRFLOW_PASSWORD.
@@ -33,7 +35,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from citizen_desk.publication.approval import APPROVE, EDIT_PARAM, REJECT
+from citizen_desk.publication.approval import APPROVE, REJECT
 
 DAG_ID = "publish_weekly_results"
 RETRIES = 5
@@ -104,11 +106,8 @@ def respond(
     map_index: int,
     *,
     approve: bool,
-    edited_text: str | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {"chosen_options": [APPROVE if approve else REJECT]}
-    if edited_text:
-        payload["params_input"] = {EDIT_PARAM: edited_text}
     url = f"{base_url}{_run_path(dag_id, run_id)}/taskInstances/{TASK_ID}/{map_index}/hitlDetails"
     # On the SQLite metadata DB (the demo) a busy scheduler can make the api-server answer 500
     # ("Database error"): retry a few times; a 409 on a retry means the first answer landed.
@@ -132,7 +131,6 @@ def approve_run(
     username: str | None = None,
     password: str | None = None,
     channels: Sequence[str] = (),
-    edited_text: str | None = None,
     wait: float = 0.0,
     poll: float = 2.0,
     settle: float = SETTLE_SECONDS,
@@ -160,16 +158,7 @@ def approve_run(
     answered = []
     for detail in details:
         map_index = int(detail["task_instance"]["map_index"])
-        respond(
-            http,
-            base_url,
-            headers,
-            dag_id,
-            run_id,
-            map_index,
-            approve=approve,
-            edited_text=edited_text,
-        )
+        respond(http, base_url, headers, dag_id, run_id, map_index, approve=approve)
         answered.append(f"{map_index}:{channel_of(detail)}")
     return answered
 
@@ -182,7 +171,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     choice.add_argument("--approve", action="store_true")
     choice.add_argument("--reject", action="store_true")
     parser.add_argument("--channel", action="append", default=[], help="only this channel key")
-    parser.add_argument("--text-file", help="edited post text (UTF-8) sent with --approve")
     parser.add_argument(
         "--base-url", default=os.environ.get("AIRFLOW_API_URL", "http://localhost:8080")
     )
@@ -197,12 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--allow-none", action="store_true", help="exit 0 with nothing pending")
     args = parser.parse_args(argv)
-    if args.text_file and not args.approve:
-        parser.error("--text-file goes with --approve")
-    edited = None
-    if args.text_file:
-        with open(args.text_file, encoding="utf-8") as handle:
-            edited = handle.read()
 
     import requests
 
@@ -216,7 +198,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             username=args.username,
             password=args.password,
             channels=args.channel,
-            edited_text=edited,
             wait=args.wait,
             settle=args.settle,
         )

@@ -34,13 +34,16 @@ TIP_ACTIONS = frozenset(
 CHIEF_ONLY: frozenset[DeskAction] = frozenset()
 
 _OFFICER_ROLES = frozenset({AccessRole.OFFICER, AccessRole.CHIEF})
+# Editing a post awaiting approval is part of approving it: the same people, the same units.
+_APPROVER_ROLES = frozenset({AccessRole.PUBLICATION_APPROVER})
 ROLES_FOR: Mapping[DeskAction, frozenset[AccessRole]] = {
     **{
         action: frozenset({AccessRole.CHIEF}) if action in CHIEF_ONLY else _OFFICER_ROLES
         for action in TIP_ACTIONS
     },
     DeskAction.IDENTITY_VIEW: frozenset({AccessRole.IDENTITY_CUSTODIAN}),
-    DeskAction.PUBLICATION_APPROVE: frozenset({AccessRole.PUBLICATION_APPROVER}),
+    DeskAction.PUBLICATION_APPROVE: _APPROVER_ROLES,
+    DeskAction.PUBLICATION_EDIT: _APPROVER_ROLES,
 }
 # Roles that only mean something over units (the registry requires `units` for them).
 UNIT_SCOPED = frozenset(role for roles in ROLES_FOR.values() for role in roles)

@@ -15,7 +15,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,13 @@ from citizen_desk.db.models import Channel, Publication, Tip
 from citizen_desk.publication import approval
 from tests.conftest import REPO, Sim
 from tests.publication.conftest import SMALL
-from tests.publication.seed import FB, NOW, PERIOD, ZALO, seed_week
+from tests.publication.seed import FB, INFORMANT, NOW, PERIOD, ZALO, seed_week
 
 DAG_FILE = REPO / "dags" / "publish_weekly_results.py"
 DAG_ID = "publish_weekly_results"
 EDITED = "Công an tỉnh Thanh Hóa: tuần qua đã trả lời câu hỏi của Nhân dân. Xin cảm ơn!"
 COVER = "https://cdn.example/citizen-desk/zalo-cover.jpg"
+PHONE = "0912 345 678"
 
 
 def _load(path: Path, name: str) -> Any:
@@ -77,19 +79,19 @@ def test_structure(dag) -> None:
     assert approve.operator_class.__name__ == "HITLOperator"
     assert approve.partial_kwargs["options"] == [approval.APPROVE, approval.REJECT]
     assert approve.partial_kwargs["defaults"] == [approval.REJECT]
-    assert approval.EDIT_PARAM in approve.params
-    # not required: Airflow's form disables both buttons while a required field is empty
-    edit = approve.params.get_param(approval.EDIT_PARAM)
-    assert "null" in edit.schema["type"]
-    # a text area (a pasted multi-line post keeps its lines), labelled as the body names it
-    assert edit.schema["format"] == "multiline"
-    assert edit.schema["title"].startswith(approval.EDIT_LABEL)
-    assert f"ô **{approval.EDIT_LABEL}**" in approval.approval_body(
+    # no field at all: whatever an approver typed would be stored by Airflow (HITL table, XCom)
+    # before our PII gate; edits are made on the Citizen Desk page, which the body points to
+    from airflow.sdk.definitions.param import ParamsDict
+
+    assert not approve.partial_kwargs.get("params")
+    assert dict(ParamsDict.filter_params_by_source(approve.params, source="task")) == {}
+    body = approval.approval_body(
         unit_name="X", channel_key=FB, period=PERIOD, text="t", timeout=timedelta(hours=24),
-        report_path=None,
+        report_path=None, edit_link=approval.edit_url("https://desk.example/citizen-desk/", 7),
     )  # fmt: skip
-    assert edit.resolve("") == ""
-    assert edit.resolve(None) is None
+    assert "(https://desk.example/citizen-desk/publications/7/edit)" in body
+    assert f"**{approval.EDIT_PAGE}**" in body
+    assert f"**{approval.EDIT_BUTTON}**" in body
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"
     assert (dag.timetable.expression, str(dag.timetable.timezone)) == (
         "0 7 * * 1",
@@ -121,7 +123,7 @@ def test_script_finds_the_channel_in_the_approval_body() -> None:
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
     body = approval.approval_body(
         unit_name="X", channel_key=FB, period=PERIOD, text="t", timeout=timedelta(hours=24),
-        report_path=None,
+        report_path=None, edit_link="http://x/publications/1/edit",
     )  # fmt: skip
     assert script.channel_of({"body": body}) == FB
 
@@ -149,9 +151,15 @@ def _core_api_client(monkeypatch: pytest.MonkeyPatch) -> Any:
 class Approver(threading.Thread):
     """Answers the run's approval requests through the REST API as soon as they appear."""
 
-    def __init__(self, http: Any, script: Any, answers: dict[str, tuple[bool, str | None]]) -> None:
+    def __init__(
+        self,
+        http: Any,
+        script: Any,
+        answers: dict[str, bool],
+        edits: dict[str, Callable[[], None]],
+    ) -> None:
         super().__init__(daemon=True)
-        self.http, self.script, self.answers = http, script, answers
+        self.http, self.script, self.answers, self.edits = http, script, answers, edits
         self.answered: list[str] = []
         self.bodies: dict[str, str] = {}  # what the admin saw, by channel
         self.error: BaseException | None = None
@@ -187,11 +195,12 @@ class Approver(threading.Thread):
                             headers=self.intruder,
                         )
                         self.intruder_statuses.append(intruder.status_code)
-                        approve, text = self.answers[channel]
+                        if edit := self.edits.pop(channel, None):
+                            edit()  # on the Citizen Desk page, before approving
                         # settle=0: dag.test() runs tasks in-process, no executor race
                         self.answered += self.script.approve_run(
-                            self.http, "", run_id=run_id, approve=approve, channels=[channel],
-                            edited_text=text, settle=0,
+                            self.http, "", run_id=run_id, approve=self.answers[channel],
+                            channels=[channel], settle=0,
                         )  # fmt: skip
                 _timeout_sweep()
                 time.sleep(1)
@@ -252,12 +261,34 @@ def test_dag_run_with_approval_through_the_rest_api(
     monkeypatch.setattr("citizen_desk.config.registry.load_registry", small)
     monkeypatch.setattr("citizen_desk.publication.tasks.load_registry", small)
     script = _load(REPO / "scripts" / "approve_publication.py", "_approve_script")
+    refused: list[Any] = []
+
+    def edit_province() -> None:
+        """What the Citizen Desk page does with the approver's two submissions: one naming the
+        informant and giving a phone number (refused, stored nowhere), then a clean one."""
+        from citizen_desk.publication.revisions import save_revision
+
+        with sessionmaker(engine)() as session:
+            pub_id = session.scalars(
+                select(Publication.id)
+                .join(Channel, Publication.channel_id == Channel.id)
+                .where(Channel.key == "fb-th", Publication.period == PERIOD.key)
+            ).one()
+            for text in (f"Cảm ơn chị {INFORMANT} ({PHONE}) đã báo tin. {EDITED}", EDITED):
+                outcome = save_revision(
+                    session, pub_id, text, editor="admin", now=datetime.now(UTC),
+                    zone=registry.timezone,
+                )  # fmt: skip
+                session.commit()
+                refused.append(outcome.kinds)
+
     approver = Approver(
         _core_api_client(monkeypatch),
         script,
-        # the unit's post approved as shown (Facebook and Zalo OA), the province's edited;
+        # the unit's post approved as shown (Facebook and Zalo OA), the province's edited first;
         # fb-th-ss-bacson: nobody answers, it times out
-        {FB: (True, None), "fb-th": (True, EDITED)},
+        {FB: True, "fb-th": True},
+        {"fb-th": edit_province},
     )
     approver.start()
     try:
@@ -268,6 +299,7 @@ def test_dag_run_with_approval_through_the_rest_api(
     assert approver.error is None, approver.error
     assert run.state == "success", run.state
     assert approver.intruder_statuses == [403, 403]  # only the assigned approver may answer
+    assert refused == [("name", "phone"), ()]
 
     page, province = simulator.pages["fb_th_ns_ngathuy"], simulator.pages["fb_th"]
     posts = simulator.posts()
@@ -276,6 +308,11 @@ def test_dag_run_with_approval_through_the_rest_api(
     (edited,) = posts[province]
     assert edited["message"].startswith(EDITED)  # the approver's edit, with the marker added
     assert edited["message"].rstrip().endswith(PERIOD.tag)
+    # neither the refused edit nor the stored one ever reached Airflow's tables
+    stored_by_airflow = _airflow_rows(run.run_id)
+    assert "Duyệt đăng" in stored_by_airflow  # the answers are there
+    for text in (INFORMANT, PHONE, "0912345678", EDITED):
+        assert text not in stored_by_airflow
     assert sorted(approver.bodies) == ["fb-th", FB, "fb-th-ss-bacson"]
     assert "Tuần 47 (16/11–22/11/2026)" in approver.bodies[FB]
     assert "Đã xử lý vụ việc {{ 6 * 7 }} theo quy định." in approver.bodies[FB]
@@ -308,6 +345,35 @@ def test_dag_run_with_approval_through_the_rest_api(
     report = (tmp_path / "data" / "reports" / "2026-W47.html").read_text(encoding="utf-8")
     assert "lượt hiển thị" in report  # page insights fetched from the (simulated) Graph API
     engine.dispose()
+
+
+def _airflow_rows(run_id: str) -> str:
+    """Everything Airflow stored for the run's approvals and results: its HITL rows (request,
+    params, answer, params_input; history too) and XCom values, as one JSON text."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.hitl_history import HITLDetailHistory
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    def columns(row: Any) -> dict[str, Any]:
+        return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+    with create_session() as session:
+        hitl = session.scalars(
+            select(HITLDetail)
+            .join(TaskInstance, HITLDetail.ti_id == TaskInstance.id)
+            .where(TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == run_id)
+        ).all()
+        history = session.scalars(select(HITLDetailHistory)).all()
+        xcoms = session.scalars(
+            select(XComModel).where(XComModel.dag_id == DAG_ID, XComModel.run_id == run_id)
+        ).all()
+        rows = [columns(r) for r in (*hitl, *history, *xcoms)]
+    assert hitl
+    assert all(r.params == {} and r.params_input == {} for r in hitl)  # no field, no text
+    assert xcoms
+    return json.dumps(rows, ensure_ascii=False, default=str)
 
 
 def _small_registry(registry: Any) -> Any:

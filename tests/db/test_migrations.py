@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0009"
+HEAD = "0010"
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
@@ -130,4 +130,46 @@ def test_digested_survives_downgrade_as_sent(db_url: str) -> None:
     assert status == "sent"
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == HEAD
+    engine.dispose()
+
+
+def test_publications_survive_the_revisions_downgrade_and_upgrade(db_url: str, registry) -> None:
+    """0010 adds `publication_revisions` and `publications.approved_revision`: going back drops
+    the revisions (the posts keep their text) and coming back starts with none."""
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from citizen_desk.config.registry import sync_registry
+    from citizen_desk.db.engine import _engine_for
+    from citizen_desk.db.models import Channel, Publication, PublicationRevision
+    from tests.conftest import NOW
+
+    engine = _engine_for(db_url)
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        sync_registry(session, registry, now=NOW)
+        channel_id = session.scalars(select(Channel.id).where(Channel.key == "fb-th")).one()
+        pub = Publication(
+            channel_id=channel_id, period="2026-W47", marker="#Tuan47_2026", text="Bài đăng",
+            status="approved", approved_revision=1, updated_at=NOW,
+        )  # fmt: skip
+        session.add(pub)
+        session.flush()
+        session.add(
+            PublicationRevision(
+                publication_id=pub.id, number=1, text="Bản sửa", base_hash="0" * 64,
+                edited_by="admin", edited_at=NOW,
+            )
+        )  # fmt: skip
+    migrate.downgrade(engine, "0009")
+    assert "publication_revisions" not in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT text, status FROM publications")).one() == (
+            "Bài đăng",
+            "approved",
+        )
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        assert session.scalars(select(PublicationRevision)).all() == []
+        assert session.scalars(select(Publication.approved_revision)).one() is None
     engine.dispose()

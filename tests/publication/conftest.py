@@ -17,7 +17,7 @@ from citizen_desk.publication.figures import PageInsights, WeeklyResults, comput
 from citizen_desk.publication.gate import PublishMode, gate_period
 from citizen_desk.publication.report import ALL_UNITS
 from citizen_desk.publication.rows import load_week_rows
-from tests.conftest import Sim, Templates
+from tests.conftest import REGISTRY_PATH, Sim, Templates
 
 __all__ = ["Sim"]
 from tests.publication.seed import NOW, PERIOD, Seeded, seed_week
@@ -113,6 +113,19 @@ def shared_week(
     event.listen(engine, "connect", _sqlite_pragmas)
     yield make_week(engine, registry, base / "reports")
     engine.dispose()
+
+
+@pytest.fixture
+def db_env(week: Week, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Week:
+    """Point the task bodies (`run_*`) at the test database, with the sample registry minus its
+    Zalo cover: these tests are about the Facebook ledger, so Zalo rows stay approved (the Zalo
+    articles are tested in test_zalo_publishing.py and the DAG run)."""
+    monkeypatch.setenv("CITIZEN_DESK_DB_URL", week.engine.url.render_as_string(hide_password=False))
+    lines = REGISTRY_PATH.read_text(encoding="utf-8").splitlines(keepends=True)
+    registry = tmp_path / "registry.yaml"
+    registry.write_text("".join(x for x in lines if "zalo_cover_url:" not in x), encoding="utf-8")
+    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(registry))
+    return week
 
 
 def gate(week: Week, registry, mode: PublishMode | None = None) -> list[Any]:

@@ -81,18 +81,17 @@ def test_approves_every_pending_request_with_a_token() -> None:
     assert all(p[3]["Authorization"] == "Bearer jwt-123" for p in patches)
 
 
-def test_rejects_one_channel_or_sends_an_edit() -> None:
+def test_rejects_one_channel_and_never_sends_text() -> None:
     script, api = _script(), FakeApi()
     assert script.approve_run(api, "", run_id=RUN, approve=False, channels=["fb-th-ns"]) == [
         "1:fb-th-ns"
     ]
     assert api.calls[-1][2] == {"chosen_options": ["Không đăng"]}
     assert "Authorization" not in api.calls[-1][3]
-    script.approve_run(api, "", run_id=RUN, approve=True, channels=["fb-th"], edited_text="Mới")
-    assert api.calls[-1][2] == {
-        "chosen_options": ["Duyệt đăng"],
-        "params_input": {"edited_text": "Mới"},
-    }
+    script.approve_run(api, "", run_id=RUN, approve=True, channels=["fb-th"])
+    assert api.calls[-1][2] == {"chosen_options": ["Duyệt đăng"]}  # edits: the Citizen Desk page
+    with pytest.raises(TypeError):
+        script.approve_run(api, "", run_id=RUN, approve=True, edited_text="Mới")
 
 
 def test_bad_credentials_and_arguments() -> None:
@@ -101,8 +100,8 @@ def test_bad_credentials_and_arguments() -> None:
         script.approve_run(FakeApi(), "", run_id=RUN, approve=True, username="a", password="x")
     with pytest.raises(SystemExit):
         script.main(["--run-id", RUN, "--approve", "--reject"])
-    with pytest.raises(SystemExit):
-        script.main(["--run-id", RUN, "--reject", "--text-file", "x.txt"])
+    with pytest.raises(SystemExit):  # no text goes through Airflow any more
+        script.main(["--run-id", RUN, "--approve", "--text-file", "x.txt"])
 
 
 def test_a_busy_api_server_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:

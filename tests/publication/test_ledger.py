@@ -17,7 +17,6 @@ from citizen_desk.pipeline.context import run_context
 from citizen_desk.publication import posting
 from citizen_desk.publication.approval import (
     APPROVE,
-    EDIT_PARAM,
     FIGURES_DOC,
     REJECT,
     Decision,
@@ -28,7 +27,6 @@ from citizen_desk.publication.gate import PublishMode, publish_mode
 from citizen_desk.publication.ledger import idle_reason
 from citizen_desk.publication.posting import publish_period
 from citizen_desk.publication.tasks import run_gate, run_publish
-from tests.conftest import REGISTRY_PATH
 from tests.publication.conftest import ACTOR, FakeGraph, Sim, Week, gate, week_results
 from tests.publication.seed import FB, INFORMANT, NOW, PERIOD, ZALO
 
@@ -36,10 +34,10 @@ ADMIN = {"id": "admin", "name": "admin"}
 PHONE = "0912 345 678"
 
 
-def approved(text: str = "") -> dict[str, Any]:
+def approved() -> dict[str, Any]:
     return {
         "chosen_options": [APPROVE],
-        "params_input": {EDIT_PARAM: text},
+        "params_input": {},  # the request has no params: no text ever comes back through Airflow
         "responded_at": NOW + timedelta(hours=2),
         "responded_by_user": ADMIN,
     }
@@ -69,19 +67,6 @@ def context(week: Week, **params: Any) -> dict[str, Any]:
         "run_id": "test_run",
         "params": {"dry_run": False, "allow_post_for_past_week": False, **params},
     }
-
-
-@pytest.fixture
-def db_env(week: Week, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Week:
-    """Point the task bodies (`run_*`) at the test database, with the sample registry minus its
-    Zalo cover: these tests are about the Facebook ledger, so Zalo rows stay approved (the Zalo
-    articles are tested in test_zalo_publishing.py and the DAG run)."""
-    monkeypatch.setenv("CITIZEN_DESK_DB_URL", week.engine.url.render_as_string(hide_password=False))
-    lines = REGISTRY_PATH.read_text(encoding="utf-8").splitlines(keepends=True)
-    registry = tmp_path / "registry.yaml"
-    registry.write_text("".join(x for x in lines if "zalo_cover_url:" not in x), encoding="utf-8")
-    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", str(registry))
-    return week
 
 
 def decide(requests: list[dict[str, Any]], answers: dict[str, dict[str, Any] | None]) -> list:
@@ -162,6 +147,12 @@ def test_a_gated_week_asks_for_approval_of_each_facebook_post(week: Week, regist
     assert f"`{ZALO}`" in request.body
     assert FIGURES_DOC in request.body
     assert "Weekly results" in request.body
+    # no text field: the body says where to edit, and which text an approval posts
+    pub_id = week.publication(FB).id
+    assert f"(http://localhost:8080/citizen-desk/publications/{pub_id}/edit)" in request.body
+    assert "Citizen Desk → Bài đăng & báo cáo" in request.body
+    assert "**Sửa nội dung**" in request.body
+    assert "bản sửa mới nhất đã lưu trước khi bạn chọn Duyệt đăng" in request.body
     other = next(r for r in requests if r.channel_key == "fb-th")
     assert "Zalo OA" not in other.body  # the province page has no OA
 
@@ -173,13 +164,12 @@ def test_reading_hitl_results() -> None:
     assert decision_from_hitl(None) == Decision("missing")
     assert decision_from_hitl(timed_out()).outcome == "timed_out"
     assert decision_from_hitl(rejected()) == Decision("rejected", "admin", NOW + timedelta(hours=2))
-    ok = decision_from_hitl({**approved("  "), "responded_at": "2026-11-23T05:00:00+00:00"})
-    assert (ok.outcome, ok.edited_text, ok.at) == ("approved", None, NOW + timedelta(hours=2))
-    assert decision_from_hitl(approved("new text")).edited_text == "new text"
-    # the form's optional field comes back empty, null or absent: all mean "keep the text"
-    for params_input in ({EDIT_PARAM: ""}, {EDIT_PARAM: None}, {}, None):
-        keep = decision_from_hitl({**approved(), "params_input": params_input})
-        assert (keep.outcome, keep.edited_text) == ("approved", None)
+    ok = decision_from_hitl({**approved(), "responded_at": "2026-11-23T05:00:00+00:00"})
+    assert ok == Decision("approved", "admin", NOW + timedelta(hours=2))
+    # text smuggled into an answer over the API is not read: edits come from the Citizen Desk page
+    smuggled = decision_from_hitl({**approved(), "params_input": {"edited_text": PHONE}})
+    assert smuggled == Decision("approved", "admin", NOW + timedelta(hours=2))
+    assert PHONE not in repr(smuggled)
 
 
 def test_only_an_assigned_approver_approves() -> None:
@@ -279,30 +269,6 @@ def test_rejected_and_timed_out_posts_are_not_published(db_env: Week, registry) 
     assert graph.post_calls == 0
     assert db_env.publication(FB).status == "rejected"
     assert db_env.publication(ZALO).status == "rejected"
-
-
-def test_edited_text_is_gated_again_and_keeps_the_marker(db_env: Week, registry) -> None:
-    graph = FakeGraph()
-    edited = "Công an xã Nga Thủy: tuần qua đã trả lời 6 câu hỏi của Nhân dân. Xin cảm ơn!"
-    _publish(db_env, registry, {FB: approved(edited)}, graph)
-    (post,) = graph.posts
-    assert post["message"].startswith(edited)
-    assert post["message"].endswith("#CongAnThanhHoa #CongAnXaNgaThuy #Tuan47_2026")
-    assert db_env.publication(FB).text == post["message"]
-
-
-@pytest.mark.parametrize("secret", [PHONE, INFORMANT])
-def test_edited_text_with_pii_is_blocked(db_env: Week, registry, secret: str) -> None:
-    graph = FakeGraph()
-    _publish(db_env, registry, {FB: approved(f"Cảm ơn {secret} đã báo tin.")}, graph)
-    assert graph.post_calls == 0
-    pub = db_env.publication(FB)
-    assert pub.status == "blocked"
-    assert secret not in pub.text  # the edited text is never stored
-    with db_env.session() as session:
-        assert session.scalar(
-            select(Notification.id).where(Notification.idempotency_key.like("publication-blocked%"))
-        )
 
 
 # --- dry run and past weeks ----------------------------------------------------------------------

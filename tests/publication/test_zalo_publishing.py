@@ -31,7 +31,7 @@ CONN = "zalo_th_ns_ngathuy"
 
 def approved() -> dict[str, Any]:
     return {"chosen_options": ["Duyệt đăng"], "responded_by_user": {"name": "admin"},
-            "params_input": {}}  # fmt: skip
+            "responded_at": NOW, "params_input": {}}  # fmt: skip
 
 
 def _approve(week: Week, registry, *, fb: bool = True) -> None:

@@ -81,6 +81,11 @@ class Page:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         self.call("Input.insertText", text=text)
 
+    def replace_text(self, selector: str, text: str) -> None:
+        """Select all of a field's text and type `text` over it, as a user pasting does."""
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).select()")
+        self.type_into(selector, text)
+
     def click(self, selector: str, timeout: float = 30.0) -> None:
         """Click the first element matching `selector` (waits for it to be rendered)."""
         try:

@@ -153,6 +153,7 @@ ROLE_USERS: dict[str, list[dict]] = {
     "chief.ss": [{"role": "chief", "units": ["TH-SS"]}],
     "chief.th": [{"role": "chief", "units": ["TH"]}],
     "approver.th": [{"role": "publication_approver", "units": ["TH"]}],
+    "approver.ss": [{"role": "publication_approver", "units": ["TH-SS"]}],
     "custodian.ns": [{"role": "identity_custodian", "units": ["TH-NS"]}],
     "custodian.ss": [{"role": "identity_custodian", "units": ["TH-SS"]}],
 }

@@ -8,6 +8,8 @@ and the demo registry's `access:`. The registry is the demo's with the channels 
 (Nga Sơn town and Nga Thủy commune, a Facebook page and a Zalo OA each: `tests.conftest.CHANNELS`),
 so the run asks for two approvals. The DAG folder holds `dags/publish_weekly_results.py` alone and
 the scheduler makes no scheduled runs (`use_job_schedule = False`): the test's run is the only one.
+The api-server also serves the Citizen Desk pages (our plugins folder), where approvers edit a post
+before approving it; `CITIZEN_DESK_BASE_URL` points the request's link there.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import requests
 import yaml
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
 from e2e.airflow_rest import AirflowClient
@@ -106,6 +108,7 @@ def airflow_env(root: Path, port: int, db_url: str, registry: Path, conns: dict[
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+            "CITIZEN_DESK_BASE_URL": f"http://127.0.0.1:{port}",
             "CITIZEN_DESK_DB_URL": db_url,
             "CITIZEN_DESK_DATA_DIR": str(root / "data"),
             "CITIZEN_DESK_REGISTRY": str(registry),
@@ -145,6 +148,39 @@ class HitlWorld:
 
     def channel(self, key: str) -> Any:
         return next(c for c in self.registry.channels if c.key == key)
+
+    def publication(self, key: str) -> Any:
+        """The run's ledger row of a channel (the domain DB, read as the page does)."""
+        from citizen_desk.db.models import Channel, Publication
+
+        with sessionmaker(self.engine, expire_on_commit=False)() as session:
+            return session.scalars(
+                select(Publication)
+                .join(Channel, Publication.channel_id == Channel.id)
+                .where(Channel.key == key)
+                .order_by(Publication.period.desc())
+            ).first()
+
+    def edits(self, publication_id: int) -> tuple[list[str], list[tuple[str, str | None]]]:
+        """A post's stored revisions (texts) and its edit audit rows (action, note)."""
+        from citizen_desk.db.models import AuditLog, PublicationRevision
+
+        with sessionmaker(self.engine)() as session:
+            texts = session.scalars(
+                select(PublicationRevision.text)
+                .where(PublicationRevision.publication_id == publication_id)
+                .order_by(PublicationRevision.number)
+            ).all()
+            audit = session.execute(
+                select(AuditLog.action, AuditLog.note)
+                .where(
+                    AuditLog.entity_type == "publication",
+                    AuditLog.entity_id == str(publication_id),
+                    AuditLog.action.like("publication_edit%"),
+                )
+                .order_by(AuditLog.id)
+            ).all()
+        return list(texts), [(action, note) for action, note in audit]
 
     def task_states(self) -> dict[str, str | None]:
         return {

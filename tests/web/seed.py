@@ -34,12 +34,27 @@ XSS_TEXT = "Góp ý <script>alert(1)</script> về giờ tiếp dân"
 REPORT_HTML = "<!doctype html><html><body><h1>Báo cáo tuần 47</h1></body></html>"
 
 _counter = itertools.count(1)
+AWAITING_TEXT = (
+    "Tuần 47 (16/11–22/11/2026), Công an xã Nga Thủy đã trả lời 12 câu hỏi của Nhân dân.\n\n"
+    "#CongAnThanhHoa #CongAnXaNgaThuy #Tuan47_2026"
+)
+AWAITING = (  # (name, channel, status, text) of the publications seeded for the edit page
+    ("ngathuy", "fb-th-ns-ngathuy", "awaiting_approval", AWAITING_TEXT),
+    (
+        "bacson",
+        "fb-th-ss-bacson",
+        "awaiting_approval",
+        "Tuần 47, Công an xã Bắc Sơn đã trả lời 8 câu hỏi.\n\n#CongAnThanhHoa #Tuan47_2026",
+    ),
+    ("ngathuy_zalo", "zalo-th-ns-ngathuy", "draft", "Tuần 47, Công an xã Nga Thủy.\n#Tuan47_2026"),
+)
 
 
 @dataclass
 class Seeded:
     cases: dict[str, int] = field(default_factory=dict)
     tips: dict[str, int] = field(default_factory=dict)
+    publications: dict[str, int] = field(default_factory=dict)
     reports_dir: Path | None = None
 
 
@@ -260,6 +275,15 @@ def seed(session: Session, now: datetime, reports_dir: Path) -> Seeded:
             ),
         ]
     )
+    # Two posts awaiting approval (units TH-NS-NGATHUY and TH-SS-BACSON) and a Zalo draft.
+    for name, key, status, text in AWAITING:
+        pub = Publication(
+            channel_id=_channel(session, key).id, period="2026-W47", marker="#Tuan47_2026",
+            text=text, status=status, updated_at=now - h,
+        )  # fmt: skip
+        session.add(pub)
+        session.flush()
+        s.publications[name] = pub.id
     # Collection health.
     ngathuy, zalo, ss = (
         _channel(session, key).id for key in ("fb-th-ns-ngathuy", "zalo-th-ns-ngathuy", "fb-th-ss")

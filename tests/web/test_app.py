@@ -65,10 +65,11 @@ def test_every_id_route_answers_404_to_an_id_out_of_range(ro_app, ro_officer):
         "/cases/{case_id}/identity",
         "/tips/{tip_id}",
         "/tips/{tip_id}/actions/{action_key}",
+        "/publications/{publication_id}/edit",
     }
     for method, template in routes:
         for bad in OUT_OF_RANGE:
-            path = template.replace("{action_key}", "start")
+            path = template.replace("{action_key}", "start").replace("{publication_id}", bad)
             path = path.replace("{case_id}", bad).replace("{tip_id}", bad)
             page = ro_officer.request(method, path, headers=HTML)
             assert page.status_code == 404, (method, path, page.status_code)
@@ -81,7 +82,12 @@ def test_every_id_route_answers_404_to_an_id_out_of_range(ro_app, ro_officer):
 
 def test_the_largest_id_is_a_plain_not_found(officer):  # on every backend
     largest = 2**63 - 1
-    for path in (f"/cases/{largest}", f"/tips/{largest}", f"/tips/{largest}/actions/start"):
+    for path in (
+        f"/cases/{largest}",
+        f"/tips/{largest}",
+        f"/tips/{largest}/actions/start",
+        f"/publications/{largest}/edit",
+    ):
         response = officer.get(path, headers=HTML)
         assert response.status_code == 404, path
         assert str(largest) in response.text, path  # the database was asked

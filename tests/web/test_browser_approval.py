@@ -5,14 +5,18 @@ to the platform simulator) waits at its `approve` task for two units (`hitl_worl
 Chromium then does what README "Weekly results → Approval" tells an admin to do:
 
 1. `officer` (not a publication approver in the registry's `access:`) goes to Browse → Required
-   Actions, opens Nga Thủy's request and chooses Duyệt đăng: Airflow refuses ("Access Denied"),
-   the request stays unanswered and nothing is posted.
-2. `admin` (the approver) goes to Browse → Required Actions, opens the same request, leaves the
-   edit field empty and chooses Duyệt đăng; then takes the other path, the run → its `approve`
-   task awaiting input → Required Action tab, for Nga Sơn town's request, and chooses Không đăng.
-3. The Facebook post appears exactly once, as shown in the request, with Nga Thủy's Zalo
-   article once; nothing for the rejected unit. A second answer (the form, the REST API) and a
-   re-run of `publish` post nothing more.
+   Actions, opens Nga Thủy's request (it has no text field) and chooses Duyệt đăng: Airflow refuses
+   ("Access Denied"), the request stays unanswered and nothing is posted. On Citizen Desk →
+   Bài đăng & báo cáo the post has no "Sửa nội dung" for them, and its edit page answers 403.
+2. `admin` (the approver) goes to Citizen Desk → Bài đăng & báo cáo, the post's row → Sửa nội
+   dung, and saves a text with a phone number: refused, naming the kind, nothing stored; then
+   saves a clean correction (revision 1). Back in Browse → Required Actions, the same request →
+   Duyệt đăng. Then the other path, the run → its `approve` task awaiting input → Required Action
+   tab, for Nga Sơn town's request, and Không đăng.
+3. The Facebook post appears exactly once, and it is the saved correction, with Nga Thủy's Zalo
+   article once; nothing for the rejected unit. Neither text is in anything Airflow stored for
+   the requests. A second answer (the form, the REST API) and a re-run of `publish` post nothing
+   more.
 
 Screenshots go to tests/artifacts/ (gitignored), and the page's text too when a step fails.
 Needs Debian's `chromium`; skipped without it.
@@ -30,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from citizen_desk.publication.approval import APPROVE, EDIT_PARAM, EDIT_TITLE, REJECT
+from citizen_desk.publication.approval import APPROVE, EDIT_BUTTON, REJECT
 from scripts.approve_publication import SETTLE_SECONDS, age_seconds
 from tests.conftest import REPO
 from tests.web.cdp import Page, chromium_page
@@ -41,6 +45,9 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 APPROVED, REJECTED = "fb-th-ns-ngathuy", "fb-th-ns-ttns"  # the two requests of the run
 APPROVED_ZALO, REJECTED_ZALO = "zalo-th-ns-ngathuy", "zalo-th-ns-ttns"
 TOASTS = "[...document.querySelectorAll('[data-scope=toast][data-part=root]')]"
+PHONE = "0912 345 678"
+EDIT_LINE = "Công an xã Nga Thủy cảm ơn Nhân dân đã gửi câu hỏi, góp ý trong tuần qua."
+TEXT_AREA = "textarea[name=text]"
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +125,41 @@ def open_from_run(page: Page) -> None:
     page.wait_for(f"!!document.querySelector({json.dumps(option(REJECT))})", 30, "the form")
 
 
+def open_desk_publications(page: Page, base: str) -> None:
+    """README: **Citizen Desk → Bài đăng & báo cáo** (`/citizen-desk/publications`)."""
+    page.navigate(f"{base}/citizen-desk/")
+    page.click_text("nav a", "Bài đăng & báo cáo")
+    page.wait_for(
+        "location.pathname === '/citizen-desk/publications' && document.readyState === 'complete'",
+        30,
+        "the publications page",
+    )
+
+
+def edit_link(page: Page, channel_key: str) -> str | None:
+    """The post's row's **Sửa nội dung** link (None when the page offers none)."""
+    return page.evaluate(
+        "(() => { const row = [...document.querySelectorAll('tr')].find(r =>"
+        f" r.innerText.includes({json.dumps(channel_key)})); const a = row &&"
+        " [...row.querySelectorAll('a')].find(a =>"
+        f" a.innerText.trim() === {json.dumps(EDIT_BUTTON)});"
+        " return a ? a.getAttribute('href') : null; })()"
+    )
+
+
+def save_edit(page: Page, text: str) -> str:
+    """Replace the text in **Nội dung bài đăng**, then **Lưu bản sửa**; returns the message."""
+    page.wait_for(f"!!document.querySelector({json.dumps(TEXT_AREA)})", 30, "the edit form")
+    page.evaluate("document.querySelectorAll('.flash').forEach(e => e.remove())")
+    page.replace_text(TEXT_AREA, text)
+    page.click_text("button", "Lưu bản sửa")
+    return page.wait_for(
+        "(() => { const f = document.querySelector('.flash'); return f && f.innerText; })()",
+        30,
+        "the answer to Lưu bản sửa",
+    )
+
+
 def answer(page: Page, choice: str) -> tuple[str, str]:
     """Click an option button; returns the notification it brought (type, text)."""
     before = page.evaluate(f"{TOASTS}.map(t => t.id)")
@@ -167,13 +209,22 @@ def test_readme_approval_steps_in_the_browser(chromium, world: HitlWorld, tmp_pa
     approved, rejected = requests[APPROVED], requests[REJECTED]
 
     # 1. Someone who is not the unit's approver: the UI refuses, nothing happens.
+    pub_id = world.publication(APPROVED).id
+    edit_url = f"{world.base_url}/citizen-desk/publications/{pub_id}/edit"
+    assert f"({edit_url})" in approved["body"]  # the request links to the edit page
     with chromium_page(chromium, tmp_path / "officer") as page, evidence(page, "officer"):
         log_in(page, world.base_url, "officer")
         open_from_browse(page, approved["subject"])
+        assert page.evaluate("document.querySelectorAll('textarea, [id^=element_]').length") == 0
         kind, text = answer(page, APPROVE)
         assert kind == "error"
         assert "Access Denied" in text
         page.screenshot(ARTIFACTS / "approval-01-refused.png", full_page=False)
+        open_desk_publications(page, world.base_url)
+        assert page.evaluate(f"document.body.innerText.includes({json.dumps(APPROVED)})")
+        assert edit_link(page, APPROVED) is None
+        page.navigate(edit_url)
+        page.wait_for("document.body.innerText.includes('không có quyền sửa bài đăng')", 30)
     assert not world.requests()[APPROVED]["response_received"]
     assert world.posts() == {}
     assert world.articles() == {}
@@ -185,14 +236,39 @@ def test_readme_approval_steps_in_the_browser(chromium, world: HitlWorld, tmp_pa
     time.sleep(max(0.0, SETTLE_SECONDS - youngest))
     mark("settled")
 
-    # 2. The approver, by both of the README's paths.
+    # 2. The approver: edits on the Citizen Desk page, then approves; rejects the other post.
     with chromium_page(chromium, tmp_path / "admin") as page, evidence(page, "admin"):
         log_in(page, world.base_url, "admin")
+        open_desk_publications(page, world.base_url)
+        href = edit_link(page, APPROVED)  # the post's row → Sửa nội dung
+        assert href == f"/citizen-desk/publications/{pub_id}/edit"
+        page.click(f"a[href={json.dumps(href)}]")
+        page.wait_for(
+            f"location.href === {json.dumps(edit_url)}"
+            f" && !!document.querySelector({json.dumps(TEXT_AREA)})",
+            30,
+            "Nga Thủy's edit page",
+        )
+        draft = page.evaluate(f"document.querySelector({json.dumps(TEXT_AREA)}).value")
+        assert draft.strip() in approved["body"]  # the draft the request shows
+        refused = save_edit(page, f"{EDIT_LINE} Liên hệ {PHONE}.\n{draft}")
+        assert "số điện thoại" in refused
+        assert "Không có gì được lưu" in refused
+        assert PHONE not in page.evaluate("document.documentElement.outerHTML")
+        assert world.edits(pub_id) == ([], [("publication_edit_refused", "PII gate: phone")])
+        edited = f"{EDIT_LINE}\n{draft}"
+        saved = save_edit(page, edited)
+        assert saved.startswith("Đã lưu bản sửa số 1")
+        assert world.edits(pub_id)[0] == [edited.strip()]
+        page.screenshot(ARTIFACTS / "approval-02-edited.png")
+        mark("edited on the Citizen Desk page")
+
+        page.navigate(f"{world.base_url}/")
         open_from_browse(page, approved["subject"])
         shown = shown_blocks(page, 2)  # Nga Thủy has a page and an OA
-        page.screenshot(ARTIFACTS / "approval-02-request.png")
-        assert page.evaluate(f"document.body.innerText.includes({json.dumps(EDIT_TITLE)})")
-        assert page.evaluate(f"document.querySelector('#element_{EDIT_PARAM}').value") == ""
+        page.screenshot(ARTIFACTS / "approval-03-request.png")
+        assert page.evaluate("document.querySelectorAll('textarea, [id^=element_]').length") == 0
+        assert page.evaluate(f"document.body.innerText.includes({json.dumps(EDIT_BUTTON)})")
         kind, text = answer(page, APPROVE)
         assert (kind, text) == ("success", "approve response successful")
         page.wait_for(f"document.querySelector({json.dumps(option(APPROVE))}).disabled", 30)
@@ -200,14 +276,9 @@ def test_readme_approval_steps_in_the_browser(chromium, world: HitlWorld, tmp_pa
 
         open_from_run(page)  # Nga Thủy's is answered: the one awaiting input is Nga Sơn town's
         page.wait_for(f"document.body.innerText.includes({json.dumps(rejected['subject'])})")
-        # the edit field is a text area: a pasted post keeps its lines
-        field = f"#element_{EDIT_PARAM}"
-        assert page.evaluate(f"document.querySelector('{field}').tagName") == "TEXTAREA"
-        page.type_into(field, "Dòng một\nDòng hai")
-        assert page.evaluate(f"document.querySelector('{field}').value") == "Dòng một\nDòng hai"
         kind, text = answer(page, REJECT)
         assert kind == "success", text
-        page.screenshot(ARTIFACTS / "approval-03-rejected.png", full_page=False)
+        page.screenshot(ARTIFACTS / "approval-04-rejected.png", full_page=False)
         mark("rejected from the run's approve task")
 
         # a second answer from the form: both buttons are disabled once answered
@@ -227,11 +298,16 @@ def test_readme_approval_steps_in_the_browser(chromium, world: HitlWorld, tmp_pa
     assert answered[APPROVED]["chosen_options"] == [APPROVE]
     assert answered[APPROVED]["responded_by_user"]["name"] == "admin"
     assert answered[REJECTED]["chosen_options"] == [REJECT]
+    stored_by_airflow = json.dumps(answered, ensure_ascii=False)  # request, params, answer
+    assert PHONE not in stored_by_airflow
+    assert EDIT_LINE not in stored_by_airflow
 
     # 3. Exactly one Facebook post and one Zalo article, for the approved unit only.
     posted = _published(world)
     [post] = posted["facebook"]
-    assert post["message"].strip() in shown  # what the approver saw is what went out
+    assert post["message"] == edited.strip()  # the saved correction, not the draft
+    assert post["message"].endswith(draft.strip())
+    assert post["message"].strip() not in shown
     marker = post["message"].split()[-1]
     assert marker.startswith("#Tuan")
     [article] = posted["zalo"]

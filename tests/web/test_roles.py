@@ -26,6 +26,12 @@ TIP_ACTORS = {
     "TH-SS": {"chief.ss", "chief.th"},
 }
 CUSTODIANS = {"TH-NS-NGATHUY": {"custodian.ns", "admin"}, "TH-SS": {"custodian.ss", "admin"}}
+# Who may edit a post awaiting approval: the unit's publication approvers (those the approval
+# request is assigned to).
+EDITORS = {
+    "TH-NS-NGATHUY": {"admin", "approver.th"},
+    "TH-SS-BACSON": {"admin", "approver.th", "approver.ss"},
+}
 
 
 def _dependency_calls(dependant) -> set:
@@ -66,7 +72,11 @@ def test_every_write_route_has_a_role_check(ro_app):
         writes.append(route.path)
         calls = _dependency_calls(route.dependant)
         assert calls & ROLE_CHECKS, f"{route.methods} {route.path} has no role check"
-    assert sorted(writes) == ["/cases/{case_id}/identity", "/tips/{tip_id}/actions/{action_key}"]
+    assert sorted(writes) == [
+        "/cases/{case_id}/identity",
+        "/publications/{publication_id}/edit",
+        "/tips/{tip_id}/actions/{action_key}",
+    ]
     assert sorted(public_writes) == PUBLIC_WRITES
 
 
@@ -86,10 +96,14 @@ def test_the_coverage_check_would_catch_a_forgotten_route(ro_app):
 
 
 def _requests(app, seeded) -> list[tuple[str, str, str | None, str]]:
-    """(method, path, unit, kind) for every route of the app, with every tip action, on a tip and
-    a case of two units; kind is tip | identity | read."""
+    """(method, path, unit, kind) for every route of the app, with every tip action, on a tip, a
+    case and a post awaiting approval of two units; kind is tip | identity | edit | read."""
     tips = {"TH-NS-NGATHUY": seeded.tips["new"], "TH-SS": seeded.tips["ss"]}
     cases = {"TH-NS-NGATHUY": seeded.cases["breach"], "TH-SS": seeded.cases["ss_tip"]}
+    posts = {
+        "TH-NS-NGATHUY": seeded.publications["ngathuy"],
+        "TH-SS-BACSON": seeded.publications["bacson"],
+    }
     read_values = {
         "tip_id": str(tips["TH-SS"]),
         "case_id": str(cases["TH-SS"]),
@@ -109,6 +123,9 @@ def _requests(app, seeded) -> list[tuple[str, str, str | None, str]]:
             elif route.path.endswith("/identity"):
                 for unit, case_id in cases.items():
                     out.append((method, route.path.format(case_id=case_id), unit, "identity"))
+            elif "{publication_id}" in route.path:
+                for unit, pub_id in posts.items():
+                    out.append((method, route.path.format(publication_id=pub_id), unit, "edit"))
             else:
                 assert method in READ_METHODS, f"unknown write route {route.path}: add it here"
                 path = PARAM.sub(lambda m: read_values[m.group(1)], route.path)
@@ -121,6 +138,8 @@ def _expected(user: str, unit: str | None, kind: str) -> bool:
         return user in TIP_ACTORS[unit]
     if kind == "identity":
         return user in CUSTODIANS[unit]
+    if kind == "edit":
+        return user in EDITORS[unit]
     return True
 
 
@@ -136,7 +155,8 @@ def test_role_matrix_every_route_every_user(
         bearer = {"Authorization": f"Bearer {make_token(user, airflow_role)}", **HTML}
         with client_as(ro_app, "") as client:
             for method, path, unit, kind in requests:
-                # no `confirm`, no reason: an allowed POST answers with its form, writes nothing
+                # no `confirm`, no reason, no text: an allowed POST answers with its form, writes
+                # nothing
                 response = client.request(method, path, headers=bearer, data={})
                 allowed = _expected(user, unit, kind)
                 where = (user, airflow_role, method, path)

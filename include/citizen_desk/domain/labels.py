@@ -81,6 +81,21 @@ DESK_ACTION_LABELS: Mapping[str, str] = {
     DeskAction.TIP_OUTCOME: "ghi kết quả công khai của tin báo",
     DeskAction.IDENTITY_VIEW: "xem danh tính người gửi",
     DeskAction.PUBLICATION_APPROVE: "duyệt bài đăng kết quả tuần",
+    DeskAction.PUBLICATION_EDIT: "sửa bài đăng kết quả tuần",
+}
+# What the PII gate found (`privacy.redact.KINDS`), named to whoever must fix the text; never the
+# finding itself. `too_long` is the publication's own check (a Facebook post under 5,000 chars).
+PII_KIND_LABELS: Mapping[str, str] = {
+    "email": "địa chỉ email",
+    "url": "đường liên kết hoặc tài khoản mạng xã hội",
+    "bank_account": "số tài khoản ngân hàng",
+    "phone": "số điện thoại",
+    "plate": "biển số xe",
+    "cccd": "số căn cước công dân",
+    "cmnd": "số chứng minh nhân dân",
+    "address": "địa chỉ nhà",
+    "name": "họ tên người dân",
+    "too_long": "quá dài (bài Facebook phải dưới 5.000 ký tự)",
 }
 SLA_STATE_LABELS: Mapping[str, str] = {
     SlaState.BREACH: "Quá hạn",

@@ -138,6 +138,7 @@ class DeskAction(StrEnum):
     TIP_OUTCOME = "tip.outcome"
     IDENTITY_VIEW = "identity.view"
     PUBLICATION_APPROVE = "publication.approve"
+    PUBLICATION_EDIT = "publication.edit"
 
 
 class CollectionErrorKind(StrEnum):

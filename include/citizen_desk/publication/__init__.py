@@ -10,8 +10,10 @@ One concern per module (import from the module; nothing is re-exported here):
   HTML report; `drafts`: the render step (report file + one draft per channel);
 * `ledger`: the `publications` rows, their statuses and audit; `gate`: the PII gate over the
   week's drafts; `approval`: the Human-in-the-loop request and answer (import-light: the DAG file
-  and `scripts/approve_publication.py` take `APPROVE`/`REJECT`/`EDIT_PARAM` from it);
-  `decisions`: approvers' answers recorded in the ledger, Zalo mirroring Facebook;
+  and `scripts/approve_publication.py` take `APPROVE`/`REJECT` from it); `revisions`: approvers'
+  corrected texts from the Citizen Desk page, gated before they are stored; `decisions`:
+  approvers' answers recorded in the ledger (an approval posts the revision it covered), Zalo
+  mirroring Facebook;
 * `posting`: exactly-once posting and reconciliation;
 * `tasks`: the Airflow task bodies (`run_wait_for_collection`, `run_compute`, `run_render`,
   `run_gate`, `run_publish`).

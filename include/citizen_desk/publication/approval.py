@@ -1,6 +1,6 @@
 """The approval step (Airflow Human-in-the-loop): options, request, body and reading the answer.
 
-The one source of `APPROVE` / `REJECT` / `EDIT_PARAM` and `hitl_kwargs` for the DAG file and
+The one source of `APPROVE` / `REJECT` and `hitl_kwargs` for the DAG file and
 `scripts/approve_publication.py`, so this module stays import-light: standard library (and
 stdlib-only package modules) at module level, nothing that slows DAG parsing. Recording a
 decision in the ledger is `publication.decisions`.
@@ -13,12 +13,11 @@ no assigned users, so a post whose unit has no approver is blocked by the gate i
 `decision_from_hitl` checks the responder against the same list again (all-admins mode lets
 everybody answer: such an answer is not an approval).
 
-`EDIT_PARAM` is optional (`type: ["null", "string"]`): Airflow's form treats a field whose type
-does not include "null" as required and keeps both buttons disabled while it is empty. Empty or
-absent means "keep the text". The form labels it with its title (`EDIT_TITLE`), so the body names
-it by that label, and shows it as a text area (`format: multiline`): a one-line input would join
-the lines of a pasted post. A reason for rejecting cannot be required: HITL params apply to
-every option alike, so one required only for *Không đăng* is not expressible.
+The request has no free-text field: whatever an approver typed there would be stored in Airflow's
+HITL table and XCom (readable by every viewer) before any PII check. Edits are made on the Citizen
+Desk publications page instead (`publication.revisions`: gated, then stored in the domain DB);
+the body says so and links there, and an approval covers the newest revision saved before it.
+A reason for rejecting is not asked either (HITL params would apply to both options alike).
 """
 
 from __future__ import annotations
@@ -34,15 +33,9 @@ from citizen_desk.publication.period import WeekPeriod
 
 APPROVE = "Duyệt đăng"
 REJECT = "Không đăng"
-EDIT_PARAM = "edited_text"
-EDIT_LABEL = "Nội dung sửa"
-EDIT_TITLE = f"{EDIT_LABEL} (để trống: giữ nguyên)"
-EDIT_FIELD: dict[str, Any] = {  # the schema of the `EDIT_PARAM` Param (see the docstring)
-    "type": ["null", "string"],
-    "format": "multiline",
-    "title": EDIT_TITLE,
-    "description": f"Để trống rồi chọn {APPROVE}: đăng nguyên văn bài đã hiển thị.",
-}
+# Where an approver edits the post (the Citizen Desk page and its button), as the body names them.
+EDIT_PAGE = "Citizen Desk → Bài đăng & báo cáo"
+EDIT_BUTTON = "Sửa nội dung"
 
 
 @dataclass(frozen=True)
@@ -99,6 +92,11 @@ def jinja_literal(text: str) -> str:
 FIGURES_DOC = 'README, mục "Weekly results" (định nghĩa trong `publication/figures.py`)'
 
 
+def edit_url(desk_base_url: str, publication_id: int) -> str:
+    """The Citizen Desk page where the post's text is edited (`web/routes/publications.py`)."""
+    return f"{desk_base_url.rstrip('/')}/publications/{publication_id}/edit"
+
+
 def approval_body(
     *,
     unit_name: str,
@@ -107,11 +105,12 @@ def approval_body(
     text: str,
     timeout: timedelta,
     report_path: str | None,
+    edit_link: str,
     zalo_text: str | None = None,
     zalo_key: str | None = None,
 ) -> str:
-    """Markdown for the Required Actions page: what to do, then exactly what will be posted on
-    each channel (the Facebook post; the Zalo OA text when the unit has one)."""
+    """Markdown for the Required Actions page: what to do, where to edit, then exactly what will
+    be posted on each channel (the Facebook post; the Zalo OA text when the unit has one)."""
     fence = "````"
 
     def block(body: str) -> list[str]:
@@ -120,22 +119,24 @@ def approval_body(
     lines = [
         f"**{unit_name}** · trang Facebook `{channel_key}` · {period.label_vi}",
         "",
-        f"Chọn **{APPROVE}** để đăng bài dưới đây lên trang, **{REJECT}** để bỏ qua tuần này "
+        f"Chọn **{APPROVE}** để đăng bài lên trang, **{REJECT}** để bỏ qua tuần này "
         "(không cần nêu lý do).",
-        f"Duyệt nguyên văn: để trống ô **{EDIT_LABEL}** rồi chọn **{APPROVE}**. "
-        f"Muốn sửa: dán toàn bộ nội dung mới vào ô **{EDIT_LABEL}** rồi chọn **{APPROVE}**; "
-        "nội dung sửa được kiểm tra thông tin cá nhân lại trước khi đăng.",
+        f"Muốn sửa nội dung: vào **{EDIT_PAGE}**, dòng của bài này → **{EDIT_BUTTON}** "
+        f"([mở trang sửa]({edit_link})), lưu bản sửa (được kiểm tra thông tin cá nhân trước khi "
+        f"lưu), rồi quay lại đây chọn **{APPROVE}**.",
+        f"Bài được đăng là **bản sửa mới nhất đã lưu trước khi bạn chọn {APPROVE}**; chưa có bản "
+        "sửa thì đăng nguyên văn bài dưới đây. Bản sửa lưu sau khi đã chọn không được dùng.",
         f"Không trả lời trong {format_duration_vi(timeout)}: bài **không** được đăng.",
         f"Cách tính các số liệu: {FIGURES_DOC}.",
         "",
-        "**Facebook** – bài sẽ đăng:",
+        "**Facebook** – bài sẽ đăng nếu không có bản sửa:",
         *block(text),
     ]
     if zalo_text is not None:
         lines += [
             "",
             f"**Zalo OA** `{zalo_key}` – đăng thành bài viết trên Zalo OA theo quyết định này "
-            f"(nội dung sửa ở ô **{EDIT_LABEL}** chỉ áp dụng cho Facebook):",
+            "(bản sửa chỉ áp dụng cho Facebook):",
             *block(zalo_text),
         ]
     if report_path:
@@ -145,12 +146,13 @@ def approval_body(
 
 @dataclass(frozen=True)
 class Decision:
-    """An approver's answer: approved | rejected | timed_out | missing (no HITL result)."""
+    """An approver's answer: approved | rejected | timed_out | missing (no HITL result).
+
+    `at` is when the approver answered: an approval covers the revisions saved before it."""
 
     outcome: str
     by: str | None = None
     at: datetime | None = None
-    edited_text: str | None = None
 
 
 def parse_instant(value: Any) -> datetime | None:
@@ -166,7 +168,7 @@ def parse_instant(value: Any) -> datetime | None:
 def decision_from_hitl(
     result: Mapping[str, Any] | None, approvers: list[Mapping[str, Any]] | None = None
 ) -> Decision:
-    """Read a HITLOperator result (`chosen_options`, `params_input`, `responded_by_user`, ...).
+    """Read a HITLOperator result (`chosen_options`, `responded_by_user`, `responded_at`).
 
     A timeout resolves to the default option with no responding user: not approved. With
     `approvers` (the request's `assigned_users`), an approval by anyone else counts as a
@@ -185,5 +187,4 @@ def decision_from_hitl(
         return Decision("rejected", by=by, at=at)
     if chosen != [APPROVE]:
         return Decision("rejected", by=by, at=at)
-    edited = str((result.get("params_input") or {}).get(EDIT_PARAM) or "").strip()
-    return Decision("approved", by=by, at=at, edited_text=edited or None)
+    return Decision("approved", by=by, at=at)

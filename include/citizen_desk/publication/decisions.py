@@ -15,15 +15,17 @@ from citizen_desk.config.registry import Registry
 from citizen_desk.db.models import Channel, Publication
 from citizen_desk.errors import NotFoundError
 from citizen_desk.publication.approval import Decision
-from citizen_desk.publication.gate import block, gate_findings, tip_citizen_names
+from citizen_desk.publication.gate import block
 from citizen_desk.publication.ledger import set_status
 from citizen_desk.publication.period import WeekPeriod
-from citizen_desk.publication.texts import FACEBOOK_MAX_CHARS, ensure_marker, marker_line_of
+from citizen_desk.publication.revisions import check_post_text, pinned_revision
 
 NOT_APPROVED_REASON = {
     "rejected": "rejected",
     "timed_out": "approval_timeout",
     "missing": "no_decision",
+    # an approval without its time cannot tell which revision it saw: not posted
+    "undated": "approval_time_unknown",
 }
 
 
@@ -39,27 +41,28 @@ def apply_decision(
 ) -> str:
     """Record the decision on an `awaiting_approval` row (others are left alone); new status.
 
-    Edited text keeps (or gets back) the week's marker and must pass the PII gate again.
+    An approval covers the newest revision saved on the Citizen Desk page before the approver
+    answered (`revisions.pinned_revision`; none: the draft as rendered). That text must pass the
+    PII gate again now (new tips may have named someone since it was saved).
     """
-    pub = session.get(Publication, publication_id)
+    pub = session.scalars(
+        select(Publication).where(Publication.id == publication_id).with_for_update()
+    ).first()
     if pub is None:
         raise NotFoundError(f"publication {publication_id} not found")
     if pub.status != "awaiting_approval":
         return str(pub.status)
-    if decision.outcome != "approved":
-        pub.blocked_reason = NOT_APPROVED_REASON.get(decision.outcome, decision.outcome)
-        note = f"{decision.outcome} by {decision.by}" if decision.by else decision.outcome
+    if decision.outcome != "approved" or decision.at is None:
+        outcome = decision.outcome if decision.outcome != "approved" else "undated"
+        pub.blocked_reason = NOT_APPROVED_REASON.get(outcome, outcome)
+        note = f"{outcome} by {decision.by}" if decision.by else outcome
         set_status(
             session, pub, "rejected", now=now, actor=actor, action="publication_rejected", note=note
         )
         return "rejected"
-    if decision.edited_text:
-        text = ensure_marker(decision.edited_text, pub.marker, marker_line_of(pub.text, pub.marker))
-        channel = pub.channel
-        names = tip_citizen_names(session, channel.unit_id, period)
-        kinds = gate_findings(text, names, f"publication {channel.key} {period.key} (edited)")
-        if len(text) >= FACEBOOK_MAX_CHARS:
-            kinds = [*kinds, "too_long"]
+    revision, later = pinned_revision(session, pub, decision.at)
+    if revision is not None:
+        text, kinds, names = check_post_text(session, pub, revision.text, registry.timezone)
         if kinds:
             block(
                 session,
@@ -74,9 +77,14 @@ def apply_decision(
             )
             return "blocked"
         pub.text = text
+        pub.approved_revision = revision.number
     pub.approved_by = decision.by
-    pub.approved_at = decision.at or now
-    note = f"approved by {decision.by}" + (" (edited)" if decision.edited_text else "")
+    pub.approved_at = decision.at
+    note = f"approved by {decision.by}"
+    if revision is not None:
+        note += f" (revision {revision.number})"
+    if later:
+        note += f"; revisions saved after the approval, not used: {', '.join(map(str, later))}"
     set_status(
         session, pub, "approved", now=now, actor=actor, action="publication_approved", note=note
     )

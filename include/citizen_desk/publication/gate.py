@@ -22,7 +22,12 @@ from citizen_desk.db.models import Case, Channel, Citizen, Publication, Tip
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.notify.outbox import notify_admins
 from citizen_desk.privacy import pii_gate, redact
-from citizen_desk.publication.approval import ApprovalRequest, approval_body, jinja_literal
+from citizen_desk.publication.approval import (
+    ApprovalRequest,
+    approval_body,
+    edit_url,
+    jinja_literal,
+)
 from citizen_desk.publication.checks import blocked_reason
 from citizen_desk.publication.ledger import set_status
 from citizen_desk.publication.period import WeekPeriod
@@ -318,6 +323,7 @@ def gate_period(
                             text=pub.text,
                             timeout=timeout,
                             report_path=pub.report_path,
+                            edit_link=edit_url(registry.case_view_base_url, pub.id),
                             zalo_text=oa.text if oa else None,
                             zalo_key=oa.channel.key if oa else None,
                         )

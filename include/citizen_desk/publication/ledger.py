@@ -4,6 +4,7 @@ change audited.
     draft ──PII gate──▶ blocked                      (finding kinds in blocked_reason, admins told)
       │        └──────▶ dry_run                      (Param dry_run, or a past week)
       └─▶ awaiting_approval ──HITL──▶ rejected      (rejected, timed out, or no decision)
+              (approvers' edits: `publication_revisions`, made on the Citizen Desk page)
                                └────▶ approved ──▶ publishing ──POST /{page}/feed──▶ published
                                                        │ non-retryable Graph error ──▶ failed
                                                        └ crash / timeout: stays publishing
@@ -109,6 +110,7 @@ def store_draft(
     for name in ("marker", "text", "figures", "report_path", "run_id", "updated_at"):
         setattr(pub, name, values[name])
     pub.status, pub.blocked_reason, pub.approved_by, pub.approved_at = "draft", None, None, None
+    pub.approved_revision = None
     session.flush()
     audit_status(session, pub, actor, now, "publication_redrafted", before)
     return pub

@@ -1,7 +1,8 @@
 """Per-request dependencies of the routes: `now`, the DB session, the posted form, the ids.
 
-Ids in the path (`CaseId`, `TipId`) are checked at the edge: a number outside 1..2**63-1 (BIGINT)
-is a 404, never a database overflow (500); a non-number stays a bad request (400).
+Ids in the path (`CaseId`, `TipId`, `PublicationId`) are checked at the edge: a number outside
+1..2**63-1 (BIGINT) is a 404, never a database overflow (500); a non-number stays a bad request
+(400).
 """
 
 from __future__ import annotations
@@ -59,5 +60,10 @@ def tip_id_param(tip_id: Annotated[int, Path()]) -> int:
     return bounded_id(tip_id, "tin báo")
 
 
+def publication_id_param(publication_id: Annotated[int, Path()]) -> int:
+    return bounded_id(publication_id, "bài đăng")
+
+
 CaseId = Annotated[int, Depends(case_id_param)]
 TipId = Annotated[int, Depends(tip_id_param)]
+PublicationId = Annotated[int, Depends(publication_id_param)]

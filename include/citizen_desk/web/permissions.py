@@ -22,13 +22,13 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from citizen_desk.access import Grant, holds, may, may_reassign
-from citizen_desk.db.models import Case, Tip, Unit
+from citizen_desk.db.models import Case, Channel, Publication, Tip, Unit
 from citizen_desk.domain.labels import DESK_ACTION_LABELS
 from citizen_desk.domain.vocabulary import DeskAction
 from citizen_desk.errors import NotFoundError
 from citizen_desk.web.actions import ACTIONS, TipAction
 from citizen_desk.web.auth import CurrentUser, Forbidden, all_admins_mode
-from citizen_desk.web.deps import CaseId, DbSession, FormData, TipId
+from citizen_desk.web.deps import CaseId, DbSession, FormData, PublicationId, TipId
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLE_CHECKS: set[Callable[..., Any]] = set()
@@ -140,3 +140,25 @@ def identity_permission(
 
 
 IdentityPermission = Annotated[str, Depends(identity_permission)]
+
+
+@role_check
+def publication_edit_permission(
+    request: Request, publication_id: PublicationId, user: CurrentUser, session: DbSession
+) -> str:
+    """Only a publication approver of the post's unit edits it (those the approval request is
+    assigned to, `Registry.publication_approvers`); returns the unit."""
+    unit_code = session.scalar(
+        select(Unit.code)
+        .join(Channel, Channel.unit_id == Unit.id)
+        .join(Publication, Publication.channel_id == Channel.id)
+        .where(Publication.id == publication_id)
+    )
+    if unit_code is None:
+        raise NotFoundError(f"không có bài đăng số {publication_id}")
+    if not access_of(request, user).may(DeskAction.PUBLICATION_EDIT, unit_code):
+        raise refuse(DeskAction.PUBLICATION_EDIT, unit_code)
+    return unit_code
+
+
+PublicationEditPermission = Annotated[str, Depends(publication_edit_permission)]

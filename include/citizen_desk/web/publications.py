@@ -1,4 +1,5 @@
-"""The publications page: weekly posts, their reports, and the report files it serves."""
+"""The publications page: weekly posts, their reports, the report files it serves, and the edit
+page where a unit's approvers correct a post awaiting approval (`publication.revisions`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citizen_desk.db.models import Channel, Publication
+from citizen_desk.db.models import Channel, Publication, PublicationRevision, Unit
 from citizen_desk.domain.labels import PUBLICATION_STATUS_LABELS
 from citizen_desk.errors import NotFoundError
+from citizen_desk.publication.revisions import EDITABLE_STATUS, draft_hash
 from citizen_desk.web.common import post_url
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """Who saved a revision and when (its text is the row's `text` when it is the current one)."""
+
+    number: int
+    edited_by: str
+    edited_at: datetime
+    current: bool = True  # of the current draft (older drafts' revisions no longer apply)
 
 
 @dataclass(frozen=True)
@@ -21,21 +33,78 @@ class PublicationRow:
     id: int
     channel_key: str
     channel_name: str
+    unit_code: str
     platform: str
     period: str
     status: str
     approved_by: str | None
     approved_at: datetime | None
+    approved_revision: int | None
     platform_post_id: str | None
     published_at: datetime | None
     report_href: str | None  # path under the reports directory, for /reports/<path>
     post_url: str | None
     blocked_reason: str | None
-    text: str
+    text: str  # awaiting approval: the current revision's text, if any; else the ledger's
+    revision: RevisionInfo | None = None  # the current revision of a post awaiting approval
 
     @property
     def status_label(self) -> str:
         return PUBLICATION_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def editable(self) -> bool:
+        """A Facebook post awaiting approval (the only kind an approver may still correct)."""
+        return self.platform == "facebook" and self.status == EDITABLE_STATUS
+
+
+def _current_revisions(session: Session, pubs: list[Publication]) -> dict[int, PublicationRevision]:
+    """The newest revision of each post's current draft, for the posts awaiting approval."""
+    waiting = {pub.id: draft_hash(pub.text) for pub in pubs if pub.status == EDITABLE_STATUS}
+    if not waiting:
+        return {}
+    found: dict[int, PublicationRevision] = {}
+    for revision in session.scalars(
+        select(PublicationRevision)
+        .where(PublicationRevision.publication_id.in_(waiting))
+        .order_by(PublicationRevision.number.desc())
+    ):
+        pid = revision.publication_id
+        if pid not in found and revision.base_hash == waiting[pid]:
+            found[pid] = revision
+    return found
+
+
+def _row(
+    pub: Publication,
+    channel: Channel,
+    unit_code: str,
+    report_href: str | None,
+    revision: PublicationRevision | None,
+) -> PublicationRow:
+    return PublicationRow(
+        id=pub.id,
+        channel_key=channel.key,
+        channel_name=channel.name,
+        unit_code=unit_code,
+        platform=channel.platform,
+        period=pub.period,
+        status=pub.status,
+        approved_by=pub.approved_by,
+        approved_at=pub.approved_at,
+        approved_revision=pub.approved_revision,
+        platform_post_id=pub.platform_post_id,
+        published_at=pub.published_at,
+        report_href=report_href,
+        post_url=post_url(channel.platform, pub.platform_post_id),
+        blocked_reason=pub.blocked_reason,
+        text=revision.text if revision else pub.text,
+        revision=(
+            RevisionInfo(revision.number, revision.edited_by, revision.edited_at)
+            if revision
+            else None
+        ),
+    )
 
 
 def publications(session: Session, *, reports_dir: Path, limit: int = 300) -> list[PublicationRow]:
@@ -47,30 +116,49 @@ def publications(session: Session, *, reports_dir: Path, limit: int = 300) -> li
         return relpaths[report_path]
 
     rows = session.execute(
-        select(Publication, Channel.key, Channel.name, Channel.platform)
+        select(Publication, Channel, Unit.code)
         .join(Channel, Publication.channel_id == Channel.id)
+        .join(Unit, Channel.unit_id == Unit.id)
         .order_by(Publication.period.desc(), Channel.key)
         .limit(limit)
-    )
+    ).all()
+    revisions = _current_revisions(session, [pub for pub, _c, _u in rows])
     return [
-        PublicationRow(
-            id=pub.id,
-            channel_key=key,
-            channel_name=name,
-            platform=platform,
-            period=pub.period,
-            status=pub.status,
-            approved_by=pub.approved_by,
-            approved_at=pub.approved_at,
-            platform_post_id=pub.platform_post_id,
-            published_at=pub.published_at,
-            report_href=relpath(pub.report_path),
-            post_url=post_url(platform, pub.platform_post_id),
-            blocked_reason=pub.blocked_reason,
-            text=pub.text,
-        )
-        for pub, key, name, platform in rows
+        _row(pub, channel, unit_code, relpath(pub.report_path), revisions.get(pub.id))
+        for pub, channel, unit_code in rows
     ]
+
+
+@dataclass(frozen=True)
+class EditView:
+    """The edit page of one post: the post as it stands, and every revision saved for it."""
+
+    post: PublicationRow
+    unit_name: str
+    history: list[RevisionInfo]
+
+
+def publication_edit_view(session: Session, publication_id: int) -> EditView:
+    found = session.execute(
+        select(Publication, Channel, Unit)
+        .join(Channel, Publication.channel_id == Channel.id)
+        .join(Unit, Channel.unit_id == Unit.id)
+        .where(Publication.id == publication_id)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"không có bài đăng số {publication_id}")
+    pub, channel, unit = found
+    current = _current_revisions(session, [pub]).get(pub.id)
+    base = draft_hash(pub.text)
+    history = [
+        RevisionInfo(r.number, r.edited_by, r.edited_at, current=r.base_hash == base)
+        for r in session.scalars(
+            select(PublicationRevision)
+            .where(PublicationRevision.publication_id == pub.id)
+            .order_by(PublicationRevision.number.desc())
+        )
+    ]
+    return EditView(_row(pub, channel, unit.code, None, current), unit.name, history)
 
 
 def report_relpath(report_path: str | None, reports_dir: Path) -> str | None:

@@ -1,7 +1,8 @@
 """The domain database schema (separate from Airflow's metadata DB), one module per concern:
 `organisation` (units, channels), `cases` (citizens, messages, cases, SLA turns, tips), `outbound`
-(notifications, Slack interactions, publications), `intake` (collection, quarantine, tokens,
-webhook inbox) and `records` (audit log, registry snapshots), on the declarative `base`.
+(notifications, Slack interactions, publications and their revisions), `intake` (collection,
+quarantine, tokens, webhook inbox) and `records` (audit log, registry snapshots), on the
+declarative `base`.
 
 This package is the schema's one entry point: importing it registers every table on
 `Base.metadata`, which Alembic (`db/migrations/env.py`) and `tests/db/test_migrations.py` compare
@@ -38,7 +39,12 @@ from citizen_desk.db.models.intake import (
     Quarantine,
 )
 from citizen_desk.db.models.organisation import Channel, Unit
-from citizen_desk.db.models.outbound import Notification, Publication, SlackInteraction
+from citizen_desk.db.models.outbound import (
+    Notification,
+    Publication,
+    PublicationRevision,
+    SlackInteraction,
+)
 from citizen_desk.db.models.records import AuditLog, RegistrySnapshot
 
 __all__ = [
@@ -58,6 +64,7 @@ __all__ = [
     "Notification",
     "PlatformToken",
     "Publication",
+    "PublicationRevision",
     "Quarantine",
     "RegistrySnapshot",
     "SlaEvent",

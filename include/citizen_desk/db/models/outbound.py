@@ -1,5 +1,5 @@
 """What goes out: the notification outbox (ledger of Slack messages), the Slack interactions
-accepted, and the weekly publications (ledger of posts)."""
+accepted, the weekly publications (ledger of posts) and the approvers' revisions of them."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ class Publication(Base):
     blocked_reason: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(128))
     approved_at: Mapped[datetime | None]
+    approved_revision: Mapped[int | None] = mapped_column(Integer)  # None: the draft as rendered
     platform_post_id: Mapped[str | None] = mapped_column(String(128))
     platform_job_token: Mapped[str | None] = mapped_column(String(512))  # Zalo article job
     broadcast_status: Mapped[str | None] = mapped_column(String(32))  # Zalo broadcast
@@ -113,3 +114,23 @@ class Publication(Base):
     updated_at: Mapped[datetime]
 
     channel: Mapped[Channel] = relationship()
+
+
+class PublicationRevision(Base):
+    """An approver's corrected text of a post awaiting approval, saved on the Citizen Desk page.
+
+    Only a text that passed the PII gate is ever stored here (`publication.revisions`). `number`
+    counts the post's revisions from 1; `base_hash` is the SHA-256 of the rendered draft it
+    corrects, so a draft rendered again with other figures leaves its older revisions behind.
+    """
+
+    __tablename__ = "publication_revisions"
+    __table_args__ = (UniqueConstraint("publication_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    base_hash: Mapped[str] = mapped_column(String(64))
+    edited_by: Mapped[str] = mapped_column(String(128))
+    edited_at: Mapped[datetime]
