@@ -1,9 +1,10 @@
 """Who may do what: the Citizen Desk roles, checked by the app itself on every write.
 
-Airflow's auth manager only decides who may *open* the Citizen Desk pages (its
-`is_authorized_custom_view` ignores the HTTP method in SimpleAuthManager, so it cannot tell a read
-from a write). Every write, and the identity view, asks `may` instead, with the user's grants from
-the registry's `access:` section (`config.registry.Registry.grants_of`).
+Airflow's auth manager only decides who may *open* the Citizen Desk pages (SimpleAuthManager's
+`is_authorized_custom_view` cannot tell a read from a write; FAB's could, with permissions no FAB
+role holds for this page). Every write, and the identity view, asks `may` instead, with the user's
+grants from the registry's `access:` section (`config.registry.Registry.grants_of`), the same
+under every auth manager.
 
 A grant is a role over units; it covers each listed unit and every unit below it in the registry's
 tree (a district officer acts on the district's commune tips). A user without grants is a viewer:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -172,3 +174,108 @@ def role_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def client_as(app, token: str) -> TestClient:
     return _client(app, token)
+
+
+# --- the two auth managers: SimpleAuthManager (the demo's) and FAB (real deployments') -----------
+
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+# FAB's default roles, each given the Citizen Desk page by `citizen-desk fab-access` (README)
+FAB_ROLES = ("Viewer", "User", "Op", "Admin")
+# a custom FAB role that may use Airflow (FAB gives every custom role the home page) but was not
+# given the Citizen Desk page
+FAB_NO_DESK_ROLE = "Dag readers"
+
+
+@contextmanager
+def configured_auth_manager(path: str, instance) -> Iterator[None]:
+    """Make `instance` Airflow's auth manager (as `[core] auth_manager = path` would) meanwhile."""
+    from airflow.api_fastapi.app import _AuthManagerState
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW__CORE__AUTH_MANAGER", path)
+        patch.setattr(_AuthManagerState, "instance", instance)
+        yield
+
+
+@pytest.fixture(scope="session")
+def fab_auth_manager(airflow_db, auth_manager):
+    """FabAuthManager on the test metadata DB (FAB's tables come with `airflow db migrate` when the
+    provider is installed), its default roles given the page the way the README says; set up
+    once per session, installed only by the `logins` fixture."""
+    from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager
+
+    from citizen_desk.web.fab_access import grant_page_access
+
+    fab = FabAuthManager()
+    with configured_auth_manager(FAB_AUTH_MANAGER, fab), pytest.MonkeyPatch.context() as patch:
+        read_dags = [{"action": "can_read", "resource": "DAGs"}]
+        patch.setenv("AIRFLOW__FAB__CUSTOM_ROLES", json.dumps({FAB_NO_DESK_ROLE: read_dags}))
+        fab.init()
+        assert grant_page_access(FAB_ROLES) == list(FAB_ROLES)
+    return fab
+
+
+class SimpleLogins:
+    """JWTs issued by SimpleAuthManager: its users are whoever the token names."""
+
+    name = "simple"
+
+    def __init__(self, manager) -> None:
+        self.manager = manager
+
+    def token(self, username: str, airflow_role: str = "user") -> str:
+        from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+        user = SimpleAuthManagerUser(username=username, role=airflow_role)
+        return self.manager.generate_jwt(user)
+
+
+class FabLogins:
+    """JWTs issued by FabAuthManager for FAB users (rows of `ab_user`, created on first use) holding
+    exactly the FAB role named like the Airflow role ("viewer" → Viewer) or given as is."""
+
+    name = "fab"
+
+    def __init__(self, manager) -> None:
+        self.manager = manager
+
+    def user(self, username: str, airflow_role: str = "user", *, active: bool = True):
+        from airflow.providers.fab.auth_manager.models import Role, User
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        role_name = airflow_role.capitalize() if airflow_role.islower() else airflow_role
+        with create_session() as session:
+            role = session.scalars(select(Role).where(Role.name == role_name)).unique().one()
+            by_name = select(User).where(User.username == username)
+            user = session.scalars(by_name).unique().one_or_none()
+            if user is None:
+                user = User(
+                    username=username,
+                    first_name=username,
+                    last_name="test",
+                    email=f"{username}@example.test",
+                    roles=[role],
+                )
+                session.add(user)
+            elif [r.name for r in user.roles] == [role_name] and user.active == active:
+                return user
+            user.roles = [role]
+            user.active = active
+            session.flush()
+        self.manager.cache.clear()  # FabAuthManager keeps users by id for [fab] cache_ttl
+        return user
+
+    def token(self, username: str, airflow_role: str = "user") -> str:
+        return self.manager.generate_jwt(self.user(username, airflow_role))
+
+
+@pytest.fixture(params=["simple", "fab"])
+def logins(request: pytest.FixtureRequest, auth_manager) -> Iterator[SimpleLogins | FabLogins]:
+    """Tokens from each auth manager in turn, that auth manager being Airflow's meanwhile."""
+    if request.param == "simple":
+        yield SimpleLogins(auth_manager)
+        return
+    fab = request.getfixturevalue("fab_auth_manager")
+    with configured_auth_manager(FAB_AUTH_MANAGER, fab):
+        yield FabLogins(fab)

@@ -1,5 +1,6 @@
 """Citizen Desk roles on every route: a write needs a role check, and the role matrix holds for
-every route x every user (SimpleAuthManager, whatever the user's Airflow role)."""
+every route x every user, under SimpleAuthManager and under the FAB auth manager, whatever the
+user's Airflow (FAB) role: only the registry's `access:` decides what a user may change."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import AuditLog, Tip
 from citizen_desk.web.actions import ACTIONS
-from tests.web.conftest import ROLE_USERS, client_as
+from citizen_desk.web.auth import CSRF_FIELD
+from tests.web.conftest import FAB_NO_DESK_ROLE, ROLE_USERS, SAME_ORIGIN, client_as, csrf_token
 from tests.web.seed import CANARIES
 
 HTML = {"Accept": "text/html"}
@@ -143,23 +145,34 @@ def _expected(user: str, unit: str | None, kind: str) -> bool:
     return True
 
 
-@pytest.mark.parametrize("airflow_role", ["viewer", "admin"])
-def test_role_matrix_every_route_every_user(
-    ro_app, ro_seeded, make_token, role_registry, airflow_role
-):
-    """The Airflow role changes nothing: only the registry's `access:` decides."""
+# (auth manager, the Airflow role every user holds): SimpleAuthManager only tells viewer+ apart,
+# FAB's four default roles each hold a different set of Airflow permissions.
+MANAGER_ROLES = [
+    ("simple", "viewer"),
+    ("simple", "admin"),
+    ("fab", "Viewer"),
+    ("fab", "User"),
+    ("fab", "Op"),
+    ("fab", "Admin"),
+]
+
+
+@pytest.mark.parametrize(("logins", "airflow_role"), MANAGER_ROLES, indirect=["logins"])
+def test_role_matrix_every_route_every_user(ro_app, ro_seeded, logins, role_registry, airflow_role):
+    """The auth manager and the Airflow role change nothing: only the registry's `access:` decides
+    (a FAB Viewer in `access:` acts on its unit's tips, a FAB Admin outside it cannot)."""
     _, seeded = ro_seeded
     requests = _requests(ro_app, seeded)
     assert len(requests) > 40
     for user in USERS:
-        bearer = {"Authorization": f"Bearer {make_token(user, airflow_role)}", **HTML}
+        bearer = {"Authorization": f"Bearer {logins.token(user, airflow_role)}", **HTML}
         with client_as(ro_app, "") as client:
             for method, path, unit, kind in requests:
                 # no `confirm`, no reason, no text: an allowed POST answers with its form, writes
                 # nothing
                 response = client.request(method, path, headers=bearer, data={})
                 allowed = _expected(user, unit, kind)
-                where = (user, airflow_role, method, path)
+                where = (logins.name, user, airflow_role, method, path)
                 if allowed:
                     assert response.status_code in (200, 400), (*where, response.status_code)
                 else:
@@ -177,7 +190,9 @@ def _audit(engine, tip_id: int) -> list[tuple[str, str]]:
         return [(r.actor, r.action) for r in rows]
 
 
-def test_a_refused_action_writes_nothing(app, make_token, role_registry, seeded, synced_engine):
+def test_a_refused_action_writes_nothing(app, logins, role_registry, seeded, synced_engine):
+    """Under either auth manager, and as an Airflow Admin; the allowed action (by a FAB or Simple
+    Viewer) goes through the browser's path: cookie session, form, CSRF token."""
     tip_id = seeded.tips["ss"]  # Sầm Sơn
     for user in ("officer", "officer.ns", "chief.ns", "approver.th", "custodian.ss", "tech.th",
                  "viewer.th", "nobody", "admin"):  # fmt: skip
@@ -185,7 +200,7 @@ def test_a_refused_action_writes_nothing(app, make_token, role_registry, seeded,
             response = client.post(
                 f"/tips/{tip_id}/actions/unfounded",
                 data={"confirm": "yes", "note": "không có cơ sở"},
-                headers={"Authorization": f"Bearer {make_token(user, 'admin')}", **HTML},
+                headers={"Authorization": f"Bearer {logins.token(user, 'admin')}", **HTML},
             )
         assert response.status_code == 403, user
         assert "không có quyền kết luận tin báo không có cơ sở của đơn vị TH-SS" in response.text
@@ -194,19 +209,21 @@ def test_a_refused_action_writes_nothing(app, make_token, role_registry, seeded,
         assert tip is not None
         assert tip.status == "new"
     assert _audit(synced_engine, tip_id) == []
-    with client_as(app, "") as client:
+    with client_as(app, logins.token("chief.ss", "viewer")) as client:
+        form = client.get(f"/tips/{tip_id}/actions/unfounded", headers=HTML)
+        assert form.status_code == 200
         done = client.post(
             f"/tips/{tip_id}/actions/unfounded",
-            data={"confirm": "yes"},
-            headers={"Authorization": f"Bearer {make_token('chief.ss', 'viewer')}", **HTML},
+            data={"confirm": "yes", CSRF_FIELD: csrf_token(form.text)},
+            headers=SAME_ORIGIN,
         )
-    assert done.status_code == 303
+    assert done.status_code == 303, done.text
     assert _audit(synced_engine, tip_id) == [("chief.ss", "tip_unfounded")]
 
 
-def test_reassign_only_within_the_scope(app, make_token, role_registry, seeded, synced_engine):
+def test_reassign_only_within_the_scope(app, logins, role_registry, seeded, synced_engine):
     tip_id = seeded.tips["new"]  # Nga Thủy
-    headers = {"Authorization": f"Bearer {make_token('officer.ngathuy')}", **HTML}
+    headers = {"Authorization": f"Bearer {logins.token('officer.ngathuy')}", **HTML}
     with client_as(app, "") as client:
         away = client.post(
             f"/tips/{tip_id}/actions/reassign",
@@ -218,7 +235,7 @@ def test_reassign_only_within_the_scope(app, make_token, role_registry, seeded, 
         form = client.get(f"/tips/{tip_id}/actions/reassign", headers=headers)
         options = form.text.split('name="unit_code"', 1)[1].split("</select>")[0]
         assert 'value="TH-' not in options  # nothing else is in a commune officer's scope
-    headers = {"Authorization": f"Bearer {make_token('chief.ns')}", **HTML}
+    headers = {"Authorization": f"Bearer {logins.token('chief.ns')}", **HTML}
     with client_as(app, "") as client:
         assert (
             'value="TH-NS-NGATAN"'
@@ -233,17 +250,17 @@ def test_reassign_only_within_the_scope(app, make_token, role_registry, seeded, 
     assert _audit(synced_engine, tip_id) == [("chief.ns", "tip_reassigned")]
 
 
-def test_pages_offer_only_the_allowed_actions(ro_app, ro_seeded, make_token, role_registry):
+def test_pages_offer_only_the_allowed_actions(ro_app, ro_seeded, logins, role_registry):
     _, seeded = ro_seeded
     tip = f"/tips/{seeded.tips['new']}"
     for user, offered in (("officer.ngathuy", True), ("chief.ss", False), ("viewer.th", False)):
-        with client_as(ro_app, make_token(user)) as client:
+        with client_as(ro_app, logins.token(user)) as client:
             page = client.get(tip).text
             board = client.get("/tips").text
         assert (f'href="{tip}/actions/unfounded"' in page) is offered, user
         assert (f'href="{tip}/actions/unfounded"' in board) is offered, user
         assert ("Bạn chỉ có quyền xem tin báo này" in page) is not offered, user
-    with client_as(ro_app, make_token("custodian.ns")) as client:
+    with client_as(ro_app, logins.token("custodian.ns")) as client:
         assert "Xem danh tính người gửi" in client.get(f"/cases/{seeded.cases['breach']}").text
         assert "Xem danh tính người gửi" not in client.get(f"/cases/{seeded.cases['ss_tip']}").text
 
@@ -259,3 +276,58 @@ def test_all_admins_mode_is_read_only(ro_app, ro_seeded, make_token, monkeypatch
             response = client.request(method, path, headers=bearer, data={})
             expected = 200 if kind == "read" else 403
             assert response.status_code == expected, (method, path, response.status_code)
+
+
+# --- what only FAB has ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("logins", ["fab"], indirect=True)
+def test_a_fab_role_without_the_page_opens_nothing(ro_app, ro_seeded, logins, role_registry):
+    """`citizen-desk fab-access` was not run for this FAB role: even the registry's officer cannot
+    read (the auth manager decides who opens the pages, the registry what they may change)."""
+    _, seeded = ro_seeded
+    token = logins.token("officer.ngathuy", FAB_NO_DESK_ROLE)
+    bearer = {"Authorization": f"Bearer {token}", **HTML}
+    with client_as(ro_app, "") as client:
+        for method, path, _unit, _kind in _requests(ro_app, seeded):
+            response = client.request(method, path, headers=bearer, data={})
+            assert response.status_code == 403, (method, path, response.status_code)
+            assert "không có quyền truy cập Citizen Desk" in response.text, (method, path)
+
+
+@pytest.mark.parametrize("logins", ["fab"], indirect=True)
+def test_a_deactivated_fab_account_is_out_at_once(ro_app, logins, role_registry):
+    """FAB re-reads the account on every request: a user deactivated in FAB's Users list loses
+    the pages although its token has not expired (SimpleAuthManager has no such switch)."""
+    token = logins.token("chief.th", "admin")
+    with client_as(ro_app, "") as client:
+        assert client.get("/tips", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        logins.user("chief.th", "admin", active=False)
+        try:
+            response = client.get("/tips", headers={"Authorization": f"Bearer {token}"})
+        finally:
+            logins.user("chief.th", "admin")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("logins", ["fab"], indirect=True)
+def test_under_fab_no_one_outside_the_approvers_answers_an_approval(logins, role_registry):
+    """The approval is Airflow's Human-in-the-loop, answered in Airflow's UI: the api-server asks
+    the auth manager `is_authorized_hitl_task` with the request's `assigned_users`, and
+    `decision_from_hitl` checks the responder again. A FAB Admin outside `access:` cannot approve.
+    FAB compares its numeric user id, not the user name the request carries, so the registry's
+    approver cannot answer under FAB either (README, Roles: not supported yet)."""
+    from citizen_desk.publication.approval import APPROVE, assigned_users, decision_from_hitl
+
+    approvers = assigned_users(("approver.th",))
+    assigned_ids = {approver["id"] for approver in approvers}
+    for user in ("nobody", "admin", "approver.th"):
+        fab_user = logins.user(user, "Admin")
+        may_answer = logins.manager.is_authorized_hitl_task
+        assert not may_answer(assigned_users=assigned_ids, user=fab_user), user
+        answer = {
+            "chosen_options": [APPROVE],
+            "responded_by_user": {"id": fab_user.get_id(), "name": fab_user.get_name()},
+            "responded_at": "2026-11-23T03:00:00Z",
+        }
+        assert decision_from_hitl(answer, approvers).outcome == "rejected", user

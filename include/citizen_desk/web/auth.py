@@ -4,9 +4,11 @@ Airflow 3 does not protect plugin FastAPI apps, so every route of the app depend
 `require_user`, which delegates to the api-server's own `get_user` (the `Authorization: Bearer`
 header wins, else the `_token` cookie set by the UI login; the JWT is validated, including
 revocation at logout, by the configured auth manager). The user must then pass the auth manager's
-`is_authorized_custom_view` check for the "Citizen Desk" resource: that opens the pages for
-*reading* only (SimpleAuthManager ignores the method there). Writes and the identity view are
-decided by the Citizen Desk roles (`web/permissions.py`, `citizen_desk.access`).
+`is_authorized_custom_view("GET", "Citizen Desk")`: that opens the pages for *reading* only
+(SimpleAuthManager: every logged-in user; FAB: the roles given "can read on Citizen Desk" by
+`citizen-desk fab-access`). Writes and the identity view are decided by the Citizen Desk roles
+(`web/permissions.py`, `citizen_desk.access`), whichever the auth manager: SimpleAuthManager
+ignores the method, FAB would ask a POST for a permission of its own.
 
 CSRF (form POSTs, cookie sessions): the Origin header (or, without it, the Referer) must name this
 host (an opaque `Origin: null` is refused), and the form must carry a token that is an HMAC over
@@ -20,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from airflow.api_fastapi.app import get_auth_manager
@@ -59,9 +61,11 @@ async def require_user(
         user = await get_user(request, None, bearer)
     except HTTPException as exc:  # 401 missing/expired, 403 invalid or revoked token
         raise NotAuthenticated(str(exc.detail)) from None
-    method: Literal["GET", "POST"] = "GET" if request.method in ("GET", "HEAD") else "POST"
+    # Always asked as a read, whatever the request's method: FAB would turn a POST into a second
+    # permission ("can create on Citizen Desk") that no registry officer's FAB role holds; writes
+    # are decided by the registry's roles (`web/permissions.py`), under every auth manager.
     allowed = get_auth_manager().is_authorized_custom_view(
-        method=method, resource_name=RESOURCE_NAME, user=user
+        method="GET", resource_name=RESOURCE_NAME, user=user
     )
     if not allowed:
         raise Forbidden("Tài khoản của bạn không có quyền truy cập Citizen Desk.")

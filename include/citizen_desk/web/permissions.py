@@ -1,11 +1,12 @@
 """The role checks of the pages: every write (and the identity view) depends on one of these.
 
-The login (`auth.require_user`) only lets a user *read*: Airflow's auth manager cannot tell a read
-from a write for a plugin page (SimpleAuthManager's `is_authorized_custom_view` ignores the method).
-What a user may change is decided here, by `citizen_desk.access.may` over the user's grants in the
-registry's `access:` section, for the unit the tip or case belongs to. A user absent from `access:`
-is a viewer; in SimpleAuthManager's all-admins mode (no login, everybody "admin") nobody has any
-grant, so the pages are read-only and redacted.
+The login (`auth.require_user`) only lets a user *read*: Airflow's auth managers do not agree on a
+write to a plugin page (SimpleAuthManager's `is_authorized_custom_view` ignores the method, FAB
+asks a POST for "can create"). What a user may change is decided here, by `citizen_desk.access.may`
+over the user's grants in the registry's `access:` section (by Airflow user name, under either auth
+manager), for the unit the tip or case belongs to. A user absent from `access:` is a viewer; in
+SimpleAuthManager's all-admins mode (no login, everybody "admin") nobody has any grant, so the
+pages are read-only and redacted.
 
 Each check is a FastAPI dependency registered in `ROLE_CHECKS`; `tests/web/test_roles.py` fails
 if a non-GET route of the app depends on none of them. A refusal is `Forbidden` (403, Vietnamese).

@@ -1,0 +1,53 @@
+"""`citizen-desk fab-access ROLE...`: the FAB permission that opens the pages (`web.fab_access`).
+
+The session's FAB set-up (`fab_auth_manager` in conftest) already ran it for FAB's default roles;
+the role matrix (`test_roles.py`) shows what it opens and what it does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from citizen_desk.cli import main
+from citizen_desk.errors import ConfigError
+from tests.web.conftest import FAB_AUTH_MANAGER, FAB_ROLES, configured_auth_manager
+
+
+@pytest.fixture
+def fab(fab_auth_manager):
+    with configured_auth_manager(FAB_AUTH_MANAGER, fab_auth_manager):
+        yield fab_auth_manager
+
+
+def _roles_with_the_page() -> set[str]:
+    from airflow.providers.fab.auth_manager.models import Role
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        roles = session.scalars(select(Role)).unique()
+        return {
+            role.name
+            for role in roles
+            for p in role.permissions
+            if (p.action.name, p.resource.name) == ("can_read", "Citizen Desk")
+        }
+
+
+def test_granting_again_changes_nothing_and_an_unknown_role_writes_nothing(fab, capsys):
+    assert _roles_with_the_page() == set(FAB_ROLES)
+    assert main(["fab-access", "Viewer", "Admin"]) == 0
+    out = capsys.readouterr().out.splitlines()  # FAB logs to stdout too
+    assert [line for line in out if line.endswith(")") and ": can read on" in line] == [
+        "Viewer: can read on Citizen Desk (already had it)",
+        "Admin: can read on Citizen Desk (already had it)",
+    ]
+    assert main(["fab-access", "Viewer", "Trực ban"]) == 2
+    assert "FAB roles: Trực ban: no such role" in capsys.readouterr().err
+    assert _roles_with_the_page() == set(FAB_ROLES)
+
+
+def test_only_for_the_fab_auth_manager(auth_manager):
+    from citizen_desk.web.fab_access import grant_page_access
+
+    with pytest.raises(ConfigError, match=r"core.auth_manager: is .*SimpleAuthManager"):
+        grant_page_access(["Viewer"])
