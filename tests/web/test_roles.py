@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
@@ -293,6 +294,51 @@ def test_a_fab_role_without_the_page_opens_nothing(ro_app, ro_seeded, logins, ro
             response = client.request(method, path, headers=bearer, data={})
             assert response.status_code == 403, (method, path, response.status_code)
             assert "không có quyền truy cập Citizen Desk" in response.text, (method, path)
+
+
+@pytest.mark.parametrize("logins", ["fab"], indirect=True)
+def test_the_all_admins_flag_means_nothing_under_fab(
+    ro_app, ro_seeded, logins, role_registry, monkeypatch
+):
+    """`simple_auth_manager_all_admins` is SimpleAuthManager's no-login mode; left set under FAB
+    (after the demo, say), FAB users are still identified and keep their registry roles."""
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    _, seeded = ro_seeded
+    bearer = {"Authorization": f"Bearer {logins.token('officer.ngathuy', 'viewer')}", **HTML}
+    with client_as(ro_app, "") as client:
+        form = client.post(f"/tips/{seeded.tips['new']}/actions/unfounded", headers=bearer)
+    assert form.status_code in (200, 400), form.status_code
+
+
+@pytest.mark.parametrize("logins", ["fab"], indirect=True)
+def test_fab_public_access_is_read_only(ro_app, ro_seeded, logins, role_registry, monkeypatch):
+    """`[fab] auth_role_public`: visitors without a login are FAB's anonymous user, named
+    "Anonymous"; nobody is identified, so they get no registry role (not even one written for a
+    user of that name), like SimpleAuthManager's all-admins mode. A public role without the page
+    sends them to the login page."""
+    from airflow.providers.fab.auth_manager.middleware import FabAuthRolePublicMiddleware
+    from fastapi import FastAPI
+
+    _, seeded = ro_seeded
+    raw = yaml.safe_load(role_registry.read_text(encoding="utf-8"))
+    raw["access"]["Anonymous"] = [{"role": "officer", "units": ["TH"]}]
+    role_registry.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    api_server = FastAPI()  # as the api-server: the auth manager's middlewares, plugins mounted
+    api_server.add_middleware(FabAuthRolePublicMiddleware)
+    api_server.mount("/citizen-desk", ro_app)
+    tip, case = seeded.tips["new"], seeded.cases["breach"]
+    monkeypatch.setenv("AIRFLOW__FAB__AUTH_ROLE_PUBLIC", "Viewer")
+    with client_as(api_server, "") as client:
+        assert client.get("/citizen-desk/tips", headers=HTML).status_code == 200
+        for path in (f"/tips/{tip}/actions/unfounded", f"/cases/{case}/identity"):
+            response = client.get(f"/citizen-desk{path}", headers=HTML)  # the role-checked forms
+            assert response.status_code == 403, (path, response.status_code)
+            assert "Bạn không có quyền" in response.text, path
+    monkeypatch.setenv("AIRFLOW__FAB__AUTH_ROLE_PUBLIC", FAB_NO_DESK_ROLE)
+    with client_as(api_server, "") as client:
+        response = client.get("/citizen-desk/tips", headers=HTML)
+    assert response.status_code == 303
+    assert "/login" in response.headers["location"]
 
 
 @pytest.mark.parametrize("logins", ["fab"], indirect=True)

@@ -68,6 +68,8 @@ async def require_user(
         method="GET", resource_name=RESOURCE_NAME, user=user
     )
     if not allowed:
+        if getattr(user, "is_anonymous", False) is True:  # FAB public access: log in first
+            raise NotAuthenticated("anonymous user without the Citizen Desk page")
         raise Forbidden("Tài khoản của bạn không có quyền truy cập Citizen Desk.")
     request.state.citizen_desk_bearer = bool(bearer and bearer.scheme.lower() == "bearer")
     return user
@@ -82,10 +84,21 @@ def actor_name(user: BaseUser) -> str:
 
 
 def all_admins_mode() -> bool:
-    """SimpleAuthManager's no-login mode: nobody is identified, so nobody gets a role."""
+    """SimpleAuthManager's no-login mode: nobody is identified, so nobody gets a role. The flag
+    means nothing to another auth manager (FAB users are identified even if it was left set)."""
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
     from airflow.configuration import conf
 
+    if not isinstance(get_auth_manager(), SimpleAuthManager):
+        return False
     return conf.getboolean("core", "simple_auth_manager_all_admins", fallback=False)
+
+
+def identified(user: BaseUser) -> bool:
+    """A person who logged in, whose name may carry registry roles: not SimpleAuthManager's
+    all-admins mode, not FAB's public access (`[fab] auth_role_public`: an anonymous user named
+    "Anonymous", which a real account could also be called)."""
+    return not all_admins_mode() and getattr(user, "is_anonymous", False) is not True
 
 
 def login_url(request: Request) -> str:

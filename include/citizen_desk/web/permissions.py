@@ -4,9 +4,9 @@ The login (`auth.require_user`) only lets a user *read*: Airflow's auth managers
 write to a plugin page (SimpleAuthManager's `is_authorized_custom_view` ignores the method, FAB
 asks a POST for "can create"). What a user may change is decided here, by `citizen_desk.access.may`
 over the user's grants in the registry's `access:` section (by Airflow user name, under either auth
-manager), for the unit the tip or case belongs to. A user absent from `access:` is a viewer; in
-SimpleAuthManager's all-admins mode (no login, everybody "admin") nobody has any grant, so the
-pages are read-only and redacted.
+manager), for the unit the tip or case belongs to. A user absent from `access:` is a viewer; when
+nobody is identified (SimpleAuthManager's all-admins mode, FAB's public access) nobody has any
+grant, so the pages are read-only and redacted.
 
 Each check is a FastAPI dependency registered in `ROLE_CHECKS`; `tests/web/test_roles.py` fails
 if a non-GET route of the app depends on none of them. A refusal is `Forbidden` (403, Vietnamese).
@@ -28,7 +28,7 @@ from citizen_desk.domain.labels import DESK_ACTION_LABELS
 from citizen_desk.domain.vocabulary import DeskAction
 from citizen_desk.errors import NotFoundError
 from citizen_desk.web.actions import ACTIONS, TipAction
-from citizen_desk.web.auth import CurrentUser, Forbidden, all_admins_mode
+from citizen_desk.web.auth import CurrentUser, Forbidden, identified
 from citizen_desk.web.deps import CaseId, DbSession, FormData, PublicationId, TipId
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,8 +64,8 @@ NO_ACCESS = Access((), {})
 
 def access_of(request: Request, user: BaseUser | None) -> Access:
     """The user's grants from the app's registry (`app.state.registry_factory`); none without a
-    real login (all-admins mode). Read once per request."""
-    if user is None or all_admins_mode():
+    real login (SimpleAuthManager's all-admins mode, FAB's public access). Read once per request."""
+    if user is None or not identified(user):
         return NO_ACCESS
     cached = getattr(request.state, "citizen_desk_access", None)
     if isinstance(cached, Access):
