@@ -34,6 +34,7 @@ def _roles_with_the_page() -> set[str]:
 
 
 def test_granting_again_changes_nothing_and_an_unknown_role_writes_nothing(fab, capsys):
+    """Each run also re-syncs FAB's roles, as every api-server start does: the grant stays."""
     assert _roles_with_the_page() == set(FAB_ROLES)
     assert main(["fab-access", "Viewer", "Admin"]) == 0
     out = capsys.readouterr().out.splitlines()  # FAB logs to stdout too
