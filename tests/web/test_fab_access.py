@@ -5,10 +5,14 @@ the role matrix (`test_roles.py`) shows what it opens and what it does not."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from citizen_desk.cli import main
 from citizen_desk.errors import ConfigError
+from tests.conftest import REPO
 from tests.web.conftest import FAB_AUTH_MANAGER, FAB_ROLES, configured_auth_manager
 
 
@@ -52,3 +56,22 @@ def test_only_for_the_fab_auth_manager(auth_manager):
 
     with pytest.raises(ConfigError, match=r"core.auth_manager: is .*SimpleAuthManager"):
         grant_page_access(["Viewer"])
+
+
+def _imports_fab(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        if any(name.startswith("airflow.providers.fab") for name in names):
+            return True
+    return False
+
+
+def test_only_the_command_imports_fab():
+    """The pages work on an image without FAB (requirements.lock does not install it; the
+    official image ships it): only `fab-access` needs it, when run."""
+    folders = ("include", "dags", "plugins")
+    shipped = [path for folder in folders for path in (REPO / folder).rglob("*.py")]
+    importing = {str(path.relative_to(REPO)) for path in shipped if _imports_fab(path)}
+    assert importing == {"include/citizen_desk/web/fab_access.py"}
