@@ -234,6 +234,22 @@ def test_a_hostile_access_section_is_a_config_error_naming_it(access) -> None:
         assert all(key.startswith("access") for key, _ in problems), problems
 
 
+def test_airflow_user_ids_map_approvers_to_the_auth_managers_ids() -> None:
+    """FAB checks a HITL answer against its numeric user id: `airflow_user_ids:` gives it."""
+    registry = parse_registry(
+        _broken(lambda r: r.__setitem__("airflow_user_ids", {"admin": 7})), PATH
+    )
+    assert registry.airflow_user_id("admin") == "7"
+    assert registry.airflow_user_id("officer") == "officer"  # SimpleAuthManager: the name
+    bad = _broken(lambda r: r.__setitem__("airflow_user_ids", {"nobody": 3, "admin": " "}))
+    with pytest.raises(RegistryErrors) as error:
+        parse_registry(bad, PATH)
+    assert sorted(key for key, _ in error.value.problems) == [
+        "airflow_user_ids.admin",
+        "airflow_user_ids.nobody",
+    ]
+
+
 def test_a_registry_without_access_makes_everyone_a_viewer() -> None:
     registry = parse_registry(_broken(lambda raw: raw.pop("access")), PATH)
     assert registry.access == {}

@@ -357,23 +357,31 @@ def test_a_deactivated_fab_account_is_out_at_once(ro_app, logins, role_registry)
 
 
 @pytest.mark.parametrize("logins", ["fab"], indirect=True)
-def test_under_fab_no_one_outside_the_approvers_answers_an_approval(logins, role_registry):
+def test_under_fab_only_the_registrys_approvers_answer_an_approval(logins, role_registry):
     """The approval is Airflow's Human-in-the-loop, answered in Airflow's UI: the api-server asks
     the auth manager `is_authorized_hitl_task` with the request's `assigned_users`, and
-    `decision_from_hitl` checks the responder again. A FAB Admin outside `access:` cannot approve.
-    FAB compares its numeric user id, not the user name the request carries, so the registry's
-    approver cannot answer under FAB either (README, Roles: not supported yet)."""
+    `decision_from_hitl` checks the responder again. FAB compares its numeric user id, so the
+    registry maps the approver's name to it (`airflow_user_ids:`); a FAB Admin outside `access:`
+    cannot approve, and without the mapping neither can the approver."""
+    from citizen_desk.config.registry import load_registry
     from citizen_desk.publication.approval import APPROVE, assigned_users, decision_from_hitl
 
-    approvers = assigned_users(("approver.th",))
-    assigned_ids = {approver["id"] for approver in approvers}
-    for user in ("nobody", "admin", "approver.th"):
-        fab_user = logins.user(user, "Admin")
-        may_answer = logins.manager.is_authorized_hitl_task
-        assert not may_answer(assigned_users=assigned_ids, user=fab_user), user
-        answer = {
-            "chosen_options": [APPROVE],
-            "responded_by_user": {"id": fab_user.get_id(), "name": fab_user.get_name()},
-            "responded_at": "2026-11-23T03:00:00Z",
-        }
-        assert decision_from_hitl(answer, approvers).outcome == "rejected", user
+    users = {name: logins.user(name, "Admin") for name in ("nobody", "admin", "approver.th")}
+    raw = yaml.safe_load(role_registry.read_text(encoding="utf-8"))
+    raw["airflow_user_ids"] = {"approver.th": int(users["approver.th"].get_id())}
+    mapped_path = role_registry.with_name("mapped.yaml")
+    mapped_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    plain, mapped = load_registry(role_registry), load_registry(mapped_path)
+    may_answer = logins.manager.is_authorized_hitl_task
+    for registry, allowed in ((plain, set()), (mapped, {"approver.th"})):
+        approvers = assigned_users(("approver.th",), (registry.airflow_user_id("approver.th"),))
+        assigned_ids = {approver["id"] for approver in approvers}
+        for name, fab_user in users.items():
+            assert may_answer(assigned_users=assigned_ids, user=fab_user) == (name in allowed)
+            answer = {
+                "chosen_options": [APPROVE],
+                "responded_by_user": {"id": fab_user.get_id(), "name": fab_user.get_name()},
+                "responded_at": "2026-11-23T03:00:00Z",
+            }
+            expected = "approved" if name in allowed else "rejected"
+            assert decision_from_hitl(answer, approvers).outcome == expected, name

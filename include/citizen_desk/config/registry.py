@@ -8,43 +8,40 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BeforeValidator, Field
 
 from citizen_desk.access import UNIT_SCOPED, Grant, users_who_may
 from citizen_desk.config import settings
+from citizen_desk.config.registry_schema import (
+    ChannelModel,
+    DocumentModel,
+    GrantModel,
+    NotificationsModel,
+    PublicationModel,
+    UnitModel,
+)
 from citizen_desk.config.sections import (
-    Duration,
-    PositiveDuration,
     Problems,
-    Section,
-    SlackId,
-    Text,
-    fail,
     item_label,
-    one_of,
 )
 from citizen_desk.config.sync import SyncReport as SyncReport  # re-exported for callers
 from citizen_desk.config.sync import sync_registry as sync_registry
-from citizen_desk.db.models import PLATFORMS, UNIT_KINDS
-from citizen_desk.domain.catchup import DEFAULT_DIGEST_AFTER, DEFAULT_FRESH_WITHIN, CatchUpPolicy
-from citizen_desk.domain.vocabulary import AccessRole, DeskAction, values
+from citizen_desk.db.models import UNIT_KINDS
+from citizen_desk.domain.catchup import CatchUpPolicy
+from citizen_desk.domain.vocabulary import AccessRole, DeskAction
 from citizen_desk.errors import ConfigError, RegistryErrors
 from citizen_desk.sla.calendar import WorkingCalendar, parse_calendar
 from citizen_desk.sla.policy import SlaPolicy, parse_sla_policy
 from citizen_desk.tips.escalation import EscalationPolicy, parse_escalation_policy
-
-CONNECTION_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -93,9 +90,15 @@ class Registry:
     canonical: str = field(default="", compare=False, repr=False)
     # Airflow user name -> the user's Citizen Desk roles (`access:`); absent users are viewers.
     access: Mapping[str, tuple[Grant, ...]] = field(default_factory=dict)
+    # user name -> the auth manager's user id where it is not the name (FAB: the numeric id)
+    airflow_user_ids: Mapping[str, str] = field(default_factory=dict)
 
     def grants_of(self, user_name: str) -> tuple[Grant, ...]:
         return self.access.get(user_name, ())
+
+    def airflow_user_id(self, user_name: str) -> str:
+        """The id Airflow checks a HITL answer's user against (`assigned_users`)."""
+        return self.airflow_user_ids.get(user_name, user_name)
 
     def unit_tree(self) -> Mapping[str, str | None]:
         """Unit code -> parent code (None for the root), for `citizen_desk.access.may`."""
@@ -134,96 +137,6 @@ class Registry:
         return f"{self.case_view_base_url.rstrip('/')}/tips/{tip_id}"
 
 
-# --- the shape of the file -----------------------------------------------------------------------
-
-
-def _connection_id(value: object) -> str:
-    if value is None or value == "":
-        fail("missing connection id")
-    if not isinstance(value, str) or not CONNECTION_ID.match(value):
-        fail(f"invalid id {value!r} (letters, digits, _ . -)")
-    return value
-
-
-def _http_url(value: object) -> str:
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        fail("expected an http(s) URL")
-    return value
-
-
-def _positive_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        fail(f"expected a positive integer, got {value!r}")
-    return value
-
-
-class _Contacts(Section):
-    duty_officer: SlackId | None = None
-    chief: SlackId | None = None
-
-
-class _Unit(Section):
-    code: Text
-    name: Text
-    kind: Annotated[str, one_of(UNIT_KINDS, "unknown kind {value!r} (allowed: {allowed})")]
-    parent: Text | None = None
-    contacts: _Contacts | None = None
-    active: bool = True
-
-
-class _Channel(Section):
-    MISSING: ClassVar[Mapping[str, str]] = {"connection_id": "missing connection id"}
-    key: Text
-    unit: Text
-    platform: Annotated[str, one_of(PLATFORMS, "unknown platform {value!r} (allowed: {allowed})")]
-    platform_id: Text
-    name: Text
-    connection_id: Annotated[str, BeforeValidator(_connection_id)]
-    active: bool = True
-
-
-class _Grant(Section):
-    role: Annotated[str, one_of(values(AccessRole), "unknown role {value!r} (allowed: {allowed})")]
-    units: list[Text] | None = None
-
-
-class _Publication(Section):
-    min_count: Annotated[int, BeforeValidator(_positive_int)] = 3
-    approval_timeout: Duration = timedelta(hours=24)
-    zalo_cover_url: Annotated[str, BeforeValidator(_http_url)] | None = None
-    zalo_broadcast: bool = False
-
-
-def _off_to_none(value: object) -> object:
-    """`off` (or false, or null) turns the setting off."""
-    return None if value is None or value is False or value == "off" else value
-
-
-class _Notifications(Section):
-    catch_up_fresh_within: Annotated[PositiveDuration | None, BeforeValidator(_off_to_none)] = (
-        DEFAULT_FRESH_WITHIN
-    )
-    digest_after: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_DIGEST_AFTER
-
-
-class _Document(Section):
-    """The top level; units and channels are validated one by one, the policies by their parsers."""
-
-    version: int | None = None
-    timezone: Text = settings.TIMEZONE
-    # None: `settings.case_view_base_url` (CITIZEN_DESK_BASE_URL, Airflow's [api] base_url, …)
-    case_view_base_url: Annotated[str, BeforeValidator(_http_url)] | None = None
-    technical_admins: list[SlackId] | None = None
-    units: Annotated[list[Any], Field(min_length=1)]
-    channels: list[Any] | None = None
-    calendar: Any = None
-    sla: Any = None
-    escalation: Any = None
-    publication: _Publication | None = None
-    notifications: _Notifications | None = None
-    access: dict[str, Any] | None = None
-
-
 # --- validation ----------------------------------------------------------------------------------
 
 
@@ -254,7 +167,7 @@ def _check_units(problems: Problems, raw: object) -> tuple[tuple[UnitSpec, ...],
     raw_units = [item for item in _list(raw, "units") if isinstance(item, Mapping)]
     codes = {str(item["code"]) for item in raw_units if item.get("code") is not None}
     units: dict[str, UnitSpec] = {}
-    for key, unit in _items(problems, _Unit, "units", raw):
+    for key, unit in _items(problems, UnitModel, "units", raw):
         if unit.code in units:
             problems.add(f"{key}.code", f"duplicate unit code {unit.code!r}")
             continue
@@ -279,7 +192,7 @@ def _check_units(problems: Problems, raw: object) -> tuple[tuple[UnitSpec, ...],
 def _check_channels(problems: Problems, raw: object, units: set[str]) -> tuple[ChannelSpec, ...]:
     channels: dict[str, ChannelSpec] = {}
     platform_ids: set[tuple[str, str]] = set()
-    for key, channel in _items(problems, _Channel, "channels", raw):
+    for key, channel in _items(problems, ChannelModel, "channels", raw):
         if channel.key in channels:
             problems.add(f"{key}.key", f"duplicate channel key {channel.key!r}")
         if channel.unit not in units:
@@ -296,7 +209,7 @@ def _check_access(problems: Problems, raw: object, units: set[str]) -> dict[str,
     """`access:` maps an Airflow user name to a list of `{role, units}`; units must exist."""
     section = _at(raw, "access")
     if not isinstance(section, Mapping):
-        return {}  # absent (everyone a viewer) or not a mapping (reported by _Document)
+        return {}  # absent (everyone a viewer) or not a mapping (reported by DocumentModel)
     access: dict[str, tuple[Grant, ...]] = {}
     for user, items in section.items():
         key = f"access.{user}"
@@ -309,7 +222,7 @@ def _check_access(problems: Problems, raw: object, units: set[str]) -> dict[str,
         grants: list[Grant] = []
         for index, item in enumerate(items):
             where = f"{key}[{index}]"
-            if (spec := problems.validate(_Grant, item, where)) is None:
+            if (spec := problems.validate(GrantModel, item, where)) is None:
                 continue
             role = AccessRole(spec.role)
             codes = spec.units or []
@@ -330,7 +243,7 @@ def _check_access(problems: Problems, raw: object, units: set[str]) -> dict[str,
 def parse_registry(raw: object, path: Path) -> Registry:
     """Validate a parsed YAML document; `RegistryErrors` lists every problem (module docstring)."""
     problems = Problems(path)
-    doc = problems.validate(_Document, raw)
+    doc = problems.validate(DocumentModel, raw)
     units, codes = _check_units(problems, raw)
     channels = _check_channels(problems, raw, codes)
     access = _check_access(problems, raw, codes)
@@ -352,10 +265,14 @@ def parse_registry(raw: object, path: Path) -> Registry:
     for code in overrides if isinstance(overrides, Mapping) else ():
         if code not in codes:
             problems.add(f"sla.unit_overrides.{code}", f"unknown unit {code!r}")
+    user_ids = _at(raw, "airflow_user_ids")
+    for user in user_ids if isinstance(user_ids, Mapping) else ():
+        if user not in access:
+            problems.add(f"airflow_user_ids.{user}", f"user {user!r} is not under access:")
     problems.raise_if_any()
     assert doc is not None  # no problem recorded, so the document validated
-    publication = doc.publication or _Publication()
-    notifications = doc.notifications or _Notifications()
+    publication = doc.publication or PublicationModel()
+    notifications = doc.notifications or NotificationsModel()
     # ConfigError("environment", "CITIZEN_DESK_BASE_URL", …) when that variable is no URL
     case_view_base_url = settings.case_view_base_url(doc.case_view_base_url)
     return Registry(
@@ -375,6 +292,7 @@ def parse_registry(raw: object, path: Path) -> Registry:
             notifications.catch_up_fresh_within, notifications.digest_after
         ),
         access=access,
+        airflow_user_ids=MappingProxyType(dict(doc.airflow_user_ids or {})),
         **parsed,
     )
 

@@ -46,10 +46,14 @@ class ApprovalRequest:
     body: str
     response_timeout: timedelta
     approvers: tuple[str, ...]  # Airflow user names (registry `access:`), never empty
+    # the auth manager's id of each approver, where it is not the name (FAB: its numeric id)
+    approver_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.approvers:  # Airflow would let anyone answer a request without assignees
             raise ValueError(f"approval request for {self.channel_key} has no approver")
+        if self.approver_ids and len(self.approver_ids) != len(self.approvers):
+            raise ValueError(f"approval request for {self.channel_key}: one id per approver")
 
     def as_dict(self) -> dict[str, Any]:
         """XCom form; `hitl_kwargs` of it are the mapped HITLOperator's arguments."""
@@ -59,16 +63,22 @@ class ApprovalRequest:
             "subject": self.subject,
             "body": self.body,
             "response_timeout": self.response_timeout,
-            "assigned_users": assigned_users(self.approvers),
+            "assigned_users": assigned_users(self.approvers, self.approver_ids),
         }
 
 
 HITL_KWARGS = ("subject", "body", "response_timeout", "assigned_users")
 
 
-def assigned_users(approvers: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
-    """Airflow's `HITLUser` shape (`{"id", "name"}`) for each approver's user name."""
-    return [{"id": name, "name": name} for name in approvers]
+def assigned_users(
+    approvers: tuple[str, ...] | list[str], ids: tuple[str, ...] | list[str] = ()
+) -> list[dict[str, str]]:
+    """Airflow's `HITLUser` shape (`{"id", "name"}`) for each approver: Airflow checks the id
+    (`user.get_id()`), which is the user name under SimpleAuthManager and FAB's numeric id
+    under FAB (`airflow_user_ids:` in the registry)."""
+    return [
+        {"id": id_, "name": name} for name, id_ in zip(approvers, ids or approvers, strict=True)
+    ]
 
 
 def hitl_kwargs(request: Mapping[str, Any]) -> dict[str, Any]:

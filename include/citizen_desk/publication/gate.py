@@ -330,6 +330,7 @@ def gate_period(
                     ),
                     response_timeout=timeout,
                     approvers=approvers,
+                    approver_ids=tuple(registry.airflow_user_id(a) for a in approvers),
                 )
             )
     return requests
