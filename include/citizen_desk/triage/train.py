@@ -278,6 +278,9 @@ def train(
     dev_rows = read_rows(real_path, split="dev", real=True)
     if not train_rows or not dev_rows:
         raise ValueError("the training set needs train and dev rows")
+    missing = sorted(set(CATEGORIES) - {row.category for row in train_rows})
+    if missing:
+        raise ValueError(f"no training row of the categories {missing}")
     train_set, dev_set = examples(train_rows, vocab), examples(dev_rows, vocab)
 
     designs: dict[FeatureSpec, Design] = {}
