@@ -243,11 +243,12 @@ def classify(
     the model's calibrated probabilities choose the category; the rules keep the last word on
     urgency and put a message they read as a tip in front of a human when the model disagrees.
     """
-    detail = explain(text, vocabulary)
+    vocab = vocabulary or load_vocabulary()
+    detail = explain(text, vocab)
     chosen = load_model() if isinstance(model, str) else model
     if chosen is None or not detail.tokens:
         return detail.triage
-    return combine(detail, chosen, vocabulary or load_vocabulary())
+    return combine(detail, chosen, vocab)
 
 
 def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triage:

@@ -64,7 +64,7 @@ class TriageModel:
             if row is not None:
                 rows.append(row if value == 1.0 else tuple(w * value for w in row))
         for group, table in self._groups.items():
-            rows += [row for row in map(table.get, getattr(found, group)) if row is not None]
+            rows += filter(None, map(table.get, getattr(found, group)))  # rows are never empty
         return self._softmax(rows)
 
     def _softmax(self, rows: list[tuple[float, ...]]) -> dict[str, float]:
@@ -162,4 +162,4 @@ def load_model(path: str | os.PathLike[str] | None = None) -> TriageModel | None
         if configured.lower() == OFF:
             return None
         path = configured or DEFAULT_PATH
-    return _cached(str(Path(path).resolve()))
+    return _cached(os.fspath(path))  # no resolve(): it costs a file-system call a message
