@@ -4,8 +4,9 @@ Reproducible: rows are read sorted by id, every random step has a fixed seed, th
 weights are rounded and its version is the hash of its content, so the same data gives the same
 file. What is used:
 
-* fitted on the ``train`` split of ``datasets/real/triage.jsonl`` (whatever rows it holds) plus the
-  synthetic ``tests/triage/eval_set.jsonl`` (the rules were written against it anyway);
+* fitted on the ``train`` split of ``datasets/real/triage.jsonl`` (whatever rows it holds; their
+  marked personal data blanked out) plus the synthetic ``tests/triage/eval_set.jsonl`` (the rules
+  were written against it anyway);
 * hyper-parameters (regularisation, class weights, weight of the real rows, character n-grams)
   and the abstain threshold are chosen on the ``dev`` split only; ``test`` and
   ``tests/triage/holdout.jsonl`` are never read here;
@@ -104,7 +105,7 @@ def read_rows(path: Path, *, split: str | None, real: bool) -> list[Row]:
         rows.append(
             Row(
                 id=str(data["id"]),
-                text=data["text"],
+                text=without_pii(data["text"], data.get("pii") or ()),
                 category=data["category"],
                 accepted=tuple(data.get("accepted") or ()),
                 urgent=bool(data.get("urgent")),
@@ -112,6 +113,14 @@ def read_rows(path: Path, *, split: str | None, real: bool) -> list[Row]:
             )
         )
     return sorted(rows, key=lambda r: r.id)
+
+
+def without_pii(text: str, spans: Sequence[dict[str, Any]]) -> str:
+    """``text`` with its marked personal data (names, phones...) blanked out, so that no
+    fragment of a real person's name or number becomes a feature of the shipped model."""
+    for span in sorted(spans, key=lambda s: s["start"], reverse=True):
+        text = text[: span["start"]] + " " + text[span["end"] :]
+    return text
 
 
 def data_hash(rows: Sequence[Row]) -> str:
@@ -263,6 +272,14 @@ def figures(rows: Sequence[Row], decisions: Sequence[Decision], abstain_below: f
         of = [d.category == r.category for r, d in pairs if r.category == category]
         recall[category] = round(sum(of) / len(of), 4) if of else None
     log_loss = -sum(math.log(max(d.probabilities[r.category], 1e-12)) for r, d in pairs) / n
+    bins: dict[int, list[tuple[float, bool]]] = {}
+    for r, d in pairs:  # ten confidence bins: how far confidence is from accuracy
+        bins.setdefault(min(int(d.confidence * 10), 9), []).append(
+            (d.confidence, d.category == r.category)
+        )
+    calibration_error = (
+        sum(abs(sum(c for c, _ in b) - sum(ok for _, ok in b)) for b in bins.values()) / n
+    )
     return {
         "rows": len(rows),
         "accuracy": round(sum(d.category == r.category for r, d in pairs) / n, 4),
@@ -271,6 +288,7 @@ def figures(rows: Sequence[Row], decisions: Sequence[Decision], abstain_below: f
         ),
         "recall": recall,
         "log_loss": round(log_loss, 4),
+        "expected_calibration_error": round(calibration_error, 4),
         "needs_human": round(1 - len(kept) / n, 4),
         "accuracy_when_not_needs_human": round(
             sum(d.category == r.category for r, d in kept) / (len(kept) or 1), 4
