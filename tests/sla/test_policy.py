@@ -386,3 +386,26 @@ def test_parse_rejects(raw, key, problem):
     assert info.value.key == key
     assert problem in info.value.problem
     assert info.value.path == "registry.yaml"
+
+
+# --- a case waiting for a human's triage takes the strictest target of its candidates -----------
+
+
+def test_candidates_take_the_strictest_target():
+    monday = vn(2026, 3, 2, 8)
+    plain = evaluate(turn(monday, category="feedback"), monday)
+    assert plain.due_at == evaluate(turn(monday, category="feedback"), monday).due_at
+    doubtful = SlaTurn(**{**turn(monday, category="feedback").__dict__, "candidates": ("tip",)})
+    verdict = evaluate(doubtful, monday)
+    assert verdict.due_at == monday + 4 * H  # the tip's 4 wall hours, not feedback's 16 working
+    assert verdict.warn_at == monday + 3 * H
+    loosest = SlaTurn(**{**turn(monday, category="tip").__dict__, "candidates": ("feedback",)})
+    assert evaluate(loosest, monday).due_at == monday + 4 * H  # a looser candidate changes nothing
+
+
+def test_a_category_without_sla_gets_one_from_its_candidates():
+    monday = vn(2026, 3, 2, 8)
+    assert evaluate(turn(monday, category="other"), monday).state == "no_sla"
+    doubtful = SlaTurn(**{**turn(monday, category="other").__dict__, "candidates": ("lost_found",)})
+    verdict = evaluate(doubtful, monday + 3 * H)
+    assert (verdict.state, verdict.due_at) == ("breached", monday + 2 * H)

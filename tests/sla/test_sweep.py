@@ -466,3 +466,21 @@ def test_alerts_of_a_case_answered_meanwhile_are_superseded(factory, registry, s
     assert (report.sent, report.superseded) == (len(open_), len(answered))
     sent_keys = {m["metadata"]["event_payload"]["key"] for m in sim.slack_messages()}
     assert sent_keys == {n.idempotency_key for n in open_}
+
+
+def test_a_case_waiting_for_human_triage_keeps_the_strictest_sla(factory, registry) -> None:
+    """An abuse case has no SLA; the same case left to a human's triage ("cần người xem") may
+    be any category, so it takes the strictest target (lost & found: 2 wall-clock hours)."""
+    started = local(2026, 11, 23, 8)
+    calm = _seed(
+        factory, channel_key="zalo-th-ns-ngathuy", category="abuse", turns=[(started, None)]
+    )
+    doubtful = _seed(
+        factory, channel_key="zalo-th-ns-ngathuy", category="abuse", turns=[(started, None)]
+    )
+    with factory() as session, session.begin():
+        session.get(Case, doubtful.id).needs_human_triage = True
+    report = _sweep(factory, registry, local(2026, 11, 23, 9))
+    assert report.states == {"no_sla": 1, "on_track": 1}
+    assert _case(factory, calm.id).sla_due_at is None
+    assert _case(factory, doubtful.id).sla_due_at == local(2026, 11, 23, 10)

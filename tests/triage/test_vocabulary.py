@@ -65,15 +65,16 @@ TEXT = "Ở xóm tôi có người hay rao bán tê tê qua mạng"  # pangolins
 
 
 def test_adding_a_phrase_to_a_copy_changes_the_result(tmp_path: Path, document: Document) -> None:
-    """An admin extends the YAML; no code changes."""
-    before = classify(TEXT)
+    """An admin extends the YAML; no code changes (the rules alone: the model is trained on
+    the packaged vocabulary's scores)."""
+    before = classify(TEXT, model=None)
     assert before.category != "tip"
 
     edited = copy.deepcopy(document)
     edited["categories"]["tip"]["topics"]["environment"]["tê tê"] = 4.0
     vocabulary = load_vocabulary(write(tmp_path, edited))
 
-    after = classify(TEXT, vocabulary)
+    after = classify(TEXT, vocabulary, model=None)
     assert (after.category, after.topic) == ("tip", "environment")
     assert after.confidence > before.confidence
 

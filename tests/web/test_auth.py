@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from citizen_desk.db.models import AuditLog, Tip
+from citizen_desk.db.models import AuditLog, Case, Tip
 from tests.web.conftest import SAME_ORIGIN, csrf_token
 from tests.web.seed import CANARIES, CANARY_NAME, CANARY_PSID, TIP_NAME
 
@@ -463,3 +463,11 @@ def test_bearer_clients_need_no_csrf_token(anon, make_token, role_registry, seed
     assert [(r.actor, r.action) for r in _tip_audit(synced_engine, tip_id)] == [
         ("officer.ns", "tip_acknowledged")
     ]
+
+
+def test_a_case_the_triage_was_unsure_of_says_so(admin, seeded, synced_engine):
+    case_id = seeded.cases["breach"]
+    assert "cần người xem" not in admin.get(f"/cases/{case_id}").text
+    with sessionmaker(synced_engine)() as session, session.begin():
+        session.get(Case, case_id).needs_human_triage = True
+    assert "cần người xem" in admin.get(f"/cases/{case_id}").text

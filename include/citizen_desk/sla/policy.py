@@ -69,6 +69,9 @@ class SlaTurn:
     started_at: datetime
     last_citizen_at: datetime
     responded_at: datetime | None
+    # A case waiting for a human's triage ("cần người xem") may be any of these categories: its
+    # turn takes the strictest of their targets (the earliest deadline), never a looser one.
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,14 +106,13 @@ def evaluate_turn(
         raise ValueError("last_citizen_at is before started_at")
     started_at, now = turn.started_at.astimezone(UTC), now.astimezone(UTC)
 
-    target = policy.target_for(turn.category, turn.unit_code)
-    if target is None:
+    strictest = _strictest_target(turn, policy, started_at, calendar)
+    if strictest is None:
         return SlaVerdict(
             turn.case_id, turn.turn_no, "no_sla", None, None, None, None, None, policy.version
         )
-
+    target, due_at = strictest
     budget = target.first_response if turn.turn_no == 1 else target.next_response
-    due_at = _advance(started_at, budget, target.clock, calendar)
     warn_at = _advance(started_at, budget * policy.warn_ratio, target.clock, calendar)
     clock = target.clock
 
@@ -151,6 +153,22 @@ def evaluate_turn(
         remaining=remaining,
         policy_version=policy.version,
     )
+
+
+def _strictest_target(
+    turn: SlaTurn, policy: SlaPolicy, started_at: datetime, calendar: WorkingCalendar
+) -> tuple[SlaTarget, datetime] | None:
+    """(target, due) of the turn's category, or of the candidate due first; None: no SLA."""
+    best: tuple[SlaTarget, datetime] | None = None
+    for category in (turn.category, *turn.candidates):
+        target = policy.target_for(category, turn.unit_code)
+        if target is None:
+            continue
+        budget = target.first_response if turn.turn_no == 1 else target.next_response
+        due_at = _advance(started_at, budget, target.clock, calendar)
+        if best is None or due_at < best[1]:
+            best = (target, due_at)
+    return best
 
 
 def _advance(

@@ -38,6 +38,7 @@ from citizen_desk.db.models import Case, CaseTurn, Channel, Message, SlaEvent, U
 from citizen_desk.db.types import utc
 from citizen_desk.db.upsert import insert_if_absent
 from citizen_desk.domain.catchup import is_fresh
+from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.sla.alerts import announce, event_time, send_catch_up, send_digests, unit_infos
 from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
 
@@ -97,6 +98,15 @@ def open_turns_query() -> Select:
     )
 
 
+def review_candidates(case: Case) -> tuple[str, ...]:
+    """The categories whose SLA a case waiting for a human's triage ("cần người xem") must keep.
+
+    The triage's own candidates are not stored with the case, so such a case may be any
+    category: it takes the strictest target of all, never a looser one than its candidates'.
+    """
+    return CATEGORIES if case.needs_human_triage else ()
+
+
 def load_open_turns(session: Session) -> list[TurnRow]:
     """The current turn of every open case awaiting a reply."""
     rows = session.execute(open_turns_query()).all()
@@ -113,6 +123,7 @@ def load_open_turns(session: Session) -> list[TurnRow]:
             started_at=started,
             last_citizen_at=max(last, started),
             responded_at=None,
+            candidates=review_candidates(case),
         )
         result.append(TurnRow(case, turn, current=True))
     return result
@@ -152,6 +163,7 @@ def load_turns_started_between(session: Session, start: datetime, end: datetime)
             started_at=started,
             last_citizen_at=max(last, started),
             responded_at=turn_row.responded_at,
+            candidates=review_candidates(case),
         )
         current = case.status == "open" and case.turn_no == turn_row.turn_no
         result.append(TurnRow(case, turn, current=current and turn_row.responded_at is None))

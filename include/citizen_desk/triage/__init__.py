@@ -1,9 +1,12 @@
 """Vietnamese triage of citizen messages: category, topic, urgency and confidence.
 
-Pure functions, no Airflow and no I/O except loading the vocabulary YAML (`vocabulary`):
+Pure functions, no Airflow and no I/O except loading the vocabulary YAML (`vocabulary`) and the
+trained model's JSON artifact (`model`, once per process):
 
 * :func:`classify` / :func:`classify_case` put a message / a thread into one of
-  :data:`CATEGORIES` with a topic, an urgency flag and a confidence (``needs_human`` when low).
+  :data:`CATEGORIES` with a topic, an urgency flag and a confidence (``needs_human`` when low,
+  with the candidate categories): the trained model decides, the rules keep urgency and tips.
+* ``python -m citizen_desk.triage.train`` fits the model, ``...evaluate`` measures it.
 """
 
 from __future__ import annotations

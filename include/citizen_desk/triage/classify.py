@@ -24,11 +24,13 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Final, Literal, NamedTuple
 
 from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.privacy.identifiers import detect_kinds
 from citizen_desk.text.normalize import Normalized, normalize
+from citizen_desk.triage.features import parts
+from citizen_desk.triage.model import TriageModel, load_model
 from citizen_desk.triage.vocabulary import URGENT, Cue, Vocabulary, load_vocabulary
 
 TIE_ORDER = ("tip", "lost_found", "question", "feedback", "abuse", "other")
@@ -36,6 +38,8 @@ _MONEY_RE = re.compile(
     r"\b\d+(?:[.,]\d+)*\s*(?:k|tr|trieu|ty|nghin|ngan|d|dong|vnd|cu|lit|xi)\b(?!\s*hang)"
 )
 _PII_HINT_RE = re.compile(r"\d|@|\.[A-Za-z]{2}")  # cheap test before the full PII scan
+PACKAGED: Final = "packaged"  # classify(model=...): the packaged (or configured) model
+ModelChoice = TriageModel | Literal["packaged"] | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Triage:
     urgent: bool
     confidence: float
     needs_human: bool
+    # For a message that needs a human: every category it may be, the chosen one first (its SLA
+    # is the strictest of theirs). Empty when the triage is sure enough.
+    candidates: tuple[str, ...] = ()
 
 
 class Hit(NamedTuple):
@@ -206,8 +213,15 @@ def _decide(
         category = best
         confidence = _confidence(best_score, scores[runner_up], limits.strength_scale)
 
-    # The generic topic (question.procedure: "thủ tục", "hồ sơ") is only reported when no
-    # specific topic matched.
+    urgent = category == "tip" and urgency >= limits.urgent_min
+    confidence = round(min(max(confidence, 0.0), 1.0), 3)
+    topic = _topic(category, topic_scores, vocab)
+    return Triage(category, topic, urgent, confidence, confidence < limits.needs_human_below)
+
+
+def _topic(category: str, topic_scores: Mapping[str, float], vocab: Vocabulary) -> str | None:
+    """The best topic of ``category``; the generic one (question.procedure: "thủ tục", "hồ sơ")
+    only when no specific topic matched."""
     topic: str | None = None
     best_topic = 0.0
     generic = vocab.generic_topic.get(category)
@@ -217,42 +231,78 @@ def _decide(
             topic, best_topic = name, value
     if topic is None and generic and topic_scores.get(f"{category}.{generic}", 0.0) > 0:
         topic = generic
-    urgent = category == "tip" and urgency >= limits.urgent_min
-    confidence = round(min(max(confidence, 0.0), 1.0), 3)
-    return Triage(category, topic, urgent, confidence, confidence < limits.needs_human_below)
+    return topic
 
 
-def classify(text: str, vocabulary: Vocabulary | None = None) -> Triage:
-    """Classify one citizen message into exactly one of :data:`CATEGORIES`."""
-    return explain(text, vocabulary).triage
+def classify(
+    text: str, vocabulary: Vocabulary | None = None, model: ModelChoice = PACKAGED
+) -> Triage:
+    """Classify one citizen message into exactly one of :data:`CATEGORIES`.
+
+    With a model (the packaged one unless ``model`` is another or ``None`` for the rules alone),
+    the model's calibrated probabilities choose the category; the rules keep the last word on
+    urgency and put a message they read as a tip in front of a human when the model disagrees.
+    """
+    vocab = vocabulary or load_vocabulary()
+    detail = explain(text, vocab)
+    chosen = load_model() if isinstance(model, str) else model
+    if chosen is None or not detail.tokens:
+        return detail.triage
+    return combine(detail, chosen, vocab)
 
 
-def classify_case(texts: Sequence[str], vocabulary: Vocabulary | None = None) -> Triage:
+def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triage:
+    """The model's decision on one message, under the rules' safety cues (see :func:`classify`)."""
+    rules = detail.triage
+    found = parts(
+        detail.tokens, dict(detail.scores), detail.urgency, rules.category, detail.features,
+        model.spec,
+    )  # fmt: skip
+    probabilities = model.probabilities_of(found)
+    category = max(TIE_ORDER, key=lambda c: probabilities[c])  # ties keep TIE_ORDER
+    confidence = probabilities[category]
+    if rules.urgent:  # danger now: never left to a statistical guess
+        category, confidence = "tip", max(probabilities["tip"], rules.confidence)
+    urgent = category == "tip" and detail.urgency >= vocab.thresholds.urgent_min
+    confidence = round(confidence, 3)
+    # A tip the rules saw but the model did not is shown to a human rather than filed away.
+    tip_doubt = rules.category == "tip" and category != "tip"
+    needs_human = not rules.urgent and (confidence < model.abstain_below or tip_doubt)
+    candidates: tuple[str, ...] = ()
+    if needs_human:
+        likely = [c for c in TIE_ORDER if c != category and probabilities[c] >= model.candidate_min]
+        if tip_doubt and "tip" not in likely:
+            likely.insert(0, "tip")
+        candidates = (category, *likely)
+    topic = _topic(category, detail.topic_scores, vocab)
+    return Triage(category, topic, urgent, confidence, needs_human, candidates)
+
+
+def classify_case(
+    texts: Sequence[str], vocabulary: Vocabulary | None = None, model: ModelChoice = PACKAGED
+) -> Triage:
     """Classify a thread from its citizen messages, oldest first.
 
     A tip anywhere makes the case a tip and urgency is sticky (any urgent message makes the
     case urgent). Otherwise "other" messages (greetings, thanks) are ignored and the category
-    with the most confidence summed over the messages wins.
+    with the most confidence summed over the messages wins. A message the rules read as a tip
+    but the model did not keeps the case in front of a human.
     """
     vocab = vocabulary or load_vocabulary()
-    results = [classify(text, vocab) for text in texts]
+    chosen = load_model() if isinstance(model, str) else model
+    results = [classify(text, vocab, chosen) for text in texts]
     if not results:
-        return classify("", vocab)
+        return classify("", vocab, chosen)
     tips = [r for r in results if r.category == "tip"]
     if tips:
         lead = next((r for r in tips if r.urgent), max(tips, key=lambda r: r.confidence))
         topic = lead.topic or next((r.topic for r in tips if r.topic), None)
-        return Triage(
-            "tip",
-            topic,
-            any(r.urgent for r in results),
-            lead.confidence,
-            lead.needs_human,
-        )
+        urgent = any(r.urgent for r in results)
+        return _for_case("tip", topic, urgent, lead.confidence, lead.needs_human, results)
     substantive = [r for r in results if r.category != "other"]
     if not substantive:
         lead = min(results, key=lambda r: r.confidence)
-        return Triage("other", None, False, lead.confidence, lead.needs_human)
+        return _for_case("other", None, False, lead.confidence, lead.needs_human, results)
     totals: dict[str, float] = {}
     for r in substantive:
         totals[r.category] = totals.get(r.category, 0.0) + r.confidence
@@ -262,6 +312,25 @@ def classify_case(texts: Sequence[str], vocabulary: Vocabulary | None = None) ->
     topic = max(topics, key=topics.count) if topics else None
     share = totals[category] / sum(totals.values())
     confidence = round(share * max(r.confidence for r in members), 3)
-    return Triage(
-        category, topic, False, confidence, confidence < vocab.thresholds.needs_human_below
-    )
+    threshold = chosen.abstain_below if chosen else vocab.thresholds.needs_human_below
+    return _for_case(category, topic, False, confidence, confidence < threshold, results)
+
+
+def _for_case(
+    category: str,
+    topic: str | None,
+    urgent: bool,
+    confidence: float,
+    needs_human: bool,
+    results: Sequence[Triage],
+) -> Triage:
+    """A case's triage; its candidates gather those of its doubtful messages."""
+    tip_doubt = category != "tip" and any("tip" in r.candidates for r in results)
+    if not (needs_human or tip_doubt):
+        return Triage(category, topic, urgent, confidence, False)
+    candidates = [category]
+    for result in results:
+        for candidate in (result.category, *result.candidates) if result.needs_human else ():
+            if candidate not in candidates:
+                candidates.append(candidate)
+    return Triage(category, topic, urgent, confidence, True, tuple(candidates))

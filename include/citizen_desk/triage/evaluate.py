@@ -1,11 +1,14 @@
-"""Measure the triage rules on a labelled JSON-lines set.
+"""Measure the triage (the model with the rules, and the rules alone) on a labelled JSON-lines set.
 
-Usage: ``python -m citizen_desk.triage.evaluate [path ...] [--vocab FILE] [--split S] [--errors]``
+Usage: ``python -m citizen_desk.triage.evaluate [path ...] [--vocab FILE] [--model FILE]
+[--split S] [--rules-only] [--errors]``
 
-Each line is ``{"id", "text", "category", "topic", "urgent"}``; other fields are ignored, except
-``split`` with ``--split`` (only the rows of that split, as in ``datasets/real/triage.jsonl``).
-Prints the confusion matrix, per-category precision / recall / F1, urgency and topic figures;
-``--errors`` also lists the misclassified examples with the phrases that decided them.
+Each line is ``{"id", "text", "category", "topic", "urgent"}``; ``accepted`` (other defensible
+categories), ``source`` / ``source_kind`` (``datasets/real/triage.jsonl``) are used when present,
+``split`` with ``--split`` (only the rows of that split). Prints the confusion matrix,
+per-category precision / recall / F1, urgency, topic and needs-human figures, then per source
+family and with / without diacritics, and the rules alone next to the model; ``--errors`` also
+lists the misclassified examples with the phrases that decided them.
 """
 
 from __future__ import annotations
@@ -13,13 +16,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from citizen_desk.errors import ConfigError
-from citizen_desk.triage.classify import CATEGORIES, Triage, classify, explain
+from citizen_desk.triage.breakdown import format_breakdown
+from citizen_desk.triage.classify import (
+    CATEGORIES,
+    PACKAGED,
+    ModelChoice,
+    Triage,
+    classify,
+    explain,
+)
+from citizen_desk.triage.model import load_model
 from citizen_desk.triage.vocabulary import Vocabulary, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -33,6 +45,8 @@ class Example:
     category: str
     topic: str | None
     urgent: bool
+    accepted: tuple[str, ...] = ()
+    family: str = ""  # source family: a dataset's name, else the source kind ("news", "qa"...)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,15 @@ class Outcome:
     @property
     def correct(self) -> bool:
         return self.triage.category == self.example.category
+
+    @property
+    def acceptable(self) -> bool:
+        return self.correct or self.triage.category in self.example.accepted
+
+    @property
+    def sent_to_review(self) -> bool:
+        """Left to a human with the expected category among its candidates (not misrouted)."""
+        return self.triage.needs_human and self.example.category in self.triage.candidates
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,26 @@ class Report:
     def accuracy(self) -> float:
         return _ratio(sum(o.correct for o in self.outcomes), self.total)
 
+    @property
+    def accuracy_accepted(self) -> float:
+        """Accuracy counting the ``accepted`` alternatives as right."""
+        return _ratio(sum(o.acceptable for o in self.outcomes), self.total)
+
+    @property
+    def accuracy_not_reviewed(self) -> float:
+        """Accuracy on the messages routed without a human."""
+        kept = [o for o in self.outcomes if not o.triage.needs_human]
+        return _ratio(sum(o.correct for o in kept), len(kept))
+
+    def recall_with_review(self, category: str) -> float:
+        """Share of ``category`` examples routed to it, or left to a human with it a candidate."""
+        of = [o for o in self.outcomes if o.example.category == category]
+        return _ratio(sum(o.correct or o.sent_to_review for o in of), len(of))
+
+    def subset(self, keep: Callable[[Outcome], bool]) -> Report:
+        """The report of the outcomes ``keep`` selects."""
+        return tabulate([o for o in self.outcomes if keep(o)])
+
     def per_category(self) -> dict[str, Scores]:
         result: dict[str, Scores] = {}
         for category in CATEGORIES:
@@ -82,6 +125,12 @@ class Report:
     def urgent_recall(self) -> float:
         urgent = [o for o in self.outcomes if o.example.urgent]
         return _ratio(sum(o.triage.urgent for o in urgent), len(urgent))
+
+    @property
+    def false_urgent_rate(self) -> float:
+        """Share of non-urgent examples flagged urgent."""
+        calm = [o for o in self.outcomes if not o.example.urgent]
+        return _ratio(sum(o.triage.urgent for o in calm), len(calm))
 
     @property
     def non_tip_urgent_rate(self) -> float:
@@ -143,15 +192,33 @@ def load_examples(path: str | Path, split: str | None = None) -> list[Example]:
                 category=data["category"],
                 topic=data.get("topic"),
                 urgent=data["urgent"],
+                accepted=tuple(data.get("accepted") or ()),
+                family=source_family(data),
             )
         )
     return examples
 
 
-def evaluate(examples: Iterable[Example], vocabulary: Vocabulary | None = None) -> Report:
-    """Classify every example and tabulate the results."""
+def source_family(row: Mapping[str, Any]) -> str:
+    """A dataset's name ("dataset: ViHSD"), else the kind of page ("news", "qa"...)."""
+    source = str(row.get("source") or "")
+    if source.startswith("dataset:"):
+        return "dataset: " + source.removeprefix("dataset:").split("/", 1)[0]
+    return str(row.get("source_kind") or "")
+
+
+def evaluate(
+    examples: Iterable[Example],
+    vocabulary: Vocabulary | None = None,
+    model: ModelChoice = PACKAGED,
+) -> Report:
+    """Classify every example (``model=None``: the rules alone) and tabulate the results."""
     vocab = vocabulary or load_vocabulary()
-    outcomes = [Outcome(e, classify(e.text, vocab)) for e in examples]
+    chosen = load_model() if isinstance(model, str) else model
+    return tabulate([Outcome(e, classify(e.text, vocab, chosen)) for e in examples])
+
+
+def tabulate(outcomes: list[Outcome]) -> Report:
     confusion = {c: dict.fromkeys(CATEGORIES, 0) for c in CATEGORIES}
     for outcome in outcomes:
         confusion[outcome.example.category][outcome.triage.category] += 1
@@ -180,7 +247,15 @@ def format_report(report: Report, *, title: str = "") -> str:
                  f"non-tip flagged urgent: {report.non_tip_urgent_rate:.1%}   "
                  f"non-urgent tips flagged urgent: {report.false_urgent_tips}")  # fmt: skip
     lines.append(f"topic accuracy (correct category, labelled topic): {report.topic_accuracy:.1%}")
-    lines.append(f"needs_human: {report.needs_human_rate:.1%}")
+    lines.append(
+        f"needs_human: {report.needs_human_rate:.1%}   accuracy when not needs_human: "
+        f"{report.accuracy_not_reviewed:.1%}   counting accepted: {report.accuracy_accepted:.1%}"
+    )
+    lines.append(
+        f"tip recall with review (needs_human, tip a candidate): "
+        f"{report.recall_with_review('tip'):.1%}   "
+        f"non-urgent flagged urgent: {report.false_urgent_rate:.1%}"
+    )
     return "\n".join(lines)
 
 
@@ -208,15 +283,22 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout) -> int:
     )
     parser.add_argument("paths", nargs="*", type=Path, help=f"default: {DEFAULT_SET}")
     parser.add_argument("--vocab", type=Path, default=None, help="vocabulary YAML to evaluate")
+    parser.add_argument("--model", type=Path, default=None, help="model artifact to evaluate")
     parser.add_argument("--split", default=None, help="only rows of this split (train, dev, test)")
+    parser.add_argument("--rules-only", action="store_true", help="the rules without the model")
     parser.add_argument("--errors", action="store_true", help="list misclassified examples")
     args = parser.parse_args(argv)
     try:
         vocab = load_vocabulary(args.vocab)
+        model = None if args.rules_only else load_model(args.model)
         for path in args.paths or [DEFAULT_SET]:
-            report = evaluate(load_examples(path, args.split), vocab)
-            title = f"== {path}" + (f" [split {args.split}]" if args.split else "")
+            examples = load_examples(path, args.split)
+            report = evaluate(examples, vocab, model)
+            name = "rules only" if model is None else f"model {model.version} with the rules"
+            title = f"== {path}" + (f" [split {args.split}]" if args.split else "") + f" ({name})"
             print(format_report(report, title=title), file=stdout)
+            rules = evaluate(examples, vocab, None) if model is not None else None
+            print("\n" + format_breakdown(report, rules), file=stdout)
             if args.errors:
                 print("\n" + format_errors(report, vocab), file=stdout)
     except (ConfigError, OSError) as exc:

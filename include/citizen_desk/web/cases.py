@@ -47,6 +47,7 @@ class CaseView:
     category: str
     topic: str | None
     urgent: bool
+    needs_human_triage: bool  # the triage was unsure: "cần người xem"
     status: str
     opened_at: datetime
     waiting_since: datetime | None
@@ -117,6 +118,7 @@ def case_view(session: Session, case_id: int, *, now: datetime, redacted: bool =
         category=case.category,
         topic=case.topic,
         urgent=case.urgent,
+        needs_human_triage=bool(case.needs_human_triage),
         status=case.status,
         opened_at=case.opened_at,
         waiting_since=case.awaiting_since,

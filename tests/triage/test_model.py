@@ -1,0 +1,229 @@
+"""The trained model: the packaged artifact, the safety rules over it, abstaining, training."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from citizen_desk.domain.vocabulary import CATEGORIES
+from citizen_desk.errors import ConfigError
+from citizen_desk.triage import classify, classify_case, explain
+from citizen_desk.triage.evaluate import main as evaluate_main
+from citizen_desk.triage.features import FeatureSpec, extract, parts
+from citizen_desk.triage.model import DEFAULT_PATH, ENV_VAR, FORMAT, load_model, parse_model
+
+CARD = DEFAULT_PATH.with_suffix(".card.json")
+TEXTS = [
+    "Cho em hỏi đăng ký tạm trú cần giấy tờ gì ạ?",
+    "cho e hoi dk tam tru can giay to j a",
+    "tối nào cũng có nhóm bốc đầu, nẹt pô ở đường ven biển",
+    "dm lũ ăn hại",
+    "em đánh rơi ví ở chợ, ai nhặt được xin hậu tạ",
+    "cảm ơn các anh đã nhiệt tình giúp đỡ gia đình tôi",
+]
+
+
+def artifact(other_bias: float = 0.0, abstain_below: float = 0.5, **weights: list[float]) -> dict:
+    """A hand-made model: every class even, ``other`` ahead by ``other_bias``."""
+    classes = list(CATEGORIES)
+    return {
+        "format": FORMAT,
+        "version": "test",
+        "classes": classes,
+        "features": FeatureSpec().as_dict(),
+        "intercept": [other_bias if c == "other" else 0.0 for c in classes],
+        "temperature": 1.0,
+        "abstain_below": abstain_below,
+        "candidate_min": 0.15,
+        "weights": {name.replace("__", ":"): row for name, row in weights.items()}
+        or {"w:xyz": [0.0] * len(classes)},
+    }
+
+
+def test_the_packaged_model_loads_small_and_described_by_its_card() -> None:
+    model = load_model()
+    assert model is not None
+    assert sorted(model.classes) == sorted(CATEGORIES)
+    assert DEFAULT_PATH.stat().st_size < 3_000_000
+    card = json.loads(CARD.read_text(encoding="utf-8"))
+    assert card["version"] == model.version
+    assert card["abstain_below"] == model.abstain_below
+    assert card["training_data"]["real_train_rows"] > 0
+    assert load_model() is model  # read once per process
+
+
+def test_fast_path_equals_the_named_features() -> None:
+    model = load_model()
+    assert model is not None
+    for text in TEXTS:
+        detail = explain(text)
+        args = (detail.tokens, dict(detail.scores), detail.urgency, detail.triage.category,
+                detail.features, model.spec)  # fmt: skip
+        slow = model.probabilities(extract(*args))
+        fast = model.probabilities_of(parts(*args))
+        assert fast == pytest.approx(slow)
+        assert sum(fast.values()) == pytest.approx(1.0)
+
+
+def test_rules_urgency_overrides_the_model() -> None:
+    model = parse_model(artifact(other_bias=20.0), "test")
+    result = classify("cứu với có đánh nhau ở chợ", model=model)
+    assert (result.category, result.urgent, result.needs_human) == ("tip", True, False)
+
+
+def test_a_tip_the_model_misses_goes_to_a_human_with_tip_a_candidate() -> None:
+    model = parse_model(artifact(other_bias=20.0), "test")
+    text = "tối nào cũng có nhóm bốc đầu, nẹt pô ở đường ven biển"
+    assert classify(text, model=None).category == "tip"
+    result = classify(text, model=model)
+    assert result.category == "other"
+    assert result.confidence > model.abstain_below  # sure of itself, yet not left alone
+    assert result.needs_human
+    assert result.candidates[:2] == ("other", "tip")
+
+
+def test_low_confidence_abstains_with_the_likely_categories() -> None:
+    even = parse_model(artifact(other_bias=0.0, abstain_below=0.5), "test")
+    result = classify("xin chào các anh", model=even)
+    assert result.needs_human
+    assert result.candidates[0] == result.category
+    assert set(result.candidates) == set(CATEGORIES)  # every class at 1/6 >= candidate_min
+    sure = parse_model(artifact(other_bias=20.0, abstain_below=0.5), "test")
+    confident = classify("xin chào các anh", model=sure)
+    assert (confident.category, confident.needs_human, confident.candidates) == (
+        "other",
+        False,
+        (),
+    )
+
+
+def test_a_case_keeps_the_candidates_of_its_doubtful_messages() -> None:
+    model = parse_model(artifact(other_bias=20.0), "test")
+    result = classify_case(
+        ["xin chào", "tối nào cũng có nhóm bốc đầu, nẹt pô ở đường ven biển"], model=model
+    )
+    assert result.category == "other"
+    assert result.needs_human
+    assert "tip" in result.candidates
+
+
+def test_model_off_and_broken_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, "off")
+    assert load_model() is None
+    assert classify("dm lũ ăn hại") == classify("dm lũ ăn hại", model=None)
+    bad = artifact()
+    bad["classes"] = ["tip", "other"]
+    with pytest.raises(ConfigError, match="classes"):
+        parse_model(bad, "x.json")
+    bad = artifact(w__ngu=[1.0, 2.0])
+    with pytest.raises(ConfigError, match=r"weights\.w:ngu"):
+        parse_model(bad, "x.json")
+    with pytest.raises(ConfigError, match="abstain_below"):
+        parse_model({**artifact(), "abstain_below": 2}, "x.json")
+    path = tmp_path / "model.json"
+    path.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(path))
+    with pytest.raises(ConfigError, match="invalid JSON"):
+        load_model()
+
+
+# --- training ------------------------------------------------------------------------------------
+
+TINY = [
+    ("r1", "cho em hỏi làm căn cước ở đâu ạ", "question", "train"),
+    ("r2", "cho mình hỏi đăng ký tạm trú thế nào", "question", "train"),
+    ("r3", "cho hỏi thủ tục cấp hộ chiếu", "question", "train"),
+    ("r4", "ở ngõ 5 có người bán ma túy", "tip", "train"),
+    ("r5", "quán cà phê đầu hẻm tổ chức đánh bạc", "tip", "train"),
+    ("r6", "có nhóm thanh niên đua xe mỗi tối ở đường ven biển", "tip", "train"),
+    ("r7", "đồ ngu, lũ ăn hại", "abuse", "train"),
+    ("r8", "dm bọn mày", "abuse", "train"),
+    ("r9", "óc chó thật sự", "abuse", "train"),
+    ("r13", "cảm ơn các anh công an đã giúp đỡ", "feedback", "train"),
+    ("r14", "cán bộ tiếp dân thái độ hách dịch quá", "feedback", "train"),
+    ("r15", "góp ý nên mở thêm quầy làm căn cước", "feedback", "train"),
+    ("r16", "em đánh rơi ví ở chợ", "lost_found", "train"),
+    ("r17", "ai nhặt được điện thoại xin liên hệ", "lost_found", "train"),
+    ("r18", "tìm người thân đi lạc từ sáng", "lost_found", "train"),
+    ("r19", "hôm nay trời đẹp quá", "other", "train"),
+    ("r20", "haha vui ghê", "other", "train"),
+    ("r21", "ok ad", "other", "train"),
+    ("r10", "cho em hỏi làm giấy phép lái xe ở đâu", "question", "dev"),
+    ("r11", "chỗ ngã tư có người bán ma túy", "tip", "dev"),
+    ("r12", "lũ ngu", "abuse", "dev"),
+]
+
+
+def _write_tiny(path: Path) -> None:
+    rows = [
+        {"id": i, "text": t, "category": c, "accepted": [], "urgent": False, "split": s}
+        for i, t, c, s in TINY
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+
+
+def test_training_is_deterministic_and_learns_the_tiny_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from citizen_desk.triage import train
+
+    monkeypatch.setattr(train, "FOLDS", 3)  # three rows a class
+    real = tmp_path / "real.jsonl"
+    _write_tiny(real)
+    grid = [
+        train.Params(1.0, False, 1.0, FeatureSpec()),
+        train.Params(10.0, True, 1.0, FeatureSpec()),
+    ]
+    first = train.train(real, None, grid)
+    second = train.train(real, None, grid)
+    assert first == second
+    artifact_doc, card = first
+    assert card["training_data"]["real_train_rows"] == 18
+    assert card["dev_data"]["rows"] == 3
+    assert len(card["grid"]) == 2
+    model_path, card_path = train.write(artifact_doc, card, tmp_path / "models")
+    model = load_model(model_path)
+    assert model is not None
+    assert model.version == artifact_doc["version"]
+    assert json.loads(card_path.read_text(encoding="utf-8"))["version"] == model.version
+    for _, text, category, split in TINY:
+        if split != "train":
+            continue
+        assert classify(text, model=model).category == category, text
+
+
+def test_training_needs_every_category(tmp_path: Path) -> None:
+    from citizen_desk.triage import train
+
+    real = tmp_path / "real.jsonl"
+    _write_tiny(real)
+    lines = [line for line in real.read_text("utf-8").splitlines() if '"other"' not in line]
+    real.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(ValueError, match="other"):
+        train.train(real, None, [train.Params(1.0, False, 1.0, FeatureSpec())])
+
+
+def test_evaluate_reports_sources_diacritics_and_rules(tmp_path: Path) -> None:
+    path = tmp_path / "real.jsonl"
+    rows = [
+        {"id": "a", "text": "cho em hỏi làm căn cước ở đâu", "category": "question",
+         "topic": "id_card", "urgent": False, "source": "https://example.org/a",
+         "source_kind": "qa", "accepted": [], "split": "dev"},
+        {"id": "b", "text": "dm lu an hai", "category": "abuse", "topic": None, "urgent": False,
+         "source": "dataset:ViHSD/dev.csv#1", "source_kind": "dataset", "accepted": [],
+         "split": "dev"},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    out = io.StringIO()
+    assert evaluate_main([str(path)], stdout=out) == 0
+    text = out.getvalue()
+    for expected in ("dataset: ViHSD", "qa ", "with diacritics", "without diacritics",
+                     "the rules alone:", "model 1-"):  # fmt: skip
+        assert expected in text, expected
+    out = io.StringIO()
+    assert evaluate_main([str(path), "--rules-only"], stdout=out) == 0
+    assert "(rules only)" in out.getvalue()
+    assert "the rules alone:" not in out.getvalue()
