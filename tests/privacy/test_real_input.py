@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate, redact
 from citizen_desk.privacy.name_lexicon import NOT_INITIALS
+from citizen_desk.text.normalize import fold
 from tests.budget import examples
 
 SETTINGS = settings(
@@ -207,7 +208,7 @@ LETTERS = "ABCDĐGHKLMNPQRSTVXY"
 )
 def test_initials_after_a_cue_never_survive(cue: str, letters: list[str], dotted: bool) -> None:
     initials = ".".join(letters) + "." if dotted or len(letters) == 1 else "".join(letters)
-    if not dotted and len(letters) > 1 and initials.lower() in NOT_INITIALS:
+    if not dotted and len(letters) > 1 and fold(initials.lower()) in NOT_INITIALS:
         return  # "anh CSGT": an abbreviation, not initials
     out = redact(f"Theo lời {cue} {initials} kể lại")
     assert out.startswith(f"Theo lời {cue} [TÊN]")
