@@ -5,7 +5,9 @@ new snapshot; a broken one is logged (`file: key: problem`), alerted and replace
 valid snapshot. The alert goes through the outbox to the admin channel of the Slack connection
 (extra `admin_channel`, or `CITIZEN_DESK_ADMIN_CHANNEL`), which does not depend on the registry;
 only when neither is set does it fall back on the snapshot's technical admins. It is enqueued once
-per broken file (hash) and day. With no snapshot the run fails as before, after the alert.
+per broken version of the file (hash): runs of several logical days (a backfill, a daily and an
+hourly DAG either side of midnight) tell the admins once; the Citizen Desk page shows the problem
+for as long as it lasts. With no snapshot the run fails as before, after the alert.
 """
 
 from __future__ import annotations
@@ -35,10 +37,9 @@ ALERT_KEY = "registry-broken"
 MAX_LINES = 20  # problems listed in the alert; the task log has them all
 
 
-def alert_key(broken_hash: str, now: datetime, timezone: str) -> str:
-    """One alert per broken file version and local day."""
-    day = now.astimezone(ZoneInfo(timezone)).date().isoformat()
-    return f"{ALERT_KEY}:{broken_hash[:16]}:{day}"
+def alert_key(broken_hash: str) -> str:
+    """One alert per broken version of the file, whatever the runs' logical days."""
+    return f"{ALERT_KEY}:{broken_hash[:16]}"
 
 
 def _safe_line(line: str) -> str:
@@ -94,7 +95,7 @@ def enqueue_alert(
     from citizen_desk.notify.outbox import ADMIN_ALERT, enqueue
 
     timezone = registry.timezone if registry is not None else settings.TIMEZONE
-    key = alert_key(broken_hash, now, timezone)
+    key = alert_key(broken_hash)
     message = render_message(
         "admin_alert",
         title="Cấu hình registry có lỗi",
