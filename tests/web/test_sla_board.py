@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -64,12 +65,94 @@ def test_conversation_url_rules():
     assert conversation_url("other", "1", "data:text/html,x") is None
 
 
-def test_sla_board_says_when_it_shows_only_the_nearest_deadlines(ro_officer, monkeypatch):
-    assert "còn nhiều hơn" not in ro_officer.get("/sla").text
-    monkeypatch.setattr(sla_board, "SLA_BOARD_ROWS", 1)
-    page = ro_officer.get("/sla").text
-    assert "1 hồ sơ có thời hạn gần nhất (còn nhiều hơn" in page
-    assert len(re.findall(r'href="/cases/\d+"', page)) == 1
+def _case_ids(page: str) -> list[int]:
+    return [int(x) for x in re.findall(r'href="/cases/(\d+)">CD-', page)]
+
+
+def _link(page: str, rel: str) -> str | None:
+    found = re.search(rf'rel="{rel}" href="([^"]+)"', page)
+    return html.unescape(found[1]) if found else None
+
+
+def test_sla_board_pages_forwards_and_back_keeping_the_filters(ro_officer, monkeypatch):
+    whole = ro_officer.get("/sla").text
+    order = _case_ids(whole)
+    assert len(order) >= 3
+    assert 'rel="next"' not in whole  # under a page: no pager
+    monkeypatch.setattr(sla_board, "SLA_PER_PAGE", 2)
+    pages = -(-len(order) // 2)
+
+    seen: list[list[int]] = []
+    url: str | None = "/sla"
+    while url is not None:
+        page = ro_officer.get(url).text
+        assert f"{len(order)} hồ sơ" in page
+        number = len(seen) + 1
+        first_row = 2 * len(seen) + 1
+        shown = f"hiển thị {first_row}–{min(first_row + 1, len(order))} (trang {number}/{pages})"
+        assert shown in page
+        seen.append(_case_ids(page))
+        url = _link(page, "next")
+    assert [case_id for ids in seen for case_id in ids] == order  # each once, in the board's order
+
+    back: list[list[int]] = [seen[-1]]
+    url = _link(page, "prev")
+    while url is not None:
+        page = ro_officer.get(url).text
+        back.insert(0, _case_ids(page))
+        url = _link(page, "prev")
+    assert back == seen
+
+    filtered = ro_officer.get("/sla?unit=TH-NS").text
+    assert 'rel="prev"' not in filtered
+    next_url = _link(filtered, "next")
+    assert next_url is not None
+    assert "unit=TH-NS" in next_url
+    assert "after=" in next_url
+    second = ro_officer.get(next_url).text
+    assert "unit=TH-NS" in _link(second, "prev")
+    assert "hiển thị 3–" in second
+
+
+def test_a_mangled_page_link_shows_the_first_page(ro_officer, monkeypatch):
+    monkeypatch.setattr(sla_board, "SLA_PER_PAGE", 2)
+    first = _case_ids(ro_officer.get("/sla").text)
+    for cursor in ("after=nope", "before=1_2", "after=-_x_3", "after=9" * 40):
+        response = ro_officer.get(f"/sla?{cursor}")
+        assert response.status_code == 200
+        assert _case_ids(response.text) == first
+
+
+def test_a_case_answered_meanwhile_moves_no_other_case_to_an_unseen_page(synced_engine):
+    from datetime import timedelta
+
+    from sqlalchemy.orm import sessionmaker
+
+    from citizen_desk.db.models import Case
+    from tests.conftest import NOW
+    from tests.web.seed import add_case
+
+    db = sessionmaker(synced_engine)()
+    h = timedelta(hours=1)
+    ids = [
+        add_case(db, channel_key="fb-th", opened_at=NOW - n * h, due_at=due).id
+        for n, due in ((6, NOW - h), (5, NOW), (4, NOW + h), (3, NOW + 2 * h), (2, None))
+    ]
+    db.flush()
+    first = sla_board.sla_board(db, now=NOW, per_page=2)
+    assert [r.case_id for r in first.rows] == ids[:2]
+    assert (first.total, first.start, first.previous_query) == (5, 0, None)
+    db.get(Case, ids[0]).status = "answered"  # answered while the officer reads the first page
+    db.flush()
+    second = sla_board.sla_board(db, now=NOW, after=first.rows[-1].cursor.encode(), per_page=2)
+    assert [r.case_id for r in second.rows] == ids[2:4]
+    assert (second.total, second.start) == (4, 1)
+    third = sla_board.sla_board(db, now=NOW, after=second.rows[-1].cursor.encode(), per_page=2)
+    assert [r.case_id for r in third.rows] == ids[4:]  # no deadline: last
+    assert third.next_query is None
+    back = sla_board.sla_board(db, now=NOW, before=third.rows[0].cursor.encode(), per_page=2)
+    assert [r.case_id for r in back.rows] == ids[2:4]
+    db.close()
 
 
 def test_the_state_filter_in_sql_agrees_with_the_state_shown(synced_engine):

@@ -1,17 +1,22 @@
-"""The SLA board: open cases, nearest reply deadline first, with their filters."""
+"""The SLA board: open cases, nearest reply deadline first, with their filters, a page at a time.
+
+Pages are keyset pages: a link carries the order key of the row it continues from (`SlaCursor`),
+not an offset, so a case answered while an officer reads page 3 does not shift page 4 by a row,
+and a far page costs what the first one does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
-from citizen_desk.db.models import Case, Channel, Message, Unit
+from citizen_desk.db.models import Case, Channel, Message, Unit, case_reference
 from citizen_desk.domain.labels import (
     CATEGORY_LABELS,
     PLATFORM_LABELS,
@@ -24,7 +29,7 @@ from citizen_desk.web.common import conversation_url, excerpt, names_by_case, sl
 from citizen_desk.web.units import subtree_ids, unit_tree
 
 SLA_STATES = values(SlaState)
-SLA_BOARD_ROWS = 500  # the nearest deadlines; filters narrow the rest down
+SLA_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class SlaRow:
     def state_label(self) -> str:
         return SLA_STATE_LABELS[self.state]
 
+    @property
+    def cursor(self) -> SlaCursor:
+        return SlaCursor(self.due_at, self.waiting_since, self.case_id)
+
 
 @dataclass(frozen=True)
 class SlaFilters:
@@ -68,65 +77,272 @@ class SlaFilters:
         return urlencode({k: v for k, v in values.items() if v})
 
 
-def sla_board(
-    session: Session, *, now: datetime, filters: SlaFilters = SlaFilters(), limit: int = 500
-) -> list[SlaRow]:
-    """Open cases, the nearest (or longest past) reply deadline first."""
-    query = (
-        select(Case, Unit.code, Unit.name, Channel.key, Channel.name, Channel.platform)
-        .join(Unit, Case.unit_id == Unit.id)
-        .join(Channel, Case.channel_id == Channel.id)
-        .where(Case.status == "open")
+@dataclass(frozen=True)
+class SlaCursor:
+    """A row's place in the board's order: no deadline last, then deadline, waiting since, id."""
+
+    due_at: datetime | None
+    waiting_since: datetime
+    case_id: int
+
+    def encode(self) -> str:
+        due = "-" if self.due_at is None else str(_micros(self.due_at))
+        return f"{due}_{_micros(self.waiting_since)}_{self.case_id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> SlaCursor | None:
+        """The cursor of a page link; None for a missing or mangled one (the first page)."""
+        try:
+            due, since, case_id = (text or "").split("_")
+            return cls(
+                None if due == "-" else _from_micros(int(due)),
+                _from_micros(int(since)),
+                int(case_id),
+            )
+        except (ValueError, OverflowError):
+            return None
+
+
+@dataclass(frozen=True)
+class SlaPage:
+    """One page of the board: its rows, where it sits among `total`, the links around it."""
+
+    rows: list[SlaRow]
+    total: int
+    start: int  # rows of the filtered board before this page's first
+    per_page: int
+    first_query: str | None
+    previous_query: str | None
+    next_query: str | None
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.rows)
+
+    @property
+    def page(self) -> int:
+        return self.start // self.per_page + 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page), self.page)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // MICROSECOND
+
+
+def _from_micros(value: int) -> datetime:
+    return EPOCH + value * MICROSECOND
+
+
+WAITING_SINCE = func.coalesce(Case.awaiting_since, Case.opened_at)
+
+
+def _after(cursor: SlaCursor) -> ColumnElement[bool]:
+    """Rows after `cursor` in the board's order (a case without deadline comes after all)."""
+    due, since = Case.sla_due_at, WAITING_SINCE
+    later = or_(
+        since > cursor.waiting_since, and_(since == cursor.waiting_since, Case.id > cursor.case_id)
     )
+    if cursor.due_at is None:
+        return and_(due.is_(None), later)
+    return or_(due.is_(None), due > cursor.due_at, and_(due == cursor.due_at, later))
+
+
+def _before(cursor: SlaCursor) -> ColumnElement[bool]:
+    due, since = Case.sla_due_at, WAITING_SINCE
+    earlier = or_(
+        since < cursor.waiting_since, and_(since == cursor.waiting_since, Case.id < cursor.case_id)
+    )
+    if cursor.due_at is None:
+        return or_(due.is_not(None), earlier)
+    return and_(due.is_not(None), or_(due < cursor.due_at, and_(due == cursor.due_at, earlier)))
+
+
+def sla_board(
+    session: Session,
+    *,
+    now: datetime,
+    filters: SlaFilters = SlaFilters(),
+    after: str | None = None,
+    before: str | None = None,
+    per_page: int | None = None,
+) -> SlaPage:
+    """Open cases, the nearest (or longest past) reply deadline first: the page after the row
+    `after` names, or the one before the row `before` names, else the first page."""
+    per_page = per_page or SLA_PER_PAGE
+    conditions = _conditions(session, filters, now)
+    after_key, before_key = SlaCursor.decode(after), SlaCursor.decode(before)
+    if before_key is not None:
+        rows, total, matched = _page(
+            session, conditions, _before(before_key), per_page, now, backwards=True
+        )
+        start = matched - len(rows)
+        if len(rows) < per_page:  # cases before it were answered since: the first page is fuller
+            rows, total, start = _first(session, conditions, per_page, now)
+    elif after_key is not None:
+        rows, total, matched = _page(session, conditions, _after(after_key), per_page, now)
+        start = total - matched
+        if not rows:  # the cases after it were all answered: back to the first page
+            rows, total, start = _first(session, conditions, per_page, now)
+    else:
+        rows, total, start = _first(session, conditions, per_page, now)
+    more_after = start + len(rows) < total
+    return SlaPage(
+        rows=rows,
+        total=total,
+        start=start,
+        per_page=per_page,
+        first_query=filters.query() if start > 0 else None,
+        previous_query=_previous_query(filters, rows, start, per_page),
+        next_query=filters.query(after=rows[-1].cursor.encode()) if more_after and rows else None,
+    )
+
+
+def _previous_query(
+    filters: SlaFilters, rows: list[SlaRow], start: int, per_page: int
+) -> str | None:
+    if start == 0 or not rows:
+        return None
+    if start <= per_page:  # back to the first page, whole
+        return filters.query()
+    return filters.query(before=rows[0].cursor.encode())
+
+
+def _first(
+    session: Session, conditions: list[Any], per_page: int, now: datetime
+) -> tuple[list[SlaRow], int, int]:
+    rows, total, _ = _page(session, conditions, true(), per_page, now)
+    return rows, total, 0
+
+
+def _conditions(session: Session, filters: SlaFilters, now: datetime) -> list[Any]:
+    conditions: list[Any] = [Case.status == "open"]
     if filters.unit:
-        query = query.where(Case.unit_id.in_(subtree_ids(unit_tree(session), filters.unit)))
+        conditions.append(Case.unit_id.in_(subtree_ids(unit_tree(session), filters.unit)))
     if filters.category:
         if filters.category not in CATEGORIES:
             raise NotFoundError(f"không có loại {filters.category!r}")
-        query = query.where(Case.category == filters.category)
+        conditions.append(Case.category == filters.category)
     if filters.channel:
-        query = query.where(Channel.key == filters.channel)
+        channel_id = select(Channel.id).where(Channel.key == filters.channel).scalar_subquery()
+        conditions.append(Case.channel_id == channel_id)
     if filters.state:
         if filters.state not in SLA_STATES:
             raise NotFoundError(f"không có trạng thái {filters.state!r}")
-        query = query.where(state_condition(filters.state, now))
-    query = query.order_by(Case.sla_due_at.is_(None), Case.sla_due_at, Case.awaiting_since, Case.id)
-    rows = []
-    for case, unit_code, unit_name, channel_key, channel_name, platform in session.execute(
-        query.limit(limit)
-    ):
-        state = sla_state(
-            warn_at=case.sla_warn_at, due_at=case.sla_due_at, breached=case.sla_breached, now=now
+        conditions.append(state_condition(filters.state, now))
+    return conditions
+
+
+def _page(
+    session: Session,
+    conditions: list[Any],
+    in_range: ColumnElement[bool],
+    per_page: int,
+    now: datetime,
+    *,
+    backwards: bool = False,
+) -> tuple[list[SlaRow], int, int]:
+    """The page's rows, how many cases the filters match, how many of them are in range.
+
+    One pass over the filtered open cases, narrow (their order key): the counts are window sums
+    over it; only the page's rows are then read whole and joined to their unit and channel.
+    """
+    flag = case((in_range, 1), else_=0)
+    matching = (
+        select(
+            Case.id,
+            Case.sla_due_at,
+            WAITING_SINCE.label("waiting_since"),
+            flag.label("in_range"),
+            func.count().over().label("total"),
+            func.sum(flag).over().label("matched"),
         )
-        rows.append((case, unit_code, unit_name, channel_key, channel_name, platform, state))
-    case_ids = [row[0].id for row in rows]
+        .where(*conditions)
+        .subquery()
+    )
+    c = matching.c
+    order = [c.sla_due_at.is_(None), c.sla_due_at, c.waiting_since, c.id]
+    page = (
+        select(matching)
+        .where(c.in_range == 1)
+        .order_by(*(column.desc() for column in order) if backwards else order)
+        .limit(per_page)
+        .subquery()
+    )
+    query = (
+        select(
+            page.c.waiting_since,
+            page.c.total,
+            page.c.matched,
+            Case.id,
+            Case.category,
+            Case.topic,
+            Case.urgent,
+            Case.sla_warn_at,
+            Case.sla_due_at,
+            Case.sla_breached,
+            Case.permalink,
+            Unit.code.label("unit_code"),
+            Unit.name.label("unit_name"),
+            Channel.key.label("channel_key"),
+            Channel.name.label("channel_name"),
+            Channel.platform,
+            Channel.platform_id,
+        )
+        .join(Case, Case.id == page.c.id)
+        .join(Unit, Unit.id == Case.unit_id)
+        .join(Channel, Channel.id == Case.channel_id)
+    )
+    found = sorted(
+        session.execute(query).all(),
+        key=lambda r: (r.sla_due_at is None, r.sla_due_at or now, r.waiting_since, r.id),
+    )
+    total = found[0].total if found else _count(session, conditions)
+    matched = int(found[0].matched) if found else 0
+    return _rows(session, found, now), int(total), matched
+
+
+def _count(session: Session, conditions: list[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+
+
+def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]:
+    case_ids = [row.id for row in found]
     latest = _latest_inbound(session, case_ids)
     names = names_by_case(session, case_ids)
-    page_ids = dict(session.execute(select(Channel.key, Channel.platform_id)).all())
     result = []
-    for case, unit_code, unit_name, channel_key, channel_name, platform, state in rows:
-        waiting_since = case.awaiting_since or case.opened_at
+    for row in found:
+        waiting_since = row.waiting_since
         result.append(
             SlaRow(
-                case_id=case.id,
-                reference=case.reference,
-                unit_code=unit_code,
-                unit_name=unit_name,
-                channel_key=channel_key,
-                channel_name=channel_name,
-                platform=platform,
-                category=case.category,
-                topic=case.topic,
-                urgent=case.urgent,
-                state=state,
+                case_id=row.id,
+                reference=case_reference(row.id),
+                unit_code=row.unit_code,
+                unit_name=row.unit_name,
+                channel_key=row.channel_key,
+                channel_name=row.channel_name,
+                platform=row.platform,
+                category=row.category,
+                topic=row.topic,
+                urgent=row.urgent,
+                state=sla_state(
+                    warn_at=row.sla_warn_at,
+                    due_at=row.sla_due_at,
+                    breached=row.sla_breached,
+                    now=now,
+                ),
                 waiting_since=waiting_since,
                 age=now - waiting_since,
-                due_at=case.sla_due_at,
-                time_left=None if case.sla_due_at is None else case.sla_due_at - now,
-                excerpt=excerpt(latest.get(case.id, ""), names.get(case.id, ())),
-                conversation_url=conversation_url(
-                    platform, page_ids.get(channel_key, ""), case.permalink
-                ),
+                due_at=row.sla_due_at,
+                time_left=None if row.sla_due_at is None else row.sla_due_at - now,
+                excerpt=excerpt(latest.get(row.id, ""), names.get(row.id, ())),
+                conversation_url=conversation_url(row.platform, row.platform_id, row.permalink),
             )
         )
     return result

@@ -30,6 +30,7 @@ from citizen_desk.db.models.cases import (
     SlaEvent,
     Tip,
     TipAcknowledgement,
+    case_reference,
 )
 from citizen_desk.db.models.intake import (
     CollectionRun,
@@ -72,4 +73,5 @@ __all__ = [
     "Tip",
     "TipAcknowledgement",
     "Unit",
+    "case_reference",
 ]

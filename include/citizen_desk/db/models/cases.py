@@ -95,6 +95,11 @@ class Message(Base):
     collected_at: Mapped[datetime]
 
 
+def case_reference(case_id: int) -> str:
+    """The reference officers quote in alerts and on the phone (no identity in it)."""
+    return f"CD-{case_id:06d}"
+
+
 class Case(Base):
     """A citizen thread needing handling; a citizen question after an answer opens a new turn."""
 
@@ -146,7 +151,7 @@ class Case(Base):
     @property
     def reference(self) -> str:
         """The reference officers quote in alerts and on the phone (no identity in it)."""
-        return f"CD-{self.id:06d}"
+        return case_reference(self.id)
 
 
 class CaseTurn(Base):

@@ -23,20 +23,21 @@ def sla_page(
     category: str | None = None,
     channel: str | None = None,
     state: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
 ):
     filters = sla_board.SlaFilters(
         unit=unit or None, category=category or None, channel=channel or None,
         state=state or None,
     )  # fmt: skip
-    shown = sla_board.SLA_BOARD_ROWS
-    rows = sla_board.sla_board(session, now=now, filters=filters, limit=shown + 1)
+    board = sla_board.sla_board(session, now=now, filters=filters, after=after, before=before)
     return render_page(
         request,
         "sla.html",
         user=user,
         active="sla",
-        rows=rows[:shown],
-        truncated=len(rows) > shown,
+        rows=board.rows,
+        paging=board,
         filters=filters,
         options=sla_board.filter_options(session),
         now=now,
