@@ -74,6 +74,17 @@ def test_pages_of_tips_are_the_list_cut_in_sql(db):
             for o in range(0, len(whole) + 4, 4)
         ]
         assert [tip for page in pages for tip in page] == whole
+        for offset in range(len(whole) + 2):  # the far half is read from the end of the order
+            for limit in (1, 3, 4):
+                page = views.page_of_tips(
+                    db,
+                    now=NOW,
+                    include_closed=closed,
+                    offset=offset,
+                    limit=limit,
+                    total=len(whole),
+                )
+                assert [v.tip_id for v in page] == whole[offset : offset + limit]
     unit = made[-2].unit_id
     assert [v.tip_id for v in views.page_of_tips(db, now=NOW, unit_ids={unit})] == [made[-2].id]
     at_one = views.page_of_tips(db, now=NOW, level=1)

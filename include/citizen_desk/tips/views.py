@@ -161,24 +161,27 @@ def page_of_tips(
     include_closed: bool = False,
     offset: int = 0,
     limit: int = 100,
+    total: int | None = None,
     policy: EscalationPolicy | None = None,
 ) -> list[TipView]:
     """One page of tips, filtered and paged in SQL, in `list_tips` order (urgent, then oldest).
 
     Only the page's tips become views (their texts read and redacted), so a board page costs the
-    same at 1k and at 100k tips.
+    same at 1k and at 100k tips. With `total` (`count_tips` under the same filters), a page in
+    the far half is read from the end of the order: it skips the fewer tips.
     """
     require_aware(now)
     order = (Tip.urgent.desc(), Tip.received_at, Tip.id)
+    offset, limit = max(offset, 0), max(limit, 0)
     # The page's ids first (read off the board's index alone), then only those rows: a far page
     # does not fetch every tip it skips.
-    page_ids = (
-        select(Tip.id)
-        .where(*_board_conditions(unit_ids, level, include_closed))
-        .order_by(*order)
-        .offset(max(offset, 0))
-        .limit(max(limit, 0))
-    )
+    page_ids = select(Tip.id).where(*_board_conditions(unit_ids, level, include_closed))
+    if total is not None and offset > total // 2:
+        reverse = (Tip.urgent.asc(), Tip.received_at.desc(), Tip.id.desc())
+        shown = min(limit, max(total - offset, 0))
+        page_ids = page_ids.order_by(*reverse).offset(max(total - offset - limit, 0)).limit(shown)
+    else:
+        page_ids = page_ids.order_by(*order).offset(offset).limit(limit)
     query = select(Tip).where(Tip.id.in_(page_ids.scalar_subquery())).order_by(*order)
     return views_for(session, list(session.scalars(query)), now, default_policy(policy))
 

@@ -58,6 +58,7 @@ def tips_board(
         include_closed=closed,
         offset=paging.start,
         limit=TIPS_PER_PAGE,
+        total=total,
     )
     return TipsBoard(units=units, tips=views, paging=paging)
 
