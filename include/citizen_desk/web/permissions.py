@@ -15,7 +15,7 @@ if a non-GET route of the app depends on none of them. A refusal is `Forbidden` 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
@@ -47,9 +47,17 @@ class Access:
 
     grants: tuple[Grant, ...]
     tree: Mapping[str, str | None]
+    # A board asks for every action of every row (800 questions for 100 tips), over a few units.
+    _answers: dict[tuple[DeskAction, str | None], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def may(self, action: DeskAction, unit_code: str | None) -> bool:
-        return may(self.grants, action, unit_code, self.tree)
+        key = (action, unit_code)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = may(self.grants, action, unit_code, self.tree)
+        return answer
 
     def may_reassign(self, from_unit: str | None, to_unit: str | None) -> bool:
         return may_reassign(self.grants, from_unit, to_unit, self.tree)
