@@ -19,7 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import Registry, current_registry, deployment_zone
-from citizen_desk.db.models import AuditLog, Case, Citizen, Message, Tip, TipAcknowledgement, Unit
+from citizen_desk.db.models import (
+    AuditLog,
+    Case,
+    Citizen,
+    Message,
+    Tip,
+    TipAcknowledgement,
+    Unit,
+    case_reference,
+)
 from citizen_desk.domain.labels import TIP_ACTION_LABELS, TIP_STATUS_LABELS
 from citizen_desk.errors import NotFoundError
 from citizen_desk.privacy.excerpt import excerpt
@@ -289,9 +298,12 @@ def views_for(
     if not tips:
         return []
     case_ids = [t.case_id for t in tips]
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+    topics = dict(session.execute(select(Case.id, Case.topic).where(Case.id.in_(case_ids))).all())
     units = {
-        u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_({t.unit_id for t in tips})))
+        unit_id: (code, name)
+        for unit_id, code, name in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_({t.unit_id for t in tips}))
+        )
     }
     texts: dict[int, list[str]] = defaultdict(list)
     for case_id, text in session.execute(
@@ -304,16 +316,16 @@ def views_for(
     names = protected_names_by_case(session, case_ids)
     views = []
     for tip in tips:
-        case, unit = cases[tip.case_id], units[tip.unit_id]
+        unit_code, unit_name = units[tip.unit_id]
         excerpt = make_excerpt(" ".join(texts.get(tip.case_id, ())), names.get(tip.case_id, ()))
         views.append(
             TipView(
                 tip_id=tip.id,
                 case_id=tip.case_id,
-                reference=case.reference,
-                unit_code=unit.code,
-                unit_name=unit.name,
-                topic=case.topic,
+                reference=case_reference(tip.case_id),
+                unit_code=unit_code,
+                unit_name=unit_name,
+                topic=topics[tip.case_id],
                 urgent=tip.urgent,
                 status=tip.status,
                 level=tip.escalation_level,
