@@ -184,3 +184,32 @@ def test_the_state_filter_in_sql_agrees_with_the_state_shown(synced_engine):
         ]
         assert matched == [shown], (warn_at, due_at, breached)
     db.close()
+
+
+def test_the_review_filter_is_the_queue_of_cases_the_triage_was_unsure_of(synced_engine):
+    """"Cần người xem": the cases triage abstained on, marked in the row and filterable."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import sessionmaker
+
+    from tests.conftest import NOW
+    from tests.web.seed import add_case
+
+    db = sessionmaker(synced_engine)()
+    h = timedelta(hours=1)
+    sure = add_case(db, channel_key="fb-th", opened_at=NOW - 3 * h, due_at=NOW + h)
+    unsure = add_case(db, channel_key="fb-th", opened_at=NOW - 2 * h, due_at=NOW + 2 * h)
+    unsure.needs_human_triage = True
+    db.flush()
+    every = sla_board.sla_board(db, now=NOW)
+    assert {r.case_id: r.needs_review for r in every.rows} == {sure.id: False, unsure.id: True}
+    queue = sla_board.sla_board(db, now=NOW, filters=sla_board.SlaFilters(review="1"))
+    assert [r.case_id for r in queue.rows] == [unsure.id]
+    assert queue.total == 1
+    db.close()
+
+
+def test_the_review_queue_on_the_page(ro_officer, seeded):
+    page = ro_officer.get("/sla?review=1").text
+    assert 'name="review" value="1" checked' in page
+    assert "Không có hồ sơ nào đang chờ trả lời với bộ lọc này." in page  # the seed is all sure

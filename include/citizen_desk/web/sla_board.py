@@ -44,6 +44,7 @@ class SlaRow:
     category: str
     topic: str | None
     urgent: bool
+    needs_review: bool  # the triage was unsure: "cần người xem"
     state: str
     waiting_since: datetime
     age: timedelta
@@ -71,6 +72,7 @@ class SlaFilters:
     category: str | None = None
     channel: str | None = None
     state: str | None = None
+    review: str | None = None  # "1": only cases the triage was unsure of ("cần người xem")
 
     def query(self, **changes: str | None) -> str:
         values = {**self.__dict__, **changes}
@@ -236,6 +238,8 @@ def _conditions(session: Session, filters: SlaFilters, now: datetime) -> list[An
         if filters.state not in SLA_STATES:
             raise NotFoundError(f"không có trạng thái {filters.state!r}")
         conditions.append(state_condition(filters.state, now))
+    if filters.review:
+        conditions.append(Case.needs_human_triage.is_(True))
     return conditions
 
 
@@ -284,6 +288,7 @@ def _page(
             Case.category,
             Case.topic,
             Case.urgent,
+            Case.needs_human_triage,
             Case.sla_warn_at,
             Case.sla_due_at,
             Case.sla_breached,
@@ -331,6 +336,7 @@ def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]
                 category=row.category,
                 topic=row.topic,
                 urgent=row.urgent,
+                needs_review=bool(row.needs_human_triage),
                 state=sla_state(
                     warn_at=row.sla_warn_at,
                     due_at=row.sla_due_at,

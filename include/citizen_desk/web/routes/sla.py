@@ -23,12 +23,13 @@ def sla_page(
     category: str | None = None,
     channel: str | None = None,
     state: str | None = None,
+    review: str | None = None,
     after: str | None = None,
     before: str | None = None,
 ):
     filters = sla_board.SlaFilters(
         unit=unit or None, category=category or None, channel=channel or None,
-        state=state or None,
+        state=state or None, review="1" if review else None,
     )  # fmt: skip
     board = sla_board.sla_board(session, now=now, filters=filters, after=after, before=before)
     return render_page(
