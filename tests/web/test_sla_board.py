@@ -187,7 +187,7 @@ def test_the_state_filter_in_sql_agrees_with_the_state_shown(synced_engine):
 
 
 def test_the_review_filter_is_the_queue_of_cases_the_triage_was_unsure_of(synced_engine):
-    """"Cần người xem": the cases triage abstained on, marked in the row and filterable."""
+    """The "cần người xem" queue: the cases triage abstained on, marked and filterable."""
     from datetime import timedelta
 
     from sqlalchemy.orm import sessionmaker
