@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy.addresses import addresses
@@ -160,7 +161,9 @@ def _uncovered(
 ) -> Iterator[tuple[int, int]]:
     """``(start, end)`` when no chosen finding overlaps it, else its parts outside them that hold
     a letter or digit, trimmed of spaces and punctuation at both ends."""
-    overlapping = sorted((c for c in chosen if start < c.end and c.start < end), key=_start)
+    overlapping = sorted(
+        (c for c in chosen if start < c.end and c.start < end), key=attrgetter("start")
+    )
     if not overlapping:
         yield start, end
         return
@@ -169,10 +172,6 @@ def _uncovered(
         yield from _trimmed(text, cursor, taken.start)
         cursor = max(cursor, taken.end)
     yield from _trimmed(text, cursor, end)
-
-
-def _start(finding: PiiFinding) -> int:
-    return finding.start
 
 
 def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
