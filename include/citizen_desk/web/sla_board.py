@@ -121,13 +121,17 @@ class SlaPage:
     def stop(self) -> int:
         return self.start + len(self.rows)
 
+    # Numbered by the links, not by `start // per_page`: once cases are answered between two
+    # clicks a page can start mid-page (rows 2-3 of 4 by twos), and is then page 2 of 3.
     @property
     def page(self) -> int:
-        return self.start // self.per_page + 1
+        """1 + how many "previous" clicks lead back to the first page."""
+        return -(-self.start // self.per_page) + 1
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page), self.page)
+        """This page + how many "next" clicks lead to the last one."""
+        return self.page + -(-(self.total - self.stop) // self.per_page)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
