@@ -152,6 +152,14 @@ def test_a_case_answered_meanwhile_moves_no_other_case_to_an_unseen_page(synced_
     assert third.next_query is None
     back = sla_board.sla_board(db, now=NOW, before=third.rows[0].cursor.encode(), per_page=2)
     assert [r.case_id for r in back.rows] == ids[2:4]
+    # Numbered by the links around them: one "previous" click from the first page, one "next"
+    # from the last, although rows 2-3 of 4 do not start at a multiple of 2.
+    assert [(p.page, p.pages) for p in (first, second, third, back)] == [
+        (1, 3),
+        (2, 3),
+        (3, 3),
+        (2, 3),
+    ]
     db.close()
 
 

@@ -121,13 +121,17 @@ class SlaPage:
     def stop(self) -> int:
         return self.start + len(self.rows)
 
+    # Numbered by the links, not by `start // per_page`: once cases are answered between two
+    # clicks a page can start mid-page (rows 2-3 of 4 by twos), and is then page 2 of 3.
     @property
     def page(self) -> int:
-        return self.start // self.per_page + 1
+        """1 + how many "previous" clicks lead back to the first page."""
+        return -(-self.start // self.per_page) + 1
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page), self.page)
+        """This page + how many "next" clicks lead to the last one."""
+        return self.page + -(-(self.total - self.stop) // self.per_page)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -256,6 +260,7 @@ def _page(
 
     One pass over the filtered open cases, narrow (their order key): the counts are window sums
     over it; only the page's rows are then read whole and joined to their unit and channel.
+    Nothing in range reads as no case at all (0, 0): `sla_board` then shows the first page.
     """
     flag = case((in_range, 1), else_=0)
     matching = (
@@ -303,18 +308,12 @@ def _page(
         .join(Case, Case.id == page.c.id)
         .join(Unit, Unit.id == Case.unit_id)
         .join(Channel, Channel.id == Case.channel_id)
+        .order_by(page.c.sla_due_at.is_(None), page.c.sla_due_at, page.c.waiting_since, page.c.id)
     )
-    found = sorted(
-        session.execute(query).all(),
-        key=lambda r: (r.sla_due_at is None, r.sla_due_at or now, r.waiting_since, r.id),
-    )
-    total = found[0].total if found else _count(session, conditions)
-    matched = int(found[0].matched) if found else 0
-    return _rows(session, found, now), int(total), matched
-
-
-def _count(session: Session, conditions: list[Any]) -> int:
-    return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    found = session.execute(query).all()
+    if not found:
+        return [], 0, 0
+    return _rows(session, found, now), int(found[0].total), int(found[0].matched)
 
 
 def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]:
