@@ -29,7 +29,7 @@ def sla_page(
 ):
     filters = sla_board.SlaFilters(
         unit=unit or None, category=category or None, channel=channel or None,
-        state=state or None, review="1" if review else None,
+        state=state or None, review="1" if review == "1" else None,
     )  # fmt: skip
     board = sla_board.sla_board(session, now=now, filters=filters, after=after, before=before)
     return render_page(
