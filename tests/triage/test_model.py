@@ -55,6 +55,29 @@ def test_the_packaged_model_loads_small_and_described_by_its_card() -> None:
     assert load_model() is model  # read once per process
 
 
+def test_the_packaged_model_still_scores_its_card_on_dev() -> None:
+    """The model reads the rules' scores: an edit of the vocabulary or the normaliser changes
+    its inputs without touching the artifact. Its card's dev figures, recomputed under today's
+    rules, catch that drift (then retrain: ``make train-triage``)."""
+    from citizen_desk.triage.train import (
+        REAL_SET,
+        _predict,
+        data_hash,
+        examples,
+        figures,
+        read_rows,
+    )
+    from citizen_desk.triage.vocabulary import load_vocabulary
+
+    model = load_model()
+    assert model is not None
+    card = json.loads(CARD.read_text(encoding="utf-8"))
+    rows = read_rows(REAL_SET, split="dev", real=True)
+    assert data_hash(rows) == card["dev_data"]["sha256"]
+    decisions = _predict(model, examples(rows, load_vocabulary()))
+    assert figures(rows, decisions, model.abstain_below) == card["dev"]
+
+
 def test_fast_path_equals_the_named_features() -> None:
     model = load_model()
     assert model is not None
