@@ -160,6 +160,8 @@ def test_a_stored_revision_is_gated_again_at_approval(db_env: Week) -> None:
     blocked = db_env.publication(FB)
     assert (blocked.status, blocked.blocked_reason) == ("blocked", "name")
     assert INFORMANT not in blocked.text
+    [caught] = revisions(db_env)
+    assert INFORMANT not in caught.text  # the pages show the current revision after a rerun
 
 
 def test_revisions_of_an_older_draft_do_not_apply(db_env: Week, registry) -> None:
