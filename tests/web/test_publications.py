@@ -252,3 +252,6 @@ def test_every_finding_kind_is_named_in_vietnamese():
     assert "họ tên người dân, số điện thoại" in both
     assert "quá dài" in both
     assert "[SĐT]" not in refusal_message(("too_long",))  # nothing was masked
+    left = refusal_message(("masked",))
+    assert "còn nhãn che thông tin" in left
+    assert "masked" not in left
