@@ -13,7 +13,7 @@ from sqlalchemy import select
 from citizen_desk.db.models import AuditLog, PublicationRevision
 from citizen_desk.errors import WorkflowError
 from citizen_desk.pipeline.context import run_context
-from citizen_desk.publication.revisions import EditOutcome, draft_hash, save_revision
+from citizen_desk.publication.revisions import MASKED, EditOutcome, draft_hash, save_revision
 from citizen_desk.publication.tasks import run_gate, run_publish
 from tests.publication.conftest import FakeGraph, Week
 from tests.publication.seed import FB, INFORMANT, NOW, ZALO, ZONE
@@ -76,6 +76,17 @@ def test_an_edit_with_pii_is_refused_and_nothing_is_stored(
     assert secret not in json.dumps(every_audit, ensure_ascii=False)
     # the approval requests (what Airflow stores) never carry an edit
     assert secret not in json.dumps(requests, ensure_ascii=False, default=str)
+
+
+def test_an_edit_still_masked_is_refused(db_env: Week) -> None:
+    """The refused text comes back with [TÊN] in place of the name: saved as is, the
+    placeholder (which the PII gate lets through) would be posted."""
+    gate_run(db_env)
+    masked = edit(db_env, f"Cảm ơn {INFORMANT} đã báo tin.\n{EDITED}").redacted or ""
+    assert "[TÊN]" in masked
+    outcome = edit(db_env, masked)
+    assert (outcome.kinds, outcome.stored) == ((MASKED,), False)
+    assert revisions(db_env) == []
 
 
 def test_a_clean_edit_is_stored_with_the_marker_and_audited(db_env: Week) -> None:
@@ -160,6 +171,8 @@ def test_a_stored_revision_is_gated_again_at_approval(db_env: Week) -> None:
     blocked = db_env.publication(FB)
     assert (blocked.status, blocked.blocked_reason) == ("blocked", "name")
     assert INFORMANT not in blocked.text
+    [caught] = revisions(db_env)
+    assert INFORMANT not in caught.text  # the pages show the current revision after a rerun
 
 
 def test_revisions_of_an_older_draft_do_not_apply(db_env: Week, registry) -> None:

@@ -234,6 +234,9 @@ def test_no_edit_once_the_post_is_decided_or_of_another_kind(admin, seeded, sync
     )
     assert other.status_code == 409
     assert "chỉ sửa được bài đăng Facebook" in other.text
+    assert "Bài Zalo OA không sửa ở đây" in admin.get(f"/publications/{zalo}/edit").text
+    decided = admin.get(f"/publications/{pub_id}/edit").text
+    assert "đang ở trạng thái «Đã duyệt», không phải chờ duyệt" in decided
     assert _revisions(synced_engine) == []
     empty = _submit(admin, seeded.publications["bacson"], "  ")
     assert empty.status_code == 400
@@ -252,3 +255,6 @@ def test_every_finding_kind_is_named_in_vietnamese():
     assert "họ tên người dân, số điện thoại" in both
     assert "quá dài" in both
     assert "[SĐT]" not in refusal_message(("too_long",))  # nothing was masked
+    left = refusal_message(("masked",))
+    assert "còn nhãn che thông tin" in left
+    assert "masked" not in left

@@ -75,6 +75,8 @@ def apply_decision(
                 now=now,
                 actor=actor,
             )
+            # nor does the revision keep what was caught: a rerun's pages would show it again
+            revision.text = pub.text
             return "blocked"
         pub.text = text
         pub.approved_revision = revision.number

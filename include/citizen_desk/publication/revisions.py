@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import Publication, PublicationRevision
 from citizen_desk.errors import NotFoundError, WorkflowError
-from citizen_desk.privacy import redact
+from citizen_desk.privacy import PLACEHOLDERS, redact
 from citizen_desk.publication.gate import gate_findings, tip_citizen_names
 from citizen_desk.publication.period import parse_period
 from citizen_desk.publication.texts import FACEBOOK_MAX_CHARS, ensure_marker, marker_line_of
 
 EDITABLE_STATUS = "awaiting_approval"
+MASKED = "masked"  # a finding kind of an edit: a redaction placeholder such as [TÊN] left in it
 
 
 def draft_hash(text: str) -> str:
@@ -57,7 +58,8 @@ def check_post_text(
     session: Session, pub: Publication, text: str, zone: str
 ) -> tuple[str, list[str], list[str]]:
     """`text` as it would be posted (the week's marker kept or added), the PII gate's finding
-    kinds for it (plus `too_long`), and the protected names it was checked against.
+    kinds for it (plus `too_long`, and `masked` for a redaction placeholder left in it), and the
+    protected names it was checked against.
 
     PROTECTED: the names are only for `redact`; never log or return them to a page.
     """
@@ -68,6 +70,10 @@ def check_post_text(
     kinds = gate_findings(full, names, f"publication {channel.key} {period.key} (edited)")
     if len(full) >= FACEBOOK_MAX_CHARS:
         kinds = [*kinds, "too_long"]
+    # The gate passes placeholders, but a refused edit comes back masked (and a revision caught
+    # at approval is kept masked): saved or approved as is, "[TÊN]" would be posted.
+    if any(placeholder in full for placeholder in PLACEHOLDERS.values()):
+        kinds = [*kinds, MASKED]
     return full, kinds, names
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from citizen_desk.domain.labels import PII_KIND_LABELS
 from citizen_desk.domain.vocabulary import DeskAction
 from citizen_desk.errors import NotFoundError, WorkflowError
-from citizen_desk.publication.revisions import save_revision
+from citizen_desk.publication.revisions import MASKED, save_revision
 from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
 from citizen_desk.web.deps import DbSession, FormData, Now, PublicationId
 from citizen_desk.web.permissions import PublicationEditPermission
@@ -57,13 +57,18 @@ def publications_page(request: Request, user: CurrentUser, session: DbSession):
 
 def refusal_message(kinds: tuple[str, ...]) -> str:
     """Why a text was not stored, by kind of finding (never the finding itself)."""
-    pii = [PII_KIND_LABELS.get(k, k) for k in kinds if k != "too_long"]
+    pii = [PII_KIND_LABELS.get(k, k) for k in kinds if k not in ("too_long", MASKED)]
     parts = []
     if pii:
         parts.append(
             f"bản sửa có thông tin cá nhân ({', '.join(pii)}), không được đăng công khai. Trong ô "
             "bên dưới, các chỗ đó đã được thay bằng nhãn như [SĐT], [TÊN]: hãy viết lại các "
             "câu đó không có thông tin cá nhân rồi lưu"
+        )
+    elif MASKED in kinds:
+        parts.append(
+            "bản sửa còn nhãn che thông tin như [SĐT], [TÊN]; bài đăng không được chứa các nhãn "
+            "này: hãy viết lại các câu đó rồi lưu"
         )
     if "too_long" in kinds:
         parts.append(f"bản sửa {PII_KIND_LABELS['too_long']}")
