@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from citizen_desk.access import (
     CHIEF_ONLY,
+    GLOBAL_ACTIONS,
     ROLES_FOR,
+    UNIT_SCOPED,
     Grant,
     holds,
     lineage,
@@ -26,9 +28,9 @@ TIP = [a for a in A if a.value.startswith("tip.")]
 # The matrix as the README states it: which role may do which action (within its units).
 EXPECTED: dict[AccessRole, set[DeskAction]] = {
     R.VIEWER: set(),
-    R.TECHNICAL_ADMIN: set(),
-    R.OFFICER: set(TIP),
-    R.CHIEF: set(TIP),
+    R.TECHNICAL_ADMIN: {A.TRIAGE_MODEL_CHAMPION},
+    R.OFFICER: {*TIP, A.TRIAGE_CORRECT},
+    R.CHIEF: {*TIP, A.TRIAGE_CORRECT},
     R.PUBLICATION_APPROVER: {A.PUBLICATION_APPROVE, A.PUBLICATION_EDIT},
     R.IDENTITY_CUSTODIAN: {A.IDENTITY_VIEW},
 }
@@ -62,8 +64,22 @@ def test_every_role_and_action_has_a_vietnamese_label() -> None:
 def test_the_matrix_role_by_action_by_scope_by_unit() -> None:
     for role, action, scope, unit in itertools.product(R, A, TREE, [*TREE, "TH-XX", None]):
         grant = Grant(role, frozenset({scope}))
-        expected = action in EXPECTED[role] and unit is not None and unit in _subtree(scope)
+        in_scope = action in GLOBAL_ACTIONS or (unit is not None and unit in _subtree(scope))
+        expected = action in EXPECTED[role] and in_scope
         assert may([grant], action, unit, TREE) is expected, (role, action, scope, unit)
+
+
+def test_the_model_version_is_the_technical_admins_whatever_the_unit() -> None:
+    """Which triage model is in use concerns the whole desk: the role needs no units (the
+    registry refuses units for it), the unit asked about does not matter."""
+    assert frozenset({A.TRIAGE_MODEL_CHAMPION}) == GLOBAL_ACTIONS
+    assert R.TECHNICAL_ADMIN not in UNIT_SCOPED
+    admin = [Grant(R.TECHNICAL_ADMIN)]
+    for unit in [*TREE, "TH-XX", None]:
+        assert may(admin, A.TRIAGE_MODEL_CHAMPION, unit, TREE)
+        assert not may(admin, A.TRIAGE_CORRECT, unit, TREE)
+    assert holds(admin, A.TRIAGE_MODEL_CHAMPION)
+    assert not holds([Grant(R.CHIEF, frozenset({"TH"}))], A.TRIAGE_MODEL_CHAMPION)
 
 
 def test_no_grant_means_read_only() -> None:
@@ -123,5 +139,6 @@ def test_may_on_hostile_trees_matches_walking_up(tree, role, action, data) -> No
     unit = data.draw(st.sampled_from([*sorted(tree), "Z", None]))
     chain = lineage(unit, tree) if unit else ()
     assert len(chain) == len(set(chain))  # terminates on cycles, never repeats
-    expected = action in EXPECTED[role] and unit in tree and scope in chain
+    in_scope = action in GLOBAL_ACTIONS or (unit in tree and scope in chain)
+    expected = action in EXPECTED[role] and in_scope
     assert may([Grant(role, frozenset({scope}))], action, unit, tree) is expected

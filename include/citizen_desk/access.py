@@ -7,8 +7,10 @@ grants from the registry's `access:` section (`config.registry.Registry.grants_o
 under every auth manager.
 
 A grant is a role over units; it covers each listed unit and every unit below it in the registry's
-tree (a district officer acts on the district's commune tips). A user without grants is a viewer:
-the redacted pages only. Pure policy: no DB, no I/O, no Airflow.
+tree (a district officer acts on the district's commune tips). A few actions concern the whole
+desk, not a unit (`GLOBAL_ACTIONS`: which triage model version is in use); their roles are held
+without units. A user without grants is a viewer: the redacted pages only. Pure policy: no DB, no
+I/O, no Airflow.
 """
 
 from __future__ import annotations
@@ -45,9 +47,16 @@ ROLES_FOR: Mapping[DeskAction, frozenset[AccessRole]] = {
     DeskAction.IDENTITY_VIEW: frozenset({AccessRole.IDENTITY_CUSTODIAN}),
     DeskAction.PUBLICATION_APPROVE: _APPROVER_ROLES,
     DeskAction.PUBLICATION_EDIT: _APPROVER_ROLES,
+    # correcting a case's category and urgency is the officers' of the case's unit
+    DeskAction.TRIAGE_CORRECT: _OFFICER_ROLES,
+    DeskAction.TRIAGE_MODEL_CHAMPION: frozenset({AccessRole.TECHNICAL_ADMIN}),
 }
+# Actions on the desk as a whole: `may` ignores the unit, their roles need none.
+GLOBAL_ACTIONS = frozenset({DeskAction.TRIAGE_MODEL_CHAMPION})
 # Roles that only mean something over units (the registry requires `units` for them).
-UNIT_SCOPED = frozenset(role for roles in ROLES_FOR.values() for role in roles)
+UNIT_SCOPED = frozenset(
+    role for action, roles in ROLES_FOR.items() if action not in GLOBAL_ACTIONS for role in roles
+)
 
 
 @dataclass(frozen=True)
@@ -82,11 +91,14 @@ def may(
     """May a user holding `user_roles` do `action` on something of unit `unit_code`?
 
     `unit_tree` maps every unit code to its parent's (None for a root). A unit unknown to the tree
-    (or None) is refused: nobody's scope can be shown to include it.
+    (or None) is refused: nobody's scope can be shown to include it. A global action (the unit
+    does not matter) only needs the role.
     """
+    allowed = ROLES_FOR[action]
+    if action in GLOBAL_ACTIONS:
+        return any(grant.role in allowed for grant in user_roles)
     if unit_code is None or unit_code not in unit_tree:
         return False
-    allowed = ROLES_FOR[action]
     return any(
         grant.role in allowed and covers(grant, unit_code, unit_tree) for grant in user_roles
     )
@@ -107,9 +119,11 @@ def may_reassign(
 
 
 def holds(user_roles: Iterable[Grant], action: DeskAction) -> bool:
-    """Does the user hold a role for `action` over some unit (whether to offer it at all)?"""
+    """Does the user hold a role for `action` over some unit, or at all for a global action
+    (whether to offer it)?"""
     allowed = ROLES_FOR[action]
-    return any(grant.role in allowed and grant.units for grant in user_roles)
+    needs_units = action not in GLOBAL_ACTIONS
+    return any(grant.role in allowed and (grant.units or not needs_units) for grant in user_roles)
 
 
 def users_who_may(

@@ -27,6 +27,7 @@ from citizen_desk.config.registry_schema import (
     GrantModel,
     NotificationsModel,
     PublicationModel,
+    TriageLearningModel,
     UnitModel,
 )
 from citizen_desk.config.sections import (
@@ -74,6 +75,16 @@ class PublicationPolicy:
 
 
 @dataclass(frozen=True)
+class LearningPolicy:
+    """When a retrained triage model replaces the champion (`citizen_desk.learning.retrain`)."""
+
+    promotion_margin: float = 0.01  # score points the challenger must gain (0.01 = 1 point)
+    recent_window: timedelta = timedelta(days=7)  # corrections held out to measure both models
+    min_recent_corrections: int = 20  # fewer recent corrections: the test split alone decides
+    agreement_window: timedelta = timedelta(days=30)  # the overview's live agreement
+
+
+@dataclass(frozen=True)
 class Registry:
     path: Path
     timezone: str
@@ -86,6 +97,7 @@ class Registry:
     escalation: EscalationPolicy
     publication: PublicationPolicy
     notifications: CatchUpPolicy = field(default_factory=CatchUpPolicy)
+    triage_learning: LearningPolicy = field(default_factory=LearningPolicy)
     # the validated document in canonical form (`canonical_content`): what a snapshot stores
     canonical: str = field(default="", compare=False, repr=False)
     # Airflow user name -> the user's Citizen Desk roles (`access:`); absent users are viewers.
@@ -273,6 +285,7 @@ def parse_registry(raw: object, path: Path) -> Registry:
     assert doc is not None  # no problem recorded, so the document validated
     publication = doc.publication or PublicationModel()
     notifications = doc.notifications or NotificationsModel()
+    learning = doc.triage_learning or TriageLearningModel()
     # ConfigError("environment", "CITIZEN_DESK_BASE_URL", …) when that variable is no URL
     case_view_base_url = settings.case_view_base_url(doc.case_view_base_url)
     return Registry(
@@ -290,6 +303,12 @@ def parse_registry(raw: object, path: Path) -> Registry:
         ),
         notifications=CatchUpPolicy(
             notifications.catch_up_fresh_within, notifications.digest_after
+        ),
+        triage_learning=LearningPolicy(
+            learning.promotion_margin,
+            learning.recent_window,
+            learning.min_recent_corrections,
+            learning.agreement_window,
         ),
         access=access,
         airflow_user_ids=MappingProxyType(dict(doc.airflow_user_ids or {})),

@@ -47,6 +47,12 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _fraction(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        fail(f"expected a number from 0 to 1 (0.01 = one percentage point), got {value!r}")
+    return float(value)
+
+
 def _user_id(value: object) -> str:
     """FAB's numeric user id (`1`) or another auth manager's id text."""
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
@@ -103,6 +109,15 @@ class NotificationsModel(Section):
     digest_after: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_DIGEST_AFTER
 
 
+class TriageLearningModel(Section):
+    """The weekly retrain of the triage model (`citizen_desk.learning`)."""
+
+    promotion_margin: Annotated[float, BeforeValidator(_fraction)] = 0.01
+    recent_window: PositiveDuration = timedelta(days=7)
+    min_recent_corrections: Annotated[int, BeforeValidator(_positive_int)] = 20
+    agreement_window: PositiveDuration = timedelta(days=30)
+
+
 class DocumentModel(Section):
     """The top level; units and channels are validated one by one, the policies by their parsers."""
 
@@ -118,5 +133,6 @@ class DocumentModel(Section):
     escalation: Any = None
     publication: PublicationModel | None = None
     notifications: NotificationsModel | None = None
+    triage_learning: TriageLearningModel | None = None
     access: dict[str, Any] | None = None
     airflow_user_ids: dict[str, Annotated[str, BeforeValidator(_user_id)]] | None = None

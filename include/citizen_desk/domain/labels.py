@@ -14,6 +14,7 @@ from citizen_desk.domain.vocabulary import (
     PublicationStatus,
     SlaState,
     TipStatus,
+    TriageModelStatus,
 )
 
 CATEGORY_LABELS: Mapping[str, str] = {
@@ -82,6 +83,13 @@ DESK_ACTION_LABELS: Mapping[str, str] = {
     DeskAction.IDENTITY_VIEW: "xem danh tính người gửi",
     DeskAction.PUBLICATION_APPROVE: "duyệt bài đăng kết quả tuần",
     DeskAction.PUBLICATION_EDIT: "sửa bài đăng kết quả tuần",
+    DeskAction.TRIAGE_CORRECT: "sửa phân loại hồ sơ",
+    DeskAction.TRIAGE_MODEL_CHAMPION: "chọn phiên bản mô hình phân loại đang dùng",
+}
+TRIAGE_MODEL_STATUS_LABELS: Mapping[str, str] = {
+    TriageModelStatus.CHAMPION: "đang dùng",
+    TriageModelStatus.CHALLENGER: "ứng viên, chưa dùng",
+    TriageModelStatus.RETIRED: "đã thay",
 }
 # What the PII gate found (`privacy.redact.KINDS`), named to whoever must fix the text; never the
 # finding itself. `too_long` is the publication's own check (a Facebook post under 5,000 chars).

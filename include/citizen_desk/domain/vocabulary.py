@@ -139,6 +139,21 @@ class DeskAction(StrEnum):
     IDENTITY_VIEW = "identity.view"
     PUBLICATION_APPROVE = "publication.approve"
     PUBLICATION_EDIT = "publication.edit"
+    TRIAGE_CORRECT = "triage.correct"  # an officer corrects a case's category and urgency
+    TRIAGE_MODEL_CHAMPION = "triage.model_champion"  # make a triage model version the one in use
+
+
+class TriageModelStatus(StrEnum):
+    """A version of the trained triage model in `triage_models` (`citizen_desk.learning`)."""
+
+    CHAMPION = "champion"  # the one triage uses (at most one)
+    CHALLENGER = "challenger"  # trained by the weekly retrain, not promoted
+    RETIRED = "retired"  # was the champion, replaced by a promotion or a rollback
+
+
+class TriageModelOrigin(StrEnum):
+    SHIPPED = "shipped"  # the artifact shipped in `triage/models/`
+    RETRAINED = "retrained"  # trained by `retrain_triage_model` on the corpus and corrections
 
 
 class CollectionErrorKind(StrEnum):

@@ -1,8 +1,8 @@
 """The domain database schema (separate from Airflow's metadata DB), one module per concern:
 `organisation` (units, channels), `cases` (citizens, messages, cases, SLA turns, tips), `outbound`
 (notifications, Slack interactions, publications and their revisions), `intake` (collection,
-quarantine, tokens, webhook inbox) and `records` (audit log, registry snapshots), on the
-declarative `base`.
+quarantine, tokens, webhook inbox), `records` (audit log, registry snapshots) and `learning`
+(officers' triage corrections, trained model versions), on the declarative `base`.
 
 This package is the schema's one entry point: importing it registers every table on
 `Base.metadata`, which Alembic (`db/migrations/env.py`) and `tests/db/test_migrations.py` compare
@@ -39,6 +39,7 @@ from citizen_desk.db.models.intake import (
     PlatformToken,
     Quarantine,
 )
+from citizen_desk.db.models.learning import TriageCorrection, TriageModelVersion
 from citizen_desk.db.models.organisation import Channel, Unit
 from citizen_desk.db.models.outbound import (
     Notification,
@@ -72,6 +73,8 @@ __all__ = [
     "SlackInteraction",
     "Tip",
     "TipAcknowledgement",
+    "TriageCorrection",
+    "TriageModelVersion",
     "Unit",
     "case_reference",
 ]

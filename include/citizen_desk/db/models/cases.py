@@ -132,6 +132,8 @@ class Case(Base):
     needs_human_triage: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sql("false")
     )
+    # the trained model version that triaged the case (None: the rules alone)
+    triage_model: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime]
     turn_no: Mapped[int] = mapped_column(Integer, default=1)
