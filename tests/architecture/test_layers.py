@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("config", "db", "rendering"),
     ("platforms", "notify"),
-    ("pipeline", "collect", "sla", "tips", "publication", "doctor", "realtime"),
+    ("pipeline", "collect", "sla", "tips", "publication", "doctor", "realtime", "learning"),
     ("web", "cli", "__main__"),
 )
 # Pure policy: no database, network, Airflow or Slack, even lazily.

@@ -7,6 +7,10 @@ only a courtesy reply ("cảm ơn ạ", "ok", a sticker: `citizen_desk.triage.co
 answered by a private (Messenger) reply counts as answered when the first page message of that
 conversation was sent. A `tip` case gets its tip row (status new) once; its status is never
 downgraded.
+
+An officer's correction (`triage_corrections`, `citizen_desk.learning.corrections`) holds over
+the triage of the thread on every recompute (`collect.corrected`); the case records which model
+version triaged it (`cases.triage_model`).
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect.channels import CHUNK, ChannelRef
+from citizen_desk.collect.corrected import apply_correction, corrections_of, reopen_if_corrected
 from citizen_desk.db.audit import record_audit
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.models import Case, CaseTurn, Message, Tip
+from citizen_desk.db.models import Case, CaseTurn, Message, Tip, TriageCorrection
 from citizen_desk.db.upsert import dialect_insert
+from citizen_desk.learning.champion import triage_model_for
+from citizen_desk.triage.model import TriageModel
+
+_CHAMPION = object()  # recompute_cases(model=...): the session's model (`learning.champion`)
 
 
 def private_conversation(message: Message) -> str | None:
@@ -130,12 +139,21 @@ class CaseChanges:
 
 
 def recompute_cases(
-    session: Session, channel: ChannelRef, thread_keys: Iterable[str], *, now: datetime, actor: str
+    session: Session,
+    channel: ChannelRef,
+    thread_keys: Iterable[str],
+    *,
+    now: datetime,
+    actor: str,
+    model: TriageModel | object | None = _CHAMPION,
 ) -> CaseChanges:
     """Derive the cases of these threads from their stored messages, a chunk of threads per query.
 
-    Deterministic in the stored messages only, so arrival order and reruns give the same rows.
+    Deterministic in the stored messages (and the officers' corrections) only, so arrival order
+    and reruns give the same rows. `model`: the triage model (default: the session's champion).
     """
+    chosen = triage_model_for(session) if model is _CHAMPION else model
+    assert chosen is None or isinstance(chosen, TriageModel)
     changes = CaseChanges()
     for chunk in chunks(sorted(set(thread_keys)), CHUNK):
         by_thread: dict[str, list[Message]] = {}
@@ -151,9 +169,12 @@ def recompute_cases(
                 select(Case).where(Case.channel_id == channel.id, Case.thread_key.in_(chunk))
             )
         }
+        corrections = corrections_of(session, [case.id for case in cases.values()])
         derived: list[tuple[Case, ThreadState, list[Message]]] = []
         for thread_key, messages in by_thread.items():
-            outcome = _derive(session, channel, thread_key, messages, cases.get(thread_key), now)
+            case = cases.get(thread_key)
+            correction = corrections.get(case.id) if case is not None else None
+            outcome = _derive(session, channel, thread_key, messages, case, now, chosen, correction)
             if outcome is None:
                 continue
             case, state, added, updated = outcome
@@ -182,6 +203,7 @@ def recompute_cases(
                 if tip is None:
                     new_tips.append((case, received))
                 else:
+                    reopen_if_corrected(session, tip, corrections.get(case.id), now, actor)
                     _update_tip(tip, case, received, now)
         changes.tips_added += _insert_tips(session, new_tips, now=now, actor=actor)
         session.flush()
@@ -195,6 +217,8 @@ def _derive(
     messages: Sequence[Message],
     case: Case | None,
     now: datetime,
+    model: TriageModel | None,
+    correction: TriageCorrection | None,
 ) -> tuple[Case, ThreadState, int, int] | None:
     """(case, state, added, updated) for one thread; None when no citizen message is in it."""
     from citizen_desk.triage.courtesy import is_courtesy
@@ -216,7 +240,7 @@ def _derive(
     citizen_messages = [m for m in messages if m.direction == "in"]
     from citizen_desk.triage import classify_case
 
-    triage = classify_case([m.text for m in citizen_messages])
+    triage = classify_case([m.text for m in citizen_messages], model=model)
     values: dict[str, Any] = {
         "unit_id": channel.unit_id,
         "citizen_id": next((m.citizen_id for m in citizen_messages if m.citizen_id), None),
@@ -226,6 +250,7 @@ def _derive(
         "urgent": bool(triage.urgent),
         "triage_confidence": float(triage.confidence),
         "needs_human_triage": bool(triage.needs_human),
+        "triage_model": model.version if model is not None else None,
         "status": "open" if state.awaiting_since else "answered",
         "opened_at": state.opened_at,
         "turn_no": len(state.turns),
@@ -234,6 +259,8 @@ def _derive(
         "first_response_at": state.first_response_at,
         "last_response_at": state.last_response_at,
     }
+    if correction is not None:
+        apply_correction(values, correction, citizen_messages)
     permalink = (top.raw or {}).get("permalink_url") if top is not None else None
     if isinstance(permalink, str):
         values["permalink"] = permalink[:512]

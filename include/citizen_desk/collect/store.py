@@ -35,6 +35,8 @@ from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quarantine
 from citizen_desk.db.upsert import dialect_insert
+from citizen_desk.learning.champion import triage_model_for
+from citizen_desk.triage.model import TriageModel
 
 log = logging.getLogger(__name__)
 
@@ -214,12 +216,12 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     return ids
 
 
-def _triage(item: Item) -> tuple[str | None, str | None, bool]:
+def _triage(item: Item, model: TriageModel | None) -> tuple[str | None, str | None, bool]:
     if item.direction != "in":
         return None, None, False
     from citizen_desk.triage import classify
 
-    result = classify(item.text)
+    result = classify(item.text, model=model)
     return result.category, result.topic, bool(result.urgent)
 
 
@@ -249,10 +251,11 @@ def store_batch(
 
     lock_channel(session, channel.id)
     result.quarantined = _quarantine(session, channel.id, batch, run_id, now)
+    model = triage_model_for(session)  # the champion of `triage_models`, else the shipped one
     touched: set[str] = set()
     if new_items:
         citizens = _upsert_citizens(session, channel.id, new_items)
-        inserted = _insert_messages(session, channel.id, new_items, citizens, run_id, now)
+        inserted = _insert_messages(session, channel.id, new_items, citizens, run_id, now, model)
         for item in new_items:
             if item.platform_message_id not in inserted:
                 continue  # a concurrent run stored it first
@@ -264,7 +267,7 @@ def store_batch(
             else:
                 result.page_replies_added += 1
     touched.update(_record_private_replies(session, links))
-    changes = recompute_cases(session, channel, touched, now=now, actor=run_id)
+    changes = recompute_cases(session, channel, touched, now=now, actor=run_id, model=model)
     result.cases_added, result.cases_updated = changes.added, changes.updated
     result.tips_added = changes.tips_added
     if moves and new_mark is not None:
@@ -280,12 +283,13 @@ def _insert_messages(
     citizens: Mapping[str, int],
     run_id: str,
     now: datetime,
+    model: TriageModel | None,
 ) -> dict[str, str | None]:
     """Insert; returns {platform message id: category} of the rows actually inserted."""
     rows = []
     categories: dict[str, str | None] = {}
     for item in items:
-        category, topic, urgent = _triage(item)
+        category, topic, urgent = _triage(item, model)
         categories[item.platform_message_id] = category
         rows.append(
             {
