@@ -61,6 +61,7 @@ class Tag(StrEnum):
     PUBLICATION = "publication"
     MAINTENANCE = "maintenance"
     REALTIME = "realtime"
+    TRIAGE = "triage"
 
 
 def collection_deadline(after: timedelta) -> Any:

@@ -301,12 +301,17 @@ def train(
     synthetic_path: Path | None = SYNTHETIC_SET,
     grid: Sequence[Params] = GRID,
     log: TextIO | None = None,
+    extra_rows: Sequence[Row] = (),
 ) -> tuple[dict, dict]:
-    """(artifact, model card): the grid searched on dev, the best refitted with calibration."""
+    """(artifact, model card): the grid searched on dev, the best refitted with calibration.
+
+    ``extra_rows`` are more training rows (the weekly retrain's officer corrections,
+    ``citizen_desk.learning``), appended after the files' rows."""
     vocab = load_vocabulary()
     train_rows = read_rows(real_path, split="train", real=True)
     if synthetic_path is not None:
         train_rows += read_rows(synthetic_path, split=None, real=False)
+    train_rows += extra_rows
     dev_rows = read_rows(real_path, split="dev", real=True)
     if not train_rows or not dev_rows:
         raise ValueError("the training set needs train and dev rows")
@@ -350,9 +355,10 @@ def train(
         "command": "python -m citizen_desk.triage.train",
         "scikit_learn": sklearn.__version__,
         "training_data": {
-            "real_train_rows": sum(r.real for r in train_rows),
+            "real_train_rows": sum(r.real for r in train_rows) - len(extra_rows),
             "synthetic_rows": sum(not r.real for r in train_rows),
             "sha256": data_hash(train_rows),
+            **({"extra_rows": len(extra_rows)} if extra_rows else {}),
         },
         "dev_data": {"rows": len(dev_rows), "sha256": data_hash(dev_rows)},
         "chosen": best.as_dict(),
