@@ -4,6 +4,7 @@ the collection then triages with the new champion."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -49,7 +50,7 @@ def domain(tmp_path, registry, monkeypatch, db_templates):
 
 def test_dag_structure(dag):
     assert set(dag.task_dict) == set(TASKS)
-    for upstream, downstream in zip(TASKS, TASKS[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(TASKS):
         assert dag.task_dict[upstream].downstream_task_ids == {downstream}
     assert dag.timetable.expression == "0 3 * * 0"  # Sundays 03:00
     assert str(dag.timetable.timezone) == "Asia/Ho_Chi_Minh"
