@@ -19,6 +19,7 @@ from citizen_desk.db.models import (
     Publication,
     Quarantine,
     Tip,
+    TriageModelVersion,
 )
 from tests import factories
 from tests.factories import channel as _channel
@@ -55,6 +56,7 @@ class Seeded:
     cases: dict[str, int] = field(default_factory=dict)
     tips: dict[str, int] = field(default_factory=dict)
     publications: dict[str, int] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)
     reports_dir: Path | None = None
 
 
@@ -326,5 +328,42 @@ def seed(session: Session, now: datetime, reports_dir: Path) -> Seeded:
                 created_at=now - h,
             )
         )
+    # Two versions of the triage model: the shipped one, retired by a retrained champion.
+    s.models.update(add_model_versions(session, now))
     session.commit()
     return s
+
+
+RETRAINED_VERSION = "1-webtest00001"
+FIGURES = {
+    "test_rows": 169, "test_accuracy": 0.6154, "tip_recall": 0.8462, "urgent_rows": 3,
+    "urgent_recall": 0.3333, "false_urgents": 3, "false_urgent_rate": 0.0181,
+    "abuse_recall": 0.5349, "recent_corrections": 0, "recent_agreement": None,
+}  # fmt: skip
+
+
+def add_model_versions(session: Session, now: datetime) -> dict[str, int]:
+    """The shipped artifact (retired) and a copy of it under another version (the champion,
+    promoted by a retrain last week: the same weights, so triage is unchanged)."""
+    from citizen_desk.learning.versions import shipped_artifact
+
+    artifact = shipped_artifact()
+    shipped = TriageModelVersion(
+        version=artifact["version"], origin="shipped", status="retired", artifact=artifact,
+        figures=FIGURES, evaluated_at=now - timedelta(days=7), created_at=now - timedelta(days=14),
+        champion_since=now - timedelta(days=14),
+    )  # fmt: skip
+    decision = {"promote": True, "basis": "test", "champion_score": 0.6154,
+                "challenger_score": 0.6331, "gain": 0.0177, "margin": 0.01,
+                "reasons": []}  # fmt: skip
+    retrained = TriageModelVersion(
+        version=RETRAINED_VERSION, origin="retrained", week="2026-W47", status="champion",
+        artifact={**artifact, "version": RETRAINED_VERSION},
+        figures={**FIGURES, "test_accuracy": 0.6331, "decision": decision,
+                 "training": {"correction_rows": 12}},
+        evaluated_at=now - timedelta(days=1), created_at=now - timedelta(days=1),
+        champion_since=now - timedelta(days=1),
+    )  # fmt: skip
+    session.add_all([shipped, retrained])
+    session.flush()
+    return {"shipped": shipped.id, "retrained": retrained.id}

@@ -66,10 +66,13 @@ def test_every_id_route_answers_404_to_an_id_out_of_range(ro_app, ro_officer):
         "/tips/{tip_id}",
         "/tips/{tip_id}/actions/{action_key}",
         "/publications/{publication_id}/edit",
+        "/cases/{case_id}/triage",
+        "/triage-models/{model_id}/champion",
     }
     for method, template in routes:
         for bad in OUT_OF_RANGE:
             path = template.replace("{action_key}", "start").replace("{publication_id}", bad)
+            path = path.replace("{model_id}", bad)
             path = path.replace("{case_id}", bad).replace("{tip_id}", bad)
             page = ro_officer.request(method, path, headers=HTML)
             assert page.status_code == 404, (method, path, page.status_code)

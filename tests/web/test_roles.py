@@ -35,6 +35,13 @@ EDITORS = {
     "TH-NS-NGATHUY": {"admin", "approver.th"},
     "TH-SS-BACSON": {"admin", "approver.th", "approver.ss"},
 }
+# Who may correct a case's triage: its unit's officers and chiefs.
+CORRECTORS = {
+    "TH-NS-NGATHUY": {"officer.ngathuy", "officer.ns", "chief.ns", "chief.th", "officer"},
+    "TH-SS": {"chief.ss", "chief.th"},
+}
+# Who may choose the triage model version in use (the whole desk's): the technical admins.
+MODEL_ADMINS = {"tech.th", "admin"}
 
 
 def _dependency_calls(dependant) -> set:
@@ -77,8 +84,10 @@ def test_every_write_route_has_a_role_check(ro_app):
         assert calls & ROLE_CHECKS, f"{route.methods} {route.path} has no role check"
     assert sorted(writes) == [
         "/cases/{case_id}/identity",
+        "/cases/{case_id}/triage",
         "/publications/{publication_id}/edit",
         "/tips/{tip_id}/actions/{action_key}",
+        "/triage-models/{model_id}/champion",
     ]
     assert sorted(public_writes) == PUBLIC_WRITES
 
@@ -100,7 +109,8 @@ def test_the_coverage_check_would_catch_a_forgotten_route(ro_app):
 
 def _requests(app, seeded) -> list[tuple[str, str, str | None, str]]:
     """(method, path, unit, kind) for every route of the app, with every tip action, on a tip, a
-    case and a post awaiting approval of two units; kind is tip | identity | edit | read."""
+    case and a post awaiting approval of two units, and on two model versions; kind is tip |
+    identity | correct | edit | champion | read."""
     tips = {"TH-NS-NGATHUY": seeded.tips["new"], "TH-SS": seeded.tips["ss"]}
     cases = {"TH-NS-NGATHUY": seeded.cases["breach"], "TH-SS": seeded.cases["ss_tip"]}
     posts = {
@@ -126,6 +136,12 @@ def _requests(app, seeded) -> list[tuple[str, str, str | None, str]]:
             elif route.path.endswith("/identity"):
                 for unit, case_id in cases.items():
                     out.append((method, route.path.format(case_id=case_id), unit, "identity"))
+            elif route.path.endswith("/triage"):
+                for unit, case_id in cases.items():
+                    out.append((method, route.path.format(case_id=case_id), unit, "correct"))
+            elif "{model_id}" in route.path:
+                for model_id in seeded.models.values():
+                    out.append((method, route.path.format(model_id=model_id), None, "champion"))
             elif "{publication_id}" in route.path:
                 for unit, pub_id in posts.items():
                     out.append((method, route.path.format(publication_id=pub_id), unit, "edit"))
@@ -143,6 +159,10 @@ def _expected(user: str, unit: str | None, kind: str) -> bool:
         return user in CUSTODIANS[unit]
     if kind == "edit":
         return user in EDITORS[unit]
+    if kind == "correct":
+        return user in CORRECTORS[unit]
+    if kind == "champion":
+        return user in MODEL_ADMINS
     return True
 
 

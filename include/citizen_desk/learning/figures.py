@@ -83,7 +83,8 @@ def decide(
     reasons = []
     if gain < policy.promotion_margin:
         reasons.append(
-            f"điểm tăng {gain * 100:+.1f} điểm %, cần ít nhất +{policy.promotion_margin * 100:.1f}"
+            f"điểm tăng {_vi(f'{gain * 100:+.1f}')} điểm %, cần ít nhất "
+            f"+{_vi(f'{policy.promotion_margin * 100:.1f}')}"
         )
     for key, what in (("tip_recall", "tin báo"), ("urgent_recall", "tin khẩn")):
         ours, theirs = challenger.get(key), champion.get(key)
@@ -100,5 +101,9 @@ def decide(
     }
 
 
+def _vi(number: str) -> str:
+    return number.replace(".", ",")  # the Vietnamese decimal comma
+
+
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+    return "—" if value is None else _vi(f"{value * 100:.1f}%")

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from citizen_desk.access import Grant, holds, may, may_reassign
 from citizen_desk.db.models import Case, Channel, Publication, Tip, Unit
 from citizen_desk.domain.labels import DESK_ACTION_LABELS
-from citizen_desk.domain.vocabulary import DeskAction
+from citizen_desk.domain.vocabulary import OPEN_TIP_STATUSES, DeskAction
 from citizen_desk.errors import NotFoundError
 from citizen_desk.web.actions import ACTIONS, TipAction
 from citizen_desk.web.auth import CurrentUser, Forbidden, identified
@@ -171,3 +171,43 @@ def publication_edit_permission(
 
 
 PublicationEditPermission = Annotated[str, Depends(publication_edit_permission)]
+
+
+@role_check
+def triage_correct_permission(
+    request: Request, case_id: CaseId, user: CurrentUser, session: DbSession, form: FormData
+) -> str:
+    """An officer (or chief) of the case's unit corrects its triage; a correction away from `tip`
+    also closes the case's open tip, so it needs that decision over the tip's unit too (a tip may
+    have been reassigned). Returns the case's unit."""
+    unit_code = session.scalar(
+        select(Unit.code).join(Case, Case.unit_id == Unit.id).where(Case.id == case_id)
+    )
+    if unit_code is None:
+        raise NotFoundError(f"không có hồ sơ số {case_id}")
+    access = access_of(request, user)
+    if not access.may(DeskAction.TRIAGE_CORRECT, unit_code):
+        raise refuse(DeskAction.TRIAGE_CORRECT, unit_code)
+    category = (form.get("category") or "").strip()
+    if category and category != "tip":
+        tip_unit = session.scalar(
+            select(Unit.code)
+            .join(Tip, Tip.unit_id == Unit.id)
+            .where(Tip.case_id == case_id, Tip.status.in_(sorted(OPEN_TIP_STATUSES)))
+        )
+        if tip_unit is not None and not access.may(DeskAction.TIP_UNFOUNDED, tip_unit):
+            raise refuse(DeskAction.TIP_UNFOUNDED, tip_unit)
+    return unit_code
+
+
+TriageCorrectPermission = Annotated[str, Depends(triage_correct_permission)]
+
+
+@role_check
+def model_champion_permission(request: Request, user: CurrentUser) -> None:
+    """Only a technical admin chooses the triage model version in use (the whole desk's)."""
+    if not access_of(request, user).may(DeskAction.TRIAGE_MODEL_CHAMPION, None):
+        raise refuse(DeskAction.TRIAGE_MODEL_CHAMPION, None)
+
+
+ModelChampionPermission = Annotated[None, Depends(model_champion_permission)]

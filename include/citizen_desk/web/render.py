@@ -23,6 +23,7 @@ NAV = (
     ("tips", "/tips", "Tin báo tố giác"),
     ("publications", "/publications", "Bài đăng & báo cáo"),
     ("collection", "/collection", "Thu thập dữ liệu"),
+    ("models", "/triage-models", "Mô hình phân loại"),
 )
 
 

@@ -15,6 +15,7 @@ from citizen_desk.web.routes import (
     slack,
     static,
     tips,
+    triage,
     webhooks,
 )
 
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     tips.router,
     cases.router,
+    triage.router,
     static.router,
 )
 PUBLIC_ROUTERS: tuple[APIRouter, ...] = (slack.router, webhooks.router)

@@ -1,7 +1,8 @@
 """/cases/{id} and its protected identity view (GET: the reason form; POST: the identity).
 
 Both identity routes depend on `identity_permission`: only an identity custodian of the case's
-unit (registry `access:`) gets past it; anyone else gets a 403 with nothing identifying.
+unit (registry `access:`) gets past it; anyone else gets a 403 with nothing identifying. The
+case page also carries the triage correction form (`routes.triage`) for the unit's officers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from citizen_desk.web.cases import (
     log_identity_view,
 )
 from citizen_desk.web.deps import CaseId, DbSession, FormData, Now
+from citizen_desk.web.learning import triage_context
 from citizen_desk.web.permissions import IdentityPermission, access_of
 from citizen_desk.web.render import flash, render_page
 
@@ -45,6 +47,10 @@ def _case_page(
 ) -> HTMLResponse:
     """The redacted case page, with the identity reason form when `identity_form`."""
     case = case_view(session, case_id, now=now)
+    triage = triage_context(
+        request, user, session, case_id=case.case_id, unit_code=case.unit_code,
+        category=case.category, urgent=case.urgent,
+    )  # fmt: skip
     return render_page(
         request,
         "case.html",
@@ -59,12 +65,40 @@ def _case_page(
         reason=reason,
         notice=notice,
         flash=message,
+        **triage,
     )
 
 
+def case_page_response(
+    request: Request,
+    user: Any,
+    session: Session,
+    case_id: int,
+    now: datetime,
+    status_code: int,
+    message: dict[str, str] | None,
+) -> HTMLResponse:
+    """The case page with a message (a refused triage correction)."""
+    return _case_page(request, user, session, case_id, now, status_code=status_code,
+                      message=message)  # fmt: skip
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: CaseId, user: CurrentUser, session: DbSession, now: Now):
-    return _case_page(request, user, session, case_id, now)
+def case_page(
+    request: Request,
+    case_id: CaseId,
+    user: CurrentUser,
+    session: DbSession,
+    now: Now,
+    triage: str | None = None,
+    tip: str | None = None,
+):
+    from citizen_desk.db.models import Case
+    from citizen_desk.web.routes.triage import triage_flash
+
+    saved = session.get(Case, case_id) if triage else None  # after a correction's redirect
+    message = triage_flash(triage, tip, saved.category, saved.urgent) if saved else None
+    return _case_page(request, user, session, case_id, now, message=message)
 
 
 @router.get("/cases/{case_id}/identity", response_class=HTMLResponse)
@@ -102,6 +136,10 @@ def case_identity_page(
     # The audit row is committed before anything identifying is rendered.
     log_identity_view(session, case_id, actor=actor_name(user), now=now, reason=raw)
     session.commit()
+    triage = triage_context(
+        request, user, session, case_id=case.case_id, unit_code=case.unit_code,
+        category=case.category, urgent=case.urgent,
+    )  # fmt: skip
     return render_page(
         request,
         "case.html",
@@ -113,4 +151,5 @@ def case_identity_page(
         reason_field=REASON_FIELD,
         reason="",
         notice=None,
+        **triage,
     )

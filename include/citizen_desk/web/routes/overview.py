@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from citizen_desk.web.auth import CurrentUser
 from citizen_desk.web.deps import DbSession, Now
+from citizen_desk.web.learning import live_agreement
 from citizen_desk.web.overview import overview, week_start
 from citizen_desk.web.render import render_page
 from citizen_desk.web.tips_board import level_labels
@@ -18,6 +19,7 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, user: CurrentUser, session: DbSession, now: Now):
+    window = request.app.state.registry_factory().triage_learning.agreement_window
     return render_page(
         request,
         "overview.html",
@@ -27,6 +29,7 @@ def overview_page(request: Request, user: CurrentUser, session: DbSession, now: 
         level_labels=level_labels(),
         week_start=week_start(now),
         now=now,
+        agreement=live_agreement(session, now=now, window=window),
     )
 
 

@@ -11,12 +11,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizen_desk.db.models import Case, Unit
 from citizen_desk.errors import NotFoundError, WorkflowError
 from citizen_desk.web.actions import ACTIONS, TipAction
 from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
 from citizen_desk.web.deps import DbSession, FormData, Now, TipId
+from citizen_desk.web.learning import triage_context
 from citizen_desk.web.permissions import TipPermission, access_of
 from citizen_desk.web.render import base_path, flash, render_page, vietnamese
 from citizen_desk.web.tips_board import history_label, level_labels, tips_board
@@ -34,7 +37,15 @@ def _tip_context(
     offered = [a for a in ACTIONS.values() if a.offered_for(view.status, view.is_open)]
     access = access_of(request, user)
     actions = [a for a in offered if access.may(a.permission, view.unit_code)]
+    case, case_unit = session.execute(
+        select(Case, Unit.code).join(Unit, Case.unit_id == Unit.id).where(Case.id == view.case_id)
+    ).one()
+    triage = triage_context(
+        request, user, session, case_id=case.id, unit_code=case_unit, category=case.category,
+        urgent=case.urgent, back="tip",
+    )  # fmt: skip
     return {
+        **triage,
         "tip": view,
         "history": [
             (entry, history_label(entry.action, tips.ACTION_LABELS))
@@ -122,14 +133,21 @@ def tip_page(
     session: DbSession,
     now: Now,
     done: str | None = None,
+    triage: str | None = None,
+    tip: str | None = None,
 ):
+    from citizen_desk.web.routes.triage import triage_flash
+
     message = None
     if done in ACTIONS:
         message = flash("ok", f"Đã ghi nhận: {ACTIONS[done].label} (người thực hiện: "
                               f"{actor_name(user)}).")  # fmt: skip
+    context = _tip_context(request, session, tip_id, now, user)
+    if triage:
+        message = triage_flash(triage, tip, context["triage"]["category"],
+                               context["triage"]["urgent"])  # fmt: skip
     return render_page(
-        request, "tip.html", user=user, active="tips", flash=message,
-        **_tip_context(request, session, tip_id, now, user),
+        request, "tip.html", user=user, active="tips", flash=message, **context,
     )  # fmt: skip
 
 
