@@ -10,4 +10,6 @@ COPY dags/ /opt/airflow/dags/
 COPY plugins/ /opt/airflow/plugins/
 COPY include/ /opt/airflow/include/
 COPY templates/ /opt/airflow/templates/
+# the labelled real corpus: the weekly retrain_triage_model trains and measures on it
+COPY datasets/ /opt/airflow/datasets/
 ENV PYTHONPATH=/opt/airflow/include

@@ -84,7 +84,7 @@ def test_domain_database_is_separate_from_the_metadata_db() -> None:
 
 
 DEV_TOOLS = ("pytest", "pytest-timeout", "ruff", "uv", "hypothesis", "mypy")
-IMAGE_SOURCES = {"requirements.lock", "dags/", "plugins/", "include/", "templates/"}
+IMAGE_SOURCES = {"requirements.lock", "dags/", "plugins/", "include/", "templates/", "datasets/"}
 
 
 def _in_build_context(path: str) -> bool:
@@ -128,6 +128,7 @@ def test_the_build_context_holds_only_what_the_image_needs() -> None:
         assert _in_build_context(path.rstrip("/") + ("/x.py" if path.endswith("/") else ""))
     assert _in_build_context("include/citizen_desk/cli.py")
     assert _in_build_context("include/config/registry.yaml")
+    assert _in_build_context("datasets/real/triage.jsonl")  # the weekly retrain's corpus
     for path in (
         "devtools/platform_simulator/web.py",
         "tests/conftest.py",
