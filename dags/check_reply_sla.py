@@ -49,7 +49,7 @@ OPTIONAL_DATE = {"type": ["null", "string"], "format": "date"}
     },
 )
 def check_reply_sla() -> None:
-    @task
+    @task(multiple_outputs=False)
     def prepare(**context) -> dict[str, int]:
         from citizen_desk.pipeline import tasks
         from citizen_desk.pipeline.context import run_context

@@ -27,14 +27,14 @@ from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
     tags=[Tag.CITIZEN_DESK, Tag.MAINTENANCE],
 )
 def citizen_desk_setup() -> None:
-    @task
+    @task(multiple_outputs=False)
     def migrate_and_sync_registry(**context) -> dict[str, int]:
         from citizen_desk.pipeline import tasks
         from citizen_desk.pipeline.context import run_context
 
         return tasks.prepare(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def doctor(**context) -> dict:
         from citizen_desk.doctor import tasks
         from citizen_desk.pipeline.context import run_context

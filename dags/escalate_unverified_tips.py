@@ -64,7 +64,7 @@ from citizen_desk.pipeline.conventions import (
     },
 )
 def escalate_unverified_tips() -> None:
-    @task
+    @task(multiple_outputs=False)
     def prepare(**context) -> dict[str, int]:
         from citizen_desk.pipeline import tasks
         from citizen_desk.pipeline.context import run_context

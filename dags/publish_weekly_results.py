@@ -47,7 +47,7 @@ from citizen_desk.publication.approval import APPROVE, REJECT, hitl_kwargs
     },
 )
 def publish_weekly_results() -> None:
-    @task
+    @task(multiple_outputs=False)
     def prepare(**context) -> dict[str, int]:
         from citizen_desk.pipeline import tasks
         from citizen_desk.pipeline.context import run_context
@@ -61,14 +61,14 @@ def publish_weekly_results() -> None:
 
         return run_wait_for_collection(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def compute(**context) -> dict:
         from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_compute
 
         return run_compute(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def render(figures: dict, **context) -> dict:
         from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_render
@@ -82,7 +82,7 @@ def publish_weekly_results() -> None:
 
         return run_gate(rendered, run_context(context))
 
-    @task(trigger_rule="none_failed")
+    @task(multiple_outputs=False, trigger_rule="none_failed")
     def publish(rendered: dict, requests: list[dict], **context) -> dict:
         from citizen_desk.pipeline.context import run_context
         from citizen_desk.publication.tasks import run_publish

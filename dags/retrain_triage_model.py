@@ -35,28 +35,28 @@ from citizen_desk.pipeline.conventions import START_DATE, Tag, default_args
     tags=[Tag.CITIZEN_DESK, Tag.TRIAGE],
 )
 def retrain_triage_model() -> None:
-    @task
+    @task(multiple_outputs=False)
     def prepare(**context) -> dict[str, int]:
         from citizen_desk.pipeline import tasks
         from citizen_desk.pipeline.context import run_context
 
         return tasks.prepare(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def register_shipped_model(**context) -> dict:
         from citizen_desk.learning import tasks
         from citizen_desk.pipeline.context import run_context
 
         return tasks.register_shipped(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def train_challenger(**context) -> dict:
         from citizen_desk.learning import tasks
         from citizen_desk.pipeline.context import run_context
 
         return tasks.train_challenger(run_context(context))
 
-    @task
+    @task(multiple_outputs=False)
     def promote_or_keep(**context) -> dict:
         from citizen_desk.learning import tasks
         from citizen_desk.pipeline.context import run_context
