@@ -208,6 +208,21 @@ def test_a_tip_is_created_once_and_never_downgraded(synced_engine, channel) -> N
     assert (case.category, case.urgent) == ("tip", True)
 
 
+def test_an_urgent_case_keeps_its_cues_whatever_its_category(synced_engine, channel) -> None:
+    """A child missing now is urgent lost & found (no tip, no escalation): the case carries the
+    cues that made it urgent, for the pages; a calm case carries none."""
+    missing = "Con em 3 tuổi vừa chạy đâu mất ở chợ đêm, đến giờ chưa tìm thấy, ai thấy giữ giúp em"
+    store(synced_engine, channel, [msg("m1", 0, text=missing), msg("m2", 0, thread="t_2")])
+    with Session(synced_engine) as session:
+        cases = {c.thread_key: c for c in session.scalars(select(Case))}
+        assert session.scalars(select(Tip)).all() == []
+    lost, calm = cases["t_1"], cases["t_2"]
+    assert (lost.category, lost.urgent) == ("lost_found", True)
+    assert lost.urgency_cues
+    assert "đến giờ" in lost.urgency_cues
+    assert (calm.urgent, calm.urgency_cues) == (False, None)
+
+
 def test_the_watermark_only_moves_forward_and_not_in_windows(synced_engine, channel) -> None:
     store(synced_engine, channel, [msg("m1", 0)], newest=at(100))
     store(synced_engine, channel, [msg("m2", 10)], newest=at(50))

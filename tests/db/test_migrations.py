@@ -173,3 +173,47 @@ def test_publications_survive_the_revisions_downgrade_and_upgrade(db_url: str, r
         assert session.scalars(select(PublicationRevision)).all() == []
         assert session.scalars(select(Publication.approved_revision)).one() is None
     engine.dispose()
+
+
+def test_cases_survive_the_urgency_cues_downgrade_and_upgrade(db_url: str, registry) -> None:
+    """0011 adds `cases.urgency_cues` in place (a batch would rebuild `cases`, which messages and
+    tips refer to): going back keeps the case and its urgency, coming back starts without cues."""
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from citizen_desk.config.registry import sync_registry
+    from citizen_desk.db.engine import _engine_for
+    from citizen_desk.db.models import Case, Channel, Message
+    from tests.conftest import NOW
+
+    engine = _engine_for(db_url)
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        sync_registry(session, registry, now=NOW)
+        channel = session.scalars(select(Channel).where(Channel.key == "fb-th")).one()
+        case = Case(
+            channel_id=channel.id, unit_id=channel.unit_id, thread_key="t-1", kind="messenger",
+            category="lost_found", urgent=True, urgency_cues=["đi lạc", "đến giờ"],
+            opened_at=NOW, updated_at=NOW,
+        )  # fmt: skip
+        session.add(case)
+        session.flush()
+        session.add(
+            Message(
+                channel_id=channel.id, platform_message_id="m-1", direction="in",
+                kind="messenger", thread_key="t-1", case_id=case.id, text="bé đi lạc",
+                created_at=NOW, collected_at=NOW,
+            )
+        )  # fmt: skip
+    migrate.downgrade(engine, "0010")
+    assert "urgency_cues" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT category, urgent FROM cases")).one() == (
+            "lost_found",
+            True,
+        )
+        assert conn.execute(text("SELECT count(*) FROM messages")).scalar() == 1
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        assert session.scalars(select(Case.urgency_cues)).one() is None
+    engine.dispose()

@@ -315,7 +315,11 @@ def test_targets_replace_defaults_and_reply_window_merges():
         },
         path="r",
     )
-    assert dict(policy.targets) == {"question": SlaTarget(2 * H, 2 * H, "wall")}
+    # the urgent target is kept when `targets` does not name it: danger must jump the queue
+    assert dict(policy.targets) == {
+        "question": SlaTarget(2 * H, 2 * H, "wall"),
+        "urgent": SlaTarget(15 * M, 15 * M, "wall"),
+    }
     assert dict(policy.reply_window) == {"facebook": 12 * H, "zalo": timedelta(days=7)}
     assert policy.target_for("tip", "TH") is None
 
@@ -409,3 +413,48 @@ def test_a_category_without_sla_gets_one_from_its_candidates():
     doubtful = SlaTurn(**{**turn(monday, category="other").__dict__, "candidates": ("lost_found",)})
     verdict = evaluate(doubtful, monday + 3 * H)
     assert (verdict.state, verdict.due_at) == ("breached", monday + 2 * H)
+
+
+# --- an urgent case (danger now, any category) takes the urgent target ------------------------
+
+
+def urgent(t: SlaTurn) -> SlaTurn:
+    return SlaTurn(**{**t.__dict__, "urgent": True})
+
+
+@pytest.mark.parametrize("category", ["lost_found", "feedback", "other", "tip", "question"])
+def test_an_urgent_case_jumps_the_queue_whatever_its_category(category: str) -> None:
+    """A missing child (lost_found), a plea read as feedback or chatter: 15 wall minutes."""
+    sunday_night = vn(2026, 3, 1, 23)  # outside working hours: the wall clock still runs
+    plain = evaluate(turn(sunday_night, category=category), sunday_night)
+    verdict = evaluate(urgent(turn(sunday_night, category=category)), sunday_night)
+    assert verdict.due_at == sunday_night + 15 * M
+    assert plain.due_at is None or plain.due_at > verdict.due_at
+    late = evaluate(urgent(turn(sunday_night, category=category)), sunday_night + 20 * M)
+    assert (late.state, late.overdue_by) == ("breached", 5 * M)
+
+
+def test_the_urgent_target_is_configurable_and_per_unit() -> None:
+    policy = parse_sla_policy(
+        {
+            "targets": {
+                "lost_found": {"first_response": "2h", "clock": "wall"},
+                "urgent": {"first_response": "30m", "clock": "wall"},
+            },
+            "unit_overrides": {"TH-SS": {"urgent": {"first_response": "10m"}}},
+        },
+        path="r",
+    )
+    monday = vn(2026, 3, 2, 8)
+    missing = urgent(turn(monday, category="lost_found"))
+    assert evaluate(missing, monday, policy=policy).due_at == monday + 30 * M
+    at_ss = SlaTurn(**{**missing.__dict__, "unit_code": "TH-SS"})
+    assert evaluate(at_ss, monday, policy=policy).due_at == monday + 10 * M
+
+
+def test_an_unknown_target_key_is_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_sla_policy(
+            {"targets": {"urgnet": {"first_response": "15m", "clock": "wall"}}}, path="r"
+        )
+    assert "sla.targets.urgnet" in str(info.value)

@@ -484,3 +484,29 @@ def test_a_case_waiting_for_human_triage_keeps_the_strictest_sla(factory, regist
     assert report.states == {"no_sla": 1, "on_track": 1}
     assert _case(factory, calm.id).sla_due_at is None
     assert _case(factory, doubtful.id).sla_due_at == local(2026, 11, 23, 10)
+
+
+def test_an_urgent_case_of_any_category_jumps_the_queue_and_says_so(factory, registry) -> None:
+    """A missing child filed as lost & found (2 wall hours) but urgent: 15 wall minutes, and its
+    warning and breach say KHẨN. The calm one beside it keeps its category's deadline."""
+    started = local(2026, 11, 23, 8)
+    calm = _seed(
+        factory, channel_key="zalo-th-ns-ngathuy", category="lost_found", turns=[(started, None)]
+    )
+    missing = _seed(
+        factory, channel_key="zalo-th-ns-ngathuy", category="lost_found", turns=[(started, None)]
+    )
+    with factory() as session, session.begin():
+        case = session.get(Case, missing.id)
+        case.urgent, case.urgency_cues = True, ["đi lạc", "đến giờ"]
+    individually = _individually(registry)
+    report = _sweep(factory, individually, local(2026, 11, 23, 8, 12))
+    assert (report.warnings_recorded, report.breaches_recorded) == (1, 0)
+    assert _case(factory, missing.id).sla_due_at == started + timedelta(minutes=15)
+    assert _case(factory, calm.id).sla_due_at == local(2026, 11, 23, 10)
+    warning = _notes(factory)[f"sla:{missing.id}:1:warning"]
+    assert warning.payload["text"].startswith("[KHẨN] [Sắp đến hạn]")
+    _sweep(factory, individually, local(2026, 11, 23, 8, 20))
+    breach = _notes(factory)[f"sla:{missing.id}:1:breach:{NGATHUY_DUTY}"]
+    assert breach.payload["text"].startswith("[KHẨN] [Quá hạn]")
+    assert "đi lạc" not in breach.payload["text"]  # cues are message words: never in Slack

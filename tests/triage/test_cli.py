@@ -38,11 +38,16 @@ def test_mixed_good_and_bad_lines() -> None:
     assert code == 1
     assert [r["id"] for r in records] == ["m1", 7]
     first, second = records
-    assert set(first) == {"id", "category", "urgent", "topic", "confidence", "redacted"}
+    assert set(first) == {
+        "id", "category", "urgent", "urgency_cues", "topic", "confidence", "redacted",
+    }  # fmt: skip
     assert (first["category"], first["topic"], first["urgent"]) == ("question", "residence", False)
+    assert first["urgency_cues"] == []
     assert first["redacted"] == "Cho em hỏi đăng ký tạm trú ở đâu ạ, sđt em [SĐT]"
     assert (second["category"], second["urgent"]) == ("tip", True)
     assert second["redacted"] == "Cứu với, [TÊN] đang bị đánh ở chợ"
+    assert "cứu với" in second["urgency_cues"]  # why it is urgent
+    assert not any("Tám" in cue for cue in second["urgency_cues"])
     assert 0 <= second["confidence"] <= 1
 
     reported = errors.splitlines()

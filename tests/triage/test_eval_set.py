@@ -50,7 +50,8 @@ def test_file_format(path: Path) -> None:
         assert isinstance(record["urgent"], bool)
         assert isinstance(record["text"], str)
         assert record["topic"] is None or isinstance(record["topic"], str)
-        assert not record["urgent"] or record["category"] == "tip"
+        # urgency is the situation's, not the category's: a missing child is urgent lost_found
+        assert not record["urgent"] or record["category"] in ("tip", "lost_found")
         ids.append(record["id"])
     assert len(ids) == len(set(ids))
 
@@ -83,7 +84,7 @@ def test_tip_recall(report: Report) -> None:
 
 
 def test_few_false_alarms(report: Report) -> None:
-    assert report.non_tip_urgent_rate <= 0.02
+    assert report.false_urgent_rate <= 0.02
 
 
 def test_holdout_size(holdout_report: Report) -> None:
@@ -108,8 +109,14 @@ def test_holdout_accuracy_does_not_regress(holdout_report: Report) -> None:
     assert holdout_report.accuracy >= 0.80
 
 
-def test_holdout_no_false_alarms_outside_tips(holdout_report: Report) -> None:
-    assert holdout_report.non_tip_urgent_rate <= 0.02
+# Urgency became the situation's, whatever the category (issue #18; guide in
+# datasets/real/README.md): three holdout rows were relabelled urgent by the new guide (an old
+# man and a forgetful mother missing now, a girl held and not allowed home), never tuned on.
+# Measured once after the rules changed: urgent 10/12 (was 6/9 under the old labels), false
+# urgents 2 of 73 non-urgent, 2.7% (was 1 of 76, a non-urgent tip); the bar is the issue's
+# ("false urgents <= 3% of non-urgent messages"), where it used to bound urgent non-tips only.
+def test_holdout_few_false_alarms(holdout_report: Report) -> None:
+    assert holdout_report.false_urgent_rate <= 0.03
 
 
 @pytest.mark.parametrize("path", [EVAL_SET, HOLDOUT], ids=["eval_set", "holdout"])

@@ -248,6 +248,8 @@ def _derive(
         "category": triage.category,
         "topic": triage.topic,
         "urgent": bool(triage.urgent),
+        # the explanation of the urgent call (vocabulary cues, in the writers' words)
+        "urgency_cues": list(triage.urgency_cues) or None,
         "triage_confidence": float(triage.confidence),
         "needs_human_triage": bool(triage.needs_human),
         "triage_model": model.version if model is not None else None,

@@ -113,6 +113,7 @@ def announce(
         "case_ref": case.reference,
         "unit_name": unit.name,
         "category_label": category_label(case.category),
+        "urgent": bool(case.urgent),  # danger now: the case has the `urgent` reply target
         "turn_no": turn.turn_no,
         "due_at": verdict.due_at,
         "excerpt": shown,

@@ -18,6 +18,7 @@ from citizen_desk.config.sections import (
     one_of,
     stable_hash,
 )
+from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.sla.calendar import WorkingCalendar, add_working_time, working_time_between
 
 Clock = Literal["working", "wall"]
@@ -41,6 +42,12 @@ DEFAULT_TARGETS = {
     "tip": SlaTarget(timedelta(hours=4), timedelta(hours=8), "wall"),
     "feedback": SlaTarget(timedelta(hours=16), timedelta(hours=16), "working"),
 }
+# The deadline of a case the triage calls urgent (danger now), whatever its category: its turn
+# takes the strictest of this and its category's target, so it jumps the queue. Kept even when a
+# registry's `targets` replaces the defaults without naming it (safety first); a unit may
+# override it like any target.
+URGENT = "urgent"
+DEFAULT_URGENT_TARGET = SlaTarget(timedelta(minutes=15), timedelta(minutes=15), "wall")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class SlaTurn:
     # A case waiting for a human's triage ("cần người xem") may be any of these categories: its
     # turn takes the strictest of their targets (the earliest deadline), never a looser one.
     candidates: tuple[str, ...] = ()
+    # An urgent case (danger now, any category) also takes the `urgent` target.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,9 +167,10 @@ def evaluate_turn(
 def _strictest_target(
     turn: SlaTurn, policy: SlaPolicy, started_at: datetime, calendar: WorkingCalendar
 ) -> tuple[SlaTarget, datetime] | None:
-    """(target, due) of the turn's category, or of the candidate due first; None: no SLA."""
+    """(target, due) of the turn's category, or of the candidate (or the urgent target of an
+    urgent turn) due first; None: no SLA."""
     best: tuple[SlaTarget, datetime] | None = None
-    for category in (turn.category, *turn.candidates):
+    for category in (turn.category, *turn.candidates, *((URGENT,) if turn.urgent else ())):
         target = policy.target_for(category, turn.unit_code)
         if target is None:
             continue
@@ -214,7 +224,8 @@ class _SlaSection(Section):
 def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
     """Build the policy from the registry's `sla:` section; absent keys take the defaults.
 
-    `reply_window` merges over the platform defaults; `targets`, when given, replaces them.
+    `reply_window` merges over the platform defaults; `targets`, when given, replaces them (its
+    keys: categories, and `urgent`, which keeps its default when not given).
     `unit_overrides` are partial targets merged over the category's default target.
     Raises `RegistryErrors` listing every problem of the section.
     """
@@ -228,6 +239,12 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
     if section.targets is not None:
         targets = {}
         for category, target in section.targets.items():
+            if category != URGENT and category not in CATEGORIES:
+                problems.add(
+                    f"sla.targets.{category}",
+                    f"unknown category; expected one of {', '.join((*CATEGORIES, URGENT))}",
+                )
+                continue
             key = f"sla.targets.{category}"
             for name in ("first_response", "clock"):
                 if getattr(target, name) is None:
@@ -235,6 +252,7 @@ def parse_sla_policy(raw: Mapping | None, *, path: object) -> SlaPolicy:
             if target.first_response is not None:
                 first = target.first_response
                 targets[category] = _merge(SlaTarget(first, first, "working"), target)
+    targets.setdefault(URGENT, DEFAULT_URGENT_TARGET)
 
     overrides: dict[str, Mapping[str, SlaTarget]] = {}
     for unit, per_unit in (section.unit_overrides or {}).items():

@@ -124,6 +124,7 @@ def load_open_turns(session: Session) -> list[TurnRow]:
             last_citizen_at=max(last, started),
             responded_at=None,
             candidates=review_candidates(case),
+            urgent=bool(case.urgent),
         )
         result.append(TurnRow(case, turn, current=True))
     return result
@@ -164,6 +165,7 @@ def load_turns_started_between(session: Session, start: datetime, end: datetime)
             last_citizen_at=max(last, started),
             responded_at=turn_row.responded_at,
             candidates=review_candidates(case),
+            urgent=bool(case.urgent),
         )
         current = case.status == "open" and case.turn_no == turn_row.turn_no
         result.append(TurnRow(case, turn, current=current and turn_row.responded_at is None))

@@ -43,6 +43,9 @@ _LAUGH_WORD_RE = re.compile(
 )
 # Symbols that carry meaning in chat; replaced by a word before tokenising.
 _SYMBOLS = {"🆘": " sos ", "\u2757": " ! "}
+# Smileys (":))", "=))", ":v", ":D", "^^"), read as laughter like "hahaha": " haha ". A colon
+# after a letter or digit ("10:30", "https:") is not one.
+_SMILEY_RE = re.compile(r"(?<![^\W_])(?:[:=;][-']?[)\]dpv3]+(?![^\W_])|\^\^)")
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -164,9 +167,9 @@ def compile_abbreviations(mapping: Mapping[str, str]) -> dict[str, Expansion]:
 def normalize(text: str, abbreviations: Mapping[str, Expansion] | None = None) -> Normalized:
     """Tokenise ``text`` into aligned accented and folded streams.
 
-    Steps: NFC, lowercase, a few meaningful symbols to words, laughter ("kkk", "hahaha") to
-    "haha", repeated letters collapsed, split on non-letters/digits (clause punctuation becomes
-    :data:`BREAK`), abbreviations expanded.
+    Steps: NFC, lowercase, a few meaningful symbols to words, laughter ("kkk", "hahaha") and
+    smileys (":))", ":v") to "haha", repeated letters collapsed, split on non-letters/digits
+    (clause punctuation becomes :data:`BREAK`), abbreviations expanded.
     """
     if not text:
         return Normalized((), ())
@@ -175,6 +178,8 @@ def normalize(text: str, abbreviations: Mapping[str, Expansion] | None = None) -
         if symbol in lowered:
             lowered = lowered.replace(symbol, word)
     lowered = _LAUGH_WORD_RE.sub("haha", lowered)
+    if ":" in lowered or "=" in lowered or "^" in lowered:
+        lowered = _SMILEY_RE.sub(" haha ", lowered)
     # Whole-string passes (fast, in C); folding maps one character to one character and
     # collapsing never crosses a word boundary, so both strings split into the same tokens.
     accented_raw = _TOKEN_RE.findall(collapse_repeats(lowered))

@@ -73,6 +73,8 @@ class TipView:
     last_action: str | None
     last_action_at: datetime | None
     excerpt: str  # redacted
+    # Why the triage called it urgent (its case's cues), redacted; pages only, never Slack.
+    urgency_cues: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -298,7 +300,12 @@ def views_for(
     if not tips:
         return []
     case_ids = [t.case_id for t in tips]
-    topics = dict(session.execute(select(Case.id, Case.topic).where(Case.id.in_(case_ids))).all())
+    cases = {
+        case_id: (topic, cues)
+        for case_id, topic, cues in session.execute(
+            select(Case.id, Case.topic, Case.urgency_cues).where(Case.id.in_(case_ids))
+        )
+    }
     units = {
         unit_id: (code, name)
         for unit_id, code, name in session.execute(
@@ -325,7 +332,7 @@ def views_for(
                 reference=case_reference(tip.case_id),
                 unit_code=unit_code,
                 unit_name=unit_name,
-                topic=topics[tip.case_id],
+                topic=cases[tip.case_id][0],
                 urgent=tip.urgent,
                 status=tip.status,
                 level=tip.escalation_level,
@@ -335,6 +342,12 @@ def views_for(
                 last_action=tip.last_action,
                 last_action_at=tip.last_action_at,
                 excerpt=excerpt,
+                urgency_cues=tuple(
+                    redact_text(cue, names.get(tip.case_id, ()))
+                    for cue in cases[tip.case_id][1] or ()
+                )
+                if tip.urgent
+                else (),
             )
         )
     return views

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 HEADER = (
     f"{'slice':<24}{'rows':>6}{'accuracy':>10}{'accepted':>10}{'needs_h':>9}"
-    f"{'tip rec':>9}{'tip+rev':>9}{'urgent':>8}{'abuse rec':>11}"
+    f"{'tip rec':>9}{'tip+rev':>9}{'urgent':>8}{'false urg':>10}{'abuse rec':>11}"
 )
 
 
@@ -30,6 +30,7 @@ def _row(name: str, report: Report) -> str:
         f"{share(tips, sum(o.correct for o in tips)):>9}"
         f"{share(tips, sum(o.correct or o.sent_to_review for o in tips)):>9}"
         f"{share(urgent, sum(o.triage.urgent for o in urgent)):>8}"
+        f"{report.false_urgents:>10}"
         f"{share(abuse, sum(o.correct for o in abuse)):>11}"
     )
 

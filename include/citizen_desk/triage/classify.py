@@ -9,8 +9,10 @@ How a message is scored (all weights live in ``vocabulary.yaml``):
 2. Regular-expression ``patterns`` add weight to a category/topic and/or to urgency.
 3. Synthetic feature tokens can carry weight like phrases: ``_qmark`` (a "?"), ``_exclaim``
    ("!!"), ``_phone``, ``_plate``, ``_url``, ``_money`` and ``_short`` (few words).
-4. Urgency phrases (negative ones say "not now": "hôm qua", "tuần trước") sum to an urgency
-   score; when positive it also boosts the tip score. A category with ``topic_only_factor``
+4. Urgency cues (:mod:`~citizen_desk.triage.urgency`: danger, "not now", "happening now",
+   negators) sum to an urgency score; when positive it also boosts the tip score, and from
+   ``urgent_min`` the message is urgent whatever its category, with the cues that fired as its
+   explanation. A category with ``topic_only_factor``
    (question) scales its topic phrases down when none of its cues matched; its
    ``generic_topic`` (question.procedure) is reported only when no specific topic matched.
 5. The best category wins (ties: tip, lost_found, question, feedback, abuse, other). Below
@@ -31,9 +33,13 @@ from citizen_desk.privacy.identifiers import detect_kinds
 from citizen_desk.text.normalize import Normalized, normalize
 from citizen_desk.triage.features import parts
 from citizen_desk.triage.model import TriageModel, load_model
-from citizen_desk.triage.vocabulary import URGENT, Cue, Vocabulary, load_vocabulary
+from citizen_desk.triage.urgency import assess
+from citizen_desk.triage.vocabulary import URGENT, URGENT_NOW, Cue, Vocabulary, load_vocabulary
 
 TIE_ORDER = ("tip", "lost_found", "question", "feedback", "abuse", "other")
+# An urgent message the model files under another category becomes a tip (escalated, chiefs
+# alerted) unless it reads as a missing person: that case stays lost_found and jumps the SLA.
+URGENT_KEEPS = frozenset({"tip", "lost_found"})
 _MONEY_RE = re.compile(
     r"\b\d+(?:[.,]\d+)*\s*(?:k|tr|trieu|ty|nghin|ngan|d|dong|vnd|cu|lit|xi)\b(?!\s*hang)"
 )
@@ -54,6 +60,9 @@ class Triage:
     # For a message that needs a human: every category it may be, the chosen one first (its SLA
     # is the strictest of theirs). Empty when the triage is sure enough.
     candidates: tuple[str, ...] = ()
+    # Why an urgent message is urgent: the danger and "now" cues that fired, in the writer's
+    # words, strongest first (empty when not urgent).
+    urgency_cues: tuple[str, ...] = ()
 
 
 class Hit(NamedTuple):
@@ -64,6 +73,9 @@ class Hit(NamedTuple):
     category: str
     topic: str | None
     weight: float
+    start: int = -1  # first token of the match in the streams (-1: a feature token)
+    end: int = -1  # token after the last
+    label: str | None = None  # a pattern's label (urgency explanations)
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,8 @@ class Explanation:
     urgency: float
     triage: Triage
     topic_scores: Mapping[str, float] = field(default_factory=dict)
+    urgency_cues: tuple[str, ...] = ()  # every urgency cue that counted (urgent or not)
+    negated: tuple[str, ...] = ()  # urgency cues a negator cancelled
 
 
 def _features(text: str, norm: Normalized, short_tokens: int) -> list[str]:
@@ -102,9 +116,10 @@ def _features(text: str, norm: Normalized, short_tokens: int) -> list[str]:
 
 def _scan(
     tokens: Sequence[str], index: Mapping[str, tuple[Cue, ...]], vocab: Vocabulary
-) -> list[Cue]:
-    """Every distinct phrase of ``index`` that occurs in ``tokens`` as whole words."""
-    found: dict[str, tuple[Cue, ...]] = {}
+) -> list[tuple[Cue, int, int]]:
+    """Every distinct phrase of ``index`` that occurs in ``tokens`` as whole words, with the
+    tokens of its first occurrence."""
+    found: dict[str, tuple[tuple[Cue, ...], int, int]] = {}
     count = len(tokens)
     max_words = vocab.max_words
     prefixes = vocab.prefixes
@@ -115,13 +130,13 @@ def _scan(
         end = start + 1
         while True:
             cues = lookup(key)
-            if cues is not None:
-                found[key] = cues
+            if cues is not None and key not in found:
+                found[key] = (cues, start, end)
             if end >= stop or key not in prefixes:
                 break
             key = f"{key} {tokens[end]}"
             end += 1
-    return [cue for cues in found.values() for cue in cues]
+    return [(cue, first, last) for cues, first, last in found.values() for cue in cues]
 
 
 def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
@@ -131,29 +146,34 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
     norm = normalize(text or "", vocab.abbreviations)
     features = _features(text or "", norm, limits.short_message_tokens)
 
-    hits = [Hit("folded", *cue) for cue in _scan(norm.folded, vocab.folded, vocab)]
-    hits += [Hit("accented", *cue) for cue in _scan(norm.accented, vocab.accented, vocab)]
+    hits = [Hit("folded", *c, s, e) for c, s, e in _scan(norm.folded, vocab.folded, vocab)]
+    hits += [Hit("accented", *c, s, e) for c, s, e in _scan(norm.accented, vocab.accented, vocab)]
     for feature in features:
         hits += [Hit("feature", *cue) for cue in vocab.folded.get(feature, ())]
     if vocab.rules:
         streams = {"folded": f" {norm.text} ", "accented": f" {norm.accented_text} "}
         for rule in vocab.rules:
-            if rule.regex.search(streams[rule.stream]):
+            stream = streams[rule.stream]
+            match = rule.regex.search(stream)
+            if match:
                 pattern = rule.regex.pattern
                 if rule.weight and rule.category:
                     hits.append(Hit("pattern", pattern, rule.category, rule.topic, rule.weight))
                 if rule.urgent:
-                    hits.append(Hit("pattern", pattern, URGENT, None, rule.urgent))
+                    start, end = _tokens_of(match, stream)
+                    hits.append(
+                        Hit("pattern", pattern, URGENT, None, rule.urgent, start, end, rule.label)
+                    )
 
     # A category with a topic_only_factor (question) needs one of its cues ("cho hỏi", "?"):
     # naming a procedure in passing is not asking about it.
     with_cue = {h.category for h in hits if h.topic is None and h.weight > 0}
     scores = dict.fromkeys(CATEGORIES, 0.0)
     topic_scores: dict[str, float] = {}
-    urgency = 0.0
+    assessed = assess((h for h in hits if h.category in _URGENCY), norm, vocab)
+    urgency = assessed.score
     for hit in hits:
-        if hit.category == URGENT:
-            urgency += hit.weight
+        if hit.category in _URGENCY:
             continue
         weight = hit.weight
         if hit.topic is not None and hit.category not in with_cue:
@@ -165,7 +185,7 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
     # Danger happening now is a tip even when the wording is unusual; "not now" cues cancel it.
     scores["tip"] += limits.urgent_tip_boost * max(urgency, 0.0)
 
-    triage = _decide(scores, topic_scores, urgency, norm.word_count, vocab)
+    triage = _decide(scores, topic_scores, urgency, norm.word_count, vocab, assessed.cues)
     return Explanation(
         tokens=norm.folded,
         features=tuple(features),
@@ -174,7 +194,21 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
         urgency=round(urgency, 3),
         triage=triage,
         topic_scores={k: round(v, 3) for k, v in topic_scores.items()},
+        urgency_cues=assessed.cues,
+        negated=assessed.negated,
     )
+
+
+_URGENCY = frozenset({URGENT, URGENT_NOW})
+
+
+def _tokens_of(match: re.Match[str], stream: str) -> tuple[int, int]:
+    """The tokens a pattern matched in ``stream`` (the streams' tokens joined by single spaces,
+    one space before the first): first token, token after the last."""
+    text = match.group()
+    start = match.start() + len(text) - len(text.lstrip(" "))
+    first = stream.count(" ", 0, start) - 1
+    return first, first + max(len(text.split()), 1)
 
 
 def _confidence(best: float, runner_up: float, scale: float) -> float:
@@ -189,6 +223,7 @@ def _decide(
     urgency: float,
     token_count: int,
     vocab: Vocabulary,
+    cues: tuple[str, ...] = (),
 ) -> Triage:
     limits = vocab.thresholds
     ranked = sorted(TIE_ORDER, key=lambda c: -scores[c])  # stable: ties keep TIE_ORDER
@@ -213,10 +248,11 @@ def _decide(
         category = best
         confidence = _confidence(best_score, scores[runner_up], limits.strength_scale)
 
-    urgent = category == "tip" and urgency >= limits.urgent_min
+    urgent = urgency >= limits.urgent_min  # the situation, whatever the category
     confidence = round(min(max(confidence, 0.0), 1.0), 3)
     topic = _topic(category, topic_scores, vocab)
-    return Triage(category, topic, urgent, confidence, confidence < limits.needs_human_below)
+    needs_human = confidence < limits.needs_human_below
+    return Triage(category, topic, urgent, confidence, needs_human, (), cues if urgent else ())
 
 
 def _topic(category: str, topic_scores: Mapping[str, float], vocab: Vocabulary) -> str | None:
@@ -241,7 +277,8 @@ def classify(
 
     With a model (the packaged one unless ``model`` is another or ``None`` for the rules alone),
     the model's calibrated probabilities choose the category; the rules keep the last word on
-    urgency and put a message they read as a tip in front of a human when the model disagrees.
+    urgency (an urgent message is a tip unless the model reads a missing person) and put a
+    message they read as a tip in front of a human when the model disagrees.
     """
     vocab = vocabulary or load_vocabulary()
     detail = explain(text, vocab)
@@ -261,9 +298,9 @@ def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triag
     probabilities = model.probabilities_of(found)
     category = max(TIE_ORDER, key=lambda c: probabilities[c])  # ties keep TIE_ORDER
     confidence = probabilities[category]
-    if rules.urgent:  # danger now: never left to a statistical guess
+    urgent = rules.urgent  # danger now: never left to a statistical guess
+    if urgent and category not in URGENT_KEEPS:  # a plea read as chatter goes to the tip desk
         category, confidence = "tip", max(probabilities["tip"], rules.confidence)
-    urgent = category == "tip" and detail.urgency >= vocab.thresholds.urgent_min
     confidence = round(confidence, 3)
     # A tip the rules saw but the model did not is shown to a human rather than filed away.
     tip_doubt = rules.category == "tip" and category != "tip"
@@ -275,7 +312,7 @@ def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triag
             likely.insert(0, "tip")
         candidates = (category, *likely)
     topic = _topic(category, detail.topic_scores, vocab)
-    return Triage(category, topic, urgent, confidence, needs_human, candidates)
+    return Triage(category, topic, urgent, confidence, needs_human, candidates, rules.urgency_cues)
 
 
 def classify_case(
@@ -283,26 +320,27 @@ def classify_case(
 ) -> Triage:
     """Classify a thread from its citizen messages, oldest first.
 
-    A tip anywhere makes the case a tip and urgency is sticky (any urgent message makes the
-    case urgent). Otherwise "other" messages (greetings, thanks) are ignored and the category
-    with the most confidence summed over the messages wins. A message the rules read as a tip
-    but the model did not keeps the case in front of a human.
+    A tip anywhere makes the case a tip. Urgency is sticky whatever the category: any urgent
+    message makes the case urgent, with the cues of its urgent messages. Otherwise "other"
+    messages (greetings, thanks) are ignored and the category with the most confidence summed
+    over the messages wins. A message the rules read as a tip but the model did not keeps the
+    case in front of a human.
     """
     vocab = vocabulary or load_vocabulary()
     chosen = load_model() if isinstance(model, str) else model
     results = [classify(text, vocab, chosen) for text in texts]
     if not results:
         return classify("", vocab, chosen)
+    urgent = any(r.urgent for r in results)
     tips = [r for r in results if r.category == "tip"]
     if tips:
         lead = next((r for r in tips if r.urgent), max(tips, key=lambda r: r.confidence))
         topic = lead.topic or next((r.topic for r in tips if r.topic), None)
-        urgent = any(r.urgent for r in results)
         return _for_case("tip", topic, urgent, lead.confidence, lead.needs_human, results)
     substantive = [r for r in results if r.category != "other"]
     if not substantive:
         lead = min(results, key=lambda r: r.confidence)
-        return _for_case("other", None, False, lead.confidence, lead.needs_human, results)
+        return _for_case("other", None, urgent, lead.confidence, lead.needs_human, results)
     totals: dict[str, float] = {}
     for r in substantive:
         totals[r.category] = totals.get(r.category, 0.0) + r.confidence
@@ -313,7 +351,7 @@ def classify_case(
     share = totals[category] / sum(totals.values())
     confidence = round(share * max(r.confidence for r in members), 3)
     threshold = chosen.abstain_below if chosen else vocab.thresholds.needs_human_below
-    return _for_case(category, topic, False, confidence, confidence < threshold, results)
+    return _for_case(category, topic, urgent, confidence, confidence < threshold, results)
 
 
 def _for_case(
@@ -324,13 +362,15 @@ def _for_case(
     needs_human: bool,
     results: Sequence[Triage],
 ) -> Triage:
-    """A case's triage; its candidates gather those of its doubtful messages."""
+    """A case's triage; its candidates gather those of its doubtful messages, its urgency cues
+    those of its urgent messages."""
+    cues = tuple(dict.fromkeys(c for r in results if r.urgent for c in r.urgency_cues))
     tip_doubt = category != "tip" and any("tip" in r.candidates for r in results)
     if not (needs_human or tip_doubt):
-        return Triage(category, topic, urgent, confidence, False)
+        return Triage(category, topic, urgent, confidence, False, (), cues)
     candidates = [category]
     for result in results:
         for candidate in (result.category, *result.candidates) if result.needs_human else ():
             if candidate not in candidates:
                 candidates.append(candidate)
-    return Triage(category, topic, urgent, confidence, True, tuple(candidates))
+    return Triage(category, topic, urgent, confidence, True, tuple(candidates), cues)

@@ -1,5 +1,6 @@
-"""Triage JSON lines: ``{"id", "text"}`` in, ``{"id", "category", "urgent", "topic",
-"confidence", "redacted"}`` out.
+"""Triage JSON lines: ``{"id", "text"}`` in, ``{"id", "category", "urgent", "urgency_cues",
+"topic", "confidence", "redacted"}`` out (``urgency_cues``: why an urgent message is urgent, its
+cues redacted like the text; empty when not urgent).
 
 Usage: ``citizen-desk triage < in.jsonl > out.jsonl`` (or
 ``python -m citizen_desk.triage.cli``). An input line may also carry ``"names"`` (the citizen's
@@ -46,13 +47,15 @@ def _parse(line: str) -> dict[str, Any]:
 def triage_record(record: dict[str, Any], vocabulary: Vocabulary | None = None) -> dict[str, Any]:
     """The output object for one parsed input record."""
     result = classify(record["text"], vocabulary)
+    names = record.get("names", [])
     return {
         "id": record.get("id"),
         "category": result.category,
         "urgent": result.urgent,
+        "urgency_cues": [redact(cue, names) for cue in result.urgency_cues],
         "topic": result.topic,
         "confidence": result.confidence,
-        "redacted": redact(record["text"], record.get("names", [])),
+        "redacted": redact(record["text"], names),
     }
 
 

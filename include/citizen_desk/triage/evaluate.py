@@ -128,23 +128,25 @@ class Report:
 
     @property
     def false_urgent_rate(self) -> float:
-        """Share of non-urgent examples flagged urgent."""
+        """Share of non-urgent examples flagged urgent (false alarms, whatever the category)."""
         calm = [o for o in self.outcomes if not o.example.urgent]
-        return _ratio(sum(o.triage.urgent for o in calm), len(calm))
+        return _ratio(self.false_urgents, len(calm))
 
     @property
-    def non_tip_urgent_rate(self) -> float:
-        """Share of non-tip examples flagged urgent (false alarms)."""
-        others = [o for o in self.outcomes if o.example.category != "tip"]
-        return _ratio(sum(o.triage.urgent for o in others), len(others))
+    def false_urgents(self) -> int:
+        return sum(o.triage.urgent and not o.example.urgent for o in self.outcomes)
 
-    @property
-    def false_urgent_tips(self) -> int:
-        return sum(
-            o.triage.urgent and not o.example.urgent
-            for o in self.outcomes
-            if o.example.category == "tip"
-        )
+    def urgency_by_category(self) -> dict[str, tuple[int, int, int]]:
+        """Per expected category: (urgent examples, of them flagged, non-urgent flagged)."""
+        result: dict[str, tuple[int, int, int]] = {}
+        for category in CATEGORIES:
+            of = [o for o in self.outcomes if o.example.category == category]
+            urgent = [o for o in of if o.example.urgent]
+            flagged = sum(o.triage.urgent for o in urgent)
+            false = sum(o.triage.urgent for o in of if not o.example.urgent)
+            if urgent or false:
+                result[category] = (len(urgent), flagged, false)
+        return result
 
     @property
     def topic_accuracy(self) -> float:
@@ -243,9 +245,19 @@ def format_report(report: Report, *, title: str = "") -> str:
             f"{category:>12}{s.precision:>11.1%}{s.recall:>11.1%}{s.f1:>11.1%}{s.support:>11}"
         )
     lines.append("")
-    lines.append(f"urgent recall: {report.urgent_recall:.1%}   "
-                 f"non-tip flagged urgent: {report.non_tip_urgent_rate:.1%}   "
-                 f"non-urgent tips flagged urgent: {report.false_urgent_tips}")  # fmt: skip
+    urgent = sum(o.example.urgent for o in report.outcomes)
+    lines.append(
+        f"urgent recall: {report.urgent_recall:.1%} "
+        f"({sum(o.triage.urgent for o in report.outcomes if o.example.urgent)}/{urgent})   "
+        f"false urgents: {report.false_urgent_rate:.1%} "
+        f"({report.false_urgents} of {report.total - urgent} non-urgent)"
+    )
+    by_category = "   ".join(
+        f"{c}: {flagged}/{n} urgent, {false} false" for c, (n, flagged, false)
+        in report.urgency_by_category().items()
+    )  # fmt: skip
+    if by_category:
+        lines.append(f"urgency per category: {by_category}")
     lines.append(f"topic accuracy (correct category, labelled topic): {report.topic_accuracy:.1%}")
     lines.append(
         f"needs_human: {report.needs_human_rate:.1%}   accuracy when not needs_human: "
@@ -253,8 +265,7 @@ def format_report(report: Report, *, title: str = "") -> str:
     )
     lines.append(
         f"tip recall with review (needs_human, tip a candidate): "
-        f"{report.recall_with_review('tip'):.1%}   "
-        f"non-urgent flagged urgent: {report.false_urgent_rate:.1%}"
+        f"{report.recall_with_review('tip'):.1%}"
     )
     return "\n".join(lines)
 
@@ -272,7 +283,8 @@ def format_errors(report: Report, vocabulary: Vocabulary | None = None) -> str:
         lines.append(
             f"{e.id}: expected {e.category}{' urgent' if e.urgent else ''}, got {t.category}"
             f"{' urgent' if t.urgent else ''} ({t.confidence:.2f}) | {e.text}\n"
-            f"    scores: {scores} urgency={detail.urgency:g}\n    hits: {hits}"
+            f"    scores: {scores} urgency={detail.urgency:g}"
+            f" cues={list(detail.urgency_cues)} negated={list(detail.negated)}\n    hits: {hits}"
         )
     return "\n".join(lines)
 

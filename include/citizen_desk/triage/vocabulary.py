@@ -31,7 +31,8 @@ from citizen_desk.text.normalize import (
     normalize,
 )
 
-URGENT = "urgent"  # pseudo-category of urgency phrases
+URGENT = "urgent"  # pseudo-category of urgency phrases (danger, and "not now" when negative)
+URGENT_NOW = "urgent_now"  # pseudo-category of "it is happening now" markers (count with danger)
 FEATURES = ("_qmark", "_exclaim", "_phone", "_plate", "_url", "_money", "_short")
 DEFAULT_PATH = Path(__file__).with_name("vocabulary.yaml")
 ENV_VAR = "CITIZEN_DESK_TRIAGE_VOCAB"
@@ -109,8 +110,9 @@ class Thresholds:
 
     min_score: float = 1.5  # below: the message is "other"
     needs_human_below: float = 0.45  # confidence under which a human must triage
-    urgent_min: float = 3.0  # urgency score from which a tip is urgent
+    urgent_min: float = 3.0  # urgency score from which a message is urgent (any category)
     urgent_tip_boost: float = 0.5  # share of the positive urgency added to the tip score
+    urgent_ongoing_max: float = 2.0  # "happening now" markers add at most this much
     strength_scale: float = 2.5  # score at which confidence reaches ~63% of its margin part
     short_message_tokens: int = 3  # messages with at most this many words are "short"
     short_confidence: float = 0.8  # confidence of a short message with no real signal
@@ -122,7 +124,7 @@ class Cue(NamedTuple):
     """A vocabulary phrase's contribution."""
 
     phrase: str
-    category: str  # one of CATEGORIES, or URGENT
+    category: str  # one of CATEGORIES, URGENT or URGENT_NOW
     topic: str | None
     weight: float
 
@@ -137,6 +139,7 @@ class Rule:
     topic: str | None
     weight: float
     urgent: float
+    label: str | None = None  # how an urgency explanation names the pattern (Vietnamese)
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,9 @@ class Vocabulary:
     max_words: int
     topic_only_factor: Mapping[str, float] = field(default_factory=dict)
     generic_topic: Mapping[str, str] = field(default_factory=dict)
+    # words that cancel the urgency phrase right after them ("không bị đánh"), folded / accented
+    negators: frozenset[str] = frozenset()
+    negators_accented: frozenset[str] = frozenset()
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -275,13 +281,29 @@ class _Builder:
             index = self.accented if stream == "accented" else self.folded
             index.setdefault(canonical, []).append(Cue(canonical, category, topic, value))
 
+    def negators(self, raw: object) -> list[tuple[str, bool]]:
+        """(word, accented) of each negator: one word, normalised like a phrase."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise self.fail("urgent.negators", "must be a list of words")
+        found: list[tuple[str, bool]] = []
+        for number, word in enumerate(raw):
+            key = f"urgent.negators[{number}]"
+            norm = normalize(word, self.abbreviations) if isinstance(word, str) else None
+            if norm is None or len(norm.folded) != 1 or BREAK in norm.folded:
+                raise self.fail(key, "must be a single word")
+            accented = has_diacritics(word)
+            found.append((norm.accented[0] if accented else norm.folded[0], accented))
+        return found
+
     def rules(self, raw: object, topics: Mapping[str, tuple[str, ...]]) -> tuple[Rule, ...]:
         if raw is None:
             return ()
         if not isinstance(raw, list):
             raise self.fail("patterns", "must be a list")
         rules: list[Rule] = []
-        allowed = {"regex", "category", "topic", "weight", "urgent", "stream", "note"}
+        allowed = {"regex", "category", "topic", "weight", "urgent", "stream", "note", "label"}
         for number, item in enumerate(raw):
             key = f"patterns[{number}]"
             data = self.mapping(item, key, allowed)
@@ -307,7 +329,10 @@ class _Builder:
             stream = data.get("stream", "folded")
             if stream not in ("folded", "accented"):
                 raise self.fail(f"{key}.stream", "must be 'folded' or 'accented'")
-            rules.append(Rule(compiled, stream, category, topic, weight, urgent))
+            label = data.get("label")
+            if label is not None and (not isinstance(label, str) or not label.strip()):
+                raise self.fail(f"{key}.label", "must be a non-empty string")
+            rules.append(Rule(compiled, stream, category, topic, weight, urgent, label))
         return tuple(rules)
 
     def build(self, document: object) -> Vocabulary:
@@ -354,10 +379,15 @@ class _Builder:
                 generic[category] = data["generic_topic"]
         if not any(topics.values()):
             raise self.fail("categories", "no topic defined")
-        urgent = self.mapping(root.get("urgent"), "urgent", {"description", "phrases"})
+        urgent = self.mapping(
+            root.get("urgent"), "urgent", {"description", "phrases", "ongoing", "negators"}
+        )
         if "phrases" not in urgent:
             raise self.fail("urgent.phrases", "required")
         self.add_phrases(urgent["phrases"], "urgent.phrases", URGENT, None)
+        if "ongoing" in urgent:
+            self.add_phrases(urgent["ongoing"], "urgent.ongoing", URGENT_NOW, None)
+        negators = self.negators(urgent.get("negators"))
         rules = self.rules(root.get("patterns"), topics)
 
         prefixes: set[str] = set()
@@ -376,6 +406,8 @@ class _Builder:
             max_words=self.max_words,
             topic_only_factor=factors,
             generic_topic=generic,
+            negators=frozenset(w for w, accented in negators if not accented),
+            negators_accented=frozenset(w for w, accented in negators if accented),
         )
 
 

@@ -18,7 +18,13 @@ from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import AuditLog, Case, Channel, Citizen, Message, Tip, Unit
 from citizen_desk.domain.labels import SLA_STATE_LABELS, category_label
 from citizen_desk.errors import NotFoundError
-from citizen_desk.web.common import conversation_url, names_by_case, redact_text, sla_state
+from citizen_desk.web.common import (
+    conversation_url,
+    names_by_case,
+    redact_text,
+    shown_cues,
+    sla_state,
+)
 
 IDENTITY_VIEWED = "identity_viewed"
 REASON_FIELD = "reason"
@@ -47,6 +53,7 @@ class CaseView:
     category: str
     topic: str | None
     urgent: bool
+    urgency_cues: tuple[str, ...]  # why the triage called it urgent (redacted unless protected)
     needs_human_triage: bool  # the triage was unsure: "cần người xem"
     status: str
     opened_at: datetime
@@ -118,6 +125,9 @@ def case_view(session: Session, case_id: int, *, now: datetime, redacted: bool =
         category=case.category,
         topic=case.topic,
         urgent=case.urgent,
+        urgency_cues=shown_cues(case.urgency_cues, names)
+        if redacted
+        else tuple(case.urgency_cues or ()),
         needs_human_triage=bool(case.needs_human_triage),
         status=case.status,
         opened_at=case.opened_at,

@@ -82,6 +82,12 @@ def redact_text(text: str, names: Sequence[str]) -> str:
     return redact(text or "", names=tuple(names))
 
 
+def shown_cues(cues: Sequence[str] | None, names: Sequence[str]) -> tuple[str, ...]:
+    """A case's urgency cues as a page shows them: redacted like its messages (a cue is a few
+    words of a message, which a pattern may have stretched over a name)."""
+    return tuple(redact_text(cue, names) for cue in cues or ())
+
+
 def excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:
     """The board's excerpt (`privacy.excerpt` with this module's redaction)."""
     from citizen_desk.privacy.excerpt import excerpt as shared_excerpt

@@ -25,7 +25,13 @@ from citizen_desk.domain.labels import (
 )
 from citizen_desk.domain.vocabulary import CATEGORIES, SlaState, values
 from citizen_desk.errors import NotFoundError
-from citizen_desk.web.common import conversation_url, excerpt, names_by_case, sla_state
+from citizen_desk.web.common import (
+    conversation_url,
+    excerpt,
+    names_by_case,
+    shown_cues,
+    sla_state,
+)
 from citizen_desk.web.units import subtree_ids, unit_tree
 
 SLA_STATES = values(SlaState)
@@ -44,6 +50,7 @@ class SlaRow:
     category: str
     topic: str | None
     urgent: bool
+    urgency_cues: tuple[str, ...]  # why urgent: the triage's cues, redacted like the excerpt
     needs_review: bool  # the triage was unsure: "cần người xem"
     state: str
     waiting_since: datetime
@@ -293,6 +300,7 @@ def _page(
             Case.category,
             Case.topic,
             Case.urgent,
+            Case.urgency_cues,
             Case.needs_human_triage,
             Case.sla_warn_at,
             Case.sla_due_at,
@@ -335,6 +343,7 @@ def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]
                 category=row.category,
                 topic=row.topic,
                 urgent=row.urgent,
+                urgency_cues=shown_cues(row.urgency_cues, names.get(row.id, ())),
                 needs_review=bool(row.needs_human_triage),
                 state=sla_state(
                     warn_at=row.sla_warn_at,

@@ -36,6 +36,7 @@ from citizen_desk.db.models.base import (
     one_of,
 )
 from citizen_desk.db.models.organisation import Channel, Unit
+from citizen_desk.db.types import JsonType
 from citizen_desk.domain.vocabulary import CATEGORIES
 
 
@@ -128,6 +129,9 @@ class Case(Base):
     category: Mapped[str] = mapped_column(String(16))
     topic: Mapped[str | None] = mapped_column(String(32))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql("false"))
+    # Why the triage called the case urgent: the danger and "now" cues of its urgent messages,
+    # in the writers' words (vocabulary phrases, never whole messages); None when not urgent.
+    urgency_cues: Mapped[list[str] | None] = mapped_column(JsonType)
     triage_confidence: Mapped[float] = mapped_column(Float, default=0.0)
     needs_human_triage: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sql("false")
