@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0011"
+HEAD = "0012"
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
@@ -176,7 +176,7 @@ def test_publications_survive_the_revisions_downgrade_and_upgrade(db_url: str, r
 
 
 def test_cases_survive_the_urgency_cues_downgrade_and_upgrade(db_url: str, registry) -> None:
-    """0011 adds `cases.urgency_cues` in place (a batch would rebuild `cases`, which messages and
+    """0012 adds `cases.urgency_cues` in place (a batch would rebuild `cases`, which messages and
     tips refer to): going back keeps the case and its urgency, coming back starts without cues."""
     from sqlalchemy import select, text
     from sqlalchemy.orm import Session
@@ -205,7 +205,7 @@ def test_cases_survive_the_urgency_cues_downgrade_and_upgrade(db_url: str, regis
                 created_at=NOW, collected_at=NOW,
             )
         )  # fmt: skip
-    migrate.downgrade(engine, "0010")
+    migrate.downgrade(engine, "0011")
     assert "urgency_cues" not in {c["name"] for c in inspect(engine).get_columns("cases")}
     with engine.connect() as conn:
         assert conn.execute(text("SELECT category, urgent FROM cases")).one() == (

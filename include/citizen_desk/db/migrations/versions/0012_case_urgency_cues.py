@@ -5,8 +5,8 @@ filed as lost & found is urgent too. The case page, the tip page and the SLA boa
 cues next to the "khẩn" badge; a case triaged before this revision has none until its next
 message is collected.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-08
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
