@@ -236,9 +236,26 @@ def _residence(
             yield pos, street
 
 
+def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """A house number and its street right after a person and "ở" ("anh Hùng ở 12 Trần Phú")."""
+    folded = canon.text
+    for anchor in people:
+        at = _AT_HOME_RE.match(folded, anchor)
+        if at is None:
+            continue
+        token = _HOUSE_TOKEN_RE.match(folded, at.end())
+        if token is None or not any(ch.isdigit() for ch in token.group()):
+            continue
+        end = _street_name_end(canon, token.end())
+        if end > token.end():
+            yield at.end(), end
+
+
 def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, int, int]]:
     chains = list(_chains(canon))
     for start, end in _residence(canon, chains):
+        yield "address", start, end
+    for start, end in _house_after_name(canon, people):
         yield "address", start, end
     for start, end, roles in chains:
         if "home" in roles or ("number" in roles and roles & {"street", "locality"}):

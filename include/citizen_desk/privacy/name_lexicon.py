@@ -115,7 +115,8 @@ ORG_ACRONYMS = _set("vpls dntn htx tnhh cty")
 # Administrative words that open a place name even when capitalised ("Phường Văn Phú", "TDP Hoàng
 # Động"); none of them is a kinship or title word.
 CAPITALISED_PLACE_WORDS = _set(
-    "xã phường huyện quận tỉnh đường phố thôn xóm ấp tdp ngõ hẻm tp tx tt"
+    "xã phường huyện quận tỉnh đường phố thôn xóm ấp tdp ngõ hẻm tp tx tt "
+    "luật bộ sở cục viện tòa đội trạm"  # "Luật Tố cáo", "Bộ Công an", "Sở Tư pháp"
 )
 # Abbreviated administrative words written against the name ("TP.Đà Nẵng", "P.Thạch Thang",
 # "Q.Hải Châu", "H.Mang Thít", "TT.Cái Nhum", "X.Hòa Tiến"): a place, unless a kinship cue or

@@ -26,6 +26,7 @@ word-level tests in ``name_words``); this module adds the tagger and the context
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -59,6 +60,8 @@ from citizen_desk.privacy.name_words import (
 )
 from citizen_desk.privacy.wordlist import is_word
 from citizen_desk.text.normalize import fold
+
+TYPED_WORD_RE = re.compile(r"[^\W_]+")  # a word as typed, diacritics and all
 
 
 def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
@@ -108,6 +111,11 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
     wanted = {
         seq for seq in wanted if not any(" ".join(seq[k:]) in PLACES for k in range(len(seq)))
     }
+    # in a text typed with diacritics the tagger's "Tô" is not the "Tố" of "Luật Tố cáo"
+    marked = typed_with_marks(canon.original)
+    typed_people = {
+        tuple(TYPED_WORD_RE.findall(unicodedata.normalize("NFC", p).lower())) for p in people
+    }
     spans: list[tuple[int, int]] = []
     for i in range(len(words)):
         if i in chain or place_context(canon, words, i):
@@ -130,9 +138,11 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
                 and known_place(canon, words, i - 1, len(seq) + 1)
             ):
                 continue  # "Anh Quốc", "Bà Rịa": the word before belongs to the place
-            if all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)) and all(
-                name_word(canon, w) and not all_caps(canon, w) for w in window
-            ):
+            if not all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)):
+                continue
+            if marked and tuple(as_typed(canon, *w) for w in window) not in typed_people:
+                continue
+            if all(name_word(canon, w) and not all_caps(canon, w) for w in window):
                 spans.append((window[0][0], window[-1][1]))
     return spans
 
