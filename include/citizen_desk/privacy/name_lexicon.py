@@ -227,7 +227,7 @@ LONE_NOT_NAME = _set(
     "huế vinh pháp mỹ nga lào nhật hàn úc ý thái tây bắc hán kinh thứ giêng chạp rằm mùng mồng "
     # the first word of a newspaper, a programme or an office ("Dân trí", "Tuổi trẻ", "Người
     # lao động", "Lao động", "Tiền phong", "Đời sống", "Gia đình", "Giáo dục", "Sức khỏe")
-    "dân tuổi người lao tiền đời gia giáo sức thể văn báo đài cổng "
+    "dân tuổi người lao tiền đời gia giáo sức thể văn báo đài cổng tin "
     # function words capitalised after an ellipsis or an emoji ("… Do tuổi cao", "Sau khi")
     "sau nếu có mỗi khi vì do để thì là và nhưng hay hoặc này đó được bị cho với từ trên dưới "
     "trong ngoài hôm nay tuy dù nên rồi cũng vẫn còn chỉ rất quá đi về ra lên xuống không "

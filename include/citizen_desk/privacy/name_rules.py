@@ -217,7 +217,11 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 chain = place_chain(canon, words)
             # "xã Hoàng Văn Thụ", "xã Tam Anh Bắc": a surname or a kinship word inside a place
             inside_place = i in chain
-        surname = canon.is_capitalised(start) and word in SURNAMES and not inside_place
+        surname = (
+            canon.is_capitalised(start)
+            and (word in SURNAMES or _before_middle_name(canon, words, i))
+            and not inside_place
+        )
         if surname and not place_context(canon, words, i):
             run = capital_run(canon, words, i)
             if run < 2 or known_place(canon, words, i, run):
@@ -268,6 +272,20 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
+
+
+def _before_middle_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """A capitalised word, then "Văn" or "Thị", then a capitalised word: a surname the lexicon
+    lacks ("Ngũ Thị Phương Dung", "Khổng Văn Tú")."""
+    if index + 2 >= len(words) or not all(
+        canon.is_capitalised(w[0]) for w in words[index + 1 : index + 3]
+    ):
+        return False
+    return (
+        as_typed(canon, *words[index + 1]) in {"văn", "thị"}
+        and name_word(canon, words[index])
+        and adjacent(canon, words[index], words[index + 1])
+    )
 
 
 def _after_abbreviated_cue(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:

@@ -201,13 +201,14 @@ def opens_sentence(canon: Canonical, words: list[tuple[int, int]], index: int) -
 
 
 def opens_clause(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
-    """First word of a sentence, a line, a bracket or a dashed item ("(Ảnh: …", "– Anh …"); a
-    word after a closing bracket or a comma is inside a sentence ("…), Khiêm, Đầy …")."""
+    """First word of a sentence, a line, a bracket, a dashed item or after a label ("(Ảnh: …",
+    "– Anh …", "[KHẨN] Tin báo"); a word after a closing round bracket or a comma is inside a
+    sentence ("…), Khiêm, Đầy …")."""
     if opens_sentence(canon, words, index):
         return True
     o_start = canon.span(*words[index - 1])[1]
     o_end = canon.starts[words[index][0]]
-    return any(ch in "([{–—-" for ch in canon.original[o_start:o_end])
+    return any(ch in "([{]}–—-" for ch in canon.original[o_start:o_end])
 
 
 def numbered(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
