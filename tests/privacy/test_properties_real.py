@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from citizen_desk.config.registry import load_registry
@@ -168,8 +168,26 @@ def _spans(frame: list[Segment]) -> tuple[str, list[tuple[str, int, int]]]:
     return text, spans
 
 
+ALIAS: list[Segment] = [
+    ("secret", "Ngũ Đức An"), " (tức ", ("secret", "An"), ' "', ("secret", "Ổi"),
+    '", SN 1940, trú tại ', ("keep", "huyện Nga Sơn"), ") bị khởi tố theo ",
+    ("keep", "Điều 9 Luật Tố cáo 2018"), ".",
+]  # fmt: skip
+HOUSE_AFTER_NAME: list[Segment] = [
+    "Bạn đọc ", ("secret", "Nguyễn Văn An"), " ở ", ("secret", "1 Tô Hiệu"), ", ",
+    ("keep", "huyện Nga Sơn"), " phản ánh theo ", ("keep", "Điều 9 Luật Tố cáo 2018"), ".",
+]  # fmt: skip
+LONE: list[Segment] = [
+    "Theo anh ", ("secret", "An"), ", ", ("keep", "ngày 1/1/2026"), ", ", ("secret", "Bình"),
+    " rời nhà và mất liên lạc.",
+]  # fmt: skip
+
+
 @SETTINGS
 @given(frame=person_frames(), tagger=st.booleans())
+@example(frame=ALIAS, tagger=False)  # an unknown surname, named by the alias after it
+@example(frame=HOUSE_AFTER_NAME, tagger=False)
+@example(frame=LONE, tagger=False)
 def test_people_and_homes_never_survive(frame: list[Segment], tagger: bool) -> None:
     """With the tagger, and by the rules alone (the log filter's engine)."""
     text, spans = _spans(frame)
@@ -200,6 +218,18 @@ def test_places_laws_dates_amounts_survive_beside_them(frame: list[Segment]) -> 
 
 @SETTINGS
 @given(place=places(), law=LAWS, date=DATES, amount=AMOUNTS)
+@example(  # the tagger's "Tô" of "Cô Tô" is not the "Tố" of "Luật Tố cáo"
+    place="Thị trấn Cô Tô",
+    law="Điều 9 Luật Tố cáo 2018",
+    date="ngày 1/1/2026",
+    amount="2 triệu đồng",
+)
+@example(
+    place="xã Hoàng Văn Thụ",
+    law="khoản 1 Điều 1 Luật Cư trú 2020",
+    date="ngày 2/2/2026",
+    amount="5.000.000 đồng",
+)
 def test_keep_spans_alone_pass_the_gate(place: str, law: str, date: str, amount: str) -> None:
     text = f"Công an {place} tiếp nhận tin báo {date} về vụ việc {amount}, xử lý theo {law}."
     assert redact(text) == text

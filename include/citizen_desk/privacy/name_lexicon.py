@@ -191,8 +191,11 @@ CUE_FIRST_WORDS = frozenset(
 # All-caps words after a cue that are abbreviations, not initials ("anh CSGT").
 NOT_INITIALS = _set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv pv bhxh")
 INITIALS_RE = re.compile(r"[a-z](?:\.[a-z])*(?:\.[a-z]+)?(?![a-z0-9])")
-# A name right before a birth year or an age: "Nguyễn Văn A (SN 1990", "Quyền, sinh ngày".
-BIRTH_AFTER_RE = re.compile(r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b)")
+# A name right before a birth year, an age or an alias: "Nguyễn Văn A (SN 1990", "Quyền, sinh
+# ngày", "Ngũ Đức An (tức An "Ổi"".
+BIRTH_AFTER_RE = re.compile(
+    r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b|tuc\s+[a-z])"
+)
 # Words that stand before a phone number without naming anyone ("Gọi 0912…", "Nhắn Zalo 09…").
 CONTACT_WORDS = _set(
     "gọi goi nhắn nhan liên lien hệ he số so sđt sdt đt dt hotline zalo điện dien thoại thoai "
