@@ -13,7 +13,7 @@ unexport PYTHONDONTWRITEBYTECODE
 SIM_PORT ?= 8765
 
 .PHONY: help install lock check-lock lint format test test-fast test-pg db-upgrade registry-sync \
-	simulator demo stop eval-triage train-triage bench e2e-local e2e-celery clean
+	simulator demo stop eval-triage eval-redaction train-triage bench e2e-local e2e-celery clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -75,6 +75,10 @@ eval-triage: install ## triage quality (model with rules, and rules alone) on th
 	$(PY) -m citizen_desk.triage.evaluate tests/triage/eval_set.jsonl
 	$(PY) -m citizen_desk.triage.evaluate tests/triage/holdout.jsonl
 	$(PY) -m citizen_desk.triage.evaluate datasets/real/triage.jsonl --split dev
+
+eval-redaction: install ## redaction on the real sets' dev split (secrets masked, keep-spans intact, per source family)
+	$(PY) -m citizen_desk.privacy.evaluate --set datasets/real/redaction.jsonl --split dev
+	$(PY) -m citizen_desk.privacy.evaluate --set datasets/real/triage.jsonl --split dev
 
 train-triage: install ## retrain the triage model (real train split + eval set; chosen on dev) -> triage/models/
 	$(PY) -m citizen_desk.triage.train

@@ -157,7 +157,9 @@ def test_plates_policy() -> None:
 
 
 def test_tagger_is_only_a_fallback() -> None:
-    # cue and lexicon rules work without the tagger; the tagger adds bare names mid-sentence
+    # cue, lexicon and lone-given-name rules work without the tagger; the tagger adds bare
+    # names of two words mid-sentence
     assert redact("chị Mai báo", tagger=False) == "chị [TÊN] báo"
-    assert redact("hôm qua Hùng đi chợ", tagger=False) == "hôm qua Hùng đi chợ"
-    assert redact("hôm qua Hùng đi chợ") == "hôm qua [TÊN] đi chợ"
+    assert redact("hôm qua Hùng đi chợ", tagger=False) == "hôm qua [TÊN] đi chợ"
+    assert redact("hôm qua Minh Hùng đi chợ", tagger=False) == "hôm qua Minh Hùng đi chợ"
+    assert redact("hôm qua Minh Hùng đi chợ") == "hôm qua [TÊN] đi chợ"

@@ -1,8 +1,15 @@
 """Home addresses in Vietnamese free text: what says where a person lives.
 
-A house or lane number is always an address; a hamlet, a residential group or a street alone is
-where something happens, like a commune, and is kept unless the text ties it to a person (right
-after a name or a birth year, after a residence word, or the writer's own "tôi ở ...").
+Policy: the part of an address below the commune is masked when it says where someone lives,
+the commune, district and province are kept (officers route and count by them). A house or lane
+number is always an address ("số nhà 12", "ngõ 5", "hẻm 213 Nguyễn Thiện Thuật"); a hamlet, a
+residential group or a street ("thôn Đông Hương", "tổ 3, cụm 1", "TDP 5", "phố Điện Biên Phủ",
+"đường Tân Thới Nhất 12") is masked when the text ties it to a person: right after a name or a
+birth year, in brackets after a name ("anh Hiếu (thôn An Xuân 3, xã Cửu An)"), after a residence
+word ("trú tại", "ngụ", "HKTT:", "nhà trọ ở") or in the writer's own "tôi ở ...". A hamlet alone
+can identify a household in a small commune, so it goes with the house. Where a hamlet or a
+street is only the scene of an event ("ở xóm 4 có ổ nhóm", "trên đường Bạch Đằng") it is kept,
+like a commune: the police need it.
 """
 
 from __future__ import annotations
@@ -29,13 +36,13 @@ _NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])
 # Units below the commune, as typed with diacritics: the plain "to", "ban", "bon", "doi", "khu"
 # of a text typed with diacritics are other words ("to", "bán", "bọn", "đòi").
 _UNITS = (
-    r"to dan pho|khu dan cu|khu tap the|tap the|khu pho|kp|kdc|ktt|to|khom|khoi|khu|xom|thon|ap|"
-    r"ban|bon|buon|doi"
+    r"to dan pho|khu dan cu|khu tap the|tap the|khu pho|kp|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|"
+    r"thon|ap|ban|bon|buon|doi"
 )
 _UNITS_ACCENTED = frozenset(
     {
-        "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "kp", "kdc", "ktt", "tổ",
-        "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon", "buôn", "đội",
+        "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "kp", "kdc", "ktt", "tdp",
+        "tổ", "cụm", "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon", "buôn", "đội",
     }
 )  # fmt: skip
 _LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\s*:?\s*{_HOUSE_NO}(?![\w])")
@@ -48,22 +55,25 @@ _TRAILING_NUMBER_RE = re.compile(r" \d+[a-z]?(?![\w])")  # "thôn Rùa Hạ 2"
 _RESIDENCE_RE = re.compile(
     r"(?<![\w/])(ho khau thuong tru|dang k[yi] thuong tru|thuong tru|tam tru|cu tru|dkhktt|hktt|"
     r"dktt|tru|ngu|que quan|nguyen quan|que|dia chi nha|dia chi|d/c|nha rieng|nha o|noi o|cho o|"
-    r"sinh song|song|o tro)(?![a-z])(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o))?\s*:?\s*"
+    r"sinh song|song|o tro|nha tro|phong tro)(?![a-z])"
+    r"(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o))?\s*:?\s*"
 )
 _RESIDENCE_ACCENTED = frozenset(
     {
         "hộ khẩu thường trú", "đăng ký thường trú", "đăng kí thường trú", "thường trú",
         "tạm trú", "cư trú", "đkhktt", "hktt", "đktt", "trú", "ngụ", "quê quán", "nguyên quán",
         "quê", "địa chỉ nhà", "địa chỉ", "đ/c", "nhà riêng", "nhà ở", "nơi ở", "chỗ ở",
-        "sinh sống", "sống", "ở trọ",
+        "sinh sống", "sống", "ở trọ", "nhà trọ", "phòng trọ",
     }
 )  # fmt: skip
-_NEEDS_PLACE_WORD = frozenset({"sinh sống", "sống"})  # "sống tại ...", not "sống 12 năm"
+_LAW_BEFORE_RE = re.compile(r"(?<![a-z])luat\s+$")
+# "sống tại ...", not "sống 12 năm"; "nhà trọ ở ...", not "nhà trọ 12 phòng"
+_NEEDS_PLACE_WORD = frozenset({"sinh sống", "sống", "nhà trọ", "phòng trọ"})
 # A house token right before a hamlet or after a residence word: "163", "22/10", "12 A1".
 _HOUSE_TOKEN_RE = re.compile(r"[a-z]?\d+[a-z0-9]*(?:/[a-z0-9]+)*(?: [a-z]\d+)?(?![\w/])")
 _LEAD_TOKEN_RE = re.compile(r"[a-z]?\d+[a-z0-9]*(?:/[a-z0-9]+)*(?: [a-z]\d+)?[ ,]{1,2}$")
 _ADMIN_AFTER_RE = re.compile(
-    r"[ ,]*(?:xa|phuong|thi tran|thi xa|huyen|quan|tp|thanh pho|tinh|p\.|x\.|h\.|q\.|tx\.?)"
+    r"[ ,(]*(?:xa|phuong|thi tran|thi xa|huyen|quan|tp|thanh pho|tinh|p\.|x\.|h\.|q\.|tx\.?)"
     r"(?![a-z])"
 )
 _BIRTH_RE = re.compile(
@@ -71,8 +81,8 @@ _BIRTH_RE = re.compile(
     r"|\d{1,3}\s*tuoi(?![a-z])"
 )
 _WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|p\.|thi tran)(?![a-z])")
-_APPOSITION_RE = re.compile(r"[\s,/\-)]*")
-_AT_HOME_RE = re.compile(r"[\s,)]*o(?: tai)?\s+")
+_APPOSITION_RE = re.compile(r"[\s,/\-()]*")
+_AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
 # The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
 _SELF_AT_RE = re.compile(
@@ -139,7 +149,8 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
     for m in _STREET_RE.finditer(folded):
         end = _capital_words_end(canon, m.end(), 4)
         if end > m.end():
-            parts.append((m.start(), end, "street"))
+            number = _TRAILING_NUMBER_RE.match(folded, end)  # "đường Tân Thới Nhất 12"
+            parts.append((m.start(), number.end() if number else end, "street"))
     return sorted(parts)
 
 
@@ -200,6 +211,8 @@ def _residence(
     for m in _RESIDENCE_RE.finditer(folded):
         if not _typed_as(canon, *m.span(1), _RESIDENCE_ACCENTED):
             continue
+        if _LAW_BEFORE_RE.search(folded, max(0, m.start() - 8), m.start()):
+            continue  # "Luật Cư trú 2006", "luật cư trú năm 2020": a law, not a home
         if _lower_accented(canon, *m.span(1)) in _NEEDS_PLACE_WORD and not m.group(2):
             continue
         pos = m.end()
@@ -223,9 +236,26 @@ def _residence(
             yield pos, street
 
 
+def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """A house number and its street right after a person and "ở" ("anh Hùng ở 12 Trần Phú")."""
+    folded = canon.text
+    for anchor in people:
+        at = _AT_HOME_RE.match(folded, anchor)
+        if at is None:
+            continue
+        token = _HOUSE_TOKEN_RE.match(folded, at.end())
+        if token is None or not any(ch.isdigit() for ch in token.group()):
+            continue
+        end = _street_name_end(canon, token.end())
+        if end > token.end():
+            yield at.end(), end
+
+
 def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, int, int]]:
     chains = list(_chains(canon))
     for start, end in _residence(canon, chains):
+        yield "address", start, end
+    for start, end in _house_after_name(canon, people):
         yield "address", start, end
     for start, end, roles in chains:
         if "home" in roles or ("number" in roles and roles & {"street", "locality"}):

@@ -46,12 +46,14 @@ LETTER_LABELS = _set(
 )
 INTRO_RE = re.compile(
     r"(?<![a-z])(?:ten toi la|ten toi|toi ten la|toi ten|toi la|minh ten la|minh ten|minh la|"
-    r"em ten la|em ten|ho ten|ho va ten|ten la|ten)\s*:?\s+$"
+    r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
 )
-INTRO_WORDS = _set("toi la ten minh em ho va")
+INTRO_WORDS = _set("toi la ten minh em ho va nguoi gui hoi viet")
 # After these, whatever follows is a name, even in lower case ("tên tôi là hùng").
 NAMING_INTRO_RE = re.compile(
-    r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten)\s*:?\s+$"
+    r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten|nguoi (?:gui|hoi|viet))"
+    r"\s*:\s+$"
+    r"|(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten)\s+$"
 )
 
 # Words after which capitalised words are a place, an agency or a law, not a person.
@@ -97,6 +99,13 @@ STOP_BEFORE: dict[str, frozenset[str]] = {
     "sáng": _set("nay mai qua sớm ngày hôm cùng chủ thứ mùng mồng"),
     "công": _set("an ty trình đoàn nghệ thương nhân"),
     "trường": _set("học tiểu trung đại mầm cao chính quân nghề thpt thcs"),
+    # the capitalised head of a legal document or an office ("Quyết định số 537", "Thông tư
+    # 59", "Chỉ thị 15", "Thanh tra Chính phủ")
+    "quyết": _set("định"),
+    "thông": _set("tư báo tin tấn"),
+    "chỉ": _set("thị"),
+    "thanh": _set("tra niên"),
+    "an": _set("ninh toàn"),
 }
 # Years of the sixty-year cycle ("Tết Đinh Dậu", "năm Canh Tý"): a stem and a branch, not a name.
 STEMS = _set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
@@ -105,7 +114,14 @@ BRANCHES = _set("tý tí sửu dần mão mẹo thìn tỵ tị ngọ mùi thân
 ORG_ACRONYMS = _set("vpls dntn htx tnhh cty")
 # Administrative words that open a place name even when capitalised ("Phường Văn Phú", "TDP Hoàng
 # Động"); none of them is a kinship or title word.
-CAPITALISED_PLACE_WORDS = _set("xã phường huyện quận tỉnh đường phố thôn xóm ấp tdp ngõ hẻm")
+CAPITALISED_PLACE_WORDS = _set(
+    "xã phường huyện quận tỉnh đường phố thôn xóm ấp tdp ngõ hẻm tp tx tt "
+    "luật bộ sở cục viện tòa đội trạm"  # "Luật Tố cáo", "Bộ Công an", "Sở Tư pháp"
+)
+# Abbreviated administrative words written against the name ("TP.Đà Nẵng", "P.Thạch Thang",
+# "Q.Hải Châu", "H.Mang Thít", "TT.Cái Nhum", "X.Hòa Tiến"): a place, unless a kinship cue or
+# another initial stands before the letter ("chị H. Nam", "N.V.P. Hùng").
+ABBREVIATED_UNITS = _set("tp tx tt p q h x")
 # Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
 PLACES = frozenset(
     {
@@ -115,6 +131,7 @@ PLACES = frozenset(
         "ho guom", "ho tay", "lam thao", "cao lanh", "tran de", "ha hoa", "ha quang",
         "hoang mai", "tu liem", "viet nam", "trung quoc", "han quoc", "nhat ban", "thai lan",
         "dai loan", "anh quoc", "ba ria", "ba chieu", "ba diem", "ba den", "co to", "ong lanh",
+        "hai ba trung", "ba trung",
     }
 )  # fmt: skip
 # Provinces and centrally-run cities as typed with diacritics: the tagger calls "c) Thanh Hóa" a
@@ -140,7 +157,10 @@ SYLLABLE_RE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
     r"(?:[aeiouy]{1,3})(?:ng|nh|ch|[cmnpt])?"
 )
+# A foreign given name or surname: letters with a vowel, no digit ("Amaud", "Hervé", "John").
+FOREIGN_NAME_RE = re.compile(r"(?=[a-z]*[aeiouy])[a-z]{2,12}")
 SENTENCE_END = '.!?\n:;"“”()[]*•|>_`#\t–—'
+SENTENCE_OPENERS = '.!?\n:;"“”*•|>_`#\t…'
 MAX_NAME_WORDS = 4
 
 # Titles, ranks and roles before a bare given name ("đồng chí Quang", "Thượng tá Hùng",
@@ -154,14 +174,15 @@ TITLE_CUES = frozenset(
         "trung tướng", "trung sĩ", "thượng sĩ", "luật sư", "bác sĩ", "thầy", "thầy giáo",
         "cô giáo", "nghi can", "nghi phạm", "đối tượng", "bị cáo", "bị can", "nạn nhân",
         "tài xế", "giao dịch viên", "sinh viên", "học sinh", "nữ sinh", "nam sinh",
-        "thanh niên", "người nhà", "bạn gái", "bạn trai", "người yêu",
+        "thanh niên", "người nhà", "bạn gái", "bạn trai", "người yêu", "bạn đọc", "độc giả",
+        "cử tri", "tức",
     }
 )  # fmt: skip
 TITLE_CUES_FOLDED = frozenset(
     {
         "dong chi", "can bo", "dieu tra vien", "thuong ta", "trung ta", "dai ta", "thieu ta",
         "dai uy", "thuong uy", "trung uy", "thieu uy", "luat su", "bac si", "nghi can",
-        "doi tuong", "bi cao", "bi can", "nan nhan", "tai xe",
+        "doi tuong", "bi cao", "bi can", "nan nhan", "tai xe", "ban doc", "doc gia", "cu tri",
     }
 )  # fmt: skip
 CUE_FIRST_WORDS = frozenset(
@@ -170,8 +191,11 @@ CUE_FIRST_WORDS = frozenset(
 # All-caps words after a cue that are abbreviations, not initials ("anh CSGT").
 NOT_INITIALS = _set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv pv bhxh")
 INITIALS_RE = re.compile(r"[a-z](?:\.[a-z])*(?:\.[a-z]+)?(?![a-z0-9])")
-# A name right before a birth year or an age: "Nguyễn Văn A (SN 1990", "Quyền, sinh ngày".
-BIRTH_AFTER_RE = re.compile(r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b)")
+# A name right before a birth year, an age or an alias: "Nguyễn Văn A (SN 1990", "Quyền, sinh
+# ngày", "Ngũ Đức An (tức An "Ổi"".
+BIRTH_AFTER_RE = re.compile(
+    r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b|tuc\s+[a-z])"
+)
 # Words that stand before a phone number without naming anyone ("Gọi 0912…", "Nhắn Zalo 09…").
 CONTACT_WORDS = _set(
     "gọi goi nhắn nhan liên lien hệ he số so sđt sdt đt dt hotline zalo điện dien thoại thoai "
@@ -194,3 +218,24 @@ NOT_DISPLAY = _set(
     "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
     "facebook fb zalo tiktok telegram instagram youtube messenger google viber"
 )
+
+# A nickname in quotes right after a name or an initial: `Huy "Ổi"`, `T. "Tin"`, `Tuấn “Khỉ”`.
+NICKNAME_AFTER_RE = re.compile(r"\.?\s*[\"“]([a-z0-9]+(?: [a-z0-9]+){0,2})[\"”]")
+# Capitalised common words that stand alone inside a sentence without being anyone's name
+# ("Tết", "Nhà nước", "Chính phủ", "Quốc hội", "Hiến pháp", "Tổ quốc", "Nhân dân", "Thủ
+# tướng", "Ủy ban") and places of one word ("Huế", "Vinh", "Pháp", "Mỹ").
+LONE_NOT_NAME = _set(
+    "tết đảng nhà nước chính hiến tổ nhân thủ ủy cơ cảnh trung bác phật chúa trời thánh giáng "
+    "chủ tổng bí bộ sở cục viện tòa trường phòng ban hội đoàn công quốc ngân "
+    "huế vinh pháp mỹ nga lào nhật hàn úc ý thái tây bắc hán kinh thứ giêng chạp rằm mùng mồng "
+    # the first word of a newspaper, a programme or an office ("Dân trí", "Tuổi trẻ", "Người
+    # lao động", "Lao động", "Tiền phong", "Đời sống", "Gia đình", "Giáo dục", "Sức khỏe")
+    "dân tuổi người lao tiền đời gia giáo sức thể văn báo đài cổng tin "
+    # function words capitalised after an ellipsis or an emoji ("… Do tuổi cao", "Sau khi")
+    "sau nếu có mỗi khi vì do để thì là và nhưng hay hoặc này đó được bị cho với từ trên dưới "
+    "trong ngoài hôm nay tuy dù nên rồi cũng vẫn còn chỉ rất quá đi về ra lên xuống không "
+    "chưa đừng hãy vui cảm cám"
+)
+# Words after which one capitalised word is a language, a country or a people ("tiếng Việt",
+# "quốc tịch Pháp", "người Mỹ", "nước Anh", "sang Nga", "chữ Hán", "phía Nam", "hồ Thành").
+LONE_PLACE_BEFORE = _set("tiếng tịch người nước dân sang chữ vào ra phía hướng hồ")

@@ -26,6 +26,7 @@ from citizen_desk.privacy.name_lexicon import (
     LAST_SURNAMES,
     LAST_SURNAMES_FOLDED,
     LETTER_LABELS,
+    LONE_NOT_NAME,
     LOWER_SURNAME_WORDS,
     LOWER_SURNAMES,
     LOWER_SURNAMES_FOLDED,
@@ -50,12 +51,14 @@ from citizen_desk.privacy.name_words import (
     cycle_year,
     known_place,
     name_word,
+    opens_sentence,
+    place_chain,
     place_context,
-    sentence_initial,
     typed_province,
     typed_with_marks,
     word_spans,
 )
+from citizen_desk.privacy.wordlist import is_word
 
 
 def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> tuple[int, bool]:
@@ -70,9 +73,14 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
             continue
         accented = " ".join(as_typed(canon, *w) for w in span[:-1])
         folded = " ".join(canon.text[slice(*w)] for w in span[:-1])
-        if size == 1 and (accented in CUES or (accented == folded and folded in CUES_FOLDED)):
+        # typed without its marks ("chi Lan", "ong Tam"), unless a capital in a text typed with
+        # them says it is a name or a place of its own ("xã Thèn Chu Phìn", "Bac Son")
+        plain = accented == folded and not (
+            canon.is_capitalised(words[index][0]) and typed_with_marks(canon.original)
+        )
+        if size == 1 and (accented in CUES or (plain and folded in CUES_FOLDED)):
             return 1, False
-        if accented in TITLE_CUES or (accented == folded and folded in TITLE_CUES_FOLDED):
+        if accented in TITLE_CUES or (plain and folded in TITLE_CUES_FOLDED):
             return size, True
     return 0, False
 
@@ -99,7 +107,7 @@ def _initials(canon: Canonical, words: list[tuple[int, int]], index: int) -> int
 
 
 def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
-    """``run`` plus a trailing initial: "Trần Văn C.", "Nguyễn Văn B"."""
+    """``run`` plus trailing initials: "Trần Văn C.", "Nguyễn Văn B", "Nguyễn Thị M.H."."""
     last = first + run
     if (
         run >= 2
@@ -108,7 +116,17 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
         and words[last][1] - words[last][0] == 1
         and canon.is_capitalised(words[last][0])
     ):
-        return run + 1
+        m = INITIALS_RE.match(canon.text, words[last][0])
+        count = 1
+        while (
+            m is not None
+            and last + count < len(words)
+            and words[last + count][0] < m.end()
+            and words[last + count][1] - words[last + count][0] == 1
+            and canon.is_capitalised(words[last + count][0])
+        ):
+            count += 1
+        return run + count
     return run
 
 
@@ -117,6 +135,12 @@ def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
     run = capital_run(canon, words, index)
     if not run:
         return 0
+    if (
+        index
+        and canon.is_capitalised(words[index - 1][0])
+        and adjacent(canon, words[index - 1], words[index])
+    ):
+        return 0  # the tail of a longer capitalised run ("xã Mường Hung: 0354..."), judged whole
     end = words[index + run - 1][1]
     birth = BIRTH_AFTER_RE.match(canon.text, end)
     if not (birth or PHONE_AFTER_RE.match(canon.text, end)):
@@ -180,26 +204,38 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
     """(start, end, first word index, word count) of names found by the lexicon and cue rules."""
     words = word_spans(canon)
     text = canon.text
+    chain: set[int] | None = None
     i = 0
     while i < len(words):
         start, end = words[i]
         word = text[start:end]
         run = 0
         first = i
-        if canon.is_capitalised(start) and word in SURNAMES and not place_context(canon, words, i):
+        inside_place = False
+        if canon.is_capitalised(start) and i and canon.is_capitalised(words[i - 1][0]):
+            if chain is None:
+                chain = place_chain(canon, words)
+            # "xã Hoàng Văn Thụ", "xã Tam Anh Bắc": a surname or a kinship word inside a place
+            inside_place = i in chain
+        surname = (
+            canon.is_capitalised(start)
+            and (word in SURNAMES or _before_middle_name(canon, words, i))
+            and not inside_place
+        )
+        if surname and not place_context(canon, words, i):
             run = capital_run(canon, words, i)
             if run < 2 or known_place(canon, words, i, run):
                 run = 0
             run = _with_initial(canon, words, i, run)
         if not run and word in LOWER_SURNAME_WORDS:
             run = _lower_full_name(canon, words, i)
-        if not run and i + 1 < len(words):
+        if not run and i + 1 < len(words) and not inside_place:
             size, title = _cue_length(canon, words, i)
             if size and not place_context(canon, words, i):
                 first = i + size
                 # a kinship cue, not a title: "cán bộ Công an" is an agency, "anh Quốc Khánh" a man
                 run = capital_run(canon, words, first, cued=not title)
-                place_cue = canon.is_capitalised(start) and not sentence_initial(canon, words, i)
+                place_cue = canon.is_capitalised(start) and not opens_sentence(canon, words, i)
                 if run and (
                     cycle_year(canon, words, first, run)
                     or (place_cue and size == 1 and known_place(canon, words, i, run + 1))
@@ -236,6 +272,20 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
+
+
+def _before_middle_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """A capitalised word, then "Văn" or "Thị", then a capitalised word: a surname the lexicon
+    lacks ("Ngũ Thị Phương Dung", "Khổng Văn Tú")."""
+    if index + 2 >= len(words) or not all(
+        canon.is_capitalised(w[0]) for w in words[index + 1 : index + 3]
+    ):
+        return False
+    return (
+        as_typed(canon, *words[index + 1]) in {"văn", "thị"}
+        and name_word(canon, words[index])
+        and adjacent(canon, words[index], words[index + 1])
+    )
 
 
 def _after_abbreviated_cue(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
@@ -291,6 +341,8 @@ def _lower_full_name(canon: Canonical, words: list[tuple[int, int]], index: int)
     known = (acc_surname in LOWER_SURNAMES and acc_middle in MIDDLE_NAMES) or (
         plain and surname in LOWER_SURNAMES_FOLDED and middle in MIDDLE_NAMES_FOLDED
     )
+    if not known and acc_surname in LOWER_SURNAMES and not plain:
+        known = _three_syllable_name(canon, words, index)
     if not known or place_context(canon, words, index):
         return 0
     if index and text[slice(*words[index - 1])] in {"vi", "xam", "tri"}:  # "vi phạm văn ..."
@@ -306,13 +358,43 @@ def _lower_full_name(canon: Canonical, words: list[tuple[int, int]], index: int)
     return count
 
 
+def _three_syllable_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """Surname + any middle name + given name in lower case, with diacritics ("vũ khắc tiệp"):
+    three syllables of which no two neighbours make one word ("vũ trụ bao la", "phạm vi rộng",
+    "hồ sơ gốc" are not names) and no function word."""
+    if index + 2 >= len(words) or not typed_with_marks(canon.original):
+        return False
+    trio = words[index : index + 3]
+    if not all(adjacent(canon, a, b) for a, b in pairwise(trio)):
+        return False
+    typed = [as_typed(canon, *w) for w in trio]
+    if any(
+        canon.is_capitalised(w[0]) or SYLLABLE_RE.fullmatch(canon.text[slice(*w)]) is None
+        for w in trio
+    ):
+        return False
+    if any(word in LONE_NOT_NAME or word in NOT_NAME for word in typed[1:]):
+        return False
+    return not (is_word(typed[0], typed[1]) or is_word(typed[1], typed[2]))
+
+
 def _lower_given_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """After "tên (là)": up to three words up to the next punctuation."""
+    """After "tên (là)": up to three words up to the next punctuation, line or contact word."""
     count = 0
     while index + count < len(words) and count < 3:
-        if count and not adjacent(canon, words[index + count - 1], words[index + count]):
+        word = words[index + count]
+        if count and not adjacent(canon, words[index + count - 1], word):
             break
-        if canon.text[slice(*words[index + count])] in {"la", "o", "nha", "sdt", "so", "va"}:
+        if (
+            count
+            and "\n"
+            in canon.original[canon.span(*words[index + count - 1])[1] : canon.starts[word[0]]]
+        ):
+            break  # "Người gửi: hùng⏎Email: …"
+        folded = canon.text[slice(*word)]
+        if folded in {"la", "o", "nha", "sdt", "so", "va", "email", "mail"} or (
+            count and folded in CONTACT_WORDS
+        ):
             break
         count += 1
     return count

@@ -13,9 +13,15 @@ from functools import lru_cache
 
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
+    ABBREVIATED_CUES,
+    ABBREVIATED_UNITS,
     BRANCHES,
     CAPITALISED_PLACE_WORDS,
+    CUES,
+    CUES_FOLDED,
+    FOREIGN_NAME_RE,
     MAX_NAME_WORDS,
+    NOT_DISPLAY,
     NOT_NAME,
     ORG_ACRONYMS,
     PLACE_BIGRAMS,
@@ -24,9 +30,11 @@ from citizen_desk.privacy.name_lexicon import (
     PLACES,
     PROVINCES_TYPED,
     SENTENCE_END,
+    SENTENCE_OPENERS,
     STEMS,
     STOP_BEFORE,
     SYLLABLE_RE,
+    TITLE_CUES,
     VERB_BIGRAMS,
     WORD_RE,
 )
@@ -77,12 +85,44 @@ def as_typed(canon: Canonical, start: int, end: int) -> str:
 
 
 def adjacent(canon: Canonical, left: tuple[int, int], right: tuple[int, int]) -> bool:
-    """Only spaces (no punctuation) between two words."""
-    return canon.text[left[1] : right[0]].strip() == ""
+    """Only spaces (no punctuation) between two words, or an apostrophe inside one ("B’Lao",
+    "H’Hen")."""
+    return canon.text[left[1] : right[0]].strip() in ("", "'", "’")
+
+
+def abbreviated_unit(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """An abbreviated administrative word right before ``words[index]``: "TP Dĩ An",
+    "TP.Đà Nẵng", "P.Thạch Thang", "H. Mang Thít" (a single letter needs its dot, and is no
+    initial after a kinship cue or another initial: "chị H. Nam", "N.V.P. Hùng")."""
+    if index == 0:
+        return False
+    prev = words[index - 1]
+    gap = canon.text[prev[1] : words[index][0]]
+    letters = canon.text[slice(*prev)]
+    if letters not in ABBREVIATED_UNITS or gap not in {".", " ", ". "}:
+        return False
+    if not canon.is_capitalised(prev[0]) and letters != "tp":
+        return False
+    if len(letters) > 1:
+        return True
+    if gap == " " or index < 2:
+        return gap != " " and index < 2
+    before = words[index - 2]
+    between = canon.text[before[1] : prev[0]]
+    if between == "." and before[1] - before[0] == 1:
+        return False  # "N.V.P. Hùng": initials
+    typed, folded = as_typed(canon, *before), canon.text[slice(*before)]
+    return not (
+        typed in CUES | TITLE_CUES
+        or folded in ABBREVIATED_CUES
+        or (typed == folded and folded in CUES_FOLDED)
+    )
 
 
 def place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
     """The word before ``words[index]`` is a place/agency/law word (lower-case in the text)."""
+    if abbreviated_unit(canon, words, index):
+        return True
     if index == 0 or not adjacent(canon, words[index - 1], words[index]):
         return False
     prev = canon.text[slice(*words[index - 1])]
@@ -118,12 +158,27 @@ def capital_run(
     count = 0
     while index + count < len(words) and count < MAX_NAME_WORDS:
         i = index + count
-        if not name_word(canon, words[i], cued=cued):
+        if not (name_word(canon, words[i], cued=cued) or (cued and foreign_name(canon, words[i]))):
             break
         if count and not adjacent(canon, words[i - 1], words[i]):
             break
         count += 1
     return count
+
+
+def foreign_name(canon: Canonical, span: tuple[int, int]) -> bool:
+    """A capitalised word of Latin letters that is not a Vietnamese syllable ("Amaud", "Hervé"):
+    a foreigner's name when a kinship cue or an introduction stands before it."""
+    o_start, o_end = canon.span(*span)
+    word = canon.original[o_start:o_end]
+    return (
+        2 <= len(word) <= 12
+        and word.isalpha()
+        and word[0].isupper()
+        and not word.isupper()
+        and FOREIGN_NAME_RE.fullmatch(canon.text[slice(*span)]) is not None
+        and as_typed(canon, *span) not in NOT_DISPLAY | NOT_NAME
+    )
 
 
 def sentence_initial(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
@@ -133,6 +188,27 @@ def sentence_initial(canon: Canonical, words: list[tuple[int, int]], index: int)
     o_start = canon.span(*words[index - 1])[1]
     o_end = canon.starts[words[index][0]]
     return any(ch in SENTENCE_END for ch in canon.original[o_start:o_end])
+
+
+def opens_sentence(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """First word of a sentence or a line proper: not after a bracket, comma or dash, where a
+    capitalised word inside a sentence may still stand ("(Bà Rịa - Vũng Tàu)")."""
+    if index == 0:
+        return True
+    o_start = canon.span(*words[index - 1])[1]
+    o_end = canon.starts[words[index][0]]
+    return any(ch in SENTENCE_OPENERS for ch in canon.original[o_start:o_end])
+
+
+def opens_clause(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """First word of a sentence, a line, a bracket, a dashed item or after a label ("(Ảnh: …",
+    "– Anh …", "[KHẨN] Tin báo"); a word after a closing round bracket or a comma is inside a
+    sentence ("…), Khiêm, Đầy …")."""
+    if opens_sentence(canon, words, index):
+        return True
+    o_start = canon.span(*words[index - 1])[1]
+    o_end = canon.starts[words[index][0]]
+    return any(ch in "([{]}–—-" for ch in canon.original[o_start:o_end])
 
 
 def numbered(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:

@@ -1,30 +1,45 @@
 """Person names in free Vietnamese text, found without knowing them in advance.
 
-Three sources, all mapped onto the canonical text (see :mod:`citizen_desk.privacy.canonical`):
+Four sources, all mapped onto the canonical text (see :mod:`citizen_desk.privacy.canonical`):
 
 * a surname lexicon: a capitalised surname followed by capitalised words ("Nguyễn Văn Nam",
   "Tran Thi Hoa"), or, lower-case, an unambiguous surname + a common middle name + a word
-  ("nguyễn văn nam");
+  ("nguyễn văn nam"), or any three syllables after one when no two of them make a word
+  ("vũ khắc tiệp", not "vũ trụ bao la");
 * cue words: kinship and titles before a capitalised name ("chị Mai", "anh Tuấn", "ông Lê Văn
-  Tám") and introductions ("tôi là ...", "tên tôi là ...", "tôi tên ...", "mình là ...");
+  Tám", "bạn đọc Thu Hương", "anh Amaud Hervé") and introductions and signatures ("tôi là
+  ...", "tên tôi là ...", "tôi tên ...", "mình là ...", "Người gửi: ...");
 * underthesea's CRF named-entity tagger (offline, models ship in the wheel), run only when a
-  capitalised word is left that none of the rules above explains, and cached per text.
+  capitalised word is left that none of the rules above explains, and cached per text;
+* context: later mentions of a given name already found, a nickname in quotes after a name
+  (`tức Huy "Ổi"`), and a given name standing alone mid-sentence ("3 ngày sau, Yến nghỉ") that
+  is no capitalised common word nor half of a two-syllable word (:mod:`~citizen_desk.privacy.
+  wordlist`).
 
 Capitalised words right after a place or agency word ("xã Nga Thủy", "đường Lê Lợi", "Công an
-huyện Nga Sơn") and legal references ("Điều 9 Luật Tố cáo") are never names.
+huyện Nga Sơn", also abbreviated: "TP Dĩ An", "P.Thạch Thang") and legal references ("Điều 9
+Luật Tố cáo", "Quyết định số 537") are never names.
 
 The rules are :mod:`~citizen_desk.privacy.name_rules` (their words in ``name_lexicon``, the
-word-level tests in ``name_words``); this module adds the tagger and later mentions of a
-given name already found.
+word-level tests in ``name_words``); this module adds the tagger and the context rules.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
 from citizen_desk.privacy.canonical import Canonical
-from citizen_desk.privacy.name_lexicon import PLACES, WORD_RE
+from citizen_desk.privacy.name_lexicon import (
+    CUES,
+    LONE_NOT_NAME,
+    LONE_PLACE_BEFORE,
+    NICKNAME_AFTER_RE,
+    PLACES,
+    TITLE_CUES,
+    WORD_RE,
+)
 from citizen_desk.privacy.name_rules import rule_names
 from citizen_desk.privacy.name_words import (
     adjacent,
@@ -34,14 +49,19 @@ from citizen_desk.privacy.name_words import (
     known_place,
     name_word,
     numbered,
+    opens_clause,
     place_chain,
     place_context,
     sentence_initial,
     stop_word,
     typed_province,
+    typed_with_marks,
     word_spans,
 )
+from citizen_desk.privacy.wordlist import is_word
 from citizen_desk.text.normalize import fold
+
+TYPED_WORD_RE = re.compile(r"[^\W_]+")  # a word as typed, diacritics and all
 
 
 def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
@@ -91,6 +111,11 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
     wanted = {
         seq for seq in wanted if not any(" ".join(seq[k:]) in PLACES for k in range(len(seq)))
     }
+    # in a text typed with diacritics the tagger's "Tô" is not the "Tố" of "Luật Tố cáo"
+    marked = typed_with_marks(canon.original)
+    typed_people = {
+        tuple(TYPED_WORD_RE.findall(unicodedata.normalize("NFC", p).lower())) for p in people
+    }
     spans: list[tuple[int, int]] = []
     for i in range(len(words)):
         if i in chain or place_context(canon, words, i):
@@ -113,9 +138,11 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
                 and known_place(canon, words, i - 1, len(seq) + 1)
             ):
                 continue  # "Anh Quốc", "Bà Rịa": the word before belongs to the place
-            if all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)) and all(
-                name_word(canon, w) and not all_caps(canon, w) for w in window
-            ):
+            if not all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)):
+                continue
+            if marked and tuple(as_typed(canon, *w) for w in window) not in typed_people:
+                continue
+            if all(name_word(canon, w) and not all_caps(canon, w) for w in window):
                 spans.append((window[0][0], window[-1][1]))
     return spans
 
@@ -152,6 +179,68 @@ def _same_person(
     return found
 
 
+def _nicknames(canon: Canonical, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A nickname in quotes right after a name: "Trần Quang Huy (tức Huy "Ổi")", "T. "Tin"."""
+    found = []
+    for _start, end in spans:
+        m = NICKNAME_AFTER_RE.match(canon.text, end)
+        if m is not None and canon.is_capitalised(m.start(1)):
+            found.append(m.span(1))
+    return found
+
+
+def _lone_given_names(
+    canon: Canonical, words: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """A given name standing alone inside a sentence: "3 ngày sau, Yến nghỉ", "thông tin về
+    Đắc", "Khiêm, Đầy, Bảo bàn với nhau".
+
+    One capitalised Vietnamese syllable of a text typed with diacritics: neither word beside
+    it capitalised, not opening a sentence, a line or a bracket, not after a place or agency
+    word, not a kinship word, not one of the capitalised common words (Tết, Đảng, Nhà nước …)
+    or single-word places (Huế, Vinh, Pháp …), and not half of a two-syllable word with the
+    word beside it ("Căn cước", "Cơ quan Thuế", "Thành phố": :mod:`~citizen_desk.privacy.
+    wordlist`). Names met this way are the ones a reader knows from the article around the
+    excerpt; Vietnamese capitalises little else alone in mid-sentence.
+    """
+    if not typed_with_marks(canon.original):
+        return []  # unmarked chat and SMS capitalise at random ("Uy tin, Danh du")
+    taken = {i for i, w in enumerate(words) for s, e in spans if s <= w[0] and w[1] <= e}
+    chain: set[int] | None = None
+    found: list[tuple[int, int]] = []
+    for i, word in enumerate(words):
+        if i in taken or word[1] - word[0] < 2 or not canon.is_capitalised(word[0]):
+            continue
+        typed = as_typed(canon, *word)
+        if all_caps(canon, word) or not name_word(canon, word) or typed in LONE_NOT_NAME:
+            continue
+        if typed in CUES or typed in TITLE_CUES or opens_clause(canon, words, i):
+            continue
+        if numbered(canon, words, i) or _in_word(canon, words, i, typed):
+            continue
+        previous = as_typed(canon, *words[i - 1])
+        if previous in LONE_PLACE_BEFORE or place_context(canon, words, i):
+            continue  # "tiếng Việt", "quốc tịch Pháp", "xã Nga"
+        if chain is None:
+            chain = place_chain(canon, words)
+        if i not in chain:
+            found.append(word)
+    return found
+
+
+def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int, typed: str) -> bool:
+    """The word beside ``words[i]`` is capitalised too, or makes one word with it."""
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(words) or not adjacent(canon, *sorted((words[i], words[j]))):
+            continue
+        if canon.is_capitalised(words[j][0]):
+            return True
+        other = as_typed(canon, *words[j])
+        if is_word(*((other, typed) if j < i else (typed, other))):
+            return True
+    return False
+
+
 def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int]]:
     """Canonical spans of person names in ``canon``."""
     found = list(rule_names(canon))
@@ -161,4 +250,6 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         covered = {first + k for _s, _e, first, count in found for k in range(count)}
         if _unexplained_capital(canon, covered):
             spans += _tagged_spans(canon, words)
-    return spans + _same_person(canon, words, spans)
+    spans += _same_person(canon, words, spans)
+    spans += _nicknames(canon, spans)
+    return spans + _lone_given_names(canon, words, spans)

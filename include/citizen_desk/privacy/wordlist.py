@@ -1,0 +1,45 @@
+"""Two-syllable Vietnamese words, to tell a capitalised common word from a given name.
+
+"Căn cước", "Giao thông", "Thành phố", "Vui lòng" are words of two syllables; "Hùng đi",
+"Ngọc xuống", "Đắc sống" are a name and a verb. The list is the Viet74K dictionary that
+underthesea ships inside its wheel (the same file its tagger reads), read from the installed
+package without importing it (importing underthesea costs seconds), once per process.
+When the file cannot be read the list is empty, so nothing is taken for a common word: the
+engine then masks more, never less.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DICTIONARY = ("corpus", "data", "Viet74K.txt")
+
+
+def _dictionary_path() -> Path | None:
+    try:
+        spec = importlib.util.find_spec("underthesea")
+    except (ImportError, ValueError):  # pragma: no cover - underthesea is a runtime requirement
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None  # pragma: no cover
+    return Path(next(iter(spec.submodule_search_locations)), *DICTIONARY)
+
+
+@lru_cache(maxsize=1)
+def two_syllable_words() -> frozenset[str]:
+    """The dictionary's words of exactly two syllables, lower-case NFC ("căn cước")."""
+    path = _dictionary_path()
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else ""
+    except OSError:  # pragma: no cover - a broken install: mask more, see the module docstring
+        text = ""
+    words = (unicodedata.normalize("NFC", line.strip().lower()) for line in text.splitlines())
+    return frozenset(word for word in words if word.count(" ") == 1)
+
+
+def is_word(first: str, second: str) -> bool:
+    """``first second`` (lower-case NFC syllables) is one Vietnamese word of the dictionary."""
+    return f"{first} {second}" in two_syllable_words()
