@@ -7,8 +7,9 @@ Three sources, all mapped onto the canonical text (see :mod:`citizen_desk.privac
   ("nguyễn văn nam");
 * cue words: kinship and titles before a capitalised name ("chị Mai", "anh Tuấn", "ông Lê Văn
   Tám") and introductions ("tôi là ...", "tên tôi là ...", "tôi tên ...", "mình là ...");
-* underthesea's CRF named-entity tagger (offline, models ship in the wheel), run only when a
-  capitalised word is left that none of the rules above explains, and cached per text.
+* underthesea's CRF named-entity tagger (offline, models ship in the wheel; run through
+  :mod:`~citizen_desk.privacy.tagger`: the same output, without its quadratic features), run
+  only when a capitalised word is left that none of the rules above explains, cached per text.
 
 Capitalised words right after a place or agency word ("xã Nga Thủy", "đường Lê Lợi", "Công an
 huyện Nga Sơn") and legal references ("Điều 9 Luật Tố cáo") are never names.
@@ -69,9 +70,11 @@ def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
 def _tagged_people(text: str) -> tuple[str, ...]:
     """Surface forms the CRF tagger labels PER in ``text`` (NFC)."""
     try:
-        from underthesea import ner
+        import underthesea  # noqa: F401
     except ImportError:  # pragma: no cover - underthesea is a runtime requirement
         return ()
+    from citizen_desk.privacy.tagger import ner  # underthesea's, without its O(n²) features
+
     people: list[list[str]] = []
     for token, _pos, _chunk, tag in ner(text):
         if tag == "B-PER" or (tag == "I-PER" and not people):
