@@ -157,7 +157,7 @@ def test_a_backlog_is_written_in_a_few_statements_not_one_per_tip(db, registry, 
     finally:
         event.remove(tip_engine, "before_cursor_execute", capture)
     assert report.escalated == 12
-    assert report.enqueued > 0 and report.summaries > 0 and report.skipped > 0
+    assert min(report.enqueued, report.summaries, report.skipped) > 0
     assert all(escalations(db, tip.id) for tip in tips)
     writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
     levels = {level(db, tip.id) for tip in tips}
