@@ -87,3 +87,22 @@ def test_update_by_id_sets_each_row_its_own_values(session: Session) -> None:
         "U4": ("Đơn vị 4", NOW),
     }
     assert update_by_id(session, Unit, [], ["name"]) == 0
+
+
+def test_update_by_id_writes_nulls_and_typed_values(session: Session) -> None:
+    insert_many_if_absent(
+        session, Notification, [_note(f"n{i}") for i in range(3)], ["idempotency_key"], ["id"]
+    )
+    ids = dict(session.execute(select(Notification.idempotency_key, Notification.id)).all())
+    later = NOW + timedelta(minutes=5)
+    changed = [
+        {"id": ids["n0"], "next_attempt_at": None, "last_error": None, "attempts": 2},
+        {"id": ids["n1"], "next_attempt_at": later, "last_error": "tạm lỗi", "attempts": 1},
+    ]
+    update_by_id(session, Notification, changed, ["next_attempt_at", "last_error", "attempts"])
+    session.expire_all()
+    rows = {
+        n.idempotency_key: (n.next_attempt_at, n.last_error, n.attempts)
+        for n in session.scalars(select(Notification))
+    }
+    assert rows == {"n0": (None, None, 2), "n1": (later, "tạm lỗi", 1), "n2": (None, None, 0)}

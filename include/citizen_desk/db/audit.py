@@ -56,7 +56,7 @@ def audit_row(
 def record_audits(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Append many audit rows (`audit_row`) in a few multi-row INSERTs (the caller commits)."""
     if rows:
-        session.execute(insert(AuditLog.__table__), [dict(row) for row in rows])
+        session.execute(insert(AuditLog), [dict(row) for row in rows])
 
 
 def _jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:

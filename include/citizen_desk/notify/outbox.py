@@ -11,7 +11,8 @@ and kinds (`pii-withheld:...`, kinds only, never the text). Only a payload that 
 personal data sits in a structural field, or the caller passed no `FreeText`) is stored `blocked`,
 never sent, and alerted to the admins (`pii-blocked:...`). `notify_admins` is the admins' alert;
 `list_notifications` and `retry` are the operations behind `citizen-desk outbox`. Sending is
-`citizen_desk.notify.delivery`.
+`citizen_desk.notify.delivery`. `citizen_desk.notify.batch.enqueue_many` is `enqueue` for a
+sweep's batch.
 """
 
 from __future__ import annotations
@@ -150,16 +151,6 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
-class Enqueued:
-    """A notification row an enqueue added."""
-
-    id: int
-    key: str
-    kind: str
-    status: str
-
-
-@dataclass(frozen=True)
 class _Prepared:
     item: Outgoing
     values: dict[str, Any]
@@ -273,64 +264,6 @@ def enqueue(
     row = session.scalars(select(Notification).where(Notification.idempotency_key == key)).one()
     _settle(session, registry, prepared, row.id, now)
     return row
-
-
-def enqueue_many(
-    session: Session,
-    items: Sequence[Outgoing],
-    *,
-    now: datetime,
-    source: str | None = None,
-    registry: Registry | None = None,
-    safe_links: Sequence[str] | None = None,
-) -> dict[str, Enqueued]:
-    """`enqueue` for a batch, set-based: one read of the keys that exist and a few multi-row
-    inserts (`INSERT … ON CONFLICT DO NOTHING RETURNING`) per 500 keys, the PII gate run once
-    per distinct string of the batch. The same rows, statuses and admin alerts as `enqueue`
-    called item after item; returns key -> row for the rows this call added (an existing key,
-    or a repeated one, adds nothing). The caller commits."""
-    from citizen_desk.db.bulk import insert_many_if_absent
-
-    now = utc(now)
-    if registry is None and safe_links is None:
-        registry = default_registry()
-    safe = _safe_prefixes(registry, safe_links)
-    existing = existing_keys(session, [item.key for item in items])
-    memo: GateMemo = {}
-    wanted: dict[str, _Prepared] = {}
-    for item in items:
-        if item.key not in existing and item.key not in wanted:
-            wanted[item.key] = _prepare(item, now, source, safe, memo)
-    prepared = list(wanted.values())
-    returned = insert_many_if_absent(
-        session,
-        Notification,
-        [p.values for p in prepared],
-        ["idempotency_key"],
-        ["idempotency_key", "id"],
-    )
-    added: dict[str, Enqueued] = {}
-    for key, row_id in returned:
-        values = wanted[key].values
-        added[key] = Enqueued(row_id, key, values["kind"], values["status"])
-    for p in prepared:
-        if p.item.key in added and (p.findings or p.withheld):
-            _settle(session, registry, p, added[p.item.key].id, now)
-    return {p.item.key: added[p.item.key] for p in prepared if p.item.key in added}
-
-
-def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    """Those of `keys` already in the ledger (one query per 500 keys)."""
-    from citizen_desk.db.batching import chunks
-
-    found: set[str] = set()
-    for chunk in chunks(sorted(set(keys))):
-        found.update(
-            session.scalars(
-                select(Notification.idempotency_key).where(Notification.idempotency_key.in_(chunk))
-            )
-        )
-    return found
 
 
 def _withhold(

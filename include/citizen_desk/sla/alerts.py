@@ -138,8 +138,8 @@ def announce(
 
     Set-based: the cases' names and last messages in one query per 500 cases, one rendering per
     outcome whatever its recipients, the outbox's batch enqueue."""
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
     from citizen_desk.notify.blocks import render_message
-    from citizen_desk.notify.outbox import Outgoing, enqueue_many
 
     cases = [row.case for row, _ in outcomes]
     names_of = _protected_names(session, cases)
@@ -245,7 +245,7 @@ def send_catch_up(
                 log.warning("%s: no duty officer configured up the chain", row.case.reference)
                 continue
             groups.setdefault((row.case.unit_id, recipient), []).append((key, row, verdict))
-    from citizen_desk.notify.outbox import Outgoing, enqueue_many
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
 
     stamp = now.strftime("%Y%m%dT%H%MZ")
     summaries: list[Outgoing] = []

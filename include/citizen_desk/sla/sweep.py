@@ -13,6 +13,10 @@
 - `recompute()` re-evaluates the turns that started in a period (after a calendar or policy change)
   and records them under the current policy version without announcing anything by default.
 
+Set-based: a sweep writes its outcomes, the cases' SLA columns and the outbox rows in a few
+multi-row statements (insert-if-absent on the same natural keys), so a cold sweep over 10k late
+cases costs as many statements as one over ten.
+
 The alerts themselves (recipients, excerpt, rendering) are `citizen_desk.sla.alerts`; the command
 line is `citizen_desk.sla.cli`.
 """

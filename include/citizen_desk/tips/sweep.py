@@ -7,8 +7,9 @@ One sweep (the `escalate_unverified_tips` DAG runs it hourly and after each coll
 2. ask `citizen_desk.tips.escalation.due_alerts` what is due at `now` (the run's time, never the
    wall clock) and enqueue each alert once per recipient in the notification outbox, under the key
    `{alert.idempotency_key}:{recipient}` (reruns, overlapping runs and retries add nothing);
-3. raise `tips.escalation_level` to the highest level reached, with a guarded UPDATE so that
-   exactly one run writes the `tip_escalated` audit row;
+3. raise `tips.escalation_level` to the highest level reached, with a guarded UPDATE (one per
+   target level and 500 tips, `RETURNING` the tips it raised) so that exactly one run writes the
+   `tip_escalated` audit row;
 4. from `DIGEST_HOUR` local time, once per local day, a digest to each chief listing the open tips
    they were alerted about (`tip-digest:{slack_id}:{local date}`).
 
@@ -25,6 +26,8 @@ and the case-view link; never the informant's name, platform id, phone or profil
 PII gate gets the case's protected names: personal data that slips into an excerpt is withheld
 (the alert still goes out, the admins are told); only a payload that fails elsewhere is blocked.
 Delivery is separate (`deliver`), so a Slack outage never loses or duplicates an alert.
+Everything is written set-based (`notify.batch.enqueue_many`, bulk ledger and audit rows): the
+statements a sweep sends do not grow with the number of tips.
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Tip
 from citizen_desk.domain.catchup import Candidate, plan_catch_up
 from citizen_desk.errors import CitizenDeskError
+from citizen_desk.notify.batch import existing_keys
 from citizen_desk.notify.digest import record_covered_many
-from citizen_desk.notify.outbox import existing_keys
 from citizen_desk.tips import views as tips
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, due_alerts
 from citizen_desk.tips.open_tips import open_tip_snapshots, unit_nodes_from_db

@@ -28,7 +28,7 @@ from citizen_desk.tips.alerts import alert_free_text, render_alert, render_diges
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, UnitNode
 
 if TYPE_CHECKING:
-    from citizen_desk.notify.outbox import Enqueued
+    from citizen_desk.notify.batch import Enqueued
     from citizen_desk.tips.sweep import SweepReport
 
 
@@ -61,7 +61,7 @@ def enqueue_alerts(
     numbers: Mapping[str, int] | None = None,
 ) -> None:
     """Every due alert into the outbox at once (`enqueue_many`)."""
-    from citizen_desk.notify.outbox import Outgoing, enqueue_many
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
 
     rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
     items: list[Outgoing] = []
@@ -123,7 +123,7 @@ def enqueue_summaries(
 ) -> None:
     """One catch-up summary per target unit and recipient; every listed pair gets its ledger row
     naming the summary. References and levels only: no excerpt, no identity."""
-    from citizen_desk.notify.outbox import Outgoing, enqueue_many
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
 
     groups: dict[tuple[str, str], list[PlannedAlert]] = defaultdict(list)
     for item in summarised:
