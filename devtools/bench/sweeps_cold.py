@@ -78,7 +78,7 @@ def tip_age(scenario: str, index: int) -> timedelta:
 
 
 FULL = Size()
-QUICK = Size(cases=200, tips=200, repeats=1)
+QUICK = Size(cases=60, tips=60, repeats=1)
 
 
 # --- the world -----------------------------------------------------------------------------------

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import api_economy, dag_parse, ingest, pages, pages_worker, sweeps, triage_speed
+from bench import (
+    api_economy,
+    dag_parse,
+    ingest,
+    pages,
+    pages_worker,
+    sweeps,
+    sweeps_cold,
+    triage_speed,
+)
 from bench.common import Env, spread
 from bench.report import render_report, summary_rows
 
@@ -126,7 +136,7 @@ def test_ingest(env: Env) -> None:
 @needs_pg
 @pytest.mark.slow
 def test_sweeps(env: Env) -> None:
-    size = sweeps.Size(histories=(300,), open_share=0.02, fixed_open=3, repeats=1)
+    size = sweeps.Size(histories=(300,), open_share=0.02, fixed_open=3, repeats=1, cold=None)
     result = sweeps.run(size, env)
     rows = {row["open_cases"]: row for row in result["rows"]}
     assert set(rows) == {6, 3}
@@ -142,8 +152,41 @@ def test_sweeps(env: Env) -> None:
 
 
 def test_sweeps_skip_without_postgresql(tmp_path: Path) -> None:
-    result = sweeps.run(sweeps.QUICK, Env(workdir=tmp_path, pg_url=None))
+    result = sweeps.run(replace(sweeps.QUICK, cold=None), Env(workdir=tmp_path, pg_url=None))
     assert result["skipped"]
+
+
+@pytest.mark.slow
+def test_cold_sweeps(env: Env) -> None:
+    engines = ("postgresql", "sqlite") if PG_URL else ("sqlite",)
+    size = sweeps_cold.Size(cases=40, tips=30, repeats=1, engines=engines)
+    result = sweeps_cold.run(size, env)
+    assert set(result["scenarios"]) == {"backlog", "burst"}
+    for scenario, by_engine in result["scenarios"].items():
+        assert set(by_engine) == set(engines)
+        for item in by_engine.values():
+            sla, esc = item["sla"], item["escalation"]
+            assert sla["report"]["evaluated"] == 40
+            assert sla["report"]["breaches_recorded"] == 40  # every case is late
+            assert sla["written"]["sla_events"] == 40
+            # backlog: every open tip reaches its level; burst: the 30 past 24 h (the late
+            # `tip` cases' own tips got their arrival alert and stay quiet)
+            assert esc["report"]["escalated"] == (
+                30 if scenario == "burst" else item["seeded"]["open_tips"]
+            )
+            # the second sweep right after adds nothing: no row, no audit, no alert
+            assert not any(sla["next_added"].values())
+            assert not any(esc["next_added"].values())
+            assert min(sla["cold"]["median"], sla["cold_cpu"]["median"]) > 0
+            if scenario == "burst":  # every outcome alerted by itself: two per case
+                assert sla["report"]["caught_up"] == 0
+                assert sla["report"]["notifications"] >= 2 * 40
+                assert esc["report"]["enqueued"] >= 30
+            else:  # most outcomes are long past: recorded and summarised
+                assert min(sla["report"]["caught_up"], sla["report"]["summaries"]) > 0
+    text = report_for("sweeps", {"skipped": "no history", "cold": result})
+    assert "### Cold sweeps after 10k cases turn late" in text
+    assert "it wrote" in text
 
 
 @needs_pg
