@@ -391,9 +391,9 @@ def run(size: Size, env: Env) -> dict[str, Any]:
     """See the module docstring."""
     from citizen_desk.config.registry import load_registry
 
-    cold = cold_sweeps.run(size.cold, env) if size.cold is not None else None
+    late = cold_sweeps.run(size.cold, env) if size.cold is not None else None
     if not pg_available(env.pg_url):
-        return {"skipped": "PostgreSQL unreachable", "size": asdict(size), "cold": cold}
+        return {"skipped": "PostgreSQL unreachable", "size": asdict(size), "cold": late}
     assert env.pg_url
     registry = load_registry(REGISTRY)
     rows: list[dict[str, Any]] = []
@@ -431,4 +431,4 @@ def run(size: Size, env: Env) -> dict[str, Any]:
                 for t in ("cases", "tips", "notifications", "sla_events", "audit_log")
             }
         engine.dispose()
-    return {"size": asdict(size), "rows": rows, "final_table_counts": counts, "cold": cold}
+    return {"size": asdict(size), "rows": rows, "final_table_counts": counts, "cold": late}
