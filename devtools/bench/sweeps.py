@@ -18,6 +18,8 @@ enqueue alerts into the outbox — never Slack (delivery is a separate task, not
 Two open counts per size: 1 % of the history, and a fixed 100 (same open load, growing history).
 `EXPLAIN (ANALYZE, BUFFERS)` of the statement each sweep used to load its open rows shows whether
 the partial indexes `ix_cases_open_awaiting` / `ix_tips_open_received` are used.
+
+Then, on PostgreSQL and SQLite, the cold sweeps after 10k cases turn late (`bench.sweeps_cold`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.orm import sessionmaker
 
+from bench import sweeps_cold as cold_sweeps
 from bench.common import NOW, REGISTRY, REPO, Env, migrated_engine, pg_available, pg_database
 from bench.common import spread as spread_of
 from bench.common import sync_registry as sync
@@ -49,10 +52,11 @@ class Size:
     open_share: float = 0.01
     fixed_open: int | None = 100
     repeats: int = 3
+    cold: cold_sweeps.Size | None = cold_sweeps.FULL  # 10k cases turn late (`bench.sweeps_cold`)
 
 
 FULL = Size()
-QUICK = Size(histories=(200, 1_000), fixed_open=None, repeats=1)
+QUICK = Size(histories=(200, 1_000), fixed_open=None, repeats=1, cold=cold_sweeps.QUICK)
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ def fast_forward() -> Iterator[None]:
 
     from citizen_desk.db import upsert
     from citizen_desk.db.models import Notification
-    from citizen_desk.notify import blocks, outbox
+    from citizen_desk.notify import batch, blocks, outbox
     from citizen_desk.sla import alerts as sla_alerts
     from citizen_desk.tips import sweep_messages as escalation_messages
 
@@ -293,8 +297,31 @@ def fast_forward() -> Iterator[None]:
         added = upsert.insert_if_absent(session, Notification, values, ["idempotency_key"])
         return SimpleNamespace(status="pending") if added else None
 
+    def enqueue_many(session: Any, items: Any, *, now: Any, source: Any = None, **_: Any) -> Any:
+        from citizen_desk.db.bulk import insert_many_if_absent
+
+        rows = [
+            {
+                "idempotency_key": item.key,
+                "kind": item.kind,
+                "recipient": item.recipient,
+                "payload": {"text": "bench"},
+                "payload_hash": "bench",
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "source": "bench-fast-forward",
+            }
+            for item in {item.key: item for item in items}.values()
+        ]
+        added = insert_many_if_absent(
+            session, Notification, rows, ["idempotency_key"], ["idempotency_key", "id", "kind"]
+        )
+        return {key: batch.Enqueued(i, key, kind, "pending") for key, i, kind in added}
+
     patches = [
         (outbox, "enqueue", enqueue),
+        (batch, "enqueue_many", enqueue_many),
         (sla_alerts, "enqueue", enqueue),
         (sla_alerts, "excerpt", lambda *a, **k: ""),
         (blocks, "render_message", lambda *a, **k: message),
@@ -364,8 +391,9 @@ def run(size: Size, env: Env) -> dict[str, Any]:
     """See the module docstring."""
     from citizen_desk.config.registry import load_registry
 
+    late = cold_sweeps.run(size.cold, env) if size.cold is not None else None
     if not pg_available(env.pg_url):
-        return {"skipped": "PostgreSQL unreachable", "size": asdict(size)}
+        return {"skipped": "PostgreSQL unreachable", "size": asdict(size), "cold": late}
     assert env.pg_url
     registry = load_registry(REGISTRY)
     rows: list[dict[str, Any]] = []
@@ -403,4 +431,4 @@ def run(size: Size, env: Env) -> dict[str, Any]:
                 for t in ("cases", "tips", "notifications", "sla_events", "audit_log")
             }
         engine.dispose()
-    return {"size": asdict(size), "rows": rows, "final_table_counts": counts}
+    return {"size": asdict(size), "rows": rows, "final_table_counts": counts, "cold": late}

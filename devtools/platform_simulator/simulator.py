@@ -590,6 +590,7 @@ class Simulator:
             entry = counts.setdefault(rec["channel"], {"in": 0, "out": 0})
             entry[rec["direction"]] += 1
         s = self.world.state
+        now = self.now_ms()
         return json_response(
             {
                 "channels": len(self.registry.channels),
@@ -598,6 +599,13 @@ class Simulator:
                 "posts": len(s["posts"]),
                 "comments": len(s["comments"]),
                 "pending": len(s["pending"]),
+                # per page, the creation times of the posts `published_posts` lists now (the
+                # bench's API floor counts the pages of that listing)
+                "post_times": {
+                    c.key: [p["created_ms"] for p in self.world.posts_of(c.platform_id, now)]
+                    for c in self.registry.channels
+                    if c.platform == "facebook"
+                },
             }
         )
 

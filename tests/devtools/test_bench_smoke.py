@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import api_economy, dag_parse, ingest, pages, pages_worker, sweeps, triage_speed
+from bench import (
+    api_economy,
+    dag_parse,
+    ingest,
+    pages,
+    pages_worker,
+    sweeps,
+    sweeps_cold,
+    triage_speed,
+)
 from bench.common import Env, spread
 from bench.report import render_report, summary_rows
 
@@ -41,16 +51,47 @@ def test_spread_is_median_min_max() -> None:
     assert spread([])["median"] is None
 
 
-def test_lower_bound_and_floor() -> None:
-    channels = {
-        "fb": {"platform": "facebook"},
-        "zl": {"platform": "zalo"},
+def test_strict_floor_counts_pages_at_the_largest_sizes() -> None:
+    channels = {"fb": {"platform": "facebook"}, "zl": {"platform": "zalo"}}
+    hour = 3_600_000
+
+    def msg(surface: str, thread: str, t: int, **extra: Any) -> dict[str, Any]:
+        return {"channel": "zl" if surface == "zalo" else "fb", "surface": surface,
+                "thread_id": thread, "created_ms": t, **extra}  # fmt: skip
+
+    truth = [
+        # 150 conversations, 120 of them with one message after the previous run (at 10 h)...
+        *(msg("messenger", f"c{i}", (5 if i >= 120 else 11) * hour) for i in range(150)),
+        # ...one of them with 150 new messages, and an old one
+        *(msg("messenger", "c0", 12 * hour + i) for i in range(150)),
+        msg("messenger", "c0", 1 * hour),
+        # a post with 250 comments, 205 of them new; a post with two old ones
+        *(msg("comment", "k", (11 if i < 205 else 2) * hour, post_id="p1") for i in range(250)),
+        *(msg("comment", "k2", 2 * hour, post_id="p2") for _ in range(2)),
+        # 30 Zalo messages, 20 new
+        *(msg("zalo", f"u{i % 7}", (11 if i < 20 else 3) * hour) for i in range(30)),
+        msg("zalo", "u9", 20 * hour),  # after this run: not counted
+    ]
+    posts = {"fb": [9 * hour, 8 * hour, 1 * hour - 40 * 86_400_000]}  # the last: past lookback
+    floor = api_economy.strict_floor(channels, truth, posts, 10 * hour, 13 * hour, oauth=1)
+    assert floor == {
+        "graph.conversations": 2,  # 121 rows (120 new + 1 older) at 100 a page
+        "graph.messages": 1,  # c0: 151 new (with its 11 h one) + 1 older = 152 rows: 2 pages
+        "graph.feed": 1,  # 2 posts in the 30-day lookback
+        "graph.comments": 2,  # 206 comments read: 3 pages, the first expanded
+        "zalo.listrecentchat": 3,  # 21 rows (20 new + 1 older) at 10 a page
+        "zalo.oauth": 1,
+        "total": 10,
     }
-    changed = {("fb", "messenger"): set(map(str, range(30))), ("zl", "zalo"): {"u1", "u2"}}
-    # fb: messenger ceil(30/25)+1 = 3, comments 0+1 = 1; zalo: ceil(2/10)+1 = 2
-    assert api_economy.lower_bound(channels, changed) == 6
-    # fb: messenger ceil(31/25) = 2, comments 1; zalo: ceil(3/10) = 1 (message-level listing)
-    assert api_economy.strict_floor(channels, changed) == 4
+    first = api_economy.strict_floor(channels, truth, posts, None, 13 * hour)
+    assert first["graph.conversations"] == 2  # all 150
+    assert first["graph.messages"] == 1  # c0's 152 messages: two pages
+    assert first["graph.feed"] == 1  # every post, lookback or not: 3
+    assert first["graph.comments"] == 2  # p1's 250 comments: three pages
+    assert first["zalo.listrecentchat"] == 4  # 30 rows: 3 full pages and an empty one
+    quiet = api_economy.strict_floor(channels, truth[:1], {}, 20 * hour, 21 * hour)
+    assert quiet == {"graph.conversations": 1, "graph.feed": 1, "zalo.listrecentchat": 1,
+                     "total": 3}  # fmt: skip
 
 
 @pytest.mark.slow
@@ -58,7 +99,7 @@ def test_api_economy(env: Env) -> None:
     size = api_economy.Size(scale=2, days=1, steps=1, daily=False)
     result = api_economy.run(size, env)
     phases = {p["phase"]: p for p in result["phases"]}
-    assert list(phases) == ["first", "incremental (1 h)", "no new traffic"]
+    assert list(phases) == ["first", "hourly (1 h)", "no new traffic"]
     first = phases["first"]
     assert first["new_citizen_messages"] > 0
     assert first["calls"] > 0
@@ -68,7 +109,10 @@ def test_api_economy(env: Env) -> None:
         assert phase["citizen_messages_added"] == phase["new_citizen_messages"]
     quiet = phases["no new traffic"]
     assert quiet["new_citizen_messages"] == 0
-    assert quiet["lower_bound"] == 3  # one Facebook page (2 sources) and one Zalo OA
+    assert quiet["strict_floor"] == 3  # one Facebook page (2 listings) and one Zalo OA
+    assert quiet["calls"] == 3
+    assert first["floor_by_endpoint"]["zalo.oauth"] == 1  # the OA's first access token
+    assert result["complete"]
     assert "## 1. API economy" in report_for("api_economy", result)
 
 
@@ -92,7 +136,7 @@ def test_ingest(env: Env) -> None:
 @needs_pg
 @pytest.mark.slow
 def test_sweeps(env: Env) -> None:
-    size = sweeps.Size(histories=(300,), open_share=0.02, fixed_open=3, repeats=1)
+    size = sweeps.Size(histories=(300,), open_share=0.02, fixed_open=3, repeats=1, cold=None)
     result = sweeps.run(size, env)
     rows = {row["open_cases"]: row for row in result["rows"]}
     assert set(rows) == {6, 3}
@@ -108,8 +152,41 @@ def test_sweeps(env: Env) -> None:
 
 
 def test_sweeps_skip_without_postgresql(tmp_path: Path) -> None:
-    result = sweeps.run(sweeps.QUICK, Env(workdir=tmp_path, pg_url=None))
+    result = sweeps.run(replace(sweeps.QUICK, cold=None), Env(workdir=tmp_path, pg_url=None))
     assert result["skipped"]
+
+
+@pytest.mark.slow
+def test_cold_sweeps(env: Env) -> None:
+    engines = ("postgresql", "sqlite") if PG_URL else ("sqlite",)
+    size = sweeps_cold.Size(cases=40, tips=30, repeats=1, engines=engines)
+    result = sweeps_cold.run(size, env)
+    assert set(result["scenarios"]) == {"backlog", "burst"}
+    for scenario, by_engine in result["scenarios"].items():
+        assert set(by_engine) == set(engines)
+        for item in by_engine.values():
+            sla, esc = item["sla"], item["escalation"]
+            assert sla["report"]["evaluated"] == 40
+            assert sla["report"]["breaches_recorded"] == 40  # every case is late
+            assert sla["written"]["sla_events"] == 40
+            # backlog: every open tip reaches its level; burst: the 30 past 24 h (the late
+            # `tip` cases' own tips got their arrival alert and stay quiet)
+            assert esc["report"]["escalated"] == (
+                30 if scenario == "burst" else item["seeded"]["open_tips"]
+            )
+            # the second sweep right after adds nothing: no row, no audit, no alert
+            assert not any(sla["next_added"].values())
+            assert not any(esc["next_added"].values())
+            assert min(sla["cold"]["median"], sla["cold_cpu"]["median"]) > 0
+            if scenario == "burst":  # every outcome alerted by itself: two per case
+                assert sla["report"]["caught_up"] == 0
+                assert sla["report"]["notifications"] >= 2 * 40
+                assert esc["report"]["enqueued"] >= 30
+            else:  # most outcomes are long past: recorded and summarised
+                assert min(sla["report"]["caught_up"], sla["report"]["summaries"]) > 0
+    text = report_for("sweeps", {"skipped": "no history", "cold": result})
+    assert "### Cold sweeps after 10k cases turn late" in text
+    assert "it wrote" in text
 
 
 @needs_pg

@@ -133,6 +133,49 @@ def test_repeat_sweep_reads_recorded_events_instead_of_inserting(
     assert len(_events(factory)) == 3
 
 
+@pytest.mark.parametrize("catch_up", [False, True])
+def test_late_cases_are_recorded_and_alerted_in_a_few_statements(
+    factory, registry, synced_engine, catch_up
+) -> None:
+    # 12 cases late at once: one insert of their events, one of their alerts (or of the covered
+    # alerts and one of the summaries), one update of the cases; no statement per case.
+    for index in range(12):
+        _seed(
+            factory,
+            channel_key="zalo-th-ns-ngathuy",
+            category="question",
+            turns=[(local(2026, 11, 20, 8, index), None)],
+            citizen_name=None,
+        )
+    later = local(2026, 11, 25, 9)
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(synced_engine, "before_cursor_execute", capture)
+    try:
+        report = _sweep(factory, registry if catch_up else _individually(registry), later)
+    finally:
+        event.remove(synced_engine, "before_cursor_execute", capture)
+    assert report.breaches_recorded == 12
+    notes = _notes(factory)
+    if catch_up:
+        assert (report.caught_up, report.summaries) == (12, 2)
+        assert [n.status for n in notes.values()].count("superseded") == 24
+    else:
+        assert report.notifications == 24
+        assert {n.status for n in notes.values()} == {"pending"}
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    assert [s for s in writes if s.startswith("INSERT INTO SLA_EVENTS")] != []
+    assert len([s for s in writes if s.startswith("INSERT INTO SLA_EVENTS")]) == 1
+    assert len([s for s in writes if s.startswith("UPDATE CASES")]) == 1
+    assert len([s for s in writes if s.startswith("INSERT INTO NOTIFICATIONS")]) == (
+        2 if catch_up else 1
+    )
+    assert len(statements) < 20  # the reads too: a few per sweep, none per case
+
+
 def test_answered_in_time_records_nothing(factory, registry) -> None:
     case = _seed(
         factory,

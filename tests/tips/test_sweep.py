@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.engine import session_scope
@@ -138,6 +138,34 @@ def test_a_late_run_lists_a_stale_tip_once_and_skips_the_passed_levels(db, regis
         )
     ).one()
     assert "Nhắc lần 2:" in json.dumps(second, ensure_ascii=False)
+
+
+def test_a_backlog_is_written_in_a_few_statements_not_one_per_tip(db, registry, tip_engine):
+    # 12 tips of different ages found by a first sweep: stale ones summarised, passed levels
+    # covered, fresh ones alerted, every level raised and audited, in a few statements each.
+    tips = [seed.add_tip(db, received_at=T0 + (10 * i + 1) * H, name=None) for i in range(12)]
+    db.commit()
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(tip_engine, "before_cursor_execute", capture)
+    try:
+        report = run(db, registry, 130.5, catch_up=True)
+        db.flush()
+    finally:
+        event.remove(tip_engine, "before_cursor_execute", capture)
+    assert report.escalated == 12
+    assert min(report.enqueued, report.summaries, report.skipped) > 0
+    assert all(escalations(db, tip.id) for tip in tips)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    levels = {level(db, tip.id) for tip in tips}
+    assert len([s for s in writes if s.startswith("UPDATE TIPS")]) == len(levels)
+    assert len([s for s in writes if s.startswith("INSERT INTO AUDIT_LOG")]) == 1
+    # the alerts, the summaries, the alerts they list, the passed ones: a statement each
+    assert len([s for s in writes if s.startswith("INSERT INTO NOTIFICATIONS")]) == 4
+    assert len(statements) < 30
 
 
 def test_acknowledgement_stops_reminders_at_its_level_only(db, registry):

@@ -5,6 +5,7 @@ coming for days after a post), each with its newest comments expanded in stream 
 (`comments.filter(stream).order(reverse_chronological)`, replies flattened with `parent`). A post
 whose `updated_time` is older than `bounds.since` has nothing new and costs nothing more; the
 comment paging is followed only when the expanded page does not reach back to `bounds.since`.
+Pages are the largest Graph serves (`limit` 100, posts and expanded comments alike).
 
 Thread key = the top-level comment id (Facebook threads are one level deep). A page reply under a
 comment (`parent.id` = the comment, `from.id` = the page) answers it; so does a private reply
@@ -30,7 +31,7 @@ from citizen_desk.collect.records import (
     require_str,
     storable,
 )
-from citizen_desk.platforms.graph import MalformedPage
+from citizen_desk.platforms.graph import MAX_LIMIT, MalformedPage
 
 SOURCE = "comments"
 COMMENT_FIELDS = (
@@ -93,8 +94,8 @@ def read_comments(
     bounds: Bounds,
     *,
     post_lookback: timedelta = DEFAULT_POST_LOOKBACK,
-    page_size: int = 25,
-    comments_per_page: int = 50,
+    page_size: int = MAX_LIMIT,
+    comments_per_page: int = MAX_LIMIT,
 ) -> SourceBatch:
     """Comments newer than `bounds.since` under posts of the last `post_lookback` (all if None)."""
     batch = SourceBatch(SOURCE)

@@ -3,8 +3,10 @@
 `/{page-id}/conversations` is newest `updated_time` first and has no `since` filter, so the reader
 pages through it and stops at the first conversation older than `bounds.since` (the watermark
 minus a safety overlap). Each changed conversation arrives with its newest messages expanded
-(`messages.limit(25){...}`); `/{conversation-id}/messages` is paged only when that expanded page
-does not reach back to `bounds.since`. A quiet page therefore costs one request.
+(`messages.limit(100){...}`); `/{conversation-id}/messages` is paged only when that expanded page
+does not reach back to `bounds.since`. A quiet page therefore costs one request. Pages are the
+largest Graph serves (`limit` 100): a first collection reads 100 conversations a call, not 25
+(should Graph refuse the amount, the client halves the request, `platforms.graph`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from citizen_desk.collect.records import (
     require_str,
     storable,
 )
-from citizen_desk.platforms.graph import MalformedPage
+from citizen_desk.platforms.graph import MAX_LIMIT, MalformedPage
 
 SOURCE = "messenger"
 MESSAGE_FIELDS = "id,message,from,to,created_time,attachments"
@@ -82,8 +84,8 @@ def read_messenger(
     page_id: str,
     bounds: Bounds,
     *,
-    page_size: int = 25,
-    messages_per_page: int = 25,
+    page_size: int = MAX_LIMIT,
+    messages_per_page: int = MAX_LIMIT,
 ) -> SourceBatch:
     """Every message of every conversation changed since `bounds.since` (all when None)."""
     batch = SourceBatch(SOURCE)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.models import AuditLog
@@ -25,17 +26,37 @@ def record_audit(
 ) -> None:
     """Add one audit row (the caller commits); dates in `before`/`after` are stored as ISO text."""
     session.add(
-        AuditLog(
-            at=at,
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            before=_jsonable(before),
-            after=_jsonable(after),
-            note=note,
-        )
+        AuditLog(**audit_row(entity_type, entity_id, action, actor, at, before, after, note))
     )
+
+
+def audit_row(
+    entity_type: str,
+    entity_id: int | str,
+    action: str,
+    actor: str,
+    at: datetime,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit row (`record_audits` writes many at once)."""
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "before": _jsonable(before),
+        "after": _jsonable(after),
+        "note": note,
+    }
+
+
+def record_audits(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many audit rows (`audit_row`) in a few multi-row INSERTs (the caller commits)."""
+    if rows:
+        session.execute(insert(AuditLog), [dict(row) for row in rows])
 
 
 def _jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:

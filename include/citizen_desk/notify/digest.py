@@ -1,8 +1,9 @@
 """Fewer, fuller messages: catch-up summaries (sweeps) and delivery digests (the deliverer).
 
-- `record_covered` writes the ledger row of an alert that gets no message of its own (a level
-  the item already passed, or an entry of a catch-up summary): status `superseded`, the reason
-  in `last_error`. Its key is taken, so no later run sends it; the ledger still shows every alert.
+- `record_covered` (`record_covered_many`: a batch in a few statements) writes the ledger row
+  of an alert that gets no message of its own (a level the item already passed, or an entry of a
+  catch-up summary): status `superseded`, the reason in `last_error`. Its key is taken, so no
+  later run sends it; the ledger still shows every alert.
 - `render_catch_up` is one unit's catch-up summary (`templates/slack/catchup_summary.j2`): case
   references with links and counts by level or category, never free text.
 - `coalesce_due` runs at the start of each delivery: when more than `digest_after` non-urgent
@@ -80,6 +81,43 @@ def record_covered(
         },
         ["idempotency_key"],
     )
+
+
+def record_covered_many(
+    session: Session,
+    entries: Sequence[tuple[str, str, str, str]],
+    *,
+    now: datetime,
+    source: str | None,
+) -> int:
+    """`record_covered` for many (key, kind, recipient, reason) at once, in a few multi-row
+    inserts; returns how many were newly written."""
+    from citizen_desk.db.bulk import insert_many_if_absent
+    from citizen_desk.notify.outbox import payload_hash
+
+    rows: dict[str, dict[str, Any]] = {}
+    for key, kind, recipient, reason in entries:
+        payload: dict[str, Any] = {"text": reason, "blocks": []}
+        rows.setdefault(
+            key,
+            {
+                "idempotency_key": key,
+                "kind": kind,
+                "recipient": recipient,
+                "payload": payload,
+                "payload_hash": payload_hash(payload),
+                "status": "superseded",
+                "attempts": 0,
+                "last_error": reason,
+                "created_at": now,
+                "next_attempt_at": None,
+                "source": source,
+            },
+        )
+    inserted = insert_many_if_absent(
+        session, Notification, list(rows.values()), ["idempotency_key"], ["id"]
+    )
+    return len(inserted)
 
 
 @dataclass(frozen=True)

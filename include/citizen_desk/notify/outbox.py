@@ -11,7 +11,8 @@ and kinds (`pii-withheld:...`, kinds only, never the text). Only a payload that 
 personal data sits in a structural field, or the caller passed no `FreeText`) is stored `blocked`,
 never sent, and alerted to the admins (`pii-blocked:...`). `notify_admins` is the admins' alert;
 `list_notifications` and `retry` are the operations behind `citizen-desk outbox`. Sending is
-`citizen_desk.notify.delivery`.
+`citizen_desk.notify.delivery`. `citizen_desk.notify.batch.enqueue_many` is `enqueue` for a
+sweep's batch.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from citizen_desk.db.audit import record_audit
 from citizen_desk.db.models import Notification
 from citizen_desk.db.types import utc
 from citizen_desk.db.upsert import insert_if_absent
+from citizen_desk.domain.lanes import lane_for
 
 if TYPE_CHECKING:
     from citizen_desk.config.registry import Registry
@@ -109,8 +111,15 @@ def _without_safe_links(text: str, safe_prefixes: Sequence[str]) -> str:
     return text
 
 
+GateMemo = dict[tuple[str, bool], tuple[str, frozenset[str]]]  # `pii_gate`'s memo
+
+
 def _pii_findings(
-    payload: Mapping[str, Any], names: Sequence[str], key: str, safe_prefixes: Sequence[str]
+    payload: Mapping[str, Any],
+    names: Sequence[str],
+    key: str,
+    safe_prefixes: Sequence[str],
+    memo: GateMemo | None = None,
 ) -> list[str]:
     """Finding kinds of the PII gate over every string of the payload ([] = clean)."""
     from citizen_desk.errors import PiiDetectedError
@@ -118,10 +127,105 @@ def _pii_findings(
 
     strings = [_without_safe_links(s, safe_prefixes) for s in _strings(payload)]
     try:
-        pii_gate(strings, names=tuple(names), where=f"notification {key}")
+        pii_gate(strings, names=tuple(names), where=f"notification {key}", memo=memo)
     except PiiDetectedError as exc:
         return sorted(set(exc.kinds)) or ["unknown"]
     return []
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification to enqueue (the arguments of `enqueue` that differ from row to row).
+
+    `priority` replaces the lane derived from `kind` when the row goes out (a catch-up summary
+    listing urgent tips); a blocked row keeps its kind's."""
+
+    key: str
+    kind: str
+    recipient: str
+    text: str
+    blocks: list | None = None
+    pii_names: Sequence[str] = ()
+    free_text: FreeText | None = None
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    item: Outgoing
+    values: dict[str, Any]
+    findings: list[str]
+    withheld: dict[str, list[str]]
+
+
+def _safe_prefixes(registry: Registry | None, safe_links: Sequence[str] | None) -> tuple[str, ...]:
+    safe = tuple(safe_links) if safe_links is not None else ()
+    return (*safe, registry.case_view_base_url) if registry is not None else safe
+
+
+def _prepare(
+    item: Outgoing,
+    now: datetime,
+    source: str | None,
+    safe: Sequence[str],
+    memo: GateMemo | None = None,
+) -> _Prepared:
+    """The row to insert for `item`: gated, its free text withheld or the whole row blocked."""
+    key, text, blocks = item.key, item.text, item.blocks
+    names = tuple(n for n in item.pii_names if n)
+    payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
+    findings = _pii_findings(payload, names, key, safe, memo)
+    withheld: dict[str, list[str]] = {}
+    if findings and item.free_text is not None:
+        fallback, withheld = _withhold(item.free_text, findings, names, key, safe, memo)
+        if withheld:
+            payload, findings = fallback, _pii_findings(fallback, names, key, safe, memo)
+    status, last_error = "pending", None
+    if findings:
+        from citizen_desk.privacy import redact
+
+        payload = _map_strings(
+            {"text": text, "blocks": list(blocks or [])}, lambda s: redact(s, names=names)
+        )
+        status = "blocked"
+        last_error = f"blocked by the PII gate: {', '.join(findings)}"
+    values = {
+        "idempotency_key": key,
+        "kind": item.kind,
+        "recipient": item.recipient,
+        "payload": payload,
+        "payload_hash": payload_hash(payload),
+        "status": status,
+        "attempts": 0,
+        "last_error": last_error,
+        "created_at": now,
+        "next_attempt_at": now if status == "pending" else None,
+        "source": source,
+        "priority": (
+            item.priority
+            if item.priority is not None and status == "pending"
+            else lane_for(item.kind)
+        ),
+    }
+    return _Prepared(item, values, findings, withheld)
+
+
+def _settle(
+    session: Session, registry: Registry | None, prepared: _Prepared, row_id: int, now: datetime
+) -> None:
+    """What follows the insert of a refused payload: the admins told (blocked), the audit row
+    and the admins' notice (withheld)."""
+    item, findings, withheld = prepared.item, prepared.findings, prepared.withheld
+    if findings:
+        log.warning("notification %s blocked by the PII gate (%s)", item.key, ", ".join(findings))
+        if item.kind != PII_BLOCKED and registry is not None:  # a blocked alert's alert would loop
+            _alert_blocked(
+                session, registry, key=item.key, kind=item.kind, findings=findings, now=now
+            )
+    elif withheld and item.free_text is not None and registry is not None:
+        _record_withheld(
+            session, registry, item.key, row_id, item.kind, item.free_text.case_ref, withheld, now
+        )
 
 
 def enqueue(
@@ -153,48 +257,12 @@ def enqueue(
         return None
     if registry is None and safe_links is None:
         registry = default_registry()
-    names = tuple(n for n in pii_names if n)
-    safe = tuple(safe_links) if safe_links is not None else ()
-    if registry is not None:
-        safe = (*safe, registry.case_view_base_url)
-    payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
-    findings = _pii_findings(payload, names, key, safe)
-    withheld: dict[str, list[str]] = {}
-    if findings and free_text is not None:
-        fallback, withheld = _withhold(free_text, findings, names, key, safe)
-        if withheld:
-            payload, findings = fallback, _pii_findings(fallback, names, key, safe)
-    status, last_error = "pending", None
-    if findings:
-        from citizen_desk.privacy import redact
-
-        payload = _map_strings(
-            {"text": text, "blocks": list(blocks or [])}, lambda s: redact(s, names=names)
-        )
-        status = "blocked"
-        last_error = f"blocked by the PII gate: {', '.join(findings)}"
-    values = {
-        "idempotency_key": key,
-        "kind": kind,
-        "recipient": recipient,
-        "payload": payload,
-        "payload_hash": payload_hash(payload),
-        "status": status,
-        "attempts": 0,
-        "last_error": last_error,
-        "created_at": now,
-        "next_attempt_at": now if status == "pending" else None,
-        "source": source,
-    }
-    if not insert_if_absent(session, Notification, values, ["idempotency_key"]):
+    item = Outgoing(key, kind, recipient, text, blocks, tuple(pii_names), free_text)
+    prepared = _prepare(item, now, source, _safe_prefixes(registry, safe_links))
+    if not insert_if_absent(session, Notification, prepared.values, ["idempotency_key"]):
         return None
     row = session.scalars(select(Notification).where(Notification.idempotency_key == key)).one()
-    if findings:
-        log.warning("notification %s blocked by the PII gate (%s)", key, ", ".join(findings))
-        if kind != PII_BLOCKED and registry is not None:  # a blocked alert's alert would loop
-            _alert_blocked(session, registry, key=key, kind=kind, findings=findings, now=now)
-    elif withheld and free_text is not None and registry is not None:
-        _record_withheld(session, registry, row, free_text.case_ref, withheld, now)
+    _settle(session, registry, prepared, row.id, now)
     return row
 
 
@@ -204,6 +272,7 @@ def _withhold(
     names: Sequence[str],
     key: str,
     safe_prefixes: Sequence[str],
+    memo: GateMemo | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The payload re-rendered without the offending free text, and field -> finding kinds.
 
@@ -213,7 +282,7 @@ def _withhold(
     withheld = {
         name: kinds
         for name, value in free_text.fields.items()
-        if value and (kinds := _pii_findings({"v": value}, names, key, safe_prefixes))
+        if value and (kinds := _pii_findings({"v": value}, names, key, safe_prefixes, memo))
     }
     if not withheld:
         withheld = {name: list(findings) for name, value in free_text.fields.items() if value}
@@ -227,7 +296,9 @@ def _withhold(
 def _record_withheld(
     session: Session,
     registry: Registry,
-    row: Notification,
+    key: str,
+    row_id: int,
+    kind: str,
     case_ref: str,
     withheld: Mapping[str, Sequence[str]],
     now: datetime,
@@ -237,14 +308,14 @@ def _record_withheld(
     fields = sorted(withheld)
     log.warning(
         "notification %s: %s withheld by the PII gate (%s)",
-        row.idempotency_key,
+        key,
         ", ".join(fields),
         ", ".join(kinds),
     )
     record_audit(
         session,
         entity_type="notification",
-        entity_id=row.id,
+        entity_id=row_id,
         action="notification_pii_withheld",
         actor="outbox",
         at=now,
@@ -252,7 +323,7 @@ def _record_withheld(
         note=f"{case_ref}: {', '.join(fields)} withheld ({', '.join(kinds)})",
     )
     text = (
-        f"Hồ sơ {case_ref}: phần {', '.join(fields)} của thông báo {row.kind} có thông tin cá "
+        f"Hồ sơ {case_ref}: phần {', '.join(fields)} của thông báo {kind} có thông tin cá "
         f"nhân ({', '.join(kinds)}) mà bộ che thông tin chưa che được. Thông báo vẫn được gửi, "
         f"phần đó được thay bằng ghi chú “{WITHHELD}”; kiểm tra bộ che thông tin với hồ sơ này."
     )

@@ -55,6 +55,7 @@ TRANSIENT_CODES = frozenset({1, 2})
 TOKEN_CODES = frozenset({102, 104, 190})
 UNKNOWN_CODE = 1
 MIN_LIMIT = 5
+MAX_LIMIT = 100  # the largest page Graph serves, for `limit` and a nested `.limit(n)` alike
 _REDUCE_DATA = "reduce the amount of data"
 _NESTED_LIMIT = re.compile(r"\.limit\((\d+)\)")
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Ad-Account-Usage")

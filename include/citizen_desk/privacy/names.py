@@ -9,8 +9,9 @@ Four sources, all mapped onto the canonical text (see :mod:`citizen_desk.privacy
 * cue words: kinship and titles before a capitalised name ("chị Mai", "anh Tuấn", "ông Lê Văn
   Tám", "bạn đọc Thu Hương", "anh Amaud Hervé") and introductions and signatures ("tôi là
   ...", "tên tôi là ...", "tôi tên ...", "mình là ...", "Người gửi: ...");
-* underthesea's CRF named-entity tagger (offline, models ship in the wheel), run only when a
-  capitalised word is left that none of the rules above explains, and cached per text;
+* underthesea's CRF named-entity tagger (offline, models ship in the wheel; run through
+  :mod:`~citizen_desk.privacy.tagger`: the same output, without its quadratic features), run
+  only when a capitalised word is left that none of the rules above explains, cached per text;
 * context: later mentions of a given name already found, a nickname in quotes after a name
   (`tức Huy "Ổi"`), and a given name standing alone mid-sentence ("3 ngày sau, Yến nghỉ") that
   is no capitalised common word nor half of a two-syllable word (:mod:`~citizen_desk.privacy.
@@ -89,9 +90,11 @@ def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
 def _tagged_people(text: str) -> tuple[str, ...]:
     """Surface forms the CRF tagger labels PER in ``text`` (NFC)."""
     try:
-        from underthesea import ner
+        import underthesea  # noqa: F401
     except ImportError:  # pragma: no cover - underthesea is a runtime requirement
         return ()
+    from citizen_desk.privacy.tagger import ner  # underthesea's, without its O(n²) features
+
     people: list[list[str]] = []
     for token, _pos, _chunk, tag in ner(text):
         if tag == "B-PER" or (tag == "I-PER" and not people):

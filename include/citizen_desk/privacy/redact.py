@@ -33,8 +33,9 @@ leaves them for officer-facing views of a suspect's vehicle; it is never the def
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 
 from citizen_desk.errors import PiiDetectedError
@@ -78,7 +79,9 @@ class PiiFinding:
     end: int
 
 
-def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=4096)
+def _name_candidates(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The folded word sequences that mask the case's own names, longest first."""
     candidates: set[tuple[str, ...]] = set()
     for name in names:
         words = tuple(fold(name).split())
@@ -88,17 +91,59 @@ def _name_pattern(names: Sequence[str]) -> re.Pattern[str] | None:
             candidates.add(words)
         if len(words) > 2:
             candidates.add(words[-2:])
+    return tuple(sorted(candidates, key=lambda w: (-len(" ".join(w)), w)))
+
+
+@lru_cache(maxsize=4096)
+def _compiled(candidates: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
+    body = "|".join(r"\s+".join(re.escape(w) for w in words) for words in candidates)
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=256)
+def _candidate_index(
+    names: tuple[str, ...],
+) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """Positions in `_name_candidates(names)` by first word (a run of word characters), and the
+    positions whose first word holds other characters too."""
+    by_word: dict[str, list[int]] = {}
+    other: list[int] = []
+    for position, words in enumerate(_name_candidates(names)):
+        if _TOKEN.fullmatch(words[0]):
+            by_word.setdefault(words[0], []).append(position)
+        else:
+            other.append(position)
+    return {w: tuple(p) for w, p in by_word.items()}, tuple(other)
+
+
+def _name_pattern(names: Sequence[str], folded: str) -> re.Pattern[str] | None:
+    """The case's own names as one pattern for the canonical text `folded`; None when none of
+    them can occur in it.
+
+    Only the names whose first word occurs in the text go into the pattern, in the same order:
+    the pattern matches a name's first word between non-word characters, so a first word made of
+    word characters must be one of the text's words, any other at least a part of the text. The
+    matches are those of the pattern of every name, without compiling (or scanning for) the
+    hundreds of names of a digest for a text that holds none of them."""
+    key = tuple(names)
+    candidates = _name_candidates(key)
     if not candidates:
         return None
-    ordered = sorted(candidates, key=lambda w: (-len(" ".join(w)), w))
-    body = "|".join(r"\s+".join(re.escape(w) for w in words) for words in ordered)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+    by_word, other = _candidate_index(key)
+    present = {p for word in set(_TOKEN.findall(folded)) for p in by_word.get(word, ())}
+    present.update(p for p in other if candidates[p][0] in folded)
+    if not present:
+        return None
+    return _compiled(tuple(candidates[p] for p in sorted(present)))
 
 
 def _names(
     canon: Canonical, names: Sequence[str], detect_names: bool, tagger: bool
 ) -> Iterator[tuple[str, int, int]]:
-    pattern = _name_pattern(names)
+    pattern = _name_pattern(names, canon.text)
     if pattern is not None:
         for m in pattern.finditer(canon.text):
             yield "name", m.start(), m.end()
@@ -124,7 +169,17 @@ def contains_pii(
     """
     if not text:
         return []
-    canon = canonicalise(text)
+    return _findings(text, canonicalise(text), names, keep_plates, detect_names, tagger)
+
+
+def _findings(
+    text: str,
+    canon: Canonical,
+    names: Sequence[str],
+    keep_plates: bool,
+    detect_names: bool = True,
+    tagger: bool = True,
+) -> list[PiiFinding]:
     folded = canon.text
     raw: list[tuple[str, int, int]] = []
     raw.extend(urls(folded))
@@ -222,16 +277,41 @@ def _strings(payload: object) -> Iterator[str]:
 
 
 def pii_gate(
-    payload: object, names: Sequence[str] = (), where: str = "", *, keep_plates: bool = False
+    payload: object,
+    names: Sequence[str] = (),
+    where: str = "",
+    *,
+    keep_plates: bool = False,
+    memo: MutableMapping[tuple[str, bool], tuple[str, frozenset[str]]] | None = None,
 ) -> None:
     """Raise :class:`PiiDetectedError` if any string inside ``payload`` holds personal data.
 
     The same engine as :func:`redact`: the gate refuses exactly what redact would change.
     Walks str / dict (keys and values) / list / tuple / set recursively, e.g. a Slack Block Kit
     payload. Other values (numbers, None) are not checked. The error names the kinds only.
+
+    ``memo`` (owned by the caller, dropped with its batch) keeps, per string already checked, its
+    canonical text and its finding kinds without any case's names: a string whose canonical text
+    holds none of ``names`` has exactly those findings (the names only add their own matches), so
+    the block types, the labels and a message sent to several recipients are checked once per
+    batch, whatever the case.
     """
     kinds: set[str] = set()
     for value in _strings(payload):
-        kinds.update(f.kind for f in contains_pii(value, names, keep_plates=keep_plates))
+        if memo is None:
+            kinds.update(f.kind for f in contains_pii(value, names, keep_plates=keep_plates))
+            continue
+        known = memo.get((value, keep_plates))
+        if known is None:
+            canon = canonicalise(value) if value else None
+            found = _findings(value, canon, (), keep_plates) if canon is not None else []
+            known = (canon.text if canon is not None else "", frozenset(f.kind for f in found))
+            memo[(value, keep_plates)] = known
+        folded, without_names = known
+        pattern = _name_pattern(names, folded) if names else None
+        if pattern is not None and pattern.search(folded):
+            kinds.update(f.kind for f in contains_pii(value, names, keep_plates=keep_plates))
+        else:
+            kinds.update(without_names)
     if kinds:
         raise PiiDetectedError(sorted(kinds), where or "payload")

@@ -14,12 +14,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, Citizen, Message, Unit
 from citizen_desk.domain.labels import category_label
 from citizen_desk.notify.outbox import FreeText, enqueue
@@ -65,95 +67,137 @@ def contact(units: Mapping[int, UnitInfo], unit_id: int, role: str) -> str | Non
     return None
 
 
-def _protected_names(session: Session, case: Case) -> list[str]:
-    """The citizen's protected name, ONLY to mask it (redact/pii_gate); never shown."""
-    if case.citizen_id is None:
-        return []
-    name = session.scalar(
-        select(Citizen.protected_display_name).where(Citizen.id == case.citizen_id)
-    )
-    return [name] if name else []
+def _protected_names(session: Session, cases: Sequence[Case]) -> dict[int, list[str]]:
+    """Per case, its citizen's protected name, ONLY to mask it (redact/pii_gate); never shown."""
+    ids = sorted({c.citizen_id for c in cases if c.citizen_id is not None})
+    names: dict[int, str] = {}
+    for chunk in chunks(ids):
+        names.update(
+            (citizen_id, name)
+            for citizen_id, name in session.execute(
+                select(Citizen.id, Citizen.protected_display_name).where(Citizen.id.in_(chunk))
+            )
+            if name
+        )
+    return {c.id: [names[c.citizen_id]] if c.citizen_id in names else [] for c in cases}
 
 
-def excerpt(session: Session, case: Case, names: Sequence[str]) -> str:
+def _last_texts(session: Session, case_ids: Sequence[int]) -> dict[int, str]:
+    """Per case, the text of its last citizen message (by time, then id)."""
+    texts: dict[int, str] = {}
+    for chunk in chunks(sorted(set(case_ids))):
+        ranked = (
+            select(
+                Message.case_id,
+                Message.text,
+                func.row_number()
+                .over(
+                    partition_by=Message.case_id,
+                    order_by=(Message.created_at.desc(), Message.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(Message.case_id.in_(chunk), Message.direction == "in")
+            .subquery()
+        )
+        texts.update(
+            (case_id, text)
+            for case_id, text in session.execute(
+                select(ranked.c.case_id, ranked.c.text).where(ranked.c.rank == 1)
+            )
+        )
+    return texts
+
+
+def excerpt(text: str | None, names: Sequence[str]) -> str:
     """The last citizen message of the case, redacted, on one line, ~200 characters at most."""
-    from citizen_desk.privacy import redact
-
-    text = session.scalar(
-        select(Message.text)
-        .where(Message.case_id == case.id, Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    )
     if not text:
         return ""
     from citizen_desk.privacy.excerpt import excerpt as shared_excerpt
 
-    return shared_excerpt(
-        text, names, EXCERPT_CHARS, redactor=lambda t, n: redact(t, names=tuple(n))
-    )
+    return shared_excerpt(text, names, EXCERPT_CHARS, redactor=_redact)
+
+
+def _redact(text: str, names: Sequence[str]) -> str:
+    """The package's `redact`, looked up at each call (module-level: the excerpt memo keeps
+    what it made)."""
+    from citizen_desk.privacy import redact
+
+    return redact(text, names=tuple(names))
 
 
 def announce(
     session: Session,
     registry: Registry,
     units: Mapping[int, UnitInfo],
-    row: TurnRow,
-    verdict: SlaVerdict,
+    outcomes: Sequence[tuple[TurnRow, SlaVerdict]],
     now: datetime,
     run_id: str | None,
 ) -> int:
+    """Enqueue the alerts of these new outcomes (a warning or a breach each); returns how many.
+
+    Set-based: the cases' names and last messages in one query per 500 cases, one rendering per
+    outcome whatever its recipients, the outbox's batch enqueue."""
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
     from citizen_desk.notify.blocks import render_message
 
-    case, turn = row.case, row.turn
-    unit = units[case.unit_id]
-    names = _protected_names(session, case)
-    shown, case_url = excerpt(session, case, names), registry.case_url(case.id)
-    context: dict[str, Any] = {  # the template's variables
-        "case_ref": case.reference,
-        "unit_name": unit.name,
-        "category_label": category_label(case.category),
-        "urgent": bool(case.urgent),  # danger now: the case has the `urgent` reply target
-        "turn_no": turn.turn_no,
-        "due_at": verdict.due_at,
-        "excerpt": shown,
-        "case_url": case_url,
-    }
-    extra: dict[str, Any]
-    if verdict.state == "warning":
-        template, extra = "sla_warning", {"remaining": verdict.remaining}
-    else:
-        template, extra = "sla_breach", {"overdue_by": verdict.overdue_by}
-    targets = alert_targets(units, row, verdict)
-    message = render_message(template, **extra, **context)
-    free_text = FreeText(
-        fields={"excerpt": shown},
-        render=lambda values: render_message(template, **extra, **{**context, **values}),
-        case_ref=case.reference,
-        case_url=case_url,
-    )
-    count = 0
-    for key, recipient in targets:
-        if recipient is None:
-            log.warning(
-                "%s: no duty officer configured up the chain; alert not sent", case.reference
-            )
-            continue
-        row_added = enqueue(
-            session,
-            key=key,
-            kind=f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=run_id,
-            pii_names=names,
-            registry=registry,
-            free_text=free_text,
+    cases = [row.case for row, _ in outcomes]
+    names_of = _protected_names(session, cases)
+    texts = _last_texts(session, [case.id for case in cases])
+    items: list[Outgoing] = []
+    for row, verdict in outcomes:
+        case, turn = row.case, row.turn
+        unit = units[case.unit_id]
+        names = names_of[case.id]
+        shown, case_url = excerpt(texts.get(case.id), names), registry.case_url(case.id)
+        context: dict[str, Any] = {  # the template's variables
+            "case_ref": case.reference,
+            "unit_name": unit.name,
+            "category_label": category_label(case.category),
+            "urgent": bool(case.urgent),  # danger now: the case has the `urgent` reply target
+            "turn_no": turn.turn_no,
+            "due_at": verdict.due_at,
+            "excerpt": shown,
+            "case_url": case_url,
+        }
+        extra: dict[str, Any]
+        if verdict.state == "warning":
+            template, extra = "sla_warning", {"remaining": verdict.remaining}
+        else:
+            template, extra = "sla_breach", {"overdue_by": verdict.overdue_by}
+        message = render_message(template, **extra, **context)
+        free_text = FreeText(
+            fields={"excerpt": shown},
+            render=partial(_rerender, template, {**extra, **context}),
+            case_ref=case.reference,
+            case_url=case_url,
         )
-        count += row_added is not None
-    return count
+        kind = f"sla_{'warning' if verdict.state == 'warning' else 'breach'}"
+        for key, recipient in alert_targets(units, row, verdict):
+            if recipient is None:
+                log.warning(
+                    "%s: no duty officer configured up the chain; alert not sent", case.reference
+                )
+                continue
+            items.append(
+                Outgoing(
+                    key=key,
+                    kind=kind,
+                    recipient=recipient,
+                    text=message.text,
+                    blocks=message.blocks,
+                    pii_names=names,
+                    free_text=free_text,
+                )
+            )
+    added = enqueue_many(session, items, now=now, source=run_id, registry=registry)
+    return len(added)
+
+
+def _rerender(template: str, context: Mapping[str, Any], values: Mapping[str, str]) -> Any:
+    from citizen_desk.notify.blocks import render_message
+
+    return render_message(template, **{**context, **values})
 
 
 def alert_targets(
@@ -189,7 +233,7 @@ def send_catch_up(
     no excerpt). Each alert key gets its ledger row naming the summary. Returns summaries."""
     from citizen_desk.domain.labels import SLA_STATE_LABELS
     from citizen_desk.domain.vocabulary import SlaState
-    from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
+    from citizen_desk.notify.digest import SummaryItem, record_covered_many, render_catch_up
 
     state_label = {
         "warning": SLA_STATE_LABELS[SlaState.WARNING],
@@ -202,8 +246,11 @@ def send_catch_up(
                 log.warning("%s: no duty officer configured up the chain", row.case.reference)
                 continue
             groups.setdefault((row.case.unit_id, recipient), []).append((key, row, verdict))
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
+
     stamp = now.strftime("%Y%m%dT%H%MZ")
-    count = 0
+    summaries: list[Outgoing] = []
+    covered: list[tuple[str, str, str, str]] = []
     for (unit_id, recipient), entries in sorted(
         groups.items(), key=lambda item: (units[item[0][0]].code, item[0][1])
     ):
@@ -218,29 +265,21 @@ def send_catch_up(
             for _, row, verdict in sorted(entries, key=lambda e: (e[2].state, e[1].case.id))
         ]
         message = render_catch_up(unit.name, "hồ sơ chưa được trả lời đúng hạn", items)
-        added = enqueue(
-            session,
-            key=summary_key,
-            kind="sla_catchup",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=run_id,
-            registry=registry,
+        summaries.append(
+            Outgoing(summary_key, "sla_catchup", recipient, message.text, message.blocks)
         )
-        count += added is not None
-        for key, _, verdict in entries:
-            record_covered(
-                session,
-                key=key,
-                kind=f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
-                recipient=recipient,
-                reason=f"catch-up: listed in summary {summary_key}",
-                now=now,
-                source=run_id,
+        covered.extend(
+            (
+                key,
+                f"sla_{'warning' if verdict.state == 'warning' else 'breach'}",
+                recipient,
+                f"catch-up: listed in summary {summary_key}",
             )
-    return count
+            for key, _, verdict in entries
+        )
+    added = enqueue_many(session, summaries, now=now, source=run_id, registry=registry)
+    record_covered_many(session, covered, now=now, source=run_id)
+    return len(added)
 
 
 def send_digests(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -55,6 +55,10 @@ class WorkingCalendar:
     weekly: Mapping[int, tuple[WorkWindow, ...]] = field(default_factory=_default_weekly)
     extra_days_off: frozenset[date] = frozenset()
     makeup_working_days: frozenset[date] = frozenset()
+    # each day's intervals, computed once per calendar (a sweep asks for the same days 10k times)
+    _intervals: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -80,12 +84,20 @@ class WorkingCalendar:
             return self.weekly.get(0, ())
         return windows
 
-    def intervals_on(self, d: date) -> Iterator[tuple[datetime, datetime]]:
+    def intervals_on(self, d: date) -> tuple[tuple[datetime, datetime], ...]:
         """The day's windows as [start, end) instants in UTC (so differences are real durations)."""
-        tz = self.tz
-        for window in self.windows_on(d):
-            start = datetime.combine(d, window.start, tzinfo=tz).astimezone(UTC)
-            yield start, datetime.combine(d, window.end, tzinfo=tz).astimezone(UTC)
+        found = self._intervals.get(d)
+        if found is None:
+            tz = self.tz
+            found = tuple(
+                (
+                    datetime.combine(d, window.start, tzinfo=tz).astimezone(UTC),
+                    datetime.combine(d, window.end, tzinfo=tz).astimezone(UTC),
+                )
+                for window in self.windows_on(d)
+            )
+            self._intervals[d] = found
+        return found
 
 
 def default_calendar() -> WorkingCalendar:

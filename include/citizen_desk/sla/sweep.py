@@ -13,6 +13,10 @@
 - `recompute()` re-evaluates the turns that started in a period (after a calendar or policy change)
   and records them under the current policy version without announcing anything by default.
 
+Set-based: a sweep writes its outcomes, the cases' SLA columns and the outbox rows in a few
+multi-row statements (insert-if-absent on the same natural keys), so a cold sweep over 10k late
+cases costs as many statements as one over ten.
+
 The alerts themselves (recipients, excerpt, rendering) are `citizen_desk.sla.alerts`; the command
 line is `citizen_desk.sla.cli`.
 """
@@ -32,11 +36,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from citizen_desk.db.batching import chunks
+from citizen_desk.db.bulk import insert_many_if_absent, update_by_id
 from citizen_desk.db.models import Case, CaseTurn, Channel, Message, SlaEvent, Unit
 from citizen_desk.db.types import utc
-from citizen_desk.db.upsert import insert_if_absent
 from citizen_desk.domain.catchup import is_fresh
 from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.sla.alerts import announce, event_time, send_catch_up, send_digests, unit_infos
@@ -234,12 +239,14 @@ def _evaluate(
     recorded_before = _recorded_events(
         session, [row.turn.case_id for row in rows], report.policy_version
     )
-    stale: list[tuple[TurnRow, SlaVerdict]] = []
+    outcomes: list[tuple[TurnRow, SlaVerdict, str]] = []
+    refreshed: list[dict[str, Any]] = []
     for row in rows:
         verdict = evaluate_turn(row.turn, registry.sla, registry.calendar, now)
         states[verdict.state] += 1
         if row.current:
-            _refresh_case(row.case, verdict, now)
+            if (changed := _refresh_case(row.case, verdict, now)) is not None:
+                refreshed.append(changed)
             if verdict.state in ("warning", "breached"):
                 late.append((row, verdict))
         kind = EVENT_KIND.get(verdict.state)
@@ -247,22 +254,14 @@ def _evaluate(
             continue
         if (row.turn.case_id, row.turn.turn_no, kind) in recorded_before:
             continue  # the common case on an hourly sweep: read once per chunk, not one INSERT each
-        recorded = insert_if_absent(
-            session,
-            SlaEvent,
-            {
-                "case_id": row.turn.case_id,
-                "turn_no": row.turn.turn_no,
-                "kind": kind,
-                "due_at": verdict.due_at,
-                "evaluated_at": now,
-                "policy_version": report.policy_version,
-                "run_id": run_id,
-            },
-            ["case_id", "turn_no", "kind", "policy_version"],
-        )
-        if not recorded:
-            continue
+        outcomes.append((row, verdict, kind))
+    update_by_id(session, Case, refreshed, REFRESHED)
+    recorded = _record_events(session, outcomes, now, report.policy_version, run_id)
+    fresh: list[tuple[TurnRow, SlaVerdict]] = []
+    stale: list[tuple[TurnRow, SlaVerdict]] = []
+    for row, verdict, kind in outcomes:
+        if (row.turn.case_id, row.turn.turn_no, kind) not in recorded:
+            continue  # recorded meanwhile by an overlapping run, which announces it
         if kind == "warning":
             report.warnings_recorded += 1
         else:
@@ -270,11 +269,11 @@ def _evaluate(
         if notify and verdict.state in ("warning", "breached"):
             happened = event_time(verdict) or now
             if is_fresh(happened, now, registry.notifications):
-                report.notifications += announce(
-                    session, registry, units, row, verdict, now, run_id
-                )
+                fresh.append((row, verdict))
             else:
                 stale.append((row, verdict))
+    if fresh:
+        report.notifications += announce(session, registry, units, fresh, now, run_id)
     if stale:
         report.caught_up = len(stale)
         report.summaries = send_catch_up(session, registry, units, stale, now, run_id)
@@ -282,6 +281,34 @@ def _evaluate(
     report.evaluated = len(rows)
     report.states = dict(sorted(states.items()))
     return late
+
+
+def _record_events(
+    session: Session,
+    outcomes: Sequence[tuple[TurnRow, SlaVerdict, str]],
+    now: datetime,
+    policy_version: str,
+    run_id: str | None,
+) -> set[tuple[int, int, str]]:
+    """Insert these outcomes' `sla_events` (insert-if-absent, a few multi-row statements);
+    returns the (case, turn, kind) this call recorded."""
+    rows = [
+        {
+            "case_id": row.turn.case_id,
+            "turn_no": row.turn.turn_no,
+            "kind": kind,
+            "due_at": verdict.due_at,
+            "evaluated_at": now,
+            "policy_version": policy_version,
+            "run_id": run_id,
+        }
+        for row, verdict, kind in outcomes
+    ]
+    unique = ["case_id", "turn_no", "kind", "policy_version"]
+    returned = insert_many_if_absent(
+        session, SlaEvent, rows, unique, ["case_id", "turn_no", "kind"]
+    )
+    return {(case_id, turn_no, kind) for case_id, turn_no, kind in returned}
 
 
 def _recorded_events(
@@ -301,16 +328,23 @@ def _recorded_events(
     return found
 
 
-def _refresh_case(case: Case, verdict: SlaVerdict, now: datetime) -> None:
+REFRESHED = ("sla_warn_at", "sla_due_at", "sla_breached", "updated_at")
+
+
+def _refresh_case(case: Case, verdict: SlaVerdict, now: datetime) -> dict[str, Any] | None:
+    """The case's new SLA columns for the current turn (None: unchanged), already set on the
+    loaded object as committed values: the caller writes them set-based (`update_by_id`)."""
     values = {
         "sla_warn_at": verdict.warn_at,
         "sla_due_at": verdict.due_at,
         "sla_breached": verdict.state == "breached",
     }
-    if any(getattr(case, name) != value for name, value in values.items()):
-        for name, value in values.items():
-            setattr(case, name, value)
-        case.updated_at = now
+    if all(getattr(case, name) == value for name, value in values.items()):
+        return None
+    values["updated_at"] = now
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+    return {"id": case.id, **values}
 
 
 def policy_version(registry: Registry) -> str:

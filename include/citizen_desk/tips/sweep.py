@@ -7,8 +7,9 @@ One sweep (the `escalate_unverified_tips` DAG runs it hourly and after each coll
 2. ask `citizen_desk.tips.escalation.due_alerts` what is due at `now` (the run's time, never the
    wall clock) and enqueue each alert once per recipient in the notification outbox, under the key
    `{alert.idempotency_key}:{recipient}` (reruns, overlapping runs and retries add nothing);
-3. raise `tips.escalation_level` to the highest level reached, with a guarded UPDATE so that
-   exactly one run writes the `tip_escalated` audit row;
+3. raise `tips.escalation_level` to the highest level reached, with a guarded UPDATE (one per
+   target level and 500 tips, `RETURNING` the tips it raised) so that exactly one run writes the
+   `tip_escalated` audit row;
 4. from `DIGEST_HOUR` local time, once per local day, a digest to each chief listing the open tips
    they were alerted about (`tip-digest:{slack_id}:{local date}`).
 
@@ -25,27 +26,31 @@ and the case-view link; never the informant's name, platform id, phone or profil
 PII gate gets the case's protected names: personal data that slips into an excerpt is withheld
 (the alert still goes out, the admins are told); only a payload that fails elsewhere is blocked.
 Delivery is separate (`deliver`), so a Slack outage never loses or duplicates an alert.
+Everything is written set-based (`notify.batch.enqueue_many`, bulk ledger and audit rows): the
+statements a sweep sends do not grow with the number of tips.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from citizen_desk.config.registry import Registry
-from citizen_desk.db.audit import record_audit
+from citizen_desk.db.audit import audit_row, record_audits
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.models import Notification, Tip
+from citizen_desk.db.models import Tip
 from citizen_desk.domain.catchup import Candidate, plan_catch_up
 from citizen_desk.errors import CitizenDeskError
-from citizen_desk.notify.digest import record_covered
+from citizen_desk.notify.batch import existing_keys
+from citizen_desk.notify.digest import record_covered_many
 from citizen_desk.tips import views as tips
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, due_alerts
 from citizen_desk.tips.open_tips import open_tip_snapshots, unit_nodes_from_db
@@ -132,7 +137,7 @@ def sweep(
     ]
     report.alerts_due = len(planned)
     report.unrouted = len({p.alert.idempotency_key for p in planned if p.unrouted})
-    existing = _existing_keys(session, [p.key for p in planned])
+    existing = existing_keys(session, [p.key for p in planned])
     report.already_enqueued = sum(p.key in existing for p in planned)
     fresh = [p for p in planned if p.key not in existing]
     fresh, summarised, skipped = _plan_catch_up(fresh, now, registry)
@@ -140,7 +145,7 @@ def sweep(
 
     digest_day = digest_date(now, digest_hour)
     digest_tips = digest_recipients(due, units) if digest_day else {}
-    sent_digests = _existing_keys(session, [tip_digest_key(c, digest_day) for c in digest_tips])
+    sent_digests = existing_keys(session, [tip_digest_key(c, digest_day) for c in digest_tips])
     wanted_digests = {
         chief: ids
         for chief, ids in digest_tips.items()
@@ -148,13 +153,13 @@ def sweep(
     }
 
     # levels first, so that alerts and digests show the level each tip has now reached
-    for tip, alerts in due:
-        report.escalated += _raise_level(session, tip, alerts, policy, actor, written)
+    report.escalated += _raise_levels(session, due, policy, actor, written)
 
     need_views = {p.tip.id for p in [*fresh, *summarised]}
     need_views |= {i for ids in wanted_digests.values() for i in ids}
     tip_rows = [tip for tip, _ in due if tip.id in need_views]
-    views = {v.tip_id: v for v in tips.views_for(session, tip_rows, now, policy)}
+    alerted = {p.tip.id for p in fresh}  # only alerts show an excerpt: summaries, digests none
+    views = {v.tip_id: v for v in tips.views_for(session, tip_rows, now, policy, excerpts=alerted)}
     names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
 
     numbers = reminder_numbers(session, [p.alert for p in fresh if p.alert.kind == "reminder"])
@@ -170,16 +175,12 @@ def sweep(
         registry=registry,
         numbers=numbers,
     )
-    for item, reason in skipped:
-        record_covered(
-            session,
-            key=item.key,
-            kind=f"tip_{item.alert.kind}",
-            recipient=item.recipient,
-            reason=reason,
-            now=written,
-            source=source,
-        )
+    record_covered_many(
+        session,
+        [(item.key, f"tip_{item.alert.kind}", item.recipient, reason) for item, reason in skipped],
+        now=written,
+        source=source,
+    )
     enqueue_summaries(
         session, report, summarised, views, at=now, now=written, source=source, registry=registry
     )
@@ -215,67 +216,72 @@ def _plan_catch_up(
     )
     individual = {c.key for c in plan.individual}
     summarised = {c.key for c in plan.summarised}
+    listed = individual | summarised  # once: not once per alert (quadratic on a backlog)
     return (
         [p for p in fresh if p.alert.idempotency_key in individual],
         [p for p in fresh if p.alert.idempotency_key in summarised],
         [
             (p, plan.reasons[p.alert.idempotency_key])
             for p in fresh
-            if p.alert.idempotency_key not in individual | summarised
+            if p.alert.idempotency_key not in listed
         ],
     )
 
 
-def _raise_level(
+def _raise_levels(
     session: Session,
-    tip: Tip,
-    alerts: Sequence[DueAlert],
+    due: Sequence[tuple[Tip, Sequence[DueAlert]]],
     policy: EscalationPolicy,
     actor: str,
     now: datetime,
 ) -> int:
-    """Set `tips.escalation_level` to the highest ladder level due; 1 if this run raised it."""
-    reached = [a for a in alerts if a.kind in LADDER_KINDS]
-    target = max((a.level for a in reached), default=-1)
-    before = tip.escalation_level
-    if target <= before:
-        return 0
-    result = session.execute(
-        update(Tip)
-        .where(Tip.id == tip.id, Tip.escalation_level < target)
-        .values(escalation_level=target, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if cast("CursorResult[Any]", result).rowcount != 1:
-        return 0  # another run got there first and wrote the audit row
+    """Set `tips.escalation_level` to the highest ladder level due, set-based: one guarded
+    `UPDATE … WHERE id IN (…) AND escalation_level < target RETURNING id` per target level and
+    500 tips, so that exactly one run raises a tip and writes its `tip_escalated` audit row.
+    Returns how many tips this run raised."""
+    wanted: dict[int, tuple[Tip, int, list[DueAlert]]] = {}  # in the sweep's order
+    by_target: dict[int, list[int]] = defaultdict(list)
+    for tip, alerts in due:
+        reached = [a for a in alerts if a.kind in LADDER_KINDS]
+        target = max((a.level for a in reached), default=-1)
+        if target > tip.escalation_level:
+            wanted[tip.id] = (tip, target, reached)
+            by_target[target].append(tip.id)
+    raised: set[int] = set()
+    for target, ids in sorted(by_target.items()):
+        for chunk in chunks(sorted(ids)):
+            result = session.execute(
+                update(Tip)
+                .where(Tip.id.in_(chunk), Tip.escalation_level < target)
+                .values(escalation_level=target, updated_at=now)
+                .returning(Tip.id)
+                .execution_options(synchronize_session=False)
+            )
+            raised.update(result.scalars())  # the others: another run got there first
     roles = {step.level: step.role for step in policy.ladder}
-    steps = [a for a in reached if a.level > before]
-    note = "; ".join(f"L{a.level} → {a.unit_code} ({roles.get(a.level, '?')})" for a in steps)
-    record_audit(
-        session,
-        entity_type="tip",
-        entity_id=tip.id,
-        action="tip_escalated",
-        actor=actor,
-        at=now,
-        before={"escalation_level": before},
-        after={"escalation_level": target},
-        note=note,
-    )
-    set_committed_value(tip, "escalation_level", target)  # what the UPDATE wrote, no re-read
-    set_committed_value(tip, "updated_at", now)
-    return 1
-
-
-def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in chunks(sorted(set(keys))):
-        found.update(
-            session.scalars(
-                select(Notification.idempotency_key).where(Notification.idempotency_key.in_(chunk))
+    audits = []
+    for tip, target, reached in wanted.values():
+        if tip.id not in raised:
+            continue
+        before = tip.escalation_level
+        steps = [a for a in reached if a.level > before]
+        note = "; ".join(f"L{a.level} → {a.unit_code} ({roles.get(a.level, '?')})" for a in steps)
+        audits.append(
+            audit_row(
+                "tip",
+                tip.id,
+                "tip_escalated",
+                actor,
+                now,
+                before={"escalation_level": before},
+                after={"escalation_level": target},
+                note=note,
             )
         )
-    return found
+        set_committed_value(tip, "escalation_level", target)  # what the UPDATE wrote
+        set_committed_value(tip, "updated_at", now)
+    record_audits(session, audits)
+    return len(raised)
 
 
 def _admins(registry: Registry) -> tuple[str, ...]:

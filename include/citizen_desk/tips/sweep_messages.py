@@ -21,13 +21,14 @@ from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Notification, Tip
 from citizen_desk.domain.labels import tip_level_label
-from citizen_desk.domain.lanes import Lane
-from citizen_desk.notify.digest import SummaryItem, record_covered, render_catch_up
+from citizen_desk.domain.lanes import Lane, lane_for
+from citizen_desk.notify.digest import SummaryItem, record_covered_many, render_catch_up
 from citizen_desk.tips import views as tips
 from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, UnitNode
 
 if TYPE_CHECKING:
+    from citizen_desk.notify.batch import Enqueued
     from citizen_desk.tips.sweep import SweepReport
 
 
@@ -59,7 +60,11 @@ def enqueue_alerts(
     registry: Registry,
     numbers: Mapping[str, int] | None = None,
 ) -> None:
+    """Every due alert into the outbox at once (`enqueue_many`)."""
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
+
     rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
+    items: list[Outgoing] = []
     for item in fresh:
         key = item.alert.idempotency_key
         if key not in rendered:
@@ -71,20 +76,20 @@ def enqueue_alerts(
                 alert_free_text(view, shown, policy, registry),
             )
         message, free_text = rendered[key]
-        row = _enqueue(
-            session,
-            key=item.key,
-            kind=f"tip_{item.alert.kind}",
-            recipient=item.recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=source,
-            pii_names=names.get(item.tip.case_id, ()),
-            registry=registry,
-            free_text=free_text,
+        items.append(
+            Outgoing(
+                key=item.key,
+                kind=f"tip_{item.alert.kind}",
+                recipient=item.recipient,
+                text=message.text,
+                blocks=message.blocks,
+                pii_names=names.get(item.tip.case_id, ()),
+                free_text=free_text,
+            )
         )
-        _count(report, row, "enqueued")
+    added = enqueue_many(session, items, now=now, source=source, registry=registry)
+    for outgoing in items:
+        _count(report, added.get(outgoing.key), "enqueued")
 
 
 def reminder_numbers(session: Session, reminders: Sequence[DueAlert]) -> dict[str, int]:
@@ -118,10 +123,14 @@ def enqueue_summaries(
 ) -> None:
     """One catch-up summary per target unit and recipient; every listed pair gets its ledger row
     naming the summary. References and levels only: no excerpt, no identity."""
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
+
     groups: dict[tuple[str, str], list[PlannedAlert]] = defaultdict(list)
     for item in summarised:
         groups[(item.alert.unit_code, item.recipient)].append(item)
     stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+    summaries: list[Outgoing] = []
+    covered: list[tuple[str, str, str, str]] = []
     for (unit_code, recipient), items in sorted(groups.items()):
         key = f"tip-catchup:{unit_code}:{recipient}:{stamp}"
         # one line per tip (its urgent alert and its current level may both be listed here),
@@ -144,31 +153,30 @@ def enqueue_summaries(
         ]
         unit_name = _unit_name(registry, unit_code)
         message = render_catch_up(unit_name, "tin báo chưa xác minh", entries)
-        row = _enqueue(
-            session,
-            key=key,
-            kind="tip_catchup",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=source,
-            registry=registry,
-        )
-        if row is not None and row.status != "blocked":
-            report.summaries += 1
-        if row is not None and row.status == "pending" and any(p.tip.urgent for p in ordered):
-            row.priority = min(row.priority, int(Lane.URGENT_TIP))  # old urgent tips: first
-        for item in items:
-            record_covered(
-                session,
-                key=item.key,
-                kind=f"tip_{item.alert.kind}",
-                recipient=item.recipient,
-                reason=f"catch-up: listed in summary {key}",
-                now=now,
-                source=source,
+        urgent = any(p.tip.urgent for p in ordered)
+        summaries.append(
+            Outgoing(
+                key=key,
+                kind="tip_catchup",
+                recipient=recipient,
+                text=message.text,
+                blocks=message.blocks,
+                # old urgent tips: first
+                priority=min(lane_for("tip_catchup"), int(Lane.URGENT_TIP)) if urgent else None,
             )
+        )
+        covered.extend(
+            (
+                item.key,
+                f"tip_{item.alert.kind}",
+                item.recipient,
+                f"catch-up: listed in summary {key}",
+            )
+            for item in items
+        )
+    added = enqueue_many(session, summaries, now=now, source=source, registry=registry)
+    report.summaries += sum(1 for row in added.values() if row.status != "blocked")
+    record_covered_many(session, covered, now=now, source=source)
 
 
 def _unit_name(registry: Registry, code: str) -> str:
@@ -210,7 +218,7 @@ def enqueue_digests(
         _count(report, row, "digests")
 
 
-def _count(report: SweepReport, row: Notification | None, field_name: str) -> None:
+def _count(report: SweepReport, row: Notification | Enqueued | None, field_name: str) -> None:
     if row is None:  # enqueued meanwhile by an overlapping run
         report.already_enqueued += 1
     elif row.status == "blocked":

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import Registry, current_registry, deployment_zone
+from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import (
     AuditLog,
     Case,
@@ -294,9 +295,17 @@ def _profile_strings(profile: object) -> list[str]:
 
 
 def views_for(
-    session: Session, tips: Sequence[Tip], now: datetime, policy: EscalationPolicy
+    session: Session,
+    tips: Sequence[Tip],
+    now: datetime,
+    policy: EscalationPolicy,
+    *,
+    excerpts: Collection[int] | None = None,
 ) -> list[TipView]:
-    """TipViews of loaded tips, in their order (batched: a few queries for any number)."""
+    """TipViews of loaded tips, in their order (batched: a few queries for any number).
+
+    `excerpts`: the tips whose excerpt is wanted (None: all); the others' is "" (a list that
+    shows none, e.g. a catch-up summary), and their texts are not even read."""
     if not tips:
         return []
     case_ids = [t.case_id for t in tips]
@@ -312,19 +321,25 @@ def views_for(
             select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_({t.unit_id for t in tips}))
         )
     }
+    shown = [t.case_id for t in tips if excerpts is None or t.id in excerpts]
     texts: dict[int, list[str]] = defaultdict(list)
-    for case_id, text in session.execute(
-        select(Message.case_id, Message.text)
-        .where(Message.case_id.in_(case_ids), Message.direction == "in")
-        .order_by(Message.case_id, Message.created_at, Message.id)
-    ):
-        if case_id is not None and len(texts[case_id]) < 5 and text:
-            texts[case_id].append(text)
-    names = protected_names_by_case(session, case_ids)
+    for chunk in chunks(shown) if shown else ():
+        for case_id, text in session.execute(
+            select(Message.case_id, Message.text)
+            .where(Message.case_id.in_(chunk), Message.direction == "in")
+            .order_by(Message.case_id, Message.created_at, Message.id)
+        ):
+            if case_id is not None and len(texts[case_id]) < 5 and text:
+                texts[case_id].append(text)
+    names = protected_names_by_case(session, shown)
     views = []
     for tip in tips:
         unit_code, unit_name = units[tip.unit_id]
-        excerpt = make_excerpt(" ".join(texts.get(tip.case_id, ())), names.get(tip.case_id, ()))
+        excerpt = (
+            make_excerpt(" ".join(texts.get(tip.case_id, ())), names.get(tip.case_id, ()))
+            if excerpts is None or tip.id in excerpts
+            else ""
+        )
         views.append(
             TipView(
                 tip_id=tip.id,
