@@ -89,14 +89,17 @@ def _texts() -> list[str]:
     return [json.loads(line)["text"] for line in lines if line.strip()]
 
 
-def _turn_start(registry: Any, category: str, platform: str, unit: str, late_by: int) -> datetime:
-    """The latest turn start whose deadline is `late_by` minutes (or more) before NOW."""
+def _turn_start(
+    registry: Any, category: str, platform: str, unit: str, late_by: int, urgent: bool = False
+) -> datetime:
+    """The latest turn start whose deadline (an urgent case's own, the strictest) is `late_by`
+    minutes (or more) before NOW."""
     from citizen_desk.sla.policy import SlaTurn, evaluate_turn
 
     target = NOW - timedelta(minutes=late_by)
 
     def due(start: datetime) -> datetime:
-        turn = SlaTurn(0, 1, category, unit, platform, start, start, None)
+        turn = SlaTurn(0, 1, category, unit, platform, start, start, None, urgent=urgent)
         verdict = evaluate_turn(turn, registry.sla, registry.calendar, NOW)
         assert verdict.due_at is not None, category
         return verdict.due_at
@@ -219,7 +222,7 @@ def seed(engine: Any, registry: Any, size: Size, scenario: str) -> dict[str, int
     for index in range(size.cases):
         category = SLA_CATEGORIES[index % len(SLA_CATEGORIES)]
         _id, _unit, platform, code = channels[index % len(channels)]
-        since = starts(category, platform, code, late_by(scenario, index))
+        since = starts(category, platform, code, late_by(scenario, index), index % 20 == 0)
         add_case(CASE_BASE + index, index, category, since, True)
     for index in range(size.tips):
         add_case(TIP_CASE_BASE + index, index, "tip", NOW - tip_age(scenario, index), False)
