@@ -49,8 +49,10 @@ environment() {
     "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > "$STATE/fernet.key"
   AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
   export AIRFLOW__CORE__FERNET_KEY
-  eval "$("$VENV/bin/python" scripts/demo_env.py --simulator "http://127.0.0.1:$SIM_PORT" \
-    --fernet-key "$AIRFLOW__CORE__FERNET_KEY")"
+  local exports  # a separate assignment: `set -e` stops here when demo_env.py fails
+  exports=$("$VENV/bin/python" scripts/demo_env.py --simulator "http://127.0.0.1:$SIM_PORT" \
+    --fernet-key "$AIRFLOW__CORE__FERNET_KEY")
+  eval "$exports"
 }
 
 wait_for() {  # url, seconds, label: poll once a second, say so every 5 s

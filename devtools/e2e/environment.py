@@ -163,14 +163,17 @@ def demo_environment(state_dir: Path, overrides: Mapping[str, str]) -> dict[str,
     """What `scripts/demo.sh env` exports (AIRFLOW*, CITIZEN_DESK*, PYTHONPATH), for the given
     state dir / ports (`AIRFLOW_PORT`, `SIM_PORT`, `CITIZEN_DESK_*` in `overrides`)."""
     run_env = {**os.environ, **overrides, "CITIZEN_DESK_DEMO_DIR": str(state_dir)}
-    out = subprocess.run(
+    done = subprocess.run(
         ["bash", str(REPO / "scripts" / "demo.sh"), "env"],
         cwd=REPO,
         env=run_env,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/demo.sh env failed ({done.returncode}): {done.stderr[-2000:]}")
+    out = done.stdout
     env: dict[str, str] = {}
     for line in out.splitlines():
         key, sep, value = line.partition("=")
