@@ -60,27 +60,8 @@ def record_covered(
     source: str | None,
 ) -> bool:
     """The ledger row of an alert that is not sent by itself; True when newly written."""
-    payload: dict[str, Any] = {"text": reason, "blocks": []}
-    from citizen_desk.notify.outbox import payload_hash
-
-    return insert_if_absent(
-        session,
-        Notification,
-        {
-            "idempotency_key": key,
-            "kind": kind,
-            "recipient": recipient,
-            "payload": payload,
-            "payload_hash": payload_hash(payload),
-            "status": "superseded",
-            "attempts": 0,
-            "last_error": reason,
-            "created_at": now,
-            "next_attempt_at": None,
-            "source": source,
-        },
-        ["idempotency_key"],
-    )
+    entry = (key, kind, recipient, reason)
+    return record_covered_many(session, [entry], now=now, source=source) == 1
 
 
 def record_covered_many(
