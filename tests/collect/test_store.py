@@ -194,6 +194,7 @@ def test_a_tip_is_created_once_and_never_downgraded(synced_engine, channel) -> N
     with Session(synced_engine) as session:
         tip = session.scalars(select(Tip)).one()
         assert (tip.status, tip.urgent, tip.received_at) == ("new", False, at(0))
+        assert tip.urgent_since is None
         assert tip.unit_id == channel.unit_id
         audit = session.scalars(select(AuditLog).where(AuditLog.action == "tip_received")).one()
         assert audit.entity_id == str(tip.id)
@@ -205,6 +206,7 @@ def test_a_tip_is_created_once_and_never_downgraded(synced_engine, channel) -> N
         tip = session.scalars(select(Tip)).one()
         case = session.scalars(select(Case)).one()
     assert (tip.status, tip.urgent, tip.received_at) == ("verifying", True, at(0))
+    assert tip.urgent_since == at(5)  # when the danger was reported: its chief alerts are due then
     assert (case.category, case.urgent) == ("tip", True)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0012"
+HEAD = "0013"
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:
@@ -216,4 +216,50 @@ def test_cases_survive_the_urgency_cues_downgrade_and_upgrade(db_url: str, regis
     migrate.upgrade(engine)
     with Session(engine) as session:
         assert session.scalars(select(Case.urgency_cues)).one() is None
+    engine.dispose()
+
+
+def test_tips_urgent_before_0013_are_urgent_since_they_came_in(db_url: str, registry) -> None:
+    """0013 adds `tips.urgent_since`: a tip urgent before it is taken as urgent since it came in,
+    a calm one has none; going back keeps both tips and their urgency."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from citizen_desk.config.registry import sync_registry
+    from citizen_desk.db.engine import _engine_for
+    from citizen_desk.db.models import Case, Channel, Tip
+    from tests.conftest import NOW
+
+    engine = _engine_for(db_url)
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        sync_registry(session, registry, now=NOW)
+        channel = session.scalars(select(Channel).where(Channel.key == "fb-th")).one()
+        for n, urgent in enumerate((True, False)):
+            case = Case(
+                channel_id=channel.id, unit_id=channel.unit_id, thread_key=f"t-{n}",
+                kind="messenger", category="tip", urgent=urgent, opened_at=NOW, updated_at=NOW,
+            )  # fmt: skip
+            session.add(case)
+            session.flush()
+            session.add(
+                Tip(
+                    case_id=case.id, unit_id=channel.unit_id, urgent=urgent,
+                    received_at=NOW - timedelta(hours=n + 1), updated_at=NOW,
+                    urgent_since=NOW,  # dropped by the downgrade
+                )
+            )  # fmt: skip
+    migrate.downgrade(engine, "0012")
+    assert "urgent_since" not in {c["name"] for c in inspect(engine).get_columns("tips")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tips")).scalar() == 2
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        rows = session.execute(select(Tip.urgent, Tip.received_at, Tip.urgent_since)).all()
+        assert sorted(rows) == [
+            (False, NOW - timedelta(hours=2), None),
+            (True, NOW - timedelta(hours=1), NOW - timedelta(hours=1)),
+        ]
     engine.dispose()

@@ -50,6 +50,7 @@ def test_a_question_corrected_to_an_urgent_tip_creates_the_tip_escalation_sees(s
         tip = tip_of(session, case.id)
         assert tip is not None
         assert (tip.status, tip.urgent, tip.received_at) == ("new", True, NOW)  # when written
+        assert tip.urgent_since == LATER  # urgent since the officer said so: alerts go out now
         assert tip.id in {t.id for t, _ in open_tip_snapshots(session)}  # the escalation's view
         row = session.scalars(select(TriageCorrection)).one()
         assert (row.predicted_category, row.predicted_urgent, row.model_version) == (
@@ -138,6 +139,7 @@ def test_lowering_an_urgent_tip_is_carried_to_the_tip(synced_engine):
                      now=LATER)  # fmt: skip
         session.commit()
         assert (case_of(session, thread).urgent, tip_of(session, case.id).urgent) == (False, False)
+        assert tip_of(session, case.id).urgent_since is None
         assert audit(session, "tip", tip.id)[-1] == ("officer.ns", "tip_urgency_corrected")
 
 
@@ -163,7 +165,23 @@ def test_the_correction_holds_when_the_thread_moves_but_a_later_danger_still_rai
         assert (case.category, case.urgent, case.needs_human_triage) == ("tip", True, True)
         tip = tip_of(session, case_id)
         assert (tip.status, tip.urgent) == ("new", True)
+        assert tip.urgent_since == LATER + timedelta(hours=3)  # the new message, not the thread's
         assert audit(session, "tip", tip.id)[-1] == (f"run-{thread}", "tip_reopened")
+
+
+def test_raising_a_tip_to_urgent_makes_it_urgent_from_the_correction_on(synced_engine):
+    thread = ingest(synced_engine, [PLAIN_TIP])
+    with Session(synced_engine) as session:
+        case = case_of(session, thread)
+        assert (tip_of(session, case.id).urgent, tip_of(session, case.id).urgent_since) == (
+            False, None,
+        )  # fmt: skip
+        correct_case(session, case.id, category="tip", urgent=True, actor="officer.ns", now=LATER)
+        session.commit()
+        tip = tip_of(session, case.id)
+        assert (tip.urgent, tip.urgent_since) == (True, LATER)
+        snapshot = dict((t.id, s) for t, s in open_tip_snapshots(session))[tip.id]
+        assert snapshot.urgent_since == LATER
 
 
 def test_a_confirmation_is_a_correction_that_agrees(synced_engine):

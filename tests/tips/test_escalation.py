@@ -79,10 +79,11 @@ def tip(
     acknowledged_as: str | None = None,
     extension: timedelta = timedelta(0),
     received_at: datetime = RECEIVED,
+    urgent_since: datetime | None = None,
 ) -> TipSnapshot:
     """`acknowledged` levels, given while the tip was with `acknowledged_as` (default: its unit)."""
     acks = frozenset((level, acknowledged_as or unit_code) for level in acknowledged)
-    return TipSnapshot(7, unit_code, received_at, urgent, status, acks, extension)
+    return TipSnapshot(7, unit_code, received_at, urgent, status, acks, extension, urgent_since)
 
 
 def alerts_at(t: TipSnapshot, hours: float, *, policy=POLICY, units=UNITS) -> list[DueAlert]:
@@ -289,6 +290,28 @@ def test_urgent_tip_at_the_root_alerts_its_chief_once():
         (0, "urgent", 0, "TH", ("U07THCHIEF1",)),
         (0, "arrival", 0, "TH", ("C07THDUTY01",)),
     ]
+
+
+def test_a_tip_that_turns_urgent_later_alerts_the_chiefs_then():
+    """Four days in (level 3 passed), the thread reports danger now: the chiefs' alerts are due
+    now, so catch-up sends them at once instead of listing them as stale history."""
+    later = RECEIVED + 100 * H
+    turned = tip(urgent=True, urgent_since=later)
+    assert [a for a in alerts_at(turned, 99) if a.kind == "urgent"] == []
+    urgent = [a for a in alerts_at(turned, 100) if a.kind == "urgent"]
+    assert [(a.unit_code, a.due_at) for a in urgent] == [("TH-NS-NGATHUY", later), ("TH-NS", later)]
+    assert [a.idempotency_key for a in urgent] == ["tip:7:L0:urgent:0", "tip:7:L0:urgent:1"]
+    ladder = [(a.kind, a.due_at) for a in alerts_at(turned, 100) if a.kind == "escalation"]
+    assert ladder == [(k, a.due_at) for k, a in ((a.kind, a) for a in alerts_at(tip(), 100))
+                      if k == "escalation"]  # fmt: skip
+    # never before the tip came in
+    early = tip(urgent=True, urgent_since=RECEIVED - 5 * H)
+    assert {a.due_at for a in alerts_at(early, 0) if a.kind == "urgent"} == {RECEIVED}
+
+
+def test_urgent_since_must_be_timezone_aware():
+    with pytest.raises(ValueError, match="urgent_since"):
+        alerts_at(tip(urgent=True, urgent_since=datetime(2026, 3, 2, 9)), 0)
 
 
 def test_urgent_tip_keeps_the_normal_ladder():

@@ -283,6 +283,25 @@ def test_urgent_tip_goes_straight_to_the_chiefs(db, registry):
     assert sorted(kinds) == ["tip_arrival", "tip_urgent", "tip_urgent"]
 
 
+def test_a_tip_that_turns_urgent_days_later_pings_the_chiefs_at_once(db, registry):
+    """Catch-up on: a four-day-old tip (level 3) whose thread now reports danger gets its urgent
+    chief alerts by themselves, not listed as stale history in a catch-up summary."""
+    tip = seed.add_tip(db, received_at=T0)
+    run(db, registry, 100, catch_up=True)
+    assert level(db, tip.id) == 3
+    tip.urgent, tip.urgent_since = True, T0 + 130 * H
+    db.flush()
+    report = run(db, registry, 130.1, catch_up=True)
+    k = f"tip:{tip.id}"
+    rows = {r.idempotency_key: r for r in db.scalars(select(Notification))}
+    urgent = {key: rows[key].status for key in rows if key.startswith(f"{k}:L0:urgent:")}
+    assert urgent == {
+        f"{k}:L0:urgent:0:U07NTHUYC01": "pending",
+        f"{k}:L0:urgent:1:U07NSCHIEF1": "pending",
+    }  # sent by themselves, not "superseded" by a summary
+    assert report.enqueued == 2
+
+
 def test_district_tip_escalates_to_the_province(db, registry):
     tip = seed.add_tip(db, channel_key="fb-th-ns", received_at=T0)
     run(db, registry, 50)

@@ -191,7 +191,7 @@ def recompute_cases(
             tips = {
                 t.case_id: t for t in session.scalars(select(Tip).where(Tip.case_id.in_(case_ids)))
             }
-        new_tips: list[tuple[Case, datetime]] = []
+        new_tips: list[tuple[Case, datetime, Sequence[Message]]] = []
         for case, state, messages in derived:
             for message in messages:
                 if message.case_id is None:
@@ -201,10 +201,10 @@ def recompute_cases(
                 received = _tip_received(case, messages)
                 tip = tips.get(case.id)
                 if tip is None:
-                    new_tips.append((case, received))
+                    new_tips.append((case, received, messages))
                 else:
                     reopen_if_corrected(session, tip, corrections.get(case.id), now, actor)
-                    _update_tip(tip, case, received, now)
+                    _update_tip(tip, case, received, messages, now)
         changes.tips_added += _insert_tips(session, new_tips, now=now, actor=actor)
         session.flush()
     return changes
@@ -307,7 +307,11 @@ def _tip_received(case: Case, messages: Sequence[Message]) -> datetime:
 
 
 def _insert_tips(
-    session: Session, new_tips: Sequence[tuple[Case, datetime]], *, now: datetime, actor: str
+    session: Session,
+    new_tips: Sequence[tuple[Case, datetime, Sequence[Message]]],
+    *,
+    now: datetime,
+    actor: str,
 ) -> int:
     """Create the tips (status new) of `tip` cases that have none, in one statement; returns how
     many this call created (a concurrent run may have created some first)."""
@@ -320,11 +324,12 @@ def _insert_tips(
             "status": "new",
             "urgent": case.urgent,
             "received_at": received,
+            "urgent_since": urgent_since(messages, received) if case.urgent else None,
             "escalation_level": -1,
             "extension_seconds": 0,
             "updated_at": now,
         }
-        for case, received in new_tips
+        for case, received, messages in new_tips
     ]
     stmt = (
         dialect_insert(session, Tip)
@@ -332,7 +337,7 @@ def _insert_tips(
         .returning(Tip.id, Tip.case_id)
     )
     created = dict(session.execute(stmt, rows).tuples().all())
-    cases = {case.id: case for case, _ in new_tips}
+    cases = {case.id: case for case, _, _ in new_tips}
     for tip_id, case_id in sorted(created.items()):
         case = cases[case_id]
         record_audit(
@@ -347,12 +352,24 @@ def _insert_tips(
     return len(created)
 
 
-def _update_tip(tip: Tip, case: Case, received: datetime, now: datetime) -> None:
-    """Never downgrades: urgency only ever goes up automatically; an earlier tip message that
-    arrived late moves `received_at` back."""
+def urgent_since(messages: Sequence[Message], received: datetime) -> datetime:
+    """When a tip became urgent: its first citizen message triaged urgent, else (the thread read
+    as a whole is urgent) its latest citizen message; never before the tip came in."""
+    citizen = [m for m in messages if m.direction == "in"]
+    first_urgent = next((m.created_at for m in citizen if m.urgent), None)
+    since = first_urgent or max((m.created_at for m in citizen), default=received)
+    return max(since, received)
+
+
+def _update_tip(
+    tip: Tip, case: Case, received: datetime, messages: Sequence[Message], now: datetime
+) -> None:
+    """Never downgrades: urgency only ever goes up automatically (and records since when); an
+    earlier tip message that arrived late moves `received_at` back."""
     changed = False
     if case.urgent and not tip.urgent:
         tip.urgent = True
+        tip.urgent_since = urgent_since(messages, received)
         changed = True
     if received < tip.received_at:
         tip.received_at = received

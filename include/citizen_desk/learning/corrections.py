@@ -170,6 +170,12 @@ def _carry_urgency(
     if tip.urgent != urgent:
         tip.urgent = urgent
         tip.updated_at = now
+    if urgent and not was:
+        # raised by an officer (the recomputation may already have marked it urgent as of its
+        # messages): urgent from now on, so its chief alerts go out now, not as a stale catch-up
+        tip.urgent_since = now
+    elif not urgent:
+        tip.urgent_since = None
     if was is not None and was != urgent:
         record_audit(
             session,

@@ -77,6 +77,9 @@ class TipSnapshot:
     # at its level is the same, so a reassignment to another chain restarts that level's reminders
     acknowledged: frozenset[tuple[int, str]]
     extension: timedelta  # total recorded deadline extensions: shifts every threshold
+    # when the tip became urgent; None: when it came in. Its urgent alerts are due then, so a
+    # tip that turns urgent days later pings the chiefs now, not as a stale catch-up
+    urgent_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,8 @@ def due_alerts(
     """Every alert due at `now` for an open tip; the caller sends only keys it has not sent yet.
 
     Each passed level yields its first alert (a late run catches up); urgent tips also get the
-    `urgent_on_arrival` alerts at received_at. The current level, unless acknowledged by the unit
+    `urgent_on_arrival` alerts, due when the tip became urgent (`urgent_since`, at the earliest
+    received_at). The current level, unless acknowledged by the unit
     answerable at that level now, yields only its latest reminder, so a run after an outage does
     not send a burst of stale reminders.
     A selector above the root falls back to the root; recipients are those of the tip's unit now.
@@ -200,14 +204,15 @@ def due_alerts(
         return DueAlert(tip.tip_id, level, kind, sequence, due_at, recipients, unit, key)
 
     received_at, now = tip.received_at.astimezone(UTC), now.astimezone(UTC)
+    urgent_at = max(received_at, (tip.urgent_since or received_at).astimezone(UTC))
     alerts: list[DueAlert] = []
-    if tip.urgent and received_at <= now:
+    if tip.urgent and urgent_at <= now:
         targets: set[tuple[str, str]] = set()
         for index, (selector, role) in enumerate(policy.urgent_on_arrival):
             unit = _escalation_unit(tip.unit_code, selector, units)
             if (unit, role) not in targets:
                 targets.add((unit, role))
-                alerts.append(alert(0, "urgent", index, received_at, unit, role))
+                alerts.append(alert(0, "urgent", index, urgent_at, unit, role))
 
     current: tuple[LadderStep, datetime] | None = None
     for step in policy.ladder:
@@ -275,7 +280,11 @@ def _advance(
 
 
 def _check_tip(tip: TipSnapshot, now: datetime) -> None:
-    for name, value in (("received_at", tip.received_at), ("now", now)):
+    for name, value in (
+        ("received_at", tip.received_at),
+        ("urgent_since", tip.urgent_since or tip.received_at),
+        ("now", now),
+    ):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{name} must be timezone-aware, got a naive datetime")
     if tip.status not in OPEN_STATUSES | CLOSED_STATUSES:

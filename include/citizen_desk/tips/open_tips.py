@@ -60,6 +60,7 @@ def open_tip_snapshots(session: Session) -> list[tuple[Tip, TipSnapshot]]:
                 status=tip.status,
                 acknowledged=frozenset(acknowledged.get(tip.id, ())),
                 extension=_seconds(tip.extension_seconds),
+                urgent_since=tip.urgent_since,
             ),
         )
         for tip, code in rows

@@ -215,6 +215,8 @@ class Tip(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql("false"))
     received_at: Mapped[datetime]
+    # when the tip became urgent (at or after received_at): its urgent alerts are due then
+    urgent_since: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(Integer, default=-1)
     extension_seconds: Mapped[int] = mapped_column(Integer, default=0)
     verified_at: Mapped[datetime | None]
