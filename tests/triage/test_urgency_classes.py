@@ -47,6 +47,7 @@ URGENT = {
         "Bé nhà em 4 tuổi vừa bị một người đàn ông lạ dắt đi ở công viên, mọi người giúp em với",
         "Ba tôi bị bệnh tâm thần, bỏ nhà đi từ 2 hôm nay không rõ tung tích",
         "tìm con gấp: bé trai 6 tuổi mặc áo xanh, lạc ở công viên lúc 5h chiều nay",
+        "Bố tôi đã già, sức khỏe yếu, ai nhìn thấy bố tôi xin đưa giúp đến công an gần nhất",
     ],
     "lost in the wild, adrift, drowning, electrocuted": [
         "Em bị lạc trong rừng, điện thoại sắp hết pin, không biết đường ra",
