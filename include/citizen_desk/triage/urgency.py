@@ -63,6 +63,9 @@ class Urgency:
 # A negator followed by one of these words does not deny what comes next: "không biết bị nhốt
 # ở đâu" (does not know where ... is held), "không may gặp chuyện" (unfortunately ...).
 NOT_DENYING = frozenset({"biet", "may", "ro", "hieu"})
+# A negator right after one of these words opens a condition ("nếu không trả tiền thì ... bán
+# sang chỗ khác": otherwise), it denies nothing that follows.
+CONDITIONAL = frozenset({"neu"})
 
 
 def _negated(start: int, norm: Normalized, vocab: Vocabulary) -> bool:
@@ -72,6 +75,8 @@ def _negated(start: int, norm: Normalized, vocab: Vocabulary) -> bool:
         if index < 0 or folded[index] == BREAK:
             return False
         if folded[index] in vocab.negators or accented[index] in vocab.negators_accented:
+            if index > 0 and folded[index - 1] in CONDITIONAL:
+                return False  # "nếu không ... sẽ bán": a condition, not a denial
             return folded[index + 1] not in NOT_DENYING
     return False
 

@@ -1,0 +1,110 @@
+"""Urgency by class of situation (issue #18): synthetic phrasings written for these tests.
+
+Each class below was missed (or over-flagged) as a whole before its cues were added; the
+sentences are the team's own wording (not rows of ``datasets/real``), each checked as typed
+and without diacritics, so a cue family is tested, not one example.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from citizen_desk.text.normalize import strip_diacritics
+from citizen_desk.triage import classify, explain
+
+URGENT = {
+    "captor's threat": [
+        "Chuyển ngay 50 triệu nếu muốn thấy con mày còn sống",
+        "Mày mà báo công an thì chuẩn bị nhận xác con mày",
+        "Không đưa tiền thì đừng hòng gặp lại nó",
+        "3 ngày nữa không có tiền tao bán nó sang bên kia",
+        "Gia đình chuẩn bị 300 triệu, chuyển vào tài khoản này thì nó được về",
+        "Nó nói nếu tôi báo công an thì nó giết con tôi",
+    ],
+    "held abroad or forced": [
+        "Con tôi bị lừa sang Campuchia làm việc, bọn chúng đòi 200 triệu mới thả, nếu không"
+        " sẽ bán qua công ty khác",
+        "Chúng nó đang bắt ép em bán dâm, em bị giữ giấy tờ không trốn được",
+        "Bố ơi, con bị bắt cóc rồi, họ đòi tiền, đừng báo công an",
+        "Có một người phụ nữ bị giam trong căn nhà cuối hẻm, tôi nghe tiếng kêu khóc mỗi đêm",
+    ],
+    "threatened or followed now": [
+        "tui đang bị nhóm người theo dõi, chúng nó chặn đầu xe, tui sợ quá",
+        "Tôi đang bị chồng cũ đe dọa, anh ta đang đứng trước cửa nhà có mang theo dao",
+        "Nhà tôi đang bị một nhóm người lạ bao vây, họ ném chất bẩn và đe dọa",
+    ],
+    "suicide or poisoning": [
+        "Bố em uống thuốc sâu rồi, đang co giật",
+        "Em không muốn sống nữa, em đã mua thuốc rồi",
+        "Có người đang treo cổ trong nhà kho, cứu với",
+    ],
+    "missing child or frail person": [
+        "Cháu tôi mới 3 tuổi, chơi trước nhà rồi biến mất, cả xóm đi tìm mà chưa thấy",
+        "Bà nội em bị Alzheimer, đi đâu từ trưa không về, gia đình rất lo",
+        "Con gái tôi 11 tuổi đi học không về, cô giáo nói cháu đã về từ 4h chiều",
+        "Hai cháu nhỏ đi tắm sông chiều nay chưa thấy lên bờ",
+        "Cháu ngoại tôi 2 tuổi bị một người phụ nữ bế đi khi mẹ cháu đang bán hàng",
+        "Bé nhà em 4 tuổi vừa bị một người đàn ông lạ dắt đi ở công viên, mọi người giúp em với",
+        "Ba tôi bị bệnh tâm thần, bỏ nhà đi từ 2 hôm nay không rõ tung tích",
+        "tìm con gấp: bé trai 6 tuổi mặc áo xanh, lạc ở công viên lúc 5h chiều nay",
+        "Bố tôi đã già, sức khỏe yếu, ai nhìn thấy bố tôi xin đưa giúp đến công an gần nhất",
+    ],
+    "lost in the wild, adrift, drowning, electrocuted": [
+        "Em bị lạc trong rừng, điện thoại sắp hết pin, không biết đường ra",
+        "Thuyền chúng tôi bị hỏng máy đang trôi giữa biển, sóng to, có 5 người",
+        "Bạn em đi bơi bị nước cuốn ra xa, không thấy đâu nữa",
+        "Có người bị điện giật ngã gục ở cột điện đầu ngõ",
+    ],
+}
+
+CALM = {
+    "an old story (a year, 'ngày xưa', 'hôm đó', 'khi mới 6 tuổi')": [
+        "Năm 2015 con gái tôi mất tích khi mới 6 tuổi, đến nay gia đình vẫn mong tin",
+        "Ngày xưa làng tôi hay bị lũ cuốn trôi nhà cửa",
+        "Sáng hôm đó không thấy con đâu, cả nhà đi tìm khắp nơi, đến chiều cháu tự về",
+        "Tháng 4/2022 em tôi bị nhốt ở Campuchia, giờ đã về Việt Nam",
+    ],
+    "found, rescued, put out, arrested": [
+        "Cụ ông đi lạc ở Hà Đông đã được người dân phát hiện và đưa về gia đình an toàn",
+        "Chúng tôi đang giữ một cháu bé khoảng 4 tuổi đi lạc ở cổng chợ, ai là người nhà liên hệ",
+        "Đám cháy tối qua ở chợ đã được dập tắt, không có thiệt hại về người",
+        "Đêm 12/3, nhóm thanh niên đã đuổi chém nhau ở đầu ngõ, sau đó công an đã bắt giữ",
+        "Sau khi gia đình nộp tiền chuộc, con tôi đã được thả và về đến nhà",
+    ],
+    "hearsay, onlookers and trade slang": [
+        "nghe tin có người bị lừa sang Campuchia bị bán cho công ty, gia đình phải chuộc 200 triệu",
+        "Sáng nay tôi thấy xe cứu thương chạy qua, không biết có chuyện gì",
+        "Cháy hàng rồi, shop ơi bao giờ có hàng lại",
+    ],
+}
+
+
+def _cases(table: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(what, text) for what, texts in table.items() for text in texts]
+
+
+@pytest.mark.parametrize(("what", "text"), _cases(URGENT))
+@pytest.mark.parametrize("accents", [True, False], ids=["accented", "unaccented"])
+def test_a_danger_class_is_urgent_with_or_without_accents(
+    what: str, text: str, accents: bool
+) -> None:
+    typed = text if accents else strip_diacritics(text)
+    result = classify(typed)
+    assert result.urgent, (what, typed)
+    assert result.urgency_cues
+
+
+@pytest.mark.parametrize(("what", "text"), _cases(CALM))
+@pytest.mark.parametrize("accents", [True, False], ids=["accented", "unaccented"])
+def test_an_old_resolved_or_figurative_class_is_not_urgent(
+    what: str, text: str, accents: bool
+) -> None:
+    typed = text if accents else strip_diacritics(text)
+    assert not classify(typed).urgent, (what, typed)
+
+
+def test_if_not_opens_a_condition_and_denies_nothing() -> None:
+    """'nếu không (trả tiền) sẽ bán ...': the threat stands; 'không bán' alone is denied."""
+    threat = explain("họ đòi 200 triệu, nếu không sẽ bán qua công ty khác").urgency
+    denied = explain("họ đòi 200 triệu, họ hứa sẽ không bán qua công ty khác").urgency
+    assert threat > denied
