@@ -33,6 +33,9 @@ class DomainState:
     sla_events: list[dict[str, Any]] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     publications: list[dict[str, Any]] = field(default_factory=list)
+    # a PII-gate notice's key head (`pii-withheld:CD-000183:excerpt:name`) -> the keys of the
+    # alerts whose text it withheld (from the audit log)
+    withheld_from: dict[str, list[str]] = field(default_factory=dict)
     channel_keys: dict[int, str] = field(default_factory=dict)
     facebook_pages: dict[str, str] = field(default_factory=dict)  # page id -> channel key
     zalo_oas: dict[str, str] = field(default_factory=dict)  # OA id -> channel key
@@ -66,10 +69,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def load_domain(url: str) -> DomainState:
     """Read the domain DB at `url` (SQLite or PostgreSQL)."""
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import String, cast, create_engine, select
     from sqlalchemy.orm import Session
 
     from citizen_desk.db.models import (
+        AuditLog,
         Case,
         Channel,
         Message,
@@ -135,11 +139,30 @@ def load_domain(url: str) -> DomainState:
                         "blocked_reason": pub.blocked_reason,
                     }
                 )
+            withheld = select(AuditLog.after, AuditLog.note, Notification.idempotency_key).join(
+                Notification, AuditLog.entity_id == cast(Notification.id, String)
+            )
+            for after, text, key in session.execute(
+                withheld.where(AuditLog.action == "notification_pii_withheld")
+            ):
+                head = _withheld_head(after, text)
+                if head is not None:
+                    state.withheld_from.setdefault(head, []).append(key)
     finally:
         engine.dispose()
     for note in state.notifications:
         note["norm"] = state.normalise_key(note["key"])
     return state
+
+
+def _withheld_head(after: Any, note: str | None) -> str | None:
+    """The notice key head the outbox derives for a withheld alert (`notify.outbox`)."""
+    withheld = (after or {}).get("withheld") if isinstance(after, dict) else None
+    if not withheld or not note or ":" not in note:
+        return None
+    case_ref = note.split(":", 1)[0]
+    kinds = sorted({k for field_kinds in withheld.values() for k in field_kinds})
+    return f"pii-withheld:{case_ref}:{'+'.join(sorted(withheld))}:{'+'.join(kinds)}"
 
 
 # --- Slack ---------------------------------------------------------------------------------------
@@ -467,6 +490,14 @@ def due_times(state: DomainState, escalation: Mapping[str, datetime]) -> dict[st
             due[note["norm"]] = datetime.combine(day, time(7), ZoneInfo(LOCAL_TZ))
     for key, when in escalation.items():
         due.setdefault(state.normalise_key(key), _aware(when))  # type: ignore[arg-type]
+    # a PII-gate notice exists because an alert's text was withheld: due when that alert was
+    by_key = {note["key"]: note["norm"] for note in state.notifications}
+    for note in state.notifications:
+        head = note["key"].removesuffix(f":{note['recipient']}")
+        alerts = [by_key.get(key) for key in state.withheld_from.get(head, ())]
+        whens = [due[norm] for norm in alerts if norm is not None and norm in due]
+        if note["key"].startswith("pii-withheld:") and whens:
+            due.setdefault(note["norm"], min(whens))
     return due
 
 

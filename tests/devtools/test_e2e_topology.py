@@ -260,6 +260,24 @@ def test_keys_are_normalised_to_stable_case_names() -> None:
     assert state.normalise_key(notice) == "pii-withheld:fb-th/t_1:excerpt:name:C07"
 
 
+def test_a_pii_notice_is_due_when_the_alert_it_withheld_from_was() -> None:
+    """The gate's notice to the admins exists because an alert's excerpt was withheld: a later
+    run whose only extra alert became due after the first run's last sweep has its notice too."""
+    alert, notice = "tip:3:L1:escalation:0:U1", "pii-withheld:CD-000007:excerpt:name:C07"
+    state = _state((alert, "U1", "sent"), (notice, "C07", "sent"))
+    head = checks._withheld_head(
+        {"withheld": {"excerpt": ["name"]}}, "CD-000007: excerpt withheld (name)"
+    )
+    assert head == notice.removesuffix(":C07")
+    state.withheld_from[head] = [alert]
+    due = checks.due_times(state, {alert: T0 + timedelta(minutes=3)})
+    assert due["pii-withheld:fb-th/t_1:excerpt:name:C07"] == T0 + timedelta(minutes=3)
+    calm = _outcome({}, last=T0)
+    later = _outcome({}, last=T0 + timedelta(minutes=9))
+    later.sent_keys, later.due_at = {n["norm"] for n in state.notifications}, due
+    assert checks.compare_outcomes(calm, later)[0] == []
+
+
 def _outcome(keys: dict[str, datetime | None], last: datetime) -> checks.RunOutcome:
     return checks.RunOutcome(
         messages={("fb-th", "m1")},
