@@ -234,3 +234,23 @@ def test_a_settled_broken_file_is_alerted_under_its_own_hash(
     assert [n.idempotency_key for n in alerts(engine)] == [
         f"{alert_key(snapshot.content_hash(broken))}:{ADMIN}"
     ]
+
+
+def test_a_broken_file_dated_in_the_future_is_waited_for_once(
+    engine: Engine, registry_file: Path, admin_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clock skew (a file written on another host): its failure counts after one wait."""
+    import os
+    import time
+
+    from citizen_desk.config import snapshot
+
+    assert not run_registry(NOW, "collect/run-0", engine).fallback
+    registry_file.write_text(registry_file.read_text(encoding="utf-8") + E2E_BREAK, "utf-8")
+    future = time.time() + 3600
+    os.utime(registry_file, (future, future))
+    waits: list[float] = []
+    monkeypatch.setattr(snapshot, "_sleep", waits.append)
+    assert run_registry(NOW, "collect/run-1", engine).fallback
+    assert waits == [snapshot.SETTLE_SECONDS]
+    assert len(alerts(engine)) == 1

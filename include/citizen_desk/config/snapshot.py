@@ -106,26 +106,31 @@ _sleep = time.sleep  # tests replace it (the writer finishes while the run waits
 def validate_file(path: Path) -> Registry | BrokenFile:
     """`load_registry(path)` of a settled version of the file, or why that version fails (see
     the module doc): a failure counts once the file was the same before and after validation
-    and is at least `SETTLE_SECONDS` old (or after `SETTLE_LIMIT_SECONDS` of waiting)."""
+    and is at least `SETTLE_SECONDS` old (each version is waited for once, at most that long:
+    an mtime in the future does not hold a run), or after `SETTLE_LIMIT_SECONDS`."""
     deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+    waited_for: FileVersion | None = None
     while True:
         before = file_version(path)
         try:
             return registry_file.load_registry(path)  # looked up at call time (tests patch it)
         except ConfigError as error:
             after = file_version(path)
+            remaining = deadline - time.monotonic()
             if after == before:
-                age = time.time() - after.mtime_ns / 1e9 if after.mtime_ns is not None else None
-                wait = 0.0 if age is None else SETTLE_SECONDS - age
+                if after.mtime_ns is None or after == waited_for:
+                    return BrokenFile(error, after.digest)
+                wait = SETTLE_SECONDS - (time.time() - after.mtime_ns / 1e9)
+                if wait <= 0:
+                    return BrokenFile(error, after.digest)
+                waited_for = after
             else:  # rewritten while it was validated: validate what is there now
                 wait = _POLL_SECONDS
-            remaining = deadline - time.monotonic()
-            if wait <= 0 or remaining <= 0:
-                if after != before or wait > 0:
-                    log.warning("registry file still changing after %.0f s", SETTLE_LIMIT_SECONDS)
+            if remaining <= 0:
+                log.warning("registry file still changing after %.0f s", SETTLE_LIMIT_SECONDS)
                 return BrokenFile(error, after.digest)
             log.info("registry file invalid and just modified: validating it again in %.2f s", wait)
-            _sleep(min(max(wait, _POLL_SECONDS), remaining))
+            _sleep(min(max(wait, _POLL_SECONDS), SETTLE_SECONDS, remaining))
 
 
 def remember(session: Session, registry: Registry, now: datetime) -> bool:
