@@ -161,8 +161,14 @@ def generated_secrets() -> dict[str, str]:
 
 def demo_environment(state_dir: Path, overrides: Mapping[str, str]) -> dict[str, str]:
     """What `scripts/demo.sh env` exports (AIRFLOW*, CITIZEN_DESK*, PYTHONPATH), for the given
-    state dir / ports (`AIRFLOW_PORT`, `SIM_PORT`, `CITIZEN_DESK_*` in `overrides`)."""
-    run_env = {**os.environ, **overrides, "CITIZEN_DESK_DEMO_DIR": str(state_dir)}
+    state dir / ports (`AIRFLOW_PORT`, `SIM_PORT`, `CITIZEN_DESK_*` in `overrides`).
+
+    demo.sh runs in a clean environment (`base_process_env`): it passes every inherited
+    AIRFLOW*/CITIZEN_DESK* variable through to its output, and scripts/demo_env.py loads the
+    registry that `CITIZEN_DESK_REGISTRY` / `CITIZEN_DESK_BASE_URL` name. The caller's (a test
+    worker's: another test's registry, Airflow's task context; a developer's demo shell) must
+    neither break it nor reach the topology."""
+    run_env = base_process_env({**overrides, "CITIZEN_DESK_DEMO_DIR": str(state_dir)})
     done = subprocess.run(
         ["bash", str(REPO / "scripts" / "demo.sh"), "env"],
         cwd=REPO,

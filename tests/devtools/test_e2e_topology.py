@@ -118,10 +118,25 @@ def test_urls_of_other_hosts_are_left_alone() -> None:
     assert rewrite_url("redis://:@redis:6379/0") == "redis://:@127.0.0.1:6379/0"
 
 
+# What a test worker or a developer's shell may hold when the e2e starts: another test's registry
+# (broken, or gone), a base URL no registry loads with, Airflow's context of a task run in-process.
+CALLER_ENV = {
+    "CITIZEN_DESK_REGISTRY": "/nonexistent/registry.yaml",
+    "CITIZEN_DESK_BASE_URL": "not-a-url",
+    "CITIZEN_DESK_DEADLINES": "off",
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+    "AIRFLOW_CTX_DAG_ID": "check_reply_sla",
+}
+
+
 @pytest.mark.slow  # runs scripts/demo.sh, which starts Python
-def test_the_local_topology_reuses_demo_sh(tmp_path: Path) -> None:
+def test_the_local_topology_reuses_demo_sh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`demo.sh env` runs from a clean environment: nothing of the caller's reaches
+    scripts/demo_env.py (which loads the registry) or the topology's environment."""
     from e2e.environment import demo_environment
 
+    for key, value in CALLER_ENV.items():
+        monkeypatch.setenv(key, value)
     data = tmp_path / "data"
     env = demo_environment(
         tmp_path / "state",
@@ -138,6 +153,7 @@ def test_the_local_topology_reuses_demo_sh(tmp_path: Path) -> None:
     slack = json.loads(env["AIRFLOW_CONN_CITIZEN_DESK_SLACK"])
     assert slack["extra"]["base_url"] == "http://127.0.0.1:18998/api/"
     assert (tmp_path / "state" / "passwords.json").exists()  # not the demo's own state dir
+    assert not set(CALLER_ENV) & set(env)
 
 
 # --- the confidentiality sweep -------------------------------------------------------------------

@@ -137,3 +137,120 @@ def test_publication_refuses_a_fallback_registry_and_says_why(
         tasks.run_wait_for_collection(run)
     assert "publication refuses" in str(refused.value)
     assert [n.recipient for n in alerts(engine)] == [ADMIN]  # and the admins were told
+
+
+# --- a file rewritten while runs read it (the e2e's restore, an editor saving in place) ---------
+
+E2E_BREAK = "\nnot_a_section: 1  # an unknown key makes the file invalid\n"
+
+
+def _rewritten_during_validation(monkeypatch: pytest.MonkeyPatch, rewrite) -> None:
+    """The next validation of the file reads it, then `rewrite` runs before it returns: another
+    process rewrites the file while this run is still validating what it read."""
+    from citizen_desk.config import registry as registry_module
+
+    real = registry_module.load_registry
+    pending = [rewrite]
+
+    def load(path=None):
+        try:
+            return real(path)
+        finally:
+            while pending:
+                pending.pop()()
+
+    monkeypatch.setattr(registry_module, "load_registry", load)
+
+
+def test_a_file_restored_while_a_run_validates_it_is_not_a_second_broken_version(
+    engine: Engine, registry_file: Path, admin_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The e2e's BrokenRegistry: the collection alerted; the SLA run the collection's asset
+    started validates the broken file just as the file is restored. The one broken version is
+    alerted once, never again under the hash of the restored (valid) file."""
+    original = registry_file.read_text(encoding="utf-8")
+    assert not run_registry(NOW, "collect/run-0", engine).fallback
+    registry_file.write_text(original + E2E_BREAK, encoding="utf-8")
+    assert run_registry(NOW, "collect/run-1", engine).fallback
+    _rewritten_during_validation(
+        monkeypatch, lambda: registry_file.write_text(original, encoding="utf-8")
+    )
+    run_registry(NOW, "check_reply_sla/run-1", engine)
+    assert [(n.recipient, n.kind) for n in alerts(engine)] == [(ADMIN, "admin_alert")]
+
+
+def test_a_run_reading_a_file_caught_mid_save_does_not_alert_a_version_that_never_was(
+    engine: Engine, registry_file: Path, admin_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving in place truncates the file, then writes it: a run reading in between sees an
+    empty (or partial) file, which is no version of the registry anybody wrote."""
+    original = registry_file.read_text(encoding="utf-8")
+    assert not run_registry(NOW, "collect/run-0", engine).fallback
+    registry_file.write_text(original + E2E_BREAK, encoding="utf-8")
+    assert run_registry(NOW, "collect/run-1", engine).fallback
+    registry_file.write_text("", encoding="utf-8")  # the restore has truncated the file ...
+    _rewritten_during_validation(  # ... and writes it while the run validates the empty one
+        monkeypatch, lambda: registry_file.write_text(original, encoding="utf-8")
+    )
+    state = run_registry(NOW, "check_reply_sla/run-1", engine)
+    assert not state.fallback  # the file as saved
+    assert [(n.recipient, n.kind) for n in alerts(engine)] == [(ADMIN, "admin_alert")]
+
+
+def test_a_failure_of_a_file_just_written_counts_once_the_file_has_settled(
+    engine: Engine, registry_file: Path, admin_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow writer: the file is still empty before and after the run validates it. The run
+    waits until the file is SETTLE_SECONDS old; the writer finishes meanwhile."""
+    from citizen_desk.config import snapshot
+
+    original = registry_file.read_text(encoding="utf-8")
+    assert not run_registry(NOW, "collect/run-0", engine).fallback
+    registry_file.write_text("", encoding="utf-8")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        registry_file.write_text(original, encoding="utf-8")
+
+    monkeypatch.setattr(snapshot, "_sleep", sleep)
+    assert not run_registry(NOW, "check_reply_sla/run-1", engine).fallback
+    assert len(waits) == 1
+    assert 0 < waits[0] <= snapshot.SETTLE_SECONDS
+    assert alerts(engine) == []
+
+
+def test_a_settled_broken_file_is_alerted_under_its_own_hash(
+    engine: Engine, registry_file: Path, admin_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from citizen_desk.config import snapshot
+
+    assert not run_registry(NOW, "collect/run-0", engine).fallback
+    broken = registry_file.read_text(encoding="utf-8") + E2E_BREAK
+    registry_file.write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(snapshot, "_sleep", lambda _s: None)  # nobody writes: it has settled
+    state = run_registry(NOW, "collect/run-1", engine)
+    assert state.broken_hash == snapshot.content_hash(broken)
+    assert [n.idempotency_key for n in alerts(engine)] == [
+        f"{alert_key(snapshot.content_hash(broken))}:{ADMIN}"
+    ]
+
+
+def test_a_broken_file_dated_in_the_future_is_waited_for_once(
+    engine: Engine, registry_file: Path, admin_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clock skew (a file written on another host): its failure counts after one wait."""
+    import os
+    import time
+
+    from citizen_desk.config import snapshot
+
+    assert not run_registry(NOW, "collect/run-0", engine).fallback
+    registry_file.write_text(registry_file.read_text(encoding="utf-8") + E2E_BREAK, "utf-8")
+    future = time.time() + 3600
+    os.utime(registry_file, (future, future))
+    waits: list[float] = []
+    monkeypatch.setattr(snapshot, "_sleep", waits.append)
+    assert run_registry(NOW, "collect/run-1", engine).fallback
+    assert waits == [snapshot.SETTLE_SECONDS]
+    assert len(alerts(engine)) == 1

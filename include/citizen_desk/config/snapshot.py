@@ -6,12 +6,20 @@ be read), `registry_state` logs every problem (`file: key: problem`) and returns
 the latest `last_valid_at`, marked as a fallback; with no snapshot at all it raises the file's
 `ConfigError` as before. `current_state` is the same for pages and helpers (read only, cached by
 the file's mtime). Alerting the admins is the pipeline's job (`citizen_desk.pipeline.registry`).
+
+A run validates a *settled* version of the file (`validate_file`): the file is fingerprinted
+before and after validation, so a file rewritten meanwhile (a restore, an editor saving in
+place: truncate, then write) is validated again, and a failure of a file modified less than
+`SETTLE_SECONDS` ago waits for the file to be that old before it counts. The broken hash is the
+hash of exactly the version that failed: a run never alerts the hash of a file caught mid-save,
+nor of the file as it was *after* its validation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -37,7 +45,7 @@ class RegistryState:
 
     registry: Registry
     problems: tuple[str, ...] = ()  # `file: key: problem` lines of the broken file; () = valid
-    broken_hash: str | None = None  # SHA-256 of the broken file (one alert per hash and day)
+    broken_hash: str | None = None  # SHA-256 of the version that failed (one alert per hash)
     snapshot_at: datetime | None = None  # `last_valid_at` of the snapshot in use (fallback only)
 
     @property
@@ -60,10 +68,69 @@ def content_hash(content: str) -> str:
 
 def file_hash(path: Path) -> str:
     """SHA-256 of the file's bytes (of the read error when it cannot be read)."""
+    return file_version(path).digest
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """What a validation read: the file's mtime (None: unreadable) and the SHA-256 of its
+    bytes (of the read error when it cannot be read)."""
+
+    mtime_ns: int | None
+    digest: str
+
+
+def file_version(path: Path) -> FileVersion:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        mtime_ns = path.stat().st_mtime_ns
+        data = path.read_bytes()
     except OSError as exc:
-        return hashlib.sha256(f"unreadable: {exc.strerror}".encode()).hexdigest()
+        return FileVersion(None, hashlib.sha256(f"unreadable: {exc.strerror}".encode()).hexdigest())
+    return FileVersion(mtime_ns, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class BrokenFile:
+    """A settled version of the file that failed validation, and its hash."""
+
+    error: ConfigError
+    digest: str
+
+
+SETTLE_SECONDS = 1.0  # a file modified more recently may still be being written
+SETTLE_LIMIT_SECONDS = 10.0  # at most this long waiting for a file that keeps changing
+_POLL_SECONDS = 0.05
+_sleep = time.sleep  # tests replace it (the writer finishes while the run waits)
+
+
+def validate_file(path: Path) -> Registry | BrokenFile:
+    """`load_registry(path)` of a settled version of the file, or why that version fails (see
+    the module doc): a failure counts once the file was the same before and after validation
+    and is at least `SETTLE_SECONDS` old (each version is waited for once, at most that long:
+    an mtime in the future does not hold a run), or after `SETTLE_LIMIT_SECONDS`."""
+    deadline = time.monotonic() + SETTLE_LIMIT_SECONDS
+    waited_for: FileVersion | None = None
+    while True:
+        before = file_version(path)
+        try:
+            return registry_file.load_registry(path)  # looked up at call time (tests patch it)
+        except ConfigError as error:
+            after = file_version(path)
+            remaining = deadline - time.monotonic()
+            if after == before:
+                if after.mtime_ns is None or after == waited_for:
+                    return BrokenFile(error, after.digest)
+                wait = SETTLE_SECONDS - (time.time() - after.mtime_ns / 1e9)
+                if wait <= 0:
+                    return BrokenFile(error, after.digest)
+                waited_for = after
+            else:  # rewritten while it was validated: validate what is there now
+                wait = _POLL_SECONDS
+            if remaining <= 0:
+                log.warning("registry file still changing after %.0f s", SETTLE_LIMIT_SECONDS)
+                return BrokenFile(error, after.digest)
+            log.info("registry file invalid and just modified: validating it again in %.2f s", wait)
+            _sleep(min(max(wait, _POLL_SECONDS), SETTLE_SECONDS, remaining))
 
 
 def remember(session: Session, registry: Registry, now: datetime) -> bool:
@@ -110,31 +177,40 @@ def snapshot_registry(snapshot: RegistrySnapshot, path: Path) -> Registry:
     return _snapshot_registry(snapshot.content_hash, snapshot.content, str(path))
 
 
-def fallback_state(session: Session, error: ConfigError, path: Path) -> RegistryState:
-    """The last valid snapshot standing in for the broken file; re-raises `error` without one."""
+def fallback_state(
+    session: Session, error: ConfigError, path: Path, broken_hash: str | None = None
+) -> RegistryState:
+    """The last valid snapshot standing in for the broken file (`broken_hash`: of the version
+    that failed; default: of the file now); re-raises `error` without a snapshot."""
     snapshot = latest_snapshot(session)
     if snapshot is None:
         raise error
     return RegistryState(
         registry=snapshot_registry(snapshot, path),
         problems=problem_lines(error),
-        broken_hash=file_hash(path),
+        broken_hash=broken_hash or file_hash(path),
         snapshot_at=utc(snapshot.last_valid_at),
     )
 
 
 def registry_state(
-    session: Session, now: datetime, path: str | Path | None = None, *, keep: bool = True
+    session: Session,
+    now: datetime,
+    path: str | Path | None = None,
+    *,
+    keep: bool = True,
+    validated: Registry | BrokenFile | None = None,
 ) -> RegistryState:
     """The file's registry (stored as a snapshot when `keep`), else the last valid snapshot.
 
-    A fallback logs each problem of the file; with no snapshot the file's error is raised.
+    `validated`: the file's `validate_file` when the caller ran it (outside the session: a
+    settling file is not waited for with a connection open). A fallback logs each problem of
+    the file; with no snapshot the file's error is raised.
     """
     path = Path(path) if path else settings.registry_path()
-    try:
-        registry = registry_file.load_registry(path)  # looked up at call time (tests patch it)
-    except ConfigError as error:
-        state = fallback_state(session, error, path)
+    registry = validate_file(path) if validated is None else validated
+    if isinstance(registry, BrokenFile):
+        state = fallback_state(session, registry.error, path, registry.digest)
         log_fallback(state)
         return state
     if keep:

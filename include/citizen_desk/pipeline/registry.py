@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from citizen_desk.config import settings
 from citizen_desk.config.registry import Registry
 from citizen_desk.config.snapshot import (
+    BrokenFile,
     RegistryState,
     file_hash,
     problem_lines,
     registry_state,
+    validate_file,
 )
 from citizen_desk.db.engine import session_scope
 from citizen_desk.errors import ConfigError
@@ -154,16 +156,20 @@ def run_registry(
 ) -> RegistryState:
     """The run's registry (module docstring); the domain DB must be migrated."""
     path = settings.registry_path()
+    validated = validate_file(path)  # before the session: a settling file holds no connection
     try:
         with session_scope(url) as session:
-            state = registry_state(session, now, path, keep=keep)
+            state = registry_state(session, now, path, keep=keep, validated=validated)
     except ConfigError as error:  # broken and no snapshot: tell the admins, then fail as before
         lines = problem_lines(error)
         for line in lines:
             log.error("registry problem: %s", line)
         _alert(
             problems=lines,
-            broken_hash=file_hash(path),
+            # the version that failed, not the file as it is now (it may be restored already)
+            broken_hash=(
+                validated.digest if isinstance(validated, BrokenFile) else file_hash(path)
+            ),
             registry=None,
             snapshot_at=None,
             now=now,
