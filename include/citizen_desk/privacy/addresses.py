@@ -45,7 +45,8 @@ _UNITS_ACCENTED = frozenset(
         "tổ", "cụm", "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon", "buôn", "đội",
     }
 )  # fmt: skip
-_LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\s*:?\s*{_HOUSE_NO}(?![\w])")
+# "xóm 4", "tổ dân phố số 3", "thôn số 5"
+_LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
 _LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
 _STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
 _ADDRESS_GAP_RE = re.compile(r"[ ,]{0,2}")

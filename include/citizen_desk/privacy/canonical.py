@@ -78,16 +78,28 @@ _TEENCODE_SPLIT_RE = re.compile(r"[ .\-]+")  # "lo", "oi" are words, not digits
 _TLDS = r"com|net|org|vn|edu|gov|info|io"
 _PROVIDERS = r"gmail|yahoo|ymail|hotmail|outlook|icloud|msn|protonmail|proton|zoho"
 _LINK_HOSTS = r"facebook|fb|zalo|m|messenger|tiktok|instagram|youtube|t|twitter|x"
-_DOT_WORD = r"(?:\s*[\(\[\{<]\s*(?:dot|cham|\.)\s*[\)\]\}>]\s*|\s+(?:dot|cham)\s+|\s*\.\s*|\s+)"
+_DOT_WORD = r"(?:\s*[\(\[\{<]\s*(?:dot|cham|\.)\s*[\)\]\}>]\s*|\s+(?:dot|cham)\s+|\s*[.,]\s*|\s+)"
 # "gmail chấm com", "@abc . vn", "gmail(dot)com": the domain after an @ or a known provider.
 _DOMAIN_DOT_RE = re.compile(
     rf"(?:(?<=@)[a-z0-9-]+|(?<![a-z0-9])(?:{_PROVIDERS}))(?P<sep>{_DOT_WORD})(?:{_TLDS})(?![a-z0-9])"
 )
 # "ten (at) gmail.com", "ten [a còng] gmail.com", "ten @ gmail.com", "ten at gmail.com"
 _AT_RE = re.compile(
-    r"(?<=[a-z0-9_])(?:\s*[\(\[\{<]\s*(?:at|a cong|acong|@)\s*[\)\]\}>]\s*"
+    r"(?<=[a-z0-9_])(?:\s*[\(\[\{<]\s*(?:at|a|a cong|acong|@)\s*[\)\]\}>]\s*"
     r"|\s+(?:at|a cong|acong)\s+|\s*@\s*)"
     rf"(?=[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLDS})(?![a-z0-9]))"
+)
+# "ten@gmailcom": a provider's domain typed without its dot, after an @.
+_GLUED_DOMAIN_RE = re.compile(rf"(?<=@)(?:{_PROVIDERS})(?P<sep>)(?:com|vn)(?![a-z0-9])")
+# "tranthihoa92 gmail.com": an e-mail typed without its @, a user name right before a
+# provider's domain; a Vietnamese syllable there is a word ("qua gmail.com"), not a user.
+_MISSING_AT_RE = re.compile(
+    rf"(?<![a-z0-9._@-])(?P<local>[a-z0-9][a-z0-9._]{{3,29}})(?P<sep>\s+)"
+    rf"(?=(?:{_PROVIDERS})\.(?:{_TLDS})(?![a-z0-9]))"
+)
+_SYLLABLE_RE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}"
+    r"(?:ng|nh|ch|[cmnpt])?"
 )
 # "facebook com/ten", "zalo me/0912...", "fb . com/x": a profile link typed without its dot.
 _LINK_DOT_RE = re.compile(
@@ -196,6 +208,17 @@ def _teencode(m: re.Match[str]) -> list[Piece]:
     return [(ch.translate(_TEENCODE), i, i + 1) for i, ch in enumerate(run)]
 
 
+def _missing_at(m: re.Match[str]) -> list[Piece]:
+    """A user name with a digit, a dot or an underscore, or any non-syllable after a mail word
+    ("mail: nguyenvana gmail.com"); "website gmail.com", "qua gmail.com" stay."""
+    local = m.group("local")
+    marked = any(ch.isdigit() or ch in "._" for ch in local)
+    after_mail = "mail" in m.string[max(0, m.start() - 16) : m.start()]
+    if _SYLLABLE_RE.fullmatch(local) or not (marked or after_mail):
+        return [(m.group(), 0, len(m.group()))]
+    return _replace_group("sep", "@")(m)
+
+
 def canonicalise(text: str) -> Canonical:
     """Fold ``text`` and undo the spellings listed in the module docstring."""
     lowered = text.lower()
@@ -213,6 +236,8 @@ def canonicalise(text: str) -> Canonical:
     canon.sub(_TEENCODE_RUN_RE, _teencode)
     canon.sub(_DOMAIN_DOT_RE, _replace_group("sep", "."))  # "gmail chấm com" first, so that
     canon.sub(_AT_RE, _whole("@"))  # "ten (at) gmail chấm com" has a domain to attach to
+    canon.sub(_GLUED_DOMAIN_RE, _replace_group("sep", "."))
+    canon.sub(_MISSING_AT_RE, _missing_at)
     canon.sub(_DOMAIN_DOT_RE, _replace_group("sep", "."))
     canon.sub(_LINK_DOT_RE, _replace_group("sep", "."))
     canon.sub(_LINK_SLASH_RE, _replace_group("sep", "/"))

@@ -131,7 +131,7 @@ PLACES = frozenset(
         "ho guom", "ho tay", "lam thao", "cao lanh", "tran de", "ha hoa", "ha quang",
         "hoang mai", "tu liem", "viet nam", "trung quoc", "han quoc", "nhat ban", "thai lan",
         "dai loan", "anh quoc", "ba ria", "ba chieu", "ba diem", "ba den", "co to", "ong lanh",
-        "hai ba trung", "ba trung",
+        "hai ba trung", "ba trung", "hoa ky", "hong kong",
     }
 )  # fmt: skip
 # Provinces and centrally-run cities as typed with diacritics: the tagger calls "c) Thanh Hóa" a

@@ -247,7 +247,9 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             intro = INTRO_RE.search(text, max(0, start - 20), start)
             if intro:
                 first = i
-                run = capital_run(canon, words, i, cued=True) or _lower_full_name(canon, words, i)
+                run = capital_run(canon, words, i, cued=True) or _lower_full_name(
+                    canon, words, i, introduced=True
+                )
                 naming = NAMING_INTRO_RE.search(intro.group())
                 # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
                 # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
@@ -328,8 +330,12 @@ def _mention(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
     return count
 
 
-def _lower_full_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """Surname + middle name + given name(s) typed in lower case (0 if not one)."""
+def _lower_full_name(
+    canon: Canonical, words: list[tuple[int, int]], index: int, *, introduced: bool = False
+) -> int:
+    """Surname + middle name + given name(s) typed in lower case (0 if not one); after a
+    self-introduction (`introduced`: "toi la le van nam", "tôi là lương thị mai") any surname
+    of the lexicon, not only those that are no common word."""
     if index + 2 >= len(words) or canon.is_capitalised(words[index][0]):
         return 0
     text = canon.text
@@ -341,6 +347,8 @@ def _lower_full_name(canon: Canonical, words: list[tuple[int, int]], index: int)
     known = (acc_surname in LOWER_SURNAMES and acc_middle in MIDDLE_NAMES) or (
         plain and surname in LOWER_SURNAMES_FOLDED and middle in MIDDLE_NAMES_FOLDED
     )
+    if not known and introduced and surname in SURNAMES:
+        known = acc_middle in MIDDLE_NAMES or (plain and middle in MIDDLE_NAMES_FOLDED)
     if not known and acc_surname in LOWER_SURNAMES and not plain:
         known = _three_syllable_name(canon, words, index)
     if not known or place_context(canon, words, index):

@@ -41,6 +41,7 @@ from citizen_desk.privacy.name_lexicon import (
     TITLE_CUES,
     WORD_RE,
 )
+from citizen_desk.privacy.name_openers import called_names, lower_cued_names, opening_names
 from citizen_desk.privacy.name_rules import rule_names
 from citizen_desk.privacy.name_words import (
     adjacent,
@@ -253,6 +254,9 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         covered = {first + k for _s, _e, first, count in found for k in range(count)}
         if _unexplained_capital(canon, covered):
             spans += _tagged_spans(canon, words)
+    taken = {i for i, w in enumerate(words) for s, e in spans if s <= w[0] and w[1] <= e}
+    for rule in (opening_names, called_names, lower_cued_names):
+        spans += rule(canon, words, taken)
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
     return spans + _lone_given_names(canon, words, spans)

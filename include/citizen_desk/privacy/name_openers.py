@@ -1,0 +1,181 @@
+"""Given names the cue and lexicon rules cannot see: a name opening a sentence ("Ngân chăm sóc
+một bà cụ", "Tuấn nói với tôi"), a name called out ("Tuấn ơi", "Hải Yến mày …", "Minh, …" at
+the head of a message) and a given name typed in lower case after a kinship word ("chị hương
+nhà bên", "thằng tuấn").
+
+A capitalised word opening a sentence is capitalised by spelling, so alone it says nothing; it
+is taken for a name only when it is a common given name (`OPENING_GIVEN`: not a season, a
+direction, a time word or a verb that opens sentences: "Mai", "Thu", "Nam", "Bảo" are left
+out), does not make one dictionary word with the word after it ("Ngân hàng", "Bình thường",
+"An toàn", :mod:`~citizen_desk.privacy.wordlist`), and is followed by what follows a subject
+or an addressee (`SUBJECT_AFTER`: "bị", "đã", "nói", "ơi", "mày" …). In lower case only the
+given names that are not also ordinary words after a kinship word count (`LOWER_GIVEN`: "chị
+hương", not "anh bảo", "chị thu tiền", "em nam").
+"""
+
+from __future__ import annotations
+
+from citizen_desk.privacy.canonical import Canonical
+from citizen_desk.privacy.name_lexicon import (
+    CUES,
+    LONE_NOT_NAME,
+    NOT_NAME,
+    PLACES,
+    TITLE_CUES,
+)
+from citizen_desk.privacy.name_words import (
+    adjacent,
+    all_caps,
+    as_typed,
+    name_word,
+    opens_sentence,
+    place_context,
+    typed_province,
+    typed_with_marks,
+)
+from citizen_desk.privacy.wordlist import is_word
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Given names that, typed in lower case after a kinship word, are a name and not a word
+# ("chị hương", "anh tuấn", "em trang"); those that are also verbs, seasons, directions or
+# common nouns there ("anh bảo", "chị thu", "em nam", "anh sơn nhà", "chị mai về") are left out.
+LOWER_GIVEN = _set(
+    "tuấn dũng hương trang thảo huy khánh cường linh hằng nhung yến oanh quỳnh vy nhi hiếu "
+    "hùng hạnh thủy thuỷ thúy thuý loan hiền duy khoa tùng nguyệt phượng uyên trinh diễm hân "
+    "tuyền quyên thắm huệ phương giang ly my vân lan ngọc dung nga thư hà hoa quân hải phúc "
+    "lộc đức tú thịnh kiên thiện vinh hưng nghĩa bách việt hoàng huyền trâm thoa châu bích "
+    "cúc lệ diệp thùy thuỳ hậu khôi nhàn quyết quý dương trường tuyết hồng hường"
+)
+# Given names that, capitalised at the head of a sentence, are a name when a subject's or an
+# addressee's word follows ("Ngân chăm sóc", "Thiên nghỉ học", "Lan bị mất"), unless the two
+# make a word ("Ngân hàng", "Thiên nhiên", "Minh bạch", "Bình thường").
+OPENING_GIVEN = (
+    LOWER_GIVEN - _set("hoa thư nga hồng hường ly lệ cúc bích dương trường quân hậu tuyết hà")
+) | _set(
+    "ngân thiên minh bình an tâm quang long phong kim sơn hòa hoà tài trí nhân tân toàn "
+    "thành thắng đạt tiến chiến mạnh lợi phát sang tín trọng hoài thanh liên"
+)
+# Words that follow a subject or an addressee: an auxiliary, a verb of saying or suffering,
+# a vocative particle or a second-person pronoun ("Hải Yến mày mới là …", "Tuấn ơi").
+SUBJECT_AFTER = _set(
+    "bị được đã đang sẽ vẫn cũng còn chưa chẳng chả mới vừa từng thường luôn hay nói kể khai "
+    "bảo hỏi kêu chăm nghỉ mất trốn bỏ đánh chửi nhắn gọi ơi ạ à ơ mày bạn m bn cậu"
+)
+VOCATIVE_AFTER = _set("ơi ạ à mày bạn m bn")
+
+
+def _opening_run(canon: Canonical, words: list[tuple[int, int]], i: int) -> int:
+    """One or two capitalised given names at ``words[i]`` (0 if the first is none)."""
+    count = 0
+    while i + count < len(words) and count < 2:
+        word = words[i + count]
+        typed = as_typed(canon, *word)
+        if count and not adjacent(canon, words[i + count - 1], word):
+            break
+        if not canon.is_capitalised(word[0]) or all_caps(canon, word):
+            break
+        if typed not in OPENING_GIVEN or typed in NOT_NAME | CUES:
+            break
+        if not name_word(canon, word):
+            break
+        count += 1
+    return count
+
+
+def _followed_as_person(
+    canon: Canonical, words: list[tuple[int, int]], last: int, *, text_start: bool
+) -> bool:
+    """The words after ``words[last]`` make it a subject or an addressee."""
+    end = words[last][1]
+    if last + 1 >= len(words):
+        return False
+    after = words[last + 1]
+    gap = canon.original[canon.span(*words[last])[1] : canon.starts[after[0]]]
+    following = as_typed(canon, *after)
+    if canon.is_capitalised(after[0]) and following not in VOCATIVE_AFTER:
+        return False
+    if gap.strip() == "," and text_start:
+        return True  # "Bắc, tài khoản của bạn …": the message opens by naming its reader
+    if not adjacent(canon, words[last], after) or canon.text[end : after[0]] != " ":
+        return False
+    if is_word(as_typed(canon, *words[last]), following):
+        return False  # "Ngân hàng", "Thiên nhiên", "Hải quan"
+    return following in SUBJECT_AFTER
+
+
+def opening_names(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """Given names opening a sentence or called out (see the module docstring)."""
+    if not typed_with_marks(canon.original):
+        return []  # unmarked chat and SMS capitalise at random
+    found: list[tuple[int, int]] = []
+    for i in range(len(words)):
+        if i in taken or not opens_sentence(canon, words, i):
+            continue
+        run = _opening_run(canon, words, i)
+        if not run or any(i + k in taken for k in range(run)):
+            continue
+        span_words = " ".join(canon.text[slice(*w)] for w in words[i : i + run])
+        if any(span_words.startswith(p) for p in PLACES) or typed_province(canon, words, i, run):
+            continue
+        if _followed_as_person(canon, words, i + run - 1, text_start=i == 0):
+            found.append((words[i][0], words[i + run - 1][1]))
+    return found
+
+
+def called_names(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """A capitalised word right before "ơi" anywhere ("…, Tuấn ơi về đi"), not a kinship word,
+    a title or a common word ("Mẹ ơi", "Trời ơi", "Bà con ơi")."""
+    found: list[tuple[int, int]] = []
+    for i in range(len(words) - 1):
+        if i in taken or as_typed(canon, *words[i + 1]) != "ơi":
+            continue
+        word = words[i]
+        typed = as_typed(canon, *word)
+        if not adjacent(canon, word, words[i + 1]) or all_caps(canon, word):
+            continue
+        if typed in CUES | TITLE_CUES | LONE_NOT_NAME | _set("trời con ba má bố mẹ"):
+            continue
+        if not name_word(canon, word) or place_context(canon, words, i):
+            continue
+        found.append(word)
+    return found
+
+
+LOWER_CUES = CUES | _set("thằng mụ lão chàng nàng a c e")
+# Dictionary words of a kinship word and a given name that are read as a name all the same.
+NAMED_WORDS = frozenset({"anh tuấn"})
+
+
+def lower_cued_names(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """A lower-case given name after a lower-case kinship word: "chị hương nhà bên"."""
+    if not typed_with_marks(canon.original):
+        return []  # "chi huong", "anh tuan": too many ordinary words fold onto these
+    found: list[tuple[int, int]] = []
+    for i in range(1, len(words)):
+        if i in taken or canon.is_capitalised(words[i][0]):
+            continue
+        cue, given = as_typed(canon, *words[i - 1]), as_typed(canon, *words[i])
+        if cue not in LOWER_CUES or given not in LOWER_GIVEN:
+            continue
+        if not adjacent(canon, words[i - 1], words[i]) or (
+            is_word(cue, given) and f"{cue} {given}" not in NAMED_WORDS
+        ):
+            continue  # "anh hùng", "anh dũng", "chị hằng": words
+        following = i + 1 < len(words) and adjacent(canon, words[i], words[i + 1])
+        if following and is_word(given, as_typed(canon, *words[i + 1])):
+            continue  # "em trang bị", "anh huy động"
+        preceding = i >= 2 and adjacent(canon, words[i - 2], words[i - 1])
+        if preceding and is_word(as_typed(canon, *words[i - 2]), cue):
+            continue  # "anh em", "bà con": the cue is half of a word
+        found.append(words[i])
+    return found
