@@ -13,34 +13,35 @@ import re
 from citizen_desk.text.normalize import fold
 
 
-def _set(words: str) -> frozenset[str]:
+def word_set(words: str) -> frozenset[str]:
+    """The words of a space-separated list."""
     return frozenset(words.split())
 
 
-SURNAMES = _set(
+SURNAMES = word_set(
     "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh trinh truong "
     "lam mai cao luong luu ha ta doan vuong trieu thai quach kieu tong to chu la lai tang dao "
     "khuc mac lu thach giang tieu au banh bach chung dam dieu han hua khong kha lieu nghiem "
     "nong phung quan than thieu tu van vi"
 )
 # Lower-case surname + middle name: only the surnames that are not also common words.
-LOWER_SURNAMES = _set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô")
-LOWER_SURNAMES_FOLDED = _set("nguyen tran pham hoang huynh phan dang bui")
-LOWER_SURNAME_WORDS = LOWER_SURNAMES_FOLDED | _set("le vu vo do ho ngo")
-MIDDLE_NAMES = _set(
+LOWER_SURNAMES = word_set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô")
+LOWER_SURNAMES_FOLDED = word_set("nguyen tran pham hoang huynh phan dang bui")
+LOWER_SURNAME_WORDS = LOWER_SURNAMES_FOLDED | word_set("le vu vo do ho ngo")
+MIDDLE_NAMES = word_set(
     "văn thị đức hữu đình công quang minh ngọc thanh xuân hồng kim quốc bá trọng thế "
     "tiến mạnh duy gia hoài khánh phương thùy như bảo"
 )
-MIDDLE_NAMES_FOLDED = _set("van thi duc huu dinh cong quang minh ngoc thanh xuan")
+MIDDLE_NAMES_FOLDED = word_set("van thi duc huu dinh cong quang minh ngoc thanh xuan")
 
 # Kinship and title words, as typed with diacritics; without diacritics only the forms that
 # are not also common words ("đi", "có", "cầu", "mở" fold to di, co, cau, mo).
-CUES = _set("anh chị em ông bà cô chú bác cháu cậu dì mợ thím bạn")
-CUES_FOLDED = _set("anh chi em ong chu bac chau thim")
+CUES = word_set("anh chị em ông bà cô chú bác cháu cậu dì mợ thím bạn")
+CUES_FOLDED = word_set("anh chi em ong chu bac chau thim")
 # Kinship cues as typed in chats: "a" (anh), "c" (chị), "e" (em), before a name or "A.Quang".
 ABBREVIATED_CUES = frozenset({"a", "c", "e"})
 # Words after which a lone letter is a label, not a kinship cue ("khoản a", "loại A", "vitamin C").
-LETTER_LABELS = _set(
+LETTER_LABELS = word_set(
     "khoan diem muc loai nhom hang lop phan luc phuong an bang to khu day tang phong block "
     "doan giai vitamin kieu dang so chuong quyen tap ban mau cap"
 )
@@ -48,7 +49,7 @@ INTRO_RE = re.compile(
     r"(?<![a-z])(?:ten toi la|ten toi|toi ten la|toi ten|toi la|minh ten la|minh ten|minh la|"
     r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
 )
-INTRO_WORDS = _set("toi la ten minh em ho va nguoi gui hoi viet")
+INTRO_WORDS = word_set("toi la ten minh em ho va nguoi gui hoi viet")
 # After these, whatever follows is a name, even in lower case ("tên tôi là hùng").
 NAMING_INTRO_RE = re.compile(
     r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten|nguoi (?:gui|hoi|viet))"
@@ -57,7 +58,7 @@ NAMING_INTRO_RE = re.compile(
 )
 
 # Words after which capitalised words are a place, an agency or a law, not a person.
-PLACE_WORDS = _set(
+PLACE_WORDS = word_set(
     "xa phuong huyen quan tinh tp thanh pho thi tran duong pho ap thon xom ngo hem kiet khu lang "
     "ban buon cau cho song nui truong benh vien chua den cong an ubnd hdnd cuc so bo doi tram "
     "vien toa dieu luat khoan nghi dinh quyet thong tu chuong muc tuyen ben cang cty hang "
@@ -65,7 +66,7 @@ PLACE_WORDS = _set(
 )
 # The same words as typed with diacritics: "truy tố", "giao dịch viên", "khách hàng", "đồng chí"
 # and "chị" fold onto "tổ", "viện", "hãng", "đông" and "chi" but are not place words.
-PLACE_WORDS_ACCENTED = _set(
+PLACE_WORDS_ACCENTED = word_set(
     "xã phường huyện quận tỉnh tp thành phố thị trấn đường ấp thôn xóm ngõ hẻm kiệt khu làng "
     "bản buôn bon cầu chợ sông núi trường bệnh viện chùa đền công an ubnd hđnd cục sở bộ đội "
     "trạm toà tòa điều luật khoản nghị định quyết thông tư chương mục tuyến bến cảng cty hãng "
@@ -78,12 +79,12 @@ VERB_BIGRAMS = frozenset(
         "quyết định", "thông báo",
     }
 )  # fmt: skip
-PLACE_WORDS = PLACE_WORDS | _set("khom khoi vpls dntn htx tnhh")
+PLACE_WORDS = PLACE_WORDS | word_set("khom khoi vpls dntn htx tnhh")
 PLACE_BIGRAMS = frozenset(
     {"thanh pho", "thi xa", "thi tran", "cong an", "khu pho", "benh vien", "uy ban", "to dan"}
 )
 # Capitalised words that are never (part of) a person's name here, as typed with diacritics.
-NOT_NAME = _set(
+NOT_NAME = word_set(
     "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp phố điều luật khoản nghị "
     "bộ sở cục viện tòa bệnh đội trạm hội đảng nhà cty hôm ngày tháng chiều "
     "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
@@ -92,36 +93,36 @@ NOT_NAME = _set(
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
 STOP_BEFORE: dict[str, frozenset[str]] = {
-    "quốc": _set("lộ tế hội gia phòng khánh doanh ca kỳ tịch lập"),
-    "ngân": _set("hàng sách quỹ khố"),
-    "đoàn": _set("thanh thể kết công viên trưởng xe luật đại kiểm tàu người khách"),
-    "quý": _set("i ii iii iv khách vị ông bà cơ"),
-    "sáng": _set("nay mai qua sớm ngày hôm cùng chủ thứ mùng mồng"),
-    "công": _set("an ty trình đoàn nghệ thương nhân"),
-    "trường": _set("học tiểu trung đại mầm cao chính quân nghề thpt thcs"),
+    "quốc": word_set("lộ tế hội gia phòng khánh doanh ca kỳ tịch lập"),
+    "ngân": word_set("hàng sách quỹ khố"),
+    "đoàn": word_set("thanh thể kết công viên trưởng xe luật đại kiểm tàu người khách"),
+    "quý": word_set("i ii iii iv khách vị ông bà cơ"),
+    "sáng": word_set("nay mai qua sớm ngày hôm cùng chủ thứ mùng mồng"),
+    "công": word_set("an ty trình đoàn nghệ thương nhân"),
+    "trường": word_set("học tiểu trung đại mầm cao chính quân nghề thpt thcs"),
     # the capitalised head of a legal document or an office ("Quyết định số 537", "Thông tư
     # 59", "Chỉ thị 15", "Thanh tra Chính phủ")
-    "quyết": _set("định"),
-    "thông": _set("tư báo tin tấn"),
-    "chỉ": _set("thị"),
-    "thanh": _set("tra niên"),
-    "an": _set("ninh toàn"),
+    "quyết": word_set("định"),
+    "thông": word_set("tư báo tin tấn"),
+    "chỉ": word_set("thị"),
+    "thanh": word_set("tra niên"),
+    "an": word_set("ninh toàn"),
 }
 # Years of the sixty-year cycle ("Tết Đinh Dậu", "năm Canh Tý"): a stem and a branch, not a name.
-STEMS = _set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
-BRANCHES = _set("tý tí sửu dần mão mẹo thìn tỵ tị ngọ mùi thân dậu tuất hợi")
+STEMS = word_set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
+BRANCHES = word_set("tý tí sửu dần mão mẹo thìn tỵ tị ngọ mùi thân dậu tuất hợi")
 # Capitalised acronyms of a business or office named after its owner ("VPLS Đặng Sơn").
-ORG_ACRONYMS = _set("vpls dntn htx tnhh cty")
+ORG_ACRONYMS = word_set("vpls dntn htx tnhh cty")
 # Administrative words that open a place name even when capitalised ("Phường Văn Phú", "TDP Hoàng
 # Động"); none of them is a kinship or title word.
-CAPITALISED_PLACE_WORDS = _set(
+CAPITALISED_PLACE_WORDS = word_set(
     "xã phường huyện quận tỉnh đường phố thôn xóm ấp tdp ngõ hẻm tp tx tt "
     "luật bộ sở cục viện tòa đội trạm"  # "Luật Tố cáo", "Bộ Công an", "Sở Tư pháp"
 )
 # Abbreviated administrative words written against the name ("TP.Đà Nẵng", "P.Thạch Thang",
 # "Q.Hải Châu", "H.Mang Thít", "TT.Cái Nhum", "X.Hòa Tiến"): a place, unless a kinship cue or
 # another initial stands before the letter ("chị H. Nam", "N.V.P. Hùng").
-ABBREVIATED_UNITS = _set("tp tx tt p q h x")
+ABBREVIATED_UNITS = word_set("tp tx tt p q h x")
 # Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
 PLACES = frozenset(
     {
@@ -189,7 +190,7 @@ CUE_FIRST_WORDS = frozenset(
     fold(cue).split()[0] for cue in CUES | TITLE_CUES | CUES_FOLDED | TITLE_CUES_FOLDED
 )
 # All-caps words after a cue that are abbreviations, not initials ("anh CSGT").
-NOT_INITIALS = _set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv pv bhxh")
+NOT_INITIALS = word_set("ca csgt cstt cscd ubnd hdnd vks tand tp pc sdt stk atm ctv pv bhxh")
 INITIALS_RE = re.compile(r"[a-z](?:\.[a-z])*(?:\.[a-z]+)?(?![a-z0-9])")
 # A name right before a birth year, an age or an alias: "Nguyễn Văn A (SN 1990", "Quyền, sinh
 # ngày", "Ngũ Đức An (tức An "Ổi"".
@@ -197,15 +198,15 @@ BIRTH_AFTER_RE = re.compile(
     r"\s*[,(]\s*(?:sn\b|sinh nam\b|sinh ngay\b|\d{1,3}\s*tuoi\b|tuc\s+[a-z])"
 )
 # Words that stand before a phone number without naming anyone ("Gọi 0912…", "Nhắn Zalo 09…").
-CONTACT_WORDS = _set(
+CONTACT_WORDS = word_set(
     "gọi goi nhắn nhan liên lien hệ he số so sđt sdt đt dt hotline zalo điện dien thoại thoai "
     "tổng tong đài dai máy may call tel lh ib inbox alo"
 )
 # A name right before a phone number: "SĐT của em: Phương 0912...".
 PHONE_AFTER_RE = re.compile(r"[ :]*\(?\+?\d(?:[ .\-]{0,2}\d){8,}")
 # Display names in the Western order of social media ("Minh Trần", "Trung Le").
-LAST_SURNAMES = _set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ ngô")
-LAST_SURNAMES_FOLDED = _set("nguyen tran le pham hoang huynh phan vu vo dang bui")
+LAST_SURNAMES = word_set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ ngô")
+LAST_SURNAMES_FOLDED = word_set("nguyen tran le pham hoang huynh phan vu vo dang bui")
 
 # A display name after the platform ("tài khoản Facebook Trung Le", "nick Zalo: Hoa Nguyen") or
 # a photo credit ("Ảnh: Minh Trần"): capitalised words, Vietnamese syllables or not.
@@ -214,7 +215,7 @@ DISPLAY_CUE_RE = re.compile(
     r"biet danh)(?:\s+(?:ca nhan|co ten|ten|la))?\s*:?\s*[\"'“‘]?$"
 )
 CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
-NOT_DISPLAY = _set(
+NOT_DISPLAY = word_set(
     "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
     "facebook fb zalo tiktok telegram instagram youtube messenger google viber"
 )
@@ -224,7 +225,7 @@ NICKNAME_AFTER_RE = re.compile(r"\.?\s*[\"“]([a-z0-9]+(?: [a-z0-9]+){0,2})[\"�
 # Capitalised common words that stand alone inside a sentence without being anyone's name
 # ("Tết", "Nhà nước", "Chính phủ", "Quốc hội", "Hiến pháp", "Tổ quốc", "Nhân dân", "Thủ
 # tướng", "Ủy ban") and places of one word ("Huế", "Vinh", "Pháp", "Mỹ").
-LONE_NOT_NAME = _set(
+LONE_NOT_NAME = word_set(
     "tết đảng nhà nước chính hiến tổ nhân thủ ủy cơ cảnh trung bác phật chúa trời thánh giáng "
     "chủ tổng bí bộ sở cục viện tòa trường phòng ban hội đoàn công quốc ngân "
     "huế vinh pháp mỹ nga lào nhật hàn úc ý thái tây bắc hán kinh thứ giêng chạp rằm mùng mồng "
@@ -238,4 +239,4 @@ LONE_NOT_NAME = _set(
 )
 # Words after which one capitalised word is a language, a country or a people ("tiếng Việt",
 # "quốc tịch Pháp", "người Mỹ", "nước Anh", "sang Nga", "chữ Hán", "phía Nam", "hồ Thành").
-LONE_PLACE_BEFORE = _set("tiếng tịch người nước dân sang chữ vào ra phía hướng hồ")
+LONE_PLACE_BEFORE = word_set("tiếng tịch người nước dân sang chữ vào ra phía hướng hồ")

@@ -22,6 +22,7 @@ from citizen_desk.privacy.name_lexicon import (
     NOT_NAME,
     PLACES,
     TITLE_CUES,
+    word_set,
 )
 from citizen_desk.privacy.name_words import (
     adjacent,
@@ -35,15 +36,10 @@ from citizen_desk.privacy.name_words import (
 )
 from citizen_desk.privacy.wordlist import is_word
 
-
-def _set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 # Given names that, typed in lower case after a kinship word, are a name and not a word
 # ("chị hương", "anh tuấn", "em trang"); those that are also verbs, seasons, directions or
 # common nouns there ("anh bảo", "chị thu", "em nam", "anh sơn nhà", "chị mai về") are left out.
-LOWER_GIVEN = _set(
+LOWER_GIVEN = word_set(
     "tuấn dũng hương trang thảo huy khánh cường linh hằng nhung yến oanh quỳnh vy nhi hiếu "
     "hùng hạnh thủy thuỷ thúy thuý loan hiền duy khoa tùng nguyệt phượng uyên trinh diễm hân "
     "tuyền quyên thắm huệ phương giang ly my vân lan ngọc dung nga thư hà hoa quân hải phúc "
@@ -54,18 +50,18 @@ LOWER_GIVEN = _set(
 # addressee's word follows ("Ngân chăm sóc", "Thiên nghỉ học", "Lan bị mất"), unless the two
 # make a word ("Ngân hàng", "Thiên nhiên", "Minh bạch", "Bình thường").
 OPENING_GIVEN = (
-    LOWER_GIVEN - _set("hoa thư nga hồng hường ly lệ cúc bích dương trường quân hậu tuyết hà")
-) | _set(
+    LOWER_GIVEN - word_set("hoa thư nga hồng hường ly lệ cúc bích dương trường quân hậu tuyết hà")
+) | word_set(
     "ngân thiên minh bình an tâm quang long phong kim sơn hòa hoà tài trí nhân tân toàn "
     "thành thắng đạt tiến chiến mạnh lợi phát sang tín trọng hoài thanh liên"
 )
 # Words that follow a subject or an addressee: an auxiliary, a verb of saying or suffering,
 # a vocative particle or a second-person pronoun ("Hải Yến mày mới là …", "Tuấn ơi").
-SUBJECT_AFTER = _set(
+SUBJECT_AFTER = word_set(
     "bị được đã đang sẽ vẫn cũng còn chưa chẳng chả mới vừa từng thường luôn hay nói kể khai "
     "bảo hỏi kêu chăm nghỉ mất trốn bỏ đánh chửi nhắn gọi ơi ạ à ơ mày bạn m bn cậu"
 )
-VOCATIVE_AFTER = _set("ơi ạ à mày bạn m bn")
+VOCATIVE_AFTER = word_set("ơi ạ à mày bạn m bn")
 
 
 def _opening_run(canon: Canonical, words: list[tuple[int, int]], i: int) -> int:
@@ -141,7 +137,7 @@ def called_names(
         typed = as_typed(canon, *word)
         if not adjacent(canon, word, words[i + 1]) or all_caps(canon, word):
             continue
-        if typed in CUES | TITLE_CUES | LONE_NOT_NAME | _set("trời con ba má bố mẹ"):
+        if typed in CUES | TITLE_CUES | LONE_NOT_NAME | word_set("trời con ba má bố mẹ"):
             continue
         if not name_word(canon, word) or place_context(canon, words, i):
             continue
@@ -149,7 +145,7 @@ def called_names(
     return found
 
 
-LOWER_CUES = CUES | _set("thằng mụ lão chàng nàng a c e")
+LOWER_CUES = CUES | word_set("thằng mụ lão chàng nàng a c e")
 # Dictionary words of a kinship word and a given name that are read as a name all the same.
 NAMED_WORDS = frozenset({"anh tuấn"})
 
