@@ -68,3 +68,24 @@ def test_an_urgent_case_without_recorded_cues_says_so_and_a_calm_one_says_nothin
     calm = html.unescape(officer.get(f"/cases/{seeded.cases['ok']}").text)
     assert WHY not in calm
     assert "khẩn</span>" not in calm
+
+
+def test_a_tip_that_turned_urgent_later_says_since_when(
+    officer, seeded: Seeded, synced_engine: Engine
+) -> None:
+    from datetime import timedelta
+
+    from citizen_desk.db.models import Tip
+
+    with Session(synced_engine) as session, session.begin():
+        tip = session.get(Tip, seeded.tips["ss"])
+        assert tip is not None
+        tip.urgent, tip.urgent_since = True, tip.received_at + timedelta(days=4)
+    page = html.unescape(officer.get(f"/tips/{seeded.tips['ss']}").text)
+    assert "Khẩn từ" in page
+    assert "lãnh đạo được báo từ lúc này" in page
+    with Session(synced_engine) as session, session.begin():
+        tip = session.get(Tip, seeded.tips["ss"])
+        assert tip is not None
+        tip.urgent_since = tip.received_at  # urgent when it came in: nothing to add
+    assert "Khẩn từ" not in officer.get(f"/tips/{seeded.tips['ss']}").text

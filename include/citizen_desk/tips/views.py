@@ -76,6 +76,7 @@ class TipView:
     excerpt: str  # redacted
     # Why the triage called it urgent (its case's cues), redacted; pages only, never Slack.
     urgency_cues: tuple[str, ...] = ()
+    urgent_since: datetime | None = None  # when it turned urgent, if later than it came in
 
     @property
     def is_open(self) -> bool:
@@ -363,6 +364,9 @@ def views_for(
                 )
                 if tip.urgent
                 else (),
+                urgent_since=tip.urgent_since
+                if tip.urgent and tip.urgent_since and tip.urgent_since > tip.received_at
+                else None,
             )
         )
     return views
