@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import AuditLog, Case, Tip, TriageCorrection, TriageModelVersion
-from citizen_desk.web.auth import CSRF_FIELD
-from tests.web.conftest import SAME_ORIGIN, client_as, csrf_token
+from tests.web.conftest import CSRF_FIELD, SAME_ORIGIN, client_as, csrf_token
 from tests.web.seed import CANARIES, RETRAINED_VERSION
 
 

@@ -14,8 +14,14 @@ from sqlalchemy.orm import sessionmaker
 
 from citizen_desk.db.models import AuditLog, Tip
 from citizen_desk.web.actions import ACTIONS
-from citizen_desk.web.auth import CSRF_FIELD
-from tests.web.conftest import FAB_NO_DESK_ROLE, ROLE_USERS, SAME_ORIGIN, client_as, csrf_token
+from tests.web.conftest import (
+    CSRF_FIELD,
+    FAB_NO_DESK_ROLE,
+    ROLE_USERS,
+    SAME_ORIGIN,
+    client_as,
+    csrf_token,
+)
 from tests.web.seed import CANARIES
 
 HTML = {"Accept": "text/html"}
