@@ -181,11 +181,17 @@ LONE: list[Segment] = [
     "Theo anh ", ("secret", "An"), ", ", ("keep", "ngày 1/1/2026"), ", ", ("secret", "Bình"),
     " rời nhà và mất liên lạc.",
 ]  # fmt: skip
+# a hamlet in one of the special zones that are communes since July 2025 (found by this test)
+SPECIAL_ZONE: list[Segment] = [
+    "Bạn đọc ", ("secret", "Nguyễn Văn An"), " ở ", ("secret", "thôn Đông Hương"), ", ",
+    ("keep", "Đặc khu Cô Tô"), " phản ánh theo ", ("keep", "Điều 9 Luật Tố cáo 2018"), ".",
+]  # fmt: skip
 
 
 @SETTINGS
 @given(frame=person_frames(), tagger=st.booleans())
 @example(frame=ALIAS, tagger=False)  # an unknown surname, named by the alias after it
+@example(frame=SPECIAL_ZONE, tagger=False)
 @example(frame=HOUSE_AFTER_NAME, tagger=False)
 @example(frame=LONE, tagger=False)
 def test_people_and_homes_never_survive(frame: list[Segment], tagger: bool) -> None:

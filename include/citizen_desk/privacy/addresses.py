@@ -74,14 +74,16 @@ _NEEDS_PLACE_WORD = frozenset({"sinh sống", "sống", "nhà trọ", "phòng tr
 _HOUSE_TOKEN_RE = re.compile(r"[a-z]?\d+[a-z0-9]*(?:/[a-z0-9]+)*(?: [a-z]\d+)?(?![\w/])")
 _LEAD_TOKEN_RE = re.compile(r"[a-z]?\d+[a-z0-9]*(?:/[a-z0-9]+)*(?: [a-z]\d+)?[ ,]{1,2}$")
 _ADMIN_AFTER_RE = re.compile(
-    r"[ ,(]*(?:xa|phuong|thi tran|thi xa|huyen|quan|tp|thanh pho|tinh|p\.|x\.|h\.|q\.|tx\.?)"
+    r"[ ,(]*(?:xa|phuong|dac khu|thi tran|thi xa|huyen|quan|tp|thanh pho|tinh"
+    r"|p\.|x\.|h\.|q\.|tx\.?)"
     r"(?![a-z])"
 )
 _BIRTH_RE = re.compile(
     r"(?<![a-z])(?:sn|sinh nam|nam sinh)\s*:?\s*\d{4}|sinh ngay\s*:?\s*[\d/.\-]+\d"
     r"|\d{1,3}\s*tuoi(?![a-z])"
 )
-_WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|p\.|thi tran)(?![a-z])")
+# a commune-level unit: since July 2025 also a special zone ("đặc khu Phú Quốc", "đặc khu Cô Tô")
+_WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|dac khu|p\.|thi tran)(?![a-z])")
 _APPOSITION_RE = re.compile(r"[\s,/\-()]*")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
