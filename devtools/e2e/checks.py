@@ -156,13 +156,14 @@ def load_domain(url: str) -> DomainState:
 
 
 def _withheld_head(after: Any, note: str | None) -> str | None:
-    """The notice key head the outbox derives for a withheld alert (`notify.outbox`)."""
+    """The key (without recipient) of the admins' notice about a withheld alert, from its audit
+    row (`after`: what was withheld; `note`: "CD-000183: excerpt withheld (name)")."""
+    from citizen_desk.notify.outbox import withheld_notice_key
+
     withheld = (after or {}).get("withheld") if isinstance(after, dict) else None
     if not withheld or not note or ":" not in note:
         return None
-    case_ref = note.split(":", 1)[0]
-    kinds = sorted({k for field_kinds in withheld.values() for k in field_kinds})
-    return f"pii-withheld:{case_ref}:{'+'.join(sorted(withheld))}:{'+'.join(kinds)}"
+    return withheld_notice_key(note.split(":", 1)[0], withheld)
 
 
 # --- Slack ---------------------------------------------------------------------------------------
@@ -491,12 +492,11 @@ def due_times(state: DomainState, escalation: Mapping[str, datetime]) -> dict[st
     for key, when in escalation.items():
         due.setdefault(state.normalise_key(key), _aware(when))  # type: ignore[arg-type]
     # a PII-gate notice exists because an alert's text was withheld: due when that alert was
-    by_key = {note["key"]: note["norm"] for note in state.notifications}
+    norm_of = {note["key"]: note["norm"] for note in state.notifications}
     for note in state.notifications:
-        head = note["key"].removesuffix(f":{note['recipient']}")
-        alerts = [by_key.get(key) for key in state.withheld_from.get(head, ())]
-        whens = [due[norm] for norm in alerts if norm is not None and norm in due]
-        if note["key"].startswith("pii-withheld:") and whens:
+        alerts = state.withheld_from.get(note["key"].removesuffix(f":{note['recipient']}"), ())
+        whens = [due[norm_of[a]] for a in alerts if norm_of.get(a) in due]
+        if whens:
             due.setdefault(note["norm"], min(whens))
     return due
 

@@ -293,6 +293,12 @@ def _withhold(
     return {"text": message.text, "blocks": list(message.blocks)}, withheld
 
 
+def withheld_notice_key(case_ref: str, withheld: Mapping[str, Sequence[str]]) -> str:
+    """The admins' notice about a case's withheld text: one per case, fields and kinds."""
+    kinds = sorted({k for field_kinds in withheld.values() for k in field_kinds})
+    return f"pii-withheld:{case_ref}:{'+'.join(sorted(withheld))}:{'+'.join(kinds)}"
+
+
 def _record_withheld(
     session: Session,
     registry: Registry,
@@ -330,7 +336,7 @@ def _record_withheld(
     notify_admins(
         session,
         registry,
-        key=f"pii-withheld:{case_ref}:{'+'.join(fields)}:{'+'.join(kinds)}",
+        key=withheld_notice_key(case_ref, withheld),
         text=text,
         now=now,
         source="outbox",
