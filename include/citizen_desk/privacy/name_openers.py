@@ -62,6 +62,9 @@ SUBJECT_AFTER = word_set(
     "bảo hỏi kêu chăm nghỉ mất trốn bỏ đánh chửi nhắn gọi ơi ạ à ơ mày bạn m bn cậu"
 )
 VOCATIVE_AFTER = word_set("ơi ạ à mày bạn m bn")
+_NOT_OPENING_NAME = NOT_NAME | CUES
+# Words called out before "ơi" that name nobody: kin, titles, common words ("Mẹ ơi", "Trời ơi").
+_NOT_CALLED_NAME = CUES | TITLE_CUES | LONE_NOT_NAME | word_set("trời con ba má bố mẹ")
 
 
 def _opening_run(canon: Canonical, words: list[tuple[int, int]], i: int) -> int:
@@ -74,7 +77,7 @@ def _opening_run(canon: Canonical, words: list[tuple[int, int]], i: int) -> int:
             break
         if not canon.is_capitalised(word[0]) or all_caps(canon, word):
             break
-        if typed not in OPENING_GIVEN or typed in NOT_NAME | CUES:
+        if typed not in OPENING_GIVEN or typed in _NOT_OPENING_NAME:
             break
         if not name_word(canon, word):
             break
@@ -137,7 +140,7 @@ def called_names(
         typed = as_typed(canon, *word)
         if not adjacent(canon, word, words[i + 1]) or all_caps(canon, word):
             continue
-        if typed in CUES | TITLE_CUES | LONE_NOT_NAME | word_set("trời con ba má bố mẹ"):
+        if typed in _NOT_CALLED_NAME:
             continue
         if not name_word(canon, word) or place_context(canon, words, i):
             continue
