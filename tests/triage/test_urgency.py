@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from citizen_desk.errors import ConfigError
@@ -150,6 +150,9 @@ TEENCODE = {"không": "ko", "được": "dc", "em": "e", "với": "vs", "đang":
 
 @settings(max_examples=examples(300), deadline=None)
 @given(st.sampled_from(CALM_TEXTS), st.sampled_from(PAST))
+# "ngoái" ends in "ai": a found-person pattern's "not after 'ai' (who)" guard lacked its \b
+@example("Phát hiện em nhỏ khoảng 3 tuổi đi lang thang một mình, hiện đang được giữ ở nhà tôi",
+         "Năm ngoái ")  # fmt: skip
 def test_a_past_marker_never_makes_a_calm_message_urgent(text: str, past: str) -> None:
     before, after = explain(text), explain(past + text)
     assert after.urgency <= before.urgency
