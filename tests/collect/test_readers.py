@@ -13,7 +13,12 @@ from citizen_desk.collect.messenger import read_messenger
 from citizen_desk.collect.records import Bounds
 from citizen_desk.collect.run import Window
 from citizen_desk.collect.summary import channel_block, summarise_run
-from citizen_desk.collect.tasks import active_channels, window_for
+from citizen_desk.collect.tasks import (
+    active_channels,
+    airflow_max_map_length,
+    check_map_length,
+    window_for,
+)
 from citizen_desk.collect.zalo import read_zalo, recent_mode
 from citizen_desk.errors import ConfigError
 
@@ -348,6 +353,25 @@ def test_channel_selection(registry) -> None:
     }
     with pytest.raises(ConfigError, match="no-such-page"):
         active_channels(registry, ["no-such-page"])
+
+
+def test_more_channels_than_airflow_maps_fail_fast_naming_the_setting() -> None:
+    national = {"facebook": [f"fb-{i}" for i in range(3355)], "zalo": ["zalo-a"]}
+    with pytest.raises(ConfigError) as raised:
+        check_map_length(national, 1024)
+    error = raised.value
+    assert (error.path, error.key) == ("airflow.cfg", "core.max_map_length")
+    assert "3,355 Facebook pages" in error.problem
+    assert "AIRFLOW__CORE__MAX_MAP_LENGTH to at least 3,355" in error.problem
+    assert "Zalo" not in error.problem  # only the platform over the limit is named
+    check_map_length(national, 3355)  # exactly at the limit maps
+
+
+@pytest.mark.airflow
+def test_the_limit_is_read_from_airflow_s_configuration(monkeypatch) -> None:
+    assert airflow_max_map_length() == 1024  # Airflow's default
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", "7000")
+    assert airflow_max_map_length() == 7000
 
 
 def test_summary_blocks() -> None:

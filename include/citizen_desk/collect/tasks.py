@@ -34,6 +34,35 @@ def active_channels(registry: Registry, requested: Sequence[str] | None) -> dict
     }
 
 
+PLATFORM_NAMES = {"facebook": "Facebook pages", "zalo": "Zalo OAs"}
+MAP_LENGTH_KEY = "core.max_map_length"
+
+
+def check_map_length(channels: Mapping[str, Sequence[str]], max_map_length: int) -> None:
+    """Fail fast, naming the setting, when a platform has more channels than Airflow maps.
+
+    Each platform's channels become one mapped task each; past ``core.max_map_length`` Airflow
+    refuses the whole list with an opaque ``unmappable_return_value_length``.
+    """
+    over = {p: len(keys) for p, keys in channels.items() if len(keys) > max_map_length}
+    if over:
+        counts = ", ".join(f"{n:,} {PLATFORM_NAMES.get(p, p)}" for p, n in sorted(over.items()))
+        raise ConfigError(
+            "airflow.cfg",
+            MAP_LENGTH_KEY,
+            f"{counts} to collect, more than the {max_map_length:,} mapped tasks Airflow allows;"
+            f" set AIRFLOW__CORE__MAX_MAP_LENGTH to at least {max(over.values()):,}"
+            " (api-server and workers) or collect fewer channels per run (params.channels)",
+        )
+
+
+def airflow_max_map_length() -> int:
+    """The deployment's ``core.max_map_length`` (Airflow's default 1,024 when unset)."""
+    from airflow.sdk.configuration import conf
+
+    return conf.getint("core", "max_map_length", fallback=1024)
+
+
 def _parse_bound(value: Any, *, end: bool, tz: ZoneInfo) -> datetime | None:
     """A `since`/`until` param: a date (local midnight; `until` includes the day) or ISO time."""
     if value in (None, ""):
@@ -90,6 +119,7 @@ def prepare(run: RunContext) -> dict[str, list[str]]:
 
     registry = prepare_domain_db(now=run.now, actor=run.label)
     channels = active_channels(registry, list(run.params.get("channels") or []))
+    check_map_length(channels, airflow_max_map_length())
     log.info(
         "collecting %d Facebook page(s) and %d Zalo OA(s)",
         len(channels["facebook"]),
