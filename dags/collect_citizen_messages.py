@@ -8,11 +8,13 @@ rerun, and to backfill (`airflow backfill create`: a backfill run re-reads its i
 moves a watermark). Manual runs: `channels` (keys; empty = all) and an optional `since`/`until`
 date range (local dates, `until` inclusive) to re-collect a window.
 
-One mapped task per channel (pools `facebook_api` / `zalo_api`). A bad token or missing
-permission fails only that channel, at once, and notifies the technical admins; transient API
-trouble is retried. `summarise` logs one block per channel, returns the run summary and emits
-`citizen_desk://cases`. Env: `CITIZEN_DESK_COLLECT_SCHEDULE` (default `@daily`, Asia/Ho_Chi_Minh),
-`CITIZEN_DESK_COLLECT_DEADLINE_MINUTES` (late-run alert to the admins, default 120).
+One mapped task per batch of channels (`CITIZEN_DESK_COLLECT_BATCH_SIZE`, default 1: one per
+channel; pools `facebook_api` / `zalo_api`). A bad token or missing permission fails only its
+batch, at once, after the batch's other channels were collected, and notifies the technical
+admins; transient API trouble is retried. `summarise` logs one block per channel, returns the
+run summary and emits `citizen_desk://cases`. Env: `CITIZEN_DESK_COLLECT_SCHEDULE` (default
+`@daily`, Asia/Ho_Chi_Minh), `CITIZEN_DESK_COLLECT_DEADLINE_MINUTES` (late-run alert to the
+admins, default 120).
 """
 
 from __future__ import annotations
@@ -61,22 +63,25 @@ def collect_citizen_messages() -> None:
         return tasks.prepare(run_context(context))
 
     @task
-    def channels_of(channels: dict[str, list[str]], platform: str) -> list[str]:
-        return channels[platform]
+    def channels_of(channels: dict[str, list[str]], platform: str) -> list[list[str]]:
+        from citizen_desk.collect.batches import batch_size, in_batches
+
+        return in_batches(channels[platform], batch_size())
 
     @task(
-        map_index_template="{{ channel_key }}",
+        map_index_template="{{ batch_label }}",
         retries=3,
         retry_policy=COLLECTION_RETRY_POLICY,
-        multiple_outputs=False,  # one XCom per channel, not one per summary key
+        multiple_outputs=False,  # one XCom per batch, not one per summary key
     )
-    def collect(channel_key: str) -> dict:
+    def collect(channel_keys: list[str]) -> dict:
         from citizen_desk.collect import tasks
+        from citizen_desk.collect.batches import batch_label
         from citizen_desk.pipeline.context import run_context
 
         context = get_current_context()
-        context["channel_key"] = channel_key  # type: ignore[typeddict-unknown-key]
-        return tasks.collect(run_context(context), channel_key)
+        context["batch_label"] = batch_label(channel_keys)  # type: ignore[typeddict-unknown-key]
+        return tasks.collect(run_context(context), channel_keys)
 
     @task(outlets=[CASES], multiple_outputs=False)
     def summarise(**context) -> dict:
@@ -88,7 +93,7 @@ def collect_citizen_messages() -> None:
     channels = prepare_domain_db()
     collected = [
         collect.override(task_id=f"collect_{platform}", pool=f"{platform}_api").expand(
-            channel_key=channels_of.override(task_id=f"{platform}_channels")(channels, platform)
+            channel_keys=channels_of.override(task_id=f"{platform}_channels")(channels, platform)
         )
         for platform in ("facebook", "zalo")
     ]

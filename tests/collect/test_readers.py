@@ -16,7 +16,6 @@ from citizen_desk.collect.summary import channel_block, summarise_run
 from citizen_desk.collect.tasks import (
     active_channels,
     airflow_max_map_length,
-    check_map_length,
     window_for,
 )
 from citizen_desk.collect.zalo import read_zalo, recent_mode
@@ -353,18 +352,6 @@ def test_channel_selection(registry) -> None:
     }
     with pytest.raises(ConfigError, match="no-such-page"):
         active_channels(registry, ["no-such-page"])
-
-
-def test_more_channels_than_airflow_maps_fail_fast_naming_the_setting() -> None:
-    national = {"facebook": [f"fb-{i}" for i in range(3355)], "zalo": ["zalo-a"]}
-    with pytest.raises(ConfigError) as raised:
-        check_map_length(national, 1024)
-    error = raised.value
-    assert (error.path, error.key) == ("airflow.cfg", "core.max_map_length")
-    assert "3,355 Facebook pages" in error.problem
-    assert "AIRFLOW__CORE__MAX_MAP_LENGTH to at least 3,355" in error.problem
-    assert "Zalo" not in error.problem  # only the platform over the limit is named
-    check_map_length(national, 3355)  # exactly at the limit maps
 
 
 @pytest.mark.airflow

@@ -66,6 +66,44 @@ def test_the_dag_collects_every_channel_and_fails_only_the_broken_one(
     _engine_for.cache_clear()
 
 
+@pytest.mark.airflow
+@pytest.mark.parametrize("world", [2], indirect=True)
+def test_in_batches_a_broken_page_fails_its_batch_and_every_other_channel_is_collected(
+    airflow_db, world, tmp_path, monkeypatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from citizen_desk.db.engine import _engine_for, get_engine
+    from citizen_desk.db.models import CollectionRun, Notification
+
+    monkeypatch.setenv("CITIZEN_DESK_DB_URL", f"sqlite:///{tmp_path / 'domain.db'}")
+    monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "2")
+    world.sim.add_fault({"kind": "expired_token", "page": world.page_id(BROKEN)})
+    dag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py")).get_dag(DAG_ID)
+
+    run = dag.test(run_after=world.clock(), logical_date=world.clock(), run_conf={})
+
+    states = {
+        (ti.task_id, ti.rendered_map_index or ti.map_index): (ti.state, ti.try_number)
+        for ti in run.get_task_instances()
+        if ti.task_id.startswith("collect_")
+    }
+    assert states == {  # one task per platform; the broken page's fails at once, no retry
+        ("collect_facebook", f"{BROKEN} … fb-th-ns-ttns (2)"): ("failed", 1),
+        ("collect_zalo", "zalo-th-ns-ngathuy … zalo-th-ns-ttns (2)"): ("success", 1),
+    }
+    engine = get_engine()
+    assert stored_messages(engine) == {m for m in truth_messages(world) if m[0] != BROKEN}
+    with Session(engine) as session:
+        statuses = sorted(session.scalars(select(CollectionRun.status)))
+        alerts = session.scalars(select(Notification)).all()
+    assert statuses == ["failed", "success", "success", "success"]
+    assert len(alerts) == 1
+    assert BROKEN in alerts[0].payload["text"]
+    engine.dispose()
+    _engine_for.cache_clear()
+
+
 def _parse(monkeypatch, schedule: str | None = None):
     from airflow.dag_processing.dagbag import DagBag
 
@@ -87,7 +125,7 @@ def test_dag_shape_params_and_schedule(monkeypatch) -> None:
     for platform in ("facebook", "zalo"):
         task = dag.get_task(f"collect_{platform}")
         assert task.partial_kwargs["pool"] == f"{platform}_api"
-        assert task.partial_kwargs["map_index_template"] == "{{ channel_key }}"
+        assert task.partial_kwargs["map_index_template"] == "{{ batch_label }}"
         assert task.partial_kwargs["retries"] == 3
         assert task.partial_kwargs["retry_policy"] is not None
     summarise = dag.get_task("summarise")

@@ -4,7 +4,8 @@ Modules: `messenger`, `comments`, `zalo` read one source each into a `SourceBatc
 logic over a client); `store` writes a batch exactly once and `cases` derives cases, turns and tips
 from the stored messages (`channels`: the channel reference and the SQL both share); `tokens` keeps
 the rotating Zalo token pair; `run` collects one channel end to end, `failures` alerts the admins
-when it cannot; `tasks` are the DAG's task bodies; `summary` renders the report.
+when it cannot; `batches` groups channels into the DAG's mapped tasks; `tasks` are the DAG's task
+bodies; `summary` renders the report.
 
 This module stays import-light: the DAG's retry policy names `PermanentFailure` by dotted path,
 so importing it must not pull in SQLAlchemy or requests at parse time. `RateLimited` likewise.

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from citizen_desk.collect.batches import batch_failure, batch_size, batch_workers, check_map_length
 from citizen_desk.collect.run import BACKFILL_SPAN, Window, collect_channel, run_summary
+from citizen_desk.collect.summary import COUNTS
 from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.errors import ConfigError
 from citizen_desk.pipeline.context import RunContext
@@ -32,28 +35,6 @@ def active_channels(registry: Registry, requested: Sequence[str] | None) -> dict
         "facebook": [c.key for c in chosen if c.platform == "facebook"],
         "zalo": [c.key for c in chosen if c.platform == "zalo"],
     }
-
-
-PLATFORM_NAMES = {"facebook": "Facebook pages", "zalo": "Zalo OAs"}
-MAP_LENGTH_KEY = "core.max_map_length"
-
-
-def check_map_length(channels: Mapping[str, Sequence[str]], max_map_length: int) -> None:
-    """Fail fast, naming the setting, when a platform has more channels than Airflow maps.
-
-    Each platform's channels become one mapped task each; past ``core.max_map_length`` Airflow
-    refuses the whole list with an opaque ``unmappable_return_value_length``.
-    """
-    over = {p: len(keys) for p, keys in channels.items() if len(keys) > max_map_length}
-    if over:
-        counts = ", ".join(f"{n:,} {PLATFORM_NAMES.get(p, p)}" for p, n in sorted(over.items()))
-        raise ConfigError(
-            "airflow.cfg",
-            MAP_LENGTH_KEY,
-            f"{counts} to collect, more than the {max_map_length:,} mapped tasks Airflow allows;"
-            f" set AIRFLOW__CORE__MAX_MAP_LENGTH to at least {max(over.values()):,}"
-            " (api-server and workers) or collect fewer channels per run (params.channels)",
-        )
 
 
 def airflow_max_map_length() -> int:
@@ -119,7 +100,7 @@ def prepare(run: RunContext) -> dict[str, list[str]]:
 
     registry = prepare_domain_db(now=run.now, actor=run.label)
     channels = active_channels(registry, list(run.params.get("channels") or []))
-    check_map_length(channels, airflow_max_map_length())
+    check_map_length(channels, batch_size(), airflow_max_map_length())
     log.info(
         "collecting %d Facebook page(s) and %d Zalo OA(s)",
         len(channels["facebook"]),
@@ -128,8 +109,13 @@ def prepare(run: RunContext) -> dict[str, list[str]]:
     return channels
 
 
-def collect(run: RunContext, channel_key: str) -> dict[str, Any]:
-    """Body of the mapped `collect_*` tasks: one channel, end to end."""
+def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:
+    """Body of the mapped `collect_*` tasks: a batch of channels, each end to end.
+
+    Every channel of the batch is collected (a failure does not stop the others), then the
+    batch raises what :func:`~citizen_desk.collect.batches.batch_failure` chooses. Returns counts
+    only: the per-channel details are in the domain DB (`collection_runs`).
+    """
     from citizen_desk.db.engine import get_engine
 
     window = window_for(
@@ -140,14 +126,43 @@ def collect(run: RunContext, channel_key: str) -> dict[str, Any]:
         now=run.now,
     )
     final = run.ti is None or getattr(run.ti, "try_number", 1) > getattr(run.ti, "max_tries", 0)
-    return collect_channel(
-        channel_key,
-        engine=get_engine(),
-        run_id=run.run_id,
-        now=run.now,
-        window=window,
-        final_attempt=final,
-    )
+    engine = get_engine()
+
+    def one(key: str) -> dict[str, Any]:
+        return collect_channel(
+            key, engine=engine, run_id=run.run_id, now=run.now, window=window, final_attempt=final
+        )
+
+    # SQLite takes one writer at a time: its channels go one by one.
+    workers = 1 if engine.dialect.name == "sqlite" else min(batch_workers(), len(channel_keys))
+    summaries: dict[str, dict[str, Any]] = {}
+    failures: dict[str, BaseException] = {}
+    if workers <= 1:
+        for key in channel_keys:
+            try:
+                summaries[key] = one(key)
+            except Exception as exc:
+                failures[key] = exc
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="collect") as pool:
+            futures = {key: pool.submit(one, key) for key in channel_keys}
+            for key, future in futures.items():
+                try:
+                    summaries[key] = future.result()
+                except Exception as exc:
+                    failures[key] = exc
+    if failures and len(channel_keys) > 1:
+        failed = sorted(failures)
+        log.error("%d of %d channels failed: %s", len(failed), len(channel_keys), failed)
+    error = batch_failure(failures)
+    if error is not None:
+        raise error
+    if len(channel_keys) == 1:
+        return summaries[channel_keys[0]]
+    totals: dict[str, Any] = {"channels": sorted(summaries)}
+    for count in COUNTS:
+        totals[count] = sum(int(summary.get(count) or 0) for summary in summaries.values())
+    return totals
 
 
 def summarise(run: RunContext) -> dict[str, Any]:
