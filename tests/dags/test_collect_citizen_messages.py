@@ -1,4 +1,5 @@
-"""The DAG through Airflow itself (`dag.test()`): mapped per channel; a broken page fails alone."""
+"""The DAG through Airflow itself (`dag.test()`): mapped per channel or per batch; a broken page
+fails its own task alone."""
 
 from __future__ import annotations
 
@@ -13,85 +14,27 @@ DAG_ID = "collect_citizen_messages"
 BROKEN = "fb-th-ns-ngathuy"
 
 
-@pytest.mark.airflow
-@pytest.mark.parametrize("world", [2], indirect=True)
-def test_the_dag_collects_every_channel_and_fails_only_the_broken_one(
-    airflow_db, world, tmp_path, monkeypatch
-) -> None:
+def _run_with_a_broken_page(world, tmp_path, monkeypatch, batch_size: int) -> dict:
+    """One `dag.test()` run, BROKEN's token expired: task states by (task, map name)."""
     from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.asset import AssetEvent
-    from airflow.utils.session import create_session
-
-    from citizen_desk.db.engine import _engine_for, get_engine
-    from citizen_desk.db.models import CollectionRun, Notification
 
     monkeypatch.setenv("CITIZEN_DESK_DB_URL", f"sqlite:///{tmp_path / 'domain.db'}")
+    monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", str(batch_size))
     world.sim.add_fault({"kind": "expired_token", "page": world.page_id(BROKEN)})
     bag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py"))
     assert bag.import_errors == {}
-    dag = bag.get_dag(DAG_ID)
-    with create_session() as meta:
-        events_before = meta.query(AssetEvent).count()
-
-    run = dag.test(run_after=world.clock(), logical_date=world.clock(), run_conf={})
-
-    states = {
+    run = bag.get_dag(DAG_ID).test(run_after=world.clock(), logical_date=world.clock(), run_conf={})
+    assert run.state == "failed"  # a broken channel shows, although summarise ran
+    return {
         (ti.task_id, ti.rendered_map_index or ti.map_index): (ti.state, ti.try_number)
         for ti in run.get_task_instances()
     }
-    assert states.pop(("collect_facebook", BROKEN)) == ("failed", 1)  # failed at once, no retry
-    assert {task: state for task, (state, _try) in states.items()} == {
-        ("prepare_domain_db", -1): "success",
-        ("facebook_channels", -1): "success",
-        ("zalo_channels", -1): "success",
-        ("collect_facebook", "fb-th-ns-ttns"): "success",
-        ("collect_zalo", "zalo-th-ns-ngathuy"): "success",
-        ("collect_zalo", "zalo-th-ns-ttns"): "success",
-        ("summarise", -1): "success",
-    }
-    assert run.state == "failed"  # a broken channel shows, although summarise ran
-    with create_session() as meta:
-        assert meta.query(AssetEvent).count() == events_before + 1
-
-    engine = get_engine()
-    expected = {m for m in truth_messages(world) if m[0] != BROKEN}
-    assert stored_messages(engine) == expected
-    with Session(engine) as session:
-        statuses = sorted(session.scalars(select(CollectionRun.status)))
-        alerts = session.scalars(select(Notification)).all()
-    assert statuses == ["failed", "success", "success", "success"]
-    assert len(alerts) == 1
-    assert BROKEN in alerts[0].payload["text"]
-    engine.dispose()
-    _engine_for.cache_clear()
 
 
-@pytest.mark.airflow
-@pytest.mark.parametrize("world", [2], indirect=True)
-def test_in_batches_a_broken_page_fails_its_batch_and_every_other_channel_is_collected(
-    airflow_db, world, tmp_path, monkeypatch
-) -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
+def _assert_every_other_channel_collected_and_one_alert(world) -> None:
     from citizen_desk.db.engine import _engine_for, get_engine
     from citizen_desk.db.models import CollectionRun, Notification
 
-    monkeypatch.setenv("CITIZEN_DESK_DB_URL", f"sqlite:///{tmp_path / 'domain.db'}")
-    monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "2")
-    world.sim.add_fault({"kind": "expired_token", "page": world.page_id(BROKEN)})
-    dag = DagBag(dag_folder=str(REPO / "dags" / f"{DAG_ID}.py")).get_dag(DAG_ID)
-
-    run = dag.test(run_after=world.clock(), logical_date=world.clock(), run_conf={})
-
-    states = {
-        (ti.task_id, ti.rendered_map_index or ti.map_index): (ti.state, ti.try_number)
-        for ti in run.get_task_instances()
-        if ti.task_id.startswith("collect_")
-    }
-    assert states == {  # one task per platform; the broken page's fails at once, no retry
-        ("collect_facebook", f"{BROKEN} … fb-th-ns-ttns (2)"): ("failed", 1),
-        ("collect_zalo", "zalo-th-ns-ngathuy … zalo-th-ns-ttns (2)"): ("success", 1),
-    }
     engine = get_engine()
     assert stored_messages(engine) == {m for m in truth_messages(world) if m[0] != BROKEN}
     with Session(engine) as session:
@@ -102,6 +45,48 @@ def test_in_batches_a_broken_page_fails_its_batch_and_every_other_channel_is_col
     assert BROKEN in alerts[0].payload["text"]
     engine.dispose()
     _engine_for.cache_clear()
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("world", [2], indirect=True)
+def test_the_dag_collects_every_channel_and_fails_only_the_broken_one(
+    airflow_db, world, tmp_path, monkeypatch
+) -> None:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as meta:
+        events_before = meta.query(AssetEvent).count()
+
+    states = _run_with_a_broken_page(world, tmp_path, monkeypatch, batch_size=1)
+
+    assert states.pop(("collect_facebook", BROKEN)) == ("failed", 1)  # failed at once, no retry
+    assert {task: state for task, (state, _try) in states.items()} == {
+        ("prepare_domain_db", -1): "success",
+        ("facebook_channels", -1): "success",
+        ("zalo_channels", -1): "success",
+        ("collect_facebook", "fb-th-ns-ttns"): "success",
+        ("collect_zalo", "zalo-th-ns-ngathuy"): "success",
+        ("collect_zalo", "zalo-th-ns-ttns"): "success",
+        ("summarise", -1): "success",
+    }
+    with create_session() as meta:
+        assert meta.query(AssetEvent).count() == events_before + 1
+    _assert_every_other_channel_collected_and_one_alert(world)
+
+
+@pytest.mark.airflow
+@pytest.mark.parametrize("world", [2], indirect=True)
+def test_in_batches_a_broken_page_fails_its_batch_and_every_other_channel_is_collected(
+    airflow_db, world, tmp_path, monkeypatch
+) -> None:
+    states = _run_with_a_broken_page(world, tmp_path, monkeypatch, batch_size=2)
+
+    assert {k: v for k, v in states.items() if k[0].startswith("collect_")} == {
+        ("collect_facebook", f"{BROKEN} … fb-th-ns-ttns (2)"): ("failed", 1),  # at once
+        ("collect_zalo", "zalo-th-ns-ngathuy … zalo-th-ns-ttns (2)"): ("success", 1),
+    }
+    _assert_every_other_channel_collected_and_one_alert(world)
 
 
 def _parse(monkeypatch, schedule: str | None = None):
