@@ -133,6 +133,7 @@ def test_past_times_are_not_read_into_their_folded_twins() -> None:
     over_to = explain("Em tôi bị bán sang qua Campuchia").urgency
     this_morning = explain("Em tôi bị bán sáng qua ở Campuchia").urgency
     assert over_to > this_morning
-    assert explain("em toi bi ban sang qua campuchia").urgency == explain(
-        "em toi bi ban sang qua o campuchia"
-    ).urgency  # unaccented "sang qua" stays a past time, as before
+    assert (
+        explain("em toi bi ban sang qua campuchia").urgency
+        == explain("em toi bi ban sang qua o campuchia").urgency
+    )  # unaccented "sang qua" stays a past time, as before
