@@ -190,8 +190,26 @@ OPENERS_KEPT = [
     "Thư đã được gửi.", "Nga đã tấn công.", "Trường hợp này bị xử phạt.", "Hưng Yên bị ngập.",
     "Thanh tra đã vào cuộc.", "Toàn bộ số tiền bị mất.", "Lợi dụng đêm tối, đối tượng trộm xe.",
     "anh em hàng xóm đánh nhau.", "em trang bị mất.", "con hoa mắt rồi.", "chị hai đi chợ.",
-    "Hoa Kỳ đã có thông báo.", "Hồng Kông đang mưa.",
+    "Hoa Kỳ đã có thông báo.", "Hồng Kông đang mưa.", "Ánh sáng đã tắt.",
+    "Kiều bào đã về nước.", "Sĩ quan đã đến.", "Thuận lợi đã hết.", "Khiêm tốn đã là tốt.",
 ]  # fmt: skip
+
+
+# Given names the opener list lacked (seen on a train row; there "Luân thường", a dictionary
+# word, still keeps that name unmasked):
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chồng bắt tôi đi vay. Luân đã dùng dây nịt đánh tôi.",
+        "Hôm qua tôi đi làm về. Khải đã lấy xe của tôi.",
+        "Kiều bị chồng đánh suốt đêm.",
+        "Tôi gọi mãi không được. Ánh vẫn chưa về nhà.",
+    ],
+)
+def test_more_given_names_opening_a_sentence_are_masked(text: str) -> None:
+    name = next(w for w in ("Luân", "Khải", "Kiều", "Ánh") if w in text)
+    start = text.index(name)
+    assert _covered(text, start, start + len(name)), text
 
 
 @pytest.mark.parametrize("text", OPENERS_KEPT)

@@ -55,6 +55,17 @@ URGENT = {
         "Bạn em đi bơi bị nước cuốn ra xa, không thấy đâu nữa",
         "Có người bị điện giật ngã gục ở cột điện đầu ngõ",
     ],
+    "choking on smoke, a fire typed without accents": [
+        "Con bị ngạt khói trong phòng, không thở được",
+        "Nhà tôi bị cháy rồi",
+    ],
+    "clinging above a flood": [
+        "Nước lên tới trần, ông bà tôi đang đu cầu thang chờ người tới",
+        "Cả nhà phải bám mái nhà, nước vẫn lên",
+    ],
+    "a kidnapping that has just happened": [
+        "Mẹ ơi, em con bị người ta bắt cóc rồi",
+    ],
 }
 
 CALM = {
@@ -75,6 +86,10 @@ CALM = {
         "nghe tin có người bị lừa sang Campuchia bị bán cho công ty, gia đình phải chuộc 200 triệu",
         "Sáng nay tôi thấy xe cứu thương chạy qua, không biết có chuyện gì",
         "Cháy hàng rồi, shop ơi bao giờ có hàng lại",
+    ],
+    "escaped, or a correction of a rumour": [
+        "Hàng xóm hô hoán cháy, tôi bế con chạy được ra ngoài",
+        "Cháu bé trong clip đi cùng bố mẹ, không phải cháu bé bị mất tích như mọi người đồn",
     ],
 }
 
@@ -108,3 +123,17 @@ def test_if_not_opens_a_condition_and_denies_nothing() -> None:
     threat = explain("họ đòi 200 triệu, nếu không sẽ bán qua công ty khác").urgency
     denied = explain("họ đòi 200 triệu, họ hứa sẽ không bán qua công ty khác").urgency
     assert threat > denied
+
+
+def test_past_times_are_not_read_into_their_folded_twins() -> None:
+    """'tội quá' (what a pity) and 'bán sang qua' (over to) are not 'tối qua', 'sáng qua'."""
+    pity = explain("Con bé bị bắt cóc rồi, tội quá").urgency
+    last_night = explain("Con bé bị bắt cóc rồi, tối qua").urgency
+    assert pity > last_night
+    over_to = explain("Em tôi bị bán sang qua Campuchia").urgency
+    this_morning = explain("Em tôi bị bán sáng qua ở Campuchia").urgency
+    assert over_to > this_morning
+    assert (
+        explain("em toi bi ban sang qua campuchia").urgency
+        == explain("em toi bi ban sang qua o campuchia").urgency
+    )  # unaccented "sang qua" stays a past time, as before

@@ -53,7 +53,8 @@ OPENING_GIVEN = (
     LOWER_GIVEN - word_set("hoa thư nga hồng hường ly lệ cúc bích dương trường quân hậu tuyết hà")
 ) | word_set(
     "ngân thiên minh bình an tâm quang long phong kim sơn hòa hoà tài trí nhân tân toàn "
-    "thành thắng đạt tiến chiến mạnh lợi phát sang tín trọng hoài thanh liên"
+    "thành thắng đạt tiến chiến mạnh lợi phát sang tín trọng hoài thanh liên "
+    "luân kiều khải khang khiêm tuệ thuận sĩ sỹ ánh trúc liễu"
 )
 # Words that follow a subject or an addressee: an auxiliary, a verb of saying or suffering,
 # a vocative particle or a second-person pronoun ("Hải Yến mày mới là …", "Tuấn ơi").
