@@ -339,7 +339,10 @@ def _insert_cases(
     if not fresh:
         return []
     table = _table(Case)
-    stmt = insert(table).returning(table.c.thread_key, table.c.id, sort_by_parameter_order=True)
+    # PostgreSQL numbers the rows of a multi-row INSERT in its own order unless told; SQLite
+    # numbers them as given, and would send one row per statement to keep RETURNING in order.
+    in_order = session.get_bind().dialect.name == "postgresql"
+    stmt = insert(table).returning(table.c.thread_key, table.c.id, sort_by_parameter_order=in_order)
     rows = [{**values, "updated_at": now} for values, _, _ in fresh]
     ids: dict[str, int] = dict(session.execute(stmt, rows).tuples().all())
     return [
