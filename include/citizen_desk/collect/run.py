@@ -21,6 +21,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -246,15 +247,22 @@ def _collect_facebook(
         progress.warnings.append(version.message)
     client = GraphClient(base_url, conn.password, **options.client_options())
     progress.stats = client.stats
-    for source in FACEBOOK_SOURCES:
-        bounds = _bounds(engine, channel, source, window, options.overlap)
-        if source == "messenger":
-            batch = read_messenger(client, channel.platform_id, bounds)
-        else:
-            batch = read_comments(
-                client, channel.platform_id, bounds, post_lookback=options.post_lookback
-            )
-        _store(engine, channel, batch, run_id, now, window, progress)
+    bounds = {s: _bounds(engine, channel, s, window, options.overlap) for s in FACEBOOK_SOURCES}
+    messenger = read_messenger(client, channel.platform_id, bounds["messenger"])
+    # The comments are read while the messages are written (the reads wait on the API, the
+    # writes on the database). Each source still commits on its own, its watermark with its data:
+    # a failure of either keeps what the other stored, as when they ran one after the other.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collect-read") as reader:
+        comments = reader.submit(
+            read_comments,
+            client,
+            channel.platform_id,
+            bounds["comments"],
+            post_lookback=options.post_lookback,
+        )
+        _store(engine, channel, messenger, run_id, now, window, progress)
+        batch = comments.result()
+    _store(engine, channel, batch, run_id, now, window, progress)
 
 
 def _collect_zalo(
