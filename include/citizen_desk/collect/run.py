@@ -3,7 +3,8 @@
 Per source (Facebook: `messenger` then `comments`; Zalo: `zalo`): read the source's watermark,
 read everything newer than it minus `overlap` from the API (no DB transaction open meanwhile),
 then store the batch and advance the watermark in ONE transaction. Each source commits on its
-own, so a failure in the second keeps the first.
+own, so a failure in the second keeps the first (Facebook reads the comments while it stores
+the messages).
 
 A run is incremental unless it has a `Window` (backfill runs and manual `since`/`until`): then it
 re-reads the window and never moves a watermark (the store skips what it already has).
