@@ -291,3 +291,20 @@ def test_a_zalo_http_429_is_waited_out_as_a_rate_limit(collect, world) -> None:
     assert collect.sleeps.count(7.0) == 2
     expected = {m for m in truth_messages(world) if m[0] == "zalo-th-ns-ttns"}
     assert {m for m in stored_messages(collect.engine) if m[0] == "zalo-th-ns-ttns"} == expected
+
+
+@pytest.mark.parametrize("world", [3], indirect=True)
+def test_comments_failing_while_the_messages_are_written_keep_the_messages(collect, world) -> None:
+    """The comments are read while the messages are stored: each source still commits alone."""
+    key = "fb-th-ns-ttns"
+    world.sim.add_fault({"kind": "error_rate", "target": "graph.feed", "count": 50, "code": 2})
+    with pytest.raises(PlatformError):
+        collect(key, final_attempt=False)
+    expected = {m for m in truth_messages(world) if m[0] == key}
+    assert stored_messages(collect.engine) == {m for m in expected if m[3] == "messenger"}
+    with Session(collect.engine) as session:
+        marks = set(session.scalars(select(CollectionWatermark.source)))
+    assert marks == {"messenger"}  # the comments' watermark did not move
+    world.sim.faults.clear()
+    assert collect(key, run_id="run-2")["status"] == "success"
+    assert stored_messages(collect.engine) == expected

@@ -18,24 +18,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from citizen_desk.collect.case_tips import NewTip, insert_tips, tip_received, update_tip
 from citizen_desk.collect.channels import CHUNK, ChannelRef
 from citizen_desk.collect.corrected import apply_correction, corrections_of, reopen_if_corrected
-from citizen_desk.db.audit import record_audit
+from citizen_desk.collect.records import STORED_COLUMNS, StoredMessage
 from citizen_desk.db.batching import chunks
+from citizen_desk.db.bulk import update_by_id
 from citizen_desk.db.models import Case, CaseTurn, Message, Tip, TriageCorrection
-from citizen_desk.db.upsert import dialect_insert
+from citizen_desk.db.models.base import Base
 from citizen_desk.learning.champion import triage_model_for
 from citizen_desk.triage.model import TriageModel
+
+if TYPE_CHECKING:
+    from citizen_desk.triage.classify import Triage
 
 _CHAMPION = object()  # recompute_cases(model=...): the session's model (`learning.champion`)
 
 
-def private_conversation(message: Message) -> str | None:
+def private_conversation(message: Message | StoredMessage) -> str | None:
     """The Messenger conversation a comment was privately answered in, when recorded."""
     value = (message.raw or {}).get("private_reply_conversation")
     if isinstance(value, Mapping) and isinstance(value.get("id"), str):
@@ -117,7 +122,9 @@ def thread_state(events: Iterable[Event]) -> ThreadState | None:
     )
 
 
-def _private_reply_time(session: Session, channel_id: int, top: Message | None) -> datetime | None:
+def _private_reply_time(
+    session: Session, channel_id: int, top: StoredMessage | None
+) -> datetime | None:
     conversation = private_conversation(top) if top is not None else None
     if top is None or conversation is None:
         return None
@@ -138,6 +145,17 @@ class CaseChanges:
     tips_added: int = 0
 
 
+@dataclass(frozen=True)
+class _Derived:
+    """One derived case: its id, its derived columns, its turns and messages."""
+
+    case_id: int
+    values: Mapping[str, Any]
+    state: ThreadState
+    messages: Sequence[StoredMessage]
+    new: bool
+
+
 def recompute_cases(
     session: Session,
     channel: ChannelRef,
@@ -146,81 +164,101 @@ def recompute_cases(
     now: datetime,
     actor: str,
     model: TriageModel | object | None = _CHAMPION,
+    triaged: Mapping[str, Triage] | None = None,
 ) -> CaseChanges:
-    """Derive the cases of these threads from their stored messages, a chunk of threads per query.
+    """Derive the cases of these threads from their stored messages, a chunk of threads at a time
+    in a few set-based statements (no ORM object per message, case or turn).
 
     Deterministic in the stored messages (and the officers' corrections) only, so arrival order
-    and reruns give the same rows. `model`: the triage model (default: the session's champion).
+    and reruns give the same rows. `model`: the triage model (default: the session's champion);
+    `triaged`: the triage of messages just stored with that model, by platform message id (each
+    message is triaged once; the others are triaged here).
     """
     chosen = triage_model_for(session) if model is _CHAMPION else model
     assert chosen is None or isinstance(chosen, TriageModel)
     changes = CaseChanges()
     for chunk in chunks(sorted(set(thread_keys)), CHUNK):
-        by_thread: dict[str, list[Message]] = {}
-        for message in session.scalars(
-            select(Message)
-            .where(Message.channel_id == channel.id, Message.thread_key.in_(chunk))
-            .order_by(Message.thread_key, Message.created_at, Message.id)
-        ):
-            by_thread.setdefault(message.thread_key, []).append(message)
-        cases = {
-            c.thread_key: c
-            for c in session.scalars(
-                select(Case).where(Case.channel_id == channel.id, Case.thread_key.in_(chunk))
-            )
-        }
-        corrections = corrections_of(session, [case.id for case in cases.values()])
-        derived: list[tuple[Case, ThreadState, list[Message]]] = []
-        for thread_key, messages in by_thread.items():
-            case = cases.get(thread_key)
-            correction = corrections.get(case.id) if case is not None else None
-            outcome = _derive(session, channel, thread_key, messages, case, now, chosen, correction)
-            if outcome is None:
-                continue
-            case, state, added, updated = outcome
-            changes.added += added
-            changes.updated += updated
-            derived.append((case, state, messages))
-        session.flush()  # ids of new cases
-        case_ids = [case.id for case, _, _ in derived]
-        turns: dict[int, list[CaseTurn]] = {}
-        tips: dict[int, Tip] = {}
-        if case_ids:
-            for turn in session.scalars(select(CaseTurn).where(CaseTurn.case_id.in_(case_ids))):
-                turns.setdefault(turn.case_id, []).append(turn)
-            tips = {
-                t.case_id: t for t in session.scalars(select(Tip).where(Tip.case_id.in_(case_ids)))
-            }
-        new_tips: list[tuple[Case, datetime, Sequence[Message]]] = []
-        for case, state, messages in derived:
-            for message in messages:
-                if message.case_id is None:
-                    message.case_id = case.id
-            _sync_turns(session, case.id, state, turns.get(case.id, []))
-            if case.category == "tip":
-                received = _tip_received(case, messages)
-                tip = tips.get(case.id)
-                if tip is None:
-                    new_tips.append((case, received, messages))
-                else:
-                    reopen_if_corrected(session, tip, corrections.get(case.id), now, actor)
-                    _update_tip(tip, case, received, messages, now)
-        changes.tips_added += _insert_tips(session, new_tips, now=now, actor=actor)
-        session.flush()
+        _recompute_chunk(session, channel, chunk, now, actor, chosen, triaged or {}, changes)
     return changes
+
+
+def _recompute_chunk(
+    session: Session,
+    channel: ChannelRef,
+    thread_keys: Sequence[str],
+    now: datetime,
+    actor: str,
+    model: TriageModel | None,
+    triaged: Mapping[str, Triage],
+    changes: CaseChanges,
+) -> None:
+    by_thread: dict[str, list[StoredMessage]] = {}
+    for row in session.execute(
+        select(*STORED_COLUMNS)
+        .where(Message.channel_id == channel.id, Message.thread_key.in_(thread_keys))
+        .order_by(Message.thread_key, Message.created_at, Message.id)
+    ):
+        message = StoredMessage(*row)
+        by_thread.setdefault(message.thread_key, []).append(message)
+    cases = {
+        c.thread_key: c
+        for c in session.scalars(
+            select(Case).where(Case.channel_id == channel.id, Case.thread_key.in_(thread_keys))
+        )
+    }
+    corrections = corrections_of(session, [case.id for case in cases.values()])
+    derived: list[_Derived] = []
+    fresh: list[tuple[dict[str, Any], ThreadState, list[StoredMessage]]] = []
+    for thread_key, messages in by_thread.items():
+        case = cases.get(thread_key)
+        correction = corrections.get(case.id) if case is not None else None
+        outcome = _derive(session, channel, thread_key, messages, model, correction, triaged)
+        if outcome is None:
+            continue
+        values, state = outcome
+        if case is None:
+            fresh.append(({"channel_id": channel.id, "thread_key": thread_key, **values}, state,
+                          messages))  # fmt: skip
+            continue
+        changes.updated += _update_case(case, values, now)
+        derived.append(_Derived(case.id, values, state, messages, new=False))
+    derived.extend(_insert_cases(session, fresh, now))
+    changes.added += len(fresh)
+    _link_messages(session, channel.id, derived)
+    _sync_turns(session, derived)
+    existing = [d.case_id for d in derived if not d.new]  # a new case has no tip yet
+    tips: dict[int, Tip] = {}
+    if existing:
+        tips = {t.case_id: t for t in session.scalars(select(Tip).where(Tip.case_id.in_(existing)))}
+    new_tips: list[NewTip] = []
+    for item in derived:
+        if item.values["category"] != "tip":
+            continue
+        received = tip_received(item.values["opened_at"], item.messages)
+        urgent = bool(item.values["urgent"])
+        tip = tips.get(item.case_id)
+        if tip is None:
+            new_tips.append(
+                NewTip(item.case_id, item.values["unit_id"], urgent, received, item.messages)
+            )
+        else:
+            reopen_if_corrected(session, tip, corrections.get(item.case_id), now, actor)
+            update_tip(tip, urgent, received, item.messages, now)
+    changes.tips_added += insert_tips(session, new_tips, now=now, actor=actor)
+    session.flush()
 
 
 def _derive(
     session: Session,
     channel: ChannelRef,
     thread_key: str,
-    messages: Sequence[Message],
-    case: Case | None,
-    now: datetime,
+    messages: Sequence[StoredMessage],
     model: TriageModel | None,
     correction: TriageCorrection | None,
-) -> tuple[Case, ThreadState, int, int] | None:
-    """(case, state, added, updated) for one thread; None when no citizen message is in it."""
+    triaged: Mapping[str, Triage],
+) -> tuple[dict[str, Any], ThreadState] | None:
+    """(the case's derived columns, its state) for one thread; None when no citizen message is in
+    it."""
     from citizen_desk.triage.courtesy import is_courtesy
 
     events: list[Event] = [
@@ -238,9 +276,17 @@ def _derive(
     if state is None:
         return None
     citizen_messages = [m for m in messages if m.direction == "in"]
-    from citizen_desk.triage import classify_case
+    from citizen_desk.triage import classify
+    from citizen_desk.triage.classify import case_of
+    from citizen_desk.triage.vocabulary import load_vocabulary
 
-    triage = classify_case([m.text for m in citizen_messages], model=model)
+    vocab = load_vocabulary()
+    triage = case_of(
+        [triaged.get(m.platform_message_id) or classify(m.text, vocab, model)
+         for m in citizen_messages],
+        vocab,
+        model,
+    )  # fmt: skip
     values: dict[str, Any] = {
         "unit_id": channel.unit_id,
         "citizen_id": next((m.citizen_id for m in citizen_messages if m.citizen_id), None),
@@ -260,119 +306,108 @@ def _derive(
         "last_citizen_at": state.last_citizen_at,
         "first_response_at": state.first_response_at,
         "last_response_at": state.last_response_at,
+        "permalink": None,
     }
     if correction is not None:
         apply_correction(values, correction, citizen_messages)
     permalink = (top.raw or {}).get("permalink_url") if top is not None else None
     if isinstance(permalink, str):
         values["permalink"] = permalink[:512]
-    if case is None:
-        case = Case(channel_id=channel.id, thread_key=thread_key, updated_at=now, **values)
-        session.add(case)
-        return case, state, 1, 0
-    if case.status == "closed" and len(state.turns) <= case.turn_no:
+    return values, state
+
+
+def _update_case(case: Case, values: dict[str, Any], now: datetime) -> int:
+    """Bring an existing case to its derived `values` (1 when anything changed)."""
+    if values["permalink"] is None:
+        del values["permalink"]  # a permalink once known is kept
+    if case.status == "closed" and values["turn_no"] <= case.turn_no:
         values["status"] = "closed"  # closed by an officer; only a new turn reopens it
     changed = [k for k, v in values.items() if getattr(case, k) != v]
     for name in changed:
         setattr(case, name, values[name])
     if changed:
         case.updated_at = now
-    return case, state, 0, int(bool(changed))
+    return int(bool(changed))
 
 
-def _sync_turns(
-    session: Session, case_id: int, state: ThreadState, existing_turns: Sequence[CaseTurn]
-) -> None:
-    existing = {t.turn_no: t for t in existing_turns}
-    for number, (started, responded) in enumerate(state.turns, start=1):
-        turn = existing.pop(number, None)
-        if turn is None:
-            session.add(
-                CaseTurn(
-                    case_id=case_id, turn_no=number, started_at=started, responded_at=responded
-                )
-            )
-        elif (turn.started_at, turn.responded_at) != (started, responded):
-            turn.started_at, turn.responded_at = started, responded
-    for stale in existing.values():  # turns only merge if history was rewritten
-        session.delete(stale)
-
-
-def _tip_received(case: Case, messages: Sequence[Message]) -> datetime:
-    """When the tip came in: its first citizen message triaged as a tip, else the case's start."""
-    return next(
-        (m.created_at for m in messages if m.direction == "in" and m.category == "tip"),
-        case.opened_at,
-    )
-
-
-def _insert_tips(
+def _insert_cases(
     session: Session,
-    new_tips: Sequence[tuple[Case, datetime, Sequence[Message]]],
-    *,
+    fresh: Sequence[tuple[dict[str, Any], ThreadState, list[StoredMessage]]],
     now: datetime,
-    actor: str,
-) -> int:
-    """Create the tips (status new) of `tip` cases that have none, in one statement; returns how
-    many this call created (a concurrent run may have created some first)."""
-    if not new_tips:
-        return 0
-    rows = [
-        {
-            "case_id": case.id,
-            "unit_id": case.unit_id,
-            "status": "new",
-            "urgent": case.urgent,
-            "received_at": received,
-            "urgent_since": urgent_since(messages, received) if case.urgent else None,
-            "escalation_level": -1,
-            "extension_seconds": 0,
-            "updated_at": now,
-        }
-        for case, received, messages in new_tips
+) -> list[_Derived]:
+    """Insert new cases in one statement (ids in thread order, as the rows are given)."""
+    if not fresh:
+        return []
+    table = _table(Case)
+    # PostgreSQL numbers the rows of a multi-row INSERT in its own order unless told; SQLite
+    # numbers them as given, and would send one row per statement to keep RETURNING in order.
+    in_order = session.get_bind().dialect.name == "postgresql"
+    stmt = insert(table).returning(table.c.thread_key, table.c.id, sort_by_parameter_order=in_order)
+    rows = [{**values, "updated_at": now} for values, _, _ in fresh]
+    ids: dict[str, int] = dict(session.execute(stmt, rows).tuples().all())
+    return [
+        _Derived(ids[values["thread_key"]], values, state, messages, new=True)
+        for values, state, messages in fresh
     ]
-    stmt = (
-        dialect_insert(session, Tip)
-        .on_conflict_do_nothing(index_elements=["case_id"])
-        .returning(Tip.id, Tip.case_id)
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table: Core statements on it send rows as they are (the ORM's bulk insert
+    splits them wherever the set of NULL columns changes)."""
+    return cast(Table, model.__table__)
+
+
+def _link_messages(session: Session, channel_id: int, derived: Sequence[_Derived]) -> None:
+    """Each message of a derived thread not yet linked gets its case id, derived in SQL."""
+    threads = sorted(
+        {d.messages[0].thread_key for d in derived if any(m.case_id is None for m in d.messages)}
     )
-    created = dict(session.execute(stmt, rows).tuples().all())
-    cases = {case.id: case for case, _, _ in new_tips}
-    for tip_id, case_id in sorted(created.items()):
-        case = cases[case_id]
-        record_audit(
-            session,
-            entity_type="tip",
-            entity_id=tip_id,
-            action="tip_received",
-            actor=actor,
-            at=now,
-            after={"status": "new", "urgent": bool(case.urgent), "case": case.reference},
-        )
-    return len(created)
+    if not threads:
+        return
+    messages, cases = _table(Message), _table(Case)
+    case_id = (
+        select(cases.c.id)
+        .where(cases.c.channel_id == messages.c.channel_id)
+        .where(cases.c.thread_key == messages.c.thread_key)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(messages)
+        .where(messages.c.channel_id == channel_id)
+        .where(messages.c.thread_key.in_(threads))
+        .where(messages.c.case_id.is_(None))
+        .values(case_id=case_id)
+    )
 
 
-def urgent_since(messages: Sequence[Message], received: datetime) -> datetime:
-    """When a tip became urgent: its first citizen message triaged urgent, else (the thread read
-    as a whole is urgent) its latest citizen message; never before the tip came in."""
-    citizen = [m for m in messages if m.direction == "in"]
-    first_urgent = next((m.created_at for m in citizen if m.urgent), None)
-    since = first_urgent or max((m.created_at for m in citizen), default=received)
-    return max(since, received)
-
-
-def _update_tip(
-    tip: Tip, case: Case, received: datetime, messages: Sequence[Message], now: datetime
-) -> None:
-    """Never downgrades: urgency only ever goes up automatically (and records since when); an
-    earlier tip message that arrived late moves `received_at` back."""
-    changed = False
-    if case.urgent and not tip.urgent:
-        tip.urgent = True
-        tip.urgent_since = urgent_since(messages, received)
-        changed = True
-    if received < tip.received_at:
-        tip.received_at = received
-        changed = True
-    if changed:
-        tip.updated_at = now
+def _sync_turns(session: Session, derived: Sequence[_Derived]) -> None:
+    """Turns as derived: new ones inserted, moved ones updated, merged ones deleted (turns only
+    merge if history was rewritten), each kind in one statement."""
+    turns = _table(CaseTurn)
+    existing: dict[int, dict[int, tuple[int, datetime, datetime | None]]] = {}
+    known = [d.case_id for d in derived if not d.new]
+    for ids in chunks(known, CHUNK):
+        for turn_id, case_id, number, started, responded in session.execute(
+            select(turns.c.id, turns.c.case_id, turns.c.turn_no, turns.c.started_at,
+                   turns.c.responded_at).where(turns.c.case_id.in_(ids))
+        ):  # fmt: skip
+            existing.setdefault(case_id, {})[number] = (turn_id, started, responded)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    stale: list[int] = []
+    for item in derived:
+        old = existing.get(item.case_id, {})
+        for number, (started, responded) in enumerate(item.state.turns, start=1):
+            turn = old.pop(number, None)
+            if turn is None:
+                inserts.append({"case_id": item.case_id, "turn_no": number,
+                                "started_at": started, "responded_at": responded})  # fmt: skip
+            elif (turn[1], turn[2]) != (started, responded):
+                updates.append({"id": turn[0], "started_at": started, "responded_at": responded})
+        stale.extend(turn_id for turn_id, _, _ in old.values())
+    if stale:
+        session.execute(delete(turns).where(turns.c.id.in_(stale)))
+    if updates:
+        update_by_id(session, turns, updates, ["started_at", "responded_at"])
+    if inserts:
+        session.execute(insert(turns), inserts)

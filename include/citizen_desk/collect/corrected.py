@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizen_desk.collect.records import StoredMessage
 from citizen_desk.db.audit import record_audit
-from citizen_desk.db.models import Message, Tip, TriageCorrection
+from citizen_desk.db.models import Tip, TriageCorrection
 from citizen_desk.domain.vocabulary import TipStatus
 
 REOPENED = "tip_reopened"
@@ -37,7 +38,7 @@ def corrections_of(session: Session, case_ids: Iterable[int]) -> dict[int, Triag
 
 
 def apply_correction(
-    values: dict[str, Any], correction: TriageCorrection, citizen_messages: Sequence[Message]
+    values: dict[str, Any], correction: TriageCorrection, citizen_messages: Sequence[StoredMessage]
 ) -> None:
     """Put the officer's category and urgency into a case's derived `values` (see the module)."""
     later = [m for m in citizen_messages if m.collected_at > correction.corrected_at]

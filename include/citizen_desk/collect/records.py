@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from citizen_desk.db.models import Citizen, Message
 
@@ -53,6 +53,28 @@ class Item:
     citizen_user_id: str | None = None  # the citizen who sent it (in) or receives it (out)
     citizen_name: str | None = None
     parent_platform_id: str | None = None
+
+
+class StoredMessage(NamedTuple):
+    """The columns of a stored message that the derivation of its case reads (a plain row: no
+    ORM object per message)."""
+
+    id: int
+    platform_message_id: str
+    thread_key: str
+    kind: str
+    direction: str
+    created_at: datetime
+    text: str
+    raw: Mapping[str, Any] | None
+    category: str | None
+    urgent: bool
+    citizen_id: int | None
+    case_id: int | None
+    collected_at: datetime
+
+
+STORED_COLUMNS = tuple(getattr(Message, name) for name in StoredMessage._fields)
 
 
 @dataclass(frozen=True)

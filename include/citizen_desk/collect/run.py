@@ -3,7 +3,8 @@
 Per source (Facebook: `messenger` then `comments`; Zalo: `zalo`): read the source's watermark,
 read everything newer than it minus `overlap` from the API (no DB transaction open meanwhile),
 then store the batch and advance the watermark in ONE transaction. Each source commits on its
-own, so a failure in the second keeps the first.
+own, so a failure in the second keeps the first (Facebook reads the comments while it stores
+the messages).
 
 A run is incremental unless it has a `Window` (backfill runs and manual `since`/`until`): then it
 re-reads the window and never moves a watermark (the store skips what it already has).
@@ -21,6 +22,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -246,15 +248,22 @@ def _collect_facebook(
         progress.warnings.append(version.message)
     client = GraphClient(base_url, conn.password, **options.client_options())
     progress.stats = client.stats
-    for source in FACEBOOK_SOURCES:
-        bounds = _bounds(engine, channel, source, window, options.overlap)
-        if source == "messenger":
-            batch = read_messenger(client, channel.platform_id, bounds)
-        else:
-            batch = read_comments(
-                client, channel.platform_id, bounds, post_lookback=options.post_lookback
-            )
-        _store(engine, channel, batch, run_id, now, window, progress)
+    bounds = {s: _bounds(engine, channel, s, window, options.overlap) for s in FACEBOOK_SOURCES}
+    messenger = read_messenger(client, channel.platform_id, bounds["messenger"])
+    # The comments are read while the messages are written (the reads wait on the API, the
+    # writes on the database). Each source still commits on its own, its watermark with its data:
+    # a failure of either keeps what the other stored, as when they ran one after the other.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collect-read") as reader:
+        comments = reader.submit(
+            read_comments,
+            client,
+            channel.platform_id,
+            bounds["comments"],
+            post_lookback=options.post_lookback,
+        )
+        _store(engine, channel, messenger, run_id, now, window, progress)
+        batch = comments.result()
+    _store(engine, channel, batch, run_id, now, window, progress)
 
 
 def _collect_zalo(

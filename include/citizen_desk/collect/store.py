@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -37,6 +37,9 @@ from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quaran
 from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.learning.champion import triage_model_for
 from citizen_desk.triage.model import TriageModel
+
+if TYPE_CHECKING:
+    from citizen_desk.triage.classify import Triage
 
 log = logging.getLogger(__name__)
 
@@ -189,40 +192,35 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     if not people:
         return {}
     rows = list(people.values())
+    ids: dict[str, int] = {}
     for chunk in chunks(rows, CHUNK):
         stmt = dialect_insert(session, Citizen).values(list(chunk))
         excluded = stmt.excluded
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["channel_id", "platform_user_id"],
-                set_={
-                    "protected_display_name": func.coalesce(
-                        excluded.protected_display_name, Citizen.protected_display_name
-                    ),
-                    "first_seen_at": func.min(excluded.first_seen_at, Citizen.first_seen_at)
-                    if session.get_bind().dialect.name == "sqlite"
-                    else func.least(excluded.first_seen_at, Citizen.first_seen_at),
-                },
-            )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["channel_id", "platform_user_id"],
+            set_={
+                "protected_display_name": func.coalesce(
+                    excluded.protected_display_name, Citizen.protected_display_name
+                ),
+                "first_seen_at": func.min(excluded.first_seen_at, Citizen.first_seen_at)
+                if session.get_bind().dialect.name == "sqlite"
+                else func.least(excluded.first_seen_at, Citizen.first_seen_at),
+            },
         )
-    ids: dict[str, int] = {}
-    for users in chunks(list(people), CHUNK):
+        # every row is inserted or updated, so RETURNING gives every id (no second query)
         for citizen_id, user_id in session.execute(
-            select(Citizen.id, Citizen.platform_user_id).where(
-                Citizen.channel_id == channel_id, Citizen.platform_user_id.in_(users)
-            )
+            upsert.returning(Citizen.id, Citizen.platform_user_id)
         ):
             ids[user_id] = citizen_id
     return ids
 
 
-def _triage(item: Item, model: TriageModel | None) -> tuple[str | None, str | None, bool]:
+def _triage(item: Item, model: TriageModel | None) -> Triage | None:
     if item.direction != "in":
-        return None, None, False
+        return None
     from citizen_desk.triage import classify
 
-    result = classify(item.text, model=model)
-    return result.category, result.topic, bool(result.urgent)
+    return classify(item.text, model=model)
 
 
 def store_batch(
@@ -261,13 +259,18 @@ def store_batch(
                 continue  # a concurrent run stored it first
             touched.add(item.thread_key)
             result.messages_added += 1
-            if item.direction == "in":
+            triage = inserted[item.platform_message_id]
+            if triage is not None:
                 result.citizen_messages_added += 1
-                result.categories[inserted[item.platform_message_id] or "other"] += 1
+                result.categories[triage.category or "other"] += 1
             else:
                 result.page_replies_added += 1
+    else:
+        inserted = {}
     touched.update(_record_private_replies(session, links))
-    changes = recompute_cases(session, channel, touched, now=now, actor=run_id, model=model)
+    changes = recompute_cases(
+        session, channel, touched, now=now, actor=run_id, model=model, triaged=_just(inserted)
+    )
     result.cases_added, result.cases_updated = changes.added, changes.updated
     result.tips_added = changes.tips_added
     if moves and new_mark is not None:
@@ -284,13 +287,14 @@ def _insert_messages(
     run_id: str,
     now: datetime,
     model: TriageModel | None,
-) -> dict[str, str | None]:
-    """Insert; returns {platform message id: category} of the rows actually inserted."""
+) -> dict[str, Triage | None]:
+    """Insert; returns {platform message id: its triage (None: a page message)} of the rows
+    actually inserted."""
     rows = []
-    categories: dict[str, str | None] = {}
+    triaged: dict[str, Triage | None] = {}
     for item in items:
-        category, topic, urgent = _triage(item, model)
-        categories[item.platform_message_id] = category
+        triage = _triage(item, model)
+        triaged[item.platform_message_id] = triage
         rows.append(
             {
                 "channel_id": channel_id,
@@ -302,15 +306,15 @@ def _insert_messages(
                 "citizen_id": citizens.get(item.citizen_user_id or ""),
                 "text": item.text,
                 "created_at": item.created_at,
-                "category": category,
-                "topic": topic,
-                "urgent": urgent,
+                "category": triage.category if triage else None,
+                "topic": triage.topic if triage else None,
+                "urgent": bool(triage.urgent) if triage else False,
                 "raw": dict(item.raw),
                 "collection_run_id": run_id,
                 "collected_at": now,
             }
         )
-    inserted: dict[str, str | None] = {}
+    inserted: dict[str, Triage | None] = {}
     # One compiled statement with rows as parameters: SQLAlchemy batches them into multi-row
     # VALUES ("insertmanyvalues"). Against the table, not the entity: the ORM's bulk insert splits
     # the rows wherever the set of non-NULL columns changes (a reply, a message without a topic),
@@ -323,8 +327,13 @@ def _insert_messages(
     )
     for chunk in chunks(rows, CHUNK):
         for message_id in session.scalars(stmt, list(chunk)):
-            inserted[message_id] = categories[message_id]
+            inserted[message_id] = triaged[message_id]
     return inserted
+
+
+def _just(inserted: Mapping[str, Triage | None]) -> dict[str, Triage]:
+    """The triage of the citizen messages just inserted (the case derivation reuses it)."""
+    return {key: triage for key, triage in inserted.items() if triage is not None}
 
 
 # --- private replies (comment answered through Messenger) ---------------------------------------

@@ -328,7 +328,16 @@ def classify_case(
     """
     vocab = vocabulary or load_vocabulary()
     chosen = load_model() if isinstance(model, str) else model
-    results = [classify(text, vocab, chosen) for text in texts]
+    return case_of([classify(text, vocab, chosen) for text in texts], vocab, chosen)
+
+
+def case_of(
+    results: Sequence[Triage], vocabulary: Vocabulary | None = None, model: ModelChoice = PACKAGED
+) -> Triage:
+    """:func:`classify_case` from its messages' own triage (``classify`` of each text, oldest
+    first, with the same vocabulary and model): a message is triaged once."""
+    vocab = vocabulary or load_vocabulary()
+    chosen = load_model() if isinstance(model, str) else model
     if not results:
         return classify("", vocab, chosen)
     urgent = any(r.urgent for r in results)

@@ -1,0 +1,121 @@
+"""The store writes a batch in a few set-based statements (issue #21): their number does not grow
+with the batch, each citizen message is triaged once, and the turn writes (insert, update,
+delete) keep the derivation's result. Counts only: timings belong to `make bench`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, event, select
+from sqlalchemy.orm import Session
+
+import citizen_desk.triage as triage_package
+from citizen_desk.collect.cases import recompute_cases
+from citizen_desk.collect.channels import ChannelRef, channel_ref
+from citizen_desk.db.models import Case, Message, Tip
+from citizen_desk.triage.classify import case_of, classify, classify_case
+from tests.collect.test_store import QUESTION, TIP, URGENT_TIP, at, msg, snapshot, store
+
+
+@pytest.fixture
+def channel(synced_engine: Engine) -> ChannelRef:
+    with Session(synced_engine) as session:
+        return channel_ref(session, "fb-th-ns-ttns")
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements sent to the database meanwhile (an executemany counts once)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def threads(count: int, start: int = 0) -> list[Any]:
+    """`count` threads of a question, the page's answer and a tip (3 messages each)."""
+    items = []
+    for n in range(start, start + count):
+        thread = f"t_{n}"
+        items += [
+            msg(f"{thread}_a", n, thread=thread),
+            msg(f"{thread}_b", n + 0.5, "out", thread=thread),
+            msg(f"{thread}_c", n + 0.7, thread=thread, text=URGENT_TIP if n % 3 else TIP),
+        ]
+    return items
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(synced_engine, channel) -> None:
+    with statements(synced_engine) as small:
+        first = store(synced_engine, channel, threads(5))
+    with statements(synced_engine) as large:
+        second = store(synced_engine, channel, threads(60, start=100), run_id="run-2")
+    assert (first.messages_added, second.messages_added) == (15, 180)
+    assert (first.tips_added, second.tips_added) == (5, 60)
+    assert len(large) == len(small)  # no statement per message, case, turn or tip
+    assert len(large) <= 16
+    with statements(synced_engine) as again:
+        rerun = store(synced_engine, channel, threads(60, start=100), run_id="run-3")
+    assert rerun.messages_added == rerun.cases_updated == 0
+    assert len(again) <= 2  # the watermark and the known ids: nothing new, nothing written
+    with Session(synced_engine) as session:
+        assert session.scalar(select(Message.id).where(Message.case_id.is_(None))) is None
+        cases = {c.thread_key: c for c in session.scalars(select(Case))}
+        assert len(cases) == 65
+        for message in session.scalars(select(Message)):
+            assert message.case_id == cases[message.thread_key].id
+        assert len(session.scalars(select(Tip)).all()) == 65
+
+
+def test_each_citizen_message_is_triaged_once(synced_engine, channel, monkeypatch) -> None:
+    calls: list[str] = []
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(text)
+        return classify(text, *args, **kwargs)
+
+    monkeypatch.setattr(triage_package, "classify", counting)
+    store(synced_engine, channel, threads(4))
+    assert len(calls) == 8  # 2 citizen messages in each of 4 threads, page replies not at all
+    calls.clear()
+    store(synced_engine, channel, [msg("t_0_d", 30, thread="t_0")], run_id="run-2")
+    assert len(calls) == 3  # the new message once, the thread's stored ones for its case
+
+
+def test_case_of_is_classify_case_from_the_messages_triage() -> None:
+    threads_texts = [[QUESTION], [QUESTION, TIP], [TIP, URGENT_TIP, "cảm ơn ạ"], ["ok"], []]
+    for texts in threads_texts:
+        assert case_of([classify(t) for t in texts]) == classify_case(texts)
+
+
+def test_turns_are_updated_and_deleted_as_the_thread_is(synced_engine, channel) -> None:
+    store(synced_engine, channel, [msg("m1", 0), msg("m3", 60)])
+    assert snapshot(synced_engine)["turns"] == [("t_1", 1, at(0), None)]
+    store(synced_engine, channel, [msg("m2", 30, "out")], run_id="run-2")  # answers turn 1
+    assert snapshot(synced_engine)["turns"] == [("t_1", 1, at(0), at(30)), ("t_1", 2, at(60), None)]
+    with Session(synced_engine) as session:  # history rewritten: the answer is gone
+        session.execute(delete(Message).where(Message.platform_message_id == "m2"))
+        recompute_cases(session, channel, ["t_1"], now=at(700), actor="test")
+        session.commit()
+    assert snapshot(synced_engine)["turns"] == [("t_1", 1, at(0), None)]
+    assert snapshot(synced_engine)["cases"]["t_1"][:2] == ("open", 1)
+
+
+@pytest.mark.parametrize("rows", [0, 1])
+def test_recompute_of_nothing_writes_nothing(synced_engine, channel, rows) -> None:
+    if rows:
+        store(synced_engine, channel, [msg("m2", 30, "out")])  # a page message: no case
+    with Session(synced_engine) as session, statements(synced_engine) as sent:
+        changes = recompute_cases(session, channel, ["t_1"] * rows, now=at(700), actor="test")
+        session.commit()
+    assert (changes.added, changes.updated, changes.tips_added) == (0, 0, 0)
+    assert not [s for s in sent if not s.lstrip().upper().startswith("SELECT")]
