@@ -11,6 +11,8 @@ copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import shutil
@@ -176,8 +178,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.airflow)
     # Longest first: a module marked slow as a whole (the real-browser tests, each running its
     # own Airflow for a minute or more) starts at once on one worker while the others share the
-    # rest, instead of starting last and running alone at the end.
-    items.sort(key=lambda item: not _slow_module(item))
+    # rest, instead of starting last and running alone at the end; then the other long tests
+    # (`LONG_TESTS`, then slow and Airflow ones), so that the last tests handed out are short and
+    # the workers finish together.
+    items.sort(key=_start_order)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` without `--dist`: work stealing instead of xdist's default `load`.
+
+    `load` hands each worker a fixed first chunk of the (longest-first) tests, so one worker got
+    every long test while the other ran out of work; with work stealing, a worker that runs dry
+    takes half of what the busiest one has left (its short tests, at the end of its queue).
+    """
+    args = [str(arg) for arg in config.invocation_params.args]
+    chosen = any(arg in ("-d", "--distload") or arg.startswith("--dist") for arg in args)
+    if chosen or config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)
+
+
+# The longest tests outside wholly slow modules (seconds each, `--durations`); the order of the
+# rest is kept.
+LONG_TESTS = (
+    "tests/dags/test_publish_weekly_results.py::test_dag_run_with_approval_through_the_rest_api",
+    "tests/dags/test_check_reply_sla.py::test_run_sends_exact_alerts_without_pii",
+    "tests/devtools/test_bench_smoke.py::test_dag_parse",
+    "tests/devtools/test_bench_smoke.py::test_import_breakdown_parses_importtime",
+    "tests/dags/test_collect_citizen_messages.py",
+    "tests/dags/test_escalate_unverified_tips.py",
+    "tests/tips/test_confidentiality.py",
+)
+
+
+def _start_order(item: pytest.Item) -> tuple[bool, int, bool, bool]:
+    long = next((i for i, prefix in enumerate(LONG_TESTS) if item.nodeid.startswith(prefix)), None)
+    return (
+        not _slow_module(item),
+        len(LONG_TESTS) if long is None else long,
+        item.get_closest_marker("slow") is None,
+        item.get_closest_marker("airflow") is None,
+    )
 
 
 def _slow_module(item: pytest.Item) -> bool:
@@ -190,6 +234,18 @@ def _slow_module(item: pytest.Item) -> bool:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if PG_URL and _TEMPLATES is not None:
         _drop_pg_databases(PG_PREFIX)
+
+
+@atexit.register
+def _skip_the_teardown_collections() -> None:
+    """Exempt every object left from the interpreter's own garbage collections at exit.
+
+    A test process that ran Airflow holds millions of objects; the collections that finalising
+    the interpreter runs over them took seconds per pytest process (each xdist worker included),
+    all after the last test. The memory goes back to the OS with the process anyway. Registered
+    first, so it runs after every other exit handler (pytest's own clean-up is long done then).
+    """
+    gc.freeze()
 
 
 def _db_params() -> list[object]:
