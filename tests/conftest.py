@@ -236,6 +236,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _drop_pg_databases(PG_PREFIX)
 
 
+def _freeze_what_lives() -> None:
+    """Collect the garbage, then exempt every surviving object from later garbage collections.
+
+    Python's full collections walk every object in the process: once Airflow, FastAPI and
+    SQLAlchemy are loaded that is seconds of each worker's time over a run. What is alive
+    after collection, or after Airflow's metadata DB is set up, is mostly modules, classes and
+    caches that live as long as the process; freezing them leaves the collections the objects
+    tests create.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze_what_lives()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    if nextitem is None or nextitem.path != item.path:  # a test module's fixtures are gone now
+        _freeze_what_lives()
+
+
 @atexit.register
 def _skip_the_teardown_collections() -> None:
     """Exempt every object left from the interpreter's own garbage collections at exit.
@@ -537,6 +561,7 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src.backup(dst)
     src.close()
     dst.close()
+    _freeze_what_lives()  # Airflow is loaded now
     return pristine
 
 
