@@ -180,8 +180,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # own Airflow for a minute or more) starts at once on one worker while the others share the
     # rest, instead of starting last and running alone at the end; then the other long tests
     # (`LONG_TESTS`, then slow and Airflow ones), so that the last tests handed out are short and
-    # the workers finish together.
-    items.sort(key=_start_order)
+    # the workers finish together. Done last (`_StartOrder`): after `-m`, `-k` and any other
+    # plugin have deselected what does not run.
+
+
+class _StartOrder:
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=_start_order)
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        if workers > 1:
+            items[:] = _share_out(items, workers)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_StartOrder(), "citizen-desk-start-order")
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -222,6 +235,40 @@ def _start_order(item: pytest.Item) -> tuple[bool, int, bool, bool]:
         item.get_closest_marker("slow") is None,
         item.get_closest_marker("airflow") is None,
     )
+
+
+def _share_out(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """Work stealing gives worker k the k-th contiguous share of the list: head every share with
+    its part of the long tests (whole modules, their fixtures set up once), so that all workers
+    start on long tests, and what is left to steal at the end is short."""
+    heavy = [item for item in items if _start_order(item) < (True, len(LONG_TESTS), True, True)]
+    light = items[len(heavy) :]  # sorted: the heavy ones come first
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in heavy:
+        modules.setdefault(item.path, []).append(item)
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    for group in modules.values():  # in their sorted order, each to the least loaded share
+        k = load.index(min(load))
+        heads[k] += group
+        load[k] += sum(_weight(item) for item in group)
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for k in range(workers):
+        share = remaining // (workers - k)  # what work stealing sends worker k first
+        remaining -= share
+        fill = max(0, share - len(heads[k]))
+        ordered += heads[k] + light[:fill]
+        light = light[fill:]
+    return ordered + light
+
+
+def _weight(item: pytest.Item) -> int:
+    """A rough cost: 10 for a long test, 1 for another, 0 for one that is skipped at once."""
+    for mark in item.iter_markers():
+        if mark.name == "skip" or (mark.name == "skipif" and mark.args and mark.args[0] is True):
+            return 0
+    return 10 if _start_order(item)[:2] < (True, len(LONG_TESTS)) else 1
 
 
 def _slow_module(item: pytest.Item) -> bool:
