@@ -11,6 +11,8 @@ copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import shutil
@@ -176,8 +178,97 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.airflow)
     # Longest first: a module marked slow as a whole (the real-browser tests, each running its
     # own Airflow for a minute or more) starts at once on one worker while the others share the
-    # rest, instead of starting last and running alone at the end.
-    items.sort(key=lambda item: not _slow_module(item))
+    # rest, instead of starting last and running alone at the end; then the other long tests
+    # (`LONG_TESTS`, then slow and Airflow ones), so that the last tests handed out are short and
+    # the workers finish together. Done last (`_StartOrder`): after `-m`, `-k` and any other
+    # plugin have deselected what does not run.
+
+
+class _StartOrder:
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=_start_order)
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        if workers > 1:
+            items[:] = _share_out(items, workers)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_StartOrder(), "citizen-desk-start-order")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`-n N` without `--dist`: work stealing instead of xdist's default `load`.
+
+    `load` hands each worker a fixed first chunk of the (longest-first) tests, so one worker got
+    every long test while the other ran out of work; with work stealing, a worker that runs dry
+    takes half of what the busiest one has left (its short tests, at the end of its queue).
+    """
+    args = [str(arg) for arg in config.invocation_params.args]
+    chosen = any(arg in ("-d", "--distload") or arg.startswith("--dist") for arg in args)
+    if chosen or config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import WorkStealingScheduling
+
+    return WorkStealingScheduling(config, log)
+
+
+# The longest tests outside wholly slow modules (seconds each, `--durations`); the order of the
+# rest is kept.
+LONG_TESTS = (
+    "tests/dags/test_publish_weekly_results.py::test_dag_run_with_approval_through_the_rest_api",
+    "tests/dags/test_check_reply_sla.py::test_run_sends_exact_alerts_without_pii",
+    "tests/devtools/test_bench_smoke.py::test_dag_parse",
+    "tests/devtools/test_bench_smoke.py::test_import_breakdown_parses_importtime",
+    "tests/dags/test_collect_citizen_messages.py",
+    "tests/dags/test_escalate_unverified_tips.py",
+    "tests/tips/test_confidentiality.py",
+)
+
+
+def _start_order(item: pytest.Item) -> tuple[bool, int, bool, bool]:
+    long = next((i for i, prefix in enumerate(LONG_TESTS) if item.nodeid.startswith(prefix)), None)
+    return (
+        not _slow_module(item),
+        len(LONG_TESTS) if long is None else long,
+        item.get_closest_marker("slow") is None,
+        item.get_closest_marker("airflow") is None,
+    )
+
+
+def _share_out(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """Work stealing gives worker k the k-th contiguous share of the list: head every share with
+    its part of the long tests (whole modules, their fixtures set up once), so that all workers
+    start on long tests, and what is left to steal at the end is short."""
+    heavy = [item for item in items if _start_order(item) < (True, len(LONG_TESTS), True, True)]
+    light = items[len(heavy) :]  # sorted: the heavy ones come first
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in heavy:
+        modules.setdefault(item.path, []).append(item)
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0] * workers
+    for group in modules.values():  # in their sorted order, each to the least loaded share
+        k = load.index(min(load))
+        heads[k] += group
+        load[k] += sum(_weight(item) for item in group)
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for k in range(workers):
+        share = remaining // (workers - k)  # what work stealing sends worker k first
+        remaining -= share
+        fill = max(0, share - len(heads[k]))
+        ordered += heads[k] + light[:fill]
+        light = light[fill:]
+    return ordered + light
+
+
+def _weight(item: pytest.Item) -> int:
+    """A rough cost: 10 for a long test, 1 for another, 0 for one that is skipped at once."""
+    for mark in item.iter_markers():
+        if mark.name == "skip" or (mark.name == "skipif" and mark.args and mark.args[0] is True):
+            return 0
+    return 10 if _start_order(item)[:2] < (True, len(LONG_TESTS)) else 1
 
 
 def _slow_module(item: pytest.Item) -> bool:
@@ -190,6 +281,42 @@ def _slow_module(item: pytest.Item) -> bool:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if PG_URL and _TEMPLATES is not None:
         _drop_pg_databases(PG_PREFIX)
+
+
+def _freeze_what_lives() -> None:
+    """Collect the garbage, then exempt every surviving object from later garbage collections.
+
+    Python's full collections walk every object in the process: once Airflow, FastAPI and
+    SQLAlchemy are loaded that is seconds of each worker's time over a run. What is alive
+    after collection, or after Airflow's metadata DB is set up, is mostly modules, classes and
+    caches that live as long as the process; freezing them leaves the collections the objects
+    tests create.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _freeze_what_lives()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    if nextitem is None or nextitem.path != item.path:  # a test module's fixtures are gone now
+        _freeze_what_lives()
+
+
+@atexit.register
+def _skip_the_teardown_collections() -> None:
+    """Exempt every object left from the interpreter's own garbage collections at exit.
+
+    A test process that ran Airflow holds millions of objects; the collections that finalising
+    the interpreter runs over them took seconds per pytest process (each xdist worker included),
+    all after the last test. The memory goes back to the OS with the process anyway. Registered
+    first, so it runs after every other exit handler (pytest's own clean-up is long done then).
+    """
+    gc.freeze()
 
 
 def _db_params() -> list[object]:
@@ -481,6 +608,7 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         src.backup(dst)
     src.close()
     dst.close()
+    _freeze_what_lives()  # Airflow is loaded now
     return pristine
 
 

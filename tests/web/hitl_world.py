@@ -210,7 +210,7 @@ class HitlWorld:
                 break
             if dead := [p.name for p in self.procs if not p.alive()]:
                 raise RuntimeError(f"{dead} exited\n{self.diagnostics()}")
-            time.sleep(2)
+            time.sleep(0.5)
         raise TimeoutError(f"{count} approval requests did not appear\n{self.diagnostics()}")
 
 
@@ -280,4 +280,4 @@ def _wait(ready: Any, timeout: float, what: str, world: HitlWorld) -> None:
             raise TimeoutError(f"timed out waiting for {what}\n{world.diagnostics()}")
         if dead := [p.name for p in world.procs if not p.alive()]:
             raise RuntimeError(f"{dead} exited while waiting for {what}\n{world.diagnostics()}")
-        time.sleep(1)
+        time.sleep(0.25)

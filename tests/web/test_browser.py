@@ -54,7 +54,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
                     return
         except OSError:
             pass
-        time.sleep(1)
+        time.sleep(0.2)
     raise TimeoutError(f"api-server not healthy after {timeout} s:\n{log.read_text()[-3000:]}")
 
 
@@ -120,14 +120,23 @@ def airflow_server(
         _wait_healthy(f"{base}/api/v2/monitor/health", process, log)
         yield {"base": base, "engine": engine, "seeded": seeded, "log": log}
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        _stop(process, log)
         engine.dispose()
+
+
+def _stop(process: subprocess.Popen, log: Path, grace: float = 20) -> None:
+    """SIGINT to the api-server's group; once uvicorn reports the server finished, only the
+    interpreter's own exit is left (seconds of garbage collection): SIGKILL spares the wait."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    while process.poll() is None and time.monotonic() < deadline:
+        if "Finished server process" in log.read_text(errors="replace"):
+            break
+        time.sleep(0.05)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def test_officer_logs_in_and_verifies_a_tip(chromium, airflow_server, tmp_path):
