@@ -230,6 +230,12 @@ def test_places_laws_dates_amounts_survive_beside_them(frame: list[Segment]) -> 
     date="ngày 1/1/2026",
     amount="2 triệu đồng",
 )
+@example(  # a ward's number, then its city's name (2025): not a person after the number
+    place="phường 3 Bảo Lộc",
+    law="Điều 9 Luật Tố cáo 2018",
+    date="ngày 3/3/2026",
+    amount="3 triệu đồng",
+)
 @example(
     place="xã Hoàng Văn Thụ",
     law="khoản 1 Điều 1 Luật Cư trú 2020",

@@ -220,6 +220,24 @@ def numbered(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool
     )
 
 
+# Since the 2025 mergers wards carry a number and their city's name ("phường 3 Bảo Lộc",
+# "Phường 1 Bảo Lộc"): the name after such a number is the place's.
+NUMBERED_UNITS = frozenset({"phường", "xã", "quận", "huyện", "phuong", "xa", "quan", "huyen"})
+
+
+def after_numbered_unit(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """``words[index]`` follows an administrative unit's number ("phường 3 Bảo Lộc")."""
+    if index < 2:
+        return False
+    number, unit = words[index - 1], words[index - 2]
+    return (
+        canon.text[slice(*number)].isdigit()
+        and adjacent(canon, number, words[index])
+        and adjacent(canon, unit, number)
+        and as_typed(canon, *unit) in NUMBERED_UNITS
+    )
+
+
 def all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
     o_start, o_end = canon.span(*span)
     return o_end - o_start > 1 and canon.original[o_start:o_end].isupper()
