@@ -45,8 +45,13 @@ environment() {
     > "$STATE/passwords.json"
   export CITIZEN_DESK_DATA_DIR=$DATA
   export CITIZEN_DESK_DB_URL=${CITIZEN_DESK_DB_URL:-sqlite:///$DATA/citizen_desk.db}
-  [[ -f $STATE/fernet.key ]] || "$VENV/bin/python" -c \
-    "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > "$STATE/fernet.key"
+  if [[ ! -s $STATE/fernet.key ]]; then  # never keep an empty key a failed start left behind
+    local key
+    key=$("$VENV/bin/python" -c \
+      "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
+    [[ -n $key ]] || { echo "demo.sh: could not generate a Fernet key" >&2; exit 1; }
+    printf '%s\n' "$key" > "$STATE/fernet.key"
+  fi
   AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
   export AIRFLOW__CORE__FERNET_KEY
   local exports  # a separate assignment: `set -e` stops here when demo_env.py fails
