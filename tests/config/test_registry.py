@@ -298,6 +298,18 @@ def test_every_problem_is_reported_in_one_run() -> None:
     assert (error.value.key, error.value.problem) == error.value.problems[0]
 
 
+def test_a_bad_time_zone_is_reported_beside_a_document_level_problem() -> None:
+    def mutate(raw: dict) -> None:
+        raw["timezone"] = "Mars/Base"
+        raw["publication"]["min_count"] = "many"  # the document's model fails
+
+    with pytest.raises(RegistryErrors) as error:
+        parse_registry(_broken(mutate), PATH)
+    keys = [key for key, _ in error.value.problems]
+    assert "timezone" in keys
+    assert "publication.min_count" in keys
+
+
 def test_list_items_without_code_are_named_by_index() -> None:
     index = len(SAMPLE["units"])
     with pytest.raises(RegistryErrors) as error:
