@@ -152,7 +152,9 @@ class AirflowClient:
     # --- pools, HITL ---------------------------------------------------------------------------
 
     def ensure_pool(self, name: str, slots: int, description: str) -> None:
-        body = {"name": name, "slots": slots, "description": description}
+        # A PATCH without `update_mask` must carry every field: without `include_deferred`
+        # Airflow 3.3 answers 422, and a second `make demo` on the same state stopped there.
+        body = {"name": name, "slots": slots, "description": description, "include_deferred": False}
         try:
             self.request("POST", "/pools", ok=(200, 201), json=body)
         except AirflowApiError as exc:
