@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect.records import StoredMessage
 from citizen_desk.db.audit import audit_row, record_audits
+from citizen_desk.db.bulk import insert_many_if_absent
 from citizen_desk.db.models import Tip
 from citizen_desk.db.models.cases import case_reference
-from citizen_desk.db.upsert import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -56,13 +54,9 @@ def insert_tips(session: Session, new_tips: Sequence[NewTip], *, now: datetime, 
         }
         for tip in new_tips
     ]
-    table = cast(Table, Tip.__table__)  # not the entity: the ORM splits rows at every NULL
-    stmt = (
-        dialect_insert(session, table)
-        .on_conflict_do_nothing(index_elements=["case_id"])
-        .returning(table.c.id, table.c.case_id)
+    created: dict[int, int] = dict(
+        insert_many_if_absent(session, Tip, rows, ["case_id"], ["id", "case_id"])
     )
-    created: dict[int, int] = dict(session.execute(stmt, rows).tuples().all())
     urgent = {tip.case_id: tip.urgent for tip in new_tips}
     record_audits(
         session,

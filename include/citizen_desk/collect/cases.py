@@ -335,14 +335,12 @@ def _insert_cases(
     fresh: Sequence[tuple[dict[str, Any], ThreadState, list[StoredMessage]]],
     now: datetime,
 ) -> list[_Derived]:
-    """Insert new cases in one statement (ids in thread order, as the rows are given)."""
+    """Insert new cases in one statement; each gets its id by its thread key (RETURNING both, so
+    the order the database numbers the rows in does not matter)."""
     if not fresh:
         return []
     table = _table(Case)
-    # PostgreSQL numbers the rows of a multi-row INSERT in its own order unless told; SQLite
-    # numbers them as given, and would send one row per statement to keep RETURNING in order.
-    in_order = session.get_bind().dialect.name == "postgresql"
-    stmt = insert(table).returning(table.c.thread_key, table.c.id, sort_by_parameter_order=in_order)
+    stmt = insert(table).returning(table.c.thread_key, table.c.id)
     rows = [{**values, "updated_at": now} for values, _, _ in fresh]
     ids: dict[str, int] = dict(session.execute(stmt, rows).tuples().all())
     return [

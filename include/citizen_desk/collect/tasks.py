@@ -113,8 +113,9 @@ def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:
     """Body of the mapped `collect_*` tasks: a batch of channels, each end to end.
 
     Every channel of the batch is collected (a failure does not stop the others), then the
-    batch raises what :func:`~citizen_desk.collect.batches.batch_failure` chooses. Returns counts
-    only: the per-channel details are in the domain DB (`collection_runs`).
+    batch raises what :func:`~citizen_desk.collect.batches.batch_failure` chooses. Returns the
+    channel keys and summed counts only (XCom stays small): the per-channel details are in the
+    domain DB (`collection_runs`), which `summarise` reads.
     """
     from citizen_desk.db.engine import get_engine
 
@@ -128,40 +129,34 @@ def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:
     final = run.ti is None or getattr(run.ti, "try_number", 1) > getattr(run.ti, "max_tries", 0)
     engine = get_engine()
 
-    def one(key: str) -> dict[str, Any]:
-        return collect_channel(
-            key, engine=engine, run_id=run.run_id, now=run.now, window=window, final_attempt=final
-        )
+    def one(key: str) -> tuple[dict[str, Any] | None, Exception | None]:
+        try:
+            summary = collect_channel(
+                key, engine=engine, run_id=run.run_id, now=run.now, window=window,
+                final_attempt=final,
+            )  # fmt: skip
+        except Exception as exc:  # every channel first; batch_failure chooses what to raise
+            return None, exc
+        return summary, None
 
     # SQLite takes one writer at a time: its channels go one by one.
     workers = 1 if engine.dialect.name == "sqlite" else min(batch_workers(), len(channel_keys))
-    summaries: dict[str, dict[str, Any]] = {}
-    failures: dict[str, BaseException] = {}
     if workers <= 1:
-        for key in channel_keys:
-            try:
-                summaries[key] = one(key)
-            except Exception as exc:
-                failures[key] = exc
+        outcomes = [one(key) for key in channel_keys]
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix="collect") as pool:
-            futures = {key: pool.submit(one, key) for key in channel_keys}
-            for key, future in futures.items():
-                try:
-                    summaries[key] = future.result()
-                except Exception as exc:
-                    failures[key] = exc
+            outcomes = list(pool.map(one, channel_keys))
+    failures = {key: exc for key, (_, exc) in zip(channel_keys, outcomes, strict=True) if exc}
     if failures and len(channel_keys) > 1:
         failed = sorted(failures)
         log.error("%d of %d channels failed: %s", len(failed), len(channel_keys), failed)
     error = batch_failure(failures)
     if error is not None:
         raise error
-    if len(channel_keys) == 1:
-        return summaries[channel_keys[0]]
-    totals: dict[str, Any] = {"channels": sorted(summaries)}
+    summaries = [summary for summary, _ in outcomes if summary is not None]
+    totals: dict[str, Any] = {"channels": sorted(channel_keys)}
     for count in COUNTS:
-        totals[count] = sum(int(summary.get(count) or 0) for summary in summaries.values())
+        totals[count] = sum(int(summary.get(count) or 0) for summary in summaries)
     return totals
 
 
