@@ -120,8 +120,9 @@ def abbreviated_unit(canon: Canonical, words: list[tuple[int, int]], index: int)
 
 
 def place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
-    """The word before ``words[index]`` is a place/agency/law word (lower-case in the text)."""
-    if abbreviated_unit(canon, words, index):
+    """The word before ``words[index]`` is a place/agency/law word (lower-case in the text), or
+    a unit's number after one ("phường 3 Bảo Lộc")."""
+    if abbreviated_unit(canon, words, index) or after_numbered_unit(canon, words, index):
         return True
     if index == 0 or not adjacent(canon, words[index - 1], words[index]):
         return False

@@ -45,7 +45,6 @@ from citizen_desk.privacy.name_openers import called_names, lower_cued_names, op
 from citizen_desk.privacy.name_rules import rule_names
 from citizen_desk.privacy.name_words import (
     adjacent,
-    after_numbered_unit,
     all_caps,
     as_typed,
     cycle_year,
@@ -123,7 +122,7 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
     }
     spans: list[tuple[int, int]] = []
     for i in range(len(words)):
-        if i in chain or place_context(canon, words, i) or after_numbered_unit(canon, words, i):
+        if i in chain or place_context(canon, words, i):
             continue
         for seq in wanted:
             if not seq or i + len(seq) > len(words):
