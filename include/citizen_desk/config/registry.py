@@ -259,9 +259,10 @@ def parse_registry(raw: object, path: Path) -> Registry:
     units, codes = _check_units(problems, raw)
     channels = _check_channels(problems, raw, codes)
     access = _check_access(problems, raw, codes)
-    # The calendar checks the zone, even when another part of the document failed its model.
-    raw_zone = raw.get("timezone") if isinstance(raw, Mapping) else None
-    timezone = doc.timezone if doc else raw_zone if isinstance(raw_zone, str) else settings.TIMEZONE
+    # The calendar checks the zone, also when another part of the document failed its model.
+    timezone = doc.timezone if doc else settings.TIMEZONE
+    if doc is None and isinstance(raw, Mapping) and isinstance(raw.get("timezone"), str):
+        timezone = raw["timezone"]
     parsed: dict[str, Any] = {}
     parsers = {
         "calendar": lambda value: parse_calendar(value, timezone=timezone, path=path),
