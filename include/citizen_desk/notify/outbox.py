@@ -120,12 +120,19 @@ def _pii_findings(
     key: str,
     safe_prefixes: Sequence[str],
     memo: GateMemo | None = None,
+    free_text: FreeText | None = None,
 ) -> list[str]:
-    """Finding kinds of the PII gate over every string of the payload ([] = clean)."""
+    """Finding kinds of the PII gate over every string of the payload ([] = clean); the fields
+    of `free_text` judged on their own (`citizen_desk.notify.gate`)."""
     from citizen_desk.errors import PiiDetectedError
     from citizen_desk.privacy import pii_gate
 
     strings = [_without_safe_links(s, safe_prefixes) for s in _strings(payload)]
+    if free_text is not None:
+        from citizen_desk.notify.gate import gate_kinds
+
+        fields = [v for v in free_text.fields.values() if v]
+        return sorted(gate_kinds(strings, fields, names, f"notification {key}", memo))
     try:
         pii_gate(strings, names=tuple(names), where=f"notification {key}", memo=memo)
     except PiiDetectedError as exc:
@@ -174,7 +181,7 @@ def _prepare(
     key, text, blocks = item.key, item.text, item.blocks
     names = tuple(n for n in item.pii_names if n)
     payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
-    findings = _pii_findings(payload, names, key, safe, memo)
+    findings = _pii_findings(payload, names, key, safe, memo, item.free_text)
     withheld: dict[str, list[str]] = {}
     if findings and item.free_text is not None:
         fallback, withheld = _withhold(item.free_text, findings, names, key, safe, memo)
