@@ -14,7 +14,10 @@ PostgreSQL `CREATE DATABASE … TEMPLATE`, a copy of the SQLite file):
   by earlier sweeps (ledger rows `sent`, `escalation_level` 0), and level 1 (the unit's chief,
   after 24 h) is now due, fresh: one alert each, one level raise each (and its audit row), and
   the chiefs' daily digests; plus the open tips of the `tip` cases among the late cases, quiet
-  (their arrival alert sent, nothing due).
+  (their arrival alert sent, nothing due);
+- then what the collection does when such cases and tips come in: their alerts' excerpts are
+  made and kept in the domain DB (`collect.excerpts.keep_excerpts`), timed and reported apart
+  (`excerpts_kept_seconds`): that cost is paid across the day's collections, not in the sweep.
 
 Timed, each in a fresh process on a fresh copy (`python -m bench.sweeps_cold SPEC_JSON`): the DAG
 task bodies minus the registry load — `sla.sweep.sweep` + commit (`check_reply_sla.evaluate`) and
@@ -305,6 +308,7 @@ def template(
         seeded = seed(engine, registry, size, scenario)
         seed_seconds = time.perf_counter() - started
         engine.dispose()
+        keep_seconds = _keep_excerpts(url, registry)
 
         def copy() -> str:
             target = env.workdir / f"cold-{scenario}-{len(copies)}.db"
@@ -313,7 +317,12 @@ def template(
             return f"sqlite:///{target}"
 
         try:
-            yield {"copy": copy, "seeded": seeded, "seed_seconds": seed_seconds}
+            yield {
+                "copy": copy,
+                "seeded": seeded,
+                "seed_seconds": seed_seconds,
+                "keep_seconds": keep_seconds,
+            }
         finally:
             for target in [path, *copies]:
                 target.unlink(missing_ok=True)
@@ -328,6 +337,7 @@ def template(
         started = time.perf_counter()
         seeded = seed(engine, registry, size, scenario)
         seed_seconds = time.perf_counter() - started
+        keep_seconds = _keep_excerpts(url, registry)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         engine.dispose()
@@ -348,12 +358,30 @@ def template(
             return make_url(url).set(database=target).render_as_string(hide_password=False)
 
         try:
-            yield {"copy": copy_pg, "seeded": seeded, "seed_seconds": seed_seconds}
+            yield {
+                "copy": copy_pg,
+                "seeded": seeded,
+                "seed_seconds": seed_seconds,
+                "keep_seconds": keep_seconds,
+            }
         finally:
             with admin.connect() as conn:
                 for target in made:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
             admin.dispose()
+
+
+def _keep_excerpts(url: str, registry: Any) -> float:
+    """What the collection did when these cases and tips came in: keep their alerts' excerpts
+    (`collect.excerpts`); the seconds it took, reported apart from the sweeps."""
+    from citizen_desk.collect.excerpts import keep_excerpts
+    from citizen_desk.db.engine import get_engine
+
+    started = time.perf_counter()
+    keep_excerpts(NOW, registry, url)
+    seconds = time.perf_counter() - started
+    get_engine(url).dispose()
+    return seconds
 
 
 # --- the timed process ---------------------------------------------------------------------------
@@ -475,6 +503,7 @@ def run(size: Size, env: Env) -> dict[str, Any]:
                 engines[engine_name] = {
                     "seeded": world["seeded"],
                     "seed_seconds": round(world["seed_seconds"], 1),
+                    "excerpts_kept_seconds": round(world["keep_seconds"], 1),
                     **{sweep: _figures(results) for sweep, results in runs.items()},
                 }
         out["scenarios"][scenario] = engines

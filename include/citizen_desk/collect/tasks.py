@@ -161,9 +161,19 @@ def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:
 
 
 def summarise(run: RunContext) -> dict[str, Any]:
-    """Last task: log one block per channel and return the run summary (no PII)."""
-    from citizen_desk.db.engine import get_engine
+    """Last task: keep the excerpts the coming alerts will show (`collect.excerpts`), log one
+    block per channel and return the run summary (no PII)."""
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from citizen_desk.collect.excerpts import keep_excerpts
+    from citizen_desk.db.engine import get_engine
+    from citizen_desk.pipeline.registry import run_registry
+
+    try:
+        kept = keep_excerpts(run.now, run_registry(run.now, f"collect/{run.run_id}").registry)
+        log.info("excerpts kept for the coming alerts: %s", kept)
+    except SQLAlchemyError as exc:  # only a head start for the sweeps: they make what is missing
+        log.warning("excerpts not kept (the sweeps will make them): %s", type(exc).__name__)
     summary = run_summary(get_engine(), run.run_id)
     log.info("%s", summary["text"])
     return summary

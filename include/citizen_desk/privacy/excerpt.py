@@ -6,6 +6,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 from citizen_desk.privacy.redact import redact
 
@@ -35,22 +37,32 @@ def excerpt(
     The second pass sees the excerpt exactly as the PII gate will (cut, on one line), so the gate
     finds nothing in it whichever alert carries it: the alert goes out unchanged.
     """
-    key = _memo_key(text, names, limit, redactor)
-    if key is not None:
-        with _MEMO_LOCK:
-            found = _MEMO.get(key)
-            if found is not None:
-                _MEMO.move_to_end(key)
-                return found
+    key = excerpt_key(text, names, limit, redactor)
+    if key is not None and (found := remembered(key)) is not None:
+        return found
     clean = shorten(" ".join(redactor(text, names).split()), limit)
     result = redactor(clean, names)
-    if key is None:
-        return result
-    with _MEMO_LOCK:
-        _MEMO[key] = result
-        if len(_MEMO) > MEMO_SIZE:
-            _MEMO.popitem(last=False)
+    if key is not None:
+        remember(key, result)
     return result
+
+
+def remembered(key: bytes) -> str | None:
+    """The excerpt remembered under `key` in this process, if any."""
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None:
+            _MEMO.move_to_end(key)
+        return found
+
+
+def remember(key: bytes, value: str) -> None:
+    """Keep an excerpt made (or read back from the domain DB) under its `excerpt_key`."""
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
 
 
 # Redaction is the costly part of a board page (a few ms per excerpt) and its result depends only
@@ -62,14 +74,38 @@ _MEMO: OrderedDict[bytes, str] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 
 
-def _memo_key(text: str, names: Sequence[str], limit: int, redactor: Redactor) -> bytes | None:
+#
+# The key also holds the engine's fingerprint, so an excerpt kept in the domain DB
+# (`citizen_desk.db.excerpts`) is never reused once the redaction engine has changed.
+
+
+def excerpt_key(text: str, names: Sequence[str], limit: int, redactor: Redactor) -> bytes | None:
+    """The SHA-256 an excerpt is remembered under; None for a redactor that is not a
+    module-level function (it may differ from call to call: never remembered)."""
     qualname = getattr(redactor, "__qualname__", "<unknown>")
     if "<" in qualname:
         return None
     digest = hashlib.sha256()
     who = f"{getattr(redactor, '__module__', '')}.{qualname}"
-    for part in (who, str(limit), text, *names):
+    for part in (engine_fingerprint(), who, str(limit), text, *names):
         data = part.encode("utf-8", "surrogatepass")
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.digest()
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A short hash of the redaction engine: this package's source and the version of the
+    tagger's models (underthesea). Any change to either makes every kept excerpt stale."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    try:
+        digest.update(version("underthesea").encode())
+    except PackageNotFoundError:  # pragma: no cover - underthesea is a runtime requirement
+        digest.update(b"no-underthesea")
+    return digest.hexdigest()[:16]

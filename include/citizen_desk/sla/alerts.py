@@ -143,13 +143,13 @@ def announce(
 
     cases = [row.case for row, _ in outcomes]
     names_of = _protected_names(session, cases)
-    texts = _last_texts(session, [case.id for case in cases])
+    shown_of = _excerpts(session, cases, names_of, now)
     items: list[Outgoing] = []
     for row, verdict in outcomes:
         case, turn = row.case, row.turn
         unit = units[case.unit_id]
         names = names_of[case.id]
-        shown, case_url = excerpt(texts.get(case.id), names), registry.case_url(case.id)
+        shown, case_url = shown_of[case.id], registry.case_url(case.id)
         context: dict[str, Any] = {  # the template's variables
             "case_ref": case.reference,
             "unit_name": unit.name,
@@ -192,6 +192,33 @@ def announce(
             )
     added = enqueue_many(session, items, now=now, source=run_id, registry=registry)
     return len(added)
+
+
+def _excerpts(
+    session: Session, cases: Sequence[Case], names_of: Mapping[int, list[str]], now: datetime
+) -> dict[int, str]:
+    """Per case, its alerts' excerpt: kept in the domain DB by the collection, else made (and
+    kept) here."""
+    from citizen_desk.db.excerpts import excerpts
+
+    texts = _last_texts(session, [case.id for case in cases])
+    ids = [case.id for case in cases]
+    requests = [(texts.get(case_id) or "", names_of.get(case_id, [])) for case_id in ids]
+    shown = excerpts(session, requests, EXCERPT_CHARS, _redact, now=now)
+    return dict(zip(ids, shown, strict=True))
+
+
+def prepare_excerpts(session: Session, now: datetime) -> int:
+    """Keep the excerpt of every open case awaiting a reply and not yet late (what its coming
+    alerts will show), so that a sweep after a burst reads them; returns how many cases."""
+    cases = session.scalars(
+        select(Case).where(
+            Case.status == "open", Case.awaiting_since.is_not(None), Case.sla_breached.is_(False)
+        )
+    ).all()
+    if cases:
+        _excerpts(session, cases, _protected_names(session, cases), now)
+    return len(cases)
 
 
 def _rerender(template: str, context: Mapping[str, Any], values: Mapping[str, str]) -> Any:

@@ -302,11 +302,14 @@ def views_for(
     policy: EscalationPolicy,
     *,
     excerpts: Collection[int] | None = None,
+    keep_at: datetime | None = None,
 ) -> list[TipView]:
     """TipViews of loaded tips, in their order (batched: a few queries for any number).
 
     `excerpts`: the tips whose excerpt is wanted (None: all); the others' is "" (a list that
-    shows none, e.g. a catch-up summary), and their texts are not even read."""
+    shows none, e.g. a catch-up summary), and their texts are not even read. Excerpts are read
+    from the domain DB where the collection kept them; `keep_at` (a sweep's `now`, its caller
+    commits) keeps those made here too."""
     if not tips:
         return []
     case_ids = [t.case_id for t in tips]
@@ -333,14 +336,12 @@ def views_for(
             if case_id is not None and len(texts[case_id]) < 5 and text:
                 texts[case_id].append(text)
     names = protected_names_by_case(session, shown)
+    shown_ids = {t.case_id for t in tips if excerpts is None or t.id in excerpts}
+    excerpt_of = _excerpts(session, sorted(shown_ids), texts, names, keep_at)
     views = []
     for tip in tips:
         unit_code, unit_name = units[tip.unit_id]
-        excerpt = (
-            make_excerpt(" ".join(texts.get(tip.case_id, ())), names.get(tip.case_id, ()))
-            if excerpts is None or tip.id in excerpts
-            else ""
-        )
+        excerpt = excerpt_of.get(tip.case_id, "")
         views.append(
             TipView(
                 tip_id=tip.id,
@@ -370,6 +371,33 @@ def views_for(
             )
         )
     return views
+
+
+def _excerpts(
+    session: Session,
+    case_ids: Sequence[int],
+    texts: Mapping[int, Sequence[str]],
+    names: Mapping[int, Sequence[str]],
+    keep_at: datetime | None,
+) -> dict[int, str]:
+    from citizen_desk.db.excerpts import excerpts
+
+    requests = [(" ".join(texts.get(i, ())), tuple(names.get(i, ()))) for i in case_ids]
+    shown = excerpts(session, requests, EXCERPT_CHARS, redact_text, now=keep_at)
+    return dict(zip(case_ids, shown, strict=True))
+
+
+def prepare_excerpts(
+    session: Session, policy: EscalationPolicy, now: datetime, since: datetime
+) -> int:
+    """Keep the excerpt of every open tip received since `since` (what its escalation alerts
+    will show); returns how many tips."""
+    tips = session.scalars(
+        select(Tip).where(Tip.status.in_(OPEN_STATUSES), Tip.received_at >= since)
+    ).all()
+    if tips:
+        views_for(session, tips, now, policy, keep_at=now)
+    return len(tips)
 
 
 def make_excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:

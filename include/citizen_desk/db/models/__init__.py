@@ -45,6 +45,7 @@ from citizen_desk.db.models.outbound import (
     Notification,
     Publication,
     PublicationRevision,
+    RedactedExcerpt,
     SlackInteraction,
 )
 from citizen_desk.db.models.records import AuditLog, RegistrySnapshot
@@ -68,6 +69,7 @@ __all__ = [
     "Publication",
     "PublicationRevision",
     "Quarantine",
+    "RedactedExcerpt",
     "RegistrySnapshot",
     "SlaEvent",
     "SlackInteraction",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -134,3 +135,21 @@ class PublicationRevision(Base):
     base_hash: Mapped[str] = mapped_column(String(64))
     edited_by: Mapped[str] = mapped_column(String(128))
     edited_at: Mapped[datetime]
+
+
+class RedactedExcerpt(Base):
+    """An excerpt of a citizen's text as alerts and boards show it: already redacted, kept so
+    that a sweep does not redact it again (`citizen_desk.db.excerpts`).
+
+    `digest` is `privacy.excerpt.excerpt_key`: a SHA-256 of the engine's fingerprint, the
+    excerpt's length, the text and the case's protected names. The table holds no citizen's text
+    or identity, only what an alert shows; `engine` lets a new redaction engine drop the rows of
+    the old one.
+    """
+
+    __tablename__ = "redacted_excerpts"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(16), index=True)
+    excerpt: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
