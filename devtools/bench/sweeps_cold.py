@@ -521,5 +521,29 @@ def _figures(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def burst(cases: int, pg_url: str | None = None) -> None:
+    """`python -m bench.sweeps_cold --burst 10000`: the burst alone, on PostgreSQL, once (what
+    README quotes between full `make bench` runs); prints one JSON line per step."""
+    import tempfile
+
+    from bench.common import PG_URL
+    from citizen_desk.config.registry import load_registry
+
+    env = Env(workdir=Path(tempfile.mkdtemp(prefix="cold-burst-")), pg_url=pg_url or PG_URL)
+    size = Size(cases=cases, tips=cases, engines=("postgresql",), scenarios=("burst",))
+    registry = load_registry(REGISTRY)
+    with template("postgresql", env, registry, size, "burst") as world:
+        seeding = {k: world[k] for k in ("seeded", "seed_seconds", "keep_seconds")}
+        print(json.dumps(seeding, default=str), flush=True)
+        for sweep in ("sla", "escalation"):
+            result = _run_worker(world["copy"](), sweep)
+            keys = ("cold_seconds", "cold_cpu_seconds", "next_seconds", "written", "next_added")
+            print(json.dumps({"sweep": sweep, **{k: result[k] for k in keys}}), flush=True)
+    shutil.rmtree(env.workdir, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    print(json.dumps(worker(json.loads(sys.argv[1])), default=str))
+    if sys.argv[1] == "--burst":
+        burst(int(sys.argv[2]))
+    else:
+        print(json.dumps(worker(json.loads(sys.argv[1])), default=str))
