@@ -94,3 +94,33 @@ def test_a_message_judged_once_per_batch_memo_keeps_its_verdict() -> None:
     first = gate_kinds(strings, fields, (), "t", memo)
     assert first == gate_kinds(strings, fields, (), "t", memo) == {"phone"}
     assert gate_kinds(strings, fields, (), "t", None) == first
+
+
+def test_a_value_of_ours_is_judged_alone_too() -> None:
+    unit = "Công an xã Nga Thủy, trực ban 0912 345 678"
+    assert gate_kinds([f"*Đơn vị:* {unit}"], [], (), "t", ours=[unit]) == {"phone"}
+
+
+def test_our_wording_is_judged_once_whatever_the_case() -> None:
+    memo: dict = {}
+    for ref in ("CD-000101", "CD-000102", "CD-000103"):
+        header = f"🔴 Quá hạn trả lời {ref}"
+        assert gate_kinds([header, "> cho hỏi"], ["cho hỏi"], (), "t", memo, ours=[ref]) == set()
+    skeletons = [key for key, _ in memo if key.startswith("🔴")]
+    assert skeletons == [f"🔴 Quá hạn trả lời {FIELD_MARK}"]
+
+
+NAMES = st.sampled_from(["Nguyễn Văn Tuấn", "Trần Thị Mai", "Lê Hoàng Nam", "Phạm Thu Hà"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=NAMES, cut=st.integers(min_value=1, max_value=2), as_ours=st.booleans())
+def test_a_name_split_between_our_wording_and_a_part_is_found(
+    name: str, cut: int, as_ours: bool
+) -> None:
+    words = name.split()
+    ours, theirs = "Người báo tin: " + " ".join(words[:cut]), " ".join(words[cut:]) + " ở xóm 3"
+    whole = f"{ours} {theirs}"
+    assert contains_pii(whole)  # whole, it is a name
+    fields, values = ([], [theirs]) if as_ours else ([theirs], [])
+    assert gate_kinds([whole], fields, (), "t", ours=values), (ours, theirs)

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +122,23 @@ def _duration_vi(value: timedelta | None) -> str:
     from citizen_desk.config.durations import format_duration_vi
 
     return format_duration_vi(value) if value is not None else ""
+
+
+def our_values(*values: object) -> tuple[str, ...]:
+    """Our own values as a template shows them (text as is, times and durations through the
+    same filters), for the PII gate to set apart (`citizen_desk.notify.gate`)."""
+    from citizen_desk.config.registry import deployment_zone
+    from citizen_desk.rendering import format_local
+
+    shown: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            shown.append(value)
+        elif isinstance(value, datetime):
+            shown.append(format_local(value, deployment_zone()))
+        elif isinstance(value, timedelta):
+            shown.append(_duration_vi(value))
+    return tuple(shown)
 
 
 @lru_cache(maxsize=4)

@@ -6,21 +6,24 @@ Han") reads like names once it sits inside accented Vietnamese, so the gate with
 that `redact` had already judged clean, on their own, as the citizen wrote them. And every alert
 of a sweep re-checked the same excerpt inside its own copy of the wording.
 
-So a string that shows a free-text field is checked in three parts, which together leave no
-place for personal data to hide:
+So a string that shows a free-text field is checked in parts, which together leave no place
+for personal data to hide:
 - the field alone, as the text it is (the same judgement `redact` made of it);
-- our wording, with the field set apart by a neutral mark (`FIELD_MARK`): the same for every
-  alert of a template, so a sweep's batch memo checks it once;
-- each seam, `SEAM` characters either side of where the field meets our wording: only a finding
-  that straddles it counts (one wholly inside either side is the business of the two checks
-  above), e.g. digits of ours run on into digits of the citizen's.
+- our own values alone (the case reference, unit, labels, times: `ours`), once per batch each;
+- our wording with every field and value set apart by a neutral mark (`FIELD_MARK`): the same
+  for every alert of a template, so a sweep's batch memo checks it once, not once per case;
+- the seams where they meet: only a finding that straddles one counts (one wholly inside a part
+  is the business of the checks above). The whole string gets one pass of the detectors other
+  than the name finder (digits of ours running on into digits of the citizen's, the case's own
+  names), and where letters meet across a seam (a name could run on), the full engine over a
+  window of `SEAM` characters either side.
 A field found nowhere verbatim (a block cut at Slack's length limit) leaves the string checked
 whole, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence, Set
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate
@@ -31,26 +34,33 @@ SEAM = 64  # characters each side of a seam: longer than a phone number spelled 
 Memo = MutableMapping[tuple[str, bool], tuple[str, frozenset[str]]]
 
 
+MIN_OURS = 4  # shorter values of ours ("2", "ma") are not set apart: they occur everywhere
+
+
 def gate_kinds(
     strings: Sequence[str],
     fields: Sequence[str],
     names: Sequence[str],
     where: str,
     memo: Memo | None = None,
+    ours: Sequence[str] = (),
 ) -> set[str]:
-    """Finding kinds in `strings` (the message), each free-text value of `fields` judged alone.
+    """Finding kinds in `strings` (the message), each free-text value of `fields` and each value
+    of `ours` judged alone.
 
     With a `memo`, a message already judged (the same alert to another recipient) is not judged
     again: its verdict is kept under a key no string of a payload can take."""
-    key = ("\x00".join(["gate", *strings, "\x01", *fields, "\x01", *names]), False)
+    ours = [v for v in ours if len(v.strip()) >= MIN_OURS]
+    key = ("\x00".join(["gate", *strings, "\x01", *fields, "\x01", *names, "\x01", *ours]), False)
     if memo is not None and key in memo:
         return set(memo[key][1])
-    forms = _forms(fields)
-    kinds = _kinds([*fields], names, where, memo)
+    forms, citizens = _forms([*fields, *ours]), set(_forms(fields))
+    kinds = _kinds([*fields, *ours], names, where, memo)
     for value in strings:
-        reduced, seams = _set_apart(value, forms)
+        reduced, seams = _set_apart(value, forms, citizens)
         kinds |= _kinds([reduced], names, where, memo)
-        kinds |= _straddling(value, seams, names)
+        if seams:
+            kinds |= _straddling(value, seams, names)
     if memo is not None:
         memo[key] = ("", frozenset(kinds))
     return kinds
@@ -79,37 +89,72 @@ def _forms(fields: Sequence[str]) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def _set_apart(value: str, forms: Sequence[str]) -> tuple[str, list[int]]:
-    """`value` with every occurrence of a form replaced by `FIELD_MARK`, and the seams (offsets
-    in `value` where a field starts or ends)."""
-    spans: list[tuple[int, int]] = []
+def _set_apart(
+    value: str, forms: Sequence[str], citizens: Set[str] = frozenset()
+) -> tuple[str, dict[int, bool]]:
+    """`value` with every occurrence of a form replaced by `FIELD_MARK`, and its seams: offset in
+    `value` where a part starts or ends -> whether a citizen's text (a form in `citizens`) meets
+    it there."""
+    spans: list[tuple[int, int, bool]] = []
     for form in forms:
         start = value.find(form)
         while start != -1:
             end = start + len(form)
-            if not any(start < e and s < end for s, e in spans):
-                spans.append((start, end))
+            if not any(start < e and s < end for s, e, _ in spans):
+                spans.append((start, end, form in citizens))
             start = value.find(form, end)
     if not spans:
-        return value, []
+        return value, {}
     spans.sort()
     parts: list[str] = []
     cursor = 0
-    for start, end in spans:
+    seams: dict[int, bool] = {}
+    for start, end, citizen in spans:
         parts.append(value[cursor:start])
         parts.append(FIELD_MARK)
         cursor = end
+        for point in (start, end):
+            if 0 < point < len(value):
+                seams[point] = seams.get(point, False) or citizen
     parts.append(value[cursor:])
-    seams = sorted({p for span in spans for p in span if 0 < p < len(value)})
     return "".join(parts), seams
 
 
-def _straddling(value: str, seams: Sequence[int], names: Sequence[str]) -> set[str]:
-    """Kinds of the findings that cross a seam, found in a window around it."""
-    kinds: set[str] = set()
-    for seam in seams:
+def _straddling(value: str, seams: Mapping[int, bool], names: Sequence[str]) -> set[str]:
+    """Kinds of the findings that cross a seam."""
+    kinds = {
+        f.kind
+        for f in contains_pii(value, names, detect_names=False)
+        if any(f.start < seam < f.end for seam in seams)
+    }
+    for seam, citizen in seams.items():
+        if not _name_may_run_on(value, seam, citizen):
+            continue
         left = max(0, seam - SEAM)
         window = value[left : seam + SEAM]
         cut = seam - left
         kinds.update(f.kind for f in contains_pii(window, names) if f.start < cut < f.end)
     return kinds
+
+
+def _name_may_run_on(value: str, seam: int, citizen: bool) -> bool:
+    """Whether a name could run on across the seam: words on both sides (one space between
+    them at most), and where only our own text meets (our wording, our values: written with
+    capitals, as the registry's and our templates' names are), both capitalised. A citizen's
+    text may write a name in lower case ("chi mai"), so any letters count there."""
+    before = seam - 1
+    if before > 0 and value[before] == " ":
+        before -= 1
+    after = seam
+    if after < len(value) - 1 and value[after] == " ":
+        after += 1
+    if before < 0 or after >= len(value):
+        return False
+    if not (value[before].isalpha() and value[after].isalpha()):
+        return False
+    if citizen:
+        return True
+    start = before
+    while start > 0 and value[start - 1].isalpha():
+        start -= 1
+    return value[start].isupper() and value[after].isupper()

@@ -60,6 +60,9 @@ class FreeText:
     render: Callable[[Mapping[str, str]], SlackMessage]
     case_ref: str
     case_url: str
+    # our own values the message shows (reference, unit, labels, times as rendered): the gate
+    # judges each alone and the template's wording once, with them set apart (`notify.gate`)
+    ours: Sequence[str] = ()
 
     def placeholder(self) -> str:
         """`WITHHELD`, then a link to the case (Slack mrkdwn, already escaped)."""
@@ -132,7 +135,9 @@ def _pii_findings(
         from citizen_desk.notify.gate import gate_kinds
 
         fields = [v for v in free_text.fields.values() if v]
-        return sorted(gate_kinds(strings, fields, names, f"notification {key}", memo))
+        where = f"notification {key}"
+        ours = [_without_safe_links(v, safe_prefixes) for v in free_text.ours]
+        return sorted(gate_kinds(strings, fields, names, where, memo, ours))
     try:
         pii_gate(strings, names=tuple(names), where=f"notification {key}", memo=memo)
     except PiiDetectedError as exc:

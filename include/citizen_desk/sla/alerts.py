@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, Citizen, Message, Unit
 from citizen_desk.domain.labels import category_label
+from citizen_desk.notify.blocks import our_values
 from citizen_desk.notify.outbox import FreeText, enqueue
 from citizen_desk.sla.policy import SlaVerdict
 
@@ -171,6 +172,7 @@ def announce(
             render=partial(_rerender, template, {**extra, **context}),
             case_ref=case.reference,
             case_url=case_url,
+            ours=our_values(*context.values(), *extra.values()),
         )
         kind = f"sla_{'warning' if verdict.state == 'warning' else 'breach'}"
         for key, recipient in alert_targets(units, row, verdict):

@@ -76,11 +76,22 @@ def alert_free_text(
     def render(values: Mapping[str, str]) -> Any:
         return render_alert(replace(view, excerpt=values["excerpt"]), alert, policy, registry)
 
+    from citizen_desk.notify.blocks import our_values
+
+    context = alert_context(view, alert, policy, registry)
     return FreeText(
         fields={"excerpt": view.excerpt},
         render=render,
         case_ref=view.reference,
         case_url=registry.case_url(view.case_id),
+        ours=our_values(
+            *context.values(),
+            view.reference,
+            view.unit_name,
+            view.received_at,
+            view.deadline,
+            view.age,
+        ),
     )
 
 
