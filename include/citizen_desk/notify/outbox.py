@@ -60,8 +60,9 @@ class FreeText:
     render: Callable[[Mapping[str, str]], SlackMessage]
     case_ref: str
     case_url: str
-    # our own values the message shows (reference, unit, labels, times as rendered): the gate
-    # judges each alone and the template's wording once, with them set apart (`notify.gate`)
+    # our own values the message shows (reference, unit, labels, times as rendered; never a
+    # citizen's text, which goes in `fields`): the gate judges each alone and the template's
+    # wording once, with them set apart (`notify.gate`)
     ours: Sequence[str] = ()
 
     def placeholder(self) -> str:
