@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -124,3 +125,10 @@ def test_a_name_split_between_our_wording_and_a_part_is_found(
     assert contains_pii(whole)  # whole, it is a name
     fields, values = ([], [theirs]) if as_ours else ([theirs], [])
     assert gate_kinds([whole], fields, (), "t", ours=values), (ours, theirs)
+
+
+@pytest.mark.parametrize("ours", ["345 678", "345.678", "345678"])
+def test_digits_of_our_wording_running_on_into_a_value_of_ours_are_found(ours: str) -> None:
+    whole = f"Trực ban: 0912 {ours}"
+    assert contains_pii(whole)
+    assert gate_kinds([whole], [], (), "t", ours=[ours]) == {"phone"}

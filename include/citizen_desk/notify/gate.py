@@ -13,10 +13,12 @@ for personal data to hide:
 - our wording with every field and value set apart by a neutral mark (`FIELD_MARK`): the same
   for every alert of a template, so a sweep's batch memo checks it once, not once per case;
 - the seams where they meet: only a finding that straddles one counts (one wholly inside a part
-  is the business of the checks above). The whole string gets one pass of the detectors other
-  than the name finder (digits of ours running on into digits of the citizen's, the case's own
-  names), and where letters meet across a seam (a name could run on), the full engine over a
-  window of `SEAM` characters either side.
+  is the business of the checks above), found in a window of `SEAM` characters either side: by
+  the detectors other than the name finder where a citizen's text meets (digits of ours running
+  on into digits of the citizen's, the case's own names) or where digits meet, and by the whole
+  engine where a name could run on (letters meeting; where only our own text meets, capitals on
+  both sides). Where only our own text meets, without digits or capitals on both sides, nothing
+  can straddle that each part alone did not show.
 A field found nowhere verbatim (a block cut at Slack's length limit) leaves the string checked
 whole, as before.
 """
@@ -121,20 +123,28 @@ def _set_apart(
 
 
 def _straddling(value: str, seams: Mapping[int, bool], names: Sequence[str]) -> set[str]:
-    """Kinds of the findings that cross a seam."""
-    kinds = {
-        f.kind
-        for f in contains_pii(value, names, detect_names=False)
-        if any(f.start < seam < f.end for seam in seams)
-    }
+    """Kinds of the findings that cross a seam, each found in a window around it: by the
+    detectors other than the name finder where a citizen's text meets the seam or digits meet
+    across it, by the whole engine where a name could run on."""
+    kinds: set[str] = set()
     for seam, citizen in seams.items():
-        if not _name_may_run_on(value, seam, citizen):
+        whole = _name_may_run_on(value, seam, citizen)
+        if not (whole or citizen or _digits_meet(value, seam)):
             continue
         left = max(0, seam - SEAM)
         window = value[left : seam + SEAM]
         cut = seam - left
-        kinds.update(f.kind for f in contains_pii(window, names) if f.start < cut < f.end)
+        found = contains_pii(window, names, detect_names=whole)
+        kinds.update(f.kind for f in found if f.start < cut < f.end)
     return kinds
+
+
+def _digits_meet(value: str, seam: int) -> bool:
+    """A digit on each side of the seam, within a separator or two (a number our wording starts
+    and our value ends: "0912 " + "345 678")."""
+    before = value[max(0, seam - 3) : seam].rstrip(" .-/()")
+    after = value[seam : seam + 3].lstrip(" .-/()")
+    return bool(before) and bool(after) and before[-1].isdigit() and after[0].isdigit()
 
 
 def _name_may_run_on(value: str, seam: int, citizen: bool) -> bool:
