@@ -201,12 +201,25 @@ def _excerpts(
 ) -> dict[int, str]:
     """Per case, its alerts' excerpt: kept in the domain DB by the collection, else made (and
     kept) here."""
+    texts = _last_texts(session, [case.id for case in cases])
+    return excerpts_of(session, texts, names_of, keep_at=now)
+
+
+def excerpts_of(
+    session: Session,
+    texts: Mapping[int, str],
+    names_of: Mapping[int, Sequence[str]],
+    *,
+    keep_at: datetime | None = None,
+) -> dict[int, str]:
+    """Per case id of `texts` (its last citizen message), the excerpt its alerts show: read from
+    the domain DB where kept, else made; kept too when `keep_at` is given (the caller commits).
+    The SLA board shows the same excerpt."""
     from citizen_desk.db.excerpts import excerpts
 
-    texts = _last_texts(session, [case.id for case in cases])
-    ids = [case.id for case in cases]
-    requests = [(texts.get(case_id) or "", names_of.get(case_id, [])) for case_id in ids]
-    shown = excerpts(session, requests, EXCERPT_CHARS, _redact, now=now)
+    ids = list(texts)
+    requests = [(texts[case_id] or "", list(names_of.get(case_id, ()))) for case_id in ids]
+    shown = excerpts(session, requests, EXCERPT_CHARS, _redact, now=keep_at)
     return dict(zip(ids, shown, strict=True))
 
 

@@ -10,8 +10,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy.orm import Session
 
-EXCERPT_CHARS = 160
-
 # --- SLA state -------------------------------------------------------------------------------
 
 
@@ -86,13 +84,6 @@ def shown_cues(cues: Sequence[str] | None, names: Sequence[str]) -> tuple[str, .
     """A case's urgency cues as a page shows them: redacted like its messages (a cue is a few
     words of a message, which a pattern may have stretched over a name)."""
     return tuple(redact_text(cue, names) for cue in cues or ())
-
-
-def excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:
-    """The board's excerpt (`privacy.excerpt` with this module's redaction)."""
-    from citizen_desk.privacy.excerpt import excerpt as shared_excerpt
-
-    return shared_excerpt(text, names, limit, redactor=redact_text)
 
 
 @dataclass(frozen=True)

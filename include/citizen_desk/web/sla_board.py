@@ -25,9 +25,9 @@ from citizen_desk.domain.labels import (
 )
 from citizen_desk.domain.vocabulary import CATEGORIES, SlaState, values
 from citizen_desk.errors import NotFoundError
+from citizen_desk.sla.alerts import excerpts_of
 from citizen_desk.web.common import (
     conversation_url,
-    excerpt,
     names_by_case,
     shown_cues,
     sla_state,
@@ -328,6 +328,7 @@ def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]
     case_ids = [row.id for row in found]
     latest = _latest_inbound(session, case_ids)
     names = names_by_case(session, case_ids)
+    shown = excerpts_of(session, latest, names)  # the alerts' excerpt, kept by the collection
     result = []
     for row in found:
         waiting_since = row.waiting_since
@@ -355,7 +356,7 @@ def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]
                 age=now - waiting_since,
                 due_at=row.sla_due_at,
                 time_left=None if row.sla_due_at is None else row.sla_due_at - now,
-                excerpt=excerpt(latest.get(row.id, ""), names.get(row.id, ())),
+                excerpt=shown.get(row.id, ""),
                 conversation_url=conversation_url(row.platform, row.platform_id, row.permalink),
             )
         )
