@@ -384,3 +384,14 @@ def test_a_reminder_count_nobody_received_is_found() -> None:
 
     state.notifications[0]["payload"] = {"text": "Nhắc lần 1: cấp 3 chưa xác nhận"}
     assert checks.check_reminder_counts(state)[0] == []
+
+
+def test_the_topologies_create_the_pools_their_registry_asks_for(tmp_path: Path) -> None:
+    from e2e.topology import registry_pools
+
+    raw = yaml.safe_load((REPO / "include" / "config" / "registry.yaml").read_text("utf-8"))
+    raw["collection"] = {"facebook_concurrency": 6}
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    pools = registry_pools({"CITIZEN_DESK_REGISTRY": str(path)})
+    assert {name: slots for name, (slots, _) in pools.items()} == {"facebook_api": 6, "zalo_api": 2}
