@@ -379,3 +379,25 @@ def test_the_cli_applies_through_the_connection_or_says_what_to_run(
     out = capsys.readouterr().out
     assert "facebook_api: updated, 4 slots (was 1)\nzalo_api: created, 2 slots\n" in out
     assert PASSWORD not in out
+
+
+def test_the_commands_a_shell_runs_create_the_registrys_pools(tmp_path, capsys) -> None:
+    """What docker-compose's airflow-init evaluates: `airflow pools set` with the registry's
+    slots, the descriptions quoted (a fake `airflow` records its arguments)."""
+    import subprocess
+
+    from citizen_desk.cli import main
+    from tests.conftest import REGISTRY_PATH
+
+    assert main(["pools", "--registry", str(REGISTRY_PATH), "--commands"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines() == admin_commands(WANTED)
+    fake = tmp_path / "airflow"
+    fake.write_text('#!/bin/sh\nprintf "%s|" "$@" >> "$0.calls"; echo >> "$0.calls"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    subprocess.run(["bash", "-c", 'eval "$(cat)"'], input=printed, env=env, text=True, check=True)
+    assert (tmp_path / "airflow.calls").read_text().splitlines() == [
+        "pools|set|facebook_api|4|Concurrent Graph API collections|",
+        "pools|set|zalo_api|2|Concurrent Zalo OA collections|",
+    ]

@@ -3,6 +3,7 @@
 `--apply` goes through Airflow's REST API with the `citizen_desk_airflow_api` connection (an
 `AIRFLOW_CONN_CITIZEN_DESK_AIRFLOW_API` variable works too), as the setup DAG's `sync_pools` task
 does. Exit 1 when `--apply` finds no connection (the `airflow pools set` commands are printed).
+`--commands` prints only those commands, one per line (docker-compose's `airflow-init` runs them).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ def _pools(args: argparse.Namespace) -> int:
 
     registry = load_registry(args.registry)
     wanted = pools_for(registry)
+    if args.commands:  # for a shell: docker-compose's airflow-init evaluates them
+        print(*admin_commands(wanted), sep="\n")
+        return 0
     print(f"{registry.path}: collection pools")
     width = max(len(name) for name in wanted)
     for name, (slots, description) in wanted.items():
@@ -51,5 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pools.add_argument("--registry", default=None, help="registry YAML (default: packaged)")
     pools.add_argument(
         "--apply", action="store_true", help="create/update them through Airflow's REST API"
+    )
+    pools.add_argument(
+        "--commands", action="store_true", help="print only the `airflow pools set` commands"
     )
     pools.set_defaults(handler=_pools)
