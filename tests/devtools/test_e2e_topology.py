@@ -153,6 +153,11 @@ def test_the_local_topology_reuses_demo_sh(tmp_path: Path, monkeypatch: pytest.M
     slack = json.loads(env["AIRFLOW_CONN_CITIZEN_DESK_SLACK"])
     assert slack["extra"]["base_url"] == "http://127.0.0.1:18998/api/"
     assert (tmp_path / "state" / "passwords.json").exists()  # not the demo's own state dir
+    # the setup DAG's sync_pools logs in to the demo's own api-server
+    api = json.loads(env["AIRFLOW_CONN_CITIZEN_DESK_AIRFLOW_API"])
+    passwords = json.loads((tmp_path / "state" / "passwords.json").read_text(encoding="utf-8"))
+    assert api["host"] == "http://localhost:18999"
+    assert api["password"] == passwords[api["login"]]
     assert not set(CALLER_ENV) & set(env)
 
 
