@@ -8,13 +8,14 @@ rerun, and to backfill (`airflow backfill create`: a backfill run re-reads its i
 moves a watermark). Manual runs: `channels` (keys; empty = all) and an optional `since`/`until`
 date range (local dates, `until` inclusive) to re-collect a window.
 
-One mapped task per batch of channels (`CITIZEN_DESK_COLLECT_BATCH_SIZE`, default 1: one per
-channel; pools `facebook_api` / `zalo_api`). A bad token or missing permission fails only its
-batch, at once, after the batch's other channels were collected, and notifies the technical
-admins; transient API trouble is retried. `summarise` logs one block per channel, returns the
-run summary and emits `citizen_desk://cases`. Env: `CITIZEN_DESK_COLLECT_SCHEDULE` (default
-`@daily`, Asia/Ho_Chi_Minh), `CITIZEN_DESK_COLLECT_DEADLINE_MINUTES` (late-run alert to the
-admins, default 120).
+One mapped task per batch of channels (the registry's `collection.batch_size`, default 1: one per
+channel; `CITIZEN_DESK_COLLECT_BATCH_SIZE` overrides it), in the pools `facebook_api` / `zalo_api`
+(slots: the registry's `collection` budgets, applied by the setup DAG's `sync_pools`). A bad token
+or missing permission fails only its batch, at once, after the batch's other channels were
+collected, and notifies the technical admins; transient API trouble is retried. `summarise` logs
+one block per channel, returns the run summary and emits `citizen_desk://cases`. Env:
+`CITIZEN_DESK_COLLECT_SCHEDULE` (default `@daily`, Asia/Ho_Chi_Minh),
+`CITIZEN_DESK_COLLECT_DEADLINE_MINUTES` (late-run alert to the admins, default 120).
 """
 
 from __future__ import annotations
@@ -56,17 +57,15 @@ DATE = {"type": ["null", "string"], "pattern": r"^(\d{4}-\d{2}-\d{2}.*)?$"}
 )
 def collect_citizen_messages() -> None:
     @task(multiple_outputs=False)
-    def prepare_domain_db(**context) -> dict[str, list[str]]:
+    def prepare_domain_db(**context) -> dict[str, list[list[str]]]:
         from citizen_desk.collect import tasks
         from citizen_desk.pipeline.context import run_context
 
         return tasks.prepare(run_context(context))
 
     @task
-    def channels_of(channels: dict[str, list[str]], platform: str) -> list[list[str]]:
-        from citizen_desk.collect.batches import batch_size, in_batches
-
-        return in_batches(channels[platform], batch_size())
+    def channels_of(batches: dict[str, list[list[str]]], platform: str) -> list[list[str]]:
+        return batches[platform]
 
     @task(
         map_index_template="{{ batch_label }}",

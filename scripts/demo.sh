@@ -43,6 +43,11 @@ environment() {
   export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=$STATE/passwords.json
   printf '{"%s": "%s", "officer": "%s"}' "$DEMO_USER" "$DEMO_PASSWORD" "$DEMO_PASSWORD" \
     > "$STATE/passwords.json"
+  # the setup DAG's sync_pools task makes Airflow's pools match the registry through the REST API
+  AIRFLOW_CONN_CITIZEN_DESK_AIRFLOW_API=$(printf \
+    '{"conn_type": "http", "host": "http://localhost:%s", "login": "%s", "password": "%s"}' \
+    "$PORT" "$DEMO_USER" "$DEMO_PASSWORD")
+  export AIRFLOW_CONN_CITIZEN_DESK_AIRFLOW_API
   export CITIZEN_DESK_DATA_DIR=$DATA
   export CITIZEN_DESK_DB_URL=${CITIZEN_DESK_DB_URL:-sqlite:///$DATA/citizen_desk.db}
   if [[ ! -s $STATE/fernet.key ]]; then  # never keep an empty key a failed start left behind

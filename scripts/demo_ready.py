@@ -2,8 +2,10 @@
 saying every few seconds what it waits for, then create the pools and unpause every DAG.
 
 Steps (the REST API, as `make e2e-local` does on the same topology): the api-server's health
-endpoint; the pools `facebook_api` and `zalo_api`; the DAG processor serializing every DAG of
-`dags/`; one unpause per DAG. Exit status 1 when Airflow exits or never answers.
+endpoint; the pools `facebook_api` and `zalo_api` with the slots of the registry's `collection:`
+section (`citizen_desk.config.collection.pools_for`, the registry of `CITIZEN_DESK_REGISTRY`);
+the DAG processor serializing every DAG of `dags/`; one unpause per DAG. Exit status 1 when
+Airflow exits or never answers, or the registry is broken.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from citizen_desk.config.collection import describe_pools, pools_for
+from citizen_desk.config.registry import load_registry
+from citizen_desk.errors import ConfigError
 from e2e.airflow_rest import AirflowApiError, AirflowClient
-from e2e.topology import POOLS
 
 TRANSIENT = (requests.RequestException, AirflowApiError)
 
@@ -70,15 +74,28 @@ class Progress:
             self.sleep(1.0)
 
 
-def make_ready(client: Any, dags: list[str], progress: Progress, timeout: float = 240) -> list[str]:
-    """Wait, create the pools and unpause `dags`; returns the DAGs never serialized."""
+def registry_pools() -> dict[str, tuple[int, str]]:
+    """The pools the registry asks for (`CITIZEN_DESK_REGISTRY`, else the packaged one)."""
+    return pools_for(load_registry())
+
+
+def make_ready(
+    client: Any,
+    dags: list[str],
+    progress: Progress,
+    timeout: float = 240,
+    pools: Mapping[str, tuple[int, str]] | None = None,
+) -> list[str]:
+    """Wait, create the pools (default: the registry's) and unpause `dags`; returns the DAGs
+    never serialized."""
+    pools = registry_pools() if pools is None else pools
     health = f"the api-server ({client.base_url}/api/v2/monitor/health)"
     if not progress.wait(client.healthy, lambda: health, timeout):
         raise TimeoutError(f"{health} did not answer within {timeout:.0f} s")
     progress.say("api-server is up")
-    for pool, (slots, description) in POOLS.items():
+    for pool, (slots, description) in pools.items():
         client.ensure_pool(pool, slots, description)
-    progress.say("pools " + ", ".join(f"{pool} ({slots})" for pool, (slots, _) in POOLS.items()))
+    progress.say(f"pools {describe_pools(pools)}")
 
     seen: set[str] = set()
 
@@ -121,10 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", type=Path, required=True, help="airflow standalone's log")
     parser.add_argument("--timeout", type=float, default=240, help="seconds per wait")
     args = parser.parse_args(argv)
+    try:
+        pools = registry_pools()
+    except ConfigError as exc:
+        print(f"the registry is broken, no pools to create:\n{exc}", file=sys.stderr)
+        return 1
     client = AirflowClient(args.url, args.username, args.password)
     progress = Progress(lambda: process_group_alive(args.pgid))
     try:
-        never = make_ready(client, args.dags, progress, args.timeout)
+        never = make_ready(client, args.dags, progress, args.timeout, pools)
     except (AirflowExited, TimeoutError, AirflowApiError) as exc:
         problem = str(exc) or "airflow standalone exited"
         tail = args.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]

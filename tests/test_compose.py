@@ -141,3 +141,14 @@ def test_the_build_context_holds_only_what_the_image_needs() -> None:
         "include/citizen_desk/__pycache__/cli.cpython-311.pyc",
     ):
         assert not _in_build_context(path), path
+
+
+def test_airflow_init_creates_the_pools_the_registry_asks_for() -> None:
+    """No pool table of its own: `citizen-desk pools --commands` (tests/pipeline/test_pools.py
+    runs what it prints through bash)."""
+    script = "\n".join(SERVICES["airflow-init"]["command"])
+    assert 'eval "$$(python -m citizen_desk pools --commands)"' in script
+    assert "airflow pools set" not in script
+    steps = script.splitlines()
+    pools = next(i for i, line in enumerate(steps) if "pools --commands" in line)
+    assert steps.index("airflow db migrate") < pools

@@ -94,6 +94,36 @@ def test_says_what_it_waits_for_every_five_seconds_then_unpauses_every_dag() -> 
     assert lines[-1] == "  [ 31 s] unpaused collect_citizen_messages"
 
 
+def _registry_with(tmp_path, collection) -> str:
+    import yaml
+
+    from tests.conftest import REGISTRY_PATH
+
+    raw = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    raw["collection"] = collection
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def test_the_pools_are_the_registrys_budgets(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(
+        "CITIZEN_DESK_REGISTRY",
+        _registry_with(tmp_path, {"facebook_concurrency": 8, "zalo_concurrency": 3}),
+    )
+    clock = Clock()
+    airflow = FakeAirflow(clock, up_at=0, serialized_at=[1, 1, 1])
+    _, lines = _run(airflow, clock)
+    assert "  [  0 s] pools facebook_api (8), zalo_api (3)" in lines
+
+
+def test_a_broken_registry_stops_before_airflow_is_asked(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CITIZEN_DESK_REGISTRY", _registry_with(tmp_path, {"batch_size": 0}))
+    argv = ["--url", "http://127.0.0.1:1", "--username", "u", "--password", "p", "--pgid", "1"]
+    assert demo_ready.main([*argv, "--log", str(tmp_path / "airflow.log"), "dag"]) == 1
+    assert "collection.batch_size: expected a positive integer" in capsys.readouterr().err
+
+
 def test_a_dag_never_serialized_stays_paused_and_is_named() -> None:
     clock = Clock()
     airflow = FakeAirflow(clock, up_at=3, serialized_at=[8, None, 8])

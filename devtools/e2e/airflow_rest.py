@@ -154,7 +154,10 @@ class AirflowClient:
     def ensure_pool(self, name: str, slots: int, description: str) -> None:
         # A PATCH without `update_mask` must carry every field: without `include_deferred`
         # Airflow 3.3 answers 422, and a second `make demo` on the same state stopped there.
-        body = {"name": name, "slots": slots, "description": description, "include_deferred": False}
+        # The body is the one the setup DAG's `sync_pools` sends (`citizen_desk.pipeline.pools`).
+        from citizen_desk.pipeline.pools import pool_body
+
+        body = pool_body(name, slots, description)
         try:
             self.request("POST", "/pools", ok=(200, 201), json=body)
         except AirflowApiError as exc:

@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,10 +42,6 @@ AIRFLOW = str(VENV_BIN / "airflow")
 E2E_USER = "admin"
 E2E_PASSWORD = "citizen-desk-e2e"  # throwaway, local-only
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-POOLS = {
-    "facebook_api": (4, "Concurrent Graph API collections"),
-    "zalo_api": (2, "Concurrent Zalo OA collections"),
-}
 # the platforms' webhook retry ladders at half length: Meta's 2 min step is 1 min, Zalo's 5 min
 # step 2.5 min (an api-server restart on a busy 2-core machine takes about a minute)
 WEBHOOK_RETRY_SPEED = 2
@@ -68,6 +65,15 @@ def _demo_env_module() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def registry_pools(env: Mapping[str, str]) -> dict[str, tuple[int, str]]:
+    """The pools the topology's registry (its `CITIZEN_DESK_REGISTRY`) asks for, as production
+    derives them (`citizen_desk.config.collection.pools_for`)."""
+    from citizen_desk.config.collection import pools_for
+    from citizen_desk.config.registry import load_registry
+
+    return pools_for(load_registry(env.get("CITIZEN_DESK_REGISTRY") or None))
 
 
 def connection_env(simulator_url: str, fernet_key: str) -> dict[str, str]:
@@ -210,7 +216,7 @@ class Topology:
         return seen
 
     def create_pools(self) -> None:
-        for pool, (slots, description) in POOLS.items():
+        for pool, (slots, description) in registry_pools(self.env).items():
             self.client.ensure_pool(pool, slots, description)
 
     def start(self) -> None:

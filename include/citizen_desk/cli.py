@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "citizen_desk.notify.cli",
     "citizen_desk.sla.cli",
     "citizen_desk.doctor.cli",
+    "citizen_desk.pipeline.cli",
     "citizen_desk.web.cli",
 )
 

@@ -33,7 +33,10 @@ def test_more_tasks_than_airflow_maps_fail_fast_naming_both_settings() -> None:
     error = raised.value
     assert (error.path, error.key) == ("airflow.cfg", "core.max_map_length")
     assert "3,355 Facebook pages in batches of 1 make 3,355 mapped tasks" in error.problem
-    assert "CITIZEN_DESK_COLLECT_BATCH_SIZE to at least 4" in error.problem
+    assert (
+        "set the registry's collection.batch_size (or CITIZEN_DESK_COLLECT_BATCH_SIZE, which"
+        " overrides it) to at least 4" in error.problem
+    )
     assert "AIRFLOW__CORE__MAX_MAP_LENGTH to at least 3,355" in error.problem
     assert "Zalo" not in error.problem  # only the platform over the limit is named
     check_map_length(NATIONAL, 50, 1024)  # 68 batches
@@ -53,6 +56,15 @@ def test_settings_come_from_the_environment_and_bad_values_name_the_variable(
         monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", bad)
         with pytest.raises(ConfigError, match="CITIZEN_DESK_COLLECT_BATCH_SIZE"):
             batch_size()
+
+
+def test_the_registry_sets_the_batch_size_and_the_environment_overrides_it(monkeypatch) -> None:
+    monkeypatch.delenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", raising=False)
+    assert batch_size(50) == 50
+    monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "")  # empty: not set
+    assert batch_size(50) == 50
+    monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "7")
+    assert batch_size(50) == 7
 
 
 def test_a_batch_raises_what_lets_the_retry_policy_decide() -> None:
@@ -101,3 +113,32 @@ def test_a_batch_collects_every_channel_then_raises_for_the_broken_one(
                            [k for k in CHANNELS if k != broken])  # fmt: skip
     assert totals["channels"] == sorted(k for k in CHANNELS if k != broken)
     assert totals["messages_added"] == 0  # a rerun stores nothing twice
+
+
+def test_prepare_cuts_the_channels_in_the_registrys_batches_once_per_run(
+    sqlite_engine, small_registry, monkeypatch
+) -> None:
+    """`prepare_domain_db` decides the batches (registry size, env override): the mapped tasks
+    of both platforms are cut alike even if the registry changes during the run."""
+    import yaml
+
+    from citizen_desk.collect import tasks
+    from citizen_desk.pipeline.context import RunContext
+    from tests.conftest import NOW
+
+    monkeypatch.setenv("CITIZEN_DESK_DB_URL", sqlite_engine.url.render_as_string(False))
+    monkeypatch.delenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", raising=False)
+    run = RunContext(now=NOW, label="collect_citizen_messages/run-1", run_id="run-1")
+    assert tasks.prepare(run) == {  # the sample registry: batch_size 1
+        "facebook": [["fb-th-ns-ngathuy"], ["fb-th-ns-ttns"]],
+        "zalo": [["zalo-th-ns-ngathuy"], ["zalo-th-ns-ttns"]],
+    }
+    raw = yaml.safe_load(small_registry.read_text(encoding="utf-8"))
+    raw["collection"]["batch_size"] = 2
+    small_registry.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert tasks.prepare(run) == {
+        "facebook": [["fb-th-ns-ngathuy", "fb-th-ns-ttns"]],
+        "zalo": [["zalo-th-ns-ngathuy", "zalo-th-ns-ttns"]],
+    }
+    monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "1")  # the environment wins
+    assert tasks.prepare(run)["facebook"] == [["fb-th-ns-ngathuy"], ["fb-th-ns-ttns"]]

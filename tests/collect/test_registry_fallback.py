@@ -63,7 +63,7 @@ def test_duplicate_channel_id_collects_on_the_snapshot_and_alerts_once(
     assert "registry.yaml: channels[" in payload
     assert ".platform_id" in payload
 
-    key = before["facebook"][0]
+    key = before["facebook"][0][0]  # the first batch's first page
     options = Options(sleep=lambda _s: None, timeout=2.0, clock=world.clock, http=local_session())
     summary = collect_channel(
         key, engine=sqlite_engine, run_id="run-2", now=world.clock(), options=options

@@ -45,6 +45,27 @@ def test_catch_up_can_be_turned_off_and_defaults_apply() -> None:
     assert absent.notifications == CatchUpPolicy()
 
 
+def test_collection_budgets_and_batch_size_default_to_the_old_behaviour() -> None:
+    from citizen_desk.config.collection import CollectionPolicy, pools_for
+
+    sample = load_registry(REGISTRY_PATH)
+    absent = parse_registry(_broken(lambda raw: raw.pop("collection")), PATH)
+    empty = parse_registry(_broken(_set("collection", {})), PATH)
+    assert sample.collection == absent.collection == empty.collection == CollectionPolicy(4, 2, 1)
+    assert pools_for(absent) == {
+        "facebook_api": (4, "Concurrent Graph API collections"),
+        "zalo_api": (2, "Concurrent Zalo OA collections"),
+    }
+    national = parse_registry(
+        _broken(_set("collection", {"facebook_concurrency": 12, "batch_size": 50})), PATH
+    )
+    assert national.collection == CollectionPolicy(12, 2, 50)  # an absent key keeps its default
+    assert {name: slots for name, (slots, _) in pools_for(national).items()} == {
+        "facebook_api": 12,
+        "zalo_api": 2,
+    }
+
+
 def _set(path: str, value):
     def mutate(raw):
         target = raw
@@ -122,6 +143,33 @@ CASES = [
         _set("notifications.catch_up_fresh_within", "soon"),
         "notifications.catch_up_fresh_within",
     ),
+    (
+        "collection: a budget of zero",
+        _set("collection.facebook_concurrency", 0),
+        "collection.facebook_concurrency: expected a positive integer, got 0",
+    ),
+    (
+        "collection: a budget in words",
+        _set("collection.zalo_concurrency", "two"),
+        "collection.zalo_concurrency: expected a positive integer, got 'two'",
+    ),
+    (
+        "collection: a batch size that is a flag",
+        _set("collection.batch_size", True),
+        "collection.batch_size: expected a positive integer, got True",
+    ),
+    (
+        "collection: a fractional batch size",
+        _set("collection.batch_size", 2.5),
+        "collection.batch_size: expected a positive integer, got 2.5",
+    ),
+    (
+        "collection: unknown key",
+        _set("collection.max_active_tasks", 8),
+        "collection.max_active_tasks: unknown key (allowed: batch_size, facebook_concurrency,"
+        " zalo_concurrency)",
+    ),
+    ("collection: not a mapping", _set("collection", [4, 2]), "collection: expected a mapping"),
     (
         "access: unknown unit",
         _set("access.officer", [{"role": "officer", "units": ["TH-NS", "TH-XX"]}]),

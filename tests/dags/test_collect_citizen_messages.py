@@ -99,12 +99,17 @@ def _parse(monkeypatch, schedule: str | None = None):
     return bag.dags[DAG_ID]
 
 
-def test_dag_shape_params_and_schedule(monkeypatch) -> None:
+def test_dag_shape_params_and_schedule(monkeypatch, registry) -> None:
     import copy
 
     from airflow.sdk.exceptions import ParamValidationError
 
+    from citizen_desk.config.collection import pools_for
+
     dag = _parse(monkeypatch)
+    # the DAG's pools are the ones the setup DAG makes match the registry
+    pools = {dag.get_task(f"collect_{p}").partial_kwargs["pool"] for p in ("facebook", "zalo")}
+    assert pools == set(pools_for(registry))
     assert dag.timetable.expression == "0 0 * * *"  # @daily
     assert str(dag.timetable.timezone) == "Asia/Ho_Chi_Minh"
     for platform in ("facebook", "zalo"):

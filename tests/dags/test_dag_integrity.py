@@ -102,3 +102,7 @@ def test_the_setup_dag_runs_doctor_after_the_registry_sync(dagbag) -> None:
     dag = dagbag.dags["citizen_desk_setup"]
     doctor = dag.get_task("doctor")
     assert doctor.upstream_task_ids == {"migrate_and_sync_registry"}
+    # the pools beside doctor: a channel's blocker does not keep the registry's pools from Airflow
+    pools = dag.get_task("sync_pools")
+    assert pools.upstream_task_ids == {"migrate_and_sync_registry"}
+    assert pools.downstream_task_ids == set()

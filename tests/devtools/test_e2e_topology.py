@@ -153,6 +153,11 @@ def test_the_local_topology_reuses_demo_sh(tmp_path: Path, monkeypatch: pytest.M
     slack = json.loads(env["AIRFLOW_CONN_CITIZEN_DESK_SLACK"])
     assert slack["extra"]["base_url"] == "http://127.0.0.1:18998/api/"
     assert (tmp_path / "state" / "passwords.json").exists()  # not the demo's own state dir
+    # the setup DAG's sync_pools logs in to the demo's own api-server
+    api = json.loads(env["AIRFLOW_CONN_CITIZEN_DESK_AIRFLOW_API"])
+    passwords = json.loads((tmp_path / "state" / "passwords.json").read_text(encoding="utf-8"))
+    assert api["host"] == "http://localhost:18999"
+    assert api["password"] == passwords[api["login"]]
     assert not set(CALLER_ENV) & set(env)
 
 
@@ -384,3 +389,14 @@ def test_a_reminder_count_nobody_received_is_found() -> None:
 
     state.notifications[0]["payload"] = {"text": "Nhắc lần 1: cấp 3 chưa xác nhận"}
     assert checks.check_reminder_counts(state)[0] == []
+
+
+def test_the_topologies_create_the_pools_their_registry_asks_for(tmp_path: Path) -> None:
+    from e2e.topology import registry_pools
+
+    raw = yaml.safe_load((REPO / "include" / "config" / "registry.yaml").read_text("utf-8"))
+    raw["collection"] = {"facebook_concurrency": 6}
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    pools = registry_pools({"CITIZEN_DESK_REGISTRY": str(path)})
+    assert {name: slots for name, (slots, _) in pools.items()} == {"facebook_api": 6, "zalo_api": 2}

@@ -2,9 +2,10 @@
 
 One mapped task per channel costs ~2 s of Airflow overhead and one XCom each, and Airflow maps at
 most ``core.max_map_length`` (1,024) items: a national registry (~3,355 Facebook pages) needs
-batches. ``CITIZEN_DESK_COLLECT_BATCH_SIZE`` channels per task (default 1: a task per channel, each
-failure shown on its own); ``CITIZEN_DESK_COLLECT_BATCH_WORKERS`` of a batch's channels collected
-at once (PostgreSQL; SQLite collects one at a time).
+batches. The registry's ``collection.batch_size`` channels per task (default 1: a task per
+channel, each failure shown on its own), ``CITIZEN_DESK_COLLECT_BATCH_SIZE`` overriding it when
+set; ``CITIZEN_DESK_COLLECT_BATCH_WORKERS`` of a batch's channels collected at once (PostgreSQL;
+SQLite collects one at a time).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from citizen_desk.errors import ConfigError
 
 BATCH_SIZE_ENV = "CITIZEN_DESK_COLLECT_BATCH_SIZE"
 BATCH_WORKERS_ENV = "CITIZEN_DESK_COLLECT_BATCH_WORKERS"
+BATCH_SIZE_KEY = "collection.batch_size"
 MAP_LENGTH_KEY = "core.max_map_length"
 PLATFORM_NAMES = {"facebook": "Facebook pages", "zalo": "Zalo OAs"}
 
@@ -34,9 +36,10 @@ def _positive_env(name: str, default: int) -> int:
     return value
 
 
-def batch_size() -> int:
-    """Channels per mapped collection task (``CITIZEN_DESK_COLLECT_BATCH_SIZE``, default 1)."""
-    return _positive_env(BATCH_SIZE_ENV, 1)
+def batch_size(configured: int = 1) -> int:
+    """Channels per mapped collection task: ``CITIZEN_DESK_COLLECT_BATCH_SIZE`` when set, else
+    `configured` (the registry's ``collection.batch_size``)."""
+    return _positive_env(BATCH_SIZE_ENV, configured)
 
 
 def batch_workers() -> int:
@@ -72,9 +75,10 @@ def check_map_length(channels: Mapping[str, Sequence[str]], size: int, max_map_l
         "airflow.cfg",
         MAP_LENGTH_KEY,
         f"{counts} in batches of {size} make {max(over.values()):,} mapped tasks, more than the"
-        f" {max_map_length:,} Airflow allows; set {BATCH_SIZE_ENV} to at least"
-        f" {-(-most // max_map_length)} (e.g. 50) or AIRFLOW__CORE__MAX_MAP_LENGTH to at least"
-        f" {max(over.values()):,} (api-server and workers)",
+        f" {max_map_length:,} Airflow allows; set the registry's {BATCH_SIZE_KEY} (or"
+        f" {BATCH_SIZE_ENV}, which overrides it) to at least {-(-most // max_map_length)}"
+        f" (e.g. 50) or AIRFLOW__CORE__MAX_MAP_LENGTH to at least {max(over.values()):,}"
+        " (api-server and workers)",
     )
 
 

@@ -9,7 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from citizen_desk.collect.batches import batch_failure, batch_size, batch_workers, check_map_length
+from citizen_desk.collect.batches import (
+    batch_failure,
+    batch_size,
+    batch_workers,
+    check_map_length,
+    in_batches,
+)
 from citizen_desk.collect.run import BACKFILL_SPAN, Window, collect_channel, run_summary
 from citizen_desk.collect.summary import COUNTS
 from citizen_desk.config.registry import Registry, deployment_zone
@@ -94,19 +100,22 @@ def window_for(
     return None
 
 
-def prepare(run: RunContext) -> dict[str, list[str]]:
-    """First task: migrate + sync the registry, then the active channels to collect, by platform."""
+def prepare(run: RunContext) -> dict[str, list[list[str]]]:
+    """First task: migrate + sync the registry, then the active channels to collect, by platform,
+    in batches (one per mapped task) of the registry's size, decided once for the whole run."""
     from citizen_desk.pipeline.prepare import prepare_domain_db
 
     registry = prepare_domain_db(now=run.now, actor=run.label)
     channels = active_channels(registry, list(run.params.get("channels") or []))
-    check_map_length(channels, batch_size(), airflow_max_map_length())
+    size = batch_size(registry.collection.batch_size)
+    check_map_length(channels, size, airflow_max_map_length())
     log.info(
-        "collecting %d Facebook page(s) and %d Zalo OA(s)",
+        "collecting %d Facebook page(s) and %d Zalo OA(s), %d channel(s) per task",
         len(channels["facebook"]),
         len(channels["zalo"]),
+        size,
     )
-    return channels
+    return {platform: in_batches(keys, size) for platform, keys in channels.items()}
 
 
 def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:

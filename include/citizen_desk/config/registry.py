@@ -21,8 +21,10 @@ import yaml
 
 from citizen_desk.access import UNIT_SCOPED, Grant, users_who_may
 from citizen_desk.config import settings
+from citizen_desk.config.collection import CollectionPolicy
 from citizen_desk.config.registry_schema import (
     ChannelModel,
+    CollectionModel,
     DocumentModel,
     GrantModel,
     NotificationsModel,
@@ -98,6 +100,8 @@ class Registry:
     publication: PublicationPolicy
     notifications: CatchUpPolicy = field(default_factory=CatchUpPolicy)
     triage_learning: LearningPolicy = field(default_factory=LearningPolicy)
+    # concurrency budgets (pool slots) and batch size of the collection (`config.collection`)
+    collection: CollectionPolicy = field(default_factory=CollectionPolicy)
     # the validated document in canonical form (`canonical_content`): what a snapshot stores
     canonical: str = field(default="", compare=False, repr=False)
     # Airflow user name -> the user's Citizen Desk roles (`access:`); absent users are viewers.
@@ -289,6 +293,7 @@ def parse_registry(raw: object, path: Path) -> Registry:
     publication = doc.publication or PublicationModel()
     notifications = doc.notifications or NotificationsModel()
     learning = doc.triage_learning or TriageLearningModel()
+    collection = doc.collection or CollectionModel()
     # ConfigError("environment", "CITIZEN_DESK_BASE_URL", …) when that variable is no URL
     case_view_base_url = settings.case_view_base_url(doc.case_view_base_url)
     return Registry(
@@ -312,6 +317,9 @@ def parse_registry(raw: object, path: Path) -> Registry:
             learning.recent_window,
             learning.min_recent_corrections,
             learning.agreement_window,
+        ),
+        collection=CollectionPolicy(
+            collection.facebook_concurrency, collection.zalo_concurrency, collection.batch_size
         ),
         access=access,
         airflow_user_ids=MappingProxyType(dict(doc.airflow_user_ids or {})),

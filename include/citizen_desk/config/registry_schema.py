@@ -11,6 +11,11 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator, Field
 
 from citizen_desk.config import settings
+from citizen_desk.config.collection import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_FACEBOOK_CONCURRENCY,
+    DEFAULT_ZALO_CONCURRENCY,
+)
 from citizen_desk.config.sections import (
     Duration,
     PositiveDuration,
@@ -118,6 +123,16 @@ class TriageLearningModel(Section):
     agreement_window: PositiveDuration = timedelta(days=30)
 
 
+class CollectionModel(Section):
+    """Concurrency budgets and batch size of `collect_citizen_messages` (`config.collection`)."""
+
+    facebook_concurrency: Annotated[int, BeforeValidator(_positive_int)] = (
+        DEFAULT_FACEBOOK_CONCURRENCY
+    )
+    zalo_concurrency: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_ZALO_CONCURRENCY
+    batch_size: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_BATCH_SIZE
+
+
 class DocumentModel(Section):
     """The top level; units and channels are validated one by one, the policies by their parsers."""
 
@@ -134,5 +149,6 @@ class DocumentModel(Section):
     publication: PublicationModel | None = None
     notifications: NotificationsModel | None = None
     triage_learning: TriageLearningModel | None = None
+    collection: CollectionModel | None = None
     access: dict[str, Any] | None = None
     airflow_user_ids: dict[str, Annotated[str, BeforeValidator(_user_id)]] | None = None
