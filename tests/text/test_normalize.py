@@ -52,6 +52,7 @@ def test_decomposed_input_is_normalised_first() -> None:
         ("nhaaaa ơiiii", ("nha", "oi")),
         ("CCCD pccc cc", ("cccd", "pccc", "cc")),  # vowel-less abbreviations are kept
         ("kkkk hahaha hihi", ("haha", "haha", "haha")),  # laughter
+        ("cứu về nào 😂🤣", ("cuu", "ve", "nao", "haha")),  # laughing emoji are laughter too
         ("14h30 0912.345.678", ("14h30", "0912", "345", "678")),  # digits untouched
     ],
 )

@@ -175,6 +175,39 @@ def test_teencode_keeps_urgency(text: str, words: set[str]) -> None:
     assert classify(typed, model=None).urgent == classify(text, model=None).urgent
 
 
+FRAMES = ["Có lần ", "Sau vụ việc, ", "Bỗng ", "Khi tới nơi, ", "Tôi nhớ ", "co lan "]
+DANG = [t for t in URGENT_TEXTS + CALM_TEXTS if re.search(r"(?<![^\W_])đang(?![^\W_])", t)]
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.sampled_from(URGENT_TEXTS + CALM_TEXTS), st.sampled_from(FRAMES))
+def test_a_story_frame_never_adds_urgency(text: str, frame: str) -> None:
+    before, after = explain(text), explain(frame + text)
+    assert after.urgency <= before.urgency
+    assert not after.triage.urgent or before.triage.urgent
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.sampled_from(DANG), st.sampled_from(["đăng", "đáng", "dạng"]))
+def test_a_false_friend_of_dang_reads_as_any_other_word(text: str, friend: str) -> None:
+    """The words "đăng" (to post), "đáng" (worth) fold like "đang" (now) and are no "now": in
+    its place they weigh what an unknown word weighs (the cues "đang" made or unmade are gone)."""
+
+    def swap(word: str) -> str:
+        return re.sub(r"(?<![^\W_])đang(?![^\W_])", word, text)
+
+    assert explain(swap(friend)).urgency == explain(swap("xyz")).urgency
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(st.sampled_from(URGENT_TEXTS + CALM_TEXTS))
+def test_danger_words_saturate(text: str) -> None:
+    """Past thresholds.urgent_danger_max more danger words change nothing: what decides is
+    whether it is happening now."""
+    piled = text + ". Cầm dao truy sát, bắt cóc, đòi tiền chuộc, đâm gục"
+    assert explain(piled + ". Chém nhau, nổ súng").urgency == explain(piled).urgency
+
+
 @settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(URGENT_TEXTS + CALM_TEXTS))
 def test_urgent_exactly_when_the_explanation_names_a_cue(text: str) -> None:

@@ -66,6 +66,25 @@ URGENT = {
     "a kidnapping that has just happened": [
         "Mẹ ơi, em con bị người ta bắt cóc rồi",
     ],
+    # issue #18, 855-row growth: the classes the new real rows showed missed
+    "water up to the roof or the upper floor": [
+        "Nước lên tới mái rồi, cả nhà đang ngồi trên gác xép",
+        "Nhà ông bà tôi ngập gần hết tầng 1, hai ông bà không đi được",
+        "Nước sắp ngập lên tầng 2 rồi, làm sao bây giờ",
+    ],
+    "held by someone (the agent between 'bị' and the act)": [
+        "Chị tôi bị chồng nhốt trong phòng, không cho ra ngoài",
+        "Con bé bị bọn chúng trói ở nhà kho cuối xóm",
+    ],
+    "a medical emergency called in": [
+        "Vợ em đẻ rớt rồi, anh cho xe xuống ngay giúp em",
+        "Ông tôi tự nhiên ngừng thở, ngất xỉu ngay tại nhà",
+    ],
+    "in the water, alone in a flood, hoping someone shelters a missing child": [
+        "Con tôi bị nước cuốn, giờ vẫn đang dưới dòng nước",
+        "Bé nhà em ở một mình trong nhà, nước ngập, bé vừa đói vừa sợ",
+        "Mong ai đó cưu mang con tôi, từ hôm qua đến giờ con chưa ăn gì",
+    ],
 }
 
 CALM = {
@@ -90,6 +109,24 @@ CALM = {
     "escaped, or a correction of a rumour": [
         "Hàng xóm hô hoán cháy, tôi bế con chạy được ra ngoài",
         "Cháu bé trong clip đi cùng bố mẹ, không phải cháu bé bị mất tích như mọi người đồn",
+    ],
+    # issue #18, 855-row growth: the classes the new real rows showed over-flagged
+    "a story's frame: once, after the incident, 'I thought I was dead'": [
+        "Có lần tôi bị chủ nợ giữ lại đến tối mới cho về",
+        "Sau vụ việc, vợ chồng hàng xóm xông vào nhà đánh tôi và phá đồ",
+        "Nước lũ lên nhanh, tôi chỉ kịp leo lên nóc nhà ngồi suốt đêm, tôi nghĩ đã chết rồi",
+    ],
+    "a proverb, homework, a bare 'cháy'": [
+        "đúng là cháy nhà mới ra mặt chuột",
+        "Giờ mà bật lửa thì cháy hết tóc",
+        "thầy ơi cứu em với bài tập này",
+    ],
+    "bystanders and praise for a rescue done": [
+        "Nhìn nước ngập tới mái mà rùng mình, mong các anh cứu hộ tới kịp",
+        "Cháu bé đã giúp cứu mạng hai người, đáng được khen",
+    ],
+    "rising water that threatens goods, not lives": [
+        "Từ sáng mưa to, nước dâng nhanh, kê cao đồ đạc đến đâu nước lên đến đó",
     ],
 }
 
@@ -116,6 +153,44 @@ def test_an_old_resolved_or_figurative_class_is_not_urgent(
 ) -> None:
     typed = text if accents else strip_diacritics(text)
     assert not classify(typed).urgent, (what, typed)
+
+
+# Typed with their accents, these words only fold like an urgency word ("đảng" like "đang",
+# "cờ" like "cổ", "khổng" like the negator "không", "đạo" like "dao"): without accents the text
+# cannot tell them apart, so only the accented typing is checked.
+FALSE_FRIENDS = [
+    "Cả xóm treo cờ đỏ sao vàng",
+    "Tuyệt đối tin Đảng, nơi cứu người",
+    "Cái kết là nổ tung cả giàn khoan khổng lồ =))",
+    "Cô ấy có đạo đức, nói chuyện dễ dàng",
+]
+
+
+@pytest.mark.parametrize("text", FALSE_FRIENDS)
+def test_an_accented_false_friend_is_no_urgency_word(text: str) -> None:
+    assert not classify(text).urgent, text
+
+
+def test_a_false_friend_leaves_the_real_word_alone() -> None:
+    assert classify("Có người đang treo cổ trong nhà kho, cứu với").urgent
+    assert explain("nhà tôi không bị cháy").urgency <= 0  # "không" still denies
+
+
+def test_a_story_frame_outweighs_a_pile_of_danger_words() -> None:
+    """Danger cues saturate (thresholds.urgent_danger_max): a vivid account told afterwards
+    piles them up, and its frame ("lúc đó", "sau đó") decides."""
+    told = "Lúc đó chúng nó cầm dao truy sát, đòi giết, tôi nhảy xuống, sau đó trốn được"
+    assert not classify(told).urgent
+    assert classify("Chúng nó đang cầm dao truy sát, đòi giết, cứu tôi với").urgent
+
+
+def test_a_guard_inside_a_wider_danger_reading_does_not_count() -> None:
+    """Read "bị lừa sang Campuchia" as trafficking, not the "bị lừa" of a scam; the "nếu" of an
+    ultimatum is no hypothetical."""
+    held = explain("Em tôi bị lừa sang Campuchia, chúng nói nếu không chuộc sẽ bán qua chỗ khác")
+    assert held.triage.urgent
+    assert "đe dọa: nếu không làm theo thì hại người" in held.urgency_cues
+    assert not classify("Tôi bị lừa mất 5 triệu khi mua hàng online").urgent
 
 
 def test_if_not_opens_a_condition_and_denies_nothing() -> None:

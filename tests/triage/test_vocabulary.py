@@ -143,6 +143,18 @@ BAD_DOCUMENTS: list[tuple[str, Callable[[Document], None], str, str]] = [
     ),
     ("no urgent phrases", _set(("urgent",), {}), "urgent.phrases", "required"),
     (
+        "false friend without accents",
+        _set(("urgent", "false_friends"), ["dang"]),
+        "urgent.false_friends[0]",
+        "diacritics",
+    ),
+    (
+        "false friend of two words",
+        _set(("urgent", "false_friends"), ["đảng viên"]),
+        "urgent.false_friends[0]",
+        "single word",
+    ),
+    (
         "bad regex",
         _add_pattern({"regex": "(unclosed", "category": "tip", "weight": 1}),
         "regex",
@@ -159,6 +171,18 @@ BAD_DOCUMENTS: list[tuple[str, Callable[[Document], None], str, str]] = [
         _add_pattern({"regex": "x", "category": "tip"}),
         "patterns",
         "needs a weight",
+    ),
+    (
+        "pattern requires no list",
+        _add_pattern({"regex": "x", "urgent": 1, "requires": "nuoc"}),
+        "requires",
+        "non-empty list of words",
+    ),
+    (
+        "pattern requires punctuation",
+        _add_pattern({"regex": "x", "urgent": 1, "requires": ["nuoc, lu"]}),
+        "requires[0]",
+        "without punctuation",
     ),
     (
         "pattern stream",
@@ -221,3 +245,13 @@ def test_yaml_boolean_key_gets_a_hint(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_vocabulary(tmp_path / "nope.yaml")
+
+
+def test_a_pattern_is_tried_only_when_a_required_word_occurs(
+    tmp_path: Path, document: Document
+) -> None:
+    doc = copy.deepcopy(document)
+    doc["patterns"].append({"regex": r"\bxanh la\b", "urgent": 9, "requires": ["Cây"]})
+    vocab = load_vocabulary(write(tmp_path, doc))
+    assert classify("cay xanh la", vocab, model=None).urgent  # folded like the folded stream
+    assert not classify("áo xanh lá", vocab, model=None).urgent  # no "cây": never tried

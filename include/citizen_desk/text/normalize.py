@@ -46,6 +46,11 @@ _SYMBOLS = {"🆘": " sos ", "\u2757": " ! "}
 # Smileys (":))", "=))", ":v", ":D", "^^"), read as laughter like "hahaha": " haha ". A colon
 # after a letter or digit ("10:30", "https:") is not one.
 _SMILEY_RE = re.compile(r"(?<![^\W_])(?:[:=;][-']?[)\]dpv3]+(?![^\W_])|\^\^)")
+# Laughing emoji ("😂", "🤣", "😆" ...) are laughter too, like a smiley.
+_LAUGH_EMOJI_RE = re.compile(
+    "[\U0001f602\U0001f923\U0001f606\U0001f605\U0001f601\U0001f604"  # 😂 🤣 😆 😅 😁 😄
+    "\U0001f639\U0001f61d\U0001f61c\U0001f92a]+"  # 😹 😝 😜 🤪
+)
 
 
 def _build_fold_table() -> dict[int, int | None]:
@@ -167,9 +172,10 @@ def compile_abbreviations(mapping: Mapping[str, str]) -> dict[str, Expansion]:
 def normalize(text: str, abbreviations: Mapping[str, Expansion] | None = None) -> Normalized:
     """Tokenise ``text`` into aligned accented and folded streams.
 
-    Steps: NFC, lowercase, a few meaningful symbols to words, laughter ("kkk", "hahaha") and
-    smileys (":))", ":v") to "haha", repeated letters collapsed, split on non-letters/digits
-    (clause punctuation becomes :data:`BREAK`), abbreviations expanded.
+    Steps: NFC, lowercase, a few meaningful symbols to words, laughter ("kkk", "hahaha"),
+    smileys (":))", ":v") and laughing emoji ("😂") to "haha", repeated letters collapsed,
+    split on non-letters/digits (clause punctuation becomes :data:`BREAK`), abbreviations
+    expanded.
     """
     if not text:
         return Normalized((), ())
@@ -178,6 +184,8 @@ def normalize(text: str, abbreviations: Mapping[str, Expansion] | None = None) -
         if symbol in lowered:
             lowered = lowered.replace(symbol, word)
     lowered = _LAUGH_WORD_RE.sub("haha", lowered)
+    if not lowered.isascii():
+        lowered = _LAUGH_EMOJI_RE.sub(" haha ", lowered)
     if ":" in lowered or "=" in lowered or "^" in lowered:
         lowered = _SMILEY_RE.sub(" haha ", lowered)
     # Whole-string passes (fast, in C); folding maps one character to one character and

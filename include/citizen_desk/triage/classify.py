@@ -154,6 +154,8 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
         streams = {"folded": f" {norm.text} ", "accented": f" {norm.accented_text} "}
         for rule in vocab.rules:
             stream = streams[rule.stream]
+            if rule.requires and not any(word in stream for word in rule.requires):
+                continue
             match = rule.regex.search(stream)
             if match:
                 pattern = rule.regex.pattern

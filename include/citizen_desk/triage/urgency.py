@@ -12,11 +12,19 @@ phrase (whole words, with or without diacritics, teencode expanded):
   weight, at most ``thresholds.urgent_ongoing_max`` together, only when a danger cue fired:
   "đang" alone ("tôi đang làm thủ tục") says nothing. A "not now" phrase inside a longer
   ongoing one does not count: "từ hôm qua" (since yesterday) is not "hôm qua" (yesterday).
+A "not now" phrase inside a longer danger phrase or pattern does not count either: the wider
+reading wins ("bị lừa sang Campuchia" is trafficking, not the "bị lừa" of a scam; the "nếu" of
+an ultimatum "nếu không ... sẽ bán" is no hypothetical).
+
 * ``negators``: a danger or "not now" phrase right after one of these words (at most one word
   in between, never across punctuation) does not count: "không bị đánh", "chưa bị giam",
   "chưa được giải cứu" (which leaves the danger standing).
+* ``false_friends``: accented words that fold like an urgency word; typed so, they never make
+  a cue or a negator ("đảng" is no "đang", "treo cờ" no "treo cổ", "khổng lồ" no "không").
 
-The score is their sum; from ``thresholds.urgent_min`` the message is urgent, whatever its
+The score is their sum, the danger cues counting at most ``thresholds.urgent_danger_max``
+together (a vivid account piles up danger words; whether it is happening *now* is what the "not
+now" cues weigh against it); from ``thresholds.urgent_min`` the message is urgent, whatever its
 category. :func:`assess` also names the cues that fired, in the writer's own words (the
 accented stream) or by a pattern's ``label``, strongest first: the explanation an officer sees.
 """
@@ -37,6 +45,8 @@ FEATURE_LABELS = {"_exclaim": "!!", "_qmark": "?", "_phone": "số điện tho�
 class UrgencyHit(Protocol):
     """What :func:`assess` reads of a matched phrase or pattern (``classify.Hit``)."""
 
+    @property
+    def source(self) -> str: ...  # "folded", "accented", "feature" or "pattern"
     @property
     def phrase(self) -> str: ...
     @property
@@ -74,11 +84,61 @@ def _negated(start: int, norm: Normalized, vocab: Vocabulary) -> bool:
     for index in (start - 1, start - 2):
         if index < 0 or folded[index] == BREAK:
             return False
+        if accented[index] in vocab.false_friends:  # "khổng lồ" is no "không"
+            continue
         if folded[index] in vocab.negators or accented[index] in vocab.negators_accented:
             if index > 0 and folded[index - 1] in CONDITIONAL:
                 return False  # "nếu không ... sẽ bán": a condition, not a denial
             return folded[index + 1] not in NOT_DENYING
     return False
+
+
+def _false_friend(hit: UrgencyHit, norm: Normalized, vocab: Vocabulary) -> bool:
+    """True when a cue written without diacritics matched an accented word that only folds
+    like its own ("đảng" is no "đang", "treo cờ" no "treo cổ", "có đạo" no "có dao"): any word
+    of a phrase, the first word of a pattern (its other words may be wildcards)."""
+    if hit.start < 0 or not vocab.false_friends or hit.phrase.translate(FOLD_TABLE) != hit.phrase:
+        return False
+    end = hit.start + 1 if hit.source == "pattern" else hit.end
+    return any(word in vocab.false_friends for word in norm.accented[hit.start : end])
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """A phrase's hit moved past a false friend to the phrase's next occurrence."""
+
+    source: str
+    phrase: str
+    category: str
+    weight: float
+    start: int
+    end: int
+    label: str | None
+
+
+def _real_ones(hits: Iterable[UrgencyHit], norm: Normalized, vocab: Vocabulary) -> list[UrgencyHit]:
+    """``hits`` without false friends; a phrase whose first occurrence was one ("đăng tin,
+    nước đang lên") counts at its next real occurrence (the scan records first occurrences)."""
+    if vocab.false_friends.isdisjoint(norm.accented):  # most messages: nothing to check
+        return list(hits)
+    kept: list[UrgencyHit] = []
+    for hit in hits:
+        if not _false_friend(hit, norm, vocab):
+            kept.append(hit)
+            continue
+        if hit.source == "pattern":
+            continue
+        words, size = norm.folded[hit.start : hit.end], hit.end - hit.start
+        for index in range(hit.start + 1, len(norm.folded) - size + 1):
+            if norm.folded[index : index + size] == words and not any(
+                word in vocab.false_friends for word in norm.accented[index : index + size]
+            ):
+                kept.append(
+                    _Moved(hit.source, hit.phrase, hit.category, hit.weight, index,
+                           index + size, hit.label)
+                )  # fmt: skip
+                break
+    return kept
 
 
 def label_of(hit: UrgencyHit, norm: Normalized) -> str:
@@ -103,21 +163,35 @@ def assess(hits: Iterable[UrgencyHit], norm: Normalized, vocab: Vocabulary) -> U
     counted: list[tuple[float, UrgencyHit]] = []
     ongoing: list[UrgencyHit] = []
     negated: list[UrgencyHit] = []
-    hits = list(hits)
+    hits = _real_ones(hits, norm, vocab)
+    denied = [
+        h.start >= 0 and h.category == URGENT and _negated(h.start, norm, vocab) for h in hits
+    ]
     spans = [(h.start, h.end) for h in hits if h.category == URGENT_NOW and h.start >= 0]
-    for hit in hits:
+    wider = [
+        (h.start, h.end)
+        for h, no in zip(hits, denied, strict=True)
+        if h.category == URGENT and h.weight > 0 and h.start >= 0 and not no
+    ]
+    for hit, no in zip(hits, denied, strict=True):
         if hit.category == URGENT_NOW:
             ongoing.append(hit)
         elif hit.category == URGENT:
-            if hit.start >= 0 and _negated(hit.start, norm, vocab):
+            if no:
                 negated.append(hit)
                 continue
             if hit.weight < 0 and any(a <= hit.start and hit.end <= b for a, b in spans):
                 continue  # "từ hôm qua" (since yesterday) is not "hôm qua" (yesterday)
+            if hit.weight < 0 and any(
+                a <= hit.start and hit.end <= b and (a, b) != (hit.start, hit.end) for a, b in wider
+            ):
+                continue  # "bị lừa sang" (trafficked) is not "bị lừa" (scammed): wider wins
             score += hit.weight
             if hit.weight > 0:
                 danger += hit.weight
                 counted.append((hit.weight, hit))
+    if danger > vocab.thresholds.urgent_danger_max:
+        score -= danger - vocab.thresholds.urgent_danger_max
     if danger > 0:
         room = vocab.thresholds.urgent_ongoing_max
         for hit in ongoing:

@@ -113,6 +113,9 @@ class Thresholds:
     urgent_min: float = 3.0  # urgency score from which a message is urgent (any category)
     urgent_tip_boost: float = 0.5  # share of the positive urgency added to the tip score
     urgent_ongoing_max: float = 2.0  # "happening now" markers add at most this much
+    # danger cues add at most this much together: a text full of danger words is no more "now"
+    # than one with a few, so the "not now" cues (past, resolved, told afterwards) can outweigh it
+    urgent_danger_max: float = 5.0
     strength_scale: float = 2.5  # score at which confidence reaches ~63% of its margin part
     short_message_tokens: int = 3  # messages with at most this many words are "short"
     short_confidence: float = 0.8  # confidence of a short message with no real signal
@@ -140,6 +143,9 @@ class Rule:
     weight: float
     urgent: float
     label: str | None = None  # how an urgency explanation names the pattern (Vietnamese)
+    # words of which one must occur in the stream for the pattern to be tried (" nuoc ", a cheap
+    # test before the regex: the triage must keep 2,000 messages a second)
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,9 @@ class Vocabulary:
     # words that cancel the urgency phrase right after them ("không bị đánh"), folded / accented
     negators: frozenset[str] = frozenset()
     negators_accented: frozenset[str] = frozenset()
+    # accented words that fold like an urgency word ("đảng" like "đang", "khổng" like "không"):
+    # typed so, they are never an urgency cue's word nor a negator
+    false_friends: frozenset[str] = frozenset()
 
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -297,13 +306,46 @@ class _Builder:
             found.append((norm.accented[0] if accented else norm.folded[0], accented))
         return found
 
+    def false_friends(self, raw: object) -> frozenset[str]:
+        """The accented words of ``urgent.false_friends`` (one word each, with diacritics)."""
+        if raw is None:
+            return frozenset()
+        if not isinstance(raw, list):
+            raise self.fail("urgent.false_friends", "must be a list of words")
+        found: set[str] = set()
+        for number, word in enumerate(raw):
+            key = f"urgent.false_friends[{number}]"
+            norm = normalize(word, self.abbreviations) if isinstance(word, str) else None
+            if norm is None or len(norm.accented) != 1 or BREAK in norm.accented:
+                raise self.fail(key, "must be a single word")
+            if not has_diacritics(word):
+                raise self.fail(key, "must be written with its diacritics")
+            found.add(norm.accented[0])
+        return frozenset(found)
+
+    def requires(self, raw: object, key: str, stream: str) -> tuple[str, ...]:
+        """A pattern's ``requires`` words, normalised for its stream and padded with spaces."""
+        if raw is None:
+            return ()
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(key, "must be a non-empty list of words")
+        found: list[str] = []
+        for number, words in enumerate(raw):
+            norm = normalize(words, self.abbreviations) if isinstance(words, str) else None
+            if norm is None or not norm.folded or BREAK in norm.folded:
+                raise self.fail(f"{key}[{number}]", "must be words without punctuation")
+            found.append(f" {norm.accented_text if stream == 'accented' else norm.text} ")
+        return tuple(found)
+
     def rules(self, raw: object, topics: Mapping[str, tuple[str, ...]]) -> tuple[Rule, ...]:
         if raw is None:
             return ()
         if not isinstance(raw, list):
             raise self.fail("patterns", "must be a list")
         rules: list[Rule] = []
-        allowed = {"regex", "category", "topic", "weight", "urgent", "stream", "note", "label"}
+        allowed = {
+            "regex", "category", "topic", "weight", "urgent", "stream", "note", "label", "requires",
+        }  # fmt: skip
         for number, item in enumerate(raw):
             key = f"patterns[{number}]"
             data = self.mapping(item, key, allowed)
@@ -332,7 +374,8 @@ class _Builder:
             label = data.get("label")
             if label is not None and (not isinstance(label, str) or not label.strip()):
                 raise self.fail(f"{key}.label", "must be a non-empty string")
-            rules.append(Rule(compiled, stream, category, topic, weight, urgent, label))
+            requires = self.requires(data.get("requires"), f"{key}.requires", stream)
+            rules.append(Rule(compiled, stream, category, topic, weight, urgent, label, requires))
         return tuple(rules)
 
     def build(self, document: object) -> Vocabulary:
@@ -380,7 +423,9 @@ class _Builder:
         if not any(topics.values()):
             raise self.fail("categories", "no topic defined")
         urgent = self.mapping(
-            root.get("urgent"), "urgent", {"description", "phrases", "ongoing", "negators"}
+            root.get("urgent"),
+            "urgent",
+            {"description", "phrases", "ongoing", "negators", "false_friends"},
         )
         if "phrases" not in urgent:
             raise self.fail("urgent.phrases", "required")
@@ -388,6 +433,7 @@ class _Builder:
         if "ongoing" in urgent:
             self.add_phrases(urgent["ongoing"], "urgent.ongoing", URGENT_NOW, None)
         negators = self.negators(urgent.get("negators"))
+        false_friends = self.false_friends(urgent.get("false_friends"))
         rules = self.rules(root.get("patterns"), topics)
 
         prefixes: set[str] = set()
@@ -408,6 +454,7 @@ class _Builder:
             generic_topic=generic,
             negators=frozenset(w for w, accented in negators if not accented),
             negators_accented=frozenset(w for w, accented in negators if accented),
+            false_friends=false_friends,
         )
 
 
