@@ -50,6 +50,7 @@ INTRO_RE = re.compile(
     r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
 )
 INTRO_WORDS = word_set("toi la ten minh em ho va nguoi gui hoi viet")
+INTRO_WORDS_TYPED = word_set("tôi là tên mình em họ và người gửi hỏi viết")
 # After these, whatever follows is a name, even in lower case ("tên tôi là hùng").
 NAMING_INTRO_RE = re.compile(
     r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten|nguoi (?:gui|hoi|viet))"

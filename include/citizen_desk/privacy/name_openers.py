@@ -1,18 +1,17 @@
 """Given names the cue and lexicon rules cannot see: a name opening a sentence ("Ngân chăm sóc
-một bà cụ", "Tuấn nói với tôi"), a name called out ("Tuấn ơi", "Hải Yến mày …", "Minh, …" at
-the head of a message) and a given name typed in lower case after a kinship word ("chị hương
-nhà bên", "thằng tuấn").
+một bà cụ", "Tuấn nói với tôi") and a name called out ("Tuấn ơi", "Hải Yến mày …", "Minh, …"
+at the head of a message). Given names in lower case are :mod:`~citizen_desk.privacy.
+name_lower`'s.
 
 A capitalised word opening a sentence is capitalised by spelling, so alone it says nothing; it
 is taken for a name only when it is a common given name (`OPENING_GIVEN`: not a season, a
 direction, a time word or a verb that opens sentences: "Mai", "Thu", "Nam", "Bảo" are left
 out), does not make one dictionary word with the word after it ("Ngân hàng", "Bình thường",
 "An toàn", :mod:`~citizen_desk.privacy.wordlist`), and is followed by what follows a subject
-or an addressee (`SUBJECT_AFTER`: "bị", "đã", "nói", "ơi", "mày" …). In lower case only the
-given names that are not also ordinary words after a kinship word count (`LOWER_GIVEN`: "chị
-hương", not "anh bảo", "chị thu tiền", "em nam").
+or an addressee (`SUBJECT_AFTER`: "bị", "đã", "nói", "ơi", "mày" …). `LOWER_GIVEN` lists the
+given names that, in lower case after a kinship word, are no ordinary word ("chị hương", not
+"anh bảo", "chị thu tiền", "em nam").
 """
-
 from __future__ import annotations
 
 from citizen_desk.privacy.canonical import Canonical
@@ -146,36 +145,4 @@ def called_names(
         if not name_word(canon, word) or place_context(canon, words, i):
             continue
         found.append(word)
-    return found
-
-
-LOWER_CUES = CUES | word_set("thằng mụ lão chàng nàng a c e")
-# Dictionary words of a kinship word and a given name that are read as a name all the same.
-NAMED_WORDS = frozenset({"anh tuấn"})
-
-
-def lower_cued_names(
-    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
-) -> list[tuple[int, int]]:
-    """A lower-case given name after a lower-case kinship word: "chị hương nhà bên"."""
-    if not typed_with_marks(canon.original):
-        return []  # "chi huong", "anh tuan": too many ordinary words fold onto these
-    found: list[tuple[int, int]] = []
-    for i in range(1, len(words)):
-        if i in taken or canon.is_capitalised(words[i][0]):
-            continue
-        cue, given = as_typed(canon, *words[i - 1]), as_typed(canon, *words[i])
-        if cue not in LOWER_CUES or given not in LOWER_GIVEN:
-            continue
-        if not adjacent(canon, words[i - 1], words[i]) or (
-            is_word(cue, given) and f"{cue} {given}" not in NAMED_WORDS
-        ):
-            continue  # "anh hùng", "anh dũng", "chị hằng": words
-        following = i + 1 < len(words) and adjacent(canon, words[i], words[i + 1])
-        if following and is_word(given, as_typed(canon, *words[i + 1])):
-            continue  # "em trang bị", "anh huy động"
-        preceding = i >= 2 and adjacent(canon, words[i - 2], words[i - 1])
-        if preceding and is_word(as_typed(canon, *words[i - 2]), cue):
-            continue  # "anh em", "bà con": the cue is half of a word
-        found.append(words[i])
     return found
