@@ -12,7 +12,10 @@ or an addressee (`SUBJECT_AFTER`: "bị", "đã", "nói", "ơi", "mày" …). `L
 given names that, in lower case after a kinship word, are no ordinary word ("chị hương", not
 "anh bảo", "chị thu tiền", "em nam").
 """
+
 from __future__ import annotations
+
+import re
 
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
@@ -27,6 +30,8 @@ from citizen_desk.privacy.name_words import (
     adjacent,
     all_caps,
     as_typed,
+    capital_run,
+    known_place,
     name_word,
     opens_sentence,
     place_context,
@@ -145,4 +150,40 @@ def called_names(
         if not name_word(canon, word) or place_context(canon, words, i):
             continue
         found.append(word)
+    return found
+
+
+# The writer named after a quotation ("“…”, Dương viết.", "“…” - Ngọc kể"): a verb of saying
+# after one to three capitalised words, right after the closing quote and a comma or a dash.
+_AFTER_QUOTE_RE = re.compile(r"[”\"]\s*[,\-–—]\s*$")
+SAYING = word_set("viết nói kể chia cho bức tâm nhận hỏi đáp trả kêu than thốt khóc nghẹn bày")
+
+
+def quoted_writers(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """Capitalised words between a closing quotation mark and a verb of saying."""
+    if "”" not in canon.original and '"' not in canon.original:
+        return []
+    found: list[tuple[int, int]] = []
+    for i in range(1, len(words)):
+        if i in taken or not canon.is_capitalised(words[i][0]):
+            continue
+        gap = canon.original[canon.span(*words[i - 1])[1] : canon.starts[words[i][0]]]
+        if _AFTER_QUOTE_RE.search(gap) is None:
+            continue
+        run = capital_run(canon, words, i)
+        after = i + run
+        if (
+            not run
+            or run > 3
+            or after >= len(words)
+            or not adjacent(canon, words[after - 1], words[after])
+        ):
+            continue
+        if as_typed(canon, *words[after]) not in SAYING:
+            continue
+        if known_place(canon, words, i, run) or typed_province(canon, words, i, run):
+            continue  # "“…”, Thanh Hóa cho biết": a province speaking through its office
+        found.append((words[i][0], words[after - 1][1]))
     return found

@@ -20,6 +20,7 @@ from citizen_desk.privacy.name_lexicon import (
     CUES,
     CUES_FOLDED,
     DISPLAY_CUE_RE,
+    EMAIL_AFTER_RE,
     INITIALS_RE,
     INTRO_RE,
     INTRO_WORDS,
@@ -57,6 +58,7 @@ from citizen_desk.privacy.name_words import (
     opens_sentence,
     place_chain,
     place_context,
+    stop_word,
     typed_province,
     typed_with_marks,
     word_spans,
@@ -134,7 +136,8 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
 
 
 def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """A capitalised run named by what follows it: a birth year, an age, a phone number."""
+    """A capitalised run named by what follows it: a birth year, an age, a phone number, an
+    e-mail in brackets (a reader's signature)."""
     run = capital_run(canon, words, index)
     if not run:
         return 0
@@ -145,7 +148,7 @@ def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
     ):
         return 0  # the tail of a longer capitalised run ("xã Mường Hung: 0354..."), judged whole
     end = words[index + run - 1][1]
-    birth = BIRTH_AFTER_RE.match(canon.text, end)
+    birth = BIRTH_AFTER_RE.match(canon.text, end) or EMAIL_AFTER_RE.match(canon.text, end)
     if not (birth or PHONE_AFTER_RE.match(canon.text, end)):
         return 0
     if not birth and any(
@@ -195,8 +198,10 @@ def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
             break
         if not canon.is_capitalised(word[0]) or all_caps(canon, word):
             break
-        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME:
-            break
+        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME or stop_word(canon, word):
+            break  # "Ngân hàng", "Công an"; "Ngân Kim" is a name
+        if any(ch.isdigit() for ch in canon.text[slice(*word)]):
+            break  # "Nay128": a user name, the handle detectors' (and what follows is no name)
         count += 1
     if count and known_place(canon, words, index, count):
         return 0
