@@ -34,6 +34,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from citizen_desk.privacy.addresses import residence_places
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
@@ -264,4 +265,8 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         spans += rule(canon, words, taken)
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
-    return spans + _lone_given_names(canon, words, spans)
+    spans += _lone_given_names(canon, words, spans)
+    places = residence_places(canon) if spans else []
+    if places:  # "Quê quán: Thụy Vân, Việt Trì": places the tagger may call people
+        spans = [s for s in spans if not any(p <= s[0] and s[1] <= q for p, q in places)]
+    return spans
