@@ -46,7 +46,8 @@ LETTER_LABELS = word_set(
     "doan giai vitamin kieu dang so chuong quyen tap ban mau cap"
 )
 INTRO_RE = re.compile(
-    r"(?<![a-z])(?:ten toi la|ten toi|toi ten la|toi ten|toi la|minh ten la|minh ten|minh la|"
+    r"(?<![a-z])(?:ten toi la|ten toi|ten (?:em|minh|tao|tui|chau|con) la|toi ten la|toi ten|"
+    r"toi la|minh ten la|minh ten|minh la|"
     r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
 )
 INTRO_WORDS = word_set("toi la ten minh em ho va nguoi gui hoi viet")
@@ -55,7 +56,8 @@ INTRO_WORDS_TYPED = word_set("tôi là tên mình em họ và người gửi h�
 NAMING_INTRO_RE = re.compile(
     r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten|nguoi (?:gui|hoi|viet))"
     r"\s*:\s+$"
-    r"|(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten)\s+$"
+    r"|(?:ten(?: toi| em| minh| tao| tui| chau| con)?(?: la)?|(?:toi|minh|em) ten(?: la)?|"
+    r"ho(?: va)? ten)\s+$"
 )
 
 # Words after which capitalised words are a place, an agency or a law, not a person.

@@ -17,8 +17,10 @@ full names of such texts are :mod:`~citizen_desk.privacy.name_rules`'.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from citizen_desk.privacy.canonical import Canonical
-from citizen_desk.privacy.name_lexicon import MIDDLE_NAMES, word_set
+from citizen_desk.privacy.name_lexicon import MIDDLE_NAMES, MIDDLE_NAMES_FOLDED, word_set
 from citizen_desk.privacy.name_openers import LOWER_GIVEN, OPENING_GIVEN
 from citizen_desk.privacy.name_words import adjacent, as_typed, typed_with_marks
 from citizen_desk.privacy.wordlist import is_folded_word, is_word
@@ -34,7 +36,7 @@ LOWER_CUES = word_set("anh chị em ông bà cô chú bác cháu cậu dì mợ 
 LOWER_CUES |= word_set("thằng mụ lão chàng nàng a c e bé cụ mẹ vợ chồng bố cha")
 # What follows a person and not a time word, a verb or an adjective; two-word followers first.
 PERSON_AFTER = word_set(
-    "bị đã đang ơi nói kể khai chửi đánh đập lấy mượn vay nợ lừa trộm bán thường từng chưa mới"
+    "bị đã đang ơi nói kể khai chửi đánh đập lấy mượn vay nợ lừa trộm bán thường từng chưa mới mất"
 )
 PERSON_AFTER_PAIRS = frozenset(
     {"nhà bên", "nhà cạnh", "nhà đối", "nhà kế", "nhà trên", "nhà dưới", "hàng xóm", "xóm trên",
@@ -42,6 +44,11 @@ PERSON_AFTER_PAIRS = frozenset(
 )  # fmt: skip
 # Words before a kinship word that make it a common noun ("các anh hùng", "những chị em").
 PLURAL_BEFORE = word_set("các những mấy vị người một là như làm bậc nhiều hai ba")
+# Kinship nouns of two words before a given name ("con bé thảo", "cậu bé tuấn", "bà cụ hoa").
+KIN_PAIRS = frozenset(
+    {"con bé", "thằng bé", "cô bé", "cậu bé", "em bé", "bà cụ", "ông cụ", "cụ bà", "cụ ông",
+     "chị gái", "em gái", "em trai", "anh trai", "con gái", "con trai", "bé gái", "bé trai"}
+)  # fmt: skip
 # Dictionary words of a kinship word and a given name that are read as a name all the same.
 NAMED_WORDS = frozenset({"anh tuấn"})
 # ... and words of the two the dictionary lacks ("bác tài": a driver).
@@ -149,14 +156,21 @@ def lower_cued_names(
         if i in taken or canon.is_capitalised(words[i][0]):
             continue
         cue, given = as_typed(canon, *words[i - 1]), as_typed(canon, *words[i])
-        if cue not in LOWER_CUES or not (given in LOWER_GIVEN or given in AMBIGUOUS_GIVEN):
+        if not (given in LOWER_GIVEN or given in AMBIGUOUS_GIVEN):
             continue
         if not adjacent(canon, words[i - 1], words[i]):
+            continue
+        kin_pair = (
+            i >= 2
+            and adjacent(canon, words[i - 2], words[i - 1])
+            and f"{as_typed(canon, *words[i - 2])} {cue}" in KIN_PAIRS
+        )
+        if cue not in LOWER_CUES and not kin_pair:
             continue
         following = i + 1 < len(words) and adjacent(canon, words[i], words[i + 1])
         if following and is_word(given, as_typed(canon, *words[i + 1])):
             continue  # "em trang bị", "anh huy động", "anh thành công"
-        if i >= 2 and adjacent(canon, words[i - 2], words[i - 1]):
+        if not kin_pair and i >= 2 and adjacent(canon, words[i - 2], words[i - 1]):
             before = as_typed(canon, *words[i - 2])
             if is_word(before, cue):
                 continue  # "anh em", "bà con": the cue is half of a word
@@ -210,34 +224,97 @@ def _folded_cued_names(
 def lone_lower_names(
     canon: Canonical, words: list[tuple[int, int]], taken: set[int]
 ) -> list[tuple[int, int]]:
-    """A lower-case given name after a verb that takes a person ("gọi cho hùng", "gặp tuấn")
-    or after "là" in a self-introduction ("em là hùng", "vợ tôi là lan")."""
+    """A lower-case given name called out ("hùng ơi về đi"), after a verb that takes a person
+    ("gọi cho hùng", "gặp tuấn") or after "là" in a self-introduction ("em là hùng", "vợ tôi
+    là lan")."""
     if not typed_with_marks(canon.original):
         return []
     found: list[tuple[int, int]] = []
-    for i in range(1, len(words)):
+    for i in range(len(words)):
         if i in taken or canon.is_capitalised(words[i][0]):
             continue
         given = as_typed(canon, *words[i])
         if given not in LOWER_GIVEN and given not in LONE_GIVEN:
             continue
-        if not adjacent(canon, words[i - 1], words[i]):
-            continue
-        before = as_typed(canon, *words[i - 1])
-        if before == "là":
-            subject = i >= 2 and as_typed(canon, *words[i - 2]) in SELF_BEFORE_LA
-            subject = subject or (
-                i >= 3
-                and as_typed(canon, *words[i - 3]) in SELF_BEFORE_LA
-                and as_typed(canon, *words[i - 2]) in SELF_BEFORE_LA
-            )
-            if not subject or given in NOT_AFTER_LA:
-                continue
-        elif before not in PERSON_BEFORE or given not in LONE_GIVEN:
-            continue
-        if is_word(before, given):
-            continue  # "cho hùng" is none, "theo dõi" would be
-        if not _clause_ends(canon, words, i) and is_word(given, as_typed(canon, *words[i + 1])):
-            continue  # "cho huy chương", "với khánh thành"
-        found.append(words[i])
+        joined = i > 0 and adjacent(canon, words[i - 1], words[i])
+        before = as_typed(canon, *words[i - 1]) if joined else ""
+        if _called_out(canon, words, i) and not (before and is_word(before, given)):
+            found.append(words[i])  # "hùng ơi về đi"; not "anh hùng ơi"
+        elif joined and _introduced_or_taken(canon, words, i, before, given):
+            found.append(words[i])
     return found
+
+
+def _called_out(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    return (
+        i + 1 < len(words)
+        and adjacent(canon, words[i], words[i + 1])
+        and as_typed(canon, *words[i + 1]) == "ơi"
+    )
+
+
+def _introduced_or_taken(
+    canon: Canonical, words: list[tuple[int, int]], i: int, before: str, given: str
+) -> bool:
+    """``given`` follows "là" after the writer or one of theirs, or a verb taking a person."""
+    if before == "là":
+        subject = i >= 2 and as_typed(canon, *words[i - 2]) in SELF_BEFORE_LA
+        subject = subject or (
+            i >= 3
+            and as_typed(canon, *words[i - 3]) in SELF_BEFORE_LA
+            and as_typed(canon, *words[i - 2]) in SELF_BEFORE_LA
+        )
+        if not subject or given in NOT_AFTER_LA:
+            return False
+    elif before not in PERSON_BEFORE or given not in LONE_GIVEN:
+        return False
+    if is_word(before, given):
+        return False  # "cho hùng" is none, "theo dõi" would be
+    # "cho huy chương", "với khánh thành": a word with what follows
+    return _clause_ends(canon, words, i) or not is_word(given, as_typed(canon, *words[i + 1]))
+
+
+# Kinship nouns and possessives before a bare "tên" that names someone ("con trai tên minh đạt",
+# "vợ tôi tên lan"), as typed with diacritics.
+KIN_NOUNS = word_set("con trai gái vợ chồng bạn mẹ bố cha cháu bé người em anh chị")
+POSSESSIVES = word_set("tôi em mình tao nó anh chị của")
+
+
+def kin_named(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """``words[index]`` follows "tên" after a kinship noun (a possessive between them)."""
+    before = index - 2  # the word before "tên"
+    while before >= 0 and as_typed(canon, *words[before]) in POSSESSIVES - {"em", "anh", "chị"}:
+        before -= 1
+    if (
+        before >= 1
+        and as_typed(canon, *words[before]) in {"em", "anh", "chị"}
+        and as_typed(canon, *words[before - 1]) in KIN_NOUNS
+    ):
+        before -= 1  # "mẹ em tên …", "con trai anh tên …"
+    return before >= 0 and as_typed(canon, *words[before]) in KIN_NOUNS
+
+
+def known_given_run(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """Up to three given or middle names in lower case from ``index`` ("minh đạt", "thu hà")."""
+    count = 0
+    while index + count < len(words) and count < 3:
+        word = words[index + count]
+        if count and not adjacent(canon, words[index + count - 1], word):
+            break
+        if as_typed(canon, *word) not in KNOWN_GIVEN:
+            break
+        count += 1
+    return count
+
+
+def folded_full_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """A full name typed without diacritics whose surname is a word once folded ("le thi lan",
+    "vo van kiet", "do thi trang"): a middle name and a common given name after it, and no
+    dictionary word in them ("do thi hoa" is "đô thị hóa", "vo van hoa" "vô văn hóa")."""
+    trio = words[index : index + 3]
+    if len(trio) < 3 or not all(adjacent(canon, a, b) for a, b in pairwise(trio)):
+        return False
+    surname, middle, given = (canon.text[slice(*w)] for w in trio)
+    if middle not in MIDDLE_NAMES_FOLDED or given not in FOLDED_FULL_GIVEN:
+        return False
+    return not (is_folded_word(surname, middle, given) or is_folded_word(middle, given))

@@ -44,9 +44,8 @@ from citizen_desk.privacy.name_lexicon import (
     SYLLABLE_RE,
     TITLE_CUES,
     TITLE_CUES_FOLDED,
-    word_set,
 )
-from citizen_desk.privacy.name_lower import FOLDED_FULL_GIVEN, KNOWN_GIVEN
+from citizen_desk.privacy.name_lower import folded_full_name, kin_named, known_given_run
 from citizen_desk.privacy.name_words import (
     adjacent,
     all_caps,
@@ -63,7 +62,7 @@ from citizen_desk.privacy.name_words import (
     typed_with_marks,
     word_spans,
 )
-from citizen_desk.privacy.wordlist import is_folded_word, is_word
+from citizen_desk.privacy.wordlist import is_word
 
 
 def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> tuple[int, bool]:
@@ -267,10 +266,10 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
                 # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
                 bare = naming is not None and naming.group().split() == ["ten"]
-                if naming and not (bare and typed_with_marks(canon.original)):
-                    run = _lower_given_name(canon, words, i)
-                elif naming and not run and _kin_named(canon, words, i):
-                    run = _known_given_run(canon, words, i)  # "con trai tên minh đạt"
+                if naming and not run and not (bare and typed_with_marks(canon.original)):
+                    run = _lower_given_name(canon, words, i)  # a capitalised name is exact
+                elif naming and not run and kin_named(canon, words, i):
+                    run = known_given_run(canon, words, i)  # "con trai tên minh đạt"
         if not run and word in ABBREVIATED_CUES and i + 1 < len(words):
             first = i + 1
             run = _after_abbreviated_cue(canon, words, i)
@@ -289,39 +288,6 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
-
-
-# Kinship nouns and possessives before a bare "tên" that names someone ("con trai tên minh đạt",
-# "vợ tôi tên lan"), as typed with diacritics.
-KIN_NOUNS = word_set("con trai gái vợ chồng bạn mẹ bố cha cháu bé người em anh chị")
-POSSESSIVES = word_set("tôi em mình tao nó anh chị của")
-
-
-def _kin_named(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
-    """``words[index]`` follows "tên" after a kinship noun (a possessive between them)."""
-    before = index - 2  # the word before "tên"
-    while before >= 0 and as_typed(canon, *words[before]) in POSSESSIVES - {"em", "anh", "chị"}:
-        before -= 1
-    if (
-        before >= 1
-        and as_typed(canon, *words[before]) in {"em", "anh", "chị"}
-        and as_typed(canon, *words[before - 1]) in KIN_NOUNS
-    ):
-        before -= 1  # "mẹ em tên …", "con trai anh tên …"
-    return before >= 0 and as_typed(canon, *words[before]) in KIN_NOUNS
-
-
-def _known_given_run(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """Up to three given or middle names in lower case from ``index`` ("minh đạt", "thu hà")."""
-    count = 0
-    while index + count < len(words) and count < 3:
-        word = words[index + count]
-        if count and not adjacent(canon, words[index + count - 1], word):
-            break
-        if as_typed(canon, *word) not in KNOWN_GIVEN:
-            break
-        count += 1
-    return count
 
 
 def _before_middle_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
@@ -400,7 +366,7 @@ def _lower_full_name(
     if not known and acc_surname in LOWER_SURNAMES and not plain:
         known = _three_syllable_name(canon, words, index)
     if not known and plain and not typed_with_marks(canon.original):
-        known = _folded_full_name(canon, words, index)
+        known = folded_full_name(canon, words, index)
     if not known or place_context(canon, words, index):
         return 0
     if index and text[slice(*words[index - 1])] in {"vi", "xam", "tri"}:  # "vi phạm văn ..."
@@ -414,19 +380,6 @@ def _lower_full_name(
     ):
         count += 1
     return count
-
-
-def _folded_full_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
-    """A full name typed without diacritics whose surname is a word once folded ("le thi lan",
-    "vo van kiet", "do thi huong"): a middle name and a common given name after it, and no
-    dictionary word in them ("do thi hoa" is "đô thị hóa", "vo van hoa" "vô văn hóa")."""
-    trio = words[index : index + 3]
-    if len(trio) < 3 or not all(adjacent(canon, a, b) for a, b in pairwise(trio)):
-        return False
-    surname, middle, given = (canon.text[slice(*w)] for w in trio)
-    if middle not in MIDDLE_NAMES_FOLDED or given not in FOLDED_FULL_GIVEN:
-        return False
-    return not (is_folded_word(surname, middle, given) or is_folded_word(middle, given))
 
 
 def _three_syllable_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
