@@ -7,7 +7,9 @@ only): how papers name the readers and posters they quote.
   (nguyenrum85@...)"), and that cut e-mail itself;
 * the writer named after a quotation ("“…”, Dương viết.", "“…” - chị Huệ nói.");
 * "Châu" as a surname ("Châu Hoàng Ân"), not only a continent or a district;
-* a schoolname after "sinh viên" stays an organisation ("sinh viên Trường CĐ Phát thanh").
+* a schoolname after "sinh viên" stays an organisation ("sinh viên Trường CĐ Phát thanh");
+* readers' handles listed after "bạn đọc có tên" / "ký tên" ("SINGLE FIREFLY; HUUSON; SG"), and
+  a handle in capitals before "bình luận" ("KGB bình luận là …").
 """
 
 from __future__ import annotations
@@ -144,3 +146,37 @@ def test_chau_is_a_surname(given_name: str, verb: str) -> None:
     text = f"Ông Lê Văn Tám và Châu {given_name} {verb} với phóng viên."
     start = text.index("Châu")
     assert _covered(text, start, start + len("Châu ") + len(given_name)), text
+
+
+HANDLES = ["SINGLE FIREFLY", "HUUSON", "SG", "NÔNG DÂN", "Mưa Bên Ai", "Tony Nguyen", "BIN BO"]
+
+
+@SETTINGS
+@given(
+    handles=st.lists(st.sampled_from(HANDLES), min_size=1, max_size=3, unique=True),
+    lead=st.sampled_from(["Bạn đọc có tên", "Bạn đọc ký tên", "độc giả có tên", "nick mang tên"]),
+    sep=st.sampled_from(["; ", ", "]),
+)
+def test_handles_listed_after_ban_doc_co_ten_are_masked(
+    handles: list[str], lead: str, sep: str
+) -> None:
+    text = f"Nhiều ý kiến đồng tình ({lead} {sep.join(handles)}…). Công an TP.HCM đã xử lý."
+    for handle in handles:
+        start = text.index(handle)
+        assert _covered(text, start, start + len(handle)), (text, redact(text))
+    assert _untouched(text, "Công an TP.HCM")
+
+
+@SETTINGS
+@given(handle=st.from_regex(r"[A-Z]{2,6}", fullmatch=True))
+def test_a_handle_in_capitals_before_binh_luan_is_masked(handle: str) -> None:
+    if handle.lower() in {"ca", "csgt", "cstt", "cscd", "ubnd", "hdnd", "vks", "tand", "tp"}:
+        return  # agencies' abbreviations
+    text = f"Cách nhận tiền qua trung gian, {handle} bình luận là “Quá tinh vi”."
+    start = text.index(handle)
+    assert _covered(text, start, start + len(handle)), (text, redact(text))
+
+
+def test_agencies_before_binh_luan_are_kept() -> None:
+    text = "UBND xã và CSGT bình luận gì về việc này?"
+    assert redact(text) == text

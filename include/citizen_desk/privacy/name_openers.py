@@ -21,6 +21,7 @@ from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
     LONE_NOT_NAME,
+    NOT_INITIALS,
     NOT_NAME,
     PLACES,
     TITLE_CUES,
@@ -186,4 +187,58 @@ def quoted_writers(
         if known_place(canon, words, i, run) or typed_province(canon, words, i, run):
             continue  # "“…”, Thanh Hóa cho biết": a province speaking through its office
         found.append((words[i][0], words[after - 1][1]))
+    return found
+
+
+# Readers' handles as papers list them: "Bạn đọc có tên SINGLE FIREFLY; HUUSON; SG…", "Bạn đọc
+# ký tên NÔNG DÂN", and a handle in capitals before "bình luận" ("KGB bình luận là …").
+_HANDLES_AFTER_RE = re.compile(
+    r"(?:ban doc|doc gia|ban|nguoi dung|tai khoan|nick)\s+(?:co|ky|mang|lay|dat)\s+ten\s*:?\s+$"
+)
+_HANDLE_SEPARATORS = frozenset({";", ",", "; ", ", "})
+
+
+def _upper_run(canon: Canonical, words: list[tuple[int, int]], i: int) -> int:
+    """Up to four capitalised or all-capital words from ``words[i]``, one apart each."""
+    count = 0
+    while i + count < len(words) and count < 4:
+        word = words[i + count]
+        if count and not adjacent(canon, words[i + count - 1], word):
+            break
+        if not canon.is_capitalised(word[0]):
+            break
+        count += 1
+    return count
+
+
+def listed_handles(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """Handles listed after "bạn đọc có tên" (parted by ";" or ","), and a handle in capitals
+    right before "bình luận"."""
+    text = canon.text
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        start = words[i][0]
+        if _HANDLES_AFTER_RE.search(text, max(0, start - 30), start) is None:
+            i += 1
+            continue
+        while i < len(words):  # one handle, then the next after a separator
+            run = _upper_run(canon, words, i)
+            if not run:
+                break
+            if not any(i + k in taken for k in range(run)):
+                found.append((words[i][0], words[i + run - 1][1]))
+            i += run
+            if i >= len(words) or text[words[i - 1][1] : words[i][0]] not in _HANDLE_SEPARATORS:
+                break
+        i += 1
+    for i in range(len(words) - 2):
+        if i in taken or not all_caps(canon, words[i]):
+            continue
+        if text[slice(*words[i])] in NOT_INITIALS or not adjacent(canon, words[i], words[i + 1]):
+            continue
+        if f"{as_typed(canon, *words[i + 1])} {as_typed(canon, *words[i + 2])}" == "bình luận":
+            found.append(words[i])
     return found

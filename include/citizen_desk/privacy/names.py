@@ -46,7 +46,12 @@ from citizen_desk.privacy.name_lexicon import (
     WORD_RE,
 )
 from citizen_desk.privacy.name_lower import lone_lower_names, lower_cued_names
-from citizen_desk.privacy.name_openers import called_names, opening_names, quoted_writers
+from citizen_desk.privacy.name_openers import (
+    called_names,
+    listed_handles,
+    opening_names,
+    quoted_writers,
+)
 from citizen_desk.privacy.name_rules import rule_names
 from citizen_desk.privacy.name_words import (
     adjacent,
@@ -260,7 +265,14 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         if _unexplained_capital(canon, covered):
             spans += _tagged_spans(canon, words)
     taken = {i for i, w in enumerate(words) for s, e in spans if s <= w[0] and w[1] <= e}
-    rules = (opening_names, called_names, quoted_writers, lower_cued_names, lone_lower_names)
+    rules = (
+        opening_names,
+        called_names,
+        quoted_writers,
+        listed_handles,
+        lower_cued_names,
+        lone_lower_names,
+    )
     for rule in rules:
         spans += rule(canon, words, taken)
     spans += _same_person(canon, words, spans)
