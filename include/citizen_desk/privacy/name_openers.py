@@ -193,7 +193,8 @@ def quoted_writers(
 # Readers' handles as papers list them: "Bạn đọc có tên SINGLE FIREFLY; HUUSON; SG…", "Bạn đọc
 # ký tên NÔNG DÂN", and a handle in capitals before "bình luận" ("KGB bình luận là …").
 _HANDLES_AFTER_RE = re.compile(
-    r"(?:ban doc|doc gia|ban|nguoi dung|tai khoan|nick)\s+(?:co|ky|mang|lay|dat)\s+ten\s*:?\s+$"
+    r"(?<![a-z])(?:ban doc|doc gia|ban|nguoi dung|tai khoan|nick)\s+(?:co|ky|mang|lay|dat)\s+ten"
+    r"\s*:?\s+"
 )
 _HANDLE_SEPARATORS = frozenset({";", ",", "; ", ", "})
 
@@ -218,10 +219,10 @@ def listed_handles(
     right before "bình luận"."""
     text = canon.text
     found: list[tuple[int, int]] = []
+    lists = {m.end() for m in _HANDLES_AFTER_RE.finditer(text)} if " ten" in text else set()
     i = 0
     while i < len(words):
-        start = words[i][0]
-        if _HANDLES_AFTER_RE.search(text, max(0, start - 30), start) is None:
+        if words[i][0] not in lists:
             i += 1
             continue
         while i < len(words):  # one handle, then the next after a separator
@@ -234,7 +235,7 @@ def listed_handles(
             if i >= len(words) or text[words[i - 1][1] : words[i][0]] not in _HANDLE_SEPARATORS:
                 break
         i += 1
-    for i in range(len(words) - 2):
+    for i in range(len(words) - 2 if "binh luan" in text else 0):
         if i in taken or not all_caps(canon, words[i]):
             continue
         if text[slice(*words[i])] in NOT_INITIALS or not adjacent(canon, words[i], words[i + 1]):
