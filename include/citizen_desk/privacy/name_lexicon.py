@@ -91,7 +91,7 @@ NOT_NAME = word_set(
     "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp phố điều luật khoản nghị "
     "bộ sở cục viện tòa bệnh đội trạm hội đảng nhà cty hôm ngày tháng chiều "
     "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
-    "giám cán bí tuần thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số lộ tỉnh lộ"
+    "giám cán bí tuần thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số lộ tỉnh lộ đây"
 )
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
@@ -225,6 +225,7 @@ CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
 NOT_DISPLAY = word_set(
     "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
     "facebook fb zalo tiktok telegram instagram youtube messenger google viber kho quỹ của cua "
+    "facebooker tiktoker youtuber "
     "vietcombank techcombank agribank vietinbank sacombank bidv mbbank tpbank vpbank acb shb "
     "hdbank momo zalopay viettelpay shopee lazada tiki"
 )

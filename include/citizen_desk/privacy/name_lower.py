@@ -28,9 +28,12 @@ from citizen_desk.text.normalize import fold
 
 # Given names that are ordinary words after a kinship word, which is also a pronoun ("anh mai
 # về": you, tomorrow; "chị thu tiền": you collect money; "anh sơn nhà": you paint the house).
-AMBIGUOUS_GIVEN = (OPENING_GIVEN - LOWER_GIVEN) | word_set(
-    "mai thu nam bảo sơn thành thắng đạt tiến sang phát lợi tín trọng chiến mạnh tâm "
-    "an bình minh long phong kim hòa hoà tài trí nhân thanh liên tân quang hoài"
+AMBIGUOUS_GIVEN = (
+    (OPENING_GIVEN - LOWER_GIVEN)
+    | word_set(
+        "mai thu nam bảo sơn thành thắng đạt tiến sang phát lợi tín trọng chiến mạnh tâm "
+        "an bình minh long phong kim hòa hoà tài trí nhân thanh liên tân quang hoài"
+    )
 ) - word_set("toàn")  # "em toàn nói …": always
 LOWER_CUES = word_set("anh chị em ông bà cô chú bác cháu cậu dì mợ thím bạn")
 LOWER_CUES |= word_set("thằng mụ lão chàng nàng a c e bé cụ mẹ vợ chồng bố cha")

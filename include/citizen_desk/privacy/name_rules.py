@@ -44,6 +44,7 @@ from citizen_desk.privacy.name_lexicon import (
     SYLLABLE_RE,
     TITLE_CUES,
     TITLE_CUES_FOLDED,
+    word_set,
 )
 from citizen_desk.privacy.name_lower import folded_full_name, kin_named, known_given_run
 from citizen_desk.privacy.name_words import (
@@ -250,9 +251,14 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 ):
                     run = 0
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
-        intro_word = word in INTRO_WORDS and (
-            as_typed(canon, start, end) in INTRO_WORDS_TYPED or not typed_with_marks(canon.original)
-        )  # "tên minh đạt": the given name Minh, not "mình"
+        typed = as_typed(canon, start, end) if word in INTRO_WORDS else word
+        # an introduction's own word, unless typed as another in a text with marks ("tên minh
+        # đạt": the given name Minh; "Việt": not "viết"); "la", "toi" typed bare are "là", "tôi"
+        intro_word = word in INTRO_WORDS and not (
+            typed not in INTRO_WORDS_TYPED
+            and (typed != word or word == "minh")
+            and typed_with_marks(canon.original)
+        )
         if not run and not intro_word:
             intro = INTRO_RE.search(text, max(0, start - 20), start)
             if intro:
@@ -382,6 +388,10 @@ def _lower_full_name(
     return count
 
 
+# Words before "trần" that make it a ceiling, not a surname.
+CEILING_BEFORE = word_set("lên trên dưới sát tới đến chạm kín dán treo gắn leo trèo ốp làm")
+
+
 def _three_syllable_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
     """Surname + any middle name + given name in lower case, with diacritics ("vũ khắc tiệp"):
     three syllables of which no two neighbours make one word ("vũ trụ bao la", "phạm vi rộng",
@@ -399,6 +409,8 @@ def _three_syllable_name(canon: Canonical, words: list[tuple[int, int]], index: 
         return False
     if any(word in LONE_NOT_NAME or word in NOT_NAME for word in typed[1:]):
         return False
+    if typed[0] == "trần" and index and as_typed(canon, *words[index - 1]) in CEILING_BEFORE:
+        return False  # "trèo lên trần la phông": a ceiling
     return not (is_word(typed[0], typed[1]) or is_word(typed[1], typed[2]))
 
 
