@@ -225,6 +225,8 @@ def test_a_name_after_ten_and_a_pronoun_is_masked(text: str, name: str) -> None:
         "khí phách anh hùng, hào cường.",
         "với mình là quý rồi.",
         "vo thi hay chui chong",
+        "Dich vu cong truc tuyen gio tien that",  # "dịch vụ công": not "Vũ Công Trúc"
+        "Em đổi số rồi, tài khoản VNeID đổi sang số mới thế nào ạ",  # an app, not a name
         "Thanh Hóa, Bảo Lộc, đường Quang Trung",
         "Công an xã Nga Thủy làm việc ngày 12/3/2026.",
         "Trời ơi, mẹ ơi, bà con ơi!",

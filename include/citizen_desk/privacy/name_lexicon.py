@@ -225,7 +225,7 @@ CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
 NOT_DISPLAY = word_set(
     "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
     "facebook fb zalo tiktok telegram instagram youtube messenger google viber kho quỹ của cua "
-    "facebooker tiktoker youtuber "
+    "facebooker tiktoker youtuber vneid vssid etax icloud apple paypal "
     "vietcombank techcombank agribank vietinbank sacombank bidv mbbank tpbank vpbank acb shb "
     "hdbank momo zalopay viettelpay shopee lazada tiki"
 )

@@ -325,11 +325,28 @@ def known_given_run(canon: Canonical, words: list[tuple[int, int]], index: int) 
 def folded_full_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
     """A full name typed without diacritics whose surname is a word once folded ("le thi lan",
     "vo van kiet", "do thi trang"): a middle name and a common given name after it, and no
-    dictionary word in them ("do thi hoa" is "đô thị hóa", "vo van hoa" "vô văn hóa")."""
+    dictionary word in them nor across both ends ("do thi hoa" is "đô thị hóa", "vo van hoa"
+    "vô văn hóa", "dich vu cong truc tuyen" "dịch vụ công trực tuyến")."""
     trio = words[index : index + 3]
     if len(trio) < 3 or not all(adjacent(canon, a, b) for a, b in pairwise(trio)):
         return False
-    surname, middle, given = (canon.text[slice(*w)] for w in trio)
+    text = canon.text
+    surname, middle, given = (text[slice(*w)] for w in trio)
     if middle not in MIDDLE_NAMES_FOLDED or given not in FOLDED_FULL_GIVEN:
         return False
-    return not (is_folded_word(surname, middle, given) or is_folded_word(middle, given))
+    if is_folded_word(surname, middle, given) or is_folded_word(middle, given):
+        return False
+    # words on both sides: the surname ends one and the given name begins one ("dich vu cong
+    # truc tuyen": "dịch vụ công trực tuyến"); one alone is chance ("hom qua do thi lan")
+    before = index and adjacent(canon, words[index - 1], trio[0])
+    after = (
+        index + 3 < len(words)
+        and adjacent(canon, trio[2], words[index + 3])
+        and text[slice(*words[index + 3])] not in FOLDED_PERSON_AFTER  # "trang bi": "bị"
+    )
+    return not (
+        before
+        and after
+        and is_folded_word(text[slice(*words[index - 1])], surname)
+        and is_folded_word(given, text[slice(*words[index + 3])])
+    )

@@ -198,6 +198,8 @@ def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
             break
         if not canon.is_capitalised(word[0]) or all_caps(canon, word):
             break
+        if any(ch.isupper() for ch in canon.original[slice(*canon.span(*word))][1:]):
+            break  # "VNeID", "MoMo": an app or a brand, not a person
         if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME or stop_word(canon, word):
             break  # "Ngân hàng", "Công an"; "Ngân Kim" is a name
         if any(ch.isdigit() for ch in canon.text[slice(*word)]):
@@ -251,31 +253,22 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 ):
                     run = 0
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
-        typed = as_typed(canon, start, end) if word in INTRO_WORDS else word
-        # an introduction's own word, unless typed as another in a text with marks ("tên minh
-        # đạt": the given name Minh; "Việt": not "viết"); "la", "toi" typed bare are "là", "tôi"
-        intro_word = word in INTRO_WORDS and not (
-            typed not in INTRO_WORDS_TYPED
-            and (typed != word or word == "minh")
-            and typed_with_marks(canon.original)
-        )
-        if not run and not intro_word:
-            intro = INTRO_RE.search(text, max(0, start - 20), start)
-            if intro:
-                first = i
-                run = capital_run(canon, words, i, cued=True) or _lower_full_name(
-                    canon, words, i, introduced=True
-                )
-                if run and known_place(canon, words, i, run):
-                    run = 0  # "cái tên Việt Nam": a country
-                naming = NAMING_INTRO_RE.search(intro.group())
-                # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
-                # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
-                bare = naming is not None and naming.group().split() == ["ten"]
-                if naming and not run and not (bare and typed_with_marks(canon.original)):
-                    run = _lower_given_name(canon, words, i)  # a capitalised name is exact
-                elif naming and not run and kin_named(canon, words, i):
-                    run = known_given_run(canon, words, i)  # "con trai tên minh đạt"
+        intro = None if run else INTRO_RE.search(text, max(0, start - 20), start)
+        if intro and not (word in INTRO_WORDS and _intro_word(canon, start, end, word)):
+            first = i
+            run = capital_run(canon, words, i, cued=True) or _lower_full_name(
+                canon, words, i, introduced=True
+            )
+            if run and known_place(canon, words, i, run):
+                run = 0  # "cái tên Việt Nam": a country
+            naming = NAMING_INTRO_RE.search(intro.group())
+            # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
+            # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
+            bare = naming is not None and naming.group().split() == ["ten"]
+            if naming and not run and not (bare and typed_with_marks(canon.original)):
+                run = _lower_given_name(canon, words, i)  # a capitalised name is exact
+            elif naming and not run and kin_named(canon, words, i):
+                run = known_given_run(canon, words, i)  # "con trai tên minh đạt"
         if not run and word in ABBREVIATED_CUES and i + 1 < len(words):
             first = i + 1
             run = _after_abbreviated_cue(canon, words, i)
@@ -294,6 +287,16 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
+
+
+def _intro_word(canon: Canonical, start: int, end: int, word: str) -> bool:
+    """The word at ``[start, end)`` is an introduction's own ("tôi", "là", "tên"), unless typed
+    as another in a text with marks ("tên minh đạt": the given name Minh; "Việt": not "viết");
+    "la", "toi" typed bare are "là", "tôi" all the same."""
+    if not typed_with_marks(canon.original):
+        return True
+    typed = as_typed(canon, start, end)
+    return typed in INTRO_WORDS_TYPED or (typed == word and word != "minh")
 
 
 def _before_middle_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
