@@ -19,8 +19,9 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 
 from citizen_desk.privacy.canonical import Canonical
-from citizen_desk.privacy.name_lexicon import PLACES
+from citizen_desk.privacy.name_lexicon import PLACES, SURNAMES, word_set
 from citizen_desk.privacy.name_words import typed_with_marks
+from citizen_desk.text.normalize import fold
 
 # A home: a house number or a lane number ("số nhà 12", "ngõ 5", "ngách 3/14", "hẻm 45",
 # "kiệt 7", "K123/73/12"), with the street, residential group or hamlet chained to it ("số 12 ngõ
@@ -55,7 +56,7 @@ _TRAILING_NUMBER_RE = re.compile(r" \d+[a-z]?(?![\w])")  # "thôn Rùa Hạ 2"
 # Where a person lives: "trú (tại)", "ngụ", "thường trú", "ĐKTT", "quê", "địa chỉ", "nhà ở" ...
 _RESIDENCE_RE = re.compile(
     r"(?<![\w/])(ho khau thuong tru|dang k[yi] thuong tru|thuong tru|tam tru|cu tru|dkhktt|hktt|"
-    r"dktt|tru|ngu|que quan|nguyen quan|que|dia chi nha|dia chi|d/c|nha rieng|nha o|noi o|cho o|"
+    r"dktt|tru|ngu|que quan|nguyen quan|que|dia chi nha|dia chi|d/c|dc|nha rieng|nha o|noi o|cho o|"
     r"sinh song|song|o tro|nha tro|phong tro)(?![a-z])"
     r"(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o))?\s*:?\s*"
 )
@@ -63,7 +64,7 @@ _RESIDENCE_ACCENTED = frozenset(
     {
         "hộ khẩu thường trú", "đăng ký thường trú", "đăng kí thường trú", "thường trú",
         "tạm trú", "cư trú", "đkhktt", "hktt", "đktt", "trú", "ngụ", "quê quán", "nguyên quán",
-        "quê", "địa chỉ nhà", "địa chỉ", "đ/c", "nhà riêng", "nhà ở", "nơi ở", "chỗ ở",
+        "quê", "địa chỉ nhà", "địa chỉ", "đ/c", "đc", "dc", "nhà riêng", "nhà ở", "nơi ở", "chỗ ở",
         "sinh sống", "sống", "ở trọ", "nhà trọ", "phòng trọ",
     }
 )  # fmt: skip
@@ -88,9 +89,45 @@ _APPOSITION_RE = re.compile(r"[\s,/\-()]*")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
 # The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
-_SELF_AT_RE = re.compile(
-    r"(?<![\w])(?:nha |gia dinh )?(?:toi|em|minh|chau|tui|tao)(?: (?:dang|van|hien|con))? "
-    r"(?:o|song o|tru o|o tai)\s+$"
+_SELF = r"(?<![\w])(?:nha |gia dinh )?(?:toi|em|minh|chau|tui|tao)(?: (?:dang|van|hien|con))? "
+_AT = r"(?:o|song o|tru o|o tai)\s+"
+_SELF_AT_RE = re.compile(rf"{_SELF}{_AT}$")
+# "nhà em ở 45 nguyễn trãi": an "ở" before a number first (cheap), then the writer before it
+_AT_NUMBER_RE = re.compile(r"o(?: tai)? (?=[a-z]?\d)")  # a literal first: the scan is fast
+_SELF_BEFORE_AT_RE = re.compile(rf"{_SELF}(?:song |tru )?$")
+# Someone else lives there, the commune after it: "người thân của cô ở Xóm Cát, thôn Đông 3, xã
+# Diên Điền", "cụ bà ở tổ dân phố Gốc Vối 1, phường Linh Sơn" (as typed, so "có ở" is not "cô").
+_OTHER_AT_RE = re.compile(
+    r"(?<![\w])(người thân|người nhà|gia đình|cụ bà|cụ ông|bà ngoại|ông ngoại|bà nội|ông nội|mẹ|"
+    r"bố|cha|vợ|chồng|con|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ)"
+    r"(?: (?:của )?(?:tôi|em|mình|cô|anh|chị|ấy|nó|bạn|cháu))* (?:ở|sống ở|trú ở|ở tại)\s+$"
+)
+_OTHER_AT_FOLDED_RE = re.compile(fold(_OTHER_AT_RE.pattern))
+# A house number right before a lane ("12/3 hẻm 45", "sn 12 ngõ 5", "nhà 25 ngõ 8"), unless a
+# word before it makes it a date, a time or a count ("tháng 12 ngõ 5 bị ngập").
+_LEAD_HOUSE_RE = re.compile(
+    rf"(?:(?<![\w/])(so nha|nha so|sn|so|nha)\s+)?(?<![\w/.,:-])({_HOUSE_NO})\s+$"
+)
+_LANE_START_RE = re.compile(r"(?:ngo|ngach|hem|kiet|hxh)(?![a-z])")
+_WORD_BEFORE_RE = re.compile(r"([a-z]+)\s*$")
+_NOT_HOUSE_BEFORE = word_set(
+    "thang ngay nam luc gio tuan quy lop phong tang khoang gan hon tren duoi qua sau truoc"
+)
+# A street typed in lower case after a house number in a home: it opens with a surname
+# ("45 nguyễn trãi"), or with "đường"/"phố" ("12 đường số 7"), and ends before an
+# administrative word, a punctuation mark or a word of the sentence.
+_LOWER_WORD_RE = re.compile(r" ([a-z0-9]+)")
+_LADDER_SEP_RE = re.compile(r", ?")
+_UPPER = "".join(chr(c) for c in range(0x41, 0x1EFA) if chr(c).isupper())
+_COMMA_CAPITAL_RE = re.compile(rf",\s*[{_UPPER}]")
+# Surnames that open streets, as typed ("nguyễn trãi", "lê lợi", "lý thường kiệt").
+_STREET_SURNAMES = word_set(
+    "nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô lý trương đinh dương "
+    "lương đào mai cao hà tô đoàn trịnh lạc tôn"
+)
+_LOWER_STREET_STOP = word_set(
+    "o tai thi va nhe nha a oi phuong xa quan huyen tp tinh thanh p q x h tt tx kp to khu "
+    "ap thon xom gan canh doi cua la co bi da dang duoc khong"
 )
 
 
@@ -130,12 +167,57 @@ def _street_name_end(canon: Canonical, pos: int) -> int:
     return end
 
 
+def _lower_street_end(canon: Canonical, pos: int) -> int:
+    """End of a street name typed in lower case right after ``pos``, else ``pos``."""
+    end, count, limit = pos, 0, 4
+    while count < limit:
+        m = _LOWER_WORD_RE.match(canon.text, end)
+        if m is None or canon.is_capitalised(m.start(1)):
+            break
+        word = m.group(1)
+        if count == 0:
+            if word in {"duong", "pho"}:
+                limit = 5
+            elif word not in SURNAMES or (
+                typed_with_marks(canon.original)
+                and _lower_accented(canon, *m.span(1)) not in _STREET_SURNAMES
+            ):
+                break  # "kiệt 10 vợ cháu": "vợ" is no "Võ"
+        if word in _LOWER_STREET_STOP or (count == 0 and word.isdigit()):
+            break
+        end, count = m.end(), count + 1
+    return end if count >= 2 else pos
+
+
+def _any_street_end(canon: Canonical, pos: int) -> int:
+    """End of a street name right after ``pos``, capitalised or not, else ``pos``."""
+    end = _street_name_end(canon, pos)
+    return end if end > pos else _lower_street_end(canon, pos)
+
+
+def _lead_house(canon: Canonical, start: int) -> int:
+    """Start of the house number before the lane at ``start`` ("12/3 hẻm 45"), else ``start``."""
+    folded = canon.text
+    if _LANE_START_RE.match(folded, start) is None:
+        return start
+    m = _LEAD_HOUSE_RE.search(folded, max(0, start - 24), start)
+    if m is None:
+        return start
+    if m.group(1) is None:
+        before = _WORD_BEFORE_RE.search(folded, max(0, m.start() - 12), m.start())
+        if before is not None and before.group(1) in _NOT_HOUSE_BEFORE:
+            return start  # "tháng 12 ngõ 5", "ngày 12/3 hẻm 45"
+    elif m.group(1) == "sn" and re.fullmatch(r"(?:19|20)\d\d", m.group(2)):
+        return start  # "SN 1990 ngõ 5": a birth year
+    return m.start()
+
+
 def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
     """(start, end, role) of address components; role: home, number, street or locality."""
     folded = canon.text
     parts = []
     for m in _HOME_RE.finditer(folded):
-        parts.append((m.start(), _street_name_end(canon, m.end()), "home"))
+        parts.append((_lead_house(canon, m.start()), _any_street_end(canon, m.end()), "home"))
     for m in _NUMBER_ONLY_RE.finditer(folded):
         parts.append((m.start(), m.end(), "number"))
         end = _street_name_end(canon, m.end())
@@ -205,12 +287,9 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
     return False
 
 
-def _residence(
-    canon: Canonical, chains: list[tuple[int, int, set[str]]]
-) -> Iterator[tuple[int, int]]:
-    """What follows a residence word: a house number, a hamlet chain, or a street before a ward."""
+def _residence_words(canon: Canonical) -> Iterator[re.Match[str]]:
+    """The residence words of the text that say where someone lives."""
     folded = canon.text
-    starts = {start: end for start, end, _roles in chains}
     for m in _RESIDENCE_RE.finditer(folded):
         if not _typed_as(canon, *m.span(1), _RESIDENCE_ACCENTED):
             continue
@@ -218,6 +297,42 @@ def _residence(
             continue  # "Luật Cư trú 2006", "luật cư trú năm 2020": a law, not a home
         if _lower_accented(canon, *m.span(1)) in _NEEDS_PLACE_WORD and not m.group(2):
             continue
+        if m.group(1) == "dc" and ":" not in m.group():
+            continue  # "dc" is "được" in chat; "dc: 45/12 …" is an address
+        yield m
+
+
+def _ladder(canon: Canonical, pos: int) -> list[tuple[int, int]]:
+    """Runs of capitalised words parted by commas from ``pos``: "Cẩm Đội, Thụy Vân, Việt Trì"."""
+    runs: list[tuple[int, int]] = []
+    while len(runs) < 6:
+        end = _capital_words_end(canon, pos, 4)
+        if end == pos:
+            break
+        runs.append((pos, end))
+        sep = _LADDER_SEP_RE.match(canon.text, end)
+        if sep is None:
+            break
+        pos = sep.end()
+    return runs
+
+
+def residence_places(canon: Canonical) -> list[tuple[int, int]]:
+    """Capitalised names after a residence word, parted by commas ("Quê quán: Thụy Vân, Việt
+    Trì, Phú Thọ"): places, never people (their first rung may be a home, see `_residence`)."""
+    if _COMMA_CAPITAL_RE.search(canon.original) is None:
+        return []  # no capitalised name after a comma: no ladder
+    ladders = (_ladder(canon, m.end()) for m in _residence_words(canon))
+    return [run for ladder in ladders if len(ladder) >= 2 for run in ladder]
+
+
+def _residence(
+    canon: Canonical, chains: list[tuple[int, int, set[str]]]
+) -> Iterator[tuple[int, int]]:
+    """What follows a residence word: a house number, a hamlet chain, or a street before a ward."""
+    folded = canon.text
+    starts = {start: end for start, end, _roles in chains}
+    for m in _residence_words(canon):
         pos = m.end()
         if pos in starts:
             yield pos, starts[pos]
@@ -227,7 +342,14 @@ def _residence(
             end = token.end()
             gap = _ADDRESS_GAP_RE.match(folded, end)
             following = gap.end() if gap else end
-            yield pos, starts.get(following, _street_name_end(canon, end))
+            street_end = starts.get(following, _any_street_end(canon, end))
+            if m.group(1) == "dc" and street_end == end and "/" not in token.group():
+                continue  # "thì đc:3": a score, not a house
+            yield pos, street_end
+            continue
+        ladder = _ladder(canon, pos)
+        if len(ladder) >= 4 and not any(folded[pos:].startswith(p) for p in PLACES):
+            yield ladder[0]  # "Quê quán: Cẩm Đội, Thụy Vân, Việt Trì, Phú Thọ": a village
             continue
         street = _capital_words_end(canon, pos, 3)
         ward_after = _WARD_AFTER_RE.match(folded, street)
@@ -237,6 +359,34 @@ def _residence(
             and not any(folded[pos:street].startswith(p) for p in PLACES)
         ):
             yield pos, street
+
+
+def _self_homes(canon: Canonical) -> Iterator[tuple[int, int]]:
+    """A house number and its street after the writer's "tôi ở" ("nhà em ở 45 nguyễn trãi")."""
+    for m in _AT_NUMBER_RE.finditer(canon.text):
+        if m.start() and canon.text[m.start() - 1].isalnum():
+            continue  # "cho 2", "do 3": not "ở"
+        if _SELF_BEFORE_AT_RE.search(canon.text, max(0, m.start() - 30), m.start()) is None:
+            continue
+        token = _HOUSE_TOKEN_RE.match(canon.text, m.end())
+        if token is None:
+            continue
+        end = _any_street_end(canon, token.end())
+        if end > token.end() or "/" in token.group():
+            yield m.end(), end
+
+
+def _someone_else_lives(canon: Canonical, begin: int, end: int) -> bool:
+    """``[begin, end)`` follows a person's "ở" and comes before the commune ("cụ bà ở tổ dân
+    phố Gốc Vối 1, phường Linh Sơn")."""
+    if _ADMIN_AFTER_RE.match(canon.text, end) is None:
+        return False
+    o_start, o_end = canon.span(max(0, begin - 40), begin)
+    before = unicodedata.normalize("NFC", canon.original[o_start:o_end]).lower()
+    if not typed_with_marks(canon.original):
+        before = canon.text[max(0, begin - 40) : begin]
+        return _OTHER_AT_FOLDED_RE.search(before) is not None
+    return _OTHER_AT_RE.search(" ".join(before.split()) + " ") is not None
 
 
 def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -260,6 +410,8 @@ def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, in
         yield "address", start, end
     for start, end in _house_after_name(canon, people):
         yield "address", start, end
+    for start, end in _self_homes(canon):
+        yield "address", start, end
     for start, end, roles in chains:
         if "home" in roles or ("number" in roles and roles & {"street", "locality"}):
             yield "address", start, end
@@ -267,5 +419,9 @@ def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, in
             lead = _LEAD_TOKEN_RE.search(canon.text, max(0, start - 16), start)
             begin = lead.start() if lead and lead.end() == start else start
             writer_lives_there = _SELF_AT_RE.search(canon.text, max(0, begin - 30), begin)
-            if writer_lives_there or _home_context(canon, begin, end, people):
+            if (
+                writer_lives_there
+                or _home_context(canon, begin, end, people)
+                or _someone_else_lives(canon, begin, end)
+            ):
                 yield "address", begin, end

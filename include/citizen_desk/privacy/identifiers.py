@@ -2,7 +2,9 @@
 handles, phone numbers, bank accounts, citizen id numbers and licence plates.
 
 Every detector yields ``(kind, start, end)`` over the folded (canonical) text; ordinary numbers
-(money, dates, times, toll-free and hotline numbers) are left alone. :func:`detect_kinds` is the
+(money, dates, times, and public service numbers that cannot be a subscriber's: 113/114/115,
+1800/1900 numbers of a service's length) are left alone; a unit's own published landline looks
+like anyone's and is masked like one. :func:`detect_kinds` is the
 cheap presence test the triage uses as a feature.
 """
 
@@ -15,6 +17,11 @@ from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.text.normalize import FOLD_TABLE
 
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+# An e-mail cut short by the paper that prints it ("nguyenrum85@...", "an_ketoan@…"): the user
+# name is still the writer's.
+_CUT_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{2,}@(?=\s*(?:\.{2,}|…|\*{2,}|x{3,}))"
+)
 _KNOWN_HOSTS = (
     r"facebook\.com|fb\.com|fb\.me|fb\.watch|m\.me|messenger\.com|zalo\.me|chat\.zalo\.me|"
     r"t\.me|bit\.ly|tinyurl\.com|tiktok\.com|youtu\.be|youtube\.com|instagram\.com|"
@@ -61,12 +68,18 @@ _LANDLINE_RE = re.compile(
 
 # Spellings of real print: any 10-11 digit national number ("043 5551368", "069.23.21667",
 # "(08) 3821.7080"), foreign "+" numbers, numbers partly masked by the writer ("0916863xxx"),
-# and 7-12 digits right after a phone word ("ĐT: 3821 7080"). Toll-free and hotline numbers
-# (1800/1900 ...) are public services, not a person, and stay.
+# and 7-12 digits right after a phone word ("ĐT: 3821 7080"). Toll-free and premium numbers
+# of a service's shape (1800/1900 + 4 or 6 digits) are public services, not a person, and stay.
 _NATIONAL_RE = re.compile(r"(?<![\d+.,])\(?0\d{1,3}\)?(?:[ .\-]{0,3}\d){6,10}(?!\d|[.,]\d)")
 _DATE_INSIDE_RE = re.compile(r"(?<!\d)\d{1,2}[./\-]\d{1,2}[./\-](?:19|20)\d{2}(?!\d)")
 _FOREIGN_RE = re.compile(r"(?<![\w+])\+(?!84)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d){5,11}(?!\d)")
 _MASKED_NUMBER_RE = re.compile(r"(?<![\w.,])\d(?:[ .\-]?\d){3,15}[x*]{2,8}(?![\w*])")
+# "0913xxx678": a number hidden in its middle still shows most of itself.
+_MIDDLE_MASKED_RE = re.compile(r"(?<![\w.,])0\d{1,4}[x*]{2,5}\d{1,5}(?![\w*])")
+# "0912*345*678", "0912,345,678", "0912_345_678", "0912/345/678": odd separators of chat.
+_ODD_SEPARATED_RE = re.compile(
+    r"(?<![\d.,/*_~])0\d{1,4}(?: ?[*,_/~] ?\d{1,5}){1,4}(?!\d|[*,_/~]\d)"
+)
 _PHONE_WORDS_RE = re.compile(
     r"\b(?:sdt|so dt|dt|dtdd|dd|dien thoai|di dong|hotline|tel|phone|lien he|goi|zalo|"
     r"so may)\b"
@@ -146,14 +159,27 @@ def more_phones(folded: str) -> Iterator[tuple[str, int, int]]:
     for m in _FOREIGN_RE.finditer(folded):
         if not _money_like(folded, m.start(), m.end()):
             yield "phone", m.start(), m.end()
-    for m in _MASKED_NUMBER_RE.finditer(folded):
-        if m.group().startswith("0") and len(re.sub(r"[^\dx*]", "", m.group())) in (10, 11):
+    for regex in (_MASKED_NUMBER_RE, _MIDDLE_MASKED_RE):
+        for m in regex.finditer(folded):
+            if m.group().startswith("0") and len(re.sub(r"[^\dx*]", "", m.group())) in (10, 11):
+                yield "phone", m.start(), m.end()
+    for m in _ODD_SEPARATED_RE.finditer(folded):
+        digits = _digits(m.group())
+        if len(digits) in (10, 11) and digits[1] in "235789":
             yield "phone", m.start(), m.end()
     for m in _SHORT_NUMBER_RE.finditer(folded):
-        if m.group().startswith(("1800", "1900")) or _money_like(folded, m.start(), m.end()):
+        if _service_number(m.group()) or _money_like(folded, m.start(), m.end()):
             continue
         if _keyword_before(_PHONE_WORDS_RE, folded, m.start(), 30):
             yield "phone", m.start(), m.end()
+
+
+def _service_number(number: str) -> bool:
+    """A toll-free (1800) or premium-rate (1900) service number of a service's length: 8 or 10
+    digits. No subscriber's number has that shape, so it is kept (README, redaction policy);
+    "1900 1234 5678" has not, and goes like any other number."""
+    digits = _digits(number)
+    return digits.startswith(("1800", "1900")) and len(digits) in (8, 10)
 
 
 def bank_accounts(folded: str) -> Iterator[tuple[str, int, int]]:
@@ -220,7 +246,11 @@ def urls(folded: str) -> Iterator[tuple[str, int, int]]:
 
 
 def emails(folded: str) -> Iterator[tuple[str, int, int]]:
+    if "@" not in folded:
+        return
     for m in _EMAIL_RE.finditer(folded):
+        yield "email", m.start(), m.end()
+    for m in _CUT_EMAIL_RE.finditer(folded):
         yield "email", m.start(), m.end()
 
 

@@ -22,7 +22,7 @@ SURNAMES = word_set(
     "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh trinh truong "
     "lam mai cao luong luu ha ta doan vuong trieu thai quach kieu tong to chu la lai tang dao "
     "khuc mac lu thach giang tieu au banh bach chung dam dieu han hua khong kha lieu nghiem "
-    "nong phung quan than thieu tu van vi"
+    "nong phung quan than thieu tu van vi chau"
 )
 # Lower-case surname + middle name: only the surnames that are not also common words.
 LOWER_SURNAMES = word_set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô")
@@ -46,15 +46,18 @@ LETTER_LABELS = word_set(
     "doan giai vitamin kieu dang so chuong quyen tap ban mau cap"
 )
 INTRO_RE = re.compile(
-    r"(?<![a-z])(?:ten toi la|ten toi|toi ten la|toi ten|toi la|minh ten la|minh ten|minh la|"
+    r"(?<![a-z])(?:ten toi la|ten toi|ten (?:em|minh|tao|tui|chau|con) la|toi ten la|toi ten|"
+    r"toi la|minh ten la|minh ten|minh la|"
     r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
 )
 INTRO_WORDS = word_set("toi la ten minh em ho va nguoi gui hoi viet")
+INTRO_WORDS_TYPED = word_set("tôi là tên mình em họ và người gửi hỏi viết")
 # After these, whatever follows is a name, even in lower case ("tên tôi là hùng").
 NAMING_INTRO_RE = re.compile(
     r"(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten|nguoi (?:gui|hoi|viet))"
     r"\s*:\s+$"
-    r"|(?:ten(?: toi)?(?: la)?|(?:toi|minh|em) ten(?: la)?|ho(?: va)? ten)\s+$"
+    r"|(?:ten(?: toi| em| minh| tao| tui| chau| con)?(?: la)?|(?:toi|minh|em) ten(?: la)?|"
+    r"ho(?: va)? ten)\s+$"
 )
 
 # Words after which capitalised words are a place, an agency or a law, not a person.
@@ -88,7 +91,7 @@ NOT_NAME = word_set(
     "tôi chúng mình ubnd hđnd xã phường huyện quận tỉnh tp phố điều luật khoản nghị "
     "bộ sở cục viện tòa bệnh đội trạm hội đảng nhà cty hôm ngày tháng chiều "
     "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
-    "giám cán bí tuần thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số lộ tỉnh lộ"
+    "giám cán bí tuần thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số lộ tỉnh lộ đây"
 )
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
@@ -99,7 +102,7 @@ STOP_BEFORE: dict[str, frozenset[str]] = {
     "quý": word_set("i ii iii iv khách vị ông bà cơ"),
     "sáng": word_set("nay mai qua sớm ngày hôm cùng chủ thứ mùng mồng"),
     "công": word_set("an ty trình đoàn nghệ thương nhân"),
-    "trường": word_set("học tiểu trung đại mầm cao chính quân nghề thpt thcs"),
+    "trường": word_set("học tiểu trung đại mầm cao chính quân nghề thpt thcs cđ đh tc pt ptth mn"),
     # the capitalised head of a legal document or an office ("Quyết định số 537", "Thông tư
     # 59", "Chỉ thị 15", "Thanh tra Chính phủ")
     "quyết": word_set("định"),
@@ -132,7 +135,8 @@ PLACES = frozenset(
         "ho guom", "ho tay", "lam thao", "cao lanh", "tran de", "ha hoa", "ha quang",
         "hoang mai", "tu liem", "viet nam", "trung quoc", "han quoc", "nhat ban", "thai lan",
         "dai loan", "anh quoc", "ba ria", "ba chieu", "ba diem", "ba den", "co to", "ong lanh",
-        "hai ba trung", "ba trung", "hoa ky", "hong kong",
+        "hai ba trung", "ba trung", "hoa ky", "hong kong", "chau thanh", "chau doc", "chau au",
+        "chau a", "chau phi", "chau my", "chau uc", "chau duc", "chau phu",
     }
 )  # fmt: skip
 # Provinces and centrally-run cities as typed with diacritics: the tagger calls "c) Thanh Hóa" a
@@ -176,7 +180,7 @@ TITLE_CUES = frozenset(
         "cô giáo", "nghi can", "nghi phạm", "đối tượng", "bị cáo", "bị can", "nạn nhân",
         "tài xế", "giao dịch viên", "sinh viên", "học sinh", "nữ sinh", "nam sinh",
         "thanh niên", "người nhà", "bạn gái", "bạn trai", "người yêu", "bạn đọc", "độc giả",
-        "cử tri", "tức",
+        "cử tri", "tức", "bđ",
     }
 )  # fmt: skip
 TITLE_CUES_FOLDED = frozenset(
@@ -202,6 +206,9 @@ CONTACT_WORDS = word_set(
     "gọi goi nhắn nhan liên lien hệ he số so sđt sdt đt dt hotline zalo điện dien thoại thoai "
     "tổng tong đài dai máy may call tel lh ib inbox alo"
 )
+# A name right before an e-mail in brackets, whole or cut short by the paper: a reader's
+# signature ("Châu Hoàng Ân (an_ketoan@...)").
+EMAIL_AFTER_RE = re.compile(r"\s*\(\s*[a-z0-9][a-z0-9._%+-]*@")
 # A name right before a phone number: "SĐT của em: Phương 0912...".
 PHONE_AFTER_RE = re.compile(r"[ :]*\(?\+?\d(?:[ .\-]{0,2}\d){8,}")
 # Display names in the Western order of social media ("Minh Trần", "Trung Le").
@@ -212,12 +219,15 @@ LAST_SURNAMES_FOLDED = word_set("nguyen tran le pham hoang huynh phan vu vo dang
 # a photo credit ("Ảnh: Minh Trần"): capitalised words, Vietnamese syllables or not.
 DISPLAY_CUE_RE = re.compile(
     r"(?<![a-z0-9])(?:facebook|fb|zalo|tiktok|telegram|instagram|youtube|fanpage|nick|nickname|"
-    r"biet danh)(?:\s+(?:ca nhan|co ten|ten|la))?\s*:?\s*[\"'“‘]?$"
+    r"biet danh|tai khoan)(?:\s+(?:ca nhan|mang ten|co ten|ten|la))?\s*:?\s*[\"'“‘]?$"
 )
 CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
 NOT_DISPLAY = word_set(
     "công báo đài trang kênh ubnd cục sở bộ phòng đội trường bệnh hội nhóm group page "
-    "facebook fb zalo tiktok telegram instagram youtube messenger google viber"
+    "facebook fb zalo tiktok telegram instagram youtube messenger google viber kho quỹ của cua "
+    "facebooker tiktoker youtuber vneid vssid etax icloud apple paypal "
+    "vietcombank techcombank agribank vietinbank sacombank bidv mbbank tpbank vpbank acb shb "
+    "hdbank momo zalopay viettelpay shopee lazada tiki"
 )
 
 # A nickname in quotes right after a name or an initial: `Huy "Ổi"`, `T. "Tin"`, `Tuấn “Khỉ”`.

@@ -1,24 +1,27 @@
 """Given names the cue and lexicon rules cannot see: a name opening a sentence ("Ngân chăm sóc
-một bà cụ", "Tuấn nói với tôi"), a name called out ("Tuấn ơi", "Hải Yến mày …", "Minh, …" at
-the head of a message) and a given name typed in lower case after a kinship word ("chị hương
-nhà bên", "thằng tuấn").
+một bà cụ", "Tuấn nói với tôi") and a name called out ("Tuấn ơi", "Hải Yến mày …", "Minh, …"
+at the head of a message). Given names in lower case are :mod:`~citizen_desk.privacy.
+name_lower`'s.
 
 A capitalised word opening a sentence is capitalised by spelling, so alone it says nothing; it
 is taken for a name only when it is a common given name (`OPENING_GIVEN`: not a season, a
 direction, a time word or a verb that opens sentences: "Mai", "Thu", "Nam", "Bảo" are left
 out), does not make one dictionary word with the word after it ("Ngân hàng", "Bình thường",
 "An toàn", :mod:`~citizen_desk.privacy.wordlist`), and is followed by what follows a subject
-or an addressee (`SUBJECT_AFTER`: "bị", "đã", "nói", "ơi", "mày" …). In lower case only the
-given names that are not also ordinary words after a kinship word count (`LOWER_GIVEN`: "chị
-hương", not "anh bảo", "chị thu tiền", "em nam").
+or an addressee (`SUBJECT_AFTER`: "bị", "đã", "nói", "ơi", "mày" …). `LOWER_GIVEN` lists the
+given names that, in lower case after a kinship word, are no ordinary word ("chị hương", not
+"anh bảo", "chị thu tiền", "em nam").
 """
 
 from __future__ import annotations
+
+import re
 
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
     LONE_NOT_NAME,
+    NOT_INITIALS,
     NOT_NAME,
     PLACES,
     TITLE_CUES,
@@ -28,6 +31,8 @@ from citizen_desk.privacy.name_words import (
     adjacent,
     all_caps,
     as_typed,
+    capital_run,
+    known_place,
     name_word,
     opens_sentence,
     place_context,
@@ -149,33 +154,92 @@ def called_names(
     return found
 
 
-LOWER_CUES = CUES | word_set("thằng mụ lão chàng nàng a c e")
-# Dictionary words of a kinship word and a given name that are read as a name all the same.
-NAMED_WORDS = frozenset({"anh tuấn"})
+# The writer named after a quotation ("“…”, Dương viết.", "“…” - Ngọc kể"): a verb of saying
+# after one to three capitalised words, right after the closing quote and a comma or a dash.
+_AFTER_QUOTE_RE = re.compile(r"[”\"]\s*[,\-–—]\s*$")
+SAYING = word_set("viết nói kể chia cho bức tâm nhận hỏi đáp trả kêu than thốt khóc nghẹn bày")
 
 
-def lower_cued_names(
+def quoted_writers(
     canon: Canonical, words: list[tuple[int, int]], taken: set[int]
 ) -> list[tuple[int, int]]:
-    """A lower-case given name after a lower-case kinship word: "chị hương nhà bên"."""
-    if not typed_with_marks(canon.original):
-        return []  # "chi huong", "anh tuan": too many ordinary words fold onto these
+    """Capitalised words between a closing quotation mark and a verb of saying."""
+    if "”" not in canon.original and '"' not in canon.original:
+        return []
     found: list[tuple[int, int]] = []
     for i in range(1, len(words)):
-        if i in taken or canon.is_capitalised(words[i][0]):
+        if i in taken or not canon.is_capitalised(words[i][0]):
             continue
-        cue, given = as_typed(canon, *words[i - 1]), as_typed(canon, *words[i])
-        if cue not in LOWER_CUES or given not in LOWER_GIVEN:
+        gap = canon.original[canon.span(*words[i - 1])[1] : canon.starts[words[i][0]]]
+        if _AFTER_QUOTE_RE.search(gap) is None:
             continue
-        if not adjacent(canon, words[i - 1], words[i]) or (
-            is_word(cue, given) and f"{cue} {given}" not in NAMED_WORDS
+        run = capital_run(canon, words, i)
+        after = i + run
+        if (
+            not run
+            or run > 3
+            or after >= len(words)
+            or not adjacent(canon, words[after - 1], words[after])
         ):
-            continue  # "anh hùng", "anh dũng", "chị hằng": words
-        following = i + 1 < len(words) and adjacent(canon, words[i], words[i + 1])
-        if following and is_word(given, as_typed(canon, *words[i + 1])):
-            continue  # "em trang bị", "anh huy động"
-        preceding = i >= 2 and adjacent(canon, words[i - 2], words[i - 1])
-        if preceding and is_word(as_typed(canon, *words[i - 2]), cue):
-            continue  # "anh em", "bà con": the cue is half of a word
-        found.append(words[i])
+            continue
+        if as_typed(canon, *words[after]) not in SAYING:
+            continue
+        if known_place(canon, words, i, run) or typed_province(canon, words, i, run):
+            continue  # "“…”, Thanh Hóa cho biết": a province speaking through its office
+        found.append((words[i][0], words[after - 1][1]))
+    return found
+
+
+# Readers' handles as papers list them: "Bạn đọc có tên SINGLE FIREFLY; HUUSON; SG…", "Bạn đọc
+# ký tên NÔNG DÂN", and a handle in capitals before "bình luận" ("KGB bình luận là …").
+_HANDLES_AFTER_RE = re.compile(
+    r"(?<![a-z])(?:ban doc|doc gia|ban|nguoi dung|tai khoan|nick)\s+(?:co|ky|mang|lay|dat)\s+ten"
+    r"\s*:?\s+"
+)
+_HANDLE_SEPARATORS = frozenset({";", ",", "; ", ", "})
+
+
+def _upper_run(canon: Canonical, words: list[tuple[int, int]], i: int) -> int:
+    """Up to four capitalised or all-capital words from ``words[i]``, one apart each."""
+    count = 0
+    while i + count < len(words) and count < 4:
+        word = words[i + count]
+        if count and not adjacent(canon, words[i + count - 1], word):
+            break
+        if not canon.is_capitalised(word[0]):
+            break
+        count += 1
+    return count
+
+
+def listed_handles(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """Handles listed after "bạn đọc có tên" (parted by ";" or ","), and a handle in capitals
+    right before "bình luận"."""
+    text = canon.text
+    found: list[tuple[int, int]] = []
+    lists = {m.end() for m in _HANDLES_AFTER_RE.finditer(text)} if " ten" in text else set()
+    i = 0
+    while i < len(words):
+        if words[i][0] not in lists:
+            i += 1
+            continue
+        while i < len(words):  # one handle, then the next after a separator
+            run = _upper_run(canon, words, i)
+            if not run:
+                break
+            if not any(i + k in taken for k in range(run)):
+                found.append((words[i][0], words[i + run - 1][1]))
+            i += run
+            if i >= len(words) or text[words[i - 1][1] : words[i][0]] not in _HANDLE_SEPARATORS:
+                break
+        i += 1
+    for i in range(len(words) - 2 if "binh luan" in text else 0):
+        if i in taken or not all_caps(canon, words[i]):
+            continue
+        if text[slice(*words[i])] in NOT_INITIALS or not adjacent(canon, words[i], words[i + 1]):
+            continue
+        if f"{as_typed(canon, *words[i + 1])} {as_typed(canon, *words[i + 2])}" == "bình luận":
+            found.append(words[i])
     return found

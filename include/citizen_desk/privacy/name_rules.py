@@ -20,9 +20,11 @@ from citizen_desk.privacy.name_lexicon import (
     CUES,
     CUES_FOLDED,
     DISPLAY_CUE_RE,
+    EMAIL_AFTER_RE,
     INITIALS_RE,
     INTRO_RE,
     INTRO_WORDS,
+    INTRO_WORDS_TYPED,
     LAST_SURNAMES,
     LAST_SURNAMES_FOLDED,
     LETTER_LABELS,
@@ -42,7 +44,9 @@ from citizen_desk.privacy.name_lexicon import (
     SYLLABLE_RE,
     TITLE_CUES,
     TITLE_CUES_FOLDED,
+    word_set,
 )
+from citizen_desk.privacy.name_lower import folded_full_name, kin_named, known_given_run
 from citizen_desk.privacy.name_words import (
     adjacent,
     all_caps,
@@ -54,6 +58,7 @@ from citizen_desk.privacy.name_words import (
     opens_sentence,
     place_chain,
     place_context,
+    stop_word,
     typed_province,
     typed_with_marks,
     word_spans,
@@ -131,7 +136,8 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
 
 
 def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """A capitalised run named by what follows it: a birth year, an age, a phone number."""
+    """A capitalised run named by what follows it: a birth year, an age, a phone number, an
+    e-mail in brackets (a reader's signature)."""
     run = capital_run(canon, words, index)
     if not run:
         return 0
@@ -142,7 +148,7 @@ def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
     ):
         return 0  # the tail of a longer capitalised run ("xã Mường Hung: 0354..."), judged whole
     end = words[index + run - 1][1]
-    birth = BIRTH_AFTER_RE.match(canon.text, end)
+    birth = BIRTH_AFTER_RE.match(canon.text, end) or EMAIL_AFTER_RE.match(canon.text, end)
     if not (birth or PHONE_AFTER_RE.match(canon.text, end)):
         return 0
     if not birth and any(
@@ -192,8 +198,12 @@ def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
             break
         if not canon.is_capitalised(word[0]) or all_caps(canon, word):
             break
-        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME:
-            break
+        if any(ch.isupper() for ch in canon.original[slice(*canon.span(*word))][1:]):
+            break  # "VNeID", "MoMo": an app or a brand, not a person
+        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME or stop_word(canon, word):
+            break  # "Ngân hàng", "Công an"; "Ngân Kim" is a name
+        if any(ch.isdigit() for ch in canon.text[slice(*word)]):
+            break  # "Nay128": a user name, the handle detectors' (and what follows is no name)
         count += 1
     if count and known_place(canon, words, index, count):
         return 0
@@ -243,19 +253,22 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 ):
                     run = 0
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
-        if not run and word not in INTRO_WORDS:
-            intro = INTRO_RE.search(text, max(0, start - 20), start)
-            if intro:
-                first = i
-                run = capital_run(canon, words, i, cued=True) or _lower_full_name(
-                    canon, words, i, introduced=True
-                )
-                naming = NAMING_INTRO_RE.search(intro.group())
-                # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
-                # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
-                bare = naming is not None and naming.group().split() == ["ten"]
-                if naming and not (bare and typed_with_marks(canon.original)):
-                    run = _lower_given_name(canon, words, i)
+        intro = None if run else INTRO_RE.search(text, max(0, start - 20), start)
+        if intro and not (word in INTRO_WORDS and _intro_word(canon, start, end, word)):
+            first = i
+            run = capital_run(canon, words, i, cued=True) or _lower_full_name(
+                canon, words, i, introduced=True
+            )
+            if run and known_place(canon, words, i, run):
+                run = 0  # "cái tên Việt Nam": a country
+            naming = NAMING_INTRO_RE.search(intro.group())
+            # a bare "tên" in marked text is the classifier of "tên trộm", "tên tuổi", "sang
+            # tên": a name after it is capitalised; unmarked chat ("ten hung") is read as one
+            bare = naming is not None and naming.group().split() == ["ten"]
+            if naming and not run and not (bare and typed_with_marks(canon.original)):
+                run = _lower_given_name(canon, words, i)  # a capitalised name is exact
+            elif naming and not run and kin_named(canon, words, i):
+                run = known_given_run(canon, words, i)  # "con trai tên minh đạt"
         if not run and word in ABBREVIATED_CUES and i + 1 < len(words):
             first = i + 1
             run = _after_abbreviated_cue(canon, words, i)
@@ -274,6 +287,16 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
+
+
+def _intro_word(canon: Canonical, start: int, end: int, word: str) -> bool:
+    """The word at ``[start, end)`` is an introduction's own ("tôi", "là", "tên"), unless typed
+    as another in a text with marks ("tên minh đạt": the given name Minh; "Việt": not "viết");
+    "la", "toi" typed bare are "là", "tôi" all the same."""
+    if not typed_with_marks(canon.original):
+        return True
+    typed = as_typed(canon, start, end)
+    return typed in INTRO_WORDS_TYPED or (typed == word and word != "minh")
 
 
 def _before_middle_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
@@ -351,6 +374,8 @@ def _lower_full_name(
         known = acc_middle in MIDDLE_NAMES or (plain and middle in MIDDLE_NAMES_FOLDED)
     if not known and acc_surname in LOWER_SURNAMES and not plain:
         known = _three_syllable_name(canon, words, index)
+    if not known and plain and not typed_with_marks(canon.original):
+        known = folded_full_name(canon, words, index)
     if not known or place_context(canon, words, index):
         return 0
     if index and text[slice(*words[index - 1])] in {"vi", "xam", "tri"}:  # "vi phạm văn ..."
@@ -364,6 +389,10 @@ def _lower_full_name(
     ):
         count += 1
     return count
+
+
+# Words before "trần" that make it a ceiling, not a surname.
+CEILING_BEFORE = word_set("lên trên dưới sát tới đến chạm kín dán treo gắn leo trèo ốp làm")
 
 
 def _three_syllable_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
@@ -383,6 +412,8 @@ def _three_syllable_name(canon: Canonical, words: list[tuple[int, int]], index: 
         return False
     if any(word in LONE_NOT_NAME or word in NOT_NAME for word in typed[1:]):
         return False
+    if typed[0] == "trần" and index and as_typed(canon, *words[index - 1]) in CEILING_BEFORE:
+        return False  # "trèo lên trần la phông": a ceiling
     return not (is_word(typed[0], typed[1]) or is_word(typed[1], typed[2]))
 
 

@@ -15,7 +15,10 @@ Four sources, all mapped onto the canonical text (see :mod:`citizen_desk.privacy
 * context: later mentions of a given name already found, a nickname in quotes after a name
   (`tức Huy "Ổi"`), and a given name standing alone mid-sentence ("3 ngày sau, Yến nghỉ") that
   is no capitalised common word nor half of a two-syllable word (:mod:`~citizen_desk.privacy.
-  wordlist`).
+  wordlist`);
+* given names as citizens type them, in lower case or without diacritics, after a kinship
+  word, a verb that takes a person or "là" ("chị mai bị trộm", "gọi cho hùng", "a tuan"):
+  :mod:`~citizen_desk.privacy.name_lower`.
 
 Capitalised words right after a place or agency word ("xã Nga Thủy", "đường Lê Lợi", "Công an
 huyện Nga Sơn", also abbreviated: "TP Dĩ An", "P.Thạch Thang") and legal references ("Điều 9
@@ -31,6 +34,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from citizen_desk.privacy.addresses import residence_places
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
@@ -41,7 +45,13 @@ from citizen_desk.privacy.name_lexicon import (
     TITLE_CUES,
     WORD_RE,
 )
-from citizen_desk.privacy.name_openers import called_names, lower_cued_names, opening_names
+from citizen_desk.privacy.name_lower import lone_lower_names, lower_cued_names
+from citizen_desk.privacy.name_openers import (
+    called_names,
+    listed_handles,
+    opening_names,
+    quoted_writers,
+)
 from citizen_desk.privacy.name_rules import rule_names
 from citizen_desk.privacy.name_words import (
     adjacent,
@@ -255,8 +265,20 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         if _unexplained_capital(canon, covered):
             spans += _tagged_spans(canon, words)
     taken = {i for i, w in enumerate(words) for s, e in spans if s <= w[0] and w[1] <= e}
-    for rule in (opening_names, called_names, lower_cued_names):
+    rules = (
+        opening_names,
+        called_names,
+        quoted_writers,
+        listed_handles,
+        lower_cued_names,
+        lone_lower_names,
+    )
+    for rule in rules:
         spans += rule(canon, words, taken)
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
-    return spans + _lone_given_names(canon, words, spans)
+    spans += _lone_given_names(canon, words, spans)
+    places = residence_places(canon) if spans else []
+    if places:  # "Quê quán: Thụy Vân, Việt Trì": places the tagger may call people
+        spans = [s for s in spans if not any(p <= s[0] and s[1] <= q for p, q in places)]
+    return spans

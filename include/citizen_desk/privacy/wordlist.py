@@ -43,3 +43,33 @@ def two_syllable_words() -> frozenset[str]:
 def is_word(first: str, second: str) -> bool:
     """``first second`` (lower-case NFC syllables) is one Vietnamese word of the dictionary."""
     return f"{first} {second}" in two_syllable_words()
+
+
+@lru_cache(maxsize=1)
+def _folded_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The dictionary's words of two and of three syllables, folded ("can cuoc", "do thi hoa"):
+    what a text typed without diacritics may mean by a pair or a triple of syllables."""
+    from citizen_desk.text.normalize import fold
+
+    path = _dictionary_path()
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else ""
+    except OSError:  # pragma: no cover - a broken install: mask more, see the module docstring
+        text = ""
+    pairs: set[str] = set()
+    triples: set[str] = set()
+    for line in text.splitlines():
+        word = " ".join(fold(line).split())
+        count = word.count(" ")
+        if count == 1:
+            pairs.add(word)
+        elif count == 2:
+            triples.add(word)
+    return frozenset(pairs), frozenset(triples)
+
+
+def is_folded_word(*syllables: str) -> bool:
+    """``syllables`` (two or three, folded: lower-case, no marks) may be one dictionary word
+    typed without its diacritics ("anh hung" for "anh hùng", "do thi hoa" for "đô thị hóa")."""
+    pairs, triples = _folded_words()
+    return " ".join(syllables) in (pairs if len(syllables) == 2 else triples)
