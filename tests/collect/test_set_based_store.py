@@ -59,9 +59,9 @@ def threads(count: int, start: int = 0) -> list[Any]:
 def test_a_batch_costs_the_same_statements_whatever_its_size(
     synced_engine, channel, monkeypatch, copy_from
 ) -> None:
-    # PostgreSQL COPYs many rows (the COPY itself is not among the statements counted here, its
-    # staging table and the INSERT that empties it are); each path on its own costs the same
-    # statements for 5 threads and for 60
+    # PostgreSQL COPYs many rows (the COPY, which creates its staging table, is not among the
+    # statements counted here; the INSERT that empties it is); each path on its own costs the
+    # same statements for 5 threads and for 60
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", copy_from)
     with statements(synced_engine) as small:
         first = store(synced_engine, channel, threads(5))

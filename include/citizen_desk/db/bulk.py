@@ -89,7 +89,6 @@ def update_by_id(
 
 # Fewer rows go as one multi-row VALUES on PostgreSQL too: a COPY costs two more round trips.
 COPY_MIN_ROWS = 20
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class CopyFailed(RuntimeError):
@@ -108,12 +107,13 @@ def insert_rows(
 ) -> list[tuple[Any, ...]]:
     """INSERT `rows` (tuples, in `columns` order) [ON CONFLICT (unique) DO NOTHING] [RETURNING].
 
-    PostgreSQL: the rows are COPYed into a temporary staging table (created once per connection,
-    emptied by the INSERT that reads it), then moved by one `INSERT … SELECT` in the order given,
-    so ids are numbered in that order. SQLite: one executemany (insertmanyvalues). Values go
-    through the columns' types as in any insert (UTC timestamps, JSON, None in a JSON column is
-    JSON null); a scalar Python-side default fills a column not in `columns`. Returns the
-    `returning` columns of the inserted rows (a row whose key existed returns nothing).
+    PostgreSQL, from `COPY_MIN_ROWS` rows: the rows are COPYed into a temporary staging table
+    (created once per connection), then moved by one `INSERT … SELECT` that empties it, in the
+    order given, so ids are numbered in that order. Otherwise (and on SQLite) one executemany
+    (insertmanyvalues). Values go through the columns' types as in any insert (UTC timestamps,
+    JSON, None in a JSON column is JSON null); a scalar Python-side default fills a column not in
+    `columns`. Returns the `returning` columns of the inserted rows (a row whose key existed
+    returns nothing).
     """
     if not rows:
         return []
@@ -125,15 +125,13 @@ def insert_rows(
     names = ", ".join(columns)
     # one staging table per column list, so a table that gained a column gets a new one
     stage = f"cd_stage_{table.name}_{hashlib.sha1(names.encode()).hexdigest()[:8]}"
-    # ON COMMIT DELETE ROWS: a transaction that failed between the COPY and the INSERT leaves
-    # nothing behind for the next one on this connection.
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-            f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
-        )
+    # Created with the COPY, in the same round trip (a no-op once the connection has it); its rows
+    # are emptied by the INSERT below, and at the latest by the commit.
+    create = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+        f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
     )
-    _copy(session, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
+    _copy(session, create, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
     sql = (
         f"WITH staged AS (DELETE FROM {stage} RETURNING *) "
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staged ORDER BY cd_ord"
@@ -205,7 +203,13 @@ def _copy_lines(
 
 
 def _copy_str(value: str) -> str:
-    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE(value) else value
+    if not _NEEDS_ESCAPE(value):
+        return value
+    # four passes of str.replace beat one str.translate with a mapping (JSON text is full of
+    # backslashes: SQLAlchemy's serializer escapes every non-ASCII character)
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
 
 
 def _copy_other(value: Any) -> str:
@@ -232,12 +236,14 @@ _COPY_TEXT: dict[type, Callable[[Any], str]] = {
 }
 
 
-def _copy(session: Session, table: str, columns: Sequence[str], data: str) -> None:
+def _copy(session: Session, before: str, table: str, columns: Sequence[str], data: str) -> None:
+    """`before`; COPY `data` into `table` (one round trip)."""
     import psycopg2
 
+    sql = f"{before}; COPY {table} ({', '.join(columns)}) FROM STDIN"
     cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(data))
+        cursor.copy_expert(sql, io.StringIO(data))
     except psycopg2.Error as exc:
         raise CopyFailed(f"COPY into {table} refused (SQLSTATE {exc.pgcode})") from None
     finally:
