@@ -30,6 +30,7 @@ from citizen_desk.text.normalize import (
     has_diacritics,
     normalize,
 )
+from citizen_desk.triage.literals import required_literals
 
 URGENT = "urgent"  # pseudo-category of urgency phrases (danger, and "not now" when negative)
 URGENT_NOW = "urgent_now"  # pseudo-category of "it is happening now" markers (count with danger)
@@ -140,6 +141,8 @@ class Rule:
     weight: float
     urgent: float
     label: str | None = None  # how an urgency explanation names the pattern (Vietnamese)
+    # one of these is in every text the pattern matches (empty: unknown): `triage.literals`
+    needles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -332,7 +335,8 @@ class _Builder:
             label = data.get("label")
             if label is not None and (not isinstance(label, str) or not label.strip()):
                 raise self.fail(f"{key}.label", "must be a non-empty string")
-            rules.append(Rule(compiled, stream, category, topic, weight, urgent, label))
+            needles = required_literals(regex)
+            rules.append(Rule(compiled, stream, category, topic, weight, urgent, label, needles))
         return tuple(rules)
 
     def build(self, document: object) -> Vocabulary:
