@@ -329,15 +329,20 @@ def _derive(
     it. `private_reply`: when a comment thread was answered in Messenger (`_private_replies`)."""
     from citizen_desk.triage.courtesy import is_courtesy
 
+    answers = [m.created_at for m in messages if m.direction != "in"]
+    if private_reply is not None:
+        answers.append(private_reply)
+    # Courtesy only matters after an answer (`thread_state`): not tested before the first one.
+    first_answer = min(answers, default=None)
     events: list[Event] = [
         (m.created_at, m.direction, is_courtesy(m.text, sticker=is_sticker(m.raw)))
-        if m.direction == "in"
+        if m.direction == "in" and first_answer is not None and m.created_at > first_answer
         else (m.created_at, m.direction)
         for m in messages
     ]
-    top = next((m for m in messages if m.platform_message_id == thread_key), None)
     if private_reply is not None:
         events.append((private_reply, "out"))
+    top = next((m for m in messages if m.platform_message_id == thread_key), None)
     state = thread_state(events)
     if state is None:
         return None
