@@ -42,9 +42,9 @@ CITIZEN_SHARE_OF_RATE = 0.93  # citizen messages per (rate x channel x day), mea
 
 @dataclass(frozen=True)
 class Size:
-    # Target total (citizen + page) messages. 100k is the goal size, but at the collector's rate
-    # on our 2-core machine it takes ~25 min per backend: `make bench` (15 min budget for
-    # everything) runs the largest size that fits; `--ingest-messages 100000` runs the full one.
+    # Target total (citizen + page) messages. 100k is the goal size: `--ingest-messages 100000`
+    # runs it (~2.5 min for both backends on our 2-core machine in December 2026, ~25 min per
+    # backend before); `make bench` (15 min budget for everything) keeps a smaller default.
     messages: int = 6_000
     channels: int = CHANNELS
     days: int = DAYS

@@ -11,9 +11,21 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.collect.records import StoredMessage
 from citizen_desk.db.audit import audit_row, record_audits
-from citizen_desk.db.bulk import insert_many_if_absent
+from citizen_desk.db.bulk import insert_rows
 from citizen_desk.db.models import Tip
 from citizen_desk.db.models.cases import case_reference
+
+TIP_COLUMNS = (
+    "case_id",
+    "unit_id",
+    "status",
+    "urgent",
+    "received_at",
+    "urgent_since",
+    "escalation_level",
+    "extension_seconds",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -41,22 +53,23 @@ def insert_tips(session: Session, new_tips: Sequence[NewTip], *, now: datetime, 
     if not new_tips:
         return 0
     rows = [
-        {
-            "case_id": tip.case_id,
-            "unit_id": tip.unit_id,
-            "status": "new",
-            "urgent": tip.urgent,
-            "received_at": tip.received,
-            "urgent_since": urgent_since(tip.messages, tip.received) if tip.urgent else None,
-            "escalation_level": -1,
-            "extension_seconds": 0,
-            "updated_at": now,
-        }
+        (
+            tip.case_id,
+            tip.unit_id,
+            "new",
+            tip.urgent,
+            tip.received,
+            urgent_since(tip.messages, tip.received) if tip.urgent else None,
+            -1,
+            0,
+            now,
+        )
         for tip in new_tips
     ]
-    created: dict[int, int] = dict(
-        insert_many_if_absent(session, Tip, rows, ["case_id"], ["id", "case_id"])
+    returned = insert_rows(
+        session, Tip, TIP_COLUMNS, rows, unique=("case_id",), returning=("id", "case_id")
     )
+    created: dict[int, int] = dict(returned)
     urgent = {tip.case_id: tip.urgent for tip in new_tips}
     record_audits(
         session,

@@ -20,15 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect.case_tips import NewTip, insert_tips, tip_received, update_tip
 from citizen_desk.collect.channels import CHUNK, ChannelRef
 from citizen_desk.collect.corrected import apply_correction, corrections_of, reopen_if_corrected
+from citizen_desk.collect.new_messages import NewMessages
 from citizen_desk.collect.records import STORED_COLUMNS, StoredMessage
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.bulk import update_by_id
+from citizen_desk.db.bulk import insert_rows, update_by_id
 from citizen_desk.db.models import Case, CaseTurn, Message, Tip, TriageCorrection
 from citizen_desk.db.models.base import Base
 from citizen_desk.learning.champion import triage_model_for
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from citizen_desk.triage.classify import Triage
 
 _CHAMPION = object()  # recompute_cases(model=...): the session's model (`learning.champion`)
+TURN_COLUMNS = ("case_id", "turn_no", "started_at", "responded_at")
 
 
 def private_conversation(message: Message | StoredMessage) -> str | None:
@@ -122,20 +124,41 @@ def thread_state(events: Iterable[Event]) -> ThreadState | None:
     )
 
 
-def _private_reply_time(
-    session: Session, channel_id: int, top: StoredMessage | None
-) -> datetime | None:
-    conversation = private_conversation(top) if top is not None else None
-    if top is None or conversation is None:
-        return None
-    return session.scalar(
-        select(func.min(Message.created_at)).where(
-            Message.channel_id == channel_id,
-            Message.thread_key == conversation,
-            Message.direction == "out",
-            Message.created_at >= top.created_at,
-        )
-    )
+def _private_replies(
+    session: Session,
+    channel_id: int,
+    by_thread: Mapping[str, Sequence[StoredMessage]],
+    pending: NewMessages | None,
+) -> dict[str, datetime]:
+    """When each comment thread answered by a private reply was answered: the first page message
+    of its Messenger conversation at or after the comment (one query for the chunk)."""
+    asked: dict[str, tuple[str, datetime]] = {}
+    for thread_key, messages in by_thread.items():
+        top = next((m for m in messages if m.platform_message_id == thread_key), None)
+        conversation = private_conversation(top) if top is not None else None
+        if messages[0].kind == "comment" and top is not None and conversation is not None:
+            asked[thread_key] = (conversation, top.created_at)
+    if not asked:
+        return {}
+    sent: dict[str, list[datetime]] = {}
+    conversations = sorted({conversation for conversation, _ in asked.values()})
+    for keys in chunks(conversations, CHUNK):
+        for conversation, when in session.execute(
+            select(Message.thread_key, Message.created_at).where(
+                Message.channel_id == channel_id,
+                Message.thread_key.in_(keys),
+                Message.direction == "out",
+            )
+        ):
+            sent.setdefault(conversation, []).append(when)
+    answered: dict[str, datetime] = {}
+    for thread_key, (conversation, since) in asked.items():
+        times = [t for t in sent.get(conversation, ()) if t >= since]
+        if pending is not None and (new := pending.first_reply(conversation, since)) is not None:
+            times.append(new)
+        if times:
+            answered[thread_key] = min(times)
+    return answered
 
 
 @dataclass
@@ -164,22 +187,59 @@ def recompute_cases(
     now: datetime,
     actor: str,
     model: TriageModel | object | None = _CHAMPION,
-    triaged: Mapping[str, Triage] | None = None,
+    pending: NewMessages | None = None,
 ) -> CaseChanges:
-    """Derive the cases of these threads from their stored messages, a chunk of threads at a time
-    in a few set-based statements (no ORM object per message, case or turn).
+    """Derive the cases of these threads from their messages, a chunk of threads at a time in a
+    few set-based statements (no ORM object per message, case or turn).
 
-    Deterministic in the stored messages (and the officers' corrections) only, so arrival order
-    and reruns give the same rows. `model`: the triage model (default: the session's champion);
-    `triaged`: the triage of messages just stored with that model, by platform message id (each
-    message is triaged once; the others are triaged here).
+    Deterministic in the messages (and the officers' corrections) only, so arrival order and
+    reruns give the same rows. `model`: the triage model (default: the session's champion).
+    `pending`: a batch's new messages, not stored yet: each is derived beside its thread's stored
+    ones with the triage it was stored with (each message is triaged once; the stored ones are
+    triaged here), then inserted with its case id.
     """
     chosen = triage_model_for(session) if model is _CHAMPION else model
     assert chosen is None or isinstance(chosen, TriageModel)
     changes = CaseChanges()
+    redo: set[str] = set()
     for chunk in chunks(sorted(set(thread_keys)), CHUNK):
-        _recompute_chunk(session, channel, chunk, now, actor, chosen, triaged or {}, changes)
+        redo |= _recompute_chunk(session, channel, chunk, now, actor, chosen, pending, changes)
+    if redo:  # a message's key was taken meanwhile: derive those threads from what is stored
+        for chunk in chunks(sorted(redo), CHUNK):
+            _recompute_chunk(session, channel, chunk, now, actor, chosen, None, changes)
     return changes
+
+
+def _stored(
+    session: Session, channel_id: int, thread_keys: Sequence[str]
+) -> dict[str, list[StoredMessage]]:
+    by_thread: dict[str, list[StoredMessage]] = {}
+    for row in session.execute(
+        select(*STORED_COLUMNS)
+        .where(Message.channel_id == channel_id, Message.thread_key.in_(thread_keys))
+        .order_by(Message.thread_key, Message.created_at, Message.id)
+    ):
+        message = StoredMessage(*row)
+        by_thread.setdefault(message.thread_key, []).append(message)
+    return by_thread
+
+
+def _with_pending(
+    stored: dict[str, list[StoredMessage]], thread_keys: Sequence[str], pending: NewMessages | None
+) -> dict[str, list[StoredMessage]]:
+    """Each thread's messages in order (time, then id): the stored ones, then the new ones in the
+    batch's order, which is the order their ids will have."""
+    if pending is None:
+        return stored
+    merged: dict[str, list[StoredMessage]] = {}
+    for key in thread_keys:
+        old = stored.get(key, [])
+        new = pending.take(key, (m.platform_message_id for m in old))
+        if new:
+            merged[key] = sorted(old + new, key=lambda m: m.created_at)  # stable
+        elif old:
+            merged[key] = old
+    return merged
 
 
 def _recompute_chunk(
@@ -189,17 +249,14 @@ def _recompute_chunk(
     now: datetime,
     actor: str,
     model: TriageModel | None,
-    triaged: Mapping[str, Triage],
+    pending: NewMessages | None,
     changes: CaseChanges,
-) -> None:
-    by_thread: dict[str, list[StoredMessage]] = {}
-    for row in session.execute(
-        select(*STORED_COLUMNS)
-        .where(Message.channel_id == channel.id, Message.thread_key.in_(thread_keys))
-        .order_by(Message.thread_key, Message.created_at, Message.id)
-    ):
-        message = StoredMessage(*row)
-        by_thread.setdefault(message.thread_key, []).append(message)
+) -> set[str]:
+    """Derive one chunk of threads; returns the threads whose new messages were not all
+    inserted (see `recompute_cases`)."""
+    stored = _stored(session, channel.id, thread_keys)
+    unlinked = {key for key, ms in stored.items() if any(m.case_id is None for m in ms)}
+    by_thread = _with_pending(stored, thread_keys, pending)
     cases = {
         c.thread_key: c
         for c in session.scalars(
@@ -207,12 +264,16 @@ def _recompute_chunk(
         )
     }
     corrections = corrections_of(session, [case.id for case in cases.values()])
+    triaged = pending.triaged if pending is not None else {}
+    private = _private_replies(session, channel.id, by_thread, pending)
     derived: list[_Derived] = []
     fresh: list[tuple[dict[str, Any], ThreadState, list[StoredMessage]]] = []
     for thread_key, messages in by_thread.items():
         case = cases.get(thread_key)
         correction = corrections.get(case.id) if case is not None else None
-        outcome = _derive(session, channel, thread_key, messages, model, correction, triaged)
+        outcome = _derive(
+            channel, thread_key, messages, model, correction, triaged, private.get(thread_key)
+        )
         if outcome is None:
             continue
         values, state = outcome
@@ -224,7 +285,13 @@ def _recompute_chunk(
         derived.append(_Derived(case.id, values, state, messages, new=False))
     derived.extend(_insert_cases(session, fresh, now))
     changes.added += len(fresh)
-    _link_messages(session, channel.id, derived)
+    skipped: set[str] = set()
+    if pending is not None:
+        ids = {d.messages[0].thread_key: d.case_id for d in derived}
+        skipped = pending.write(session, thread_keys, ids)
+    _link_messages(
+        session, channel.id, [d for d in derived if d.messages[0].thread_key in unlinked]
+    )
     _sync_turns(session, derived)
     existing = [d.case_id for d in derived if not d.new]  # a new case has no tip yet
     tips: dict[int, Tip] = {}
@@ -246,32 +313,36 @@ def _recompute_chunk(
             update_tip(tip, urgent, received, item.messages, now)
     changes.tips_added += insert_tips(session, new_tips, now=now, actor=actor)
     session.flush()
+    return skipped
 
 
 def _derive(
-    session: Session,
     channel: ChannelRef,
     thread_key: str,
     messages: Sequence[StoredMessage],
     model: TriageModel | None,
     correction: TriageCorrection | None,
-    triaged: Mapping[str, Triage],
+    triaged: Mapping[str, Triage | None],
+    private_reply: datetime | None,
 ) -> tuple[dict[str, Any], ThreadState] | None:
     """(the case's derived columns, its state) for one thread; None when no citizen message is in
-    it."""
+    it. `private_reply`: when a comment thread was answered in Messenger (`_private_replies`)."""
     from citizen_desk.triage.courtesy import is_courtesy
 
+    answers = [m.created_at for m in messages if m.direction != "in"]
+    if private_reply is not None:
+        answers.append(private_reply)
+    # Courtesy only matters after an answer (`thread_state`): not tested before the first one.
+    first_answer = min(answers, default=None)
     events: list[Event] = [
         (m.created_at, m.direction, is_courtesy(m.text, sticker=is_sticker(m.raw)))
-        if m.direction == "in"
+        if m.direction == "in" and first_answer is not None and m.created_at > first_answer
         else (m.created_at, m.direction)
         for m in messages
     ]
+    if private_reply is not None:
+        events.append((private_reply, "out"))
     top = next((m for m in messages if m.platform_message_id == thread_key), None)
-    if messages[0].kind == "comment":
-        private = _private_reply_time(session, channel.id, top)
-        if private is not None:
-            events.append((private, "out"))
     state = thread_state(events)
     if state is None:
         return None
@@ -339,10 +410,10 @@ def _insert_cases(
     the order the database numbers the rows in does not matter)."""
     if not fresh:
         return []
-    table = _table(Case)
-    stmt = insert(table).returning(table.c.thread_key, table.c.id)
-    rows = [{**values, "updated_at": now} for values, _, _ in fresh]
-    ids: dict[str, int] = dict(session.execute(stmt, rows).tuples().all())
+    columns = (*fresh[0][0], "updated_at")
+    rows = [(*(values[c] for c in columns[:-1]), now) for values, _, _ in fresh]
+    returned = insert_rows(session, Case, columns, rows, returning=("thread_key", "id"))
+    ids: dict[str, int] = dict(returned)
     return [
         _Derived(ids[values["thread_key"]], values, state, messages, new=True)
         for values, state, messages in fresh
@@ -356,10 +427,9 @@ def _table(model: type[Base]) -> Table:
 
 
 def _link_messages(session: Session, channel_id: int, derived: Sequence[_Derived]) -> None:
-    """Each message of a derived thread not yet linked gets its case id, derived in SQL."""
-    threads = sorted(
-        {d.messages[0].thread_key for d in derived if any(m.case_id is None for m in d.messages)}
-    )
+    """Each stored message of a derived thread not yet linked (a page message stored before the
+    thread's first citizen message) gets its case id, derived in SQL."""
+    threads = sorted({d.messages[0].thread_key for d in derived})
     if not threads:
         return
     messages, cases = _table(Message), _table(Case)
@@ -390,7 +460,7 @@ def _sync_turns(session: Session, derived: Sequence[_Derived]) -> None:
                    turns.c.responded_at).where(turns.c.case_id.in_(ids))
         ):  # fmt: skip
             existing.setdefault(case_id, {})[number] = (turn_id, started, responded)
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[int, int, datetime, datetime | None]] = []
     updates: list[dict[str, Any]] = []
     stale: list[int] = []
     for item in derived:
@@ -398,8 +468,7 @@ def _sync_turns(session: Session, derived: Sequence[_Derived]) -> None:
         for number, (started, responded) in enumerate(item.state.turns, start=1):
             turn = old.pop(number, None)
             if turn is None:
-                inserts.append({"case_id": item.case_id, "turn_no": number,
-                                "started_at": started, "responded_at": responded})  # fmt: skip
+                inserts.append((item.case_id, number, started, responded))
             elif (turn[1], turn[2]) != (started, responded):
                 updates.append({"id": turn[0], "started_at": started, "responded_at": responded})
         stale.extend(turn_id for turn_id, _, _ in old.values())
@@ -408,4 +477,4 @@ def _sync_turns(session: Session, derived: Sequence[_Derived]) -> None:
     if updates:
         update_by_id(session, turns, updates, ["started_at", "responded_at"])
     if inserts:
-        session.execute(insert(turns), inserts)
+        insert_rows(session, turns, TURN_COLUMNS, inserts)

@@ -1,9 +1,10 @@
-"""Store a collected batch exactly once, then derive the touched cases from it.
+"""Store a collected batch exactly once, with the cases of the threads it touches.
 
 Exactly once:
 - messages: `INSERT ... ON CONFLICT (channel_id, platform_message_id) DO NOTHING`, so reruns,
-  overlapping windows and concurrent runs never duplicate; citizens likewise on
-  `(channel_id, platform_user_id)`, quarantine on `(channel_id, payload_hash)`.
+  overlapping windows and concurrent runs never duplicate (the known ids are read before and
+  again under the channel's lock); citizens likewise on `(channel_id, platform_user_id)`,
+  quarantine on `(channel_id, payload_hash)`.
 - the source's watermark moves forward (never back) in the same transaction as the data, so a
   crash anywhere loses nothing (the next run re-reads from the old watermark) and a rerun writes
   nothing new.
@@ -11,8 +12,10 @@ Exactly once:
 - writers of one channel are serialised (`channels.lock_channel`), so two runs cannot derive a
   case from different snapshots.
 
-Then the cases of every touched thread are recomputed from their stored messages
-(`citizen_desk.collect.cases`).
+Each new citizen message is triaged once; the cases of the touched threads are then derived from
+their stored messages and the new ones together (`citizen_desk.collect.cases`), and the new
+messages are inserted with their case id (`citizen_desk.collect.new_messages`: COPY on
+PostgreSQL), so no second pass updates them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.collect.cases import private_conversation, recompute_cases
 from citizen_desk.collect.channels import CHUNK, ChannelRef, lock_channel
+from citizen_desk.collect.new_messages import NewMessages
 from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quarantine
@@ -192,27 +196,24 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     if not people:
         return {}
     rows = list(people.values())
-    ids: dict[str, int] = {}
-    for chunk in chunks(rows, CHUNK):
-        stmt = dialect_insert(session, Citizen).values(list(chunk))
-        excluded = stmt.excluded
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["channel_id", "platform_user_id"],
-            set_={
-                "protected_display_name": func.coalesce(
-                    excluded.protected_display_name, Citizen.protected_display_name
-                ),
-                "first_seen_at": func.min(excluded.first_seen_at, Citizen.first_seen_at)
-                if session.get_bind().dialect.name == "sqlite"
-                else func.least(excluded.first_seen_at, Citizen.first_seen_at),
-            },
-        )
-        # every row is inserted or updated, so RETURNING gives every id (no second query)
-        for citizen_id, user_id in session.execute(
-            upsert.returning(Citizen.id, Citizen.platform_user_id)
-        ):
-            ids[user_id] = citizen_id
-    return ids
+    # One compiled statement, the rows as its parameters (multi-row VALUES of up to 1,000 rows):
+    # a statement built with the rows in it would be compiled again for every batch. Against
+    # the table: the ORM's bulk insert would split the rows where a name is missing.
+    table = Citizen.__table__
+    stmt = dialect_insert(session, table)
+    excluded = stmt.excluded
+    earliest = func.min if session.get_bind().dialect.name == "sqlite" else func.least
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["channel_id", "platform_user_id"],
+        set_={
+            "protected_display_name": func.coalesce(
+                excluded.protected_display_name, table.c.protected_display_name
+            ),
+            "first_seen_at": earliest(excluded.first_seen_at, table.c.first_seen_at),
+        },
+    ).returning(table.c.id, table.c.platform_user_id)
+    # every row is inserted or updated, so RETURNING gives every id (no second query)
+    return {user_id: citizen_id for citizen_id, user_id in session.execute(upsert, rows)}
 
 
 def _triage(item: Item, model: TriageModel | None) -> Triage | None:
@@ -250,90 +251,34 @@ def store_batch(
     lock_channel(session, channel.id)
     result.quarantined = _quarantine(session, channel.id, batch, run_id, now)
     model = triage_model_for(session)  # the champion of `triage_models`, else the shipped one
+    pending: NewMessages | None = None
     touched: set[str] = set()
+    if new_items:  # again under the lock: the messages are inserted with cases derived from them
+        taken = existing_ids(session, channel.id, [i.platform_message_id for i in new_items])
+        new_items = [i for i in new_items if i.platform_message_id not in taken]
     if new_items:
         citizens = _upsert_citizens(session, channel.id, new_items)
-        inserted = _insert_messages(session, channel.id, new_items, citizens, run_id, now, model)
-        for item in new_items:
-            if item.platform_message_id not in inserted:
-                continue  # a concurrent run stored it first
-            touched.add(item.thread_key)
-            result.messages_added += 1
-            triage = inserted[item.platform_message_id]
-            if triage is not None:
-                result.citizen_messages_added += 1
-                result.categories[triage.category or "other"] += 1
-            else:
-                result.page_replies_added += 1
-    else:
-        inserted = {}
+        triaged = {item.platform_message_id: _triage(item, model) for item in new_items}
+        pending = NewMessages.of(channel.id, new_items, citizens, triaged, run_id=run_id, now=now)
+        touched = pending.threads()
     touched.update(_record_private_replies(session, links))
+    # the new messages are inserted with their cases (`collect.cases`, `collect.new_messages`)
     changes = recompute_cases(
-        session, channel, touched, now=now, actor=run_id, model=model, triaged=_just(inserted)
+        session, channel, touched, now=now, actor=run_id, model=model, pending=pending
     )
+    for triage in (pending.inserted if pending is not None else {}).values():
+        result.messages_added += 1
+        if triage is not None:
+            result.citizen_messages_added += 1
+            result.categories[triage.category or "other"] += 1
+        else:
+            result.page_replies_added += 1
     result.cases_added, result.cases_updated = changes.added, changes.updated
     result.tips_added = changes.tips_added
     if moves and new_mark is not None:
         _advance_watermark(session, channel.id, batch.source, new_mark, now, run_id)
         result.watermark = new_mark
     return result
-
-
-def _insert_messages(
-    session: Session,
-    channel_id: int,
-    items: Sequence[Item],
-    citizens: Mapping[str, int],
-    run_id: str,
-    now: datetime,
-    model: TriageModel | None,
-) -> dict[str, Triage | None]:
-    """Insert; returns {platform message id: its triage (None: a page message)} of the rows
-    actually inserted."""
-    rows = []
-    triaged: dict[str, Triage | None] = {}
-    for item in items:
-        triage = _triage(item, model)
-        triaged[item.platform_message_id] = triage
-        rows.append(
-            {
-                "channel_id": channel_id,
-                "platform_message_id": item.platform_message_id,
-                "direction": item.direction,
-                "kind": item.kind,
-                "thread_key": item.thread_key,
-                "parent_platform_id": item.parent_platform_id,
-                "citizen_id": citizens.get(item.citizen_user_id or ""),
-                "text": item.text,
-                "created_at": item.created_at,
-                "category": triage.category if triage else None,
-                "topic": triage.topic if triage else None,
-                "urgent": bool(triage.urgent) if triage else False,
-                "raw": dict(item.raw),
-                "collection_run_id": run_id,
-                "collected_at": now,
-            }
-        )
-    inserted: dict[str, Triage | None] = {}
-    # One compiled statement with rows as parameters: SQLAlchemy batches them into multi-row
-    # VALUES ("insertmanyvalues"). Against the table, not the entity: the ORM's bulk insert splits
-    # the rows wherever the set of non-NULL columns changes (a reply, a message without a topic),
-    # which made most of them single-row statements.
-    table = Message.__table__
-    stmt = (
-        dialect_insert(session, table)
-        .on_conflict_do_nothing(index_elements=["channel_id", "platform_message_id"])
-        .returning(table.c.platform_message_id)
-    )
-    for chunk in chunks(rows, CHUNK):
-        for message_id in session.scalars(stmt, list(chunk)):
-            inserted[message_id] = triaged[message_id]
-    return inserted
-
-
-def _just(inserted: Mapping[str, Triage | None]) -> dict[str, Triage]:
-    """The triage of the citizen messages just inserted (the case derivation reuses it)."""
-    return {key: triage for key, triage in inserted.items() if triage is not None}
 
 
 # --- private replies (comment answered through Messenger) ---------------------------------------

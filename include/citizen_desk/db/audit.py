@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from citizen_desk.db.bulk import insert_rows
 from citizen_desk.db.models import AuditLog
 
 
@@ -54,9 +54,11 @@ def audit_row(
 
 
 def record_audits(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Append many audit rows (`audit_row`) in a few multi-row INSERTs (the caller commits)."""
+    """Append many audit rows (`audit_row`) set-based (`db.bulk.insert_rows`; the caller
+    commits)."""
     if rows:
-        session.execute(insert(AuditLog), [dict(row) for row in rows])
+        columns = tuple(rows[0])
+        insert_rows(session, AuditLog, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
 def _jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:

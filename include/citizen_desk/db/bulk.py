@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
@@ -79,3 +83,168 @@ def update_by_id(
                 [{"row_id": row["id"], **{f"new_{n}": row[n] for n in columns}} for row in chunk],
             )
     return len(batch)
+
+
+# --- many new rows: COPY on PostgreSQL ----------------------------------------------------------
+
+# Fewer rows go as one multi-row VALUES on PostgreSQL too: a COPY costs two more round trips.
+COPY_MIN_ROWS = 20
+
+
+class CopyFailed(RuntimeError):
+    """A COPY was refused. The database's message is left out: for COPY it quotes the offending
+    row's value, which can be an informant's text."""
+
+
+def insert_rows(
+    session: Session,
+    target: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str] | None = None,
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """INSERT `rows` (tuples, in `columns` order) [ON CONFLICT (unique) DO NOTHING] [RETURNING].
+
+    PostgreSQL, from `COPY_MIN_ROWS` rows: the rows are COPYed into a temporary staging table
+    (created once per connection), then moved by one `INSERT … SELECT` that empties it, in the
+    order given, so ids are numbered in that order. Otherwise (and on SQLite) one executemany
+    (insertmanyvalues). Values go through the columns' types as in any insert (UTC timestamps,
+    JSON, None in a JSON column is JSON null); a scalar Python-side default fills a column not in
+    `columns`. Returns the `returning` columns of the inserted rows (a row whose key existed
+    returns nothing).
+    """
+    if not rows:
+        return []
+    table = getattr(target, "__table__", target)
+    columns, rows = _with_defaults(table, columns, rows)
+    dialect = session.get_bind().dialect
+    if (dialect.name, dialect.driver) != ("postgresql", "psycopg2") or len(rows) < COPY_MIN_ROWS:
+        return _insert_executemany(session, table, columns, rows, unique, returning)
+    names = ", ".join(columns)
+    # one staging table per column list, so a table that gained a column gets a new one
+    stage = f"cd_stage_{table.name}_{hashlib.sha1(names.encode()).hexdigest()[:8]}"
+    # Created with the COPY, in the same round trip (a no-op once the connection has it); its rows
+    # are emptied by the INSERT below, and at the latest by the commit.
+    create = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+        f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
+    )
+    _copy(session, create, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
+    sql = (
+        f"WITH staged AS (DELETE FROM {stage} RETURNING *) "
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staged ORDER BY cd_ord"
+    )
+    if unique:
+        sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
+    if not returning:
+        session.execute(text(sql))
+        return []
+    return [tuple(row) for row in session.execute(text(f"{sql} RETURNING {', '.join(returning)}"))]
+
+
+def _with_defaults(
+    table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> tuple[tuple[str, ...], Sequence[Sequence[Any]]]:
+    """`columns` and `rows` plus the columns with a scalar Python-side default not given."""
+    given = set(columns)
+    extra = [
+        (column.name, column.default)
+        for column in table.columns
+        if column.name not in given and column.default is not None and not column.primary_key
+    ]
+    if not extra:
+        return tuple(columns), rows
+    for name, default in extra:
+        if not default.is_scalar:
+            raise ValueError(f"{table.name}.{name}: give a value (its default is not a constant)")
+    values = tuple(default.arg for _, default in extra)
+    return (*columns, *(name for name, _ in extra)), [(*row, *values) for row in rows]
+
+
+def _insert_executemany(
+    session: Session,
+    table: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    unique: Sequence[str] | None,
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    stmt = dialect_insert(session, table)
+    if unique:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(unique))
+    params = [dict(zip(columns, row, strict=True)) for row in rows]
+    if not returning:
+        session.execute(stmt, params)
+        return []
+    stmt = stmt.returning(*(table.c[name] for name in returning))
+    return [tuple(row) for row in session.execute(stmt, params)]
+
+
+def _copy_lines(
+    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> str:
+    """The rows in COPY's text format (numbered), each value through its column's type."""
+    dialect = session.get_bind().dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    lines = []
+    for number, row in enumerate(rows):
+        fields = [str(number)]
+        for process, value in zip(processors, row, strict=True):
+            if process is not None:
+                value = process(value)
+            fields.append(_COPY_TEXT.get(type(value), _copy_other)(value))
+        lines.append("\t".join(fields))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _copy_str(value: str) -> str:
+    if not _NEEDS_ESCAPE(value):
+        return value
+    # four passes of str.replace beat one str.translate with a mapping (JSON text is full of
+    # backslashes: SQLAlchemy's serializer escapes every non-ASCII character)
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _copy_other(value: Any) -> str:
+    if isinstance(value, str):
+        return _copy_str(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return repr(value)
+    raise TypeError(f"no COPY text for a {type(value).__name__}")
+
+
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
+_COPY_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _copy_str,
+    type(None): lambda _value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    int: int.__repr__,
+    float: float.__repr__,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+}
+
+
+def _copy(session: Session, before: str, table: str, columns: Sequence[str], data: str) -> None:
+    """`before`; COPY `data` into `table` (one round trip)."""
+    import psycopg2
+
+    sql = f"{before}; COPY {table} ({', '.join(columns)}) FROM STDIN"
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(sql, io.StringIO(data))
+    except psycopg2.Error as exc:
+        raise CopyFailed(f"COPY into {table} refused (SQLSTATE {exc.pgcode})") from None
+    finally:
+        cursor.close()

@@ -55,9 +55,10 @@ def is_courtesy(text: str | None, *, sticker: bool = False) -> bool:
         return False
     if all(_is_symbol(char) for char in text):
         return True  # emoji / reactions only: "👍", "🙏🙏", ":)"
-    words = [_DOUBLED.sub(r"\1", w) for w in normalize(text).folded if w != BREAK]
+    words = [w for w in normalize(text).folded if w != BREAK]
     if not words:
         return all(not c.isalnum() for c in text)
     if len(words) > MAX_WORDS:
         return False
-    return all(word in COURTESY_WORDS for word in words)
+    # repeats collapsed word by word, up to the first word that is not a courtesy word
+    return all(_DOUBLED.sub(r"\1", word) in COURTESY_WORDS for word in words)

@@ -30,6 +30,7 @@ from citizen_desk.text.normalize import (
     has_diacritics,
     normalize,
 )
+from citizen_desk.triage.literals import required_literals
 
 URGENT = "urgent"  # pseudo-category of urgency phrases (danger, and "not now" when negative)
 URGENT_NOW = "urgent_now"  # pseudo-category of "it is happening now" markers (count with danger)
@@ -146,6 +147,8 @@ class Rule:
     # words of which one must occur in the stream for the pattern to be tried (" nuoc ", a cheap
     # test before the regex: the triage must keep 2,000 messages a second)
     requires: tuple[str, ...] = ()
+    # one of these is in every text the pattern matches (empty: unknown): `triage.literals`
+    needles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,10 @@ class _Builder:
             if label is not None and (not isinstance(label, str) or not label.strip()):
                 raise self.fail(f"{key}.label", "must be a non-empty string")
             requires = self.requires(data.get("requires"), f"{key}.requires", stream)
-            rules.append(Rule(compiled, stream, category, topic, weight, urgent, label, requires))
+            needles = required_literals(regex)
+            rules.append(
+                Rule(compiled, stream, category, topic, weight, urgent, label, requires, needles)
+            )
         return tuple(rules)
 
     def build(self, document: object) -> Vocabulary:
