@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate, redact
-from citizen_desk.privacy.name_lexicon import PROVINCES_TYPED
+from citizen_desk.privacy.name_lexicon import PLACES, PROVINCES_TYPED, starts_with_place
 from citizen_desk.privacy.name_openers import LOWER_GIVEN, OPENING_GIVEN
 from citizen_desk.privacy.wordlist import is_word
 from citizen_desk.text.normalize import strip_diacritics
@@ -72,6 +72,7 @@ def test_a_given_name_opening_a_sentence_is_masked(
     second=st.sampled_from([*OPENING, ""]),
     call=st.sampled_from(["ơi, về nhà đi con.", "mày mới là đồ lừa đảo.", "bạn nói gì vậy?"]),
 )
+@example(first="châu", second="an", call="ơi, về nhà đi con.")  # not "Châu Á" + "n"
 def test_a_name_called_out_is_masked(first: str, second: str, call: str) -> None:
     assume(f"{first} {second}" not in PROVINCES_TYPED)  # "Long An ơi": a province called out
     assume(not second or not is_word(first, second))  # "An Toàn": a word capitalised
@@ -222,3 +223,13 @@ def test_classes_hold_for_decomposed_text() -> None:
     text = unicodedata.normalize("NFD", "Ngân chăm sóc bà cụ. chị hương nhà bên biết.")
     out = unicodedata.normalize("NFC", redact(text))
     assert out == "[TÊN] chăm sóc bà cụ. chị [TÊN] nhà bên biết."
+
+
+@SETTINGS
+@given(place=st.sampled_from(sorted(PLACES)), more=st.text("abcdeghiklmnopqrstuvxy", min_size=1))
+def test_a_known_place_is_a_place_only_as_whole_words(place: str, more: str) -> None:
+    assert starts_with_place(place)
+    assert starts_with_place(f"{place} {more}")
+    glued = place + more  # "chau a" + "n": the name Châu An, not Châu Á
+    whole = any(glued == p or glued.startswith(p + " ") for p in PLACES)
+    assert starts_with_place(glued) == whole

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 
 from citizen_desk.privacy.canonical import Canonical
-from citizen_desk.privacy.name_lexicon import PLACES, SURNAMES, word_set
+from citizen_desk.privacy.name_lexicon import SURNAMES, starts_with_place, word_set
 from citizen_desk.privacy.name_words import typed_with_marks
 from citizen_desk.text.normalize import fold
 
@@ -162,7 +162,7 @@ def _street_name_end(canon: Canonical, pos: int) -> int:
         return pos
     end = _capital_words_end(canon, pos + 1, 4)
     name = canon.text[pos + 1 : end]
-    if end == pos + 1 or any(name.startswith(p) for p in PLACES):
+    if end == pos + 1 or starts_with_place(name):
         return pos
     return end
 
@@ -348,16 +348,12 @@ def _residence(
             yield pos, street_end
             continue
         ladder = _ladder(canon, pos)
-        if len(ladder) >= 4 and not any(folded[pos:].startswith(p) for p in PLACES):
+        if len(ladder) >= 4 and not starts_with_place(folded[pos:]):
             yield ladder[0]  # "Quê quán: Cẩm Đội, Thụy Vân, Việt Trì, Phú Thọ": a village
             continue
         street = _capital_words_end(canon, pos, 3)
         ward_after = _WARD_AFTER_RE.match(folded, street)
-        if (
-            street > pos
-            and ward_after
-            and not any(folded[pos:street].startswith(p) for p in PLACES)
-        ):
+        if street > pos and ward_after and not starts_with_place(folded[pos:street]):
             yield pos, street
 
 

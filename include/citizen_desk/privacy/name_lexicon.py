@@ -250,3 +250,12 @@ LONE_NOT_NAME = word_set(
 # Words after which one capitalised word is a language, a country or a people ("tiếng Việt",
 # "quốc tịch Pháp", "người Mỹ", "nước Anh", "sang Nga", "chữ Hán", "phía Nam", "hồ Thành").
 LONE_PLACE_BEFORE = word_set("tiếng tịch người nước dân sang chữ vào ra phía hướng hồ")
+
+
+def starts_with_place(text: str) -> bool:
+    """`text` (folded) begins with a known place, whole words only: "chau a" is Châu Á, but
+    "chau an" is a person (Châu An), not the start of a continent."""
+    return any(
+        text.startswith(place) and (len(text) == len(place) or not text[len(place)].isalnum())
+        for place in PLACES
+    )

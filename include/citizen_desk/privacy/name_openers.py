@@ -23,8 +23,8 @@ from citizen_desk.privacy.name_lexicon import (
     LONE_NOT_NAME,
     NOT_INITIALS,
     NOT_NAME,
-    PLACES,
     TITLE_CUES,
+    starts_with_place,
     word_set,
 )
 from citizen_desk.privacy.name_words import (
@@ -126,7 +126,7 @@ def opening_names(
         if not run or any(i + k in taken for k in range(run)):
             continue
         span_words = " ".join(canon.text[slice(*w)] for w in words[i : i + run])
-        if any(span_words.startswith(p) for p in PLACES) or typed_province(canon, words, i, run):
+        if starts_with_place(span_words) or typed_province(canon, words, i, run):
             continue
         if _followed_as_person(canon, words, i + run - 1, text_start=i == 0):
             found.append((words[i][0], words[i + run - 1][1]))

@@ -27,7 +27,6 @@ from citizen_desk.privacy.name_lexicon import (
     PLACE_BIGRAMS,
     PLACE_WORDS,
     PLACE_WORDS_ACCENTED,
-    PLACES,
     PROVINCES_TYPED,
     SENTENCE_END,
     SENTENCE_OPENERS,
@@ -37,6 +36,7 @@ from citizen_desk.privacy.name_lexicon import (
     TITLE_CUES,
     VERB_BIGRAMS,
     WORD_RE,
+    starts_with_place,
 )
 from citizen_desk.text.normalize import fold
 
@@ -246,7 +246,7 @@ def all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
 
 def known_place(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
     span_text = " ".join(canon.text[slice(*w)] for w in words[first : first + run])
-    return any(span_text.startswith(p) for p in PLACES) or cycle_year(canon, words, first, run)
+    return starts_with_place(span_text) or cycle_year(canon, words, first, run)
 
 
 def typed_province(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
