@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from citizen_desk.privacy import contains_pii, redact
+from citizen_desk.privacy import redact
 from tests.budget import examples
+from tests.privacy.helpers import covered, untouched
 
 SETTINGS = settings(
     max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -29,19 +30,6 @@ GIVEN = ["Kiên", "Trí", "Dương", "Hà", "An Nhiên", "Thu", "Nam", "Bình", 
 FULL = ["Trần Gia", "Nguyễn Rum", "Châu Hoàng Ân", "Lê Minh", "Châu Thị Mỹ", "Võ Hà"]
 PLACES = ["Bình Dương", "TP.HCM", "Hà Nội", "Nghệ An", "Đà Nẵng"]
 SAYING = ["viết", "nói", "kể", "chia sẻ", "cho biết", "bức xúc", "tâm sự", "nhận xét"]
-
-
-def _covered(text: str, start: int, end: int, tagger: bool = False) -> bool:
-    findings = contains_pii(text, tagger=tagger)
-    return all(
-        any(f.start <= i < f.end for f in findings) for i in range(start, end) if text[i].isalnum()
-    )
-
-
-def _untouched(text: str, part: str) -> bool:
-    start = text.index(part)
-    end = start + len(part)
-    return not any(f.start < end and start < f.end for f in contains_pii(text))
 
 
 @SETTINGS
@@ -55,8 +43,8 @@ def _untouched(text: str, part: str) -> bool:
 def test_a_reader_after_bd_is_masked(name: str, place: str, verb: str, tagger: bool) -> None:
     text = f"Đồng cảm, BĐ {name} ({place}) {verb}: “Cần xử lý nghiêm”."
     start = text.index(name)
-    assert _covered(text, start, start + len(name), tagger), text
-    assert _untouched(text, place), text
+    assert covered(text, start, start + len(name), tagger), text
+    assert untouched(text, place), text
 
 
 @SETTINGS
@@ -68,7 +56,7 @@ def test_a_reader_after_bd_is_masked(name: str, place: str, verb: str, tagger: b
 def test_a_display_name_after_tai_khoan_is_masked(name: str, lead: str, verb: str) -> None:
     text = f"Ngày 2/4, {lead} {name} {verb} trên mạng xã hội."
     start = text.index(name)
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @pytest.mark.parametrize(
@@ -97,7 +85,7 @@ def test_a_signature_with_a_cut_email_is_masked(name: str, local: str, cut: str)
     assert local not in out, out
     bare = name.removeprefix("Bạn đọc ")
     start = text.index(bare)
-    assert _covered(text, start, start + len(bare)), text
+    assert covered(text, start, start + len(bare)), text
 
 
 @SETTINGS
@@ -114,7 +102,7 @@ def test_the_writer_named_after_a_quotation_is_masked(
     text = f"{quote}{sep}{name} {verb}."
     bare = name.split(" ", 1)[1] if name[0].islower() else name
     start = text.index(bare)
-    assert _covered(text, start, start + len(bare)), text
+    assert covered(text, start, start + len(bare)), text
 
 
 @pytest.mark.parametrize(
@@ -135,7 +123,7 @@ def test_agencies_places_and_schools_in_those_frames_are_kept(text: str) -> None
                  "Châu Âu", "Châu Phi", "huyện Châu Thành", "Trường CĐ Phát thanh",
                  "Trường THCS Hoài Hương", "Facebooker"):  # fmt: skip
         if keep in text:
-            assert _untouched(text, keep), (text, redact(text))
+            assert untouched(text, keep), (text, redact(text))
 
 
 @SETTINGS
@@ -146,7 +134,7 @@ def test_agencies_places_and_schools_in_those_frames_are_kept(text: str) -> None
 def test_chau_is_a_surname(given_name: str, verb: str) -> None:
     text = f"Ông Lê Văn Tám và Châu {given_name} {verb} với phóng viên."
     start = text.index("Châu")
-    assert _covered(text, start, start + len("Châu ") + len(given_name)), text
+    assert covered(text, start, start + len("Châu ") + len(given_name)), text
 
 
 HANDLES = ["SINGLE FIREFLY", "HUUSON", "SG", "NÔNG DÂN", "Mưa Bên Ai", "Tony Nguyen", "BIN BO"]
@@ -164,8 +152,8 @@ def test_handles_listed_after_ban_doc_co_ten_are_masked(
     text = f"Nhiều ý kiến đồng tình ({lead} {sep.join(handles)}…). Công an TP.HCM đã xử lý."
     for handle in handles:
         start = text.index(handle)
-        assert _covered(text, start, start + len(handle)), (text, redact(text))
-    assert _untouched(text, "Công an TP.HCM")
+        assert covered(text, start, start + len(handle)), (text, redact(text))
+    assert untouched(text, "Công an TP.HCM")
 
 
 @SETTINGS
@@ -175,7 +163,7 @@ def test_a_handle_in_capitals_before_binh_luan_is_masked(handle: str) -> None:
         return  # agencies' abbreviations
     text = f"Cách nhận tiền qua trung gian, {handle} bình luận là “Quá tinh vi”."
     start = text.index(handle)
-    assert _covered(text, start, start + len(handle)), (text, redact(text))
+    assert covered(text, start, start + len(handle)), (text, redact(text))
 
 
 def test_agencies_before_binh_luan_are_kept() -> None:

@@ -14,12 +14,13 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from citizen_desk.errors import PiiDetectedError
-from citizen_desk.privacy import contains_pii, pii_gate, redact
+from citizen_desk.privacy import pii_gate, redact
 from citizen_desk.privacy.name_lexicon import PLACES, PROVINCES_TYPED, starts_with_place
 from citizen_desk.privacy.name_openers import LOWER_GIVEN, OPENING_GIVEN
 from citizen_desk.privacy.wordlist import is_word
 from citizen_desk.text.normalize import strip_diacritics
 from tests.budget import examples
+from tests.privacy.helpers import covered
 
 SETTINGS = settings(
     max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -39,13 +40,6 @@ MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Minh", "Ngọc", "Thanh", "Xuân"
 INTROS = ["tôi là", "Tôi là", "tên tôi là", "tôi tên là", "em tên", "Người gửi:", "mình tên là"]
 
 
-def _covered(text: str, start: int, end: int, tagger: bool = False) -> bool:
-    findings = contains_pii(text, tagger=tagger)
-    return all(
-        any(f.start <= i < f.end for f in findings) for i in range(start, end) if text[i].isalnum()
-    )
-
-
 @SETTINGS
 @given(
     given_name=st.sampled_from(OPENING),
@@ -61,7 +55,7 @@ def test_a_given_name_opening_a_sentence_is_masked(
     name = given_name.capitalize()
     text = f"{lead}{name} {follower} {rest}"
     start = len(lead)
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
     with pytest.raises(PiiDetectedError):
         pii_gate(text)
 
@@ -78,7 +72,7 @@ def test_a_name_called_out_is_masked(first: str, second: str, call: str) -> None
     assume(not second or not is_word(first, second))  # "An Toàn": a word capitalised
     name = " ".join(w.capitalize() for w in (first, second) if w)
     text = f"{name} {call}"
-    assert _covered(text, 0, len(name)), text
+    assert covered(text, 0, len(name)), text
 
 
 @SETTINGS
@@ -92,7 +86,7 @@ def test_a_lower_case_given_name_after_a_kinship_word_is_masked(
 ) -> None:
     text = f"Tôi báo tin: {kin} {given_name} {rest}."
     start = text.index(f" {given_name} ") + 1
-    if _covered(text, start, start + len(given_name)):
+    if covered(text, start, start + len(given_name)):
         return
     # only a dictionary word of the cue and the name ("anh hùng": a hero), or of the name and
     # the word after it, may hide it; "anh tuấn" is read as a name all the same
@@ -118,7 +112,7 @@ def test_a_full_name_after_a_self_introduction_in_any_form(
         name, intro = strip_diacritics(name), strip_diacritics(intro)
     text = f"Kính gửi công an xã, {intro} {name}, sống ở huyện Nga Sơn."
     start = text.index(name)
-    assert _covered(text, start, start + len(name), tagger), text
+    assert covered(text, start, start + len(name), tagger), text
     assert "huyện Nga Sơn" in redact(text) or "huyen Nga Son" in redact(text)
 
 
@@ -210,7 +204,7 @@ OPENERS_KEPT = [
 def test_more_given_names_opening_a_sentence_are_masked(text: str) -> None:
     name = next(w for w in ("Luân", "Khải", "Kiều", "Ánh") if w in text)
     start = text.index(name)
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @pytest.mark.parametrize("text", OPENERS_KEPT)

@@ -21,9 +21,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from citizen_desk.privacy import contains_pii, redact
+from citizen_desk.privacy import redact
 from citizen_desk.text.normalize import strip_diacritics
 from tests.budget import examples
+from tests.privacy.helpers import covered, untouched
 
 SETTINGS = settings(
     max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -36,19 +37,6 @@ HOUSE = st.one_of(
     st.builds("{}A".format, st.integers(1, 99)),
 )
 LANE = st.sampled_from(["ngõ", "hẻm", "ngách", "kiệt"])
-
-
-def _covered(text: str, start: int, end: int) -> bool:
-    findings = contains_pii(text)
-    return all(
-        any(f.start <= i < f.end for f in findings) for i in range(start, end) if text[i].isalnum()
-    )
-
-
-def _untouched(text: str, part: str) -> bool:
-    start = text.index(part)
-    end = start + len(part)
-    return not any(f.start < end and start < f.end for f in contains_pii(text))
 
 
 @SETTINGS
@@ -70,8 +58,8 @@ def test_a_house_number_before_its_lane_is_masked(
     if plain:
         text, home = strip_diacritics(text), strip_diacritics(home)
     start = text.index(home)
-    assert _covered(text, start, start + len(home)), (text, redact(text))
-    assert _untouched(text, "phuong Tan Dinh" if plain else "phường Tân Định")
+    assert covered(text, start, start + len(home), tagger=True), (text, redact(text))
+    assert untouched(text, "phuong Tan Dinh" if plain else "phường Tân Định")
 
 
 @pytest.mark.parametrize(
@@ -86,7 +74,7 @@ def test_a_house_number_before_its_lane_is_masked(
 )
 def test_a_date_or_time_before_a_lane_is_not_a_house_number(text: str) -> None:
     first = text.split(" ngõ")[0].split(" hẻm")[0]
-    assert _untouched(text, first), redact(text)
+    assert untouched(text, first), redact(text)
 
 
 @pytest.mark.parametrize(
@@ -118,8 +106,8 @@ def test_a_house_number_and_a_lower_case_street_after_a_home_word_are_masked(
     if plain:
         text, home = strip_diacritics(text), strip_diacritics(home)
     start = text.index(home)
-    assert _covered(text, start, start + len(home)), (text, redact(text))
-    assert _untouched(text, "quan 5" if plain else "quận 5")
+    assert covered(text, start, start + len(home), tagger=True), (text, redact(text))
+    assert untouched(text, "quan 5" if plain else "quận 5")
 
 
 @SETTINGS
@@ -133,8 +121,8 @@ def test_a_hamlet_after_someone_and_o_before_the_commune_is_masked(
 ) -> None:
     text = f"Chị cho biết {who} ở {unit}, {commune} đã mắc kẹt từ sáng."
     start = text.index(unit)
-    assert _covered(text, start, start + len(unit)), (text, redact(text))
-    assert _untouched(text, commune)
+    assert covered(text, start, start + len(unit), tagger=True), (text, redact(text))
+    assert untouched(text, commune)
 
 
 def test_a_hamlet_as_the_scene_of_an_event_is_kept() -> None:
@@ -161,9 +149,9 @@ def test_the_first_rung_of_an_address_ladder_is_masked(
 ) -> None:
     text = f"Tìm mẹ tên là Lê Thị Nga. {word} {hamlet}, {commune}, {district}, {province}."
     start = text.index(hamlet)
-    assert _covered(text, start, start + len(hamlet)), (text, redact(text))
+    assert covered(text, start, start + len(hamlet), tagger=True), (text, redact(text))
     for keep in (commune, district, province):
-        assert _untouched(text, keep), (text, redact(text))
+        assert untouched(text, keep), (text, redact(text))
 
 
 @pytest.mark.parametrize(

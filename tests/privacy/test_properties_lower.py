@@ -22,10 +22,11 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from citizen_desk.privacy import contains_pii, redact
+from citizen_desk.privacy import redact
 from citizen_desk.privacy.wordlist import is_folded_word, is_word
 from citizen_desk.text.normalize import strip_diacritics
 from tests.budget import examples
+from tests.privacy.helpers import covered
 
 SETTINGS = settings(
     max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -50,13 +51,6 @@ FOLDED_GIVEN += ["oanh", "uyen", "thuy", "loan", "phuong", "linh", "yen", "thao"
 FOLDED_KIN = ["anh", "chi", "em", "ong", "chu", "bac", "a", "c", "e", "thang"]
 
 
-def _covered(text: str, start: int, end: int, tagger: bool = False) -> bool:
-    findings = contains_pii(text, tagger=tagger)
-    return all(
-        any(f.start <= i < f.end for f in findings) for i in range(start, end) if text[i].isalnum()
-    )
-
-
 @SETTINGS
 @given(
     kin=st.sampled_from(KIN),
@@ -73,7 +67,7 @@ def test_an_ambiguous_given_name_after_a_kinship_word_is_masked_when_a_person_fo
     assume(not is_word(name, after.split()[0]))  # "anh thành công", "em trang bị": words
     text = f"{lead}{kin} {name} {after}."
     start = len(lead) + len(kin) + 1
-    assert _covered(text, start, start + len(name), tagger), text
+    assert covered(text, start, start + len(name), tagger), text
     assert "xã Nga Thủy" in redact(text) or "xã Nga Thủy" not in text
 
 
@@ -84,7 +78,7 @@ def test_a_given_name_ending_a_clause_after_a_kinship_word_is_masked(kin: str, n
     assume(not is_word(kin, name) and f"{kin} {name}" != "bác tài")
     text = f"Hôm qua tôi gặp {kin} {name}, rồi báo công an xã Nga Thủy."
     start = text.index(f" {name},") + 1
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
     assert "xã Nga Thủy" in redact(text)
 
 
@@ -101,7 +95,7 @@ def test_a_given_name_after_a_kinship_word_typed_without_diacritics_is_masked(
 ) -> None:
     text = f"em bao tin: {kin} {name} {after} o xa nga thuy"
     start = text.index(f" {name} ") + 1
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @SETTINGS
@@ -121,7 +115,7 @@ def test_an_unaccented_full_name_whose_surname_is_a_word_is_masked(
     full = f"{surname} {middle} {name}"
     text = frame.format(n=full)
     start = text.index(full)
-    assert _covered(text, start, start + len(full)), text
+    assert covered(text, start, start + len(full)), text
 
 
 @SETTINGS
@@ -137,7 +131,7 @@ def test_a_lone_lower_case_given_name_after_a_verb_taking_a_person_is_masked(
     assume(not is_word(name, end.strip(" .,").split()[0]) if end.strip(" .,") else True)
     text = f"Tối qua tôi {before} {name}{end}"
     start = text.index(f" {name}") + 1
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @SETTINGS
@@ -151,7 +145,7 @@ def test_a_lower_case_given_name_after_a_self_introduction_is_masked(
 ) -> None:
     text = f"Dạ {subject} {name}, nhà ở xã Nga Thủy ạ."
     start = text.index(f" {name},") + 1
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
     assert "xã Nga Thủy" in redact(text)
 
 
@@ -164,7 +158,7 @@ def test_a_lower_case_given_name_after_a_self_introduction_is_masked(
 def test_a_lower_case_name_after_a_kinship_noun_and_ten_is_masked(kin: str, name: str) -> None:
     text = f"Nhà tôi có {kin} tên {name}, năm nay 15 tuổi."
     start = text.index(f"tên {name}") + 4
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @SETTINGS
@@ -179,7 +173,7 @@ def test_a_given_name_after_a_two_word_kinship_noun_is_masked(
     assume(not is_word(name, after.split()[0]))  # "trang bị": a word
     text = f"Nhà tôi có {kin} {name} {after}."
     start = text.index(f" {name} ") + 1
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @SETTINGS
@@ -190,7 +184,7 @@ def test_a_given_name_after_a_two_word_kinship_noun_is_masked(
 def test_a_lower_case_given_name_called_out_is_masked(name: str, lead: str) -> None:
     text = f"{lead}{name} ơi về đi, mẹ chờ."
     start = len(lead)
-    assert _covered(text, start, start + len(name)), text
+    assert covered(text, start, start + len(name)), text
 
 
 @pytest.mark.parametrize(
