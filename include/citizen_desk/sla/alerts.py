@@ -110,15 +110,6 @@ def _last_texts(session: Session, case_ids: Sequence[int]) -> dict[int, str]:
     return texts
 
 
-def excerpt(text: str | None, names: Sequence[str]) -> str:
-    """The last citizen message of the case, redacted, on one line, ~200 characters at most."""
-    if not text:
-        return ""
-    from citizen_desk.privacy.excerpt import excerpt as shared_excerpt
-
-    return shared_excerpt(text, names, EXCERPT_CHARS, redactor=_redact)
-
-
 def _redact(text: str, names: Sequence[str]) -> str:
     """The package's `redact`, looked up at each call (module-level: the excerpt memo keeps
     what it made)."""
@@ -172,7 +163,7 @@ def announce(
             render=partial(_rerender, template, {**extra, **context}),
             case_ref=case.reference,
             case_url=case_url,
-            ours=our_values(*context.values(), *extra.values()),
+            ours=our_values(*_ours(context).values(), *extra.values()),
         )
         kind = f"sla_{'warning' if verdict.state == 'warning' else 'breach'}"
         for key, recipient in alert_targets(units, row, verdict):
@@ -194,6 +185,12 @@ def announce(
             )
     added = enqueue_many(session, items, now=now, source=run_id, registry=registry)
     return len(added)
+
+
+def _ours(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's values that are ours: not the citizen's excerpt, nor our case link (the
+    gate strips our links itself)."""
+    return {k: v for k, v in context.items() if k not in ("excerpt", "case_url")}
 
 
 def _excerpts(

@@ -52,15 +52,22 @@ def alert_context(
 
 
 def render_alert(
-    view: TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
+    view: TipView,
+    alert: DueAlert,
+    policy: EscalationPolicy,
+    registry: Registry,
+    context: Mapping[str, Any] | None = None,
 ) -> Any:
     """The alert, with its buttons: "Đã nhận" on ladder alerts (its value the alert's key: the
     click acknowledges that level, `citizen_desk.tips.slack_ack`) and "Mở hồ sơ" (the tip's page).
+    `context`: `alert_context` of the same arguments, when the caller has it already.
     """
     from citizen_desk.notify.blocks import MAX_BLOCKS, SlackMessage, render_message
     from citizen_desk.notify.interactions import ACKABLE_KINDS, actions_block
 
-    message = render_message(ALERT_TEMPLATE, **alert_context(view, alert, policy, registry))
+    if context is None:
+        context = alert_context(view, alert, policy, registry)
+    message = render_message(ALERT_TEMPLATE, **context)
     ack_key = alert.idempotency_key if alert.kind in ACKABLE_KINDS else None
     buttons = actions_block(ack_key=ack_key, open_url=registry.tip_url(view.tip_id))
     # one block is left for the key's context block added at send time
@@ -68,17 +75,22 @@ def render_alert(
 
 
 def alert_free_text(
-    view: TipView, alert: DueAlert, policy: EscalationPolicy, registry: Registry
+    view: TipView,
+    alert: DueAlert,
+    policy: EscalationPolicy,
+    registry: Registry,
+    context: Mapping[str, Any] | None = None,
 ) -> FreeText:
-    """The alert's excerpt, and how to render the alert with another one."""
+    """The alert's excerpt, and how to render the alert with another one; our own values
+    (`alert_context` but the excerpt, which lives in `view`) for the PII gate to set apart."""
+    from citizen_desk.notify.blocks import our_values
     from citizen_desk.notify.outbox import FreeText
 
     def render(values: Mapping[str, str]) -> Any:
         return render_alert(replace(view, excerpt=values["excerpt"]), alert, policy, registry)
 
-    from citizen_desk.notify.blocks import our_values
-
-    context = alert_context(view, alert, policy, registry)
+    if context is None:
+        context = alert_context(view, alert, policy, registry)
     return FreeText(
         fields={"excerpt": view.excerpt},
         render=render,

@@ -24,7 +24,12 @@ from citizen_desk.domain.labels import tip_level_label
 from citizen_desk.domain.lanes import Lane, lane_for
 from citizen_desk.notify.digest import SummaryItem, record_covered_many, render_catch_up
 from citizen_desk.tips import views as tips
-from citizen_desk.tips.alerts import alert_free_text, render_alert, render_digest
+from citizen_desk.tips.alerts import (
+    alert_context,
+    alert_free_text,
+    render_alert,
+    render_digest,
+)
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, UnitNode
 
 if TYPE_CHECKING:
@@ -71,9 +76,10 @@ def enqueue_alerts(
             view = views[item.tip.id]
             # a reminder reads as the n-th reminder actually sent (the key keeps the ladder's)
             shown = replace(item.alert, sequence=(numbers or {}).get(key, item.alert.sequence))
+            context = alert_context(view, shown, policy, registry)  # once: `reached` reads units
             rendered[key] = (
-                render_alert(view, shown, policy, registry),
-                alert_free_text(view, shown, policy, registry),
+                render_alert(view, shown, policy, registry, context),
+                alert_free_text(view, shown, policy, registry, context),
             )
         message, free_text = rendered[key]
         items.append(

@@ -32,7 +32,6 @@ from citizen_desk.db.models import (
 )
 from citizen_desk.domain.labels import TIP_ACTION_LABELS, TIP_STATUS_LABELS
 from citizen_desk.errors import NotFoundError
-from citizen_desk.privacy.excerpt import excerpt
 from citizen_desk.tips.escalation import OPEN_STATUSES, EscalationPolicy
 from citizen_desk.triage import TOPIC_LABELS
 
@@ -398,11 +397,6 @@ def prepare_excerpts(
     if tips:
         views_for(session, tips, now, policy, keep_at=now)
     return len(tips)
-
-
-def make_excerpt(text: str, names: Sequence[str], limit: int = EXCERPT_CHARS) -> str:
-    """The tip's excerpt (`privacy.excerpt` with this module's redaction)."""
-    return excerpt(text, names, limit, redactor=redact_text)
 
 
 def deadline_of(tip: Tip, policy: EscalationPolicy) -> datetime:
