@@ -132,3 +132,9 @@ def test_digits_of_our_wording_running_on_into_a_value_of_ours_are_found(ours: s
     whole = f"Trực ban: 0912 {ours}"
     assert contains_pii(whole)
     assert gate_kinds([whole], [], (), "t", ours=[ours]) == {"phone"}
+
+
+def test_a_citizen_s_text_also_passed_as_ours_is_still_judged_as_the_citizen_s() -> None:
+    excerpt = "chi mai bi trom xe o cho"  # a lower-case name: only a citizen's seam looks for it
+    ours_too = gate_kinds([f"> Người báo: {excerpt}"], [excerpt], (), "t", ours=[excerpt])
+    assert ours_too == gate_kinds([f"> Người báo: {excerpt}"], [excerpt], (), "t")

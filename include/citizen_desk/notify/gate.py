@@ -52,7 +52,8 @@ def gate_kinds(
 
     With a `memo`, a message already judged (the same alert to another recipient) is not judged
     again: its verdict is kept under a key no string of a payload can take."""
-    ours = [v for v in ours if len(v.strip()) >= MIN_OURS]
+    # a citizen's text handed in as ours too stays a citizen's text (its seams checked as such)
+    ours = [v for v in ours if len(v.strip()) >= MIN_OURS and v not in fields]
     key = ("\x00".join(["gate", *strings, "\x01", *fields, "\x01", *names, "\x01", *ours]), False)
     if memo is not None and key in memo:
         return set(memo[key][1])
