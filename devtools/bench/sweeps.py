@@ -323,7 +323,7 @@ def fast_forward() -> Iterator[None]:
         (outbox, "enqueue", enqueue),
         (batch, "enqueue_many", enqueue_many),
         (sla_alerts, "enqueue", enqueue),
-        (sla_alerts, "excerpt", lambda *a, **k: ""),
+        (sla_alerts, "_excerpts", lambda _session, cases, *a, **k: {c.id: "" for c in cases}),
         (blocks, "render_message", lambda *a, **k: message),
         (escalation_messages, "render_alert", lambda *a, **k: message),
         (escalation_messages, "render_digest", lambda *a, **k: message),
