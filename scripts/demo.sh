@@ -60,8 +60,11 @@ environment() {
   AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
   export AIRFLOW__CORE__FERNET_KEY
   local exports  # a separate assignment: `set -e` stops here when demo_env.py fails
+  # the channels' connections go to a file that demo_ready.py loads into the metadata DB
+  CITIZEN_DESK_DEMO_CONNECTIONS=$STATE/channel_connections.json
+  export CITIZEN_DESK_DEMO_CONNECTIONS
   exports=$("$VENV/bin/python" scripts/demo_env.py --simulator "http://127.0.0.1:$SIM_PORT" \
-    --fernet-key "$AIRFLOW__CORE__FERNET_KEY")
+    --fernet-key "$AIRFLOW__CORE__FERNET_KEY" --channels-file "$CITIZEN_DESK_DEMO_CONNECTIONS")
   eval "$exports"
 }
 
@@ -103,11 +106,12 @@ start() {
   local airflow_pgid=$!
   echo "$airflow_pgid" > "$STATE/airflow.pgid"
 
-  echo "4/4 waiting for Airflow, then creating the pools and unpausing every DAG"
+  echo "4/4 waiting for Airflow, then creating the pools, loading the channels' connections and unpausing every DAG"
   # shellcheck disable=SC2046  # one argument per dag id
   PYTHONPATH=$ROOT/devtools:$ROOT/include "$VENV/bin/python" scripts/demo_ready.py \
     --url "http://localhost:$PORT" --username "$DEMO_USER" --password "$DEMO_PASSWORD" \
-    --pgid "$airflow_pgid" --log "$STATE/airflow.log" $("$VENV/bin/python" scripts/list_dags.py) \
+    --pgid "$airflow_pgid" --log "$STATE/airflow.log" --connections "$CITIZEN_DESK_DEMO_CONNECTIONS" \
+    $("$VENV/bin/python" scripts/list_dags.py) \
     || { echo "the demo is not ready; what did start keeps running until: make stop" >&2; exit 1; }
   cat <<MSG
 

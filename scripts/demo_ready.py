@@ -1,11 +1,15 @@
 """`scripts/demo.sh start`, once `airflow standalone` is launched: wait until Airflow is usable,
-saying every few seconds what it waits for, then create the pools and unpause every DAG.
+saying every few seconds what it waits for, then create the pools, load the channels'
+connections and unpause every DAG.
 
 Steps (the REST API, as `make e2e-local` does on the same topology): the api-server's health
 endpoint; the pools `facebook_api` and `zalo_api` with the slots of the registry's `collection:`
 section (`citizen_desk.config.collection.pools_for`, the registry of `CITIZEN_DESK_REGISTRY`);
-the DAG processor serializing every DAG of `dags/`; one unpause per DAG. Exit status 1 when
-Airflow exits or never answers, or the registry is broken.
+the channels' connections of `--connections` (written by `demo_env.py --channels-file`) into
+Airflow's metadata DB by the bulk REST endpoint (`citizen_desk.pipeline.connections`, the file
+removed once loaded, before any DAG is unpaused); the DAG processor serializing every DAG of
+`dags/`; one unpause per DAG. Exit status 1 when Airflow exits or never answers, or the registry
+or the connections file is broken.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import requests
 
 from citizen_desk.config.collection import describe_pools, pools_for
 from citizen_desk.config.registry import load_registry
-from citizen_desk.errors import ConfigError
+from citizen_desk.errors import CitizenDeskError, ConfigError
+from citizen_desk.pipeline.connections import apply_connections, read_connections_file
+from citizen_desk.pipeline.pools import ApiAccess, PoolsApi
 from e2e.airflow_rest import AirflowApiError, AirflowClient
 
 TRANSIENT = (requests.RequestException, AirflowApiError)
@@ -85,9 +91,10 @@ def make_ready(
     progress: Progress,
     timeout: float = 240,
     pools: Mapping[str, tuple[int, str]] | None = None,
+    load_connections: Callable[[], int] | None = None,
 ) -> list[str]:
-    """Wait, create the pools (default: the registry's) and unpause `dags`; returns the DAGs
-    never serialized."""
+    """Wait, create the pools (default: the registry's), load the connections and unpause
+    `dags`; returns the DAGs never serialized."""
     pools = registry_pools() if pools is None else pools
     health = f"the api-server ({client.base_url}/api/v2/monitor/health)"
     if not progress.wait(client.healthy, lambda: health, timeout):
@@ -96,6 +103,8 @@ def make_ready(
     for pool, (slots, description) in pools.items():
         client.ensure_pool(pool, slots, description)
     progress.say(f"pools {describe_pools(pools)}")
+    if load_connections is not None:
+        progress.say(f"{load_connections()} channel connections in Airflow's metadata DB")
 
     seen: set[str] = set()
 
@@ -137,17 +146,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pgid", type=int, required=True, help="airflow standalone's group")
     parser.add_argument("--log", type=Path, required=True, help="airflow standalone's log")
     parser.add_argument("--timeout", type=float, default=240, help="seconds per wait")
+    parser.add_argument("--connections", type=Path, help="channel connections to load (JSON)")
     args = parser.parse_args(argv)
     try:
         pools = registry_pools()
+        bodies = read_connections_file(args.connections) if args.connections else None
     except ConfigError as exc:
-        print(f"the registry is broken, no pools to create:\n{exc}", file=sys.stderr)
+        print(f"the registry or the connections file is broken:\n{exc}", file=sys.stderr)
         return 1
     client = AirflowClient(args.url, args.username, args.password)
     progress = Progress(lambda: process_group_alive(args.pgid))
+    loader = None
+    if bodies is not None:
+        api = PoolsApi(ApiAccess(args.url, args.username, args.password))
+
+        def loader() -> int:
+            result = apply_connections(api, bodies)
+            if result["refused"]:
+                raise CitizenDeskError(f"Airflow refused connections: {result['errors'][:3]}")
+            args.connections.unlink()  # the tokens now live (encrypted) in the metadata DB only
+            return int(result["loaded"])
+
     try:
-        never = make_ready(client, args.dags, progress, args.timeout, pools)
-    except (AirflowExited, TimeoutError, AirflowApiError) as exc:
+        never = make_ready(client, args.dags, progress, args.timeout, pools, loader)
+    except (AirflowExited, TimeoutError, AirflowApiError, CitizenDeskError) as exc:
         problem = str(exc) or "airflow standalone exited"
         tail = args.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
         print(f"{problem}; the end of {args.log}:", *tail, sep="\n", file=sys.stderr)

@@ -77,12 +77,29 @@ def registry_pools(env: Mapping[str, str]) -> dict[str, tuple[int, str]]:
 
 
 def connection_env(simulator_url: str, fernet_key: str) -> dict[str, str]:
-    """`AIRFLOW_CONN_*` for every channel + Slack + secrets, exactly as `make demo` makes them."""
-    conns = _demo_env_module().connections(simulator_url, fernet_key)
+    """`AIRFLOW_CONN_*` for Slack, secrets and webhooks, exactly as `make demo` makes them; the
+    channels' connections go to Airflow's metadata DB (`load_channel_connections`)."""
+    conns = _demo_env_module().service_connections(simulator_url, fernet_key)
     return {
         f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn, ensure_ascii=False)
         for conn_id, conn in conns.items()
     }
+
+
+def load_channel_connections(
+    api_url: str, username: str, password: str, simulator_url: str, registry: Path
+) -> int:
+    """Every channel's connection into Airflow's metadata DB through the REST API, as
+    `make demo` (scripts/demo_ready.py) and `citizen-desk connections` load them."""
+    from citizen_desk.pipeline.connections import apply_connections, connection_body
+    from citizen_desk.pipeline.pools import ApiAccess, PoolsApi
+
+    conns = _demo_env_module().channel_connections(simulator_url, str(registry))
+    bodies = [connection_body(conn_id, conn) for conn_id, conn in conns.items()]
+    result = apply_connections(PoolsApi(ApiAccess(api_url, username, password)), bodies)
+    if result["refused"]:
+        raise RuntimeError(f"Airflow refused connections: {result['errors'][:3]}")
+    return int(result["loaded"])
 
 
 @dataclass
@@ -216,8 +233,16 @@ class Topology:
         return seen
 
     def create_pools(self) -> None:
+        """The registry's pools, and the channels' connections (before any DAG runs)."""
         for pool, (slots, description) in registry_pools(self.env).items():
             self.client.ensure_pool(pool, slots, description)
+        load_channel_connections(
+            self.client.base_url,
+            E2E_USER,
+            E2E_PASSWORD,
+            self.simulator.base_url,
+            self.registry_path,
+        )
 
     def start(self) -> None:
         raise NotImplementedError

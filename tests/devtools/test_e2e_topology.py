@@ -159,6 +159,16 @@ def test_the_local_topology_reuses_demo_sh(tmp_path: Path, monkeypatch: pytest.M
     assert api["host"] == "http://localhost:18999"
     assert api["password"] == passwords[api["login"]]
     assert not set(CALLER_ENV) & set(env)
+    # the channels' tokens are not in the environment: a file only its owner reads, which
+    # demo_ready.py loads into Airflow's metadata DB
+    from citizen_desk.pipeline.connections import read_connections_file
+
+    assert not any(key.startswith(("AIRFLOW_CONN_FB_", "AIRFLOW_CONN_ZALO_")) for key in env)
+    channels = Path(env["CITIZEN_DESK_DEMO_CONNECTIONS"])
+    assert channels.stat().st_mode & 0o777 == 0o600
+    bodies = {body["connection_id"]: body for body in read_connections_file(channels)}
+    assert bodies["fb_th"]["password"].startswith("sim-page-token-")
+    assert len(bodies) == 18
 
 
 # --- the confidentiality sweep -------------------------------------------------------------------

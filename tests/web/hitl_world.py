@@ -35,7 +35,7 @@ from sqlalchemy.orm import sessionmaker
 from e2e.airflow_rest import AirflowClient
 from e2e.environment import base_process_env, free_port
 from e2e.processes import Proc
-from e2e.topology import connection_env
+from e2e.topology import _demo_env_module, connection_env, load_channel_connections
 from tests.conftest import CHANNELS, REGISTRY_PATH, REPO, Templates
 
 DAG_ID = "publish_weekly_results"
@@ -54,13 +54,13 @@ def write_registry(path: Path) -> Path:
     return path
 
 
-def collect_all(engine: Engine, conns: dict[str, str], fernet_key: str, now: datetime) -> None:
+def collect_all(engine: Engine, conns: dict[str, dict], fernet_key: str, now: datetime) -> None:
     """Read every channel from the simulator with the collection code, as the daily DAG does:
     the publication waits for a collection after the week, and counts what it stored."""
     from citizen_desk.collect.run import ConnInfo, Options, collect_channel
 
     def connection(conn_id: str) -> ConnInfo:
-        conn = json.loads(conns[f"AIRFLOW_CONN_{conn_id.upper()}"])
+        conn = conns[conn_id]
         return ConnInfo(conn.get("login"), conn.get("password"), conn.get("extra") or {})
 
     http = requests.Session()
@@ -231,6 +231,7 @@ def hitl_world(root: Path, airflow_db: Path, templates: Templates) -> Iterator[H
     try:
         fernet_key = Fernet.generate_key().decode()
         conns = connection_env(server.base_url, fernet_key)  # exactly as `make demo` makes them
+        channel_conns = _demo_env_module().channel_connections(server.base_url, str(registry_path))
         (root / "data" / "reports").mkdir(parents=True)
         db_url = f"sqlite:///{root / 'data' / 'citizen_desk.db'}"
         port = free_port()
@@ -252,11 +253,13 @@ def hitl_world(root: Path, airflow_db: Path, templates: Templates) -> Iterator[H
         with sessionmaker(engine)() as session:
             sync_registry(session, registry, now=now)
             session.commit()
-        collect_all(engine, conns, fernet_key, now)
+        collect_all(engine, channel_conns, fernet_key, now)
 
         client = AirflowClient(f"http://127.0.0.1:{port}", "admin", PASSWORD)
         world = HitlWorld(client.base_url, server.base_url, registry, engine, client, procs)
         _wait(client.healthy, 120, "the api-server", world)
+        # the page tokens go to the metadata DB through the REST API, as under `make demo`
+        load_channel_connections(client.base_url, "admin", PASSWORD, server.base_url, registry_path)
         _wait(lambda: _dag_known(client), 120, "the DAG to be serialized", world)
         client.trigger(DAG_ID, RUN_ID)
         client.set_paused(DAG_ID, False)

@@ -1,4 +1,6 @@
-"""`citizen-desk pools`: the Airflow pools the registry asks for; `--apply` makes Airflow's match.
+"""`citizen-desk pools` / `citizen-desk connections FILE` (see `pipeline.connections`).
+
+`citizen-desk pools`: the Airflow pools the registry asks for; `--apply` makes Airflow's match.
 
 `--apply` goes through Airflow's REST API with the `citizen_desk_airflow_api` connection (an
 `AIRFLOW_CONN_CITIZEN_DESK_AIRFLOW_API` variable works too), as the setup DAG's `sync_pools` task
@@ -48,7 +50,33 @@ def _pools(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connections(args: argparse.Namespace) -> int:
+    from citizen_desk.pipeline.connections import apply_connections, read_connections_file
+    from citizen_desk.pipeline.pools import CONN_ID, PoolsApi, api_access
+
+    bodies = read_connections_file(args.file)
+    print(f"{args.file}: {len(bodies)} connection(s)")
+    login = api_access()
+    if login is None:
+        print(f"no connection {CONN_ID} (the api-server URL and an admin's login): nothing loaded")
+        return 1
+    result = apply_connections(PoolsApi(login), bodies, chunk=args.chunk)
+    print(f"loaded {result['loaded']} into Airflow's metadata DB")
+    for line in result["errors"]:
+        print(f"  refused: {line}")
+    return 1 if result["refused"] else 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    conns = subparsers.add_parser(
+        "connections",
+        help="load channel connections (an `airflow connections export` JSON file) into"
+        " Airflow's metadata DB through its REST API, in bulk",
+    )
+    conns.add_argument("file", help="JSON file: {conn_id: {conn_type, login, password, extra…}}")
+    conns.add_argument("--chunk", type=int, default=500, help="connections per request")
+    conns.set_defaults(handler=_connections)
+
     pools = subparsers.add_parser(
         "pools", help="the Airflow pools the registry asks for (--apply: make Airflow's match)"
     )
