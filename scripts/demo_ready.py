@@ -27,7 +27,7 @@ import requests
 from citizen_desk.config.collection import describe_pools, pools_for
 from citizen_desk.config.registry import load_registry
 from citizen_desk.errors import CitizenDeskError, ConfigError
-from citizen_desk.pipeline.connections import apply_connections, read_connections_file
+from citizen_desk.pipeline.connections import TIMEOUT, apply_connections, read_connections_file
 from citizen_desk.pipeline.pools import ApiAccess, PoolsApi
 from e2e.airflow_rest import AirflowApiError, AirflowClient
 
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress(lambda: process_group_alive(args.pgid))
     loader = None
     if bodies is not None:
-        api = PoolsApi(ApiAccess(args.url, args.username, args.password))
+        api = PoolsApi(ApiAccess(args.url, args.username, args.password), timeout=TIMEOUT)
 
         def loader() -> int:
             result = apply_connections(api, bodies)

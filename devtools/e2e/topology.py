@@ -91,12 +91,13 @@ def load_channel_connections(
 ) -> int:
     """Every channel's connection into Airflow's metadata DB through the REST API, as
     `make demo` (scripts/demo_ready.py) and `citizen-desk connections` load them."""
-    from citizen_desk.pipeline.connections import apply_connections, connection_body
+    from citizen_desk.pipeline.connections import TIMEOUT, apply_connections, connection_body
     from citizen_desk.pipeline.pools import ApiAccess, PoolsApi
 
     conns = _demo_env_module().channel_connections(simulator_url, str(registry))
     bodies = [connection_body(conn_id, conn) for conn_id, conn in conns.items()]
-    result = apply_connections(PoolsApi(ApiAccess(api_url, username, password)), bodies)
+    api = PoolsApi(ApiAccess(api_url, username, password), timeout=TIMEOUT)
+    result = apply_connections(api, bodies)
     if result["refused"]:
         raise RuntimeError(f"Airflow refused connections: {result['errors'][:3]}")
     return int(result["loaded"])

@@ -51,7 +51,11 @@ def _pools(args: argparse.Namespace) -> int:
 
 
 def _connections(args: argparse.Namespace) -> int:
-    from citizen_desk.pipeline.connections import apply_connections, read_connections_file
+    from citizen_desk.pipeline.connections import (
+        TIMEOUT,
+        apply_connections,
+        read_connections_file,
+    )
     from citizen_desk.pipeline.pools import CONN_ID, PoolsApi, api_access
 
     bodies = read_connections_file(args.file)
@@ -60,7 +64,7 @@ def _connections(args: argparse.Namespace) -> int:
     if login is None:
         print(f"no connection {CONN_ID} (the api-server URL and an admin's login): nothing loaded")
         return 1
-    result = apply_connections(PoolsApi(login), bodies, chunk=args.chunk)
+    result = apply_connections(PoolsApi(login, timeout=TIMEOUT), bodies, chunk=args.chunk)
     print(f"loaded {result['loaded']} into Airflow's metadata DB")
     for line in result["errors"]:
         print(f"  refused: {line}")
@@ -74,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         " Airflow's metadata DB through its REST API, in bulk",
     )
     conns.add_argument("file", help="JSON file: {conn_id: {conn_type, login, password, extra…}}")
-    conns.add_argument("--chunk", type=int, default=500, help="connections per request")
+    conns.add_argument("--chunk", type=int, default=100, help="connections per request")
     conns.set_defaults(handler=_connections)
 
     pools = subparsers.add_parser(

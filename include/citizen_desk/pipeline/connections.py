@@ -1,13 +1,19 @@
 """Channel connections (page tokens, Zalo app credentials) kept in Airflow's metadata DB.
 
-A province has ~330 channels, the country ~6,600, each an Airflow connection. As `AIRFLOW_CONN_*`
-variables 6,600 of them are 1.45 MB of every process's environment (70 % of the kernel's limit),
-and `airflow connections import` commits once per connection (300 took 28 s, 600 took 91 s on
-2 cores: it slows as the table grows). So they go in through Airflow's public REST API, in
-chunks of the bulk endpoint (`PATCH /api/v2/connections`, action `create` with
+A province has ~330 channels, each an Airflow connection. As `AIRFLOW_CONN_*` variables they sit
+in every process's environment (at the country's ~6,600: 1.45 MB, 70 % of the kernel's limit);
+`airflow connections import` commits once per connection. So they go in through Airflow's public
+REST API, in chunks of the bulk endpoint (`PATCH /api/v2/connections`, action `create` with
 `action_on_existence: overwrite`): one transaction per chunk, encrypted at rest with Airflow's
-Fernet key, read by tasks through the Task SDK like any other connection. A secrets backend
-(Vault, AWS/GCP secret managers) serves the same connection ids and needs none of this.
+Fernet key, read by tasks through the Task SDK like any other connection.
+
+Measured limit (Airflow 3.3): creating a `Connection` masks its password, and the masker
+recompiles one regular expression of every secret the process has seen, so N connections created
+in one process cost O(N²): 100 in 1.5 s, 330 in 22 s, 1,000 in 205 s (2 cores, load ~9). The
+api-server pays it for every connection it creates until it restarts, as `airflow connections
+import` and the `LocalFilesystemBackend` (which builds every connection of its file per lookup)
+do. Fine for a province; at national size use a secrets backend that looks up one connection per
+id (Vault, AWS/GCP secret managers: the same connection ids, nothing else changes).
 
 The file is what `airflow connections export --file-format json` writes: `{conn_id: {conn_type,
 host, login, password, schema, port, extra, description}}` (`extra` a JSON object or its text).
@@ -28,7 +34,8 @@ from citizen_desk.pipeline.pools import PoolsApi
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500  # connections per bulk request: ~200 KB of JSON, one metadata-DB transaction
+CHUNK = 100  # connections per bulk request, one metadata-DB transaction each
+TIMEOUT = 180.0  # seconds per request: the api-server's masker slows as it sees more secrets
 TEXT_FIELDS = ("host", "login", "password", "schema", "description")
 CONN_ID = re.compile(r"^[\w.-]{1,200}$")  # Airflow's ConnectionBody.connection_id
 
