@@ -15,12 +15,12 @@ from citizen_desk.privacy.evaluate import Scores, judge
 
 REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
 
-# All but one secret of the redaction set's train and dev splits (341 of 342) is masked today
-# and every keep-span intact (datasets/real/README.md). A floor a little under: a change that
-# loses more than one span in a hundred fails here.
-SECRET_FLOOR = 0.99
-KEEP_FLOOR = 0.99
-TRIAGE_SECRET_FLOOR = 0.90  # the triage corpus' train+dev personal data: 87/92 today
+# All but one secret of the redaction set's train and dev splits (406 of 407) is masked today
+# and every keep-span intact (576 of 576; datasets/real/README.md). The floors are today's
+# figures: a change that loses one more secret, or any keep-span, fails here.
+SECRET_FLOOR = 0.997
+KEEP_FLOOR = 1.0
+TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 96/101 today
 
 
 def _rows(name: str) -> list[dict[str, Any]]:

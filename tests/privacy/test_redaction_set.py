@@ -19,7 +19,7 @@ REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
 SET = REAL / "redaction.jsonl"
 FIELDS = {"id", "text", "source", "source_kind", "spans", "split"}
 SPLITS = {"train", "dev", "test"}
-SOURCE_KINDS = {"news", "qa", "police", "social", "forum"}
+SOURCE_KINDS = {"news", "qa", "police", "social", "forum", "court"}
 SECRET_LABELS = {"name", "phone", "email", "id", "address", "url", "plate"}
 KEEP_LABELS = {"place", "org", "date", "amount", "law"}
 

@@ -19,8 +19,10 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 
 from citizen_desk.privacy.canonical import Canonical
+from citizen_desk.privacy.dwellings import dwellings
 from citizen_desk.privacy.name_lexicon import SURNAMES, starts_with_place, word_set
 from citizen_desk.privacy.name_words import typed_with_marks
+from citizen_desk.privacy.wordlist import unit_names
 from citizen_desk.text.normalize import fold
 
 # A home: a house number or a lane number ("số nhà 12", "ngõ 5", "ngách 3/14", "hẻm 45",
@@ -30,26 +32,30 @@ from citizen_desk.text.normalize import fold
 # lives (see ``_home_context``).
 _HOUSE_NO = r"\d+[a-z]?(?:/\d+[a-z]?)*"
 _HOME_RE = re.compile(
-    rf"(?<![\w])(?:(?:so nha|nha so|can ho|ngo|ngach|hem|kiet|hxh)\s*:?\s*{_HOUSE_NO}"
+    rf"(?<![\w])(?:(?:so nha|nha so|ngo|ngach|hem|kiet|hxh)\s*:?\s*{_HOUSE_NO}"
     r"|k\d+(?:/\d+)+)(?![\w])"
 )
 _NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])")
 # Units below the commune, as typed with diacritics: the plain "to", "ban", "bon", "doi", "khu"
 # of a text typed with diacritics are other words ("to", "bán", "bọn", "đòi").
 _UNITS = (
-    r"to dan pho|khu dan cu|khu tap the|tap the|khu pho|kp|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|"
-    r"thon|ap|ban|bon|buon|doi"
+    r"chung cu|cao oc|toa nha|khu do thi|kdt|khu nha tro|khu tro|day tro|to dan pho|khu dan cu|"
+    r"khu tap the|tap the|khu pho|kp|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|thon|ap|ban|bon|buon|"
+    r"doi"
 )
 _UNITS_ACCENTED = frozenset(
     {
-        "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "kp", "kdc", "ktt", "tdp",
-        "tổ", "cụm", "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon", "buôn", "đội",
+        "chung cư", "cao ốc", "tòa nhà", "toà nhà", "khu đô thị", "kđt", "khu nhà trọ", "khu trọ",
+        "dãy trọ", "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "kp", "kdc",
+        "ktt", "tdp", "tổ", "cụm", "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon",
+        "buôn", "đội",
     }
 )  # fmt: skip
 # "xóm 4", "tổ dân phố số 3", "thôn số 5"
 _LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
 _LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
 _STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
+_NUMBERED_STREET_RE = re.compile(r"(?<![\w])(?:duong|pho) so \d+[a-z]?(?![\w/])")  # "đường số 8"
 _ADDRESS_GAP_RE = re.compile(r"[ ,]{0,2}")
 _TRAILING_NUMBER_RE = re.compile(r" \d+[a-z]?(?![\w])")  # "thôn Rùa Hạ 2"
 
@@ -86,6 +92,12 @@ _BIRTH_RE = re.compile(
 # a commune-level unit: since July 2025 also a special zone ("đặc khu Phú Quốc", "đặc khu Cô Tô")
 _WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|dac khu|p\.|thi tran)(?![a-z])")
 _APPOSITION_RE = re.compile(r"[\s,/\-()]*")
+# A person, then what says they live there: "anh Tấn - người dân trên đường Hương Lộ 2".
+_RESIDENT_RE = re.compile(
+    r"[\s,\-(]*(?:la )?(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?\s+"
+)
+# A ward and its district in shorthand ("P5Q8", "P1Q5"): a place, not a house.
+_WARD_CODE_RE = re.compile(r"p\d{1,2}q\d{1,2}")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
 # The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
@@ -219,6 +231,8 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
     for m in _HOME_RE.finditer(folded):
         parts.append((_lead_house(canon, m.start()), _any_street_end(canon, m.end()), "home"))
     for m in _NUMBER_ONLY_RE.finditer(folded):
+        if folded.endswith(("duong ", "pho "), 0, m.start()):
+            continue  # "đường số 8": a street's name, not a house (below)
         parts.append((m.start(), m.end(), "number"))
         end = _street_name_end(canon, m.end())
         if canon.text.count(" ", m.end() + 1, end) >= 1:  # "số 47 Phạm Văn Đồng"
@@ -231,6 +245,8 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
         if end > m.end() and _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             number = _TRAILING_NUMBER_RE.match(folded, end)
             parts.append((m.start(), number.end() if number else end, "locality"))
+    for m in _NUMBERED_STREET_RE.finditer(folded):
+        parts.append((m.start(), m.end(), "street"))
     for m in _STREET_RE.finditer(folded):
         end = _capital_words_end(canon, m.end(), 4)
         if end > m.end():
@@ -274,6 +290,8 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
             continue
         between = folded[anchor:start]
         if _APPOSITION_RE.fullmatch(between):
+            return True
+        if anchor in people and _RESIDENT_RE.fullmatch(between):
             return True
         if _AT_HOME_RE.fullmatch(between) and (anchor in births or admin_after):
             return True
@@ -338,6 +356,8 @@ def _residence(
             yield pos, starts[pos]
             continue
         token = _HOUSE_TOKEN_RE.match(folded, pos)
+        if token and _WARD_CODE_RE.fullmatch(token.group()):
+            continue  # "ngụ P5Q8": ward 5, district 8
         if token and any(ch.isdigit() for ch in token.group()):
             end = token.end()
             gap = _ADDRESS_GAP_RE.match(folded, end)
@@ -351,10 +371,22 @@ def _residence(
         if len(ladder) >= 4 and not starts_with_place(folded[pos:]):
             yield ladder[0]  # "Quê quán: Cẩm Đội, Thụy Vân, Việt Trì, Phú Thọ": a village
             continue
+        if len(ladder) >= 2 and _below_a_unit(folded, ladder):
+            yield ladder[0]  # "trú tại Trịnh Đình Cửu, Hoàng Mai": a street
+            continue
         street = _capital_words_end(canon, pos, 3)
         ward_after = _WARD_AFTER_RE.match(folded, street)
         if street > pos and ward_after and not starts_with_place(folded[pos:street]):
             yield pos, street
+
+
+def _below_a_unit(folded: str, ladder: list[tuple[int, int]]) -> bool:
+    """The ladder's first rung is no administrative unit but a later one is: the first is a
+    street or a village of that unit ("Trịnh Đình Cửu, Hoàng Mai"; "Hoàng Mai, Hà Nội" is not)."""
+    first = folded[slice(*ladder[0])]
+    if starts_with_place(first) or first in unit_names():
+        return False
+    return any(folded[slice(*rung)] in unit_names() for rung in ladder[1:])
 
 
 def _self_homes(canon: Canonical) -> Iterator[tuple[int, int]]:
@@ -402,6 +434,8 @@ def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple
 
 def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, int, int]]:
     chains = list(_chains(canon))
+    for start, end in dwellings(canon):
+        yield "address", start, end
     for start, end in _residence(canon, chains):
         yield "address", start, end
     for start, end in _house_after_name(canon, people):

@@ -101,6 +101,23 @@ FOLDED_WEAK_GIVEN = word_set(
 )
 FOLDED_PERSON_AFTER = word_set("bi dang oi noi ke khai chui danh lay muon vay lua trom")
 FOLDED_PERSON_AFTER_PAIRS = frozenset({"nha ben", "nha canh", "hang xom", "o xom", "o thon"})
+# Verbs that take a person, typed without diacritics, before a kinship word or a given name
+# ("gap anh tuan", "goi cho chi mai", "bao voi em hung", "gap tuan o cho").
+FOLDED_PERSON_VERBS = frozenset(
+    {"gap", "goi cho", "goi dien cho", "nhan tin cho", "nhan cho", "noi voi", "bao voi",
+     "hoi", "nho", "ru", "keu", "don", "tim gap"}
+)  # fmt: skip
+# Words after "nam", "mai" that make them a time ("hen gap anh nam sau": next year).
+_FOLDED_TIME_AFTER = word_set("sau truoc nay toi ngoai nua roi")
+# Small words after a given name that join it into a word only by chance of the folding ("gap
+# anh cuong de hoi": "cưỡng đề"); after a verb that takes a person the name is read.
+_FOLDED_FUNCTION_AFTER = word_set("de o la nhe di voi va thi ma cho nha roi")
+# Given names that fold onto no common word after such a verb ("gap tuan"; not "tim huong":
+# tìm hướng, "hoi lan": hỏi lần, "noi voi hue": Huế).
+FOLDED_LONE_GIVEN = word_set(
+    "tuan hung cuong khanh oanh quynh nguyet uyen vy thuy trinh diem tuyen quyen huyen tram "
+    "thoa kiet"
+)
 
 
 def _clause_ends(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
@@ -221,8 +238,19 @@ def _folded_cued_names(
         # huong noi voi em": "hương nội"); without one, such a word is read ("chi huong dan")
         person = _person_follows(canon, words, i, folded=True)
         after = i + 1 < len(words) and adjacent(canon, words[i], words[i + 1])
-        if not person and after and is_folded_word(given, text[slice(*words[i + 1])]):
+        verb = _folded_verb_before(canon, words, i - 1)
+        follower = text[slice(*words[i + 1])] if after else ""
+        if (
+            not person
+            and after
+            and is_folded_word(given, follower)
+            and (not verb or follower not in _FOLDED_FUNCTION_AFTER)
+        ):
             continue  # "anh tuan tra", "chi huong dan", "em trang diem"
+        time_after = after and weak and follower in _FOLDED_TIME_AFTER
+        if verb and not time_after:
+            found.append(words[i])  # "gap anh tuan", "goi cho chi mai": whatever word it makes
+            continue
         before = i >= 2 and adjacent(canon, words[i - 2], words[i - 1])
         if before and is_folded_word(text[slice(*words[i - 2])], cue):
             continue  # "anh em", "ba con"
@@ -241,7 +269,7 @@ def lone_lower_names(
     ("gọi cho hùng", "gặp tuấn") or after "là" in a self-introduction ("em là hùng", "vợ tôi
     là lan")."""
     if not typed_with_marks(canon.original):
-        return []
+        return _folded_lone_names(canon, words, taken)
     found: list[tuple[int, int]] = []
     for i in range(len(words)):
         if canon.text[slice(*words[i])] not in _FOLDED_LONE:
@@ -257,6 +285,42 @@ def lone_lower_names(
             found.append(words[i])  # "hùng ơi về đi"; not "anh hùng ơi"
         elif joined and _introduced_or_taken(canon, words, i, before, given):
             found.append(words[i])
+    return found
+
+
+def _folded_verb_before(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """``words[i]`` comes right after a verb that takes a person (`FOLDED_PERSON_VERBS`)."""
+    for size in (1, 2, 3):
+        if i - size < 0 or not adjacent(canon, words[i - 1], words[i]):
+            return False
+        span = words[i - size : i]
+        if (size > 1 and not adjacent(canon, span[0], span[1])) or (
+            size > 2 and not adjacent(canon, span[1], span[2])
+        ):
+            return False
+        if " ".join(canon.text[slice(*w)] for w in span) in FOLDED_PERSON_VERBS:
+            return True
+    return False
+
+
+def _folded_lone_names(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """A given name alone after a verb that takes a person, typed without diacritics: "gap
+    tuan o cho", "goi cho hung di"; not when it makes a word with what follows ("gap tuan tra")."""
+    found: list[tuple[int, int]] = []
+    text = canon.text
+    for i in range(1, len(words)):
+        if text[slice(*words[i])] not in FOLDED_LONE_GIVEN or i in taken:
+            continue
+        if canon.is_capitalised(words[i][0]) or not _folded_verb_before(canon, words, i):
+            continue
+        after = i + 1 < len(words) and adjacent(canon, words[i], words[i + 1])
+        follower = text[slice(*words[i + 1])] if after else ""
+        joined = follower not in _FOLDED_FUNCTION_AFTER | {""}
+        if joined and is_folded_word(text[slice(*words[i])], follower):
+            continue  # "gap tuan tra": a patrol
+        found.append(words[i])
     return found
 
 

@@ -23,6 +23,7 @@ from citizen_desk.privacy.name_lexicon import (
     LONE_NOT_NAME,
     NOT_INITIALS,
     NOT_NAME,
+    SYLLABLE_RE,
     TITLE_CUES,
     starts_with_place,
     word_set,
@@ -242,4 +243,36 @@ def listed_handles(
             continue
         if f"{as_typed(canon, *words[i + 1])} {as_typed(canon, *words[i + 2])}" == "bình luận":
             found.append(words[i])
+    return found
+
+
+# A reader's handle as papers print it: "Độc giả vivantrung kể", "Độc giả nickname
+# ledachinh.mda than phiền", "bạn đọc nick tuan_88".
+_READER_RE = re.compile(
+    r"(?<![a-z])(?:doc gia|ban doc)(?: (?:co )?(?:nickname|nick|biet danh|tai khoan))?\s+"
+)
+_HANDLE_JOINS = frozenset({".", "_", "-"})
+
+
+def reader_handles(
+    canon: Canonical, words: list[tuple[int, int]], taken: set[int]
+) -> list[tuple[int, int]]:
+    """A handle right after "độc giả"/"bạn đọc": words joined by ".", "_" or "-", a word with a
+    digit, or one lower-case word that is no Vietnamese syllable ("vivantrung"); a capitalised
+    word is left to the name rules ("Độc giả Thao Phan", "độc giả VnExpress")."""
+    text = canon.text
+    if "doc " not in text:
+        return []
+    starts = {m.end() for m in _READER_RE.finditer(text)}
+    found: list[tuple[int, int]] = []
+    for i, (start, _end) in enumerate(words):
+        if start not in starts or i in taken:
+            continue
+        j = i
+        while j + 1 < len(words) and text[words[j][1] : words[j + 1][0]] in _HANDLE_JOINS:
+            j += 1
+        handle = text[start : words[j][1]]
+        odd = any(ch.isdigit() for ch in handle) or SYLLABLE_RE.fullmatch(handle) is None
+        if j > i or (odd and not canon.is_capitalised(start)):
+            found.append((start, words[j][1]))
     return found

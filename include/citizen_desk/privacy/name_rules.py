@@ -7,6 +7,7 @@ named by what follows it (a birth year, an age, a phone number); a social-media 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import pairwise
 
@@ -111,9 +112,20 @@ def _initials(canon: Canonical, words: list[tuple[int, int]], index: int) -> int
     return count
 
 
+_NUMBERED_INITIAL_RE = re.compile(r"[a-z]\d{1,2}")
+
+
 def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
     """``run`` plus trailing initials: "Trần Văn C.", "Nguyễn Văn B", "Nguyễn Thị M.H."."""
     last = first + run
+    if (
+        run >= 2
+        and last < len(words)
+        and adjacent(canon, words[last - 1], words[last])
+        and canon.is_capitalised(words[last][0])
+        and _NUMBERED_INITIAL_RE.fullmatch(canon.text, *words[last])
+    ):
+        return run + 1  # a court's "Ông Vũ Văn Đ1", "bà Nguyễn Thị T2"
     if (
         run >= 2
         and last < len(words)

@@ -51,6 +51,7 @@ from citizen_desk.privacy.name_openers import (
     listed_handles,
     opening_names,
     quoted_writers,
+    reader_handles,
 )
 from citizen_desk.privacy.name_rules import rule_names
 from citizen_desk.privacy.name_words import (
@@ -270,6 +271,7 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         called_names,
         quoted_writers,
         listed_handles,
+        reader_handles,
         lower_cued_names,
         lone_lower_names,
     )

@@ -11,11 +11,14 @@ engine then masks more, never less.
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 DICTIONARY = ("corpus", "data", "Viet74K.txt")
+MAPPING = ("address", "data", "mapping.json")  # the official list of units
 
 
 def _dictionary_path() -> Path | None:
@@ -73,3 +76,30 @@ def is_folded_word(*syllables: str) -> bool:
     typed without its diacritics ("anh hung" for "anh hùng", "do thi hoa" for "đô thị hóa")."""
     pairs, triples = _folded_words()
     return " ".join(syllables) in (pairs if len(syllables) == 2 else triples)
+
+
+_UNIT_HEAD_RE = re.compile(r"(?:thanh pho|thi xa|thi tran|phuong|xa|huyen|quan|tinh|dac khu) ")
+
+
+@lru_cache(maxsize=1)
+def unit_names() -> frozenset[str]:
+    """Names of the communes, wards, districts and provinces of the official list underthesea
+    ships (vietnamadminunits, 2025, before and after the merger), folded, without their
+    administrative word ("hoang mai", "thuy van", "ha noi"); empty when the file cannot be read
+    (a street is then never told from a unit by this list)."""
+    from citizen_desk.text.normalize import fold
+
+    path = _dictionary_path()
+    if path is None:  # pragma: no cover - underthesea is a runtime requirement
+        return frozenset()
+    try:
+        mapping = json.loads(path.parents[2].joinpath(*MAPPING).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # pragma: no cover - a broken install
+        return frozenset()
+    names: set[str] = set()
+    for row in mapping.get("ward_mapping", ()):
+        for key in ("old_ward", "new_ward", "old_district", "old_province", "new_province"):
+            head = _UNIT_HEAD_RE.match(" ".join(fold(row.get(key) or "").split()))
+            if head is not None:
+                names.add(" ".join(fold(row[key]).split())[head.end() :])
+    return frozenset(names)
