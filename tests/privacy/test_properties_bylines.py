@@ -159,8 +159,10 @@ def test_handles_listed_after_ban_doc_co_ten_are_masked(
 @SETTINGS
 @given(handle=st.from_regex(r"[A-Z]{2,6}", fullmatch=True))
 def test_a_handle_in_capitals_before_binh_luan_is_masked(handle: str) -> None:
-    if handle.lower() in {"ca", "csgt", "cstt", "cscd", "ubnd", "hdnd", "vks", "tand", "tp"}:
-        return  # agencies' abbreviations
+    agencies = {"ca", "csgt", "cstt", "cscd", "ubnd", "hdnd", "vks", "tand", "tp", "pc", "bhxh"}
+    roles_and_words = {"pv", "ctv", "sdt", "stk", "atm"}  # reporter, collaborator, phone, ...
+    if handle.lower() in agencies | roles_and_words:
+        return  # abbreviations everyone uses, not a reader's handle
     text = f"Cách nhận tiền qua trung gian, {handle} bình luận là “Quá tinh vi”."
     start = text.index(handle)
     assert covered(text, start, start + len(handle)), (text, redact(text))
@@ -168,4 +170,7 @@ def test_a_handle_in_capitals_before_binh_luan_is_masked(handle: str) -> None:
 
 def test_agencies_before_binh_luan_are_kept() -> None:
     text = "UBND xã và CSGT bình luận gì về việc này?"
+    assert redact(text) == text
+    # a reporter ("phóng viên") is a role, not a reader's handle (hypothesis drew "PV")
+    text = "Cách nhận tiền qua trung gian, PV bình luận là “Quá tinh vi”."
     assert redact(text) == text
