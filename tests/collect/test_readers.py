@@ -231,11 +231,52 @@ def test_zalo_message_level_list_is_the_ingest_and_users_are_deduplicated() -> N
     assert batch.newest == at(100)
 
 
-def test_zalo_a_short_page_ends_the_list_without_an_empty_page() -> None:
+class ShortPages(FakeZalo):
+    """A list that answers some pages short although older rows follow (`short`: offset ->
+    rows served); the next offset continues from what was served."""
+
+    def __init__(self, recent: list[dict[str, Any]], short: dict[int, int]) -> None:
+        super().__init__(recent, {})
+        self.short = short
+
+    def list_recent_chat(self, offset: int, count: int = 10) -> list[dict[str, Any]]:
+        page = super().list_recent_chat(offset, count)
+        return page[: self.short.get(offset, count)]
+
+
+def test_zalo_a_short_page_ends_the_list_only_when_an_empty_page_follows() -> None:
     client = FakeZalo([zalo_message("a", 5, "11"), zalo_message("b", 4, "22", src=0)], {})
     batch = read_zalo(client, Bounds())
-    assert client.calls == [("recent", 0)]  # 2 rows < count 10: the end (first collection)
+    assert client.calls == [("recent", 0), ("recent", 2)]  # only the empty page is the end
     assert [i.platform_message_id for i in batch.items] == ["a", "b"]
+
+
+def test_zalo_history_over_many_pages_with_short_pages_mid_list_loses_nothing() -> None:
+    rows = [zalo_message(f"m{i:02}", 600 - i, str(11 + i % 7), src=i % 3 % 2) for i in range(57)]
+    client = ShortPages(rows, {0: 4, 14: 9, 23: 1})
+    batch = read_zalo(client, Bounds())
+    assert [i.platform_message_id for i in batch.items] == [r["message_id"] for r in rows]
+    offsets = [offset for _, offset in client.calls]
+    assert offsets == [0, 4, 14, 23, 24, 34, 44, 54, 57]  # on past each short page to the empty one
+    # the same rows with the stored ones known and the watermark at the newest: nothing new
+    stored = {i.platform_message_id for i in batch.items}
+    assert batch.newest is not None
+    again = read_zalo(
+        ShortPages(rows, {0: 4}),
+        Bounds(since=batch.newest - timedelta(minutes=10), mark=batch.newest),
+        known=lambda ids: stored & set(ids),
+    )
+    assert again.items == []
+
+
+def test_zalo_a_short_first_page_of_new_rows_does_not_hide_the_rest_of_them() -> None:
+    rows = [zalo_message(f"n{i}", 100 - i, "11") for i in range(15)] + [
+        zalo_message("old", 10, "22")
+    ]
+    client = ShortPages(rows, {0: 3})
+    batch = read_zalo(client, Bounds(since=at(50)))
+    assert [i.platform_message_id for i in batch.items] == [f"n{i}" for i in range(15)]
+    assert client.calls == [("recent", 0), ("recent", 3), ("recent", 13)]  # the third holds "old"
 
 
 def test_zalo_a_row_seen_twice_is_kept_once() -> None:
@@ -245,14 +286,16 @@ def test_zalo_a_row_seen_twice_is_kept_once() -> None:
     assert [i.platform_message_id for i in batch.items] == ["a", "b"]
 
 
-def test_zalo_per_user_mode_pages_each_changed_user_until_older_or_short() -> None:
+def test_zalo_per_user_mode_pages_each_changed_user_until_older_or_empty() -> None:
     client = zalo_world()
     batch = read_zalo(client, Bounds(since=at(10)), recent_mode="latest_per_user")
     assert client.calls == [
         ("recent", 0),  # the third user is older: the list is not paged further
         ("11", 0),
-        ("11", 10),  # twelve new messages: the second page is short, so it is the last
-        ("22", 0),  # two messages: one short page, no empty page
+        ("11", 10),  # twelve new messages: the second page is short ...
+        ("11", 12),  # ... and only the empty one after it ends the thread
+        ("22", 0),
+        ("22", 2),
     ]
     assert len(batch.items) == 14
     answer = next(i for i in batch.items if i.platform_message_id == "u2-1")
