@@ -120,6 +120,59 @@ def test_a_first_messenger_read_takes_everything_and_quarantines_bad_payloads() 
     assert [i.platform_message_id for i in window.items] == ["m1", "b1"]
 
 
+def paged(items: list[Any], sizes: list[int], name: str) -> dict[str, dict[str, Any]]:
+    """`items` cut into Graph pages of `sizes` (short ones included), each but the last with a
+    `next` (Graph: "End of list = `next` absent", a short page is not the end)."""
+    pages: dict[str, dict[str, Any]] = {}
+    start = 0
+    for n, size in enumerate(sizes):
+        page: dict[str, Any] = {"data": items[start : start + size]}
+        start += size
+        if n + 1 < len(sizes):
+            page["paging"] = {"next": f"{name}-{n + 1}"}
+        pages[name if n == 0 else f"{name}-{n}"] = page
+    assert start == len(items)
+    return pages
+
+
+def test_messenger_history_over_many_pages_with_short_pages_loses_nothing() -> None:
+    # conversation t_0 has 23 messages: its expansion and /messages pages are short mid-list
+    long = [fb_message(f"L{i:02}", 900 - i, PAGE if i % 3 == 0 else "555") for i in range(23)]
+    more = paged(long, [4, 10, 2, 7], "L")
+    conversations = [
+        {"id": f"t_{n}", "updated_time": gt(900 - 30 * n),
+         "messages": more.pop("L") if n == 0 else {"data": [fb_message(f"s{n}", 900 - 30 * n)]}}
+        for n in range(9)
+    ]  # fmt: skip
+    listing = paged(conversations, [3, 1, 4, 1], f"{PAGE}/conversations")
+    graph = FakeGraph(listing | more)
+    batch = read_messenger(graph, PAGE, Bounds())
+    ids = [i.platform_message_id for i in batch.items]
+    assert ids == [m["id"] for m in long] + [f"s{n}" for n in range(1, 9)]  # each once
+    assert len(graph.requests) == 4 + 3  # every listing page, every /messages page after the first
+    # the next run, the watermark at the newest message: the first listing page only
+    assert batch.newest is not None
+    again = FakeGraph(paged(conversations, [3, 1, 4, 1], f"{PAGE}/conversations") | more)
+    rerun = read_messenger(again, PAGE, Bounds(since=batch.newest, mark=batch.newest))
+    assert again.requests == [f"{PAGE}/conversations"]
+    assert [i.platform_message_id for i in rerun.items] == ["L00"]  # the watermark's own row
+
+
+def test_comments_over_many_pages_with_short_pages_lose_nothing() -> None:
+    thread = [comment(f"p0_c{i:02}", 800 - i) for i in range(17)]
+    more = paged(thread, [5, 1, 11], "C")
+    posts = [
+        {"id": f"p{n}", "updated_time": gt(800 - 40 * n),
+         "comments": more.pop("C") if n == 0 else {"data": [comment(f"p{n}_c", 800 - 40 * n)]}}
+        for n in range(6)
+    ]  # fmt: skip
+    graph = FakeGraph(paged(posts, [2, 1, 3], f"{PAGE}/published_posts") | more)
+    batch = read_comments(graph, PAGE, Bounds())
+    ids = [i.platform_message_id for i in batch.items]
+    assert ids == [c["id"] for c in thread] + [f"p{n}_c" for n in range(1, 6)]
+    assert len(graph.requests) == 3 + 2
+
+
 def comment(cid: str, minutes: int, author: str = "777", parent: str | None = None) -> dict:
     payload: dict[str, Any] = {
         "id": cid,
