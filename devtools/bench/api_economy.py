@@ -15,7 +15,12 @@ data at the platforms' largest page sizes (Graph `limit` 100, nested expansions 
 - comments: `/{page}/published_posts` over the collector's post lookback (every post on a first
   run), with each post's newest comments expanded (100); a post with more new comments pages on;
 - Zalo: `listrecentchat` lists messages (one row per message, every user): read until one row
-  older than the previous run, or to the end (a short page; a last full page needs one more);
+  older than the previous run, or to the end, counted as a short page (a last full page needs
+  one more). This is below what the documented protocol allows: platform-apis.md §7 pages "by
+  raising `offset` until an empty `data`", so our collector, which does (a short page may come
+  in the middle of the list; taking it for the end would lose every older row for good), spends
+  one call above the floor per OA whose walk reaches the end of its list on a short page (a
+  first collection). The floor keeps the stricter count;
 - Zalo OAuth: one token refresh per OA on the first run and whenever its access token (25 h)
   has expired.
 The naive baseline lists every conversation, post and Zalo user and reads all their messages
@@ -93,7 +98,8 @@ def graph_nested_extra(total: int, new: int) -> int:
 
 def zalo_listing(total: int, new: int) -> int:
     """Calls to read `listrecentchat` (`total` messages, `new` of them new): until a row that is
-    not new, or to a short (or empty) page."""
+    not new, or to a short (or empty) page (the documented protocol needs the empty one: one
+    more call when `total` is not a multiple of the page; module docstring)."""
     if new < total:
         return math.ceil((new + 1) / ZALO_PAGE)
     return total // ZALO_PAGE + 1

@@ -244,7 +244,9 @@ def _api_economy(eco: dict[str, Any]) -> str:
             "end, each changed conversation's new messages (100 expanded in the listing, "
             "`/messages` pages beyond); the posts of the collector's lookback (30 days; all on a "
             "first run) with their newest comments expanded, `/comments` pages beyond; Zalo's "
-            "`listrecentchat` (one row per message) until one older row or a short page; one "
+            "`listrecentchat` (one row per message) until one older row or a short page (the "
+            "collector pages on to the empty `data` the Zalo reference asks for: one call "
+            "above the floor per OA on a first collection); one "
             "OAuth refresh per OA on the first run and when its access token (25 h) has "
             "expired. A run with no new messages still reads one page of each listing: that "
             "is how any collector learns nothing changed.",

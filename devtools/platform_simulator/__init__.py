@@ -25,7 +25,8 @@ Fault specs (``POST /_sim/faults`` or ``--fault``; JSON or ``kind:key=value,...`
 - ``expired_token``   page (190/463) | oa (-220)
 - ``invalid_token``   page (190/460) | oa (-216)
 - ``malformed_json``  target, count: body cut in half
-- ``truncated_pages`` target, drop, count: pages lose items but keep ``next``
+- ``truncated_pages`` target, drop, count: Graph pages lose items but keep ``next``;
+                      a Zalo page that is not the last one answers short
 - ``slack_429``       channel (optional), count, retry_after, method (default chat.postMessage)
 - ``not_in_channel``  channel
 

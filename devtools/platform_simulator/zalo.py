@@ -263,7 +263,8 @@ class ZaloApi:
         else:
             rows = [m for msgs in threads.values() for m in msgs]
         rows.sort(key=_newest_first, reverse=True)
-        return zalo_ok([self.item(channel, m) for m in rows[offset : offset + count]])
+        page = self._page(rows, offset, count, "zalo.listrecentchat")
+        return zalo_ok([self.item(channel, m) for m in page])
 
     def conversation(self, channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
         user_id = str(data.get("user_id") or "")
@@ -271,7 +272,21 @@ class ZaloApi:
             raise ZaloError(-201, "user_id")
         offset, count = self._offset_count(data)
         msgs = list(reversed(self.sim.world.zalo_thread(channel.platform_id, user_id)))
-        return zalo_ok([self.item(channel, m) for m in msgs[offset : offset + count]])
+        page = self._page(msgs, offset, count, "zalo.conversation")
+        return zalo_ok([self.item(channel, m) for m in page])
+
+    def _page(self, rows: list[Any], offset: int, count: int, endpoint: str) -> list[Any]:
+        """`rows[offset:offset+count]`; a `truncated_pages` fault answers a page that is not the
+        last one `drop` rows short (at least one row stays): offset paging hides nothing, the
+        next offset serves them, but a client that takes a short page for the end loses them."""
+        page = rows[offset : offset + count]
+        if offset + count >= len(rows):
+            return page
+        fault = self.sim.faults.take("truncated_pages", endpoint)
+        if fault is None:
+            return page
+        drop = max(1, min(int(fault.get("drop", 1)), len(page) - 1))
+        return page[: len(page) - drop]
 
     def send(self, channel: Channel, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):

@@ -120,6 +120,59 @@ def test_a_first_messenger_read_takes_everything_and_quarantines_bad_payloads() 
     assert [i.platform_message_id for i in window.items] == ["m1", "b1"]
 
 
+def paged(items: list[Any], sizes: list[int], name: str) -> dict[str, dict[str, Any]]:
+    """`items` cut into Graph pages of `sizes` (short ones included), each but the last with a
+    `next` (Graph: "End of list = `next` absent", a short page is not the end)."""
+    pages: dict[str, dict[str, Any]] = {}
+    start = 0
+    for n, size in enumerate(sizes):
+        page: dict[str, Any] = {"data": items[start : start + size]}
+        start += size
+        if n + 1 < len(sizes):
+            page["paging"] = {"next": f"{name}-{n + 1}"}
+        pages[name if n == 0 else f"{name}-{n}"] = page
+    assert start == len(items)
+    return pages
+
+
+def test_messenger_history_over_many_pages_with_short_pages_loses_nothing() -> None:
+    # conversation t_0 has 23 messages: its expansion and /messages pages are short mid-list
+    long = [fb_message(f"L{i:02}", 900 - i, PAGE if i % 3 == 0 else "555") for i in range(23)]
+    more = paged(long, [4, 10, 2, 7], "L")
+    conversations = [
+        {"id": f"t_{n}", "updated_time": gt(900 - 30 * n),
+         "messages": more.pop("L") if n == 0 else {"data": [fb_message(f"s{n}", 900 - 30 * n)]}}
+        for n in range(9)
+    ]  # fmt: skip
+    listing = paged(conversations, [3, 1, 4, 1], f"{PAGE}/conversations")
+    graph = FakeGraph(listing | more)
+    batch = read_messenger(graph, PAGE, Bounds())
+    ids = [i.platform_message_id for i in batch.items]
+    assert ids == [m["id"] for m in long] + [f"s{n}" for n in range(1, 9)]  # each once
+    assert len(graph.requests) == 4 + 3  # every listing page, every /messages page after the first
+    # the next run, the watermark at the newest message: the first listing page only
+    assert batch.newest is not None
+    again = FakeGraph(paged(conversations, [3, 1, 4, 1], f"{PAGE}/conversations") | more)
+    rerun = read_messenger(again, PAGE, Bounds(since=batch.newest, mark=batch.newest))
+    assert again.requests == [f"{PAGE}/conversations"]
+    assert [i.platform_message_id for i in rerun.items] == ["L00"]  # the watermark's own row
+
+
+def test_comments_over_many_pages_with_short_pages_lose_nothing() -> None:
+    thread = [comment(f"p0_c{i:02}", 800 - i) for i in range(17)]
+    more = paged(thread, [5, 1, 11], "C")
+    posts = [
+        {"id": f"p{n}", "updated_time": gt(800 - 40 * n),
+         "comments": more.pop("C") if n == 0 else {"data": [comment(f"p{n}_c", 800 - 40 * n)]}}
+        for n in range(6)
+    ]  # fmt: skip
+    graph = FakeGraph(paged(posts, [2, 1, 3], f"{PAGE}/published_posts") | more)
+    batch = read_comments(graph, PAGE, Bounds())
+    ids = [i.platform_message_id for i in batch.items]
+    assert ids == [c["id"] for c in thread] + [f"p{n}_c" for n in range(1, 6)]
+    assert len(graph.requests) == 3 + 2
+
+
 def comment(cid: str, minutes: int, author: str = "777", parent: str | None = None) -> dict:
     payload: dict[str, Any] = {
         "id": cid,
@@ -231,11 +284,52 @@ def test_zalo_message_level_list_is_the_ingest_and_users_are_deduplicated() -> N
     assert batch.newest == at(100)
 
 
-def test_zalo_a_short_page_ends_the_list_without_an_empty_page() -> None:
+class ShortPages(FakeZalo):
+    """A list that answers some pages short although older rows follow (`short`: offset ->
+    rows served); the next offset continues from what was served."""
+
+    def __init__(self, recent: list[dict[str, Any]], short: dict[int, int]) -> None:
+        super().__init__(recent, {})
+        self.short = short
+
+    def list_recent_chat(self, offset: int, count: int = 10) -> list[dict[str, Any]]:
+        page = super().list_recent_chat(offset, count)
+        return page[: self.short.get(offset, count)]
+
+
+def test_zalo_a_short_page_ends_the_list_only_when_an_empty_page_follows() -> None:
     client = FakeZalo([zalo_message("a", 5, "11"), zalo_message("b", 4, "22", src=0)], {})
     batch = read_zalo(client, Bounds())
-    assert client.calls == [("recent", 0)]  # 2 rows < count 10: the end (first collection)
+    assert client.calls == [("recent", 0), ("recent", 2)]  # only the empty page is the end
     assert [i.platform_message_id for i in batch.items] == ["a", "b"]
+
+
+def test_zalo_history_over_many_pages_with_short_pages_mid_list_loses_nothing() -> None:
+    rows = [zalo_message(f"m{i:02}", 600 - i, str(11 + i % 7), src=i % 3 % 2) for i in range(57)]
+    client = ShortPages(rows, {0: 4, 14: 9, 23: 1})
+    batch = read_zalo(client, Bounds())
+    assert [i.platform_message_id for i in batch.items] == [r["message_id"] for r in rows]
+    offsets = [offset for _, offset in client.calls]
+    assert offsets == [0, 4, 14, 23, 24, 34, 44, 54, 57]  # on past each short page to the empty one
+    # the same rows with the stored ones known and the watermark at the newest: nothing new
+    stored = {i.platform_message_id for i in batch.items}
+    assert batch.newest is not None
+    again = read_zalo(
+        ShortPages(rows, {0: 4}),
+        Bounds(since=batch.newest - timedelta(minutes=10), mark=batch.newest),
+        known=lambda ids: stored & set(ids),
+    )
+    assert again.items == []
+
+
+def test_zalo_a_short_first_page_of_new_rows_does_not_hide_the_rest_of_them() -> None:
+    rows = [zalo_message(f"n{i}", 100 - i, "11") for i in range(15)] + [
+        zalo_message("old", 10, "22")
+    ]
+    client = ShortPages(rows, {0: 3})
+    batch = read_zalo(client, Bounds(since=at(50)))
+    assert [i.platform_message_id for i in batch.items] == [f"n{i}" for i in range(15)]
+    assert client.calls == [("recent", 0), ("recent", 3), ("recent", 13)]  # the third holds "old"
 
 
 def test_zalo_a_row_seen_twice_is_kept_once() -> None:
@@ -245,14 +339,16 @@ def test_zalo_a_row_seen_twice_is_kept_once() -> None:
     assert [i.platform_message_id for i in batch.items] == ["a", "b"]
 
 
-def test_zalo_per_user_mode_pages_each_changed_user_until_older_or_short() -> None:
+def test_zalo_per_user_mode_pages_each_changed_user_until_older_or_empty() -> None:
     client = zalo_world()
     batch = read_zalo(client, Bounds(since=at(10)), recent_mode="latest_per_user")
     assert client.calls == [
         ("recent", 0),  # the third user is older: the list is not paged further
         ("11", 0),
-        ("11", 10),  # twelve new messages: the second page is short, so it is the last
-        ("22", 0),  # two messages: one short page, no empty page
+        ("11", 10),  # twelve new messages: the second page is short ...
+        ("11", 12),  # ... and only the empty one after it ends the thread
+        ("22", 0),
+        ("22", 2),
     ]
     assert len(batch.items) == 14
     answer = next(i for i in batch.items if i.platform_message_id == "u2-1")

@@ -146,6 +146,34 @@ def test_backfill_of_a_past_window_then_incremental_runs_exactly_once(collect, w
     assert table_counts(collect.engine)["messages"] == len(world.truth())
 
 
+@pytest.mark.parametrize("world", [7], indirect=True)
+def test_zalo_short_pages_mid_list_lose_nothing_and_reruns_double_nothing(collect, world) -> None:
+    """Zalo promises no short page only at the end (platform-apis.md §7: page "until an empty
+    `data`"): short pages in the middle of many pages, first and later runs, lose nothing."""
+    zalo = [k for k in CHANNELS if world.channels[k]["platform"] == "zalo"]
+    rows = {k: sum(m["channel"] == k for m in world.truth()) for k in zalo}
+    assert min(rows.values()) > 40  # each OA's history spans many pages of 10
+    short = {"kind": "truncated_pages", "target": "zalo.listrecentchat", "drop": 7, "count": 6}
+    world.sim.add_fault(short)
+    first = collect.all(run_id="run-1")
+    assert all(s["status"] == "success" for s in first.values())
+    assert stored_messages(collect.engine) == truth_messages(world)
+    assert world.sim.faults.snapshot() == []  # every short page was served
+    counts = table_counts(collect.engine)
+    assert counts["messages"] == len(world.truth())
+
+    rerun = collect.all(run_id="run-1")  # an Airflow retry of the same run
+    assert all(s["messages_added"] == 0 for s in rerun.values())
+    assert table_counts(collect.engine) == counts
+
+    world.sim.advance(timedelta(minutes=40))
+    world.sim.generate(30)
+    world.sim.add_fault(short | {"drop": 9, "count": 2})
+    collect.all(run_id="run-2")
+    assert stored_messages(collect.engine) == truth_messages(world)
+    assert table_counts(collect.engine)["messages"] == len(world.truth())
+
+
 @pytest.mark.parametrize("world", [3], indirect=True)
 def test_faults_still_end_with_complete_data(collect, world) -> None:
     fb1, fb2 = world.page_id("fb-th-ns-ttns"), world.page_id("fb-th-ns-ngathuy")

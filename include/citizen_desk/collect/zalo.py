@@ -4,13 +4,20 @@
 one row per message (a user who wrote three times has three rows), `count` ≤ 10, paged by offset
 (docs/research/platform-facts.md §7, Z1). So in the default mode (`messages`) the walk itself is
 the ingest: every row newer than `bounds.since` is an item, users are deduplicated, and the walk
-stops at the first row older than `since`, at a short page (fewer rows than `count`) or at an
-empty one. A quiet OA costs one request, N new messages ceil((N + 1) / 10).
+stops at the first row older than `since` or at an empty page. A quiet OA costs one request, N
+new messages ceil((N + 1) / 10); a walk that reaches the end of the list (a first collection)
+ceil(rows / 10) + 1.
+
+A short page (fewer rows than `count`) is NOT the end: the reference says to page "by raising
+`offset` until an empty `data`" (platform-apis.md §7), and Zalo documents no promise that only the
+last page is short. Stopping there would lose for good every older row: the watermark moves to
+the newest row read and later walks stop above it. The offset grows by the rows received, so a
+short page mid-list at worst re-reads a row (kept once), never skips one (platform-facts.md Z5).
 
 Mode `latest_per_user` (connection extra `listrecentchat`) is for an OA whose list turns out to
 show one latest row per user (the older reading of the endpoint, still unverified on a live OA):
 the walk then only names the changed users, and `conversation` is paged per user, newest first,
-until a message is older than `since` or a page is short.
+until a message is older than `since` or a page is empty.
 
 Direction: `src` 1 = the user wrote, 0 = the OA. A row without `src` takes its direction from the
 ids (`from_id` == the OA's id: the OA wrote; `to_id` == the OA's id: the user wrote); only a row
@@ -188,8 +195,9 @@ def read_zalo(
                 out.add(item)
             else:
                 users.setdefault(item.thread_key)
-        if older_reached or len(page) < page_size:
-            break  # a short page is the end of the list: no empty page needed
+        if older_reached:
+            break  # newest first: every further row is older still
+        # a short page is not the end (module docstring): only an empty one is
     for user_id in users:
         _read_thread(client, user_id, out, page_size, oa_id)
     return batch
@@ -220,5 +228,4 @@ def _read_thread(
             if bounds.too_old(item.created_at):
                 return  # newest first
             out.add(item)
-        if len(messages) < page_size:
-            return  # a short page is the last one (platform-facts.md Z5)
+        # a short page is not the last one: only an empty `data` is (platform-apis.md §7)

@@ -153,6 +153,35 @@ def test_truncated_pages_keep_next(make_sim) -> None:
     assert set(seen) < {c["id"] for c in complete}
 
 
+def test_zalo_truncated_pages_answer_short_and_the_next_offset_serves_the_rest(make_sim) -> None:
+    sim, srv = make_sim(days=4)
+    token = sim.zalo_credentials(OA)["access_token"]
+
+    def walk() -> tuple[list[str], list[int]]:
+        ids: list[str] = []
+        sizes: list[int] = []
+        while True:
+            data = json.dumps({"offset": len(ids), "count": 10})
+            page = requests.get(
+                f"{srv.base_url}/v2.0/oa/listrecentchat",
+                params={"data": data},
+                headers={"access_token": token},
+                timeout=10,
+            ).json()["data"]
+            if not page:
+                return ids, sizes
+            ids += [m["message_id"] for m in page]
+            sizes.append(len(page))
+
+    complete, _ = walk()
+    assert len(complete) > 30
+    add_fault(srv.base_url, kind="truncated_pages", target="zalo.listrecentchat", drop=6, count=2)
+    ids, sizes = walk()
+    assert ids == complete  # nothing hidden: the short pages' rows come at the next offsets
+    assert sizes[:2] == [4, 4]
+    assert sim.faults.snapshot() == []
+
+
 def test_fault_spec_validation_and_cli_syntax(make_sim) -> None:
     _, srv = make_sim(days=1)
     bad = requests.post(f"{srv.base_url}/_sim/faults", json={"kind": "meteor"}, timeout=10)
