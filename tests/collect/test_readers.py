@@ -18,8 +18,8 @@ from citizen_desk.collect.tasks import (
     airflow_max_map_length,
     window_for,
 )
-from citizen_desk.collect.zalo import read_zalo, recent_mode
-from citizen_desk.errors import ConfigError
+from citizen_desk.collect.zalo import STALLED_PAGES, read_zalo, recent_mode
+from citizen_desk.errors import ConfigError, PlatformError
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 PAGE = "100064512300011"
@@ -330,6 +330,55 @@ def test_zalo_a_short_first_page_of_new_rows_does_not_hide_the_rest_of_them() ->
     batch = read_zalo(client, Bounds(since=at(50)))
     assert [i.platform_message_id for i in batch.items] == [f"n{i}" for i in range(15)]
     assert client.calls == [("recent", 0), ("recent", 3), ("recent", 13)]  # the third holds "old"
+
+
+class IgnoresOffset(FakeZalo):
+    """A server that answers the first page whatever the offset (never empty)."""
+
+    def list_recent_chat(self, offset: int, count: int = 10) -> list[dict[str, Any]]:
+        self.calls.append(("recent", offset))
+        return self.recent[:3]
+
+    def conversation(self, user_id: str, offset: int, count: int = 10) -> list[dict[str, Any]]:
+        self.calls.append((user_id, offset))
+        return self.threads[user_id][:3]
+
+
+def test_zalo_a_server_that_does_not_page_fails_the_walk_instead_of_looping() -> None:
+    rows = [zalo_message(f"r{i}", 50 - i, "11") for i in range(5)]
+    client = IgnoresOffset(rows, {"11": rows})
+    with pytest.raises(PlatformError, match="not paging") as caught:
+        read_zalo(client, Bounds())
+    assert caught.value.retryable
+    assert len(client.calls) == 1 + STALLED_PAGES  # the first page, then the stalled ones
+    assert "11" not in str(caught.value)  # no user id in the message
+
+    class ThreadIgnoresOffset(IgnoresOffset):
+        list_recent_chat = FakeZalo.list_recent_chat  # the list pages; the thread does not
+
+    with pytest.raises(PlatformError, match="conversation"):
+        read_zalo(
+            ThreadIgnoresOffset([rows[0]], {"11": rows}), Bounds(), recent_mode="latest_per_user"
+        )
+
+
+def test_zalo_one_page_that_repeats_rows_is_a_shifted_list_not_a_stall() -> None:
+    rows = [zalo_message(f"s{i}", 300 - i, "11") for i in range(25)]
+    newer = [zalo_message(f"t{i}", 400 - i, "22") for i in range(10)]
+
+    class Shifted(FakeZalo):
+        """Ten messages arrive at the head after the second call: the list shifts by ten."""
+
+        def list_recent_chat(self, offset: int, count: int = 10) -> list[dict[str, Any]]:
+            self.calls.append(("recent", offset))
+            if len(self.calls) == 3:
+                self.recent = newer + self.recent
+            return self.recent[offset : offset + count]
+
+    client = Shifted(rows, {})
+    batch = read_zalo(client, Bounds())
+    assert [offset for _, offset in client.calls] == [0, 10, 20, 30, 35]  # 20: a repeated page
+    assert [i.platform_message_id for i in batch.items] == [r["message_id"] for r in rows]
 
 
 def test_zalo_a_row_seen_twice_is_kept_once() -> None:

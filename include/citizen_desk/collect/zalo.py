@@ -25,10 +25,17 @@ where neither (or both) is the OA is quarantined (platform-facts.md Z2).
 
 A page whose `data` is not a list, and each unusable row, is quarantined with its reason; the rest
 is kept and the watermark moves to the newest row seen.
+
+Paging to an empty page must end: a server that ignored `offset` would answer the same rows
+forever. So a walk that gets `STALLED_PAGES` pages in a row without a row id it had not seen
+fails with a retryable `PlatformError` (nothing stored moves the watermark; the retry reads
+again). One such page is normal: messages arriving at the head of the list shift it by as many
+rows between two calls.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -43,13 +50,46 @@ from citizen_desk.collect.records import (
     require_str,
     storable,
 )
-from citizen_desk.errors import ConfigError
+from citizen_desk.errors import ConfigError, PlatformError
 
 SOURCE = "zalo"
 PAGE_SIZE = 10  # Zalo's maximum `count` (a larger one is refused with -210, not clamped)
 MESSAGES = "messages"
 LATEST_PER_USER = "latest_per_user"
 RECENT_MODES = (MESSAGES, LATEST_PER_USER)
+STALLED_PAGES = 3  # pages in a row with no row id new to the walk: the server is not paging
+
+
+def _row_key(row: Any) -> str:
+    """A row's message id; a row without one (to be quarantined) counts by its content."""
+    ident = row.get("message_id") if isinstance(row, dict) else None
+    if isinstance(ident, str) and ident:
+        return ident
+    return "~" + json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
+
+
+class _Progress:
+    """The row ids a walk has read; fails it when pages stop bringing new ones."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.ids: set[str] = set()
+        self.stalled = 0
+
+    def check(self, page: list[Any], offset: int) -> None:
+        ids = {_row_key(row) for row in page}
+        if ids - self.ids:
+            self.ids |= ids
+            self.stalled = 0
+            return
+        self.stalled += 1
+        if self.stalled >= STALLED_PAGES:
+            raise PlatformError(
+                f"zalo {self.what}: {STALLED_PAGES} pages in a row up to offset {offset} brought"
+                " no row not already read (the API is not paging); nothing past them was kept",
+                platform="zalo",
+                retryable=True,
+            )
 
 
 class ZaloReader(Protocol):
@@ -159,6 +199,7 @@ def read_zalo(
     batch = out.batch
     users: dict[str, None] = {}  # users whose thread is read with `conversation`
     offset = 0
+    progress = _Progress("listrecentchat")
     while True:
         page = client.list_recent_chat(offset, page_size)
         if not isinstance(page, list):
@@ -166,6 +207,7 @@ def read_zalo(
             break
         if not page:
             break
+        progress.check(page, offset)
         offset += len(page)
         fresh: list[Item] = []
         older_reached = False
@@ -208,6 +250,7 @@ def _read_thread(
 ) -> None:
     batch, bounds = out.batch, out.bounds
     offset = 0
+    progress = _Progress("conversation")
     while True:
         messages = client.conversation(user_id, offset, page_size)
         if not isinstance(messages, list):
@@ -215,6 +258,7 @@ def _read_thread(
             return
         if not messages:
             return
+        progress.check(messages, offset)
         offset += len(messages)
         for payload in messages:
             if not isinstance(payload, dict):
