@@ -176,11 +176,30 @@ def test_teencode_keeps_urgency(text: str, words: set[str]) -> None:
 
 
 FRAMES = ["Có lần ", "Sau vụ việc, ", "Bỗng ", "Khi tới nơi, ", "Tôi nhớ ", "co lan "]
+
+
+def test_how_the_writer_types_is_judged_around_an_unaccented_cue() -> None:
+    """`typed: plain` cues ("toi qua" = last night, "bi chay" = on fire) count where the words
+    around them are unaccented, whatever an accented opening says; among accented words the same
+    letters are other words ("sang qua" = come over, "tội quá")."""
+
+    def fired(text: str, cue: str) -> bool:
+        return any(hit.source == "pattern" and cue in hit.phrase for hit in explain(text).hits)
+
+    past, fire = "(toi|dem|sang|chieu) qua", "bi chay"
+    assert fired("Tôi nhớ toi qua co nguoi danh nhau o cho", past)
+    assert not fired("Anh ấy sang qua nhà tôi chơi, thật vui", past)
+    assert fired("Cứu với, nha em bi chay roi, lua lon lam", fire)
+    assert not fired("Hôm nay xe máy của tôi bi chay mất cả xăng rồi", fire)
 DANG = [t for t in URGENT_TEXTS + CALM_TEXTS if re.search(r"(?<![^\W_])đang(?![^\W_])", t)]
 
 
 @settings(max_examples=examples(200), deadline=None)
 @given(st.sampled_from(URGENT_TEXTS + CALM_TEXTS), st.sampled_from(FRAMES))
+@example(  # a full run found it: the accented frame hid the unaccented past ("chieu qua")
+    "tim nguoi than: ba em 65t di xe dap ra dong tu chieu qua chua ve, nha o Nga Tien", "Tôi nhớ "
+)
+@example("Toi qua quan tap hoa nha em bi mat trom ket tien", "Tôi nhớ ")  # the cue right after
 def test_a_story_frame_never_adds_urgency(text: str, frame: str) -> None:
     before, after = explain(text), explain(frame + text)
     assert after.urgency <= before.urgency

@@ -190,6 +190,12 @@ BAD_DOCUMENTS: list[tuple[str, Callable[[Document], None], str, str]] = [
         "stream",
         "'folded' or 'accented'",
     ),
+    (
+        "pattern typed",
+        _add_pattern({"regex": "x", "urgent": 1, "typed": "accented"}),
+        "typed",
+        "must be 'plain'",
+    ),
 ]
 
 

@@ -30,7 +30,7 @@ from typing import Final, Literal, NamedTuple
 
 from citizen_desk.domain.vocabulary import CATEGORIES
 from citizen_desk.privacy.identifiers import detect_kinds
-from citizen_desk.text.normalize import Normalized, normalize
+from citizen_desk.text.normalize import Normalized, has_diacritics, normalize
 from citizen_desk.triage.features import parts
 from citizen_desk.triage.model import TriageModel, load_model
 from citizen_desk.triage.urgency import assess
@@ -163,6 +163,8 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
                 if rule.needles:
                     continue  # none of the text every match needs: skip the (dearer) search
             match = rule.regex.search(stream)
+            if match and rule.plain:
+                match = next((m for m in rule.regex.finditer(stream) if _plain_around(m)), None)
             if match:
                 pattern = rule.regex.pattern
                 if rule.weight and rule.category:
@@ -208,6 +210,19 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
 
 
 _URGENCY = frozenset({URGENT, URGENT_NOW})
+
+
+def _plain_around(match: re.Match[str], words: int = 4) -> bool:
+    """The match's own words and `words` on each side are mostly typed without diacritics: how
+    the writer types is judged where the cue is, not anywhere in the text ("Tôi nhớ toi qua …")."""
+    text = match.string
+    near = [
+        *text[: match.start()].split()[-words:],
+        *text[match.start() : match.end()].split(),
+        *text[match.end() :].split()[:words],
+    ]
+    near = [word for word in near if any(char.isalpha() for char in word)]
+    return sum(map(has_diacritics, near)) * 2 < len(near) if near else True
 
 
 def _tokens_of(match: re.Match[str], stream: str) -> tuple[int, int]:

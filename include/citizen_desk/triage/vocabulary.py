@@ -143,12 +143,10 @@ class Rule:
     topic: str | None
     weight: float
     urgent: float
-    label: str | None = None  # how an urgency explanation names the pattern (Vietnamese)
-    # words of which one must occur in the stream for the pattern to be tried (" nuoc ", a cheap
-    # test before the regex: the triage must keep 2,000 messages a second)
-    requires: tuple[str, ...] = ()
-    # one of these is in every text the pattern matches (empty: unknown): `triage.literals`
-    needles: tuple[str, ...] = ()
+    label: str | None = None  # how an urgency explanation names it (Vietnamese)
+    requires: tuple[str, ...] = ()  # one must occur for the regex to be tried: a cheap test
+    needles: tuple[str, ...] = ()  # one is in every text the regex matches: `triage.literals`
+    plain: bool = False  # `typed: plain`: only where the words around are mostly unaccented
 
 
 @dataclass(frozen=True)
@@ -348,6 +346,7 @@ class _Builder:
         rules: list[Rule] = []
         allowed = {
             "regex", "category", "topic", "weight", "urgent", "stream", "note", "label", "requires",
+            "typed",
         }  # fmt: skip
         for number, item in enumerate(raw):
             key = f"patterns[{number}]"
@@ -378,10 +377,11 @@ class _Builder:
             if label is not None and (not isinstance(label, str) or not label.strip()):
                 raise self.fail(f"{key}.label", "must be a non-empty string")
             requires = self.requires(data.get("requires"), f"{key}.requires", stream)
+            if (plain := data.get("typed")) not in (None, "plain"):
+                raise self.fail(f"{key}.typed", "must be 'plain' (or left out)")
             needles = required_literals(regex)
-            rules.append(
-                Rule(compiled, stream, category, topic, weight, urgent, label, requires, needles)
-            )
+            fields = (category, topic, weight, urgent, label, requires, needles, plain == "plain")
+            rules.append(Rule(compiled, stream, *fields))
         return tuple(rules)
 
     def build(self, document: object) -> Vocabulary:
