@@ -191,6 +191,8 @@ def test_how_the_writer_types_is_judged_around_an_unaccented_cue() -> None:
     assert not fired("Anh ấy sang qua nhà tôi chơi, thật vui", past)
     assert fired("Cứu với, nha em bi chay roi, lua lon lam", fire)
     assert not fired("Hôm nay xe máy của tôi bi chay mất cả xăng rồi", fire)
+
+
 DANG = [t for t in URGENT_TEXTS + CALM_TEXTS if re.search(r"(?<![^\W_])đang(?![^\W_])", t)]
 
 
