@@ -213,14 +213,11 @@ _URGENCY = frozenset({URGENT, URGENT_NOW})
 
 
 def _plain_around(match: re.Match[str], words: int = 4) -> bool:
-    """The match's own words and `words` on each side are mostly typed without diacritics: how
-    the writer types is judged where the cue is, not anywhere in the text ("Tôi nhớ toi qua …")."""
+    """The `words` on each side of the match are mostly typed without diacritics: how the writer
+    types is judged where the cue is, not anywhere in the text ("Tôi nhớ toi qua …"); the match's
+    own words are what is in doubt ("sang qua" is also spelled right with accents typed)."""
     text = match.string
-    near = [
-        *text[: match.start()].split()[-words:],
-        *text[match.start() : match.end()].split(),
-        *text[match.end() :].split()[:words],
-    ]
+    near = [*text[: match.start()].split()[-words:], *text[match.end() :].split()[:words]]
     near = [word for word in near if any(char.isalpha() for char in word)]
     return sum(map(has_diacritics, near)) * 2 < len(near) if near else True
 
