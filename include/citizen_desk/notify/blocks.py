@@ -131,11 +131,13 @@ def our_values(*values: object) -> tuple[str, ...]:
     from citizen_desk.rendering import format_local
 
     shown: list[str] = []
+    zone = None
     for value in values:
         if isinstance(value, str):
             shown.append(value)
         elif isinstance(value, datetime):
-            shown.append(format_local(value, deployment_zone()))
+            zone = zone or deployment_zone()
+            shown.append(format_local(value, zone))
         elif isinstance(value, timedelta):
             shown.append(_duration_vi(value))
     return tuple(shown)

@@ -84,6 +84,7 @@ def alert_free_text(
     """The alert's excerpt, and how to render the alert with another one; our own values
     (`alert_context` but the excerpt, which lives in `view`) for the PII gate to set apart."""
     from citizen_desk.notify.blocks import our_values
+    from citizen_desk.notify.interactions import ACKABLE_KINDS
     from citizen_desk.notify.outbox import FreeText
 
     def render(values: Mapping[str, str]) -> Any:
@@ -103,6 +104,8 @@ def alert_free_text(
             view.received_at,
             view.deadline,
             view.age,
+            # the "Đã nhận" button's value (`render_alert`)
+            *((alert.idempotency_key,) if alert.kind in ACKABLE_KINDS else ()),
         ),
     )
 
