@@ -146,6 +146,13 @@ def _name_pattern(names: Sequence[str], folded: str) -> re.Pattern[str] | None:
 _FEW_WORDS = 8
 
 
+@lru_cache(maxsize=4096)
+def _first_words(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The first word of each of `_name_candidates(names)`: a text that holds none of them (as
+    a part of it, even) holds none of the names."""
+    return tuple(dict.fromkeys(words[0] for words in _name_candidates(names)))
+
+
 def _is_word(word: str, folded: str) -> bool:
     """Whether `word` (word characters) is one of the words (`_TOKEN` runs) of `folded`: found
     with no word character either side. Most texts do not hold it at all."""
@@ -155,7 +162,9 @@ def _is_word(word: str, folded: str) -> bool:
 def names_occur(names: Sequence[str], folded: str) -> bool:
     """Whether one of the case's own `names` occurs in the canonical text `folded` (what
     `contains_pii` finds with them beyond what it finds without them)."""
-    pattern = _name_pattern(names, folded) if names else None
+    if not names or not any(word in folded for word in _first_words(tuple(names))):
+        return False  # a name occurs only where its first word does: most texts hold none
+    pattern = _name_pattern(names, folded)
     return pattern is not None and pattern.search(folded) is not None
 
 

@@ -106,6 +106,7 @@ def alert_free_text(
             view.age,
             # the "Đã nhận" button's value (`render_alert`)
             *((alert.idempotency_key,) if alert.kind in ACKABLE_KINDS else ()),
+            zone=context.get("timezone"),
         ),
     )
 
@@ -115,7 +116,7 @@ def reached(view: TipView, policy: EscalationPolicy, registry: Registry) -> str:
     not as a ladder number: to a chief "cấp 2" means a tier of government."""
     if view.level < 0:
         return "chưa báo cáo lãnh đạo"
-    nodes = {u.code: UnitNode(u.code, u.kind, u.parent, {}) for u in registry.units}
+    nodes = _unit_nodes(registry.units)
     try:
         answerable = answerable_unit(view.unit_code, view.level, policy, nodes)
     except (KeyError, ValueError):
@@ -124,6 +125,20 @@ def reached(view: TipView, policy: EscalationPolicy, registry: Registry) -> str:
         return "lãnh đạo cấp trên"
     unit, role = answerable
     return f"{ROLE_LABELS.get(role, role)} {_unit_name(unit, registry)}"
+
+
+_NODES: dict[int, tuple[tuple[Any, ...], dict[str, UnitNode]]] = {}
+
+
+def _unit_nodes(units: tuple[Any, ...]) -> dict[str, UnitNode]:
+    """The registry's unit tree without contacts, made once per registry (a sweep asks it for
+    every alert); kept for the last `units` seen, which it holds (so its id is not reused)."""
+    kept = _NODES.get(id(units))
+    if kept is None or kept[0] is not units:
+        _NODES.clear()
+        kept = (units, {u.code: UnitNode(u.code, u.kind, u.parent, {}) for u in units})
+        _NODES[id(units)] = kept
+    return kept[1]
 
 
 def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -> Any:
