@@ -21,6 +21,10 @@ for personal data to hide:
   can straddle that each part alone did not show.
 A field found nowhere verbatim (a block cut at Slack's length limit) leaves the string checked
 whole, as before.
+
+A sweep's batch (`Memo`) judges each distinct string, value and seam's window once, and for each
+case only looks for its own names in what it kept; our references and alert keys are judged by
+their shape (`CLEAN_SHAPES`, in which the engine finds nothing).
 """
 
 from __future__ import annotations
