@@ -67,3 +67,20 @@ def test_an_unredacted_real_excerpt_is_refused_as_the_whole_alert_would_be(
     whole = {f.kind for s in strings for f in contains_pii(s)}
     parts = gate_kinds(strings, [excerpt], (), row_id, None, our_values(*CONTEXT.values()))
     assert bool(parts) >= bool(whole), (row_id, sorted(whole))
+
+
+def test_a_batch_memo_changes_no_verdict_over_the_real_rows() -> None:
+    """The rows judged as one sweep's batch (one `Memo`: values, wording and seams' windows
+    judged once): each row's verdict is the one it gets judged alone."""
+    from citizen_desk.notify.gate import Memo
+
+    memo = Memo()
+    ours = our_values(*CONTEXT.values())
+    for row_id, excerpt in ROWS:
+        message = render_message("sla_breach", excerpt=excerpt, case_url=URL, **CONTEXT)
+        strings = [
+            _without_safe_links(s, (URL,))
+            for s in _strings({"text": message.text, "blocks": message.blocks})
+        ]
+        alone = gate_kinds(strings, [excerpt], (), row_id, None, ours)
+        assert gate_kinds(strings, [excerpt], (), row_id, memo, ours) == alone, row_id

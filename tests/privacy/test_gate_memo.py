@@ -72,3 +72,25 @@ def test_the_per_text_name_pattern_matches_as_the_pattern_of_every_name(seed: in
         expected = [m.span() for m in every.finditer(folded)] if every else []
         found = [m.span() for m in restricted.finditer(folded)] if restricted else []
         assert found == expected, (text, names)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_names_occur_where_the_pattern_of_every_name_matches(seed: int) -> None:
+    """`names_occur` (first words looked up first, then the per-text pattern) says what the
+    pattern of every name finds, for a case's few names and a digest's many."""
+    from citizen_desk.privacy.redact import names_occur
+
+    rng = random.Random(seed)
+    texts = _texts()
+    words = [w for t in texts for w in t.split()] + ["o'neil", "văn-an", "A.B", "(x)", "_x"]
+    for text in rng.sample(texts, 150):
+        folded = canonicalise(text).text
+        names = [" ".join(rng.sample(words, rng.randint(1, 3))) for _ in range(rng.randint(1, 40))]
+        parts = text.split()
+        if len(parts) > 3 and rng.random() < 0.5:
+            start = rng.randrange(len(parts) - 2)
+            names.append(" ".join(parts[start : start + rng.randint(1, 3)]))
+        candidates = _name_candidates(tuple(names))
+        every = _compiled(candidates) if candidates else None
+        expected = every is not None and every.search(folded) is not None
+        assert names_occur(names, folded) == expected, (text, names)

@@ -166,13 +166,13 @@ def test_late_cases_are_recorded_and_alerted_in_a_few_statements(
     else:
         assert report.notifications == 24
         assert {n.status for n in notes.values()} == {"pending"}
-    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    # (on PostgreSQL, 20 rows or more are COPYed into a staging table, then moved by one
+    # `WITH staged AS (DELETE …) INSERT INTO …`)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "WITH"))]
     assert [s for s in writes if s.startswith("INSERT INTO SLA_EVENTS")] != []
     assert len([s for s in writes if s.startswith("INSERT INTO SLA_EVENTS")]) == 1
     assert len([s for s in writes if s.startswith("UPDATE CASES")]) == 1
-    assert len([s for s in writes if s.startswith("INSERT INTO NOTIFICATIONS")]) == (
-        2 if catch_up else 1
-    )
+    assert len([s for s in writes if "INSERT INTO NOTIFICATIONS" in s]) == (2 if catch_up else 1)
     assert len(statements) < 20  # the reads too: a few per sweep, none per case
 
 

@@ -1,10 +1,11 @@
 """The outbox for a sweep's batch: `enqueue_many`, the same rows as `outbox.enqueue` item after
 item, in a few statements.
 
-One read of the keys that exist, multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` on the
-idempotency key (exactly-once as before: a key another run took meanwhile adds nothing), and the
-PII gate run once per distinct string of the batch (`pii_gate`'s memo): the block types, the
-labels and a message sent to several recipients are checked once. What follows a refused payload
+One read of the keys that exist, the rows inserted by `db.bulk.insert_rows` (on PostgreSQL a
+COPY into a staging table, then one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` on the
+idempotency key: exactly-once as before, a key another run took meanwhile adds nothing), and the
+PII gate run once per distinct string of the batch (`gate.Memo`): the block types, the labels
+and a message sent to several recipients are checked once. What follows a refused payload
 (the audit row and the admins' notice of a withheld excerpt, the alert of a blocked one) is the
 outbox's own.
 """
@@ -20,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.bulk import insert_many_if_absent
+from citizen_desk.db.bulk import insert_rows
 from citizen_desk.db.models import Notification
 from citizen_desk.db.types import utc
+from citizen_desk.notify.gate import Memo
 from citizen_desk.notify.outbox import (
     GateMemo,
     Outgoing,
@@ -58,9 +60,9 @@ def enqueue_many(
     registry: Registry | None = None,
     safe_links: Sequence[str] | None = None,
 ) -> dict[str, Enqueued]:
-    """`enqueue` for a batch, set-based: one read of the keys that exist and a few multi-row
-    inserts (`INSERT … ON CONFLICT DO NOTHING RETURNING`) per 500 keys, the PII gate run once
-    per distinct string of the batch. The same rows, statuses and admin alerts as `enqueue`
+    """`enqueue` for a batch, set-based: one read of the keys that exist per 500 keys and one
+    `insert_rows` (`… ON CONFLICT DO NOTHING RETURNING`), the PII gate run once per distinct
+    string of the batch. The same rows, statuses and admin alerts as `enqueue`
     called item after item; returns key -> row for the rows this call added (an existing key,
     or a repeated one, adds nothing). The caller commits."""
     now = utc(now)
@@ -68,18 +70,20 @@ def enqueue_many(
         registry = default_registry()
     safe = _safe_prefixes(registry, safe_links)
     existing = existing_keys(session, [item.key for item in items])
-    memo: GateMemo = {}
+    memo: GateMemo = Memo()
     wanted: dict[str, _Prepared] = {}
     for item in items:
         if item.key not in existing and item.key not in wanted:
             wanted[item.key] = _prepare(item, now, source, safe, memo)
     prepared = list(wanted.values())
-    returned = insert_many_if_absent(
+    columns = list(prepared[0].values) if prepared else []
+    returned = insert_rows(
         session,
         Notification,
-        [p.values for p in prepared],
-        ["idempotency_key"],
-        ["idempotency_key", "id"],
+        columns,
+        [tuple(p.values[c] for c in columns) for p in prepared],
+        unique=["idempotency_key"],
+        returning=["idempotency_key", "id"],
     )
     added: dict[str, Enqueued] = {}
     for key, row_id in returned:

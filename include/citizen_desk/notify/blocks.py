@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from citizen_desk.config import settings
 
@@ -124,9 +125,10 @@ def _duration_vi(value: timedelta | None) -> str:
     return format_duration_vi(value) if value is not None else ""
 
 
-def our_values(*values: object) -> tuple[str, ...]:
+def our_values(*values: object, zone: ZoneInfo | None = None) -> tuple[str, ...]:
     """Our own values as a template shows them (text as is, times and durations through the
-    same filters), for the PII gate to set apart (`citizen_desk.notify.gate`)."""
+    same filters, in `zone`, by default the deployment's), for the PII gate to set apart
+    (`citizen_desk.notify.gate`)."""
     from citizen_desk.config.registry import deployment_zone
     from citizen_desk.rendering import format_local
 
@@ -135,7 +137,8 @@ def our_values(*values: object) -> tuple[str, ...]:
         if isinstance(value, str):
             shown.append(value)
         elif isinstance(value, datetime):
-            shown.append(format_local(value, deployment_zone()))
+            zone = zone or deployment_zone()
+            shown.append(format_local(value, zone))
         elif isinstance(value, timedelta):
             shown.append(_duration_vi(value))
     return tuple(shown)

@@ -21,22 +21,62 @@ for personal data to hide:
   can straddle that each part alone did not show.
 A field found nowhere verbatim (a block cut at Slack's length limit) leaves the string checked
 whole, as before.
+
+A sweep's batch (`Memo`) judges each distinct string, value and seam's window once, and for each
+case only looks for its own names in what it kept; our references and alert keys are judged by
+their shape (`CLEAN_SHAPES`, in which the engine finds nothing).
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Mapping, MutableMapping, Sequence, Set
+from itertools import accumulate
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate
+from citizen_desk.privacy.redact import findings_without_names, names_occur
 
 FIELD_MARK = "[…]"
 SEAM = 64  # characters each side of a seam: longer than a phone number spelled out in words
 
-Memo = MutableMapping[tuple[str, bool], tuple[str, frozenset[str]]]
+Verdicts = MutableMapping[tuple[str, bool], tuple[str, frozenset[str]]]  # `pii_gate`'s memo
+
+
+class Memo(dict[tuple[str, bool], tuple[str, frozenset[str]]]):
+    """A batch's memo: `pii_gate`'s (string -> canonical text, finding kinds without names),
+    and apart from it (a key of `pii_gate`'s is any string of a payload), the messages judged
+    and the seams' windows judged, each by its exact text. A plain mapping works too: then
+    only `pii_gate` keeps what it judged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # (strings, fields, names, ours) -> finding kinds
+        self.messages: dict[tuple[tuple[str, ...], ...], frozenset[str]] = {}
+        # (window, offset of the seam in it, whole engine) -> (canonical window, kinds of the
+        # findings without names that straddle the seam)
+        self.windows: dict[tuple[str, int, bool], tuple[str, frozenset[str]]] = {}
 
 
 MIN_OURS = 4  # shorter values of ours ("2", "ma") are not set apart: they occur everywhere
+
+# Values of ours of a fixed shape, which our code makes from ids: the engine finds nothing in
+# any string of these shapes (tests/notify/test_gate_shapes.py runs it over them), so such a
+# value is judged by its shape instead of one by one (a burst of 10k late cases shows 10k
+# references). Only a whole value handed in as ours, ASCII digits only, can match; the case's own
+# names are still looked for in it, and its seams are judged as any other's. Longer ids are left
+# to the engine: 9 and 12 digits read as identity card numbers ("CD-338492999" is a CMND).
+CLEAN_SHAPES = (
+    re.compile(r"CD-[0-9]{6,8}"),  # a case reference (`case_reference`) below 10^8
+    # a ladder alert's key, the value of its "Đã nhận" button (`tips.escalation`)
+    re.compile(r"tip:[1-9][0-9]{0,7}:L[0-9]:(?:arrival|escalation|reminder):[0-9]{1,2}"),
+)
+
+
+def of_clean_shape(value: str) -> bool:
+    """Whether `value` is wholly of one of `CLEAN_SHAPES`."""
+    return any(shape.fullmatch(value) for shape in CLEAN_SHAPES)
 
 
 def gate_kinds(
@@ -44,32 +84,46 @@ def gate_kinds(
     fields: Sequence[str],
     names: Sequence[str],
     where: str,
-    memo: Memo | None = None,
+    memo: Verdicts | None = None,
     ours: Sequence[str] = (),
 ) -> set[str]:
     """Finding kinds in `strings` (the message), each free-text value of `fields` and each value
     of `ours` judged alone.
 
-    With a `memo`, a message already judged (the same alert to another recipient) is not judged
-    again: its verdict is kept under a key no string of a payload can take."""
+    With a `memo` (a `Memo`), a message already judged (the same alert to another recipient)
+    is not judged again, nor a seam's window already judged (the same text around it)."""
     # a citizen's text handed in as ours too stays a citizen's text (its seams checked as such)
     ours = [v for v in ours if len(v.strip()) >= MIN_OURS and v not in fields]
-    key = ("\x00".join(["gate", *strings, "\x01", *fields, "\x01", *names, "\x01", *ours]), False)
-    if memo is not None and key in memo:
-        return set(memo[key][1])
+    batch = memo if isinstance(memo, Memo) else None
+    key = (tuple(strings), tuple(fields), tuple(names), tuple(ours))
+    if batch is not None and key in batch.messages:
+        return set(batch.messages[key])
     forms, citizens = _forms([*fields, *ours]), set(_forms(fields))
-    kinds = _kinds([*fields, *ours], names, where, memo)
-    for value in strings:
-        reduced, seams = _set_apart(value, forms, citizens)
-        kinds |= _kinds([reduced], names, where, memo)
+    shaped = [v for v in ours if of_clean_shape(v)]
+    kinds = _kinds([*fields, *(v for v in ours if v not in shaped)], names, where, memo)
+    for value in shaped:  # clean by its shape, unless it holds one of the case's names
+        # (a shape's canonical text is the value in lower case: the shapes' test checks it)
+        if names and names_occur(names, value.lower()):
+            kinds |= _kinds([value], names, where, None)
+    present, hit = _occurring(strings, forms)
+    reduced: list[str] = []
+    for index, value in enumerate(strings):
+        if index not in hit:  # none of the forms occurs in it
+            reduced.append(value)
+            continue
+        apart, seams = _set_apart(value, present, citizens)
+        reduced.append(apart)
         if seams:
-            kinds |= _straddling(value, seams, names)
-    if memo is not None:
-        memo[key] = ("", frozenset(kinds))
+            kinds |= _straddling(value, seams, names, batch)
+    kinds |= _kinds(reduced, names, where, memo)
+    if batch is not None:
+        batch.messages[key] = frozenset(kinds)
     return kinds
 
 
-def _kinds(strings: Sequence[str], names: Sequence[str], where: str, memo: Memo | None) -> set[str]:
+def _kinds(
+    strings: Sequence[str], names: Sequence[str], where: str, memo: Verdicts | None
+) -> set[str]:
     try:
         pii_gate(list(strings), names=tuple(names), where=where, memo=memo)
     except PiiDetectedError as exc:
@@ -90,6 +144,24 @@ def _forms(fields: Sequence[str]) -> list[str]:
         if form.strip()
     }
     return sorted(forms, key=len, reverse=True)
+
+
+def _occurring(strings: Sequence[str], forms: Sequence[str]) -> tuple[list[str], set[int]]:
+    """The forms that occur in the message (in their order), and the indexes of the strings
+    they occur in: most strings of a payload (block types, labels) hold none, and are not
+    searched form by form. (A form found across two strings marks one more: it is searched.)"""
+    joined = "\x00".join(strings)
+    starts = list(accumulate((len(value) + 1 for value in strings[:-1]), initial=0))
+    present: list[str] = []
+    hit: set[int] = set()
+    for form in forms:
+        at = joined.find(form)
+        if at != -1:
+            present.append(form)
+        while at != -1:
+            hit.add(bisect_right(starts, at) - 1)
+            at = joined.find(form, at + 1)
+    return present, hit
 
 
 def _set_apart(
@@ -123,10 +195,16 @@ def _set_apart(
     return "".join(parts), seams
 
 
-def _straddling(value: str, seams: Mapping[int, bool], names: Sequence[str]) -> set[str]:
+def _straddling(
+    value: str, seams: Mapping[int, bool], names: Sequence[str], batch: Memo | None = None
+) -> set[str]:
     """Kinds of the findings that cross a seam, each found in a window around it: by the
     detectors other than the name finder where a citizen's text meets the seam or digits meet
-    across it, by the whole engine where a name could run on."""
+    across it, by the whole engine where a name could run on.
+
+    With a `batch`, a window already judged (the same text, seam and detectors) is judged
+    again only where one of the case's own names occurs in it (`names_occur`): elsewhere the
+    names find nothing, and its findings are those it had without them."""
     kinds: set[str] = set()
     for seam, citizen in seams.items():
         whole = _name_may_run_on(value, seam, citizen)
@@ -135,8 +213,20 @@ def _straddling(value: str, seams: Mapping[int, bool], names: Sequence[str]) -> 
         left = max(0, seam - SEAM)
         window = value[left : seam + SEAM]
         cut = seam - left
-        found = contains_pii(window, names, detect_names=whole)
-        kinds.update(f.kind for f in found if f.start < cut < f.end)
+        if batch is None:
+            found = contains_pii(window, names, detect_names=whole)
+            kinds.update(f.kind for f in found if f.start < cut < f.end)
+            continue
+        known = batch.windows.get((window, cut, whole))
+        if known is None:
+            folded, found = findings_without_names(window, detect_names=whole)
+            known = (folded, frozenset(f.kind for f in found if f.start < cut < f.end))
+            batch.windows[(window, cut, whole)] = known
+        if names and names_occur(names, known[0]):
+            found = contains_pii(window, names, detect_names=whole)
+            kinds.update(f.kind for f in found if f.start < cut < f.end)
+        else:
+            kinds.update(known[1])
     return kinds
 
 

@@ -133,11 +133,51 @@ def _name_pattern(names: Sequence[str], folded: str) -> re.Pattern[str] | None:
     if not candidates:
         return None
     by_word, other = _candidate_index(key)
-    present = {p for word in set(_TOKEN.findall(folded)) for p in by_word.get(word, ())}
+    if len(by_word) <= _FEW_WORDS:  # a case's few names: look each first word up in the text
+        present = {p for w, positions in by_word.items() if _is_word(w, folded) for p in positions}
+    else:  # a digest's hundreds of names: look each word of the text up
+        present = {p for word in set(_TOKEN.findall(folded)) for p in by_word.get(word, ())}
     present.update(p for p in other if candidates[p][0] in folded)
     if not present:
         return None
     return _compiled(tuple(candidates[p] for p in sorted(present)))
+
+
+_FEW_WORDS = 8
+
+
+@lru_cache(maxsize=4096)
+def _first_words(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The first word of each of `_name_candidates(names)`: a text that holds none of them (as
+    a part of it, even) holds none of the names."""
+    return tuple(dict.fromkeys(words[0] for words in _name_candidates(names)))
+
+
+def _is_word(word: str, folded: str) -> bool:
+    """Whether `word` (word characters) is one of the words (`_TOKEN` runs) of `folded`: found
+    with no word character either side. Most texts do not hold it at all."""
+    return word in folded and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded) is not None
+
+
+def names_occur(names: Sequence[str], folded: str) -> bool:
+    """Whether one of the case's own `names` occurs in the canonical text `folded` (what
+    `contains_pii` finds with them beyond what it finds without them)."""
+    if not names or not any(word in folded for word in _first_words(tuple(names))):
+        return False  # a name occurs only where its first word does: most texts hold none
+    pattern = _name_pattern(names, folded)
+    return pattern is not None and pattern.search(folded) is not None
+
+
+def findings_without_names(
+    text: str, *, keep_plates: bool = False, detect_names: bool = True
+) -> tuple[str, list[PiiFinding]]:
+    """`text`'s canonical text, and `contains_pii(text)` without any case's names: what it finds
+    with `names` too, whenever `names_occur(names, <that canonical text>)` is false (a batch
+    keeps it, then needs only that test per case)."""
+    if not text:
+        return "", []
+    canon = canonicalise(text)
+    return canon.text, _findings(text, canon, (), keep_plates, detect_names)
 
 
 def _names(
@@ -303,13 +343,11 @@ def pii_gate(
             continue
         known = memo.get((value, keep_plates))
         if known is None:
-            canon = canonicalise(value) if value else None
-            found = _findings(value, canon, (), keep_plates) if canon is not None else []
-            known = (canon.text if canon is not None else "", frozenset(f.kind for f in found))
+            canon_text, found = findings_without_names(value, keep_plates=keep_plates)
+            known = (canon_text, frozenset(f.kind for f in found))
             memo[(value, keep_plates)] = known
         folded, without_names = known
-        pattern = _name_pattern(names, folded) if names else None
-        if pattern is not None and pattern.search(folded):
+        if names and names_occur(names, folded):
             kinds.update(f.kind for f in contains_pii(value, names, keep_plates=keep_plates))
         else:
             kinds.update(without_names)

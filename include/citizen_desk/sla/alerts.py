@@ -130,11 +130,13 @@ def announce(
 
     Set-based: the cases' names and last messages in one query per 500 cases, one rendering per
     outcome whatever its recipients, the outbox's batch enqueue."""
+    from citizen_desk.config.registry import deployment_zone
     from citizen_desk.notify.batch import Outgoing, enqueue_many
     from citizen_desk.notify.blocks import render_message
 
     cases = [row.case for row, _ in outcomes]
     names_of = _protected_names(session, cases)
+    zone = deployment_zone()  # once, not once per time shown (it stats the registry file)
     shown_of = _excerpts(session, cases, names_of, now)
     items: list[Outgoing] = []
     for row, verdict in outcomes:
@@ -151,6 +153,7 @@ def announce(
             "due_at": verdict.due_at,
             "excerpt": shown,
             "case_url": case_url,
+            "timezone": zone,  # what the `local_time` filter reads first
         }
         extra: dict[str, Any]
         if verdict.state == "warning":
@@ -163,7 +166,7 @@ def announce(
             render=partial(_rerender, template, {**extra, **context}),
             case_ref=case.reference,
             case_url=case_url,
-            ours=our_values(*_ours(context).values(), *extra.values()),
+            ours=our_values(*_ours(context).values(), *extra.values(), zone=zone),
         )
         kind = f"sla_{'warning' if verdict.state == 'warning' else 'breach'}"
         for key, recipient in alert_targets(units, row, verdict):
@@ -189,8 +192,8 @@ def announce(
 
 def _ours(context: Mapping[str, Any]) -> dict[str, Any]:
     """The template's values that are ours: not the citizen's excerpt, nor our case link (the
-    gate strips our links itself)."""
-    return {k: v for k, v in context.items() if k not in ("excerpt", "case_url")}
+    gate strips our links itself), nor the zone times are shown in."""
+    return {k: v for k, v in context.items() if k not in ("excerpt", "case_url", "timezone")}
 
 
 def _excerpts(

@@ -84,6 +84,7 @@ def alert_free_text(
     """The alert's excerpt, and how to render the alert with another one; our own values
     (`alert_context` but the excerpt, which lives in `view`) for the PII gate to set apart."""
     from citizen_desk.notify.blocks import our_values
+    from citizen_desk.notify.interactions import ACKABLE_KINDS
     from citizen_desk.notify.outbox import FreeText
 
     def render(values: Mapping[str, str]) -> Any:
@@ -103,6 +104,9 @@ def alert_free_text(
             view.received_at,
             view.deadline,
             view.age,
+            # the "Đã nhận" button's value (`render_alert`)
+            *((alert.idempotency_key,) if alert.kind in ACKABLE_KINDS else ()),
+            zone=context.get("timezone"),
         ),
     )
 
@@ -112,7 +116,7 @@ def reached(view: TipView, policy: EscalationPolicy, registry: Registry) -> str:
     not as a ladder number: to a chief "cấp 2" means a tier of government."""
     if view.level < 0:
         return "chưa báo cáo lãnh đạo"
-    nodes = {u.code: UnitNode(u.code, u.kind, u.parent, {}) for u in registry.units}
+    nodes = _unit_nodes(registry.units)
     try:
         answerable = answerable_unit(view.unit_code, view.level, policy, nodes)
     except (KeyError, ValueError):
@@ -121,6 +125,20 @@ def reached(view: TipView, policy: EscalationPolicy, registry: Registry) -> str:
         return "lãnh đạo cấp trên"
     unit, role = answerable
     return f"{ROLE_LABELS.get(role, role)} {_unit_name(unit, registry)}"
+
+
+_NODES: dict[int, tuple[tuple[Any, ...], dict[str, UnitNode]]] = {}
+
+
+def _unit_nodes(units: tuple[Any, ...]) -> dict[str, UnitNode]:
+    """The registry's unit tree without contacts, made once per registry (a sweep asks it for
+    every alert); kept for the last `units` seen, which it holds (so its id is not reused)."""
+    kept = _NODES.get(id(units))
+    if kept is None or kept[0] is not units:
+        _NODES.clear()
+        kept = (units, {u.code: UnitNode(u.code, u.kind, u.parent, {}) for u in units})
+        _NODES[id(units)] = kept
+    return kept[1]
 
 
 def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -> Any:

@@ -159,11 +159,13 @@ def sweep(
     need_views |= {i for ids in wanted_digests.values() for i in ids}
     tip_rows = [tip for tip, _ in due if tip.id in need_views]
     alerted = {p.tip.id for p in fresh}  # only alerts show an excerpt: summaries, digests none
+    names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
     views = {
         v.tip_id: v
-        for v in tips.views_for(session, tip_rows, now, policy, excerpts=alerted, keep_at=now)
+        for v in tips.views_for(
+            session, tip_rows, now, policy, excerpts=alerted, keep_at=now, names=names
+        )
     }
-    names = tips.protected_names_by_case(session, [t.case_id for t in tip_rows])
 
     numbers = reminder_numbers(session, [p.alert for p in fresh if p.alert.kind == "reminder"])
     enqueue_alerts(

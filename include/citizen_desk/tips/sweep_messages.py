@@ -70,6 +70,7 @@ def enqueue_alerts(
 
     rendered: dict[str, Any] = {}  # one rendering per alert, whatever its recipients
     items: list[Outgoing] = []
+    zone = deployment_zone()  # once, not once per time shown (it stats the registry file)
     for item in fresh:
         key = item.alert.idempotency_key
         if key not in rendered:
@@ -77,6 +78,7 @@ def enqueue_alerts(
             # a reminder reads as the n-th reminder actually sent (the key keeps the ladder's)
             shown = replace(item.alert, sequence=(numbers or {}).get(key, item.alert.sequence))
             context = alert_context(view, shown, policy, registry)  # once: `reached` reads units
+            context["timezone"] = zone  # what the `local_time` filter reads first
             rendered[key] = (
                 render_alert(view, shown, policy, registry, context),
                 alert_free_text(view, shown, policy, registry, context),

@@ -302,13 +302,15 @@ def views_for(
     *,
     excerpts: Collection[int] | None = None,
     keep_at: datetime | None = None,
+    names: Mapping[int, Sequence[str]] | None = None,
 ) -> list[TipView]:
     """TipViews of loaded tips, in their order (batched: a few queries for any number).
 
     `excerpts`: the tips whose excerpt is wanted (None: all); the others' is "" (a list that
     shows none, e.g. a catch-up summary), and their texts are not even read. Excerpts are read
     from the domain DB where the collection kept them; `keep_at` (a sweep's `now`, its caller
-    commits) keeps those made here too."""
+    commits) keeps those made here too. `names`: `protected_names_by_case` of (at least) the
+    tips' cases, when the caller has read them already."""
     if not tips:
         return []
     case_ids = [t.case_id for t in tips]
@@ -334,7 +336,8 @@ def views_for(
         ):
             if case_id is not None and len(texts[case_id]) < 5 and text:
                 texts[case_id].append(text)
-    names = protected_names_by_case(session, shown)
+    if names is None:
+        names = protected_names_by_case(session, shown)
     shown_ids = {t.case_id for t in tips if excerpts is None or t.id in excerpts}
     excerpt_of = _excerpts(session, sorted(shown_ids), texts, names, keep_at)
     views = []
