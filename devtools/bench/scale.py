@@ -152,24 +152,32 @@ def _scale_topology(registry: Path, traffic: Path, days: int, channels: int) -> 
 
 
 def cpu_seconds(pid: int) -> dict[str, float]:
-    """CPU (user + system) of a process tree: `scheduler` (the `airflow scheduler` processes),
-    `tree` (every live descendant plus what its reaped children used)."""
+    """CPU (user + system) of a process tree: `scheduler` (processes whose command line is
+    `airflow scheduler`: LocalExecutor's workers retitle themselves `airflow worker -- …`, so
+    the tasks they run are not in it), `tree` (every live descendant plus what its reaped
+    children used), and how many processes matched `scheduler`."""
     import psutil
 
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return {"scheduler": 0.0, "tree": 0.0}
+        return {"scheduler": 0.0, "tree": 0.0, "scheduler_processes": 0}
     scheduler = tree = 0.0
+    matched = 0
     for proc in procs:
         with suppress(psutil.Error):
             times = proc.cpu_times()
             own = times.user + times.system
             tree += own + times.children_user + times.children_system
-            if any("scheduler" in part for part in proc.cmdline()[1:3]):
+            if any(part == "scheduler" for part in proc.cmdline()[1:3]):
                 scheduler += own
-    return {"scheduler": round(scheduler, 2), "tree": round(tree, 2)}
+                matched += 1
+    return {
+        "scheduler": round(scheduler, 2),
+        "tree": round(tree, 2),
+        "scheduler_processes": matched,
+    }
 
 
 def _seconds(run: dict[str, Any]) -> float | None:
@@ -209,6 +217,7 @@ def measure(channels: int, size: Size, env: Env) -> dict[str, Any]:
         result["run_state"] = run["state"]
         result["run_seconds"] = _seconds(run)
         result["scheduler_cpu_seconds"] = round(after["scheduler"] - before["scheduler"], 2)
+        result["scheduler_processes"] = after["scheduler_processes"]
         result["tree_cpu_seconds"] = round(after["tree"] - before["tree"], 2)
         tis = topo.client.task_instances(COLLECT, run_id)
         result["task_instances"] = len(tis)
