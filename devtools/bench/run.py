@@ -91,7 +91,8 @@ def _merge(path: Path, fresh: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def print_table(results: dict[str, Any], stream: Any = sys.stdout) -> None:
+def print_table(results: dict[str, Any], stream: Any = None) -> None:
+    stream = stream or sys.stdout  # the current one (a default would be bound at import)
     rows = summary_rows(results)
     width = max((len(r[0]) for r in rows), default=10)
     print("\n" + "=" * 100, file=stream)
