@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bench import pages, receiver
+from bench import pages, receiver, scale
 from bench.common import fmt_spread
 from bench.ingest import FULL as INGEST_FULL
 
 TRIAGE_GOAL = 2_000  # messages per second on one core (issue #18)
-ORDER = ("api_economy", "ingest", "sweeps", "dag_parse", "triage_speed", "receiver", "pages")
+ORDER = (
+    "api_economy",
+    "ingest",
+    "sweeps",
+    "dag_parse",
+    "triage_speed",
+    "receiver",
+    "pages",
+    "scale",
+)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -142,6 +151,8 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.extend(receiver.summary_rows(bench["receiver"]))
     if bench.get("pages"):
         rows.extend(pages.summary_rows(bench["pages"]))
+    if bench.get("scale"):
+        rows.extend(scale.summary_rows(bench["scale"]))
     return rows
 
 
@@ -686,6 +697,7 @@ def render_report(results: dict[str, Any]) -> str:
         "triage_speed": _triage,
         "receiver": receiver.render,
         "pages": pages.section,
+        "scale": scale.section,
     }
     for name, render in sections.items():
         if name in bench:

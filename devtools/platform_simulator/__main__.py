@@ -1,4 +1,4 @@
-"""Command line: ``python -m platform_simulator serve|truth|export-registry ...``."""
+"""Command line: ``python -m platform_simulator serve|truth|export-registry|national ...``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from platform_simulator.config import SimulatorConfig, load_registry, registry_with_channels
 from platform_simulator.faults import FaultError, parse_fault_arg
+from platform_simulator.national import load_traffic, national_world
 from platform_simulator.simulator import Simulator
 
 
@@ -31,6 +32,9 @@ def _world_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, help="citizen messages per channel per day")
     parser.add_argument("--scale", type=int, help="total channels (adds synthetic ones)")
     parser.add_argument(
+        "--traffic", help="JSON {channel key: citizen messages per day} (from `national`)"
+    )
+    parser.add_argument(
         "--canary", action="append", default=[], help='JSON {"name","psid","phone"[,"channel"]}'
     )
 
@@ -43,6 +47,7 @@ def _config(args: argparse.Namespace, **extra: Any) -> SimulatorConfig:
         now=_now(args.now),
         rate=args.rate,
         scale=args.scale,
+        traffic=load_traffic(args.traffic) if args.traffic else None,
         canaries=[json.loads(c) for c in args.canary],
         **extra,
     )
@@ -103,6 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     _world_args(export)
     export.add_argument("--out", help="output file (default stdout)")
 
+    national = sub.add_parser(
+        "national", help="write a national registry.yaml + traffic.json (national.py)"
+    )
+    national.add_argument("--out", required=True, help="output directory")
+    national.add_argument("--provinces", type=int, help="only the first K provinces (default 34)")
+    national.add_argument("--seed", type=int, default=42)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
@@ -126,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
                 webhook_retry_speed=args.webhook_retry_speed,
             )
             return _serve(config, args.host, args.port)
+        if args.command == "national":
+            world = national_world(args.provinces, seed=args.seed)
+            registry, traffic = world.write(args.out)
+            print(
+                f"{len(world.units)} units, {len(world.channels)} channels, "
+                f"{world.messages_per_day():,.0f} citizen messages/day: {registry} {traffic}"
+            )
+            return 0
         if args.command == "truth":
             print(Simulator(_config(args)).truth_json())
             return 0

@@ -54,6 +54,8 @@ class SimulatorConfig:
     live_rate: float | None = None  # citizen messages per hour, whole world
     clock_speed: float = 1.0
     rate: float | None = None  # citizen messages per channel per day (None: 3 to 12 each)
+    # citizen messages per day by channel key (`national.py`'s traffic.json); beats `rate`
+    traffic: dict[str, float] | None = None
     scale: int | None = None  # total channel count; extra synthetic channels are added
     channels: list[dict[str, Any]] | None = None  # replaces the registry's channels
     canaries: list[dict[str, Any]] = field(default_factory=list)

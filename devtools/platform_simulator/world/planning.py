@@ -49,10 +49,14 @@ class Planner(ThreadPlanner, TruthLog):
 
     @cached_property
     def daily_rate(self) -> dict[str, float]:
-        """Citizen messages per day by channel: ``--rate``, else 3-12 fixed by the seed."""
+        """Citizen messages per day by channel: ``--traffic`` (per channel), else ``--rate``,
+        else 3-12 fixed by the seed."""
+        traffic = self.cfg.traffic or {}
         return {
             c.key: (
-                self.cfg.rate
+                traffic[c.key]
+                if c.key in traffic
+                else self.cfg.rate
                 if self.cfg.rate is not None
                 else random.Random(f"{self.cfg.seed}|rate|{c.key}").uniform(3.0, 12.0)
             )

@@ -1,0 +1,95 @@
+"""The bench's `scale` section without Airflow: its world, its connection path, its CPU accounting,
+its size options and its report. The real-Airflow run itself is `python -m bench.run --only
+scale` (minutes per size): `CITIZEN_DESK_TEST_SCALE_AIRFLOW=1` also runs it here at 4 channels
+(no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench import run as bench_run
+from bench import scale
+from bench.common import Env
+from bench.report import render_report, summary_rows
+from citizen_desk.config.registry import load_registry
+
+
+@pytest.mark.parametrize("channels", [4, 18, 330])
+def test_the_world_is_the_national_one_cut_to_size(channels: int, tmp_path: Path) -> None:
+    registry_path, traffic_path, info = scale.national_cut(channels, 42, tmp_path)
+    registry = load_registry(registry_path)
+    assert len(registry.channels) == channels == info["channels"]
+    assert info["facebook"] + info["zalo"] == channels
+    owners = {c.unit for c in registry.channels}
+    provinces = {u.code for u in registry.units if u.kind == "province"}
+    assert {u.code for u in registry.units} == owners | provinces  # no unit without a channel
+    traffic = json.loads(traffic_path.read_text(encoding="utf-8"))
+    assert set(traffic) == {c.key for c in registry.channels}
+    assert registry.channels[0].key == "fb-thanhhoa"  # Thanh Hóa's page first
+
+
+def test_above_the_api_limit_connections_go_to_the_environment(tmp_path: Path) -> None:
+    registry_path, _, _ = scale.national_cut(6, 42, tmp_path)
+    env = scale.channel_connection_env("http://127.0.0.1:1", registry_path)
+    registry = load_registry(registry_path)
+    assert set(env) == {f"AIRFLOW_CONN_{c.connection_id.upper()}" for c in registry.channels}
+    for value in env.values():
+        assert json.loads(value)["conn_type"] == "http"
+
+
+def test_cpu_accounting_reads_a_live_process_tree() -> None:
+    cpu = scale.cpu_seconds(os.getpid())
+    assert cpu["tree"] > 0  # this test process has run code
+    assert cpu["scheduler"] == 0  # and is no Airflow scheduler
+    assert cpu["scheduler_processes"] == 0
+    assert scale.cpu_seconds(2**22 + 12345)["tree"] == 0.0  # no such pid
+
+
+def test_scale_is_opt_in_and_sized_from_the_command_line() -> None:
+    assert "scale" in bench_run.OPT_IN
+    assert bench_run._size("scale", False, None, [7, 9]).channels == (7, 9)
+    assert bench_run._size("scale", False, None).channels == scale.FULL.channels
+
+
+def test_the_report_shows_each_size_and_the_national_command() -> None:
+    item = {
+        "channels": 18,
+        "facebook": 10,
+        "zalo": 8,
+        "connections": "api",
+        "connection_load_seconds": 1.0,
+        "run_seconds": 30.0,
+        "trigger_to_end_seconds": 33.0,
+        "scheduler_cpu_seconds": 4.0,
+        "tree_cpu_seconds": 40.0,
+        "task_instances": 5,
+        "task_states": {"success": 5},
+        "run_state": "success",
+        "load_avg_before": [1, 1, 1],
+        "load_avg_after": [2, 2, 2],
+    }
+    result = {"days": 1, "sizes": [item]}
+    text = render_report({"benchmarks": {"scale": result}, "machine": {}, "run": {}})
+    assert "| 18 (10/8) | api (1.0 s) | 30.0 | 33.0 | 4.0 | 40.0 |" in text
+    assert "--scale-channels 6570" in text
+    rows = summary_rows({"benchmarks": {"scale": result}})
+    assert any("18 channels" in figure for figure, _, _ in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("CITIZEN_DESK_TEST_SCALE_AIRFLOW"),
+    reason="starts airflow standalone (minutes): set CITIZEN_DESK_TEST_SCALE_AIRFLOW=1",
+)
+def test_a_small_collection_runs_through_the_real_airflow(tmp_path: Path) -> None:
+    env = Env(workdir=tmp_path, pg_url=None, log=lambda _text: None)
+    result = scale.run(scale.QUICK, env)
+    (item,) = result["sizes"]
+    assert item["run_state"] == "success"
+    assert item["task_states"].get("failed", 0) == 0
+    assert item["scheduler_processes"] >= 1  # the scheduler was found in the standalone tree
+    assert item["scheduler_cpu_seconds"] > 0
