@@ -96,7 +96,7 @@ def _scale_topology(registry: Path, traffic: Path, days: int, channels: int) -> 
     from e2e.environment import REPO, base_process_env
     from e2e.processes import Proc
     from e2e.simulator import simulator_proc, wait_healthy
-    from e2e.topology import LocalTopology, registry_pools
+    from e2e.topology import LocalTopology
 
     @dataclass
     class ScaleTopology(LocalTopology):
@@ -130,20 +130,10 @@ def _scale_topology(registry: Path, traffic: Path, days: int, channels: int) -> 
             self.sim = Proc("simulator", argv, proc.env, log, REPO).start()
             wait_healthy(self.simulator, self.sim, timeout=600)
 
-        def create_pools(self) -> None:
-            for pool, (slots, description) in registry_pools(self.env).items():
-                self.client.ensure_pool(pool, slots, description)
-            if self.connections == "api":
-                from e2e.topology import E2E_PASSWORD, E2E_USER, load_channel_connections
-
+        def load_connections(self) -> None:
+            if self.connections == "api":  # else they are AIRFLOW_CONN_* variables
                 started = time.perf_counter()
-                load_channel_connections(
-                    self.client.base_url,
-                    E2E_USER,
-                    E2E_PASSWORD,
-                    self.simulator.base_url,
-                    self.registry_path,
-                )
+                super().load_connections()
                 self.connection_seconds = round(time.perf_counter() - started, 1)
 
     world_now = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)

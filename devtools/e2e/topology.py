@@ -237,6 +237,10 @@ class Topology:
         """The registry's pools, and the channels' connections (before any DAG runs)."""
         for pool, (slots, description) in registry_pools(self.env).items():
             self.client.ensure_pool(pool, slots, description)
+        self.load_connections()
+
+    def load_connections(self) -> None:
+        """Every channel's connection into Airflow's metadata DB, as `make demo` loads them."""
         load_channel_connections(
             self.client.base_url,
             E2E_USER,
