@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -54,3 +55,16 @@ def posted(sim, key: str | None = None) -> list[dict[str, Any]]:
     return [
         m for m in messages if (m.get("metadata") or {}).get("event_payload", {}).get("key") == key
     ]
+
+
+CASE_URL = "http://localhost:8080/citizen-desk/cases/7"
+# an SLA breach alert's context (all but the excerpt and the link), as the SLA sweep renders it
+SLA_BREACH = {
+    "case_ref": "CD-000007",
+    "unit_name": "Công an xã Hoằng Hóa",
+    "category_label": "Tin báo, tố giác",
+    "urgent": False,
+    "turn_no": 1,
+    "due_at": datetime(2026, 12, 7, 3, tzinfo=UTC),
+    "overdue_by": timedelta(minutes=30),
+}

@@ -3,7 +3,6 @@ what straddles the seams between them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -14,21 +13,11 @@ from citizen_desk.notify.blocks import render_message
 from citizen_desk.notify.gate import FIELD_MARK, gate_kinds
 from citizen_desk.notify.outbox import FreeText, _pii_findings
 from citizen_desk.privacy import contains_pii
-
-CASE_URL = "http://localhost:8080/citizen-desk/cases/7"
+from tests.notify.helpers import CASE_URL, SLA_BREACH
 
 
 def _breach(excerpt: str) -> tuple[dict, FreeText]:
-    context = {
-        "case_ref": "CD-000007",
-        "unit_name": "Công an xã Hoằng Hóa",
-        "category_label": "Tin báo, tố giác",
-        "urgent": False,
-        "turn_no": 1,
-        "due_at": datetime(2026, 12, 7, 3, tzinfo=UTC),
-        "overdue_by": timedelta(minutes=30),
-        "case_url": CASE_URL,
-    }
+    context = {**SLA_BREACH, "case_url": CASE_URL}
     message = render_message("sla_breach", excerpt=excerpt, **context)
     free_text = FreeText(
         fields={"excerpt": excerpt},

@@ -9,7 +9,6 @@ leave it. Judging the excerpt alone must never let through what the whole alert 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,11 @@ from citizen_desk.notify.gate import gate_kinds
 from citizen_desk.notify.outbox import _strings, _without_safe_links
 from citizen_desk.privacy import contains_pii
 from citizen_desk.privacy.excerpt import shorten
+from tests.notify.helpers import CASE_URL, SLA_BREACH
 
 REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
-URL = "http://localhost:8080/citizen-desk/cases/7"
-CONTEXT = {
-    "case_ref": "CD-000007",
-    "unit_name": "Công an xã Hoằng Hóa",
-    "category_label": "Tin báo, tố giác",
-    "urgent": False,
-    "turn_no": 1,
-    "due_at": datetime(2026, 12, 7, 3, tzinfo=UTC),
-    "overdue_by": timedelta(minutes=30),
-}
+URL = CASE_URL
+CONTEXT = SLA_BREACH
 
 
 def _rows_with_secrets() -> list[tuple[str, str]]:
