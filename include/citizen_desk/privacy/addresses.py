@@ -20,7 +20,12 @@ from collections.abc import Iterator, Sequence
 
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.dwellings import dwellings
-from citizen_desk.privacy.name_lexicon import SURNAMES, starts_with_place, word_set
+from citizen_desk.privacy.name_lexicon import (
+    PROVINCES_TYPED,
+    SURNAMES,
+    starts_with_place,
+    word_set,
+)
 from citizen_desk.privacy.name_words import typed_with_marks
 from citizen_desk.privacy.wordlist import unit_names
 from citizen_desk.text.normalize import fold
@@ -30,7 +35,7 @@ from citizen_desk.text.normalize import fold
 # 5 phố Hàng Bạc", "số 5 tổ 3 thôn Đông"). A residential group or hamlet alone ("ở xóm 4 có ổ
 # nhóm") is where something happens, like a commune, and is kept, unless it says where a person
 # lives (see ``_home_context``).
-_HOUSE_NO = r"\d+[a-z]?(?:/\d+[a-z]?)*"
+_HOUSE_NO = r"\d+[a-z]?(?:/\d+[a-z]?)*(?: ?- ?\d+[a-z]?(?![\w/]))?"  # "294/42 – 44": a range
 _HOME_RE = re.compile(
     rf"(?<![\w])(?:(?:so nha|nha so|ngo|ngach|hem|kiet|hxh)\s*:?\s*{_HOUSE_NO}"
     r"|k\d+(?:/\d+)+)(?![\w])"
@@ -52,10 +57,11 @@ _UNITS_ACCENTED = frozenset(
     }
 )  # fmt: skip
 # "xóm 4", "tổ dân phố số 3", "thôn số 5"
-_LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
+_LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\.?\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
 _LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
 _STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
-_NUMBERED_STREET_RE = re.compile(r"(?<![\w])(?:duong|pho) so \d+[a-z]?(?![\w/])")  # "đường số 8"
+# "đường số 8", "đường 154" (a numbered street; as a home only in a chain or a home's context)
+_NUMBERED_STREET_RE = re.compile(r"(?<![\w])(?:duong|pho) (?:so )?\d+[a-z]?(?![\w/.,]\d)(?![\w/])")
 _ADDRESS_GAP_RE = re.compile(r"[ ,]{0,2}")
 _TRAILING_NUMBER_RE = re.compile(r" \d+[a-z]?(?![\w])")  # "thôn Rùa Hạ 2"
 
@@ -74,6 +80,7 @@ _RESIDENCE_ACCENTED = frozenset(
         "sinh sống", "sống", "ở trọ", "nhà trọ", "phòng trọ",
     }
 )  # fmt: skip
+_PROVINCES = frozenset(fold(p) for p in PROVINCES_TYPED)
 _LAW_BEFORE_RE = re.compile(r"(?<![a-z])luat\s+$")
 # "sống tại ...", not "sống 12 năm"; "nhà trọ ở ...", not "nhà trọ 12 phòng"
 _NEEDS_PLACE_WORD = frozenset({"sinh sống", "sống", "nhà trọ", "phòng trọ"})
@@ -99,6 +106,8 @@ _RESIDENT_RE = re.compile(
 # A ward and its district in shorthand ("P5Q8", "P1Q5"): a place, not a house.
 _WARD_CODE_RE = re.compile(r"p\d{1,2}q\d{1,2}")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
+# "ông H (58 tuổi) trên đường Bình Thành, khu phố 2, phường …": a person's street and quarter
+_ON_STREET_RE = re.compile(r"[\s,.)]*tren\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
 # The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
 _SELF = r"(?<![\w])(?:nha |gia dinh )?(?:toi|em|minh|chau|tui|tao)(?: (?:dang|van|hien|con))? "
@@ -295,6 +304,8 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
             return True
         if _AT_HOME_RE.fullmatch(between) and (anchor in births or admin_after):
             return True
+        if _ON_STREET_RE.fullmatch(between) and anchor in births and admin_after:
+            return True
         if (
             admin_after
             and anchor in people
@@ -341,7 +352,13 @@ def residence_places(canon: Canonical) -> list[tuple[int, int]]:
     if _COMMA_CAPITAL_RE.search(canon.original) is None:
         return []  # no capitalised name after a comma: no ladder
     ladders = (_ladder(canon, m.end()) for m in _residence_words(canon))
-    return [run for ladder in ladders if len(ladder) >= 2 for run in ladder]
+    places: list[tuple[int, int]] = []
+    for ladder in ladders:
+        for run in ladder if len(ladder) >= 2 else ():
+            places.append(run)
+            if canon.text[slice(*run)] in _PROVINCES:
+                break  # the ladder ends at its province: "ở Hà Nội, Sùng Thị Sơ" names a person
+    return places
 
 
 def _residence(

@@ -93,6 +93,16 @@ NOT_NAME = word_set(
     "tối đêm lúc vào tại ở các những một xin kính gửi nhờ chào đã đang sẽ chủ trưởng phó "
     "giám cán bí tuần thứ bài thôn xóm ấp ngõ ngách hẻm kiệt đường số lộ tỉnh lộ đây"
 )
+# Words of `NOT_NAME` that are given names too ("ông Hội", "Phạm Văn Hội"): a name after a
+# kinship cue or a surname and a middle name, unless an institution's word follows ("Hội Nông
+# dân", "Hội Liên hiệp Phụ nữ", "Hội đồng").
+GIVEN_ALSO: dict[str, frozenset[str]] = {
+    "hội": word_set(
+        "nông phụ liên cựu chữ đồng luật nhà người doanh sinh bảo khuyến làm thẩm nghị trưởng "
+        "viên quán chợ thi đua văn y nhạc họa an sở sử chăn cha phụ thánh trại hè đền xuân diễn "
+        "trường cao khoa kín nhóm đoàn chính thảo nghề từ tương hữu hiếu chơi lim gióng"
+    ),
+}
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
 STOP_BEFORE: dict[str, frozenset[str]] = {

@@ -113,6 +113,23 @@ def _initials(canon: Canonical, words: list[tuple[int, int]], index: int) -> int
 
 
 _NUMBERED_INITIAL_RE = re.compile(r"[a-z]\d{1,2}")
+# A given name cut to its first consonant cluster by the paper: "chị Nguyễn Huỳnh Nh".
+_CLUSTER_INITIAL_RE = re.compile(r"ngh|ng|nh|th|ch|tr|ph|kh|gi|gh|qu")
+
+
+def _given_also(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
+    """``run`` plus a given name that is also an institution's word after a surname and a middle
+    name: "Phạm Văn Hội" (not "Hội Nông dân")."""
+    last = first + run
+    if (
+        run >= 2
+        and last < len(words)
+        and as_typed(canon, *words[last - 1]) in MIDDLE_NAMES
+        and adjacent(canon, words[last - 1], words[last])
+        and name_word(canon, words[last], cued=True)
+    ):
+        return run + 1
+    return run
 
 
 def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
@@ -126,6 +143,15 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
         and _NUMBERED_INITIAL_RE.fullmatch(canon.text, *words[last])
     ):
         return run + 1  # a court's "Ông Vũ Văn Đ1", "bà Nguyễn Thị T2"
+    if (
+        run >= 2
+        and last < len(words)
+        and adjacent(canon, words[last - 1], words[last])
+        and canon.is_capitalised(words[last][0])
+        and not all_caps(canon, words[last])
+        and _CLUSTER_INITIAL_RE.fullmatch(canon.text, *words[last])
+    ):
+        return run + 1  # "Nguyễn Huỳnh Nh"
     if (
         run >= 2
         and last < len(words)
@@ -245,7 +271,7 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             and not inside_place
         )
         if surname and not place_context(canon, words, i):
-            run = capital_run(canon, words, i)
+            run = _given_also(canon, words, i, capital_run(canon, words, i))
             if run < 2 or known_place(canon, words, i, run):
                 run = 0
             run = _with_initial(canon, words, i, run)

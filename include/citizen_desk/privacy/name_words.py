@@ -20,6 +20,7 @@ from citizen_desk.privacy.name_lexicon import (
     CUES,
     CUES_FOLDED,
     FOREIGN_NAME_RE,
+    GIVEN_ALSO,
     MAX_NAME_WORDS,
     NOT_DISPLAY,
     NOT_NAME,
@@ -37,6 +38,7 @@ from citizen_desk.privacy.name_lexicon import (
     VERB_BIGRAMS,
     WORD_RE,
     starts_with_place,
+    word_set,
 )
 from citizen_desk.text.normalize import fold
 
@@ -47,13 +49,18 @@ def stop_word(canon: Canonical, span: tuple[int, int], *, cued: bool = False) ->
     Khánh", "tôi là Quốc Khánh") the second kind is a name all the same."""
     word = as_typed(canon, *span)
     if word in NOT_NAME:
-        return True
+        return not (cued and word in GIVEN_ALSO and not _followed_by(canon, span, GIVEN_ALSO[word]))
     before = STOP_BEFORE.get(word)
     if before is None or cued:
         return False
+    return _followed_by(canon, span, before)
+
+
+def _followed_by(canon: Canonical, span: tuple[int, int], words: frozenset[str]) -> bool:
+    """The word after ``span``, as typed, is one of ``words``."""
     rest = unicodedata.normalize("NFC", canon.original[canon.span(*span)[1] :][:24])
     following = re.match(r"\s+(\w+)", rest)
-    return following is not None and following.group(1).lower() in before
+    return following is not None and following.group(1).lower() in words
 
 
 def cycle_year(canon: Canonical, words: list[tuple[int, int]], first: int, count: int) -> bool:
@@ -119,10 +126,34 @@ def abbreviated_unit(canon: Canonical, words: list[tuple[int, int]], index: int)
     )
 
 
+# The level words of a school's name: "Trường tiểu học", "trường THCS", "Trường trung học cơ sở".
+SCHOOL_WORDS = word_set(
+    "tiểu học trung cơ sở phổ thông mầm non mẫu giáo thcs thpt ptth ptcs ptdtnt dân lập chuyên "
+    "quốc tế liên cấp bán công tư thục cao đẳng dạy nghề"
+)
+
+
+def after_school(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """``words[index]`` opens a school's name after "trường" and its level words ("Trường tiểu
+    học Trần Quang Vinh", "trường THCS Nguyễn Du", "Đại học Tôn Đức Thắng"): a school named
+    after a person, not the person."""
+    j = index - 1
+    while j >= 0 and index - j <= 5 and adjacent(canon, words[j], words[j + 1]):
+        typed = as_typed(canon, *words[j])
+        if typed == "trường" or (typed == "học" and j and as_typed(canon, *words[j - 1]) == "đại"):
+            return j < index - 1 or typed == "học"
+        if typed not in SCHOOL_WORDS:
+            return False
+        j -= 1
+    return False
+
+
 def place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
     """The word before ``words[index]`` is a place/agency/law word (lower-case in the text), or
-    a unit's number after one ("phường 3 Bảo Lộc")."""
+    a unit's number after one ("phường 3 Bảo Lộc"), or a school's level word."""
     if abbreviated_unit(canon, words, index) or after_numbered_unit(canon, words, index):
+        return True
+    if after_school(canon, words, index):
         return True
     if index == 0 or not adjacent(canon, words[index - 1], words[index]):
         return False

@@ -71,7 +71,7 @@ from citizen_desk.privacy.name_words import (
     typed_with_marks,
     word_spans,
 )
-from citizen_desk.privacy.wordlist import is_word
+from citizen_desk.privacy.wordlist import is_word, unit_names
 from citizen_desk.text.normalize import fold
 
 TYPED_WORD_RE = re.compile(r"[^\W_]+")  # a word as typed, diacritics and all
@@ -256,6 +256,22 @@ def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int, typed: str)
     return False
 
 
+_BRACKET_PAIR_RE = re.compile(r"\(([a-z ]{2,30}), ([a-z .]{2,30})\)")
+
+
+def bracket_places(canon: Canonical) -> list[tuple[int, int]]:
+    """A district and its province in brackets, as papers sign a reader's letter ("Nguyễn Văn
+    Quang (Hoằng Hóa, Thanh Hóa)"): both names of the official list of units, places."""
+    if "(" not in canon.text:
+        return []
+    found = []
+    for m in _BRACKET_PAIR_RE.finditer(canon.text):
+        inner, outer = m.group(1).strip(), m.group(2).strip()
+        if inner in unit_names() and outer in unit_names() and canon.is_capitalised(m.start(1)):
+            found += [m.span(1), m.span(2)]
+    return found
+
+
 def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int]]:
     """Canonical spans of person names in ``canon``."""
     found = list(rule_names(canon))
@@ -280,7 +296,7 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
     spans += _lone_given_names(canon, words, spans)
-    places = residence_places(canon) if spans else []
+    places = residence_places(canon) + bracket_places(canon) if spans else []
     if places:  # "Quê quán: Thụy Vân, Việt Trì": places the tagger may call people
         spans = [s for s in spans if not any(p <= s[0] and s[1] <= q for p, q in places)]
     return spans
