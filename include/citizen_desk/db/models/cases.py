@@ -263,3 +263,23 @@ class TipAcknowledgement(Base):
     by: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class FirstResponseWeek(Base):
+    """The median time to a first reply over a week, per unit and every unit below it: what the
+    overview shows, kept by the SLA check (`citizen_desk.sla.first_responses`) so that the page
+    reads a row per unit instead of every reply of the week.
+
+    `week_start` is the local Monday 00:00 (the deployment's time zone) as a UTC instant; the row
+    counts the cases whose first reply came in [week_start, `counted_until`]. Every unit of the
+    tree has a row once its week is computed (`responses` 0 and `median_seconds` None when none).
+    """
+
+    __tablename__ = "first_response_weeks"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    week_start: Mapped[datetime] = mapped_column(primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    median_seconds: Mapped[float | None] = mapped_column(Float)
+    counted_until: Mapped[datetime]
+    computed_at: Mapped[datetime]
