@@ -101,6 +101,12 @@ def case_reference(case_id: int) -> str:
     return f"CD-{case_id:06d}"
 
 
+OPEN_BOARD_COLUMNS = (
+    "awaiting_since", "opened_at", "category", "unit_id", "channel_id", "sla_warn_at",
+    "sla_breached", "needs_human_triage",
+)  # fmt: skip
+
+
 class Case(Base):
     """A citizen thread needing handling; a citizen question after an answer opens a new turn."""
 
@@ -118,6 +124,16 @@ class Case(Base):
         ),
         Index("ix_cases_opened_at", "opened_at"),
         Index("ix_cases_first_response_at", "first_response_at"),
+        # The SLA board counts and orders the open cases its filters match: read off this
+        # index alone on PostgreSQL (an index-only scan), not from rows spread over the table.
+        Index(
+            "ix_cases_open_board",
+            "sla_due_at",
+            "id",
+            postgresql_include=list(OPEN_BOARD_COLUMNS),
+            postgresql_where=sql("status = 'open'"),
+            sqlite_where=sql("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
