@@ -387,6 +387,23 @@ FROM channels c CROSS JOIN generate_series(1, 3) n WHERE c.id % 5 = 0
         )
 
 
+def after_collection(engine: Any) -> dict[str, Any]:
+    """What the SLA check (run after every collection) keeps for the pages: the overview's
+    weekly median first reply per unit (`citizen_desk.sla.first_responses`), at the pages' clock.
+    Code without that rollup (measured before it) keeps nothing: {}."""
+    from citizen_desk.db.engine import session_scope
+
+    try:
+        from citizen_desk.sla import first_responses
+    except ImportError:
+        return {}
+    from citizen_desk.config.registry import deployment_zone
+
+    with session_scope(engine) as session:
+        weeks = first_responses.keep_recent(session, deployment_zone(), NOW)
+    return {"first_response_weeks": [w.date().isoformat() for w in weeks]}
+
+
 def analyze(engine: Any) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))

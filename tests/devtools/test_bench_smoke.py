@@ -192,7 +192,9 @@ def test_cold_sweeps(env: Env) -> None:
 @needs_pg
 @pytest.mark.slow
 def test_pages(env: Env) -> None:
-    size = pages.Size(sizes=(300, 900), warmup=1, repeats=2, min_repeats=2, page_budget_seconds=5)
+    size = pages.Size(
+        sizes=(300, 900), warmup=1, rounds=2, repeats=2, min_repeats=2, page_budget_seconds=5
+    )
     result = pages.run(size, env)  # the worker fails on any page that is not a 200
     small, large = result["rows"]
     assert (small["cases"], large["cases"]) == (300, 900)
@@ -203,7 +205,8 @@ def test_pages(env: Env) -> None:
     assert set(small["pages"]) == set(large["pages"]) == set(result["verdicts"])
     for row in result["rows"]:
         for item in row["pages"].values():
-            assert item["n"] == 2
+            assert item["n"] == 4  # 2 rounds of 2
+            assert len(item["p95_rounds"]) == 2
             assert 0 < item["p50"] <= item["p95"] <= item["max"]
             assert item["statements"] >= 1
     assert "## 7. Citizen Desk pages" in report_for("pages", result)

@@ -44,6 +44,7 @@ from citizen_desk.db.models import Case, CaseTurn, Channel, Message, SlaEvent, U
 from citizen_desk.db.types import utc
 from citizen_desk.domain.catchup import is_fresh
 from citizen_desk.domain.vocabulary import CATEGORIES
+from citizen_desk.sla import first_responses
 from citizen_desk.sla.alerts import announce, event_time, send_catch_up, send_digests, unit_infos
 from citizen_desk.sla.policy import SlaTurn, SlaVerdict, evaluate_turn
 
@@ -69,6 +70,7 @@ class SweepReport:
     digests: int = 0
     caught_up: int = 0  # outcomes found long past: listed in a catch-up summary instead
     summaries: int = 0
+    first_response_weeks: list[str] = field(default_factory=list)  # the overview's rollup kept
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -196,6 +198,8 @@ def sweep(
     if notify and now.astimezone(_tz(registry)).time() >= digest_at:
         report.digests = send_digests(session, registry, late, now, run_id)
         report.notifications += report.digests
+    weeks = first_responses.keep_recent(session, _tz(registry), now)
+    report.first_response_weeks = [w.date().isoformat() for w in weeks]
     log.info("SLA sweep at %s: %s", now.isoformat(), report.as_dict())
     return report
 
@@ -220,6 +224,8 @@ def recompute(
     report = SweepReport("recompute", policy_version(registry), now.isoformat())
     rows = load_turns_started_between(session, start, min(end, now))
     _evaluate(session, registry, rows, now, run_id, notify, report)
+    weeks = first_responses.keep_period(session, _tz(registry), start, end, now)
+    report.first_response_weeks = [w.date().isoformat() for w in weeks]
     log.info("SLA recompute %s..%s: %s", start.isoformat(), end.isoformat(), report.as_dict())
     return report
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import Registry, current_registry, deployment_zone
@@ -247,28 +247,32 @@ def protected_names_by_case(
     ids = sorted(set(case_ids))
     if not ids:
         return {}
-    owners = session.execute(select(Case.id, Case.citizen_id).where(Case.id.in_(ids))).all()
-    writers = session.execute(
-        select(Message.case_id, Message.citizen_id)
-        .where(Message.case_id.in_(ids), Message.citizen_id.is_not(None))
-        .distinct()
-    ).all()
+    # One statement for the page: the cases' own citizens and their threads' other writers,
+    # with their protected columns (a board of 100 rows made three round trips before).
+    writers = union(
+        select(Case.id.label("case_id"), Case.citizen_id.label("citizen_id")).where(
+            Case.id.in_(ids)
+        ),
+        select(Message.case_id, Message.citizen_id).where(
+            Message.case_id.in_(ids), Message.citizen_id.is_not(None)
+        ),
+    ).subquery()
+    rows = session.execute(
+        select(
+            writers.c.case_id,
+            Citizen.id,
+            Citizen.platform_user_id,
+            Citizen.protected_display_name,
+            Citizen.protected_profile,
+        ).join(Citizen, Citizen.id == writers.c.citizen_id)
+    )
     citizens_of: dict[int, set[int]] = defaultdict(set)
-    for case_id, citizen_id in [*owners, *writers]:
-        if case_id is not None and citizen_id is not None:
-            citizens_of[case_id].add(citizen_id)
-    all_citizens = set().union(*citizens_of.values()) if citizens_of else set()
     strings: dict[int, list[str]] = {}
-    if all_citizens:
-        rows = session.execute(
-            select(
-                Citizen.id,
-                Citizen.platform_user_id,
-                Citizen.protected_display_name,
-                Citizen.protected_profile,
-            ).where(Citizen.id.in_(sorted(all_citizens)))
-        )
-        for citizen_id, user_id, name, profile in rows:
+    for case_id, citizen_id, user_id, name, profile in rows:
+        if case_id is None:
+            continue
+        citizens_of[case_id].add(citizen_id)
+        if citizen_id not in strings:
             strings[citizen_id] = [s for s in (name, user_id, *_profile_strings(profile)) if s]
     result: dict[int, tuple[str, ...]] = {}
     for case_id in ids:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, case, cast, column, func, select, values
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import deployment_zone
@@ -21,11 +20,9 @@ from citizen_desk.web.units import ancestors_map, unit_tree
 
 def week_start(now: datetime) -> datetime:
     """Monday 00:00, in the deployment's time zone (the registry's), of `now`'s week."""
-    local = now.astimezone(deployment_zone())
-    monday = (local - timedelta(days=local.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    return monday
+    from citizen_desk.sla.first_responses import week_start as monday
+
+    return monday(now, deployment_zone())
 
 
 @dataclass(frozen=True)
@@ -134,44 +131,16 @@ def overview(session: Session, *, now: datetime) -> list[UnitSummary]:
 def first_responses(
     session: Session, chains: Mapping[int, Sequence[int]], *, start: datetime, now: datetime
 ) -> dict[int, tuple[float | None, int]]:
-    """Per unit (its subtree included): the median seconds to a first response given in
+    """Per unit (its subtree included): the median seconds to a first reply given in
     [start, now], and how many there were.
 
-    On PostgreSQL the median is computed by the database (`percentile_cont`, the same midpoint
-    as `statistics.median`) over the subtree pairs, so a busy week is not shipped row by row;
-    elsewhere (SQLite) the durations are read and the median taken here.
+    Read from the week's rollup the SLA check keeps (`sla.first_responses`: a row per unit, as
+    of its last run, at most an hour old and renewed after every collection); computed from the
+    cases only when the week has not been kept yet (or was kept past `now`: a page of the past).
     """
-    window = (
-        Case.first_response_at.is_not(None),
-        Case.first_response_at >= start,
-        Case.first_response_at <= now,
-    )
-    pairs = [(unit_id, ancestor) for unit_id, chain in chains.items() for ancestor in chain]
-    if session.get_bind().dialect.name == "postgresql" and pairs:
-        subtree = values(
-            column("unit_id", Integer), column("ancestor_id", Integer), name="subtree"
-        ).data(pairs)
-        elapsed = cast(func.extract("epoch", Case.first_response_at - Case.opened_at), Float)
-        seconds = func.greatest(elapsed, 0.0)  # float8, as Python's: sorting numerics is slower
-        rows = session.execute(
-            select(
-                subtree.c.ancestor_id,
-                func.percentile_cont(0.5).within_group(seconds),
-                func.count(),
-            )
-            .join(subtree, subtree.c.unit_id == Case.unit_id)
-            .where(*window)
-            .group_by(subtree.c.ancestor_id)
-        )
-        return {ancestor: (float(median), int(count)) for ancestor, median, count in rows}
-    durations: dict[int, list[float]] = defaultdict(list)
-    answered = session.execute(
-        select(Case.unit_id, Case.opened_at, Case.first_response_at).where(*window)
-    )
-    for unit_id, opened_at, first_response_at in answered:
-        if first_response_at is None:  # excluded by the query; narrows the column's type
-            continue
-        seconds_taken = max((first_response_at - opened_at).total_seconds(), 0.0)
-        for ancestor in chains.get(unit_id, ()):
-            durations[ancestor].append(seconds_taken)
-    return {unit: (statistics.median(found), len(found)) for unit, found in durations.items()}
+    from citizen_desk.sla import first_responses as rollup
+
+    kept = rollup.kept_week(session, start)
+    if kept is not None and kept.counted_until <= now:
+        return kept.medians
+    return rollup.medians(session, chains, start=start, until=now)

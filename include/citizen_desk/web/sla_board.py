@@ -312,6 +312,7 @@ def _page(
             Channel.name.label("channel_name"),
             Channel.platform,
             Channel.platform_id,
+            _latest_inbound_text().label("latest_text"),
         )
         .join(Case, Case.id == page.c.id)
         .join(Unit, Unit.id == Case.unit_id)
@@ -326,7 +327,7 @@ def _page(
 
 def _rows(session: Session, found: Sequence[Any], now: datetime) -> list[SlaRow]:
     case_ids = [row.id for row in found]
-    latest = _latest_inbound(session, case_ids)
+    latest = {row.id: row.latest_text or "" for row in found if row.latest_text is not None}
     names = names_by_case(session, case_ids)
     shown = excerpts_of(session, latest, names)  # the alerts' excerpt, kept by the collection
     result = []
@@ -377,19 +378,16 @@ def state_condition(state: str, now: datetime) -> ColumnElement[bool]:
     return and_(not_(breach), due.is_not(None), not_(warning))
 
 
-def _latest_inbound(session: Session, case_ids: Sequence[int]) -> dict[int, str]:
-    if not case_ids:
-        return {}
-    latest: dict[int, str] = {}
-    rows = session.execute(
-        select(Message.case_id, Message.text)
-        .where(Message.case_id.in_(case_ids), Message.direction == "in")
-        .order_by(Message.case_id, Message.created_at.desc(), Message.id.desc())
+def _latest_inbound_text() -> Any:
+    """The case's last citizen message, read with the page's rows (the alerts' excerpt of it)."""
+    return (
+        select(Message.text)
+        .where(Message.case_id == Case.id, Message.direction == "in")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
     )
-    for case_id, text in rows:
-        if case_id is not None:
-            latest.setdefault(case_id, text or "")
-    return latest
 
 
 def filter_options(session: Session) -> dict[str, Any]:

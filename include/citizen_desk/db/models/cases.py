@@ -101,6 +101,12 @@ def case_reference(case_id: int) -> str:
     return f"CD-{case_id:06d}"
 
 
+OPEN_BOARD_COLUMNS = (
+    "awaiting_since", "opened_at", "category", "unit_id", "channel_id", "sla_warn_at",
+    "sla_breached", "needs_human_triage",
+)  # fmt: skip
+
+
 class Case(Base):
     """A citizen thread needing handling; a citizen question after an answer opens a new turn."""
 
@@ -118,6 +124,16 @@ class Case(Base):
         ),
         Index("ix_cases_opened_at", "opened_at"),
         Index("ix_cases_first_response_at", "first_response_at"),
+        # The SLA board counts and orders the open cases its filters match: read off this
+        # index alone on PostgreSQL (an index-only scan), not from rows spread over the table.
+        Index(
+            "ix_cases_open_board",
+            "sla_due_at",
+            "id",
+            postgresql_include=list(OPEN_BOARD_COLUMNS),
+            postgresql_where=sql("status = 'open'"),
+            sqlite_where=sql("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -263,3 +279,23 @@ class TipAcknowledgement(Base):
     by: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class FirstResponseWeek(Base):
+    """The median time to a first reply over a week, per unit and every unit below it: what the
+    overview shows, kept by the SLA check (`citizen_desk.sla.first_responses`) so that the page
+    reads a row per unit instead of every reply of the week.
+
+    `week_start` is the local Monday 00:00 (the deployment's time zone) as a UTC instant; the row
+    counts the cases whose first reply came in [week_start, `counted_until`]. Every unit of the
+    tree has a row once its week is computed (`responses` 0 and `median_seconds` None when none).
+    """
+
+    __tablename__ = "first_response_weeks"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    week_start: Mapped[datetime] = mapped_column(primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    median_seconds: Mapped[float | None] = mapped_column(Float)
+    counted_until: Mapped[datetime]
+    computed_at: Mapped[datetime]
