@@ -1,4 +1,5 @@
-"""`python -m bench.run [--quick] [--only NAME ...] [--ingest-messages N]`: run the benchmarks.
+"""`python -m bench.run [--quick] [--only NAME ...] [--ingest-messages N] [--scale-channels N ...]
+[--scale-topology local|celery] [--scale-connections auto|api|env|secrets]`: run the benchmarks.
 
 Full mode writes `bench/results.json` and `bench/REPORT.md` (a partial run with `--only` updates
 its sections and keeps the others); `--quick` runs tiny sizes into `bench/out/` (smoke test).
@@ -42,7 +43,12 @@ BUDGET_SECONDS = 15 * 60
 
 
 def _size(
-    name: str, quick: bool, ingest_messages: int | None, scale_channels: list[int] | None = None
+    name: str,
+    quick: bool,
+    ingest_messages: int | None,
+    scale_channels: list[int] | None = None,
+    scale_topology: str | None = None,
+    scale_connections: str | None = None,
 ) -> Any:
     _, full, small = BENCHMARKS[name]
     size = small if quick else full
@@ -50,6 +56,10 @@ def _size(
         size = replace(size, messages=ingest_messages)
     if name == "scale" and scale_channels:
         size = replace(size, channels=tuple(scale_channels))
+    if name == "scale" and scale_topology:
+        size = replace(size, topology=scale_topology)
+    if name == "scale" and scale_connections:
+        size = replace(size, connections=scale_connections)
     return size
 
 
@@ -113,6 +123,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale-channels", type=int, action="append", help="channel counts for `scale`"
     )
+    parser.add_argument(
+        "--scale-topology",
+        choices=scale.TOPOLOGIES,
+        help="`scale`'s e2e topology: local (airflow standalone, default) or celery",
+    )
+    parser.add_argument(
+        "--scale-connections",
+        choices=scale.CONNECTION_MODES,
+        help="`scale`'s channel connections: api, env, secrets (default auto: api up to "
+        f"{scale.API_CONNECTIONS_LIMIT} channels, secrets above)",
+    )
     parser.add_argument("--out", type=Path, help="where results.json and REPORT.md go")
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL parts")
     parser.add_argument(
@@ -139,7 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks: dict[str, Any] = {}
     try:
         for name in names:
-            size = _size(name, args.quick, args.ingest_messages, args.scale_channels)
+            size = _size(
+                name,
+                args.quick,
+                args.ingest_messages,
+                args.scale_channels,
+                args.scale_topology,
+                args.scale_connections,
+            )
             benchmarks[name] = run_one(name, size, env, command)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
