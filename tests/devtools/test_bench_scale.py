@@ -103,18 +103,21 @@ def test_the_scale_topology_is_the_e2e_one_with_a_vault(topology: str, tmp_path:
     topo = scale._scale_topology(world, topology, 6)
     try:
         base = {"local": LocalTopology, "celery": CeleryTopology}[topology]
-        assert isinstance(topo, base) and isinstance(topo, scale.ScaleMixin)
+        assert isinstance(topo, base)
+        assert isinstance(topo, scale.ScaleMixin)
         assert topo.connections == "secrets"
         assert topo.registry_path.read_bytes() == registry_path.read_bytes()
         assert topo.env["AIRFLOW__SECRETS__BACKEND"] == BACKEND
         kwargs = json.loads(topo.env["AIRFLOW__SECRETS__BACKEND_KWARGS"])
-        assert "devtools" in topo.env["PYTHONPATH"] and "include" in topo.env["PYTHONPATH"]
+        assert "devtools" in topo.env["PYTHONPATH"]
+        assert "include" in topo.env["PYTHONPATH"]
         assert topo.env["CITIZEN_DESK_COLLECT_SCHEDULE"] == scale.NO_SCHEDULE
         backend = DirectorySecretsBackend(**kwargs)
         registry = load_registry(registry_path)
         for channel in registry.channels:  # the same connection ids as the REST path
             conn = backend.get_connection(channel.connection_id)
-            assert conn is not None and conn.password
+            assert conn is not None
+            assert conn.password
         assert not any(key.startswith("AIRFLOW_CONN_FB") for key in topo.env)
     finally:
         topo.cleanup()

@@ -104,4 +104,5 @@ def test_airflow_builds_it_from_its_secrets_settings(
         assert isinstance(backend, DirectorySecretsBackend)
         assert backend.connections_dir == vault
         conn = backend.get_connection("fb_page")
-        assert conn is not None and conn.password == PAGE["password"]
+        assert conn is not None
+        assert conn.password == PAGE["password"]
