@@ -1,5 +1,6 @@
 """`python -m bench.run [--quick] [--only NAME ...] [--ingest-messages N] [--scale-channels N ...]
-[--scale-topology local|celery] [--scale-connections auto|api|env|secrets]`: run the benchmarks.
+[--scale-topology local|celery] [--scale-connections auto|api|env|secrets] [--scale-timeout S]`:
+run the benchmarks.
 
 Full mode writes `bench/results.json` and `bench/REPORT.md` (a partial run with `--only` updates
 its sections and keeps the others); `--quick` runs tiny sizes into `bench/out/` (smoke test).
@@ -49,6 +50,7 @@ def _size(
     scale_channels: list[int] | None = None,
     scale_topology: str | None = None,
     scale_connections: str | None = None,
+    scale_timeout: float | None = None,
 ) -> Any:
     _, full, small = BENCHMARKS[name]
     size = small if quick else full
@@ -60,6 +62,8 @@ def _size(
         size = replace(size, topology=scale_topology)
     if name == "scale" and scale_connections:
         size = replace(size, connections=scale_connections)
+    if name == "scale" and scale_timeout:
+        size = replace(size, run_timeout=scale_timeout)
     return size
 
 
@@ -134,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         help="`scale`'s channel connections: api, env, secrets (default auto: api up to "
         f"{scale.API_CONNECTIONS_LIMIT} channels, secrets above)",
     )
+    parser.add_argument(
+        "--scale-timeout",
+        type=float,
+        help=f"`scale`: seconds a run may take (default {scale.FULL.run_timeout:.0f}); a run "
+        "still going then is recorded as it stands",
+    )
     parser.add_argument("--out", type=Path, help="where results.json and REPORT.md go")
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL parts")
     parser.add_argument(
@@ -167,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.scale_channels,
                 args.scale_topology,
                 args.scale_connections,
+                args.scale_timeout,
             )
             benchmarks[name] = run_one(name, size, env, command)
     finally:

@@ -72,10 +72,12 @@ def test_the_topology_and_connection_options_are_parsed_and_checked(
     monkeypatch.setattr(bench_run, "BENCHMARKS", benchmarks)
     monkeypatch.setattr(bench_run, "machine", lambda _pg: {})
     argv = ["--only", "scale", "--scale-channels", "12", "--scale-topology", "celery"]
-    argv += ["--scale-connections", "secrets", "--out", str(tmp_path), "--no-pg"]
+    argv += ["--scale-connections", "secrets", "--scale-timeout", "7200"]
+    argv += ["--out", str(tmp_path), "--no-pg"]
     assert bench_run.main(argv) == 0
     (size,) = seen
     assert (size.channels, size.topology, size.connections) == ((12,), "celery", "secrets")
+    assert size.run_timeout == 7200
     for bad in (["--scale-topology", "kubernetes"], ["--scale-connections", "vault"]):
         with pytest.raises(SystemExit):
             bench_run.main(["--only", "scale", *bad, "--out", str(tmp_path)])
