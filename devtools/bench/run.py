@@ -1,4 +1,6 @@
-"""`python -m bench.run [--quick] [--only NAME ...] [--ingest-messages N]`: run the benchmarks.
+"""`python -m bench.run [--quick] [--only NAME ...] [--ingest-messages N] [--scale-channels N ...]
+[--scale-topology local|celery] [--scale-connections auto|api|env|secrets] [--scale-timeout S]`:
+run the benchmarks.
 
 Full mode writes `bench/results.json` and `bench/REPORT.md` (a partial run with `--only` updates
 its sections and keeps the others); `--quick` runs tiny sizes into `bench/out/` (smoke test).
@@ -42,7 +44,13 @@ BUDGET_SECONDS = 15 * 60
 
 
 def _size(
-    name: str, quick: bool, ingest_messages: int | None, scale_channels: list[int] | None = None
+    name: str,
+    quick: bool,
+    ingest_messages: int | None,
+    scale_channels: list[int] | None = None,
+    scale_topology: str | None = None,
+    scale_connections: str | None = None,
+    scale_timeout: float | None = None,
 ) -> Any:
     _, full, small = BENCHMARKS[name]
     size = small if quick else full
@@ -50,6 +58,12 @@ def _size(
         size = replace(size, messages=ingest_messages)
     if name == "scale" and scale_channels:
         size = replace(size, channels=tuple(scale_channels))
+    if name == "scale" and scale_topology:
+        size = replace(size, topology=scale_topology)
+    if name == "scale" and scale_connections:
+        size = replace(size, connections=scale_connections)
+    if name == "scale" and scale_timeout:
+        size = replace(size, run_timeout=scale_timeout)
     return size
 
 
@@ -113,6 +127,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale-channels", type=int, action="append", help="channel counts for `scale`"
     )
+    parser.add_argument(
+        "--scale-topology",
+        choices=scale.TOPOLOGIES,
+        help="`scale`'s e2e topology: local (airflow standalone, default) or celery",
+    )
+    parser.add_argument(
+        "--scale-connections",
+        choices=scale.CONNECTION_MODES,
+        help="`scale`'s channel connections: api, env, secrets (default auto: api up to "
+        f"{scale.API_CONNECTIONS_LIMIT} channels, secrets above)",
+    )
+    parser.add_argument(
+        "--scale-timeout",
+        type=float,
+        help=f"`scale`: seconds a run may take (default {scale.FULL.run_timeout:.0f}); a run "
+        "still going then is recorded as it stands",
+    )
     parser.add_argument("--out", type=Path, help="where results.json and REPORT.md go")
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL parts")
     parser.add_argument(
@@ -139,7 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks: dict[str, Any] = {}
     try:
         for name in names:
-            size = _size(name, args.quick, args.ingest_messages, args.scale_channels)
+            size = _size(
+                name,
+                args.quick,
+                args.ingest_messages,
+                args.scale_channels,
+                args.scale_topology,
+                args.scale_connections,
+                args.scale_timeout,
+            )
             benchmarks[name] = run_one(name, size, env, command)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -92,6 +92,12 @@ WARD_FACTOR = 1.5
 SPREAD = 0.6
 MIN_PER_DAY, MAX_PER_DAY = 0.5, 40.0
 BATCH_SIZE = 50  # channels per mapped collection task (max_map_length: 1,024 per platform)
+# Budgets (pool slots): the sample's 4 Graph / 2 Zalo made Zalo the daily run's critical path at
+# national size (65 OA batches, each ~1.5x a page batch, on 2 slots against 68 page batches on 4);
+# 4 + 4 are the Celery topology's 8 worker slots (2 workers x 4). Graph's Page-token quotas are
+# per Page (docs/research/platform-facts.md, section 2): more pages at once do not share one.
+FACEBOOK_CONCURRENCY = 4
+ZALO_CONCURRENCY = 4
 SAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "include" / "config" / "registry.yaml"
 POLICY_SECTIONS = (
     "version",
@@ -244,7 +250,12 @@ def _policies(sample: Path) -> dict[str, Any]:
     out = {name: raw[name] for name in POLICY_SECTIONS if name in raw}
     if isinstance(out.get("sla"), dict):
         out["sla"] = {**out["sla"], "unit_overrides": {}}  # the sample's units are not here
-    out["collection"] = {**(out.get("collection") or {}), "batch_size": BATCH_SIZE}
+    out["collection"] = {
+        **(out.get("collection") or {}),
+        "batch_size": BATCH_SIZE,
+        "facebook_concurrency": FACEBOOK_CONCURRENCY,
+        "zalo_concurrency": ZALO_CONCURRENCY,
+    }
     return out
 
 

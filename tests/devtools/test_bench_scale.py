@@ -53,6 +53,78 @@ def test_scale_is_opt_in_and_sized_from_the_command_line() -> None:
     assert "scale" in bench_run.OPT_IN
     assert bench_run._size("scale", False, None, [7, 9]).channels == (7, 9)
     assert bench_run._size("scale", False, None).channels == scale.FULL.channels
+    default = bench_run._size("scale", False, None)
+    assert (default.topology, default.connections) == ("local", "auto")
+    size = bench_run._size("scale", False, None, [6570], "celery", "secrets")
+    assert (size.channels, size.topology, size.connections) == ((6570,), "celery", "secrets")
+
+
+def test_the_topology_and_connection_options_are_parsed_and_checked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[scale.Size] = []
+
+    def fake_run(size: scale.Size, _env: Env) -> dict[str, object]:
+        seen.append(size)
+        return {"days": size.days, "topology": size.topology, "sizes": []}
+
+    benchmarks = {**bench_run.BENCHMARKS, "scale": (fake_run, scale.FULL, scale.QUICK)}
+    monkeypatch.setattr(bench_run, "BENCHMARKS", benchmarks)
+    monkeypatch.setattr(bench_run, "machine", lambda _pg: {})
+    argv = ["--only", "scale", "--scale-channels", "12", "--scale-topology", "celery"]
+    argv += ["--scale-connections", "secrets", "--scale-timeout", "7200"]
+    argv += ["--out", str(tmp_path), "--no-pg"]
+    assert bench_run.main(argv) == 0
+    (size,) = seen
+    assert (size.channels, size.topology, size.connections) == ((12,), "celery", "secrets")
+    assert size.run_timeout == 7200
+    for bad in (["--scale-topology", "kubernetes"], ["--scale-connections", "vault"]):
+        with pytest.raises(SystemExit):
+            bench_run.main(["--only", "scale", *bad, "--out", str(tmp_path)])
+
+
+def test_connections_come_from_the_secrets_backend_above_the_api_limit() -> None:
+    limit = scale.API_CONNECTIONS_LIMIT
+    assert scale.connection_mode("auto", limit) == "api"
+    assert scale.connection_mode("auto", limit + 1) == "secrets"
+    assert scale.connection_mode("env", 6570) == "env"
+    assert scale.connection_mode("api", 6570) == "api"
+    with pytest.raises(ValueError, match="connections"):
+        scale.connection_mode("vault", 10)
+
+
+@pytest.mark.parametrize("topology", ["local", "celery"])
+def test_the_scale_topology_is_the_e2e_one_with_a_vault(topology: str, tmp_path: Path) -> None:
+    """The e2e topology class itself (no copy) behind `ScaleMixin`; with `secrets` every channel's
+    connection is a file of the backend, which every Airflow process is configured to use."""
+    from e2e.secrets_backend import BACKEND, DirectorySecretsBackend
+    from e2e.topology import CeleryTopology, LocalTopology
+
+    registry_path, traffic_path, _ = scale.national_cut(6, 42, tmp_path)
+    world = scale.ScaleWorld(registry_path, traffic_path, 1, "secrets")
+    topo = scale._scale_topology(world, topology, 6)
+    try:
+        base = {"local": LocalTopology, "celery": CeleryTopology}[topology]
+        assert isinstance(topo, base)
+        assert isinstance(topo, scale.ScaleMixin)
+        assert topo.connections == "secrets"
+        assert topo.registry_path.read_bytes() == registry_path.read_bytes()
+        assert topo.env["AIRFLOW__SECRETS__BACKEND"] == BACKEND
+        kwargs = json.loads(topo.env["AIRFLOW__SECRETS__BACKEND_KWARGS"])
+        assert "devtools" in topo.env["PYTHONPATH"]
+        assert "include" in topo.env["PYTHONPATH"]
+        assert topo.env["CITIZEN_DESK_COLLECT_SCHEDULE"] == scale.NO_SCHEDULE
+        backend = DirectorySecretsBackend(**kwargs)
+        registry = load_registry(registry_path)
+        for channel in registry.channels:  # the same connection ids as the REST path
+            conn = backend.get_connection(channel.connection_id)
+            assert conn is not None
+            assert conn.password
+        assert not any(key.startswith("AIRFLOW_CONN_FB") for key in topo.env)
+    finally:
+        topo.cleanup()
+    with pytest.raises(ValueError, match="topology"):
+        scale._scale_topology(world, "kubernetes", 6)
 
 
 def test_the_report_shows_each_size_and_the_national_command() -> None:
@@ -74,8 +146,8 @@ def test_the_report_shows_each_size_and_the_national_command() -> None:
     }
     result = {"days": 1, "sizes": [item]}
     text = render_report({"benchmarks": {"scale": result}, "machine": {}, "run": {}})
-    assert "| 18 (10/8) | api (1.0 s) | 30.0 | 33.0 | 4.0 | 40.0 |" in text
-    assert "--scale-channels 6570" in text
+    assert "| local | 18 (10/8) | api (1.0 s) | 30.0 | 33.0 | 4.0 (None) | 40.0 |" in text
+    assert "--scale-topology celery --scale-channels 6570" in text
     rows = summary_rows({"benchmarks": {"scale": result}})
     assert any("18 channels" in figure for figure, _, _ in rows)
 

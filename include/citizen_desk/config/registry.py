@@ -410,8 +410,13 @@ def _registry_at(path: str, mtime_ns: int, base_url: str | None) -> Registry:
 
 
 def deployment_zone() -> ZoneInfo:
-    """The one time zone of this deployment: the registry's `timezone`."""
-    return ZoneInfo(current_registry().timezone)
+    """The one time zone of this deployment: the registry's `timezone`. Read from the file's
+    `timezone` key alone when it can be (`citizen_desk.config.zone`: a task needing only the
+    zone does not validate ~6,600 channels), else from the validated registry or its last valid
+    snapshot."""
+    from citizen_desk.config.zone import file_zone
+
+    return file_zone() or ZoneInfo(current_registry().timezone)
 
 
 def current_registry() -> Registry:

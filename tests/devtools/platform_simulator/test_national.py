@@ -82,6 +82,11 @@ def test_one_province_is_thanh_hoa_sized_and_valid_for_the_package(tmp_path: Pat
     assert 300 < len(registry.channels) < 340
     assert [u.code for u in registry.units if u.parent is None] == ["THANHHOA"]
     assert registry.collection.batch_size == 50
+    # 4 + 4: the Celery topology's 8 worker slots (2 Zalo slots made Zalo the critical path)
+    assert (registry.collection.facebook_concurrency, registry.collection.zalo_concurrency) == (
+        4,
+        4,
+    )
     assert registry.access["officer"][0].units == frozenset({"THANHHOA"})
     assert not registry.sla.unit_overrides
 
