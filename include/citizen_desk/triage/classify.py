@@ -344,7 +344,8 @@ def combine(
     second_opinion = False
     if not urgent and urgency_model is not None:
         calm = sum(h.weight for h in detail.hits if h.category == URGENT and h.weight < 0)
-        second_opinion, _, cues = urgency_model.assess(detail.tokens, detail.accented, calm)
+        built = (found.words, found.bigrams) if model.spec.words and model.spec.bigrams else None
+        second_opinion, _, cues = urgency_model.assess(detail.tokens, detail.accented, calm, built)
         urgent = second_opinion
     confidence = round(confidence, 3)
     # A tip the rules saw but the model did not is shown to a human rather than filed away;

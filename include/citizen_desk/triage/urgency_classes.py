@@ -71,7 +71,12 @@ PHRASES: dict[str, tuple[str, ...]] = {}
 for _name, _words in _LEXICON.items():
     for _phrase in _words.split("|"):
         PHRASES[_phrase] = (*PHRASES.get(_phrase, ()), _name)
-MAX_WORDS = max(len(p.split()) for p in PHRASES)
+# every proper prefix of a phrase ("cuu" of "cuu voi"): only these are extended by a word
+PREFIXES = frozenset(
+    " ".join(words[:size])
+    for words in (p.split() for p in PHRASES)
+    for size in range(1, len(words))
+)
 
 
 CHILD_MAX, TEEN_MAX = 12, 17  # the guide: a young child is about 12 or younger
@@ -101,22 +106,19 @@ def class_counts(tokens: tuple[str, ...]) -> dict[str, int]:
     counts: dict[str, int] = {}
     lookup = PHRASES.get
     count = len(tokens)
-    for start in range(count):
-        if tokens[start] == BREAK:
-            continue
-        key = tokens[start]
-        if key[0].isdigit():
+    for start, key in enumerate(tokens):
+        if key[:1].isdigit():
             age = _age_class(tokens, start)
             if age is not None:
                 counts[age] = counts.get(age, 0) + 1
-        for end in range(start + 1, min(start + MAX_WORDS, count) + 1):
-            if end > start + 1:
-                word = tokens[end - 1]
-                if word == BREAK:
-                    break
-                key = f"{key} {word}"
+        end = start + 1
+        while True:
             for name in lookup(key, ()):
                 counts[name] = counts.get(name, 0) + 1
+            if key not in PREFIXES or end >= count or tokens[end] == BREAK:
+                break
+            key = f"{key} {tokens[end]}"
+            end += 1
     return counts
 
 

@@ -51,12 +51,19 @@ CALM_VETO = -3.0
 WORD, PAIR = "w:", "b:"
 
 
+def words_and_pairs(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The folded words of a message and its word pairs within a clause (as
+    :func:`citizen_desk.triage.features.parts` builds them for the category model)."""
+    words = frozenset(t for t in tokens if t != BREAK)
+    pairs = frozenset(f"{a} {b}" for a, b in itertools.pairwise(tokens) if BREAK not in (a, b))
+    return words, pairs
+
+
 def features(tokens: tuple[str, ...]) -> dict[str, float]:
     """Feature name -> value of one message's folded ``tokens`` (training and inference)."""
-    found: dict[str, float] = {WORD + t: 1.0 for t in tokens if t != BREAK}
-    for a, b in itertools.pairwise(tokens):
-        if a != BREAK and b != BREAK:
-            found[f"{PAIR}{a} {b}"] = 1.0
+    words, pairs = words_and_pairs(tokens)
+    found: dict[str, float] = {WORD + w: 1.0 for w in words}
+    found.update((PAIR + p, 1.0) for p in pairs)
     found.update(class_features(tokens))
     return found
 
@@ -75,16 +82,40 @@ class UrgencyModel:
         logit = self.intercept + sum(weights.get(n, 0.0) * v for n, v in found.items())
         return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
 
+    @functools.cached_property
+    def _tables(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The word and word-pair weights keyed without their prefix (a look-up per word)."""
+        words = {n[len(WORD) :]: w for n, w in self.weights.items() if n.startswith(WORD)}
+        pairs = {n[len(PAIR) :]: w for n, w in self.weights.items() if n.startswith(PAIR)}
+        return words, pairs
+
+    def _fast_probability(
+        self, tokens: tuple[str, ...], pairs: tuple[frozenset[str], frozenset[str]] | None
+    ) -> float:
+        """:meth:`probability` of :func:`features`, without building feature names."""
+        words, bigrams = pairs or words_and_pairs(tokens)
+        word_weights, pair_weights = self._tables
+        weights = self.weights
+        logit = self.intercept + sum(map(word_weights.get, words, itertools.repeat(0.0)))
+        logit += sum(map(pair_weights.get, bigrams, itertools.repeat(0.0)))
+        logit += sum(weights.get(n, 0.0) * v for n, v in class_features(tokens).items())
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+
     def assess(
-        self, tokens: tuple[str, ...], accented: tuple[str, ...] = (), rules_calm: float = 0.0
+        self,
+        tokens: tuple[str, ...],
+        accented: tuple[str, ...] = (),
+        rules_calm: float = 0.0,
+        words_pairs: tuple[frozenset[str], frozenset[str]] | None = None,
     ) -> tuple[bool, float, tuple[str, ...]]:
         """(urgent, probability, explanation): "mô hình" then the writer's words (``accented``
         when aligned with ``tokens``) whose features pushed the score most. ``rules_calm`` is
-        the sum of the rules' "not now" weights (<= 0); from ``CALM_VETO`` down it vetoes."""
-        found = features(tokens)
-        probability = self.probability(found)
+        the sum of the rules' "not now" weights (<= 0); from ``CALM_VETO`` down it vetoes.
+        ``words_pairs``: :func:`words_and_pairs` of ``tokens`` when already built."""
+        probability = self._fast_probability(tokens, words_pairs)
         if probability < self.threshold or rules_calm <= CALM_VETO:
             return False, probability, ()
+        found = features(tokens)
         pushed = sorted(
             ((self.weights.get(n, 0.0) * v, n) for n, v in found.items()),
             key=lambda pair: (-pair[0], pair[1]),
