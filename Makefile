@@ -80,8 +80,9 @@ eval-redaction: install ## redaction on the real sets' dev split (secrets masked
 	$(PY) -m citizen_desk.privacy.evaluate --set datasets/real/redaction.jsonl --split dev
 	$(PY) -m citizen_desk.privacy.evaluate --set datasets/real/triage.jsonl --split dev
 
-train-triage: install ## retrain the triage model (real train split + eval set; chosen on dev) -> triage/models/
+train-triage: install ## retrain the triage and urgency models (real train/dev splits + eval set) -> triage/models/
 	$(PY) -m citizen_desk.triage.train
+	$(PY) -m citizen_desk.triage.urgency_train
 
 bench: install ## benchmarks -> bench/results.json and bench/REPORT.md
 	$(PY) -m bench.run

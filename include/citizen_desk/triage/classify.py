@@ -34,6 +34,7 @@ from citizen_desk.text.normalize import Normalized, has_diacritics, normalize
 from citizen_desk.triage.features import parts
 from citizen_desk.triage.model import TriageModel, load_model
 from citizen_desk.triage.urgency import assess
+from citizen_desk.triage.urgency_model import UrgencyModel, load_urgency_model
 from citizen_desk.triage.vocabulary import URGENT, URGENT_NOW, Cue, Vocabulary, load_vocabulary
 
 TIE_ORDER = ("tip", "lost_found", "question", "feedback", "abuse", "other")
@@ -46,6 +47,7 @@ _MONEY_RE = re.compile(
 _PII_HINT_RE = re.compile(r"\d|@|\.[A-Za-z]{2}")  # cheap test before the full PII scan
 PACKAGED: Final = "packaged"  # classify(model=...): the packaged (or configured) model
 ModelChoice = TriageModel | Literal["packaged"] | None
+UrgencyChoice = UrgencyModel | Literal["packaged"] | None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Explanation:
     topic_scores: Mapping[str, float] = field(default_factory=dict)
     urgency_cues: tuple[str, ...] = ()  # every urgency cue that counted (urgent or not)
     negated: tuple[str, ...] = ()  # urgency cues a negator cancelled
+    accented: tuple[str, ...] = ()  # the accented token stream, aligned with ``tokens``
 
 
 def _features(text: str, norm: Normalized, short_tokens: int) -> list[str]:
@@ -206,6 +209,7 @@ def explain(text: str, vocabulary: Vocabulary | None = None) -> Explanation:
         topic_scores={k: round(v, 3) for k, v in topic_scores.items()},
         urgency_cues=assessed.cues,
         negated=assessed.negated,
+        accented=norm.accented,
     )
 
 
@@ -291,25 +295,41 @@ def _topic(category: str, topic_scores: Mapping[str, float], vocab: Vocabulary) 
 
 
 def classify(
-    text: str, vocabulary: Vocabulary | None = None, model: ModelChoice = PACKAGED
+    text: str,
+    vocabulary: Vocabulary | None = None,
+    model: ModelChoice = PACKAGED,
+    urgency_model: UrgencyChoice = PACKAGED,
 ) -> Triage:
     """Classify one citizen message into exactly one of :data:`CATEGORIES`.
 
     With a model (the packaged one unless ``model`` is another or ``None`` for the rules alone),
     the model's calibrated probabilities choose the category; the rules keep the last word on
     urgency (an urgent message is a tip unless the model reads a missing person) and put a
-    message they read as a tip in front of a human when the model disagrees.
+    message they read as a tip in front of a human when the model disagrees. The urgency model
+    (:mod:`~citizen_desk.triage.urgency_model`; packaged unless ``urgency_model`` says
+    otherwise, never with the rules alone) may add urgency the rules did not see.
     """
     vocab = vocabulary or load_vocabulary()
     detail = explain(text, vocab)
     chosen = load_model() if isinstance(model, str) else model
     if chosen is None or not detail.tokens:
         return detail.triage
-    return combine(detail, chosen, vocab)
+    second = load_urgency_model() if isinstance(urgency_model, str) else urgency_model
+    return combine(detail, chosen, vocab, second)
 
 
-def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triage:
-    """The model's decision on one message, under the rules' safety cues (see :func:`classify`)."""
+def combine(
+    detail: Explanation,
+    model: TriageModel,
+    vocab: Vocabulary,
+    urgency_model: UrgencyModel | None = None,
+) -> Triage:
+    """The model's decision on one message, under the rules' safety cues (see :func:`classify`).
+
+    Urgency: the rules' urgency stands (with their cues); otherwise the urgency model may call
+    the message urgent, unless the rules' "not now" cues weigh too much. Such a message keeps
+    its category, goes to a human with ``tip`` among its candidates, and its cues are "mô hình"
+    and the words that pushed the model most."""
     rules = detail.triage
     found = parts(
         detail.tokens, dict(detail.scores), detail.urgency, rules.category, detail.features,
@@ -318,13 +338,22 @@ def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triag
     probabilities = model.probabilities_of(found)
     category = max(TIE_ORDER, key=lambda c: probabilities[c])  # ties keep TIE_ORDER
     confidence = probabilities[category]
-    urgent = rules.urgent  # danger now: never left to a statistical guess
+    urgent, cues = rules.urgent, rules.urgency_cues  # danger now: the rules are the safety net
     if urgent and category not in URGENT_KEEPS:  # a plea read as chatter goes to the tip desk
         category, confidence = "tip", max(probabilities["tip"], rules.confidence)
+    second_opinion = False
+    if not urgent and urgency_model is not None:
+        calm = sum(h.weight for h in detail.hits if h.category == URGENT and h.weight < 0)
+        built = (found.words, found.bigrams) if model.spec.words and model.spec.bigrams else None
+        second_opinion, _, cues = urgency_model.assess(detail.tokens, detail.accented, calm, built)
+        urgent = second_opinion
     confidence = round(confidence, 3)
-    # A tip the rules saw but the model did not is shown to a human rather than filed away.
-    tip_doubt = rules.category == "tip" and category != "tip"
-    needs_human = not rules.urgent and (confidence < model.abstain_below or tip_doubt)
+    # A tip the rules saw but the model did not is shown to a human rather than filed away;
+    # so is an urgency only the urgency model saw (a statistical guess, checked within minutes).
+    tip_doubt = (rules.category == "tip" or second_opinion) and category != "tip"
+    needs_human = second_opinion or (
+        not rules.urgent and (confidence < model.abstain_below or tip_doubt)
+    )
     candidates: tuple[str, ...] = ()
     if needs_human:
         likely = [c for c in TIE_ORDER if c != category and probabilities[c] >= model.candidate_min]
@@ -332,7 +361,7 @@ def combine(detail: Explanation, model: TriageModel, vocab: Vocabulary) -> Triag
             likely.insert(0, "tip")
         candidates = (category, *likely)
     topic = _topic(category, detail.topic_scores, vocab)
-    return Triage(category, topic, urgent, confidence, needs_human, candidates, rules.urgency_cues)
+    return Triage(category, topic, urgent, confidence, needs_human, candidates, cues)
 
 
 def classify_case(
