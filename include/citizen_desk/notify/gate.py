@@ -24,7 +24,9 @@ whole, as before.
 
 A sweep's batch (`Memo`) judges each distinct string, value and seam's window once, and for each
 case only looks for its own names in what it kept; our references and alert keys are judged by
-their shape (`CLEAN_SHAPES`, in which the engine finds nothing).
+their shape (`CLEAN_SHAPES`, in which the engine finds nothing). A kept excerpt comes with the
+verdict the collection made on it alone (`privacy.excerpt.Verdict`, sealed to the engine, the
+names and the text): a field it holds for is not judged alone again; its seams still are.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from itertools import accumulate
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate
+from citizen_desk.privacy.excerpt import Verdict
 from citizen_desk.privacy.redact import findings_without_names, names_occur
 
 FIELD_MARK = "[…]"
@@ -86,12 +89,15 @@ def gate_kinds(
     where: str,
     memo: Verdicts | None = None,
     ours: Sequence[str] = (),
+    judged: Sequence[Verdict] = (),
 ) -> set[str]:
     """Finding kinds in `strings` (the message), each free-text value of `fields` and each value
     of `ours` judged alone.
 
     With a `memo` (a `Memo`), a message already judged (the same alert to another recipient)
-    is not judged again, nor a seam's window already judged (the same text around it)."""
+    is not judged again, nor a seam's window already judged (the same text around it). A field
+    with a verdict of `judged` that holds for it (the same text, the same names, this engine:
+    a kept excerpt's) takes that verdict instead of being judged alone again."""
     # a citizen's text handed in as ours too stays a citizen's text (its seams checked as such)
     ours = [v for v in ours if len(v.strip()) >= MIN_OURS and v not in fields]
     batch = memo if isinstance(memo, Memo) else None
@@ -100,7 +106,15 @@ def gate_kinds(
         return set(batch.messages[key])
     forms, citizens = _forms([*fields, *ours]), set(_forms(fields))
     shaped = [v for v in ours if of_clean_shape(v)]
-    kinds = _kinds([*fields, *(v for v in ours if v not in shaped)], names, where, memo)
+    kinds: set[str] = set()
+    alone: list[str] = []
+    for value in fields:
+        verdict = next((v for v in judged if v.holds_for(value, names)), None)
+        if verdict is None:
+            alone.append(value)
+        else:
+            kinds |= verdict.kinds
+    kinds |= _kinds([*alone, *(v for v in ours if v not in shaped)], names, where, memo)
     for value in shaped:  # clean by its shape, unless it holds one of the case's names
         # (a shape's canonical text is the value in lower case: the shapes' test checks it)
         if names and names_occur(names, value.lower()):

@@ -39,6 +39,7 @@ from citizen_desk.domain.lanes import lane_for
 if TYPE_CHECKING:
     from citizen_desk.config.registry import Registry
     from citizen_desk.notify.blocks import SlackMessage
+    from citizen_desk.privacy.excerpt import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class FreeText:
     # citizen's text, which goes in `fields`): the gate judges each alone and the template's
     # wording once, with them set apart (`notify.gate`)
     ours: Sequence[str] = ()
+    # the gate's verdicts on fields judged alone already (a kept excerpt's: `db.excerpts`), each
+    # taken only for the very text and names it was made on, by this engine
+    judged: Sequence[Verdict] = ()
 
     def placeholder(self) -> str:
         """`WITHHELD`, then a link to the case (Slack mrkdwn, already escaped)."""
@@ -133,20 +137,24 @@ def _pii_findings(
     safe_prefixes: Sequence[str],
     memo: GateMemo | None = None,
     free_text: FreeText | None = None,
+    ours: Sequence[str] = (),
 ) -> list[str]:
     """Finding kinds of the PII gate over every string of the payload ([] = clean); the fields
-    of `free_text` judged on their own (`citizen_desk.notify.gate`)."""
+    of `free_text` and our own values (`free_text.ours`, else `ours`: a digest's) judged on
+    their own (`citizen_desk.notify.gate`)."""
     from citizen_desk.errors import PiiDetectedError
     from citizen_desk.privacy import pii_gate
 
     strings = [_without_safe_links(s, safe_prefixes) for s in _strings(payload)]
-    if free_text is not None:
+    if free_text is not None or ours:
         from citizen_desk.notify.gate import gate_kinds
 
-        fields = [v for v in free_text.fields.values() if v]
+        fields = [v for v in free_text.fields.values() if v] if free_text is not None else []
         where = f"notification {key}"
-        ours = [_without_safe_links(v, safe_prefixes) for v in free_text.ours]
-        return sorted(gate_kinds(strings, fields, names, where, memo, ours))
+        values = free_text.ours if free_text is not None else ours
+        ours = [_without_safe_links(v, safe_prefixes) for v in values]
+        judged = free_text.judged if free_text is not None else ()
+        return sorted(gate_kinds(strings, fields, names, where, memo, ours, judged))
     try:
         pii_gate(strings, names=tuple(names), where=f"notification {key}", memo=memo)
     except PiiDetectedError as exc:
@@ -159,7 +167,8 @@ class Outgoing:
     """One notification to enqueue (the arguments of `enqueue` that differ from row to row).
 
     `priority` replaces the lane derived from `kind` when the row goes out (a catch-up summary
-    listing urgent tips); a blocked row keeps its kind's."""
+    listing urgent tips); a blocked row keeps its kind's. `ours`: a message without free text
+    (a digest) lists our own values, for the gate to judge each alone and the wording once."""
 
     key: str
     kind: str
@@ -169,6 +178,7 @@ class Outgoing:
     pii_names: Sequence[str] = ()
     free_text: FreeText | None = None
     priority: int | None = None
+    ours: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +205,7 @@ def _prepare(
     key, text, blocks = item.key, item.text, item.blocks
     names = tuple(n for n in item.pii_names if n)
     payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
-    findings = _pii_findings(payload, names, key, safe, memo, item.free_text)
+    findings = _pii_findings(payload, names, key, safe, memo, item.free_text, item.ours)
     withheld: dict[str, list[str]] = {}
     if findings and item.free_text is not None:
         fallback, withheld = _withhold(item.free_text, findings, names, key, safe, memo)
