@@ -86,14 +86,22 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
 
 
 def _strings(value: Any) -> Iterable[str]:
+    """Every string value in `value` (dict values, list items), in order."""
+    found: list[str] = []
+    _collect_strings(value, found)
+    return found
+
+
+def _collect_strings(value: Any, found: list[str]) -> None:
+    # appended, not yielded: a payload has ~40 strings, and a sweep thousands of payloads
     if isinstance(value, str):
-        yield value
+        found.append(value)
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _strings(item)
+            _collect_strings(item, found)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            _collect_strings(item, found)
 
 
 def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
