@@ -66,8 +66,7 @@ class FreeText:
     # citizen's text, which goes in `fields`): the gate judges each alone and the template's
     # wording once, with them set apart (`notify.gate`)
     ours: Sequence[str] = ()
-    # the gate's verdicts on fields judged alone already (a kept excerpt's: `db.excerpts`), each
-    # taken only for the very text and names it was made on, by this engine
+    # verdicts on fields judged alone already (a kept excerpt's), held only for their very text
     judged: Sequence[Verdict] = ()
 
     def placeholder(self) -> str:
@@ -86,14 +85,14 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
 
 
 def _strings(value: Any) -> Iterable[str]:
-    """Every string value in `value` (dict values, list items), in order."""
+    """Every string value in `value` (dict values, list items), in order (a list: cheaper than
+    a generator per level over a sweep's thousands of payloads)."""
     found: list[str] = []
     _collect_strings(value, found)
     return found
 
 
 def _collect_strings(value: Any, found: list[str]) -> None:
-    # appended, not yielded: a payload has ~40 strings, and a sweep thousands of payloads
     if isinstance(value, str):
         found.append(value)
     elif isinstance(value, Mapping):
@@ -158,11 +157,9 @@ def _pii_findings(
         from citizen_desk.notify.gate import gate_kinds
 
         fields = [v for v in free_text.fields.values() if v] if free_text is not None else []
-        where = f"notification {key}"
-        values = free_text.ours if free_text is not None else ours
+        values, judged = (free_text.ours, free_text.judged) if free_text is not None else (ours, ())
         ours = [_without_safe_links(v, safe_prefixes) for v in values]
-        judged = free_text.judged if free_text is not None else ()
-        return sorted(gate_kinds(strings, fields, names, where, memo, ours, judged))
+        return sorted(gate_kinds(strings, fields, names, f"notification {key}", memo, ours, judged))
     try:
         pii_gate(strings, names=tuple(names), where=f"notification {key}", memo=memo)
     except PiiDetectedError as exc:
