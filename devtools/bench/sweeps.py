@@ -322,11 +322,10 @@ def fast_forward() -> Iterator[None]:
     patches = [
         (outbox, "enqueue", enqueue),
         (batch, "enqueue_many", enqueue_many),
-        (sla_alerts, "enqueue", enqueue),
-        (sla_alerts, "_excerpts", lambda _session, cases, *a, **k: {c.id: "" for c in cases}),
+        (sla_alerts, "_excerpts", lambda _s, cases, *a, **k: {c.id: ("", None) for c in cases}),
         (blocks, "render_message", lambda *a, **k: message),
         (escalation_messages, "render_alert", lambda *a, **k: message),
-        (escalation_messages, "render_digest", lambda *a, **k: message),
+        (escalation_messages, "digest_message", lambda *a, **k: (message, ())),
     ]
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     try:

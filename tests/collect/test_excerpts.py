@@ -93,3 +93,63 @@ def test_keeping_twice_adds_nothing(factory, synced_engine, registry) -> None:
     assert keep_excerpts(NOW, registry, url)["stale_dropped"] == 0
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(RedactedExcerpt)) == before
+
+
+def _sweep_both(factory, registry) -> list[str]:
+    """Both sweeps, every alert on its own; the payloads written."""
+    from citizen_desk.domain.catchup import CatchUpPolicy
+
+    individually = dataclasses.replace(registry, notifications=CatchUpPolicy(fresh_within=None))
+    with factory() as session, session.begin():
+        sla_sweep.sweep(session, individually, now=NOW, run_id="t", digest_at=time(23, 59, 59))
+    with factory() as session, session.begin():
+        tips_sweep.sweep(session, individually, now=NOW, actor="t", source="t")
+    with factory() as session:
+        return [str(n.payload) for n in session.scalars(select(Notification))]
+
+
+def test_the_sweeps_take_the_kept_verdicts_instead_of_judging_the_excerpts_again(
+    factory, synced_engine, registry, monkeypatch
+) -> None:
+    _world(factory)
+    keep_excerpts(NOW, registry, synced_engine.url.render_as_string(hide_password=False))
+    with factory() as session:
+        kept = session.scalars(select(RedactedExcerpt)).all()
+    assert kept
+    assert all(r.verdict == "" and r.seal for r in kept)
+    excerpts = {r.excerpt for r in kept}
+
+    memo._MEMO.clear()
+    from citizen_desk.notify import gate
+
+    judged: list[str] = []
+    real = gate.pii_gate
+
+    def recording(strings, *args, **kwargs):
+        judged.extend(strings)
+        return real(strings, *args, **kwargs)
+
+    monkeypatch.setattr(gate, "pii_gate", recording)
+    payloads = _sweep_both(factory, registry)
+    assert any(e in p for e in excerpts for p in payloads)  # shown...
+    assert not excerpts & set(judged)  # ...and not judged alone again
+
+
+def test_an_excerpt_edited_in_the_table_is_judged_again_and_withheld(
+    factory, synced_engine, registry
+) -> None:
+    from sqlalchemy import update
+
+    from citizen_desk.db.models import AuditLog
+
+    _world(factory)
+    keep_excerpts(NOW, registry, synced_engine.url.render_as_string(hide_password=False))
+    with factory() as session, session.begin():  # its verdict ("clean") left as it was
+        session.execute(update(RedactedExcerpt).values(excerpt=f"gọi em số {CANARY_PHONE}"))
+    memo._MEMO.clear()
+    payloads = _sweep_both(factory, registry)
+    assert payloads
+    assert not any(CANARY_PHONE in p for p in payloads)
+    with factory() as session:
+        actions = set(session.scalars(select(AuditLog.action)))
+    assert "notification_pii_withheld" in actions

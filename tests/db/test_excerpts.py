@@ -106,3 +106,88 @@ def test_the_fingerprint_is_short_and_stable_within_a_process() -> None:
     fingerprint = memo.engine_fingerprint()
     assert len(fingerprint) == 16
     assert fingerprint == memo.engine_fingerprint()
+
+
+# --- the gate's verdict kept beside the excerpt --------------------------------------------------
+
+NAMES = ("Nguyễn Thị Lan",)
+
+
+def _judged(session) -> tuple[str, memo.Verdict | None]:
+    [found] = store.judged_excerpts(session, [(TEXT, NAMES)], 200, counting_redactor, now=NOW)
+    return found
+
+
+def test_a_kept_excerpt_carries_the_gate_s_verdict_sealed_to_it(session) -> None:
+    shown, verdict = _judged(session)
+    session.commit()
+    assert verdict is not None
+    assert verdict.holds_for(shown, NAMES)
+    assert verdict.kinds == frozenset()  # redacted: the gate finds nothing in it
+    row = session.scalars(select(RedactedExcerpt)).one()
+    assert (row.verdict, row.seal) == ("", verdict.seal())
+
+    memo._MEMO.clear()  # another process reads it back, verdict and all
+    CALLS.clear()
+    again, kept = _judged(session)
+    assert (again, kept) == (shown, verdict)
+    assert CALLS == []
+
+
+def test_an_excerpt_changed_since_it_was_judged_loses_its_verdict(session) -> None:
+    _judged(session)
+    row = session.scalars(select(RedactedExcerpt)).one()
+    row.excerpt = "gọi em số 0912 345 678"  # edited in the table, the verdict left as it was
+    session.commit()
+    memo._MEMO.clear()
+    again, verdict = _judged(session)
+    assert again == "gọi em số 0912 345 678"  # what the row says is what would be shown...
+    assert verdict is None  # ...and the gate judges it again
+
+
+def test_a_verdict_changed_since_it_was_sealed_is_not_trusted(session) -> None:
+    _judged(session)
+    row = session.scalars(select(RedactedExcerpt)).one()
+    row.verdict = "phone"
+    session.commit()
+    memo._MEMO.clear()
+    assert _judged(session)[1] is None
+
+
+def test_a_verdict_read_with_other_names_is_not_trusted(session) -> None:
+    shown, verdict = _judged(session)
+    assert verdict is not None
+    row = session.scalars(select(RedactedExcerpt)).one()
+    assert memo.kept_verdict(shown, ("Someone Else",), row.verdict, row.seal) is None
+    assert not verdict.holds_for(shown, ("Someone Else",))
+
+
+def test_a_verdict_of_another_engine_is_not_trusted(session, monkeypatch) -> None:
+    shown, verdict = _judged(session)
+    assert verdict is not None
+    row = session.scalars(select(RedactedExcerpt)).one()
+    monkeypatch.setattr(memo, "engine_fingerprint", lambda: "another-engine")
+    assert memo.kept_verdict(shown, NAMES, row.verdict, row.seal) is None
+    assert not verdict.holds_for(shown, NAMES)
+
+
+def test_a_row_kept_before_verdicts_has_none(session) -> None:
+    _judged(session)
+    row = session.scalars(select(RedactedExcerpt)).one()
+    row.verdict, row.seal = None, None
+    session.commit()
+    memo._MEMO.clear()
+    assert _judged(session)[1] is None
+
+
+def test_an_excerpt_still_holding_personal_data_is_kept_with_its_kinds(session) -> None:
+    # a redactor that leaves the phone (not the engine's): the verdict says so
+    [(shown, verdict)] = store.judged_excerpts(session, [(TEXT, ())], 200, leaky_redactor, now=NOW)
+    assert "0912" in shown
+    assert verdict is not None
+    assert "phone" in verdict.kinds
+    assert session.scalars(select(RedactedExcerpt.verdict)).one() == ",".join(sorted(verdict.kinds))
+
+
+def leaky_redactor(text: str, names: Sequence[str]) -> str:
+    return text

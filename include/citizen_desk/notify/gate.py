@@ -24,7 +24,9 @@ whole, as before.
 
 A sweep's batch (`Memo`) judges each distinct string, value and seam's window once, and for each
 case only looks for its own names in what it kept; our references and alert keys are judged by
-their shape (`CLEAN_SHAPES`, in which the engine finds nothing).
+their shape (`CLEAN_SHAPES`, in which the engine finds nothing). A kept excerpt comes with the
+verdict the collection made on it alone (`privacy.excerpt.Verdict`, sealed to the engine, the
+names and the text): a field it holds for is not judged alone again; its seams still are.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from itertools import accumulate
 
 from citizen_desk.errors import PiiDetectedError
 from citizen_desk.privacy import contains_pii, pii_gate
+from citizen_desk.privacy.excerpt import Verdict
 from citizen_desk.privacy.redact import findings_without_names, names_occur
 
 FIELD_MARK = "[…]"
@@ -86,12 +89,15 @@ def gate_kinds(
     where: str,
     memo: Verdicts | None = None,
     ours: Sequence[str] = (),
+    judged: Sequence[Verdict] = (),
 ) -> set[str]:
     """Finding kinds in `strings` (the message), each free-text value of `fields` and each value
     of `ours` judged alone.
 
     With a `memo` (a `Memo`), a message already judged (the same alert to another recipient)
-    is not judged again, nor a seam's window already judged (the same text around it)."""
+    is not judged again, nor a seam's window already judged (the same text around it). A field
+    with a verdict of `judged` that holds for it (the same text, the same names, this engine:
+    a kept excerpt's) takes that verdict instead of being judged alone again."""
     # a citizen's text handed in as ours too stays a citizen's text (its seams checked as such)
     ours = [v for v in ours if len(v.strip()) >= MIN_OURS and v not in fields]
     batch = memo if isinstance(memo, Memo) else None
@@ -100,7 +106,15 @@ def gate_kinds(
         return set(batch.messages[key])
     forms, citizens = _forms([*fields, *ours]), set(_forms(fields))
     shaped = [v for v in ours if of_clean_shape(v)]
-    kinds = _kinds([*fields, *(v for v in ours if v not in shaped)], names, where, memo)
+    kinds: set[str] = set()
+    alone: list[str] = []
+    for value in fields:
+        verdict = next((v for v in judged if v.holds_for(value, names)), None)
+        if verdict is None:
+            alone.append(value)
+        else:
+            kinds |= verdict.kinds
+    kinds |= _kinds([*alone, *(v for v in ours if v not in shaped)], names, where, memo)
     for value in shaped:  # clean by its shape, unless it holds one of the case's names
         # (a shape's canonical text is the value in lower case: the shapes' test checks it)
         if names and names_occur(names, value.lower()):
@@ -124,11 +138,33 @@ def gate_kinds(
 def _kinds(
     strings: Sequence[str], names: Sequence[str], where: str, memo: Verdicts | None
 ) -> set[str]:
+    if names and isinstance(memo, Memo) and strings and not any(JOIN in n for n in names):
+        # `pii_gate` looks for the case's names in each string's canonical text (a payload has
+        # ~40): looked for once in all of them, joined by a character no name's pattern crosses,
+        # most payloads hold none, and their kinds are those without names
+        known = [_without_names(value, memo) for value in strings]
+        if not names_occur(names, JOIN.join(folded for folded, _ in known)):
+            return set().union(*(kinds for _, kinds in known))
     try:
         pii_gate(list(strings), names=tuple(names), where=where, memo=memo)
     except PiiDetectedError as exc:
         return set(exc.kinds) or {"unknown"}
     return set()
+
+
+# Joins canonical texts for `names_occur`: a name's pattern is words and white space between
+# non-word characters, so it matches in the joined text exactly where it matches in one of them.
+JOIN = "\x00"
+
+
+def _without_names(value: str, memo: Verdicts) -> tuple[str, frozenset[str]]:
+    """`pii_gate`'s memo entry for `value` (its canonical text and finding kinds without names),
+    made as `pii_gate` makes it."""
+    known = memo.get((value, False))
+    if known is None:
+        folded, found = findings_without_names(value)
+        known = memo[(value, False)] = (folded, frozenset(f.kind for f in found))
+    return known
 
 
 def _forms(fields: Sequence[str]) -> list[str]:
@@ -207,6 +243,10 @@ def _straddling(
     names find nothing, and its findings are those it had without them."""
     kinds: set[str] = set()
     for seam, citizen in seams.items():
+        if not citizen and not (
+            _alnum(value[max(0, seam - 3) : seam]) and _alnum(value[seam : seam + 3])
+        ):
+            continue  # no letter or digit right before or after it: neither check below holds
         whole = _name_may_run_on(value, seam, citizen)
         if not (whole or citizen or _digits_meet(value, seam)):
             continue
@@ -228,6 +268,10 @@ def _straddling(
         else:
             kinds.update(known[1])
     return kinds
+
+
+def _alnum(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
 
 
 def _digits_meet(value: str, seam: int) -> bool:

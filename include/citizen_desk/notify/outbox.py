@@ -39,6 +39,7 @@ from citizen_desk.domain.lanes import lane_for
 if TYPE_CHECKING:
     from citizen_desk.config.registry import Registry
     from citizen_desk.notify.blocks import SlackMessage
+    from citizen_desk.privacy.excerpt import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class FreeText:
     # citizen's text, which goes in `fields`): the gate judges each alone and the template's
     # wording once, with them set apart (`notify.gate`)
     ours: Sequence[str] = ()
+    # verdicts on fields judged alone already (a kept excerpt's), held only for their very text
+    judged: Sequence[Verdict] = ()
 
     def placeholder(self) -> str:
         """`WITHHELD`, then a link to the case (Slack mrkdwn, already escaped)."""
@@ -82,14 +85,22 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
 
 
 def _strings(value: Any) -> Iterable[str]:
+    """Every string value in `value` (dict values, list items), in order (a list: cheaper than
+    a generator per level over a sweep's thousands of payloads)."""
+    found: list[str] = []
+    _collect_strings(value, found)
+    return found
+
+
+def _collect_strings(value: Any, found: list[str]) -> None:
     if isinstance(value, str):
-        yield value
+        found.append(value)
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _strings(item)
+            _collect_strings(item, found)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            _collect_strings(item, found)
 
 
 def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
@@ -133,20 +144,22 @@ def _pii_findings(
     safe_prefixes: Sequence[str],
     memo: GateMemo | None = None,
     free_text: FreeText | None = None,
+    ours: Sequence[str] = (),
 ) -> list[str]:
     """Finding kinds of the PII gate over every string of the payload ([] = clean); the fields
-    of `free_text` judged on their own (`citizen_desk.notify.gate`)."""
+    of `free_text` and our own values (`free_text.ours`, else `ours`: a digest's) judged on
+    their own (`citizen_desk.notify.gate`)."""
     from citizen_desk.errors import PiiDetectedError
     from citizen_desk.privacy import pii_gate
 
     strings = [_without_safe_links(s, safe_prefixes) for s in _strings(payload)]
-    if free_text is not None:
+    if free_text is not None or ours:
         from citizen_desk.notify.gate import gate_kinds
 
-        fields = [v for v in free_text.fields.values() if v]
-        where = f"notification {key}"
-        ours = [_without_safe_links(v, safe_prefixes) for v in free_text.ours]
-        return sorted(gate_kinds(strings, fields, names, where, memo, ours))
+        fields = [v for v in free_text.fields.values() if v] if free_text is not None else []
+        values, judged = (free_text.ours, free_text.judged) if free_text is not None else (ours, ())
+        ours = [_without_safe_links(v, safe_prefixes) for v in values]
+        return sorted(gate_kinds(strings, fields, names, f"notification {key}", memo, ours, judged))
     try:
         pii_gate(strings, names=tuple(names), where=f"notification {key}", memo=memo)
     except PiiDetectedError as exc:
@@ -159,7 +172,8 @@ class Outgoing:
     """One notification to enqueue (the arguments of `enqueue` that differ from row to row).
 
     `priority` replaces the lane derived from `kind` when the row goes out (a catch-up summary
-    listing urgent tips); a blocked row keeps its kind's."""
+    listing urgent tips); a blocked row keeps its kind's. `ours`: a message without free text
+    (a digest) lists our own values, for the gate to judge each alone and the wording once."""
 
     key: str
     kind: str
@@ -169,6 +183,7 @@ class Outgoing:
     pii_names: Sequence[str] = ()
     free_text: FreeText | None = None
     priority: int | None = None
+    ours: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +210,7 @@ def _prepare(
     key, text, blocks = item.key, item.text, item.blocks
     names = tuple(n for n in item.pii_names if n)
     payload: dict[str, Any] = {"text": text, "blocks": list(blocks or [])}
-    findings = _pii_findings(payload, names, key, safe, memo, item.free_text)
+    findings = _pii_findings(payload, names, key, safe, memo, item.free_text, item.ours)
     withheld: dict[str, list[str]] = {}
     if findings and item.free_text is not None:
         fallback, withheld = _withhold(item.free_text, findings, names, key, safe, memo)

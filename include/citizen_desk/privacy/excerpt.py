@@ -6,10 +6,11 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from citizen_desk.privacy.redact import redact
+from citizen_desk.privacy.redact import contains_pii, redact
 
 Redactor = Callable[[str, Sequence[str]], str]
 MEMO_SIZE = 20_000  # excerpts kept per process (~0.5 KB each): a few busy boards' worth
@@ -85,13 +86,75 @@ def excerpt_key(text: str, names: Sequence[str], limit: int, redactor: Redactor)
     qualname = getattr(redactor, "__qualname__", "<unknown>")
     if "<" in qualname:
         return None
-    digest = hashlib.sha256()
     who = f"{getattr(redactor, '__module__', '')}.{qualname}"
-    for part in (engine_fingerprint(), who, str(limit), text, *names):
+    return _sha256(engine_fingerprint(), who, str(limit), text, *names)
+
+
+def _sha256(*parts: str) -> bytes:
+    digest = hashlib.sha256()
+    for part in parts:
         data = part.encode("utf-8", "surrogatepass")
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.digest()
+
+
+# --- the PII gate's verdict on an excerpt, kept beside it ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The PII gate's judgement of `text` alone with the case's `names` (`judge`): the kinds of
+    what the engine whose fingerprint is `engine` finds in it (none: clean). The outbox's gate
+    takes it instead of judging that text again only while `holds_for` the text it is about to
+    send (`citizen_desk.notify.gate`)."""
+
+    text: str
+    names: tuple[str, ...]
+    kinds: frozenset[str]
+    engine: str
+
+    def holds_for(self, text: str, names: Sequence[str]) -> bool:
+        """Whether this is the verdict on exactly `text` with exactly `names`, by this engine."""
+        return (
+            self.engine == engine_fingerprint() and self.text == text and self.names == tuple(names)
+        )
+
+    @property
+    def stored(self) -> str:
+        """The kinds as kept in `redacted_excerpts.verdict` ("" when clean)."""
+        return ",".join(sorted(self.kinds))
+
+    def seal(self) -> bytes:
+        """`verdict_seal` of this verdict."""
+        return verdict_seal(self.text, self.names, self.stored, self.engine)
+
+
+def judge(text: str, names: Sequence[str]) -> Verdict:
+    """The gate's judgement of `text` alone (`pii_gate([text], names)`: the same engine)."""
+    kinds = frozenset(f.kind for f in contains_pii(text, tuple(names)))
+    return Verdict(text, tuple(names), kinds, engine_fingerprint())
+
+
+def verdict_seal(text: str, names: Sequence[str], stored: str, engine: str) -> bytes:
+    """A SHA-256 binding a kept verdict (`Verdict.stored`) to the engine, the names and the exact
+    text it judged: a row whose excerpt or verdict was changed since, or that another engine
+    made, no longer matches it, and its excerpt is judged again."""
+    return _sha256("verdict", engine, stored, text, *names)
+
+
+def kept_verdict(
+    text: str, names: Sequence[str], stored: str | None, seal: bytes | None
+) -> Verdict | None:
+    """The verdict kept beside `text` (its `stored` kinds and `seal`), if its seal matches it,
+    these names and this engine; else None (judge it again)."""
+    if stored is None or seal is None:
+        return None
+    engine = engine_fingerprint()
+    if bytes(seal) != verdict_seal(text, names, stored, engine):
+        return None
+    kinds = frozenset(kind for kind in stored.split(",") if kind)
+    return Verdict(text, tuple(names), kinds, engine)
 
 
 @lru_cache(maxsize=1)

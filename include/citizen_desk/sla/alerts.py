@@ -25,11 +25,12 @@ from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Case, Citizen, Message, Unit
 from citizen_desk.domain.labels import category_label
 from citizen_desk.notify.blocks import our_values
-from citizen_desk.notify.outbox import FreeText, enqueue
+from citizen_desk.notify.outbox import FreeText
 from citizen_desk.sla.policy import SlaVerdict
 
 if TYPE_CHECKING:
     from citizen_desk.config.registry import Registry
+    from citizen_desk.privacy.excerpt import Verdict
     from citizen_desk.sla.sweep import TurnRow
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def announce(
         case, turn = row.case, row.turn
         unit = units[case.unit_id]
         names = names_of[case.id]
-        shown, case_url = shown_of[case.id], registry.case_url(case.id)
+        (shown, judged), case_url = shown_of[case.id], registry.case_url(case.id)
         context: dict[str, Any] = {  # the template's variables
             "case_ref": case.reference,
             "unit_name": unit.name,
@@ -167,6 +168,7 @@ def announce(
             case_ref=case.reference,
             case_url=case_url,
             ours=our_values(*_ours(context).values(), *extra.values(), zone=zone),
+            judged=(judged,) if judged is not None else (),
         )
         kind = f"sla_{'warning' if verdict.state == 'warning' else 'breach'}"
         for key, recipient in alert_targets(units, row, verdict):
@@ -198,11 +200,16 @@ def _ours(context: Mapping[str, Any]) -> dict[str, Any]:
 
 def _excerpts(
     session: Session, cases: Sequence[Case], names_of: Mapping[int, list[str]], now: datetime
-) -> dict[int, str]:
-    """Per case, its alerts' excerpt: kept in the domain DB by the collection, else made (and
-    kept) here."""
+) -> dict[int, tuple[str, Verdict | None]]:
+    """Per case, its alerts' excerpt and the PII gate's verdict on it: kept in the domain DB by
+    the collection, else made (and kept) here."""
+    from citizen_desk.db.excerpts import judged_excerpts
+
     texts = _last_texts(session, [case.id for case in cases])
-    return excerpts_of(session, texts, names_of, keep_at=now)
+    ids = list(texts)
+    requests = [(texts[case_id] or "", list(names_of.get(case_id, ()))) for case_id in ids]
+    shown = judged_excerpts(session, requests, EXCERPT_CHARS, _redact, now=now)
+    return dict(zip(ids, shown, strict=True))
 
 
 def excerpts_of(
@@ -331,6 +338,10 @@ def send_digests(
     now: datetime,
     run_id: str | None,
 ) -> int:
+    """One digest per unit and local day of its late cases, enqueued as one batch: the PII gate
+    judges each of our values alone (references by their shape) and a line's wording once."""
+    from citizen_desk.config.registry import deployment_zone
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
     from citizen_desk.notify.blocks import render_message
 
     units = unit_infos(session)
@@ -338,7 +349,8 @@ def send_digests(
     for row, verdict in late:
         by_unit.setdefault(row.case.unit_id, []).append((row, verdict))
     day = now.astimezone(ZoneInfo(registry.timezone)).date()
-    count = 0
+    zone = deployment_zone()
+    digests: list[Outgoing] = []
     for unit_id, entries in sorted(by_unit.items(), key=lambda item: units[item[0]].code):
         unit = units[unit_id]
         recipient = contact(units, unit_id, "duty_officer")
@@ -357,28 +369,30 @@ def send_digests(
             for row, verdict in entries
         ]
         breached = sum(1 for item in items if item["state"] == "breached")
+        shown = items[:DIGEST_MAX_ITEMS]
         message = render_message(
             "sla_digest",
             unit_name=unit.name,
             day=day.strftime("%d/%m/%Y"),
-            items=items[:DIGEST_MAX_ITEMS],
+            items=shown,
             breached=breached,
             warning=len(items) - breached,
             more=max(len(items) - DIGEST_MAX_ITEMS, 0),
+            timezone=zone,  # what the `local_time` filter reads first
         )
-        added = enqueue(
-            session,
-            key=f"sla-digest:{unit.code}:{day.isoformat()}",
-            kind="sla_digest",
-            recipient=recipient,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=run_id,
-            registry=registry,
+        values = [v for item in shown for k, v in item.items() if k not in ("state", "case_url")]
+        digests.append(
+            Outgoing(
+                key=f"sla-digest:{unit.code}:{day.isoformat()}",
+                kind="sla_digest",
+                recipient=recipient,
+                text=message.text,
+                blocks=message.blocks,
+                ours=our_values(unit.name, day.strftime("%d/%m/%Y"), *values, zone=zone),
+            )
         )
-        count += added is not None
-    return count
+    added = enqueue_many(session, digests, now=now, source=run_id, registry=registry)
+    return len(added)
 
 
 def _digest_order(entry: tuple[TurnRow, SlaVerdict]) -> tuple[int, float, int]:

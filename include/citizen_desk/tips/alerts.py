@@ -97,6 +97,7 @@ def alert_free_text(
         render=render,
         case_ref=view.reference,
         case_url=registry.case_url(view.case_id),
+        judged=(view.excerpt_verdict,) if view.excerpt_verdict is not None else (),
         ours=our_values(
             *context.values(),
             view.reference,
@@ -141,14 +142,19 @@ def _unit_nodes(units: tuple[Any, ...]) -> dict[str, UnitNode]:
     return kept[1]
 
 
-def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -> Any:
-    from citizen_desk.notify.blocks import render_message
+def digest_message(
+    items: Sequence[TipView], registry: Registry, now: datetime
+) -> tuple[Any, tuple[str, ...]]:
+    """A chief's digest of these tips (the first `DIGEST_MAX_ITEMS`, urgent and highest first),
+    and our own values it shows, for the PII gate to judge each alone and a line's wording
+    once (a digest shows no citizen's text)."""
+    from citizen_desk.notify.blocks import our_values, render_message
 
+    zone = deployment_zone()
     ordered = sorted(items, key=lambda v: (not v.urgent, -v.level, v.received_at))
     shown = ordered[:DIGEST_MAX_ITEMS]
-    return render_message(
-        DIGEST_TEMPLATE,
-        day=now.astimezone(deployment_zone()).strftime("%d/%m/%Y"),
+    context: dict[str, Any] = dict(
+        day=now.astimezone(zone).strftime("%d/%m/%Y"),
         count=len(ordered),
         urgent=sum(v.urgent for v in ordered),
         items=[
@@ -169,6 +175,14 @@ def render_digest(items: Sequence[TipView], registry: Registry, now: datetime) -
         more=len(ordered) - len(shown),
         tips_url=f"{registry.case_view_base_url.rstrip('/')}/tips",
     )
+    message = render_message(DIGEST_TEMPLATE, timezone=zone, **context)
+    values = [
+        value
+        for item in context["items"]
+        for key, value in item.items()
+        if key not in ("urgent", "case_url")
+    ]
+    return message, our_values(context["day"], *values, zone=zone)
 
 
 def _last_action_text(view: TipView) -> str:

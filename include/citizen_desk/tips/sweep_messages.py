@@ -27,8 +27,8 @@ from citizen_desk.tips import views as tips
 from citizen_desk.tips.alerts import (
     alert_context,
     alert_free_text,
+    digest_message,
     render_alert,
-    render_digest,
 )
 from citizen_desk.tips.escalation import DueAlert, EscalationPolicy, UnitNode
 
@@ -207,23 +207,30 @@ def enqueue_digests(
     source: str | None,
     registry: Registry,
 ) -> None:
+    """One digest per chief, enqueued as one batch (`enqueue_many`): the PII gate judges each of
+    our values alone and a line's wording once, with the names of every case listed."""
+    from citizen_desk.notify.batch import Outgoing, enqueue_many
+
+    digests: list[Outgoing] = []
     for chief, ids in sorted(wanted.items()):
         items = [views[i] for i in ids if i in views]
-        message = render_digest(items, registry, at)  # the day swept, also under a what-if
+        # the day swept, also under a what-if
+        message, ours = digest_message(items, registry, at)
         case_names = [n for v in items for n in names.get(v.case_id, ())]
-        row = _enqueue(
-            session,
-            key=tip_digest_key(chief, day),
-            kind="tip_digest",
-            recipient=chief,
-            text=message.text,
-            blocks=message.blocks,
-            now=now,
-            source=source,
-            pii_names=tuple(dict.fromkeys(case_names)),
-            registry=registry,
+        digests.append(
+            Outgoing(
+                key=tip_digest_key(chief, day),
+                kind="tip_digest",
+                recipient=chief,
+                text=message.text,
+                blocks=message.blocks,
+                pii_names=tuple(dict.fromkeys(case_names)),
+                ours=ours,
+            )
         )
-        _count(report, row, "digests")
+    added = enqueue_many(session, digests, now=now, source=source, registry=registry)
+    for outgoing in digests:
+        _count(report, added.get(outgoing.key), "digests")
 
 
 def _count(report: SweepReport, row: Notification | Enqueued | None, field_name: str) -> None:
@@ -233,12 +240,6 @@ def _count(report: SweepReport, row: Notification | Enqueued | None, field_name:
         report.blocked += 1
     else:
         setattr(report, field_name, getattr(report, field_name) + 1)
-
-
-def _enqueue(session: Session, **kwargs: Any) -> Notification | None:
-    from citizen_desk.notify.outbox import enqueue
-
-    return enqueue(session, **kwargs)
 
 
 # --- digests -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from citizen_desk.db.models import (
 )
 from citizen_desk.domain.labels import TIP_ACTION_LABELS, TIP_STATUS_LABELS
 from citizen_desk.errors import NotFoundError
+from citizen_desk.privacy.excerpt import Verdict
 from citizen_desk.tips.escalation import OPEN_STATUSES, EscalationPolicy
 from citizen_desk.triage import TOPIC_LABELS
 
@@ -76,6 +77,9 @@ class TipView:
     # Why the triage called it urgent (its case's cues), redacted; pages only, never Slack.
     urgency_cues: tuple[str, ...] = ()
     urgent_since: datetime | None = None  # when it turned urgent, if later than it came in
+    # the PII gate's verdict on `excerpt` kept beside it (a sweep's views only): alerts hand it
+    # to the outbox's gate, which takes it only for that very text (`notify.gate`)
+    excerpt_verdict: Verdict | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_open(self) -> bool:
@@ -347,7 +351,7 @@ def views_for(
     views = []
     for tip in tips:
         unit_code, unit_name = units[tip.unit_id]
-        excerpt = excerpt_of.get(tip.case_id, "")
+        excerpt, verdict = excerpt_of.get(tip.case_id, ("", None))
         views.append(
             TipView(
                 tip_id=tip.id,
@@ -365,6 +369,7 @@ def views_for(
                 last_action=tip.last_action,
                 last_action_at=tip.last_action_at,
                 excerpt=excerpt,
+                excerpt_verdict=verdict,
                 urgency_cues=tuple(
                     redact_text(cue, names.get(tip.case_id, ()))
                     for cue in cases[tip.case_id][1] or ()
@@ -385,12 +390,17 @@ def _excerpts(
     texts: Mapping[int, Sequence[str]],
     names: Mapping[int, Sequence[str]],
     keep_at: datetime | None,
-) -> dict[int, str]:
-    from citizen_desk.db.excerpts import excerpts
+) -> dict[int, tuple[str, Verdict | None]]:
+    """Per case, its excerpt, and with `keep_at` (a sweep, the collection) the gate's verdict on
+    it (`db.excerpts.judged_excerpts`)."""
+    from citizen_desk.db.excerpts import excerpts, judged_excerpts
 
     requests = [(" ".join(texts.get(i, ())), tuple(names.get(i, ()))) for i in case_ids]
-    shown = excerpts(session, requests, EXCERPT_CHARS, redact_text, now=keep_at)
-    return dict(zip(case_ids, shown, strict=True))
+    if keep_at is None:
+        shown = excerpts(session, requests, EXCERPT_CHARS, redact_text)
+        return {i: (text, None) for i, text in zip(case_ids, shown, strict=True)}
+    judged = judged_excerpts(session, requests, EXCERPT_CHARS, redact_text, now=keep_at)
+    return dict(zip(case_ids, judged, strict=True))
 
 
 def prepare_excerpts(

@@ -144,7 +144,9 @@ class RedactedExcerpt(Base):
     `digest` is `privacy.excerpt.excerpt_key`: a SHA-256 of the engine's fingerprint, the
     excerpt's length, the text and the case's protected names. The table holds no citizen's text
     or identity, only what an alert shows; `engine` lets a new redaction engine drop the rows of
-    the old one.
+    the old one. `verdict` is the PII gate's judgement of the excerpt alone (finding kinds,
+    comma-separated, "" when clean; NULL when not judged), trusted only while `seal`
+    (`privacy.excerpt.verdict_seal`: engine, names, excerpt, verdict) matches.
     """
 
     __tablename__ = "redacted_excerpts"
@@ -153,3 +155,5 @@ class RedactedExcerpt(Base):
     engine: Mapped[str] = mapped_column(String(16), index=True)
     excerpt: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    verdict: Mapped[str | None] = mapped_column(Text)
+    seal: Mapped[bytes | None] = mapped_column(LargeBinary(32))
