@@ -1,6 +1,7 @@
 """The store writes a batch in a few set-based statements (issue #21): their number does not grow
-with the batch, each citizen message is triaged once (each distinct text of a batch), and the turn writes (insert, update,
-delete) keep the derivation's result. Counts only: timings belong to `make bench`."""
+with the batch, each citizen message is triaged once (each distinct text of a batch once), and
+the turn writes (insert, update, delete) keep the derivation's result. Counts only: timings
+belong to `make bench`."""
 
 from __future__ import annotations
 
