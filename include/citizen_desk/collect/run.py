@@ -4,7 +4,8 @@ Per source (Facebook: `messenger` then `comments`; Zalo: `zalo`): read the sourc
 read everything newer than it minus `overlap` from the API (no DB transaction open meanwhile),
 then store the batch and advance the watermark in ONE transaction. Each source commits on its
 own, so a failure in the second keeps the first (Facebook reads the comments while it stores
-the messages).
+the messages). A source is read in a reader thread while the collecting thread triages what it
+has read so far (`collect.pretriage`).
 
 A run is incremental unless it has a `Window` (backfill runs and manual `since`/`until`): then it
 re-reads the window and never moves a watermark (the store skips what it already has).
