@@ -15,7 +15,7 @@ Comments on posts older than `post_lookback` are not seen (documented limit).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -96,9 +96,11 @@ def read_comments(
     post_lookback: timedelta = DEFAULT_POST_LOOKBACK,
     page_size: int = MAX_LIMIT,
     comments_per_page: int = MAX_LIMIT,
+    on_item: Callable[[Item], None] | None = None,
 ) -> SourceBatch:
-    """Comments newer than `bounds.since` under posts of the last `post_lookback` (all if None)."""
-    batch = SourceBatch(SOURCE)
+    """Comments newer than `bounds.since` under posts of the last `post_lookback` (all if None);
+    `on_item` is told of each item as it is read (`SourceBatch.on_item`)."""
+    batch = SourceBatch(SOURCE, on_item=on_item)
     params: dict[str, Any] = {"fields": post_fields(comments_per_page), "limit": page_size}
     if bounds.since is not None:
         params["since"] = int((bounds.since - post_lookback).timestamp())
@@ -158,4 +160,4 @@ def _read_comments(
         if conversation:
             batch.private_replies[item.platform_message_id] = conversation
         if not bounds.too_new(item.created_at):
-            batch.items.append(item)
+            batch.add(item)

@@ -11,7 +11,7 @@ largest Graph serves (`limit` 100): a first collection reads 100 conversations a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from citizen_desk.collect.records import (
@@ -86,9 +86,11 @@ def read_messenger(
     *,
     page_size: int = MAX_LIMIT,
     messages_per_page: int = MAX_LIMIT,
+    on_item: Callable[[Item], None] | None = None,
 ) -> SourceBatch:
-    """Every message of every conversation changed since `bounds.since` (all when None)."""
-    batch = SourceBatch(SOURCE)
+    """Every message of every conversation changed since `bounds.since` (all when None);
+    `on_item` is told of each item as it is read (`SourceBatch.on_item`)."""
+    batch = SourceBatch(SOURCE, on_item=on_item)
     params = {
         "platform": "messenger",
         "fields": conversation_fields(messages_per_page),
@@ -146,4 +148,4 @@ def _read_messages(
             return  # newest first
         if bounds.too_new(item.created_at):
             continue
-        batch.items.append(item)
+        batch.add(item)

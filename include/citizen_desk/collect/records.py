@@ -12,7 +12,7 @@ number) is rejected here, per item, so one bad message never fails the channel's
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -96,6 +96,14 @@ class SourceBatch:
     newest: datetime | None = None
     # Comment threads answered by a private reply: top-level comment id -> conversation id.
     private_replies: dict[str, str] = field(default_factory=dict)
+    # Told of each item as it is added (from the reading thread): `collect.pretriage` triages
+    # the citizen messages while the rest of the source is still being read.
+    on_item: Callable[[Item], None] | None = field(default=None, repr=False, compare=False)
+
+    def add(self, item: Item) -> None:
+        self.items.append(item)
+        if self.on_item is not None:
+            self.on_item(item)
 
     def see(self, when: datetime) -> None:
         if self.newest is None or when > self.newest:

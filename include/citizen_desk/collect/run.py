@@ -4,7 +4,8 @@ Per source (Facebook: `messenger` then `comments`; Zalo: `zalo`): read the sourc
 read everything newer than it minus `overlap` from the API (no DB transaction open meanwhile),
 then store the batch and advance the watermark in ONE transaction. Each source commits on its
 own, so a failure in the second keeps the first (Facebook reads the comments while it stores
-the messages).
+the messages). A source is read in a reader thread while the collecting thread triages what it
+has read so far (`collect.pretriage`).
 
 A run is incremental unless it has a `Window` (backfill runs and manual `since`/`until`): then it
 re-reads the window and never moves a watermark (the store skips what it already has).
@@ -35,6 +36,7 @@ from citizen_desk.collect.channels import ChannelRef, channel_ref
 from citizen_desk.collect.comments import DEFAULT_POST_LOOKBACK, read_comments
 from citizen_desk.collect.failures import error_kind, notify_failure
 from citizen_desk.collect.messenger import read_messenger
+from citizen_desk.collect.pretriage import Reads, Triaged
 from citizen_desk.collect.records import Bounds, SourceBatch
 from citizen_desk.collect.store import StoreResult, existing_ids, load_watermark, store_batch
 from citizen_desk.collect.summary import STORE_COUNTS, channel_block, empty_channel_summary
@@ -192,13 +194,25 @@ def collect_channel(
 
 
 def _bounds(
-    engine: Engine, channel: ChannelRef, source: str, window: Window | None, overlap: timedelta
-) -> Bounds:
-    if window is not None:
-        return Bounds(since=window.since - overlap, until=window.until)
+    engine: Engine,
+    channel: ChannelRef,
+    sources: Sequence[str],
+    window: Window | None,
+    overlap: timedelta,
+) -> tuple[dict[str, Bounds], Triaged]:
+    """What each source reads, and the triage of what it reads (with the model of now: the store
+    uses the results only if it triages with the same, `collect.pretriage`)."""
     with session_scope(engine) as session:
-        mark = load_watermark(session, channel.id, source)
-    return Bounds(since=mark - overlap if mark is not None else None, mark=mark)
+        triaged = Triaged.of_session(session)
+        if window is not None:
+            since, until = window.since - overlap, window.until
+            return {s: Bounds(since=since, until=until) for s in sources}, triaged
+        marks = {s: load_watermark(session, channel.id, s) for s in sources}
+    bounds = {
+        s: Bounds(since=mark - overlap if mark is not None else None, mark=mark)
+        for s, mark in marks.items()
+    }
+    return bounds, triaged
 
 
 def _known(engine: Engine, channel: ChannelRef) -> Callable[[Sequence[str]], set[str]]:
@@ -217,10 +231,17 @@ def _store(
     now: datetime,
     window: Window | None,
     progress: _Progress,
+    triaged: Triaged | None = None,
 ) -> None:
     with session_scope(engine) as session:
         result = store_batch(
-            session, channel, batch, run_id=run_id, now=now, advance_watermark=window is None
+            session,
+            channel,
+            batch,
+            run_id=run_id,
+            now=now,
+            advance_watermark=window is None,
+            triaged=triaged,
         )
     progress.results[batch.source] = result
     progress.read[batch.source] = {"read": len(batch.items), "rejected": len(batch.rejected)}
@@ -248,22 +269,26 @@ def _collect_facebook(
         progress.warnings.append(version.message)
     client = GraphClient(base_url, conn.password, **options.client_options())
     progress.stats = client.stats
-    bounds = {s: _bounds(engine, channel, s, window, options.overlap) for s in FACEBOOK_SOURCES}
-    messenger = read_messenger(client, channel.platform_id, bounds["messenger"])
-    # The comments are read while the messages are written (the reads wait on the API, the
+    bounds, triaged = _bounds(engine, channel, FACEBOOK_SOURCES, window, options.overlap)
+    # The citizen messages are triaged while their source is read (`collect.pretriage`), and
+    # the comments are read while the messages are written (the reads wait on the API, the
     # writes on the database). Each source still commits on its own, its watermark with its data:
     # a failure of either keeps what the other stored, as when they ran one after the other.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collect-read") as reader:
-        comments = reader.submit(
+        reads = Reads(reader, triaged)
+        messenger = reads.result(
+            reads.start(read_messenger, client, channel.platform_id, bounds["messenger"])
+        )
+        comments = reads.start(
             read_comments,
             client,
             channel.platform_id,
             bounds["comments"],
             post_lookback=options.post_lookback,
         )
-        _store(engine, channel, messenger, run_id, now, window, progress)
-        batch = comments.result()
-    _store(engine, channel, batch, run_id, now, window, progress)
+        _store(engine, channel, messenger, run_id, now, window, progress, triaged)
+        batch = reads.result(comments)
+    _store(engine, channel, batch, run_id, now, window, progress, triaged)
 
 
 def _collect_zalo(
@@ -302,14 +327,21 @@ def _collect_zalo(
             **options.client_options(),
         )
         progress.stats = client.stats
-        bounds = _bounds(engine, channel, "zalo", window, options.overlap)
-        batch = read_zalo(
-            client,
-            bounds,
-            known=_known(engine, channel),
-            oa_id=channel.platform_id,
-            recent_mode=recent_mode(conn.extra, f"airflow connection {channel.connection_id}"),
-        )
+        mode = recent_mode(conn.extra, f"airflow connection {channel.connection_id}")
+        bounds, triaged = _bounds(engine, channel, ("zalo",), window, options.overlap)
+        # triaged while the OA's pages are read (`collect.pretriage`)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collect-read") as reader:
+            reads = Reads(reader, triaged)
+            batch = reads.result(
+                reads.start(
+                    read_zalo,
+                    client,
+                    bounds["zalo"],
+                    known=_known(engine, channel),
+                    oa_id=channel.platform_id,
+                    recent_mode=mode,
+                )
+            )
     except TokenError as exc:
         # The access token was refused, one refresh was tried and failed (or its token was
         # refused too): say which channel and connection, never a token (the clients redact).
@@ -322,7 +354,7 @@ def _collect_zalo(
         ) from exc
     finally:
         progress.stats.calls += store.refreshes  # OAuth calls count too
-    _store(engine, channel, batch, run_id, now, window, progress)
+    _store(engine, channel, batch, run_id, now, window, progress, triaged)
 
 
 def _fill(summary: dict[str, Any], progress: _Progress) -> None:

@@ -12,7 +12,8 @@ Exactly once:
 - writers of one channel are serialised (`channels.lock_channel`), so two runs cannot derive a
   case from different snapshots.
 
-Each new citizen message is triaged once; the cases of the touched threads are then derived from
+Each new citizen message is triaged once (each distinct text of a batch: `collect.pretriage`,
+which also triages while a source is read); the cases of the touched threads are then derived from
 their stored messages and the new ones together (`citizen_desk.collect.cases`), and the new
 messages are inserted with their case id (`citizen_desk.collect.new_messages`: COPY on
 PostgreSQL), so no second pass updates them.
@@ -27,7 +28,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,15 +36,12 @@ from sqlalchemy.orm import Session
 from citizen_desk.collect.cases import private_conversation, recompute_cases
 from citizen_desk.collect.channels import CHUNK, ChannelRef, lock_channel
 from citizen_desk.collect.new_messages import NewMessages
+from citizen_desk.collect.pretriage import Triaged
 from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.db.batching import chunks
 from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quarantine
 from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.learning.champion import triage_model_for
-from citizen_desk.triage.model import TriageModel
-
-if TYPE_CHECKING:
-    from citizen_desk.triage.classify import Triage
 
 log = logging.getLogger(__name__)
 
@@ -216,14 +214,6 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     return {user_id: citizen_id for citizen_id, user_id in session.execute(upsert, rows)}
 
 
-def _triage(item: Item, model: TriageModel | None) -> Triage | None:
-    if item.direction != "in":
-        return None
-    from citizen_desk.triage import classify
-
-    return classify(item.text, model=model)
-
-
 def store_batch(
     session: Session,
     channel: ChannelRef,
@@ -232,8 +222,11 @@ def store_batch(
     run_id: str,
     now: datetime,
     advance_watermark: bool,
+    triaged: Triaged | None = None,
 ) -> StoreResult:
-    """Write `batch` for `channel` (the caller commits): see the module docstring."""
+    """Write `batch` for `channel` (the caller commits): see the module docstring. `triaged`:
+    the batch's citizen messages triaged while it was read (`collect.pretriage`), used when made
+    with the model this store triages with."""
     result = StoreResult(batch.source)
     old_mark = load_watermark(session, channel.id, batch.source)
     result.watermark = old_mark
@@ -251,6 +244,8 @@ def store_batch(
     lock_channel(session, channel.id)
     result.quarantined = _quarantine(session, channel.id, batch, run_id, now)
     model = triage_model_for(session)  # the champion of `triage_models`, else the shipped one
+    if triaged is None or triaged.model is not model:
+        triaged = Triaged(model)  # once per distinct text
     pending: NewMessages | None = None
     touched: set[str] = set()
     if new_items:  # again under the lock: the messages are inserted with cases derived from them
@@ -258,8 +253,8 @@ def store_batch(
         new_items = [i for i in new_items if i.platform_message_id not in taken]
     if new_items:
         citizens = _upsert_citizens(session, channel.id, new_items)
-        triaged = {item.platform_message_id: _triage(item, model) for item in new_items}
-        pending = NewMessages.of(channel.id, new_items, citizens, triaged, run_id=run_id, now=now)
+        by_id = {item.platform_message_id: triaged(item) for item in new_items}
+        pending = NewMessages.of(channel.id, new_items, citizens, by_id, run_id=run_id, now=now)
         touched = pending.threads()
     touched.update(_record_private_replies(session, links))
     # the new messages are inserted with their cases (`collect.cases`, `collect.new_messages`)

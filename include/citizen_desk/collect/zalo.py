@@ -166,8 +166,8 @@ def _thread_user(payload: Mapping[str, Any], oa_id: str | None) -> str | None:
 class _Batch:
     """The batch plus the message ids already in it (a row seen twice is stored once)."""
 
-    def __init__(self, bounds: Bounds) -> None:
-        self.batch = SourceBatch(SOURCE)
+    def __init__(self, bounds: Bounds, on_item: Callable[[Item], None] | None = None) -> None:
+        self.batch = SourceBatch(SOURCE, on_item=on_item)
         self.bounds = bounds
         self.ids: set[str] = set()
 
@@ -175,7 +175,7 @@ class _Batch:
         if item.platform_message_id in self.ids or self.bounds.too_new(item.created_at):
             return
         self.ids.add(item.platform_message_id)
-        self.batch.items.append(item)
+        self.batch.add(item)
 
 
 def read_zalo(
@@ -186,16 +186,18 @@ def read_zalo(
     page_size: int = PAGE_SIZE,
     oa_id: str | None = None,
     recent_mode: str = MESSAGES,
+    on_item: Callable[[Item], None] | None = None,
 ) -> SourceBatch:
     """Every message changed since `bounds.since` (all when None); see the module docstring.
 
     Rows in the safety overlap (not after the watermark) that are already stored
     (`known(ids)` -> the stored ones) are skipped, and in `latest_per_user` mode so are their
-    users' threads: a quiet OA costs one request.
+    users' threads: a quiet OA costs one request. `on_item` is told of each item as it is read
+    (`SourceBatch.on_item`).
     """
     if recent_mode not in RECENT_MODES:
         raise ValueError(f"unknown listrecentchat mode {recent_mode!r}")
-    out = _Batch(bounds)
+    out = _Batch(bounds, on_item)
     batch = out.batch
     users: dict[str, None] = {}  # users whose thread is read with `conversation`
     offset = 0
