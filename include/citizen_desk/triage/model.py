@@ -143,15 +143,19 @@ def parse_model(document: Any, path: str | os.PathLike[str]) -> TriageModel:
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _cached(path: str) -> TriageModel:
+def read_document(path: str) -> Any:
+    """A model artifact's JSON; an unreadable or invalid file fails naming it."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(path, "(file)", f"cannot read the model: {exc.strerror}") from None
     except ValueError as exc:
         raise ConfigError(path, "(file)", f"invalid JSON: {exc}") from None
-    return parse_model(document, path)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: str) -> TriageModel:
+    return parse_model(read_document(path), path)
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> TriageModel | None:

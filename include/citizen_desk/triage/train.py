@@ -380,10 +380,13 @@ def train(
     return artifact, card
 
 
-def write(artifact: dict, card: dict, directory: Path) -> tuple[Path, Path]:
-    """Write the artifact and its card (stable key order, one line per weight row)."""
+def write(
+    artifact: dict, card: dict, directory: Path, model_name: str = DEFAULT_PATH.name
+) -> tuple[Path, Path]:
+    """Write an artifact (stable key order, one line per weight) and its card; the urgency
+    model's trainer writes its own the same way."""
     directory.mkdir(parents=True, exist_ok=True)
-    model_path = directory / DEFAULT_PATH.name
+    model_path = directory / model_name
     card_path = model_path.with_suffix(".card.json")
     head = {k: v for k, v in artifact.items() if k != "weights"}
     lines = [json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1] + ', "weights": {']

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from typing import Any
 
 from citizen_desk.errors import ConfigError
 from citizen_desk.text.normalize import BREAK
+from citizen_desk.triage.model import read_document
 from citizen_desk.triage.urgency_classes import PREFIX as CLASS_PREFIX
 from citizen_desk.triage.urgency_classes import class_features
 
@@ -183,13 +183,7 @@ def _packaged() -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _cached(path: str) -> UrgencyModel:
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(path, "(file)", f"cannot read the model: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ConfigError(path, "(file)", f"invalid JSON: {exc}") from None
-    return parse_urgency_model(document, path)
+    return parse_urgency_model(read_document(path), path)
 
 
 def load_urgency_model(path: str | os.PathLike[str] | None = None) -> UrgencyModel | None:

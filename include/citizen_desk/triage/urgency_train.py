@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from citizen_desk.text.normalize import normalize
 from citizen_desk.triage.train import REAL_SET, SYNTHETIC_SET, without_pii
+from citizen_desk.triage.train import write as write_artifact
 from citizen_desk.triage.urgency_model import DEFAULT_PATH, FORMAT, features, parse_urgency_model
 from citizen_desk.triage.vocabulary import Vocabulary, load_vocabulary
 
@@ -238,21 +239,7 @@ def train_urgency(
 
 def write(artifact: dict[str, Any], card: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     """Write the artifact (one weight a line, stable order) and its card."""
-    directory.mkdir(parents=True, exist_ok=True)
-    model_path = directory / DEFAULT_PATH.name
-    card_path = model_path.with_suffix(".card.json")
-    head = {k: v for k, v in artifact.items() if k != "weights"}
-    lines = [json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1] + ', "weights": {']
-    weights = sorted(artifact["weights"].items())
-    for i, (name, value) in enumerate(weights):
-        comma = "," if i < len(weights) - 1 else ""
-        lines.append(f"{json.dumps(name, ensure_ascii=False)}: {json.dumps(value)}{comma}")
-    lines.append("}}")
-    model_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    card_path.write_text(
-        json.dumps(card, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    return model_path, card_path
+    return write_artifact(artifact, card, directory, DEFAULT_PATH.name)
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout) -> int:
