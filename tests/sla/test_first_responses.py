@@ -85,7 +85,9 @@ def test_the_kept_week_equals_the_median_of_the_raw_cases(synced_engine):
         assert rows == len(unit_tree(session))  # every unit, none or some replies
         # the page reads it, and agrees with its own computation from the cases
         chains = ancestors_map(unit_tree(session))
-        assert page_figures(session, chains, start=THIS_WEEK, now=NOW) == _kept(session, THIS_WEEK)
+        medians, counted_until = page_figures(session, chains, start=THIS_WEEK, now=NOW)
+        assert medians == _kept(session, THIS_WEEK)
+        assert counted_until == NOW
 
 
 def test_keeping_again_is_idempotent_and_follows_new_replies(synced_engine):
@@ -148,8 +150,9 @@ def test_the_page_computes_a_week_not_kept_yet(synced_engine):
         _seed(session, 25, first=THIS_WEEK)
         chains = ancestors_map(unit_tree(session))
         assert rollup.kept_week(session, THIS_WEEK) is None
-        live = page_figures(session, chains, start=THIS_WEEK, now=NOW)
+        live, counted_until = page_figures(session, chains, start=THIS_WEEK, now=NOW)
+        assert counted_until == NOW
         _assert_same(live, _raw(session, THIS_WEEK, NOW))
         # kept later than the page's clock (a page of the past): computed, not read
         rollup.keep_recent(session, ICT, NOW + timedelta(days=2))
-        assert page_figures(session, chains, start=THIS_WEEK, now=NOW) == live
+        assert page_figures(session, chains, start=THIS_WEEK, now=NOW) == (live, NOW)

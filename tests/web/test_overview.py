@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from citizen_desk.web.overview import week_start
 from tests.conftest import NOW
@@ -58,3 +58,24 @@ def test_week_start_is_monday_midnight_in_vietnam():
     start = week_start(NOW)  # NOW is Monday 10:00 local
     assert start.isoformat() == "2026-11-23T00:00:00+07:00"
     assert week_start(NOW - timedelta(hours=11)).isoformat() == "2026-11-16T00:00:00+07:00"
+
+
+def test_the_page_says_when_the_first_replies_were_counted(officer, synced_engine):
+    """Counted for the request (no rollup kept yet), the figures run to `now`; once the SLA check
+    has kept the week, the page says how old the kept figures are."""
+    from sqlalchemy.orm import sessionmaker
+
+    from citizen_desk.sla.first_responses import keep_week
+
+    fresh = officer.get("/api/overview").json()
+    assert fresh["first_responses_counted_until"] == fresh["now"]
+    assert "lần kiểm tra hạn trả lời gần nhất" not in officer.get("/").text
+
+    checked = NOW - timedelta(minutes=40)
+    with sessionmaker(synced_engine)() as session, session.begin():
+        keep_week(session, week_start(NOW), until=checked, now=checked)
+    kept = officer.get("/api/overview").json()
+    assert datetime.fromisoformat(kept["first_responses_counted_until"]) == checked
+    page = officer.get("/").text
+    assert "lần kiểm tra hạn trả lời gần nhất" in page
+    assert "09:20" in page  # NOW is 10:00 local; the kept figures run to 09:20

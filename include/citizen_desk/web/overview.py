@@ -58,7 +58,16 @@ class UnitSummary:
         }
 
 
-def overview(session: Session, *, now: datetime) -> list[UnitSummary]:
+@dataclass(frozen=True)
+class Overview:
+    """The page: a summary per unit, and when its first-reply medians were counted up to (the
+    SLA check's last rollup of the week, or `now` when they were counted for this request)."""
+
+    units: list[UnitSummary]
+    responses_counted_until: datetime
+
+
+def overview(session: Session, *, now: datetime) -> Overview:
     """Per unit (tree order, each figure including the units below): the overview page.
 
     Counted in SQL (one grouped query per figure), then added up the unit tree here: the page
@@ -105,7 +114,7 @@ def overview(session: Session, *, now: datetime) -> list[UnitSummary]:
     for unit_id, level, count in tip_rows:
         add(unit_id, tips, {level: count})
 
-    responses = first_responses(session, chains, start=week_start(now), now=now)
+    responses, counted_until = first_responses(session, chains, start=week_start(now), now=now)
     summaries = []
     for unit in units:
         median, count = responses.get(unit.id, (None, 0))
@@ -125,14 +134,14 @@ def overview(session: Session, *, now: datetime) -> list[UnitSummary]:
                 first_responses=count,
             )
         )
-    return summaries
+    return Overview(units=summaries, responses_counted_until=counted_until)
 
 
 def first_responses(
     session: Session, chains: Mapping[int, Sequence[int]], *, start: datetime, now: datetime
-) -> dict[int, tuple[float | None, int]]:
+) -> tuple[dict[int, tuple[float | None, int]], datetime]:
     """Per unit (its subtree included): the median seconds to a first reply given in
-    [start, now], and how many there were.
+    [start, now], and how many there were; and the moment they were counted up to.
 
     Read from the week's rollup the SLA check keeps (`sla.first_responses`: a row per unit, as
     of its last run, at most an hour old and renewed after every collection); computed from the
@@ -142,5 +151,5 @@ def first_responses(
 
     kept = rollup.kept_week(session, start)
     if kept is not None and kept.counted_until <= now:
-        return kept.medians
-    return rollup.medians(session, chains, start=start, until=now)
+        return kept.medians, kept.counted_until
+    return rollup.medians(session, chains, start=start, until=now), now

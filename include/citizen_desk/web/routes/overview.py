@@ -25,7 +25,7 @@ def overview_page(request: Request, user: CurrentUser, session: DbSession, now: 
         "overview.html",
         user=user,
         active="overview",
-        units=overview(session, now=now),
+        overview=overview(session, now=now),
         level_labels=level_labels(),
         week_start=week_start(now),
         now=now,
@@ -35,7 +35,9 @@ def overview_page(request: Request, user: CurrentUser, session: DbSession, now: 
 
 @router.get("/api/overview")
 def overview_json(user: CurrentUser, session: DbSession, now: Now) -> dict[str, Any]:
+    page = overview(session, now=now)
     return {
         "now": now.isoformat(),
-        "units": [unit.as_json() for unit in overview(session, now=now)],
+        "first_responses_counted_until": page.responses_counted_until.isoformat(),
+        "units": [unit.as_json() for unit in page.units],
     }
