@@ -155,6 +155,33 @@ def examples(rows: Sequence[Row], vocab: Vocabulary) -> list[Example]:
     return result
 
 
+def inputs_fingerprint(
+    train_set: Sequence[Example], dev_set: Sequence[Example], grid: Sequence[Params]
+) -> str:
+    """SHA-256 of everything the artifact is a function of, short of scikit-learn itself: the
+    recipe's constants and grid, and each train and dev row with its labels and the features
+    every grid spec gives it. The features come from today's rules, normaliser and feature
+    code, so an edit of any of them that changes a training input changes the fingerprint
+    (the shipped model is then stale: ``make train-triage``)."""
+    digest = hashlib.sha256()
+    recipe = {
+        "format": FORMAT, "seed": SEED, "folds": FOLDS, "min_documents": MIN_DOCUMENTS,
+        "candidate_min": CANDIDATE_MIN, "abstain_cost": ABSTAIN_COST,
+        "max_review_share": MAX_REVIEW_SHARE, "abstain_grid": ABSTAIN_GRID,
+        "weight_digits": WEIGHT_DIGITS, "grid": [p.as_dict() for p in grid],
+    }  # fmt: skip
+    digest.update(json.dumps(recipe, sort_keys=True).encode("utf-8") + b"\n")
+    specs = list(dict.fromkeys(p.spec for p in grid))
+    for part, rows in (("train", train_set), ("dev", dev_set)):
+        for example in rows:
+            row = example.row
+            features = [sorted(example.features(spec).items()) for spec in specs]
+            record = [part, row.id, row.text, row.category, list(row.accepted), row.urgent,
+                      row.real, features]  # fmt: skip
+            digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Design:
     """The training matrix of one feature spec (features seen in >= MIN_DOCUMENTS messages)."""
@@ -361,6 +388,7 @@ def train(
             **({"extra_rows": len(extra_rows)} if extra_rows else {}),
         },
         "dev_data": {"rows": len(dev_rows), "sha256": data_hash(dev_rows)},
+        "inputs_sha256": inputs_fingerprint(train_set, dev_set, grid),
         "chosen": best.as_dict(),
         "chosen_dev_accuracy_uncalibrated": round(best_accuracy, 4),
         "temperature": artifact["temperature"],

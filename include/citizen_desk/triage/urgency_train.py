@@ -193,6 +193,15 @@ def choose_threshold(rows: Sequence[UrgencyRow], probabilities: Sequence[Sequenc
     return THRESHOLDS[-1]
 
 
+def data_digest(rows: Sequence[UrgencyRow]) -> str:
+    """SHA-256 of the training rows as the model sees them (ids, folded tokens, labels): an
+    edit of the corpus or of the normaliser's abbreviations changes it."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps([row.id, row.tokens, row.urgent]).encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
 def train_urgency(
     path: Path = REAL_SET, synthetic: Path | None = SYNTHETIC_SET
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -206,9 +215,6 @@ def train_urgency(
     threshold = choose_threshold(rows, probabilities)
     names, linear = _fit([*rows, *extra])
     artifact = _document(names, linear, threshold)
-    digest = hashlib.sha256()
-    for row in [*rows, *extra]:
-        digest.update(json.dumps([row.id, row.tokens, row.urgent]).encode("utf-8") + b"\n")
     import sklearn
 
     card = {
@@ -221,7 +227,7 @@ def train_urgency(
             "rows": len(rows),
             "synthetic_calm_rows": len(extra),
             "synthetic_calm_weight": SYNTHETIC_CALM_WEIGHT,
-            "sha256": digest.hexdigest(),
+            "sha256": data_digest([*rows, *extra]),
         },
         "C": C,
         "class_weight": "balanced",
