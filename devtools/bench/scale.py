@@ -86,7 +86,11 @@ def national_cut(channels: int, seed: int, out_dir: Path) -> tuple[Path, Path, d
         "zalo": platforms["zalo"],
         "units": len(world.registry["units"]),
         "messages_per_day": round(sum(traffic.values()), 1),
-        "batch_size": world.registry["collection"]["batch_size"],
+        "batch_size": {
+            platform: world.registry["collection"].get(f"{platform}_batch_size")
+            or world.registry["collection"]["batch_size"]
+            for platform in ("facebook", "zalo")
+        },
     }
     return registry, traffic_path, info
 

@@ -140,6 +140,13 @@ def test_prepare_cuts_the_channels_in_the_registrys_batches_once_per_run(
         "facebook": [["fb-th-ns-ngathuy", "fb-th-ns-ttns"]],
         "zalo": [["zalo-th-ns-ngathuy", "zalo-th-ns-ttns"]],
     }
+    raw["collection"]["batch_size"] = 1
+    raw["collection"]["facebook_batch_size"] = 2  # pages in larger batches than OAs
+    small_registry.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert tasks.prepare(run) == {
+        "facebook": [["fb-th-ns-ngathuy", "fb-th-ns-ttns"]],
+        "zalo": [["zalo-th-ns-ngathuy"], ["zalo-th-ns-ttns"]],
+    }
     monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "1")  # the environment wins
     assert tasks.prepare(run)["facebook"] == [["fb-th-ns-ngathuy"], ["fb-th-ns-ttns"]]
 

@@ -114,15 +114,18 @@ def prepare(run: RunContext) -> dict[str, list[list[str]]]:
 
     registry = prepare_domain_db(now=run.now, actor=run.label)
     channels = active_channels(registry, list(run.params.get("channels") or []))
-    size = batch_size(registry.collection.batch_size)
-    check_map_length(channels, size, airflow_max_map_length())
+    sizes = {p: batch_size(registry.collection.batch_size_for(p)) for p in channels}
+    max_map_length = airflow_max_map_length()
+    for platform, keys in channels.items():
+        check_map_length({platform: keys}, sizes[platform], max_map_length)
     log.info(
-        "collecting %d Facebook page(s) and %d Zalo OA(s), %d channel(s) per task",
+        "collecting %d Facebook page(s) and %d Zalo OA(s), %d and %d channel(s) per task",
         len(channels["facebook"]),
         len(channels["zalo"]),
-        size,
+        sizes["facebook"],
+        sizes["zalo"],
     )
-    return {platform: in_batches(keys, size) for platform, keys in channels.items()}
+    return {platform: in_batches(keys, sizes[platform]) for platform, keys in channels.items()}
 
 
 def batch_options() -> Options:
