@@ -9,7 +9,8 @@ moves a watermark). Manual runs: `channels` (keys; empty = all) and an optional 
 date range (local dates, `until` inclusive) to re-collect a window.
 
 One mapped task per batch of channels (the registry's `collection.batch_size`, default 1: one per
-channel; `CITIZEN_DESK_COLLECT_BATCH_SIZE` overrides it), in the pools `facebook_api` / `zalo_api`
+channel, or its `facebook_batch_size` / `zalo_batch_size` for one platform;
+`CITIZEN_DESK_COLLECT_BATCH_SIZE` overrides them), in the pools `facebook_api` / `zalo_api`
 (slots: the registry's `collection` budgets, applied by the setup DAG's `sync_pools`). A bad token
 or missing permission fails only its batch, at once, after the batch's other channels were
 collected, and notifies the technical admins; transient API trouble is retried. `summarise` logs

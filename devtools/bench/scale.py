@@ -86,7 +86,11 @@ def national_cut(channels: int, seed: int, out_dir: Path) -> tuple[Path, Path, d
         "zalo": platforms["zalo"],
         "units": len(world.registry["units"]),
         "messages_per_day": round(sum(traffic.values()), 1),
-        "batch_size": world.registry["collection"]["batch_size"],
+        "batch_size": {
+            platform: world.registry["collection"].get(f"{platform}_batch_size")
+            or world.registry["collection"]["batch_size"]
+            for platform in ("facebook", "zalo")
+        },
     }
     return registry, traffic_path, info
 
@@ -229,7 +233,7 @@ def cpu_seconds(pid: int) -> dict[str, float]:
     }
 
 
-def _seconds(run: dict[str, Any]) -> float | None:
+def _run_seconds(run: dict[str, Any]) -> float | None:
     start, end = run.get("start_date"), run.get("end_date")
     if not start or not end:
         return None
@@ -295,7 +299,7 @@ def measure(channels: int, size: Size, env: Env) -> dict[str, Any]:
         after = topology_cpu(topo)
         result["load_avg_after"] = load_now()
         result["run_state"] = run["state"]
-        result["run_seconds"] = _seconds(run)
+        result["run_seconds"] = _run_seconds(run)
         scheduler = after["scheduler"] - before["scheduler"]
         result["scheduler_cpu_seconds"] = round(scheduler, 2)
         result["scheduler_cores"] = round(scheduler / elapsed, 3) if elapsed else None

@@ -92,6 +92,11 @@ WARD_FACTOR = 1.5
 SPREAD = 0.6
 MIN_PER_DAY, MAX_PER_DAY = 0.5, 40.0
 BATCH_SIZE = 50  # channels per mapped collection task (max_map_length: 1,024 per platform)
+# Pages per task: a page brings one new secret to Airflow's masker, an OA about five, and the
+# masker's cost grows with the square of a task's secrets (`citizen_desk.collect.batches`), so page
+# batches are larger: 17 page tasks at national size instead of 68, each ~5-8 CPU-s of fixed cost.
+FACEBOOK_BATCH_SIZE = 200
+ZALO_BATCH_SIZE = BATCH_SIZE
 # Budgets (pool slots): the sample's 4 Graph / 2 Zalo made Zalo the daily run's critical path at
 # national size (65 OA batches, each ~1.5x a page batch, on 2 slots against 68 page batches on 4);
 # 4 + 4 are the Celery topology's 8 worker slots (2 workers x 4). Graph's Page-token quotas are
@@ -253,6 +258,8 @@ def _policies(sample: Path) -> dict[str, Any]:
     out["collection"] = {
         **(out.get("collection") or {}),
         "batch_size": BATCH_SIZE,
+        "facebook_batch_size": FACEBOOK_BATCH_SIZE,
+        "zalo_batch_size": ZALO_BATCH_SIZE,
         "facebook_concurrency": FACEBOOK_CONCURRENCY,
         "zalo_concurrency": ZALO_CONCURRENCY,
     }

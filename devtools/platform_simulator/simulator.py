@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,10 @@ class Stats:
                 "slack_429": self.limited.get("slack", 0),
                 "faults_fired": self.faults_fired,
             }
+
+
+SAVE_INTERVAL = 0.5  # seconds between saves of a dirty world (small worlds)
+SAVE_SHARE = 0.05  # at most this share of the time spent saving (large worlds)
 
 
 class Simulator:
@@ -291,9 +296,17 @@ class Simulator:
         os.replace(tmp, self.state_path)
 
     def _save_loop(self) -> None:
-        while not self._stop.wait(0.5):
+        # A save serialises the whole world under the lock (requests wait): ~0.5 s for the
+        # national world's ~40 MB. Saving every 0.5 s while Zalo tokens rotate (each refresh is a
+        # POST: dirty) kept the simulator busy half the time at national size, so the pause after
+        # a save grows with what it cost: at most SAVE_SHARE of the time goes to saving. `close`
+        # still flushes everything.
+        pause = SAVE_INTERVAL
+        while not self._stop.wait(pause):
             if self._dirty:
+                started = time.perf_counter()
                 self.save()
+                pause = max(SAVE_INTERVAL, (time.perf_counter() - started) / SAVE_SHARE)
 
     def close(self) -> None:
         """Stop the saver and flush state."""

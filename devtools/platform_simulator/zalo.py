@@ -43,12 +43,15 @@ OAUTH_ERRORS = {
 }
 
 
+ACCESS_PREFIX = "sim-zalo-access-"  # then the OA id, "-", the rotation number
+
+
 def initial_tokens(oa_id: str, start_ms: int, ttl_s: int) -> dict[str, Any]:
     return {
         "n": 0,
         "refresh": f"sim-refresh-{oa_id}-0",
         "used_refresh": [],
-        "access": {f"sim-zalo-access-{oa_id}-0": start_ms + ttl_s * 1000},
+        "access": {f"{ACCESS_PREFIX}{oa_id}-0": start_ms + ttl_s * 1000},
     }
 
 
@@ -149,7 +152,7 @@ class ZaloApi:
 
     def _oa_for_token(self, token: str) -> str:
         now = self.sim.now_ms()
-        for oa_id, tokens in self.sim.world.state["zalo_tokens"].items():
+        for oa_id, tokens in self._token_candidates(token):
             expires = tokens["access"].get(token)
             if expires is None:
                 continue
@@ -160,6 +163,17 @@ class ZaloApi:
                 raise ZaloError(-220)
             return str(oa_id)
         raise ZaloError(-216)
+
+    def _token_candidates(self, token: str) -> list[tuple[str, dict[str, Any]]]:
+        """The OA the access token names (`sim-zalo-access-<oa>-<n>[-<suffix>]`, see `rotate`):
+        one lookup, not a scan of every OA's tokens on every request (3,215 OAs at national
+        size); any other token, every OA."""
+        all_tokens = self.sim.world.state["zalo_tokens"]
+        if token.startswith(ACCESS_PREFIX):
+            oa_id = token.removeprefix(ACCESS_PREFIX).split("-", 1)[0]
+            tokens = all_tokens.get(oa_id)
+            return [(oa_id, tokens)] if tokens is not None else []
+        return list(all_tokens.items())
 
     def _check_rate(self, oa_id: str, endpoint: str) -> None:
         window = self.sim.limits.zalo
@@ -366,7 +380,7 @@ class ZaloApi:
         tokens = self.sim.world.state["zalo_tokens"][oa_id]
         n = int(tokens["n"]) + 1
         suffix = hashlib.sha256(f"{self.sim.cfg.seed}|{oa_id}|{n}".encode()).hexdigest()[:10]
-        access = f"sim-zalo-access-{oa_id}-{n}-{suffix}"
+        access = f"{ACCESS_PREFIX}{oa_id}-{n}-{suffix}"
         refresh = f"sim-refresh-{oa_id}-{n}-{suffix}"
         tokens["used_refresh"].append(tokens["refresh"])
         tokens["refresh"] = refresh

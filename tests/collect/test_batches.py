@@ -140,5 +140,32 @@ def test_prepare_cuts_the_channels_in_the_registrys_batches_once_per_run(
         "facebook": [["fb-th-ns-ngathuy", "fb-th-ns-ttns"]],
         "zalo": [["zalo-th-ns-ngathuy", "zalo-th-ns-ttns"]],
     }
+    raw["collection"]["batch_size"] = 1
+    raw["collection"]["facebook_batch_size"] = 2  # pages in larger batches than OAs
+    small_registry.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert tasks.prepare(run) == {
+        "facebook": [["fb-th-ns-ngathuy", "fb-th-ns-ttns"]],
+        "zalo": [["zalo-th-ns-ngathuy"], ["zalo-th-ns-ttns"]],
+    }
     monkeypatch.setenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", "1")  # the environment wins
     assert tasks.prepare(run)["facebook"] == [["fb-th-ns-ngathuy"], ["fb-th-ns-ttns"]]
+
+
+def test_a_batch_looks_the_fernet_key_up_once(monkeypatch) -> None:
+    """Every Zalo OA of a batch needs the token store's key: one connection lookup per batch,
+    not one per OA (each lookup also registers the key with Airflow's masker)."""
+    from citizen_desk.collect import tasks
+
+    calls: list[int] = []
+
+    def lookup() -> str:
+        calls.append(1)
+        return "the-key"
+
+    monkeypatch.setattr("citizen_desk.collect.tokens.fernet_from_connection", lookup)
+    options = tasks.batch_options()
+    assert calls == []  # a Facebook-only batch never asks
+    assert [options.fernet() for _ in range(3)] == ["the-key"] * 3  # type: ignore[misc]
+    assert calls == [1]
+    assert tasks.batch_options().fernet() == "the-key"  # type: ignore[misc]
+    assert calls == [1, 1]  # the next batch asks again (a rotated key is seen)

@@ -60,6 +60,12 @@ def test_collection_budgets_and_batch_size_default_to_the_old_behaviour() -> Non
         _broken(_set("collection", {"facebook_concurrency": 12, "batch_size": 50})), PATH
     )
     assert national.collection == CollectionPolicy(12, 2, 50)  # an absent key keeps its default
+    assert national.collection.batch_size_for("zalo") == 50
+    split = parse_registry(
+        _broken(_set("collection", {"batch_size": 50, "facebook_batch_size": 200})), PATH
+    )
+    sizes = {p: split.collection.batch_size_for(p) for p in ("facebook", "zalo")}
+    assert sizes == {"facebook": 200, "zalo": 50}
     assert {name: slots for name, (slots, _) in pools_for(national).items()} == {
         "facebook_api": 12,
         "zalo_api": 2,
@@ -164,10 +170,15 @@ CASES = [
         "collection.batch_size: expected a positive integer, got 2.5",
     ),
     (
+        "collection: a platform's batch size of zero",
+        _set("collection.zalo_batch_size", 0),
+        "collection.zalo_batch_size: expected a positive integer, got 0",
+    ),
+    (
         "collection: unknown key",
         _set("collection.max_active_tasks", 8),
-        "collection.max_active_tasks: unknown key (allowed: batch_size, facebook_concurrency,"
-        " zalo_concurrency)",
+        "collection.max_active_tasks: unknown key (allowed: batch_size, facebook_batch_size,"
+        " facebook_concurrency, zalo_batch_size, zalo_concurrency)",
     ),
     ("collection: not a mapping", _set("collection", [4, 2]), "collection: expected a mapping"),
     (

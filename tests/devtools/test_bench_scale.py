@@ -165,3 +165,11 @@ def test_a_small_collection_runs_through_the_real_airflow(tmp_path: Path) -> Non
     assert item["task_states"].get("failed", 0) == 0
     assert item["scheduler_processes"] >= 1  # the scheduler was found in the standalone tree
     assert item["scheduler_cpu_seconds"] > 0
+
+
+def test_the_run_time_is_the_runs_start_to_end_in_seconds() -> None:
+    """The run's wall figure is a number (a same-named formatting helper once shadowed it, and
+    the whole run record landed in the report's `run s` column)."""
+    run = {"start_date": "2026-12-07T18:56:22.095471Z", "end_date": "2026-12-07T19:01:08.056662Z"}
+    assert scale._run_seconds(run) == 286.0
+    assert scale._run_seconds({"start_date": None}) is None

@@ -401,3 +401,22 @@ def test_the_commands_a_shell_runs_create_the_registrys_pools(tmp_path, capsys) 
         "pools|set|facebook_api|4|Concurrent Graph API collections|",
         "pools|set|zalo_api|2|Concurrent Zalo OA collections|",
     ]
+
+
+def test_the_cli_prints_a_platforms_own_batch_size(capsys, monkeypatch, tmp_path) -> None:
+    import yaml
+
+    from citizen_desk.cli import main
+    from tests.conftest import REGISTRY_PATH
+
+    monkeypatch.delenv("CITIZEN_DESK_COLLECT_BATCH_SIZE", raising=False)
+    raw = yaml.safe_load(REGISTRY_PATH.read_text(encoding="utf-8"))
+    raw["collection"].update(batch_size=50, facebook_batch_size=200)
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["pools", "--registry", str(registry)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[3:5] == [
+        "batch size: 50 channel(s) per mapped task (collection.batch_size)",
+        "  facebook: 200 (collection.facebook_batch_size)",
+    ]

@@ -3,9 +3,19 @@
 One mapped task per channel costs ~2 s of Airflow overhead and one XCom each, and Airflow maps at
 most ``core.max_map_length`` (1,024) items: a national registry (~3,355 Facebook pages) needs
 batches. The registry's ``collection.batch_size`` channels per task (default 1: a task per
-channel, each failure shown on its own), ``CITIZEN_DESK_COLLECT_BATCH_SIZE`` overriding it when
-set; ``CITIZEN_DESK_COLLECT_BATCH_WORKERS`` of a batch's channels collected at once (PostgreSQL;
+channel, each failure shown on its own), or its ``facebook_batch_size`` / ``zalo_batch_size``
+for one platform, ``CITIZEN_DESK_COLLECT_BATCH_SIZE`` overriding them all when set;
+``CITIZEN_DESK_COLLECT_BATCH_WORKERS`` of a batch's channels collected at once (PostgreSQL;
 SQLite collects one at a time).
+
+Why the platforms differ: a task's fixed cost (a cold task process, imports, Airflow's task
+start and end: ~5-8 CPU-s) favours large batches, but Airflow 3.3's secrets masker recompiles one
+regular expression of every secret seen so far each time a task (and its supervisor) learns a
+new one, so a batch's masking cost grows with the square of its new secrets. A Facebook page
+brings one (its page token; the connection extra is the same for every page), a Zalo OA about
+five (app secret, connection extra, seed refresh token, the rotated pair): measured on a 50-OA
+batch, masking was ~3.4 CPU-s of the task's ~7 (and as much again in its supervisor). Large page
+batches and ~50-OA batches keep both costs small.
 """
 
 from __future__ import annotations

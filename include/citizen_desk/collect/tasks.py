@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,13 @@ from citizen_desk.collect.batches import (
     check_map_length,
     in_batches,
 )
-from citizen_desk.collect.run import BACKFILL_SPAN, Window, collect_channel, run_summary
+from citizen_desk.collect.run import (
+    BACKFILL_SPAN,
+    Options,
+    Window,
+    collect_channel,
+    run_summary,
+)
 from citizen_desk.collect.summary import COUNTS
 from citizen_desk.config.registry import Registry, deployment_zone
 from citizen_desk.errors import ConfigError
@@ -107,15 +114,26 @@ def prepare(run: RunContext) -> dict[str, list[list[str]]]:
 
     registry = prepare_domain_db(now=run.now, actor=run.label)
     channels = active_channels(registry, list(run.params.get("channels") or []))
-    size = batch_size(registry.collection.batch_size)
-    check_map_length(channels, size, airflow_max_map_length())
+    sizes = {p: batch_size(registry.collection.batch_size_for(p)) for p in channels}
+    max_map_length = airflow_max_map_length()
+    for platform, keys in channels.items():
+        check_map_length({platform: keys}, sizes[platform], max_map_length)
     log.info(
-        "collecting %d Facebook page(s) and %d Zalo OA(s), %d channel(s) per task",
+        "collecting %d Facebook page(s) and %d Zalo OA(s), %d and %d channel(s) per task",
         len(channels["facebook"]),
         len(channels["zalo"]),
-        size,
+        sizes["facebook"],
+        sizes["zalo"],
     )
-    return {platform: in_batches(keys, size) for platform, keys in channels.items()}
+    return {platform: in_batches(keys, sizes[platform]) for platform, keys in channels.items()}
+
+
+def batch_options() -> Options:
+    """The production `Options` a batch's channels share: the Fernet key of the Zalo token
+    store is looked up once per batch (when a Zalo channel first needs it), not once per OA."""
+    from citizen_desk.collect.tokens import fernet_from_connection
+
+    return Options(fernet=cache(fernet_from_connection))
 
 
 def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:
@@ -137,12 +155,13 @@ def collect(run: RunContext, channel_keys: Sequence[str]) -> dict[str, Any]:
     )
     final = run.ti is None or getattr(run.ti, "try_number", 1) > getattr(run.ti, "max_tries", 0)
     engine = get_engine()
+    options = batch_options()
 
     def one(key: str) -> tuple[dict[str, Any] | None, Exception | None]:
         try:
             summary = collect_channel(
                 key, engine=engine, run_id=run.run_id, now=run.now, window=window,
-                final_attempt=final,
+                final_attempt=final, options=options,
             )  # fmt: skip
         except Exception as exc:  # every channel first; batch_failure chooses what to raise
             return None, exc

@@ -3,7 +3,9 @@
 Each platform's budget is the slot count of its Airflow pool (`facebook_api`, `zalo_api`): at
 most that many mapped collection tasks of the platform run at once, across all runs. `batch_size`
 is the number of channels per mapped task (``CITIZEN_DESK_COLLECT_BATCH_SIZE`` overrides it when
-set, see `citizen_desk.collect.batches`). The defaults are the behaviour from before the section
+set, see `citizen_desk.collect.batches`); `facebook_batch_size` / `zalo_batch_size`, when set,
+replace it for one platform (a Zalo OA costs more per task than a page: see
+`citizen_desk.collect.batches`). The defaults are the behaviour from before the section
 existed: 4 Graph API and 2 Zalo OA tasks at once, one channel per task.
 
 `pools_for` is pure: whoever creates the pools (the setup DAG's `sync_pools` task, `citizen-desk
@@ -32,10 +34,17 @@ class CollectionPolicy:
     facebook_concurrency: int = DEFAULT_FACEBOOK_CONCURRENCY
     zalo_concurrency: int = DEFAULT_ZALO_CONCURRENCY
     batch_size: int = DEFAULT_BATCH_SIZE
+    facebook_batch_size: int | None = None  # None: `batch_size`
+    zalo_batch_size: int | None = None
 
     def concurrency(self, platform: str) -> int:
         """The platform's budget: its pool's slots."""
         return {"facebook": self.facebook_concurrency, "zalo": self.zalo_concurrency}[platform]
+
+    def batch_size_for(self, platform: str) -> int:
+        """Channels per mapped task of the platform: its own size if set, else `batch_size`."""
+        own = {"facebook": self.facebook_batch_size, "zalo": self.zalo_batch_size}[platform]
+        return own if own is not None else self.batch_size
 
 
 class HasCollection(Protocol):

@@ -319,7 +319,11 @@ def parse_registry(raw: object, path: Path) -> Registry:
             learning.agreement_window,
         ),
         collection=CollectionPolicy(
-            collection.facebook_concurrency, collection.zalo_concurrency, collection.batch_size
+            collection.facebook_concurrency,
+            collection.zalo_concurrency,
+            collection.batch_size,
+            collection.facebook_batch_size,
+            collection.zalo_batch_size,
         ),
         access=access,
         airflow_user_ids=MappingProxyType(dict(doc.airflow_user_ids or {})),

@@ -131,6 +131,8 @@ class CollectionModel(Section):
     )
     zalo_concurrency: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_ZALO_CONCURRENCY
     batch_size: Annotated[int, BeforeValidator(_positive_int)] = DEFAULT_BATCH_SIZE
+    facebook_batch_size: Annotated[int, BeforeValidator(_positive_int)] | None = None
+    zalo_batch_size: Annotated[int, BeforeValidator(_positive_int)] | None = None
 
 
 class DocumentModel(Section):

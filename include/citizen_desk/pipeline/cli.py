@@ -29,11 +29,17 @@ def _pools(args: argparse.Namespace) -> int:
     width = max(len(name) for name in wanted)
     for name, (slots, description) in wanted.items():
         print(f"  {name:<{width}}  {slots:>4}  {description}")
-    configured = registry.collection.batch_size
+    policy = registry.collection
+    configured = policy.batch_size
     source = "collection.batch_size"
     if os.environ.get(BATCH_SIZE_ENV, "").strip():
         source = f"{BATCH_SIZE_ENV}, over collection.batch_size {configured}"
     print(f"batch size: {batch_size(configured)} channel(s) per mapped task ({source})")
+    if not os.environ.get(BATCH_SIZE_ENV, "").strip():
+        for platform in ("facebook", "zalo"):
+            if policy.batch_size_for(platform) != configured:
+                size = policy.batch_size_for(platform)
+                print(f"  {platform}: {size} (collection.{platform}_batch_size)")
     if not args.apply:
         print(f"apply with: citizen-desk pools --apply (connection {CONN_ID}), or as an admin:")
         print(*(f"  {command}" for command in admin_commands(wanted)), sep="\n")

@@ -82,6 +82,8 @@ def test_one_province_is_thanh_hoa_sized_and_valid_for_the_package(tmp_path: Pat
     assert 300 < len(registry.channels) < 340
     assert [u.code for u in registry.units if u.parent is None] == ["THANHHOA"]
     assert registry.collection.batch_size == 50
+    assert registry.collection.batch_size_for("facebook") == 200  # a page: one secret
+    assert registry.collection.batch_size_for("zalo") == 50  # an OA: ~five (the masker's cost)
     # 4 + 4: the Celery topology's 8 worker slots (2 Zalo slots made Zalo the critical path)
     assert (registry.collection.facebook_concurrency, registry.collection.zalo_concurrency) == (
         4,

@@ -324,3 +324,34 @@ def test_the_server_queues_a_national_runs_connections(server: ServerThread) -> 
     clients = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(40)]
     for client in clients:
         client.close()
+
+
+def test_saves_pace_themselves_by_their_cost(tmp_path, monkeypatch) -> None:
+    """A dirty world is saved every SAVE_INTERVAL while saves are cheap, and a save that costs
+    d seconds is followed by a pause of d / SAVE_SHARE (a national world: ~0.5 s per save)."""
+    import platform_simulator.simulator as simulator_module
+
+    sim = Simulator(SimulatorConfig(registry_path=REGISTRY, seed=42, days=1, now=NOW))
+    waits: list[float] = []
+    costs = iter([0.0, 1.0, 0.001])
+    clock = [0.0]
+
+    def perf_counter() -> float:
+        return clock[0]
+
+    def save() -> None:
+        clock[0] += next(costs)
+        sim._dirty = False
+
+    class Stop:
+        def wait(self, pause: float) -> bool:
+            waits.append(pause)
+            sim._dirty = True
+            return len(waits) > 3
+
+    monkeypatch.setattr(simulator_module.time, "perf_counter", perf_counter)
+    monkeypatch.setattr(sim, "save", save)
+    monkeypatch.setattr(sim, "_stop", Stop())
+    sim._save_loop()
+    interval, share = simulator_module.SAVE_INTERVAL, simulator_module.SAVE_SHARE
+    assert waits == [interval, interval, 1.0 / share, interval]

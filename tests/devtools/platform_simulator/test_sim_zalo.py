@@ -120,6 +120,10 @@ def test_parameter_errors(server: ServerThread, shared_sim: Simulator) -> None:
     assert bad_token.status_code == 200
     assert bad_token.json() == {"error": -216, "message": "Access token is invalid"}
     assert "data" not in bad_token.json()
+    # a token naming an OA (the lookup reads the OA id from the token) is still checked
+    for forged in (f"sim-zalo-access-{OA}-7", "sim-zalo-access-999-0", "sim-zalo-access-"):
+        refused = zget(server, "listrecentchat", forged, {"offset": 0, "count": 5}).json()
+        assert refused == {"error": -216, "message": "Access token is invalid"}
 
 
 def test_rate_limit_headers(server: ServerThread, shared_sim: Simulator) -> None:
