@@ -307,10 +307,28 @@ def measure(channels: int, size: Size, env: Env) -> dict[str, Any]:
         result["tree_cpu_seconds"] = round(after["tree"] - before["tree"], 2)
         result.update(_task_counts(topo, run_id))
         result["api_requests"] = topo.simulator.stats().get("requests")
+        result["messages"] = stored_against_world(topo)
     finally:
         topo.stop()
         topo.cleanup()
     return result
+
+
+def stored_against_world(topo: Topology) -> dict[str, Any]:
+    """Nothing lost, nothing doubled at this size: the e2e's own check of the domain DB against
+    the simulator's ground truth (every world message stored exactly once, none invented)."""
+    from e2e import checks
+
+    try:
+        state, truth = checks.load_domain(topo.domain_url), topo.simulator.truth()
+    except Exception as exc:  # a figure the bench could not read is reported, not fatal
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    problems, _info = checks.check_messages(state, truth)
+    return {
+        "world": len(truth["messages"]),
+        "stored": len(state.messages),
+        "problems": problems[:5],
+    }
 
 
 def run(size: Size, env: Env) -> dict[str, Any]:
@@ -343,6 +361,15 @@ def summary_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _stored(check: dict[str, Any] | None) -> str:
+    if not check:
+        return "not checked"
+    if "error" in check:
+        return f"not read ({check['error']})"
+    verdict = "; ".join(check["problems"]) or "each once"
+    return f"{check['stored']:,} / {check['world']:,} ({verdict})"
+
+
 def section(result: dict[str, Any]) -> str:
     head = (
         "## Scale: a daily collection through the real Airflow\n\n"
@@ -356,8 +383,8 @@ def section(result: dict[str, Any]) -> str:
         "every Airflow process tree (api-server, scheduler, dag-processor, triggerer, workers "
         "and their task processes)."
     )
-    header = "| topology | channels (FB/Zalo) | connections | run s | trigger→end s | scheduler CPU s (cores) | tree CPU s | tasks | load before → after |"  # noqa: E501
-    lines = [head, "", header, "|---|---|---|---|---|---|---|---|---|"]
+    header = "| topology | channels (FB/Zalo) | connections | run s | trigger→end s | scheduler CPU s (cores) | tree CPU s | tasks | messages stored / world | load before → after |"  # noqa: E501
+    lines = [head, "", header, "|---|---|---|---|---|---|---|---|---|---|"]
     for item in result.get("sizes") or []:
         lines.append(
             f"| {item.get('topology', 'local')} | "
@@ -368,6 +395,7 @@ def section(result: dict[str, Any]) -> str:
             f"{item.get('scheduler_cpu_seconds')} ({item.get('scheduler_cores')}) | "
             f"{item.get('tree_cpu_seconds')} | "
             f"{item.get('task_instances')} {item.get('task_states')} | "
+            f"{_stored(item.get('messages'))} | "
             f"{item.get('load_avg_before')} → {item.get('load_avg_after')} |"
         )
     lines.append(

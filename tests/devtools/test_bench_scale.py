@@ -148,6 +148,13 @@ def test_the_report_shows_each_size_and_the_national_command() -> None:
     text = render_report({"benchmarks": {"scale": result}, "machine": {}, "run": {}})
     assert "| local | 18 (10/8) | api (1.0 s) | 30.0 | 33.0 | 4.0 (None) | 40.0 |" in text
     assert "--scale-topology celery --scale-channels 6570" in text
+    assert "| not checked |" in text  # a run recorded before the check existed
+    item["messages"] = {"world": 1354, "stored": 1354, "problems": []}
+    text = render_report({"benchmarks": {"scale": result}, "machine": {}, "run": {}})
+    assert "| 1,354 / 1,354 (each once) |" in text
+    item["messages"] = {"world": 1354, "stored": 1353, "problems": ["1 world messages not stored"]}
+    text = render_report({"benchmarks": {"scale": result}, "machine": {}, "run": {}})
+    assert "| 1,353 / 1,354 (1 world messages not stored) |" in text
     rows = summary_rows({"benchmarks": {"scale": result}})
     assert any("18 channels" in figure for figure, _, _ in rows)
 
@@ -165,6 +172,8 @@ def test_a_small_collection_runs_through_the_real_airflow(tmp_path: Path) -> Non
     assert item["task_states"].get("failed", 0) == 0
     assert item["scheduler_processes"] >= 1  # the scheduler was found in the standalone tree
     assert item["scheduler_cpu_seconds"] > 0
+    assert item["messages"]["problems"] == []  # every world message stored exactly once
+    assert item["messages"]["stored"] == item["messages"]["world"] > 0
 
 
 def test_the_run_time_is_the_runs_start_to_end_in_seconds() -> None:
