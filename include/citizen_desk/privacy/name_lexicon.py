@@ -84,7 +84,19 @@ VERB_BIGRAMS = frozenset(
 )  # fmt: skip
 PLACE_WORDS = PLACE_WORDS | word_set("khom khoi vpls dntn htx tnhh")
 PLACE_BIGRAMS = frozenset(
-    {"thanh pho", "thi xa", "thi tran", "cong an", "khu pho", "benh vien", "uy ban", "to dan"}
+    {
+        "thanh pho",
+        "thi xa",
+        "thi tran",
+        "cong an",
+        "khu pho",
+        "benh vien",
+        "uy ban",
+        "to dan",
+        "hang xe",
+        "nha xe",
+        "hang taxi",
+    }
 )
 # Capitalised words that are never (part of) a person's name here, as typed with diacritics.
 NOT_NAME = word_set(
@@ -102,6 +114,17 @@ GIVEN_ALSO: dict[str, frozenset[str]] = {
         "viên quán chợ thi đua văn y nhạc họa an sở sử chăn cha phụ thánh trại hè đền xuân diễn "
         "trường cao khoa kín nhóm đoàn chính thảo nghề từ tương hữu hiếu chơi lim gióng"
     ),
+    # "Nguyễn Đức Điều" (not "Điều 9", "Điều lệ"), "Lê Văn Đảng", "Phạm Văn Tuần", "Trần Thanh
+    # Kiệt", "Cao Văn Đường", "Nguyễn Văn Nghị", "Trần Văn Đội", "Vũ Văn Trưởng", "Lê Văn Thứ"
+    "điều": word_set("luật lệ khoản kiện tra hành phối chỉnh trị động khiển dưỡng này đó"),
+    "đảng": word_set("ủy uỷ bộ viên cộng đoàn"),
+    "tuần": word_set("trước sau này tới qua lễ tra"),
+    "kiệt": word_set("sức quệ"),
+    "đường": word_set("dây sắt bộ thủy thuỷ phố số tỉnh huyện quốc"),
+    "nghị": word_set("định quyết viện sĩ"),
+    "đội": word_set("trưởng phó cảnh csgt cstt cscđ quản thi phòng tuyển"),
+    "trưởng": word_set("phòng ban thôn công đoàn khoa ấp khu tộc nhóm xóm"),
+    "thứ": word_set("hai ba tư năm sáu bảy trưởng"),
 }
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
@@ -120,6 +143,8 @@ STOP_BEFORE: dict[str, frozenset[str]] = {
     "chỉ": word_set("thị"),
     "thanh": word_set("tra niên"),
     "an": word_set("ninh toàn"),
+    # "Trung tâm Phát triển Quỹ đất", "Trung ương", "Trung thu", "Trung đoàn": no man Trung
+    "trung": word_set("tâm ương thu đoàn đội tướng tá úy uý học cấp"),
 }
 # Years of the sixty-year cycle ("Tết Đinh Dậu", "năm Canh Tý"): a stem and a branch, not a name.
 STEMS = word_set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
@@ -255,7 +280,9 @@ LONE_NOT_NAME = word_set(
     # function words capitalised after an ellipsis or an emoji ("… Do tuổi cao", "Sau khi")
     "sau nếu có mỗi khi vì do để thì là và nhưng hay hoặc này đó được bị cho với từ trên dưới "
     "trong ngoài hôm nay tuy dù nên rồi cũng vẫn còn chỉ rất quá đi về ra lên xuống không "
-    "chưa đừng hãy vui cảm cám"
+    "chưa đừng hãy vui cảm cám "
+    # "Việc Trung tâm …", "Quỹ đất", "Cộng hòa Séc", "Giỗ tổ Hùng Vương"
+    "việc quỹ cộng séc giỗ"
 )
 # Words after which one capitalised word is a language, a country or a people ("tiếng Việt",
 # "quốc tịch Pháp", "người Mỹ", "nước Anh", "sang Nga", "chữ Hán", "phía Nam", "hồ Thành").
