@@ -143,3 +143,71 @@ def test_a_province_closing_an_address_ladder_stays(province: str, lead: str) ->
 )
 def test_firms_countries_holidays_and_agencies_stay(text: str, part: str) -> None:
     assert untouched(text, part), text
+
+
+# Second batch of pages (17 more): a bare district after an agency's ward, brands after "taxi"
+# and "Tập đoàn", and given names that are common words alone where only a person stands.
+
+WARDS = ["phường Vĩnh Phúc", "phường Trung Hòa", "xã Quảng Hợp", "phường Thạch Thang"]
+DISTRICTS = ["Ba Đình", "Cầu Giấy", "Quảng Xương", "Thanh Khê", "Hoàng Mai"]
+
+
+@SETTINGS
+@given(
+    ward=st.sampled_from(WARDS),
+    district=st.sampled_from(DISTRICTS),
+    lead=st.sampled_from(["Công an ", "UBND ", "người dân "]),
+)
+@example(ward="phường Vĩnh Phúc", district="Ba Đình", lead="Công an ")
+def test_a_bare_district_after_a_ward_and_a_comma_stays(
+    ward: str, district: str, lead: str
+) -> None:
+    text = f"Chị Chi vay tiền. {lead}{ward}, {district} tổ chức hòa giải nhưng không thành."
+    assert untouched(text, district), text
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("Anh Nguyễn Duy Thành đi taxi Mai Linh từ TP.HCM về Cái Bè.", "Mai Linh"),
+        (
+            "Tài xế Đoàn Quang Nhựt thuộc Chi nhánh Công ty cổ phần Tập đoàn Mai Linh Tiền Giang.",
+            "Mai Linh Tiền Giang",
+        ),
+    ],
+)
+def test_brands_after_taxi_and_group_stay(text: str, part: str) -> None:
+    assert untouched(text, part), text
+
+
+LONE_GIVEN = ["Trung", "Quốc", "Ngân", "Cảnh", "Hùng", "Tuấn"]
+PERSON_CONTEXTS = [
+    "Tòa đã tuyên phạt {} 6 tháng tù.",
+    "Khoảng 1 giờ ngày hôm sau, {} đi bộ đến khu vực nhà anh Nguyễn Huy V.",
+    "Tại cơ quan công an, {} khai nhận vừa lấy trộm đôi dép.",
+    "Công an đã bắt {} khi đang tiêu thụ tài sản.",
+]
+
+
+@SETTINGS
+@given(name=st.sampled_from(LONE_GIVEN), context=st.sampled_from(PERSON_CONTEXTS))
+@example(name="Trung", context=PERSON_CONTEXTS[0])
+@example(name="Trung", context=PERSON_CONTEXTS[1])
+def test_a_lone_given_name_where_only_a_person_stands_is_masked(name: str, context: str) -> None:
+    text = context.format(name)
+    start = text.index(name)
+    assert covered(text, start, start + len(name), tagger=True), text
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("Mưa lớn ở miền Trung đã gây ngập nhiều nơi.", "Trung"),
+        ("Ban Chấp hành Trung ương đã họp.", "Trung ương"),
+        ("Quốc hội đã thông qua luật.", "Quốc hội"),
+        ("Anh gửi tiền vào Ngân hàng Nhà nước.", "Ngân hàng"),
+        ("Hàng hóa của Việt Nam xuất sang Trung Quốc đi qua cửa khẩu.", "Trung Quốc"),
+    ],
+)
+def test_the_same_words_as_common_words_stay(text: str, part: str) -> None:
+    assert untouched(text, part), text

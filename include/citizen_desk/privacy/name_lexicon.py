@@ -73,7 +73,7 @@ PLACE_WORDS_ACCENTED = word_set(
     "xã phường huyện quận tỉnh tp thành phố thị trấn đường ấp thôn xóm ngõ hẻm kiệt khu làng "
     "bản buôn bon cầu chợ sông núi trường bệnh viện chùa đền công an ubnd hđnd cục sở bộ đội "
     "trạm toà tòa điều luật khoản nghị định quyết thông tư chương mục tuyến bến cảng cty hãng "
-    "tổ chi ngành miền vùng tây đông nam bắc đảo khóm khối vpls dntn htx tnhh"
+    "tổ chi ngành miền vùng tây đông nam bắc đảo khóm khối vpls dntn htx tnhh taxi"
 )
 # Verbs ending in a place word: "yêu cầu Hòa" is not "cầu Hòa" (a bridge).
 VERB_BIGRAMS = frozenset(
@@ -82,7 +82,7 @@ VERB_BIGRAMS = frozenset(
         "quyết định", "thông báo",
     }
 )  # fmt: skip
-PLACE_WORDS = PLACE_WORDS | word_set("khom khoi vpls dntn htx tnhh")
+PLACE_WORDS = PLACE_WORDS | word_set("khom khoi vpls dntn htx tnhh taxi")
 PLACE_BIGRAMS = frozenset(
     {
         "thanh pho",
@@ -96,6 +96,8 @@ PLACE_BIGRAMS = frozenset(
         "hang xe",
         "nha xe",
         "hang taxi",
+        "tap doan",
+        "co phan",
     }
 )
 # Capitalised words that are never (part of) a person's name here, as typed with diacritics.
