@@ -108,6 +108,8 @@ _WARD_CODE_RE = re.compile(r"p\d{1,2}q\d{1,2}")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
 # "ông H (58 tuổi) trên đường Bình Thành, khu phố 2, phường …": a person's street and quarter
 _ON_STREET_RE = re.compile(r"[\s,.)]*tren\s+")
+# "nhà trọ của bà Tâm nằm trên đường Huỳnh Tấn Phát (phường …)": a house lies on its street
+_LIES_ON_RE = re.compile(r"\s*nam (?:tren|o)\s+")
 _CLAUSE_END_RE = re.compile(r"[;!?]|\.\s")
 # The writer says where they live: "tôi ở xóm 7", "nhà em ở thôn 3", "gia đình mình ở tổ 12".
 _SELF = r"(?<![\w])(?:nha |gia dinh )?(?:toi|em|minh|chau|tui|tao)(?: (?:dang|van|hien|con))? "
@@ -302,10 +304,14 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
             return True
         if anchor in people and _RESIDENT_RE.fullmatch(between):
             return True
-        if _AT_HOME_RE.fullmatch(between) and (anchor in births or admin_after):
+        if _AT_HOME_RE.fullmatch(between) and (
+            anchor in births or admin_after or (anchor in people and _named_hamlet(canon, start))
+        ):
             return True
         if _ON_STREET_RE.fullmatch(between) and anchor in births and admin_after:
             return True
+        if _LIES_ON_RE.fullmatch(between) and anchor in people and admin_after:
+            return True  # "nhà trọ của bà Tâm nằm trên đường Huỳnh Tấn Phát (phường …)"
         if (
             admin_after
             and anchor in people
@@ -314,6 +320,20 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
         ):
             return True
     return False
+
+
+_NAMED_HAMLET_RE = re.compile(r"(?:thon|ap|xom|ban|buon|khom|to dan pho) (?=[a-z])")
+
+
+def _named_hamlet(canon: Canonical, start: int) -> bool:
+    """A hamlet called by its name, as typed ("thôn Linh Hưng", "ấp An Hòa"): after a person's
+    "ở" it is their home even with no commune after it ("ông Thành ở thôn Linh Hưng cũng …")."""
+    m = _NAMED_HAMLET_RE.match(canon.text, start)
+    return (
+        m is not None
+        and canon.is_capitalised(m.end())
+        and _typed_as(canon, start, m.end() - 1, _UNITS_ACCENTED)
+    )
 
 
 def _residence_words(canon: Canonical) -> Iterator[re.Match[str]]:

@@ -73,7 +73,7 @@ PLACE_WORDS_ACCENTED = word_set(
     "xã phường huyện quận tỉnh tp thành phố thị trấn đường ấp thôn xóm ngõ hẻm kiệt khu làng "
     "bản buôn bon cầu chợ sông núi trường bệnh viện chùa đền công an ubnd hđnd cục sở bộ đội "
     "trạm toà tòa điều luật khoản nghị định quyết thông tư chương mục tuyến bến cảng cty hãng "
-    "tổ chi ngành miền vùng tây đông nam bắc đảo khóm khối vpls dntn htx tnhh"
+    "tổ chi ngành miền vùng tây đông nam bắc đảo khóm khối vpls dntn htx tnhh taxi"
 )
 # Verbs ending in a place word: "yêu cầu Hòa" is not "cầu Hòa" (a bridge).
 VERB_BIGRAMS = frozenset(
@@ -82,9 +82,23 @@ VERB_BIGRAMS = frozenset(
         "quyết định", "thông báo",
     }
 )  # fmt: skip
-PLACE_WORDS = PLACE_WORDS | word_set("khom khoi vpls dntn htx tnhh")
+PLACE_WORDS = PLACE_WORDS | word_set("khom khoi vpls dntn htx tnhh taxi")
 PLACE_BIGRAMS = frozenset(
-    {"thanh pho", "thi xa", "thi tran", "cong an", "khu pho", "benh vien", "uy ban", "to dan"}
+    {
+        "thanh pho",
+        "thi xa",
+        "thi tran",
+        "cong an",
+        "khu pho",
+        "benh vien",
+        "uy ban",
+        "to dan",
+        "hang xe",
+        "nha xe",
+        "hang taxi",
+        "tap doan",
+        "co phan",
+    }
 )
 # Capitalised words that are never (part of) a person's name here, as typed with diacritics.
 NOT_NAME = word_set(
@@ -102,6 +116,17 @@ GIVEN_ALSO: dict[str, frozenset[str]] = {
         "viên quán chợ thi đua văn y nhạc họa an sở sử chăn cha phụ thánh trại hè đền xuân diễn "
         "trường cao khoa kín nhóm đoàn chính thảo nghề từ tương hữu hiếu chơi lim gióng"
     ),
+    # "Nguyễn Đức Điều" (not "Điều 9", "Điều lệ"), "Lê Văn Đảng", "Phạm Văn Tuần", "Trần Thanh
+    # Kiệt", "Cao Văn Đường", "Nguyễn Văn Nghị", "Trần Văn Đội", "Vũ Văn Trưởng", "Lê Văn Thứ"
+    "điều": word_set("luật lệ khoản kiện tra hành phối chỉnh trị động khiển dưỡng này đó"),
+    "đảng": word_set("ủy uỷ bộ viên cộng đoàn"),
+    "tuần": word_set("trước sau này tới qua lễ tra"),
+    "kiệt": word_set("sức quệ"),
+    "đường": word_set("dây sắt bộ thủy thuỷ phố số tỉnh huyện quốc"),
+    "nghị": word_set("định quyết viện sĩ"),
+    "đội": word_set("trưởng phó cảnh csgt cstt cscđ quản thi phòng tuyển"),
+    "trưởng": word_set("phòng ban thôn công đoàn khoa ấp khu tộc nhóm xóm"),
+    "thứ": word_set("hai ba tư năm sáu bảy trưởng"),
 }
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
@@ -120,6 +145,8 @@ STOP_BEFORE: dict[str, frozenset[str]] = {
     "chỉ": word_set("thị"),
     "thanh": word_set("tra niên"),
     "an": word_set("ninh toàn"),
+    # "Trung tâm Phát triển Quỹ đất", "Trung ương", "Trung thu", "Trung đoàn": no man Trung
+    "trung": word_set("tâm ương thu đoàn đội tướng tá úy uý học cấp"),
 }
 # Years of the sixty-year cycle ("Tết Đinh Dậu", "năm Canh Tý"): a stem and a branch, not a name.
 STEMS = word_set("giáp ất bính đinh mậu kỷ kỉ canh tân nhâm quý")
@@ -255,7 +282,9 @@ LONE_NOT_NAME = word_set(
     # function words capitalised after an ellipsis or an emoji ("… Do tuổi cao", "Sau khi")
     "sau nếu có mỗi khi vì do để thì là và nhưng hay hoặc này đó được bị cho với từ trên dưới "
     "trong ngoài hôm nay tuy dù nên rồi cũng vẫn còn chỉ rất quá đi về ra lên xuống không "
-    "chưa đừng hãy vui cảm cám"
+    "chưa đừng hãy vui cảm cám "
+    # "Việc Trung tâm …", "Quỹ đất", "Cộng hòa Séc", "Giỗ tổ Hùng Vương"
+    "việc quỹ cộng séc giỗ"
 )
 # Words after which one capitalised word is a language, a country or a people ("tiếng Việt",
 # "quốc tịch Pháp", "người Mỹ", "nước Anh", "sang Nga", "chữ Hán", "phía Nam", "hồ Thành").

@@ -41,6 +41,7 @@ from citizen_desk.privacy.name_lexicon import (
     NOT_INITIALS,
     NOT_NAME,
     PHONE_AFTER_RE,
+    PROVINCES_TYPED,
     SURNAMES,
     SYLLABLE_RE,
     TITLE_CUES,
@@ -272,7 +273,11 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
         )
         if surname and not place_context(canon, words, i):
             run = _given_also(canon, words, i, capital_run(canon, words, i))
-            if run < 2 or known_place(canon, words, i, run):
+            if (
+                run < 2
+                or known_place(canon, words, i, run)
+                or _ladder_province(canon, words, i, run)
+            ):
                 run = 0
             run = _with_initial(canon, words, i, run)
         if not run and word in LOWER_SURNAME_WORDS:
@@ -282,7 +287,9 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             if size and not place_context(canon, words, i):
                 first = i + size
                 # a kinship cue, not a title: "cán bộ Công an" is an agency, "anh Quốc Khánh" a man
-                run = capital_run(canon, words, first, cued=not title)
+                run = _given_also(
+                    canon, words, first, capital_run(canon, words, first, cued=not title)
+                )
                 place_cue = canon.is_capitalised(start) and not opens_sentence(canon, words, i)
                 if run and (
                     cycle_year(canon, words, first, run)
@@ -325,6 +332,16 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             i = first + run
         else:
             i += 1
+
+
+def _ladder_province(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
+    """A province named in full after a comma, as an address ladder ends ("…, huyện Phong Thổ,
+    Lai Châu"): a place, though its first word is a surname."""
+    before = canon.text[: words[first][0]].rstrip()
+    if not before.endswith(","):
+        return False
+    typed = " ".join(as_typed(canon, *w) for w in words[first : first + run])
+    return typed in PROVINCES_TYPED
 
 
 def _intro_word(canon: Canonical, start: int, end: int, word: str) -> bool:

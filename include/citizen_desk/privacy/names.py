@@ -44,9 +44,11 @@ from citizen_desk.privacy.name_lexicon import (
     PLACES,
     TITLE_CUES,
     WORD_RE,
+    word_set,
 )
 from citizen_desk.privacy.name_lower import lone_lower_names, lower_cued_names
 from citizen_desk.privacy.name_openers import (
+    SUBJECT_AFTER,
     called_names,
     listed_handles,
     opening_names,
@@ -227,12 +229,17 @@ def _lone_given_names(
         if i in taken or word[1] - word[0] < 2 or not canon.is_capitalised(word[0]):
             continue
         typed = as_typed(canon, *word)
-        if all_caps(canon, word) or not name_word(canon, word) or typed in LONE_NOT_NAME:
+        if all_caps(canon, word) or not name_word(canon, word):
+            continue
+        person_verb = _person_before(canon, words, i)
+        if typed in LONE_NOT_NAME and not (
+            typed in LONE_GIVEN_ALSO and (person_verb or _person_after(canon, words, i))
+        ):
             continue
         if typed in CUES or typed in TITLE_CUES or opens_clause(canon, words, i):
             continue
-        if numbered(canon, words, i) or _in_word(canon, words, i, typed):
-            continue
+        if (numbered(canon, words, i) and not person_verb) or _in_word(canon, words, i, typed):
+            continue  # "Tổ 6", "Đội 3"; but "tuyên phạt Trung 6 tháng tù"
         previous = as_typed(canon, *words[i - 1])
         if previous in LONE_PLACE_BEFORE or place_context(canon, words, i):
             continue  # "tiếng Việt", "quốc tịch Pháp", "xã Nga"
@@ -241,6 +248,32 @@ def _lone_given_names(
         if i not in chain:
             found.append(word)
     return found
+
+
+# Given names that are also capitalised common words alone ("miền Trung", "Quốc hội", "Ngân
+# hàng"): a name only where a person stands, after a verb that takes one ("tuyên phạt Trung 6
+# tháng tù") or before a subject's verb ("ngày hôm sau, Trung đi bộ đến …").
+LONE_GIVEN_ALSO = word_set("trung quốc ngân nhân cảnh")
+PERSON_BEFORE = word_set("phạt giữ tố bắt gặp gọi đánh đâm chém")
+PERSON_AFTER = SUBJECT_AFTER | word_set("đi khai nhận chạy lấy trộm cầm dùng rủ mang về ra")
+
+
+def _person_before(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """A verb that takes a person right before ``words[i]`` ("tuyên phạt Trung")."""
+    return (
+        i > 0
+        and adjacent(canon, words[i - 1], words[i])
+        and as_typed(canon, *words[i - 1]) in PERSON_BEFORE
+    )
+
+
+def _person_after(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """A subject's verb right after ``words[i]`` ("Trung đi bộ", "Trung khai nhận")."""
+    return (
+        i + 1 < len(words)
+        and adjacent(canon, words[i], words[i + 1])
+        and as_typed(canon, *words[i + 1]) in PERSON_AFTER
+    )
 
 
 def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int, typed: str) -> bool:
@@ -272,6 +305,32 @@ def bracket_places(canon: Canonical) -> list[tuple[int, int]]:
     return found
 
 
+def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A unit named bare after a comma that closes a place ("Công an phường Vĩnh Phúc, Ba Đình",
+    "xã Quảng Hợp, Quảng Xương"): a name of the official list of units is a place there."""
+    if ", " not in canon.text:
+        return []
+    chain = place_chain(canon, words)
+    found: list[tuple[int, int]] = []
+    for i in range(1, len(words)):
+        if i in chain or (i - 1) not in chain or not canon.is_capitalised(words[i][0]):
+            continue
+        if canon.text[words[i - 1][1] : words[i][0]] not in (", ", ","):
+            continue
+        last = i
+        while (
+            last + 1 < len(words)
+            and last - i < 2
+            and canon.is_capitalised(words[last + 1][0])
+            and adjacent(canon, words[last], words[last + 1])
+        ):
+            last += 1
+        if canon.text[words[i][0] : words[last][1]] in unit_names():
+            found.append((words[i][0], words[last][1]))
+            chain.update(range(i, last + 1))  # the next rung: "…, Ba Đình, Hà Nội"
+    return found
+
+
 def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int]]:
     """Canonical spans of person names in ``canon``."""
     found = list(rule_names(canon))
@@ -296,7 +355,11 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
     spans += _lone_given_names(canon, words, spans)
-    places = residence_places(canon) + bracket_places(canon) if spans else []
+    places = (
+        residence_places(canon) + bracket_places(canon) + ladder_places(canon, words)
+        if spans
+        else []
+    )
     if places:  # "Quê quán: Thụy Vân, Việt Trì": places the tagger may call people
         spans = [s for s in spans if not any(p <= s[0] and s[1] <= q for p, q in places)]
     return spans
