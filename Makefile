@@ -88,10 +88,10 @@ bench: install ## benchmarks -> bench/results.json and bench/REPORT.md
 	$(PY) -m bench.run
 
 e2e-local: install ## scheduler-driven end-to-end run, embedded topology (SQLite)
-	scripts/e2e.sh local
+	scripts/e2e.sh local $(E2E_ARGS)
 
-e2e-celery: install ## the docker-compose topology as plain processes (PostgreSQL, Redis, Celery)
-	scripts/e2e.sh celery
+e2e-celery: install ## the docker-compose topology as plain processes (PostgreSQL, Redis, Celery); E2E_ARGS="--national 6570" for the national world
+	scripts/e2e.sh celery $(E2E_ARGS)
 
 clean:
 	rm -rf .airflow data .pytest_cache

@@ -5,6 +5,8 @@
 #                           (127.0.0.1), api-server, scheduler, dag-processor, triggerer and two
 #                           Celery workers; then a chaos cycle compared with the undisturbed one
 # Options: --keep (keep the temp dir), --no-chaos, --strict (SKIPPED steps fail).
+#          celery --national N: instead of the scenario, one daily collection of the national
+#          world cut to N channels (6570: the whole country), checked for success and completeness.
 # Exit status is non-zero when any check failed; the report ends with RESULT: PASSED|FAILED.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -361,6 +361,15 @@ def summary_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def missing_or_doubled(check: dict[str, Any]) -> list[str]:
+    """The problems of a size's message check (`stored_against_world`); [] when all is well."""
+    if "error" in check:
+        return [f"not read: {check['error']}"]
+    if check["problems"] or check["stored"] != check["world"]:
+        return list(check["problems"]) or [f"{check['stored']} stored, {check['world']} expected"]
+    return []
+
+
 def _stored(check: dict[str, Any] | None) -> str:
     if not check:
         return "not checked"

@@ -182,3 +182,15 @@ def test_the_run_time_is_the_runs_start_to_end_in_seconds() -> None:
     run = {"start_date": "2026-12-07T18:56:22.095471Z", "end_date": "2026-12-07T19:01:08.056662Z"}
     assert scale._run_seconds(run) == 286.0
     assert scale._run_seconds({"start_date": None}) is None
+
+
+def test_a_size_fails_its_message_check_when_a_message_is_missing_doubled_or_unread() -> None:
+    assert scale.missing_or_doubled({"world": 3, "stored": 3, "problems": []}) == []
+    assert scale.missing_or_doubled({"world": 3, "stored": 2, "problems": []}) == [
+        "2 stored, 3 expected"
+    ]
+    doubled = {"world": 3, "stored": 3, "problems": ["stored 2x: ('fb', 'm1')"]}
+    assert scale.missing_or_doubled(doubled) == ["stored 2x: ('fb', 'm1')"]
+    assert scale.missing_or_doubled({"error": "ConnectionError: refused"}) == [
+        "not read: ConnectionError: refused"
+    ]
