@@ -60,6 +60,8 @@ class Memo(dict[tuple[str, bool], tuple[str, frozenset[str]]]):
         # (window, offset of the seam in it, whole engine) -> (canonical window, kinds of the
         # findings without names that straddle the seam)
         self.windows: dict[tuple[str, int, bool], tuple[str, frozenset[str]]] = {}
+        # value -> how it may appear in a message (`_value_forms`)
+        self.forms: dict[str, tuple[str, ...]] = {}
 
 
 MIN_OURS = 4  # shorter values of ours ("2", "ma") are not set apart: they occur everywhere
@@ -104,7 +106,8 @@ def gate_kinds(
     key = (tuple(strings), tuple(fields), tuple(names), tuple(ours))
     if batch is not None and key in batch.messages:
         return set(batch.messages[key])
-    forms, citizens = _forms([*fields, *ours]), set(_forms(fields))
+    known_forms = batch.forms if batch is not None else None
+    forms, citizens = _forms([*fields, *ours], known_forms), set(_forms(fields, known_forms))
     shaped = [v for v in ours if of_clean_shape(v)]
     kinds: set[str] = set()
     alone: list[str] = []
@@ -168,19 +171,30 @@ def _without_names(value: str, memo: Verdicts) -> tuple[str, frozenset[str]]:
     return known
 
 
-def _forms(fields: Sequence[str]) -> list[str]:
+def _forms(
+    fields: Sequence[str], known: MutableMapping[str, tuple[str, ...]] | None = None
+) -> list[str]:
     """How a field may appear in a message: escaped for mrkdwn, on one line (a header), as is;
-    the longest first, so that a field holding another is set apart whole."""
+    the longest first, so that a field holding another is set apart whole. `known`: a batch's
+    forms of the values met before (our labels and units recur in every message)."""
+    forms: set[str] = set()
+    for value in fields:
+        if not value:
+            continue
+        found = known.get(value) if known is not None else None
+        if found is None:
+            found = _value_forms(value)
+            if known is not None:
+                known[value] = found
+        forms.update(found)
+    return sorted(forms, key=len, reverse=True)
+
+
+def _value_forms(value: str) -> tuple[str, ...]:
     from citizen_desk.notify.blocks import escape_mrkdwn
 
-    forms = {
-        form
-        for value in fields
-        if value
-        for form in (escape_mrkdwn(value), " ".join(value.split()), value)
-        if form.strip()
-    }
-    return sorted(forms, key=len, reverse=True)
+    shown = (escape_mrkdwn(value), " ".join(value.split()), value)
+    return tuple(form for form in shown if form.strip())
 
 
 def _occurring(strings: Sequence[str], forms: Sequence[str]) -> dict[int, list[str]]:
