@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -208,3 +209,25 @@ def test_a_refused_copy_names_no_value(synced_session: Session, monkeypatch) -> 
     assert "0912" not in shown
     assert "Nguyễn" not in shown
     assert "cd_stage_messages" in str(refused.value)
+
+
+@pytest.mark.parametrize("copy_from", [0, 10**9], ids=["copy", "values"])
+def test_a_json_value_with_its_text_stores_the_value_as_the_value_alone_would(
+    session: Session, monkeypatch: pytest.MonkeyPatch, copy_from: int
+) -> None:
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", copy_from)
+    columns = ("idempotency_key", "kind", "recipient", "payload", "payload_hash", "created_at",
+               "priority")  # fmt: skip
+    payloads = [
+        {"text": "Tin báo\tmới\n> \\ “trích” <@U1> & ok", "blocks": [{"type": "divider"}]},
+        {"b": [1, 2.5, None, True], "a": {"z": "", "y": "ấp 3"}},
+    ]
+    # the text as `payload_json` makes it: keys sorted, not ASCII-escaped
+    texts = [json.dumps(p, sort_keys=True, ensure_ascii=False) for p in payloads]
+    rows = [
+        (f"j{i}", "sla_breach", "U1", bulk.JsonValue(p, t), f"h{i}", NOW, 3)
+        for i, (p, t) in enumerate(zip(payloads, texts, strict=True))
+    ]
+    insert_rows(session, Notification, columns, rows, unique=["idempotency_key"])
+    stored = session.scalars(select(Notification.payload).order_by(Notification.id)).all()
+    assert stored == payloads

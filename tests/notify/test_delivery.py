@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from citizen_desk.db.models import AuditLog
-from citizen_desk.notify import blocks, claims, delivery, outbox
+from citizen_desk.notify import blocks, claims, delivery, operations, outbox
 from citizen_desk.notify.slack import build_client
 from tests.conftest import NOW, SIM_TOKEN
 from tests.notify.helpers import CHIEF, DUTY, add, posted, stored
@@ -112,12 +112,12 @@ def test_gives_up_after_max_attempts_and_retry_command_requeues(
     row = stored(factory)["doomed"]
     assert (row.status, row.attempts, row.next_attempt_at) == ("failed", 3, None)
     with factory() as session:
-        listed = outbox.list_notifications(session, statuses=["failed"])
+        listed = operations.list_notifications(session, statuses=["failed"])
     assert [r.idempotency_key for r in listed] == ["doomed"]
 
     sim.clear_faults()
     with factory() as session, session.begin():
-        assert outbox.retry(session, keys=["doomed"], now=at, actor="tester") == 1
+        assert operations.retry(session, keys=["doomed"], now=at, actor="tester") == 1
     with factory() as session:
         audit = session.scalars(
             select(AuditLog).where(AuditLog.action == "notification_retry")

@@ -13,6 +13,7 @@ from citizen_desk.notify.gate import (
     CLEAN_SHAPES,
     FIELD_MARK,
     Memo,
+    _alnum,
     _forms,
     _occurring,
     _set_apart,
@@ -183,13 +184,21 @@ def test_the_strings_holding_no_form_are_set_apart_as_they_are(
     strings: list[str], values: list[str]
 ) -> None:
     forms = _forms(values)
-    present, hit = _occurring(strings, forms)
+    hit = _occurring(strings, forms)
     for index, value in enumerate(strings):
         expected = _set_apart(value, forms, set(forms[:1]))
         if index in hit:
-            assert _set_apart(value, present, set(forms[:1])) == expected
+            held = hit[index]
+            assert held == [f for f in forms if f in held]  # in the order of `forms`, once each
+            assert _set_apart(value, held, set(forms[:1])) == expected
         else:
             assert expected == (value, {})
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(max_size=6))
+def test_a_letter_or_digit_is_what_isalnum_calls_one(text: str) -> None:
+    assert _alnum(text) == any(ch.isalnum() for ch in text)
 
 
 def test_the_shapes_are_ascii_digits_only() -> None:

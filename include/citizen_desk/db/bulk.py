@@ -6,10 +6,12 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
@@ -96,6 +98,17 @@ class CopyFailed(RuntimeError):
     row's value, which can be an informant's text."""
 
 
+@dataclass(frozen=True)
+class JsonValue:
+    """A JSON column's value with its JSON text, made already by the caller (who hashed it): a
+    COPY into a JSONB column sends that text as is (JSONB keeps the value parsed, not the text),
+    instead of serialising the value a second time; everywhere else the value goes through the
+    column's type as any other. `text` must be JSON of `value` (`json.dumps` of it)."""
+
+    value: Any
+    text: str
+
+
 def insert_rows(
     session: Session,
     target: Any,
@@ -174,7 +187,10 @@ def _insert_executemany(
     stmt = dialect_insert(session, table)
     if unique:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(unique))
-    params = [dict(zip(columns, row, strict=True)) for row in rows]
+    params = [
+        {c: v.value if isinstance(v, JsonValue) else v for c, v in zip(columns, row, strict=True)}
+        for row in rows
+    ]
     if not returning:
         session.execute(stmt, params)
         return []
@@ -187,13 +203,18 @@ def _copy_lines(
 ) -> str:
     """The rows in COPY's text format (numbered), each value through its column's type."""
     dialect = session.get_bind().dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
+    impls = [table.c[name].type.dialect_impl(dialect) for name in columns]
+    processors = [impl.bind_processor(dialect) for impl in impls]
+    as_text = [isinstance(impl, postgresql.JSONB) for impl in impls]
     lines = []
     for number, row in enumerate(rows):
         fields = [str(number)]
-        for process, value in zip(processors, row, strict=True):
+        for process, value, jsonb in zip(processors, row, as_text, strict=True):
+            if isinstance(value, JsonValue):
+                value = value.text if jsonb else value.value
+                if jsonb:
+                    fields.append(_copy_str(value))
+                    continue
             if process is not None:
                 value = process(value)
             fields.append(_COPY_TEXT.get(type(value), _copy_other)(value))

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.bulk import insert_rows
+from citizen_desk.db.bulk import JsonValue, insert_rows
 from citizen_desk.db.models import Notification
 from citizen_desk.db.types import utc
 from citizen_desk.notify.gate import Memo
@@ -81,7 +81,7 @@ def enqueue_many(
         session,
         Notification,
         columns,
-        [tuple(p.values[c] for c in columns) for p in prepared],
+        [_row(p, columns) for p in prepared],
         unique=["idempotency_key"],
         returning=["idempotency_key", "id"],
     )
@@ -93,6 +93,15 @@ def enqueue_many(
         if p.item.key in added and (p.findings or p.withheld):
             _settle(session, registry, p, added[p.item.key].id, now)
     return {p.item.key: added[p.item.key] for p in prepared if p.item.key in added}
+
+
+def _row(prepared: _Prepared, columns: Sequence[str]) -> tuple[Any, ...]:
+    """The row's values; the payload with the JSON text its hash was made of (serialised once)."""
+    values = prepared.values
+    return tuple(
+        JsonValue(values[c], prepared.payload_json) if c == "payload" else values[c]
+        for c in columns
+    )
 
 
 def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:

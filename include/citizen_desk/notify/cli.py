@@ -23,7 +23,7 @@ def _now() -> datetime:
 
 def _list(args: argparse.Namespace) -> int:
     from citizen_desk.db.engine import session_scope
-    from citizen_desk.notify.outbox import list_notifications
+    from citizen_desk.notify.operations import list_notifications
 
     with session_scope(args.url) as session:
         rows = list_notifications(session, statuses=args.status or (), limit=args.limit)
@@ -61,7 +61,7 @@ def _deliver(args: argparse.Namespace) -> int:
 
 def _retry(args: argparse.Namespace) -> int:
     from citizen_desk.db.engine import session_scope
-    from citizen_desk.notify.outbox import retry
+    from citizen_desk.notify.operations import retry
 
     if not args.keys and not args.all_failed:
         print("error: name the keys to retry, or pass --all-failed")

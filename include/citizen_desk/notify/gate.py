@@ -60,6 +60,8 @@ class Memo(dict[tuple[str, bool], tuple[str, frozenset[str]]]):
         # (window, offset of the seam in it, whole engine) -> (canonical window, kinds of the
         # findings without names that straddle the seam)
         self.windows: dict[tuple[str, int, bool], tuple[str, frozenset[str]]] = {}
+        # value -> how it may appear in a message (`_value_forms`)
+        self.forms: dict[str, tuple[str, ...]] = {}
 
 
 MIN_OURS = 4  # shorter values of ours ("2", "ma") are not set apart: they occur everywhere
@@ -104,7 +106,8 @@ def gate_kinds(
     key = (tuple(strings), tuple(fields), tuple(names), tuple(ours))
     if batch is not None and key in batch.messages:
         return set(batch.messages[key])
-    forms, citizens = _forms([*fields, *ours]), set(_forms(fields))
+    known_forms = batch.forms if batch is not None else None
+    forms, citizens = _forms([*fields, *ours], known_forms), set(_forms(fields, known_forms))
     shaped = [v for v in ours if of_clean_shape(v)]
     kinds: set[str] = set()
     alone: list[str] = []
@@ -119,13 +122,14 @@ def gate_kinds(
         # (a shape's canonical text is the value in lower case: the shapes' test checks it)
         if names and names_occur(names, value.lower()):
             kinds |= _kinds([value], names, where, None)
-    present, hit = _occurring(strings, forms)
+    hit = _occurring(strings, forms)
     reduced: list[str] = []
     for index, value in enumerate(strings):
-        if index not in hit:  # none of the forms occurs in it
+        held = hit.get(index)
+        if held is None:  # none of the forms occurs in it
             reduced.append(value)
             continue
-        apart, seams = _set_apart(value, present, citizens)
+        apart, seams = _set_apart(value, held, citizens)
         reduced.append(apart)
         if seams:
             kinds |= _straddling(value, seams, names, batch)
@@ -167,37 +171,50 @@ def _without_names(value: str, memo: Verdicts) -> tuple[str, frozenset[str]]:
     return known
 
 
-def _forms(fields: Sequence[str]) -> list[str]:
+def _forms(
+    fields: Sequence[str], known: MutableMapping[str, tuple[str, ...]] | None = None
+) -> list[str]:
     """How a field may appear in a message: escaped for mrkdwn, on one line (a header), as is;
-    the longest first, so that a field holding another is set apart whole."""
-    from citizen_desk.notify.blocks import escape_mrkdwn
-
-    forms = {
-        form
-        for value in fields
-        if value
-        for form in (escape_mrkdwn(value), " ".join(value.split()), value)
-        if form.strip()
-    }
+    the longest first, so that a field holding another is set apart whole. `known`: a batch's
+    forms of the values met before (our labels and units recur in every message)."""
+    forms: set[str] = set()
+    for value in fields:
+        if not value:
+            continue
+        found = known.get(value) if known is not None else None
+        if found is None:
+            found = _value_forms(value)
+            if known is not None:
+                known[value] = found
+        forms.update(found)
     return sorted(forms, key=len, reverse=True)
 
 
-def _occurring(strings: Sequence[str], forms: Sequence[str]) -> tuple[list[str], set[int]]:
-    """The forms that occur in the message (in their order), and the indexes of the strings
-    they occur in: most strings of a payload (block types, labels) hold none, and are not
-    searched form by form. (A form found across two strings marks one more: it is searched.)"""
+def _value_forms(value: str) -> tuple[str, ...]:
+    from citizen_desk.notify.blocks import escape_mrkdwn
+
+    shown = (escape_mrkdwn(value), " ".join(value.split()), value)
+    return tuple(form for form in shown if form.strip())
+
+
+def _occurring(strings: Sequence[str], forms: Sequence[str]) -> dict[int, list[str]]:
+    """Index of each string a form occurs in -> the forms found there (in the order of
+    `forms`): most strings of a payload (block types, labels) hold none, and are not searched
+    form by form, nor is a string searched for the forms of the others. (A form found across two
+    strings is listed for the first: searched there, it is found in neither.)"""
     joined = "\x00".join(strings)
     starts = list(accumulate((len(value) + 1 for value in strings[:-1]), initial=0))
-    present: list[str] = []
-    hit: set[int] = set()
+    hit: dict[int, list[str]] = {}
+    last = len(starts) - 1
     for form in forms:
         at = joined.find(form)
-        if at != -1:
-            present.append(form)
         while at != -1:
-            hit.add(bisect_right(starts, at) - 1)
-            at = joined.find(form, at + 1)
-    return present, hit
+            index = bisect_right(starts, at) - 1
+            hit.setdefault(index, []).append(form)
+            if index == last:
+                break
+            at = joined.find(form, starts[index + 1])  # on to the next string
+    return hit
 
 
 def _set_apart(
@@ -209,10 +226,16 @@ def _set_apart(
     spans: list[tuple[int, int, bool]] = []
     for form in forms:
         start = value.find(form)
+        if start == -1:
+            continue
+        size, citizen = len(form), form in citizens
         while start != -1:
-            end = start + len(form)
-            if not any(start < e and s < end for s, e, _ in spans):
-                spans.append((start, end, form in citizens))
+            end = start + size
+            for s, e, _ in spans:
+                if start < e and s < end:
+                    break  # overlaps a longer form set apart already
+            else:
+                spans.append((start, end, citizen))
             start = value.find(form, end)
     if not spans:
         return value, {}
@@ -244,7 +267,7 @@ def _straddling(
     kinds: set[str] = set()
     for seam, citizen in seams.items():
         if not citizen and not (
-            _alnum(value[max(0, seam - 3) : seam]) and _alnum(value[seam : seam + 3])
+            _ALNUM.search(value, max(0, seam - 3), seam) and _ALNUM.search(value, seam, seam + 3)
         ):
             continue  # no letter or digit right before or after it: neither check below holds
         whole = _name_may_run_on(value, seam, citizen)
@@ -270,8 +293,12 @@ def _straddling(
     return kinds
 
 
+# A letter or digit: `str.isalnum` of one character (`\w` is `isalnum` or "_").
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _alnum(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    return _ALNUM.search(text) is not None
 
 
 def _digits_meet(value: str, seam: int) -> bool:

@@ -10,7 +10,7 @@ which fields were withheld and the finding kinds, and the technical admins get o
 and kinds (`pii-withheld:...`, kinds only, never the text). Only a payload that still fails (the
 personal data sits in a structural field, or the caller passed no `FreeText`) is stored `blocked`,
 never sent, and alerted to the admins (`pii-blocked:...`). `notify_admins` is the admins' alert;
-`list_notifications` and `retry` are the operations behind `citizen-desk outbox`. Sending is
+`notify.operations` holds those behind `citizen-desk outbox`. Sending is
 `citizen_desk.notify.delivery`. `citizen_desk.notify.batch.enqueue_many` is `enqueue` for a
 sweep's batch.
 """
@@ -80,8 +80,12 @@ class FreeText:
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(payload_json(payload).encode()).hexdigest()
+
+
+def payload_json(payload: Mapping[str, Any]) -> str:
+    """What `payload_hash` hashes; `enqueue_many` COPYs it as the payload (one serialisation)."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -192,6 +196,7 @@ class _Prepared:
     values: dict[str, Any]
     findings: list[str]
     withheld: dict[str, list[str]]
+    payload_json: str  # `payload_json(values["payload"])`: hashed, and COPYed as is
 
 
 def _safe_prefixes(registry: Registry | None, safe_links: Sequence[str] | None) -> tuple[str, ...]:
@@ -225,12 +230,13 @@ def _prepare(
         )
         status = "blocked"
         last_error = f"blocked by the PII gate: {', '.join(findings)}"
+    canonical = payload_json(payload)
     values = {
         "idempotency_key": key,
         "kind": item.kind,
         "recipient": item.recipient,
         "payload": payload,
-        "payload_hash": payload_hash(payload),
+        "payload_hash": hashlib.sha256(canonical.encode()).hexdigest(),
         "status": status,
         "attempts": 0,
         "last_error": last_error,
@@ -243,7 +249,7 @@ def _prepare(
             else lane_for(item.kind)
         ),
     }
-    return _Prepared(item, values, findings, withheld)
+    return _Prepared(item, values, findings, withheld, canonical)
 
 
 def _settle(
@@ -447,54 +453,4 @@ def notify_admins(
             registry=registry,
         )
         count += row is not None
-    return count
-
-
-# --- operations (CLI) ----------------------------------------------------------------------------
-
-
-def list_notifications(
-    session: Session, *, statuses: Sequence[str] = (), limit: int = 50
-) -> list[Notification]:
-    """Newest first; never includes the payload in what callers should print."""
-    query = select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
-    if statuses:
-        query = query.where(Notification.status.in_(statuses))
-    return list(session.scalars(query.limit(limit)))
-
-
-def retry(
-    session: Session,
-    *,
-    keys: Sequence[str] = (),
-    all_failed: bool = False,
-    now: datetime,
-    actor: str = "cli",
-) -> int:
-    """Put failed notifications back to pending with a fresh attempt budget (audited).
-
-    Blocked ones are never retried: fix the content and enqueue under a new key.
-    """
-    now = utc(now)
-    query = select(Notification).where(Notification.status == "failed")
-    if keys:
-        query = query.where(Notification.idempotency_key.in_(keys))
-    elif not all_failed:
-        return 0
-    count = 0
-    for row in session.scalars(query):
-        before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
-        row.status, row.attempts, row.next_attempt_at = "pending", 0, now
-        record_audit(
-            session,
-            entity_type="notification",
-            entity_id=row.id,
-            action="notification_retry",
-            actor=actor,
-            at=now,
-            before=before,
-            after={"status": "pending", "attempts": 0},
-        )
-        count += 1
-    session.flush()
     return count
