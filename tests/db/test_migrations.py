@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from citizen_desk.db import migrate
 from citizen_desk.db.models import Base
 
-HEAD = "0016"
+HEAD = "0017"
 
 
 def test_upgrade_from_empty_then_downgrade_then_upgrade(db_url: str) -> None:

@@ -70,3 +70,29 @@ def test_tip_detail_and_confirmation_form(ro_officer, seeded):
     assert '<option value="TH-NS-NGATHUY">' not in reassign
     assert ro_officer.get(f"/tips/{tip_id}/actions/nope", headers=HTML).status_code == 404
     assert ro_officer.get("/tips/424242", headers=HTML).status_code == 404
+
+
+def test_a_board_row_offers_what_each_action_and_grant_allow_asked_once_per_kind_of_row():
+    from citizen_desk.domain.vocabulary import OPEN_TIP_STATUSES, TipStatus
+    from citizen_desk.web.actions import ACTIONS, offered_actions
+
+    asked: list[tuple[object, str | None]] = []
+
+    def may(action, unit_code):
+        asked.append((action, unit_code))
+        return unit_code == "TH-NS" or action.value.endswith(("start", "verified"))
+
+    offered = offered_actions(may)
+    for status in sorted(s.value for s in TipStatus):
+        is_open = status in OPEN_TIP_STATUSES
+        for unit_code in ("TH-NS", "TH-TP", None):
+            expected = tuple(
+                a
+                for a in ACTIONS.values()
+                if a.offered_for(status, is_open) and may(a.permission, unit_code)
+            )
+            asked.clear()
+            assert offered(status, is_open, unit_code) == expected
+            asked.clear()
+            assert offered(status, is_open, unit_code) == expected  # the page's other rows
+            assert asked == []

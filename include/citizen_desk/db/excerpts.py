@@ -85,9 +85,9 @@ def _excerpts(
             key = bytes(digest)
             memo.remember(key, shown)
             kept[key] = kept_verdict(shown, names_of[key], stored, seal) if verdicts else None
-    results = [
-        memo.excerpt(text, names, limit, redactor=redactor) if text else ""
-        for text, names in requests
+    results = [  # a remembered one by the key in hand (not hashed again for every row)
+        (_remembered(key) or memo.excerpt(text, names, limit, redactor=redactor)) if text else ""
+        for key, (text, names) in zip(keys, requests, strict=True)
     ]
     made: dict[bytes, Verdict | None] = {}
     if now is not None:
@@ -124,3 +124,7 @@ def forget_stale(session: Session) -> int:
         delete(RedactedExcerpt).where(RedactedExcerpt.engine != memo.engine_fingerprint())
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _remembered(key: bytes | None) -> str | None:
+    return None if key is None else memo.remembered(key)

@@ -217,3 +217,24 @@ ACTIONS: dict[str, TipAction] = {
         ),
     )
 }
+
+
+def offered_actions(
+    may: Callable[[DeskAction, str | None], bool],
+) -> Callable[[str, bool, str | None], tuple[TipAction, ...]]:
+    """The actions a board row offers, asked once per (status, open, unit) for the whole page
+    (a board of 100 tips asked every action of every row in the template: 1,600 calls)."""
+    answers: dict[tuple[str, bool, str | None], tuple[TipAction, ...]] = {}
+
+    def offered(status: str, is_open: bool, unit_code: str | None) -> tuple[TipAction, ...]:
+        key = (status, is_open, unit_code)
+        found = answers.get(key)
+        if found is None:
+            found = answers[key] = tuple(
+                a
+                for a in ACTIONS.values()
+                if a.offered_for(status, is_open) and may(a.permission, unit_code)
+            )
+        return found
+
+    return offered

@@ -105,6 +105,7 @@ OPEN_BOARD_COLUMNS = (
     "awaiting_since", "opened_at", "category", "unit_id", "channel_id", "sla_warn_at",
     "sla_breached", "needs_human_triage",
 )  # fmt: skip
+OPEN_BOARD_FILTERS = ("unit_id", "category", "channel_id")
 
 
 class Case(Base):
@@ -133,6 +134,20 @@ class Case(Base):
             postgresql_include=list(OPEN_BOARD_COLUMNS),
             postgresql_where=sql("status = 'open'"),
             sqlite_where=sql("status = 'open'"),
+        ),
+        # A filtered SLA board (by unit subtree, category or channel) counts and orders only the
+        # open cases its filter matches: one partial index per filter, led by it (0017).
+        *(
+            Index(
+                f"ix_cases_open_{column}",
+                column,
+                "sla_due_at",
+                "id",
+                postgresql_include=[c for c in OPEN_BOARD_COLUMNS if c != column],
+                postgresql_where=sql("status = 'open'"),
+                sqlite_where=sql("status = 'open'"),
+            )
+            for column in OPEN_BOARD_FILTERS
         ),
     )
 
@@ -254,6 +269,26 @@ class Tip(Base):
 Index("ix_tips_board_order", Tip.urgent.desc(), Tip.received_at, Tip.id)
 Index(
     "ix_tips_open_board_order",
+    Tip.urgent.desc(),
+    Tip.received_at,
+    Tip.id,
+    postgresql_where=sql("status IN ('new', 'verifying')"),
+    sqlite_where=sql("status IN ('new', 'verifying')"),
+)
+# The open tips of a level or of a unit subtree: counted and paged off these alone (0017), not
+# by reading every open tip and dropping the others.
+Index(
+    "ix_tips_open_level_order",
+    Tip.escalation_level,
+    Tip.urgent.desc(),
+    Tip.received_at,
+    Tip.id,
+    postgresql_where=sql("status IN ('new', 'verifying')"),
+    sqlite_where=sql("status IN ('new', 'verifying')"),
+)
+Index(
+    "ix_tips_open_unit_order",
+    Tip.unit_id,
     Tip.urgent.desc(),
     Tip.received_at,
     Tip.id,
