@@ -40,6 +40,7 @@ from citizen_desk.privacy.name_lexicon import (
     CUES,
     LONE_NOT_NAME,
     LONE_PLACE_BEFORE,
+    PROVINCES_TYPED,
     NICKNAME_AFTER_RE,
     PLACES,
     TITLE_CUES,
@@ -77,6 +78,7 @@ from citizen_desk.privacy.wordlist import is_word, unit_names
 from citizen_desk.text.normalize import fold
 
 TYPED_WORD_RE = re.compile(r"[^\W_]+")  # a word as typed, diacritics and all
+_PROVINCES_FOLDED = frozenset(fold(p) for p in PROVINCES_TYPED)
 
 
 def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
@@ -305,6 +307,49 @@ def bracket_places(canon: Canonical) -> list[tuple[int, int]]:
     return found
 
 
+_PAIR_BEFORE = frozenset(("o", "tai", "que", "tru", "ngu", "song"))
+_PAIR_SEPARATORS = frozenset(("-", "–", ","))
+
+
+def _run_in(
+    canon: Canonical, words: list[tuple[int, int]], first: int, names: frozenset[str]
+) -> int:
+    """Index of the last word of the longest run of up to three capitalised words from
+    ``first`` that is one of ``names`` (-1 if none)."""
+    found = -1
+    for last in range(first, min(first + 3, len(words))):
+        if last > first and not (
+            canon.is_capitalised(words[last][0]) and adjacent(canon, words[last - 1], words[last])
+        ):
+            break
+        if canon.text[words[first][0] : words[last][1]] in names:
+            found = last
+    return found
+
+
+def province_pairs(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A district or commune named bare and closed by its province with a dash or a comma, as
+    citizens type where they are ("bé trai ở Vị Xuyên - Hà Giang", "Em ở xóm Bầu Trạnh, Bạn
+    Lộc, Hòa Mỹ Đông, Đắk Lắk"): both places, after "ở"/"tại"/"quê"/"trú" or a comma, never after
+    a person's title ("anh Hồng Đào, Đắk Lắk" is a man and his province)."""
+    found: list[tuple[int, int]] = []
+    for i in range(1, len(words)):
+        if not canon.is_capitalised(words[i][0]):
+            continue
+        gap = canon.text[words[i - 1][1] : words[i][0]].strip()
+        if not (gap == "," or (gap == "" and canon.text[slice(*words[i - 1])] in _PAIR_BEFORE)):
+            continue
+        last = _run_in(canon, words, i, unit_names())
+        if last < 0 or last + 1 >= len(words) or not canon.is_capitalised(words[last + 1][0]):
+            continue
+        if canon.text[words[last][1] : words[last + 1][0]].strip() not in _PAIR_SEPARATORS:
+            continue
+        end = _run_in(canon, words, last + 1, _PROVINCES_FOLDED)
+        if end >= 0:
+            found += [(words[i][0], words[last][1]), (words[last + 1][0], words[end][1])]
+    return found
+
+
 def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A unit named bare after a comma that closes a place ("Công an phường Vĩnh Phúc, Ba Đình",
     "xã Quảng Hợp, Quảng Xương"): a name of the official list of units is a place there."""
@@ -356,7 +401,10 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
     spans += _nicknames(canon, spans)
     spans += _lone_given_names(canon, words, spans)
     places = (
-        residence_places(canon) + bracket_places(canon) + ladder_places(canon, words)
+        residence_places(canon)
+        + bracket_places(canon)
+        + ladder_places(canon, words)
+        + province_pairs(canon, words)
         if spans
         else []
     )
