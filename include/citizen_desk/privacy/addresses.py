@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 
 from citizen_desk.privacy.canonical import Canonical
-from citizen_desk.privacy.dwellings import dwellings
+from citizen_desk.privacy.dwellings import code_tail, dwellings
 from citizen_desk.privacy.name_lexicon import (
     PROVINCES_TYPED,
     SURNAMES,
@@ -101,8 +101,11 @@ _WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|dac khu|p\.|thi tran)(?![a-z])
 _APPOSITION_RE = re.compile(r"[\s,/\-()]*")
 # A person, then what says they live there: "anh Tấn - người dân trên đường Hương Lộ 2".
 _RESIDENT_RE = re.compile(
-    r"[\s,\-(]*(?:la )?(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?\s+"
+    r"[\s,\-(]*(?:la )?(?:(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?"
+    r"|cu dan)\s+"  # "(44 tuổi, cư dân chung cư CT5-ĐN2 …)"
 )
+# "Cùng ở ấp 8 xã …, bà Lan …" (she lives there too); "trước nhà (tại ấp Tân Định, xã …)"
+_SHARED_HOME_RE = re.compile(r"(?<![a-z])(?:cung (?:song |tru )?o|nha \(?(?:tai|o))(?: tai)? $")
 # A ward and its district in shorthand ("P5Q8", "P1Q5"): a place, not a house.
 _WARD_CODE_RE = re.compile(r"p\d{1,2}q\d{1,2}")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
@@ -252,7 +255,7 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
         if _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             parts.append((m.start(), m.end(), "locality"))
     for m in _LOCALITY_NAMED_RE.finditer(folded):
-        end = _capital_words_end(canon, m.end(), 3)
+        end = code_tail(canon, _capital_words_end(canon, m.end(), 3))
         if end > m.end() and _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             number = _TRAILING_NUMBER_RE.match(folded, end)
             parts.append((m.start(), number.end() if number else end, "locality"))
@@ -296,13 +299,15 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
     folded = canon.text
     admin_after = _ADMIN_AFTER_RE.match(folded, end) is not None
     births = {m.end() for m in _BIRTH_RE.finditer(folded, max(0, start - 40), start)}
+    if admin_after and _SHARED_HOME_RE.search(folded, max(0, start - 16), start):
+        return True
     for anchor in [*people, *births]:
         if anchor > start or start - anchor > 150:
             continue
         between = folded[anchor:start]
         if _APPOSITION_RE.fullmatch(between):
             return True
-        if anchor in people and _RESIDENT_RE.fullmatch(between):
+        if _RESIDENT_RE.fullmatch(between):
             return True
         if _AT_HOME_RE.fullmatch(between) and (
             anchor in births or admin_after or (anchor in people and _named_hamlet(canon, start))

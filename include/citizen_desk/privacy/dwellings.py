@@ -70,6 +70,18 @@ def _capital_run(canon: Canonical, pos: int, limit: int = 4) -> int:
     return end
 
 
+_CODE_TAIL_RE = re.compile(r"-[a-z0-9]*\d[a-z0-9]*|-[a-z](?![\w])")
+
+
+def code_tail(canon: Canonical, end: int) -> int:
+    """A building's code goes on after a dash, and its name after that ("chung cư CT5-ĐN2 Mỹ
+    Đình 2", "chung cư HH4-C Linh Đàm"): the end of both, else ``end``."""
+    m = _CODE_TAIL_RE.match(canon.text, end)
+    if m is None or not canon.is_capitalised(end + 1):
+        return end
+    return _capital_run(canon, m.end(), 3)
+
+
 def _marked(canon: Canonical, start: int, end: int) -> bool:
     """The unit word at ``[start, end)`` was typed "lô"/"thửa" with its marks."""
     o_start, o_end = canon.span(start, end)

@@ -252,11 +252,13 @@ PHONE_AFTER_RE = re.compile(r"[ :]*\(?\+?\d(?:[ .\-]{0,2}\d){8,}")
 LAST_SURNAMES = word_set("nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ ngô")
 LAST_SURNAMES_FOLDED = word_set("nguyen tran le pham hoang huynh phan vu vo dang bui")
 
-# A display name after the platform ("tài khoản Facebook Trung Le", "nick Zalo: Hoa Nguyen") or
+# A display name after the platform ("tài khoản Facebook Trung Le", "nick Zalo: Hoa Nguyen",
+# "tài khoản mạng xã hội “Tung Quán”") or
 # a photo credit ("Ảnh: Minh Trần"): capitalised words, Vietnamese syllables or not.
 DISPLAY_CUE_RE = re.compile(
     r"(?<![a-z0-9])(?:facebook|fb|zalo|tiktok|telegram|instagram|youtube|fanpage|nick|nickname|"
-    r"biet danh|tai khoan)(?:\s+(?:ca nhan|mang ten|co ten|ten|la))?\s*:?\s*[\"'“‘]?$"
+    r"biet danh|tai khoan(?:\s+(?:mang xa hoi|mxh))?)(?:\s+(?:ca nhan|mang ten|co ten|ten|la))?"
+    r"\s*:?\s*[\"'“‘]?$"
 )
 CREDIT_RE = re.compile(r"(?<![a-z0-9])anh\s*:\s*$")
 NOT_DISPLAY = word_set(

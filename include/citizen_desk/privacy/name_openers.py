@@ -250,7 +250,9 @@ def listed_handles(
 # ledachinh.mda than phiền", "bạn đọc nick tuan_88".
 _READER_RE = re.compile(
     r"(?<![a-z])(?:doc gia|ban doc)(?: (?:co )?(?:nickname|nick|biet danh|tai khoan))?\s+"
+    r"([\"'“‘]?)"
 )
+_CLOSING_QUOTES = frozenset("\"'”’")
 _HANDLE_JOINS = frozenset({".", "_", "-"})
 
 
@@ -263,7 +265,7 @@ def reader_handles(
     text = canon.text
     if "doc " not in text:
         return []
-    starts = {m.end() for m in _READER_RE.finditer(text)}
+    starts = {m.end(): bool(m.group(1)) for m in _READER_RE.finditer(text)}
     found: list[tuple[int, int]] = []
     for i, (start, _end) in enumerate(words):
         if start not in starts or i in taken:
@@ -271,6 +273,14 @@ def reader_handles(
         j = i
         while j + 1 < len(words) and text[words[j][1] : words[j + 1][0]] in _HANDLE_JOINS:
             j += 1
+        if starts[start]:  # "Bạn đọc ‘dung phan’": a lower-case handle in quotes, up to 4 words
+            while j + 1 < len(words) and j - i < 3 and text[words[j][1] : words[j + 1][0]] == " ":
+                j += 1
+            if text[words[j][1] : words[j][1] + 1] in _CLOSING_QUOTES and not any(
+                canon.is_capitalised(w[0]) for w in words[i : j + 1]
+            ):
+                found.append((start, words[j][1]))
+            continue
         handle = text[start : words[j][1]]
         odd = any(ch.isdigit() for ch in handle) or SYLLABLE_RE.fullmatch(handle) is None
         if j > i or (odd and not canon.is_capitalised(start)):

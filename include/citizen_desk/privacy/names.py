@@ -42,6 +42,8 @@ from citizen_desk.privacy.name_lexicon import (
     LONE_PLACE_BEFORE,
     NICKNAME_AFTER_RE,
     PLACES,
+    PROVINCES_TYPED,
+    SURNAMES,
     TITLE_CUES,
     WORD_RE,
     word_set,
@@ -77,6 +79,7 @@ from citizen_desk.privacy.wordlist import is_word, unit_names
 from citizen_desk.text.normalize import fold
 
 TYPED_WORD_RE = re.compile(r"[^\W_]+")  # a word as typed, diacritics and all
+_PROVINCES_FOLDED = frozenset(fold(p) for p in PROVINCES_TYPED)
 
 
 def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
@@ -164,20 +167,50 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
     return spans
 
 
+def _same_pairs(
+    canon: Canonical,
+    words: list[tuple[int, int]],
+    pairs: set[tuple[str, str]],
+    taken: set[int],
+) -> list[tuple[int, int]]:
+    """Two capitalised words, alone, that end a full name found before ("Mỹ Linh")."""
+    found: list[tuple[int, int]] = []
+    for i in range(len(words) - 1):
+        left, right = words[i], words[i + 1]
+        if i in taken or i + 1 in taken or not adjacent(canon, left, right):
+            continue
+        if (as_typed(canon, *left), as_typed(canon, *right)) not in pairs:
+            continue
+        before = i > 0 and canon.is_capitalised(words[i - 1][0])
+        after = i + 2 < len(words) and canon.is_capitalised(words[i + 2][0])
+        if (before and adjacent(canon, words[i - 1], left)) or (
+            after and adjacent(canon, right, words[i + 2])
+        ):
+            continue  # part of a longer capitalised name
+        if not (place_context(canon, words, i) or numbered(canon, words, i + 1)):
+            found.append((left[0], right[1]))
+    return found
+
+
 def _same_person(
     canon: Canonical, words: list[tuple[int, int]], spans: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """Later mentions by the given name alone ("... Nguyễn Văn Hòa ... rồi Hòa về")."""
+    """Later mentions by the given name alone ("... Nguyễn Văn Hòa ... rồi Hòa về") or by the
+    last two words of a full name of three or more ("Trần Mỹ Linh … Hà Nội. Mỹ Linh là …")."""
     given: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     for start, end in spans:
         inside = [w for w in words if start <= w[0] and w[1] <= end]
         if inside and inside[-1][1] - inside[-1][0] > 1 and name_word(canon, inside[-1]):
             given.add(as_typed(canon, *inside[-1]))
+            if len(inside) >= 3 and canon.is_capitalised(inside[-2][0]):
+                pairs.add((as_typed(canon, *inside[-2]), as_typed(canon, *inside[-1])))
     if not given:
         return []
     taken = {i for i, w in enumerate(words) for s, e in spans if s <= w[0] and w[1] <= e}
+    found = _same_pairs(canon, words, pairs, taken)
+    taken.update(i for i, w in enumerate(words) for s, e in found if s <= w[0] and w[1] <= e)
     chain: set[int] | None = None
-    found: list[tuple[int, int]] = []
     for i, word in enumerate(words):
         if i in taken or not canon.is_capitalised(word[0]) or as_typed(canon, *word) not in given:
             continue
@@ -305,6 +338,49 @@ def bracket_places(canon: Canonical) -> list[tuple[int, int]]:
     return found
 
 
+_PAIR_BEFORE = frozenset(("o", "tai", "que", "tru", "ngu", "song"))
+_PAIR_SEPARATORS = frozenset(("-", "–", ","))
+
+
+def _run_in(
+    canon: Canonical, words: list[tuple[int, int]], first: int, names: frozenset[str]
+) -> int:
+    """Index of the last word of the longest run of up to three capitalised words from
+    ``first`` that is one of ``names`` (-1 if none)."""
+    found = -1
+    for last in range(first, min(first + 3, len(words))):
+        if last > first and not (
+            canon.is_capitalised(words[last][0]) and adjacent(canon, words[last - 1], words[last])
+        ):
+            break
+        if canon.text[words[first][0] : words[last][1]] in names:
+            found = last
+    return found
+
+
+def province_pairs(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A district or commune named bare and closed by its province with a dash or a comma, as
+    citizens type where they are ("bé trai ở Vị Xuyên - Hà Giang", "Em ở xóm Bầu Trạnh, Bạn
+    Lộc, Hòa Mỹ Đông, Đắk Lắk"): both places, after "ở"/"tại"/"quê"/"trú" or a comma, never after
+    a person's title ("anh Hồng Đào, Đắk Lắk" is a man and his province)."""
+    found: list[tuple[int, int]] = []
+    for i in range(1, len(words)):
+        if not canon.is_capitalised(words[i][0]):
+            continue
+        gap = canon.text[words[i - 1][1] : words[i][0]].strip()
+        if not (gap == "," or (gap == "" and canon.text[slice(*words[i - 1])] in _PAIR_BEFORE)):
+            continue
+        last = _run_in(canon, words, i, unit_names())
+        if last < 0 or last + 1 >= len(words) or not canon.is_capitalised(words[last + 1][0]):
+            continue
+        if canon.text[words[last][1] : words[last + 1][0]].strip() not in _PAIR_SEPARATORS:
+            continue
+        end = _run_in(canon, words, last + 1, _PROVINCES_FOLDED)
+        if end >= 0:
+            found += [(words[i][0], words[last][1]), (words[last + 1][0], words[end][1])]
+    return found
+
+
 def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A unit named bare after a comma that closes a place ("Công an phường Vĩnh Phúc, Ba Đình",
     "xã Quảng Hợp, Quảng Xương"): a name of the official list of units is a place there."""
@@ -331,6 +407,45 @@ def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
     return found
 
 
+# What follows "Công an" when it is the agency: its unit, its people or its branch.
+_AGENCY_AFTER = word_set(
+    "xa phuong thi tran huyen quan tinh tp thanh nhan vien khu kinh hinh giao dac bo cac va"
+)
+
+
+def _agency_given(
+    canon: Canonical, words: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """A surname found alone, then "Công an" that names no agency: the person's middle and given
+    names ("Đối tượng Dương Công an cùng tang vật"), unless a unit, a place or the agency's
+    people follow ("Công an xã …", "Công an Hà Nội", "Công an nhân dân")."""
+    ends = {w[1]: i for i, w in enumerate(words)}
+    out = []
+    for start, end in spans:
+        k = ends.get(end)  # the span's last word: a surname, or "Công" after a surname
+        if k is not None and canon.text[slice(*words[k])] == "cong" and k > 0:
+            k -= 1
+        if k is None or words[k][0] < start or k + 2 >= len(words):
+            out.append((start, end))
+            continue
+        nxt = words[k + 3] if k + 3 < len(words) else None
+        agency = (
+            nxt is not None
+            and adjacent(canon, words[k + 2], nxt)
+            and (canon.is_capitalised(nxt[0]) or canon.text[slice(*nxt)] in _AGENCY_AFTER)
+        )
+        if (
+            canon.text[slice(*words[k])] in SURNAMES
+            and canon.text[words[k + 1][0] : words[k + 2][1]] == "cong an"
+            and adjacent(canon, words[k], words[k + 1])
+            and adjacent(canon, words[k + 1], words[k + 2])
+            and not agency
+        ):
+            end = max(end, words[k + 2][1])
+        out.append((start, end))
+    return out
+
+
 def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int]]:
     """Canonical spans of person names in ``canon``."""
     found = list(rule_names(canon))
@@ -355,8 +470,12 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
     spans += _lone_given_names(canon, words, spans)
+    spans = _agency_given(canon, words, spans)
     places = (
-        residence_places(canon) + bracket_places(canon) + ladder_places(canon, words)
+        residence_places(canon)
+        + bracket_places(canon)
+        + ladder_places(canon, words)
+        + province_pairs(canon, words)
         if spans
         else []
     )
