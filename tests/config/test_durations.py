@@ -98,3 +98,23 @@ def test_parse_duration_shortens_huge_garbage_in_the_message():
 )
 def test_format_duration_vi(td, text):
     assert format_duration_vi(td) == text
+
+
+def test_format_duration_vi_over_many_values_and_again():
+    def spelled(td):  # the wording before it was remembered by whole minutes
+        if td < timedelta(0):
+            return "-" + spelled(-td)
+        if td == timedelta(0):
+            return "0 phút"
+        total = int(td.total_seconds() // 60)
+        if total == 0:
+            return "dưới 1 phút"
+        days, rest = divmod(total, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        parts = [(days, "ngày"), (hours, "giờ")] if days else [(hours, "giờ"), (minutes, "phút")]
+        return " ".join(f"{amount} {unit}" for amount, unit in parts if amount)
+
+    for seconds in [*range(-200, 200, 7), *range(0, 40 * 86_400, 4_099)]:
+        for td in (timedelta(seconds=seconds), timedelta(seconds=seconds, microseconds=1)):
+            assert format_duration_vi(td) == spelled(td)
+            assert format_duration_vi(td) == spelled(td)  # remembered

@@ -96,3 +96,32 @@ def test_a_board_row_offers_what_each_action_and_grant_allow_asked_once_per_kind
             asked.clear()
             assert offered(status, is_open, unit_code) == expected  # the page's other rows
             assert asked == []
+
+
+def test_a_board_rows_action_buttons_are_the_template_loop_they_replace():
+    from jinja2 import Environment
+
+    from citizen_desk.domain.vocabulary import OPEN_TIP_STATUSES, TipStatus
+    from citizen_desk.web.actions import action_buttons, offered_actions
+
+    loop = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
+        "        {% for a in offered(status, is_open, unit) %}\n"
+        '        <a class="btn{% if a.danger %} btn-danger{% endif %}" '
+        'href="{{ base }}/tips/{{ tip_id }}/actions/{{ a.key }}">{{ a.label }}</a>\n'
+        "        {% endfor %}\n"
+    )
+    offered = offered_actions(lambda action, unit_code: unit_code == "TH-NS")
+    for base in ("", "/desk", '/a"b&<c>'):
+        buttons = action_buttons(offered, base)
+        for status in sorted(s.value for s in TipStatus):
+            is_open = status in OPEN_TIP_STATUSES
+            for unit in ("TH-NS", "TH-TP"):
+                for tip_id in (1, 4242):
+                    expected = loop.render(
+                        offered=offered, status=status, is_open=is_open, unit=unit,
+                        base=base, tip_id=tip_id,
+                    )  # fmt: skip
+                    assert buttons(tip_id, status, is_open, unit) == expected
+    assert 'href="/a&#34;b&amp;&lt;c&gt;/tips/1/actions/' in action_buttons(offered, '/a"b&<c>')(
+        1, "new", True, "TH-NS"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 from citizen_desk.errors import ConfigError
 
@@ -34,11 +35,20 @@ def format_duration_vi(td: timedelta) -> str:
 
     A day is 24 hours, also for working-clock durations. Rounds down; "dưới 1 phút" under a minute.
     """
-    if td < timedelta(0):
+    if td < _ZERO:
         return "-" + format_duration_vi(-td)
-    if td == timedelta(0):
+    if td == _ZERO:
         return "0 phút"
-    total_minutes = int(td.total_seconds() // 60)
+    return _minutes_vi(int(td.total_seconds() // 60))
+
+
+_ZERO = timedelta(0)
+
+
+# A board formats two or three durations a row; the wording depends on the whole minutes only,
+# and the same ones come back row after row and page after page.
+@lru_cache(maxsize=8192)
+def _minutes_vi(total_minutes: int) -> str:
     if total_minutes == 0:
         return "dưới 1 phút"
     days, rest = divmod(total_minutes, 24 * 60)

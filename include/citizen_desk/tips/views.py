@@ -9,13 +9,15 @@ configured registry's `escalation` section; it gives the legal verification dead
 from __future__ import annotations
 
 import calendar as _calendar
+import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, union
+from sqlalchemy import BindParameter, Select, bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from citizen_desk.config.registry import Registry, current_registry, deployment_zone
@@ -251,25 +253,7 @@ def protected_names_by_case(
     ids = sorted(set(case_ids))
     if not ids:
         return {}
-    # One statement for the page: the cases' own citizens and their threads' other writers,
-    # with their protected columns (a board of 100 rows made three round trips before).
-    writers = union(
-        select(Case.id.label("case_id"), Case.citizen_id.label("citizen_id")).where(
-            Case.id.in_(ids)
-        ),
-        select(Message.case_id, Message.citizen_id).where(
-            Message.case_id.in_(ids), Message.citizen_id.is_not(None)
-        ),
-    ).subquery()
-    rows = session.execute(
-        select(
-            writers.c.case_id,
-            Citizen.id,
-            Citizen.platform_user_id,
-            Citizen.protected_display_name,
-            Citizen.protected_profile,
-        ).join(Citizen, Citizen.id == writers.c.citizen_id)
-    )
+    rows = session.execute(_writers_of_cases(), {"case_ids": ids})
     citizens_of: dict[int, set[int]] = defaultdict(set)
     strings: dict[int, list[str]] = {}
     for case_id, citizen_id, user_id, name, profile in rows:
@@ -285,13 +269,39 @@ def protected_names_by_case(
     return result
 
 
+@cache
+def _writers_of_cases() -> Select[Any]:
+    """One statement for a page of cases (`case_ids`): the cases' own citizens and their threads'
+    other writers, with their protected columns (a board of 100 rows made three round trips
+    before). Built once: building it, and its cache key, cost more than running it."""
+    ids: BindParameter[int] = bindparam("case_ids", expanding=True)
+    writers = union(
+        select(Case.id.label("case_id"), Case.citizen_id.label("citizen_id")).where(
+            Case.id.in_(ids)
+        ),
+        select(Message.case_id, Message.citizen_id).where(
+            Message.case_id.in_(ids), Message.citizen_id.is_not(None)
+        ),
+    ).subquery()
+    return select(
+        writers.c.case_id,
+        Citizen.id,
+        Citizen.platform_user_id,
+        Citizen.protected_display_name,
+        Citizen.protected_profile,
+    ).join(Citizen, Citizen.id == writers.c.citizen_id)
+
+
+# a profile key naming one of these (as a part: "first_name", "userId") holds an identifying value
+_PROFILE_KEYS = re.compile("name|phone|link|url|id|pic|avatar|email|user")
+
+
 def _profile_strings(profile: object) -> list[str]:
     """Identifying values of a stored profile (names, ids, phones, links), nested or flat."""
-    keys = ("name", "phone", "link", "url", "id", "pic", "avatar", "email", "user")
     found: list[str] = []
     if isinstance(profile, Mapping):
         for key, value in profile.items():
-            if isinstance(value, str) and any(k in str(key).lower() for k in keys):
+            if isinstance(value, str) and _PROFILE_KEYS.search(str(key).lower()):
                 if len(value.strip()) >= 2:
                     found.append(value.strip())
             elif isinstance(value, Mapping | list):

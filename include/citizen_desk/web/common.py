@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -48,6 +49,12 @@ def conversation_url(platform: str, page_id: str, permalink: str | None) -> str 
     """
     if link := safe_external_url(permalink):
         return link
+    return _inbox_url(platform, page_id)
+
+
+@lru_cache(maxsize=1024)
+def _inbox_url(platform: str, page_id: str) -> str | None:
+    """The page-level inbox of a channel (the same for every row of a board from that page)."""
     if platform == "facebook":
         return "https://business.facebook.com/latest/inbox/all?" + urlencode({"asset_id": page_id})
     if platform == "zalo":

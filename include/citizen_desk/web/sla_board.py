@@ -36,6 +36,7 @@ from citizen_desk.web.units import subtree_ids, unit_tree
 
 SLA_STATES = values(SlaState)
 SLA_PER_PAGE = 100
+ZERO = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class SlaRow:
     @property
     def state_label(self) -> str:
         return SLA_STATE_LABELS[self.state]
+
+    @property
+    def overdue(self) -> bool:
+        """Past its reply deadline ("quá ..."): the time left is negative."""
+        return self.time_left is not None and self.time_left < ZERO
 
     @property
     def cursor(self) -> SlaCursor:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from citizen_desk.db.models import Case, Unit
 from citizen_desk.errors import NotFoundError, WorkflowError
-from citizen_desk.web.actions import ACTIONS, TipAction, offered_actions
+from citizen_desk.web.actions import ACTIONS, TipAction, action_buttons, offered_actions
 from citizen_desk.web.auth import CurrentUser, actor_name, check_csrf
 from citizen_desk.web.deps import DbSession, FormData, Now, TipId
 from citizen_desk.web.learning import triage_context
@@ -119,7 +119,7 @@ def tips_page(
         level=level,
         closed=closed,
         level_labels=level_labels(),
-        offered=offered_actions(access_of(request, user).may),
+        buttons=action_buttons(offered_actions(access_of(request, user).may), base_path(request)),
         action_labels=tips.ACTION_LABELS,
         now=now,
     )
