@@ -16,6 +16,7 @@ inbox's "Alo", "???" and thumbs-up are triaged once, not once each).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import SimpleQueue
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from citizen_desk.collect import triage_worker
 from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.learning.champion import triage_model_for
 from citizen_desk.triage.model import TriageModel
@@ -34,16 +36,22 @@ HANDOFF = 50  # items a reader passes on at a time
 
 
 class Triaged:
-    """The triage of citizen messages with one model, once per distinct text."""
+    """The triage of citizen messages with one model, once per distinct text. Past
+    `offload_after` distinct texts (or at once when this process already has one), what readers
+    `offer` goes to a worker process (`collect.triage_worker`); None: never."""
 
-    def __init__(self, model: TriageModel | None) -> None:
+    def __init__(self, model: TriageModel | None, offload_after: int | None = None) -> None:
         self.model = model
         self._by_text: dict[str, Triage] = {}
+        self._offload_after = offload_after if triage_worker.enabled() else None
+        self._offered: set[str] = set()
+        self._sent: dict[str, tuple[list[str], Future[list[Triage]]]] = {}
+        self._lock = threading.Lock()
 
     @classmethod
-    def of_session(cls, session: Session) -> Triaged:
+    def of_session(cls, session: Session, offload_after: int | None = None) -> Triaged:
         """With the model a store in this session would triage with now (`learning.champion`)."""
-        return cls(triage_model_for(session))
+        return cls(triage_model_for(session), offload_after)
 
     def __call__(self, item: Item) -> Triage | None:
         """The item's triage; None for a page's own message."""
@@ -51,13 +59,60 @@ class Triaged:
             return None
         triage = self._by_text.get(item.text)
         if triage is None:
+            sent = self._sent.get(item.text)
+            if sent is not None:
+                self._collect(*sent)
+                triage = self._by_text.get(item.text)
+        if triage is None:
             from citizen_desk.triage import classify
 
             triage = self._by_text[item.text] = classify(item.text, model=self.model)
         return triage
 
+    def early(self, item: Item) -> None:
+        """Triage `item` now unless its text went to the worker (the collecting thread)."""
+        if item.direction == "in" and item.text not in self._sent:
+            self(item)
+
+    def offer(self, items: list[Item]) -> None:
+        """Send the new texts among `items` to the worker once there have been enough (a
+        reader thread, before it passes the items on)."""
+        if self._offload_after is None:
+            return
+        with self._lock:
+            texts = [
+                text
+                for text in dict.fromkeys(i.text for i in items if i.direction == "in")
+                if text not in self._offered
+            ]
+            self._offered.update(texts)
+            if not texts or (
+                len(self._offered) <= self._offload_after and not triage_worker.running()
+            ):
+                return
+        worker = triage_worker.shared_worker(self.model)
+        if worker is None:
+            self._offload_after = None
+            return
+        future = worker.submit(texts)
+        with self._lock:
+            for text in texts:
+                self._sent[text] = (texts, future)
+
+    def _collect(self, texts: list[str], future: Future[list[Triage]]) -> None:
+        """The worker's triages of a chunk (none if it failed: then they are triaged here)."""
+        try:
+            triages = future.result()
+        except Exception:
+            triages = []
+        for text, triage in zip(texts, triages, strict=False):
+            self._by_text.setdefault(text, triage)
+        with self._lock:
+            for text in texts:
+                self._sent.pop(text, None)
+
     def __len__(self) -> int:
-        """How many distinct texts were triaged."""
+        """How many distinct texts were triaged (so far collected from the worker)."""
         return len(self._by_text)
 
 
@@ -88,6 +143,7 @@ class Reads:
         def on_item(item: Item) -> None:
             pending.append(item)
             if len(pending) >= HANDOFF:
+                self.triaged.offer(pending)
                 self._queue.put(pending.copy())
                 pending.clear()
 
@@ -95,6 +151,7 @@ class Reads:
             return read(*args, on_item=on_item, **kwargs)
         finally:
             if pending:
+                self.triaged.offer(pending)
                 self._queue.put(pending)
 
     def result(self, future: Future[SourceBatch]) -> SourceBatch:
@@ -105,5 +162,5 @@ class Reads:
                 self._ended.add(entry)
                 continue
             for item in entry:
-                self.triaged(item)
+                self.triaged.early(item)
         return future.result()

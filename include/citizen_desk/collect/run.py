@@ -40,6 +40,7 @@ from citizen_desk.collect.pretriage import Reads, Triaged
 from citizen_desk.collect.records import Bounds, SourceBatch
 from citizen_desk.collect.store import StoreResult, existing_ids, load_watermark, store_batch
 from citizen_desk.collect.summary import STORE_COUNTS, channel_block, empty_channel_summary
+from citizen_desk.collect.triage_worker import OFFLOAD_AFTER
 from citizen_desk.collect.zalo import read_zalo, recent_mode
 from citizen_desk.db.engine import session_scope
 from citizen_desk.db.models import CollectionRun
@@ -203,7 +204,7 @@ def _bounds(
     """What each source reads, and the triage of what it reads (with the model of now: the store
     uses the results only if it triages with the same, `collect.pretriage`)."""
     with session_scope(engine) as session:
-        triaged = Triaged.of_session(session)
+        triaged = Triaged.of_session(session, OFFLOAD_AFTER)  # big batches: `triage_worker`
         if window is not None:
             since, until = window.since - overlap, window.until
             return {s: Bounds(since=since, until=until) for s in sources}, triaged
