@@ -20,7 +20,7 @@ from citizen_desk.privacy.name_openers import LOWER_GIVEN, OPENING_GIVEN
 from citizen_desk.privacy.wordlist import is_word
 from citizen_desk.text.normalize import strip_diacritics
 from tests.budget import examples
-from tests.privacy.helpers import covered
+from tests.privacy.helpers import covered, untouched
 
 SETTINGS = settings(
     max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -67,6 +67,7 @@ def test_a_given_name_opening_a_sentence_is_masked(
     call=st.sampled_from(["ơi, về nhà đi con.", "mày mới là đồ lừa đảo.", "bạn nói gì vậy?"]),
 )
 @example(first="châu", second="an", call="ơi, về nhà đi con.")  # not "Châu Á" + "n"
+@example(first="châu", second="my", call="ơi, về nhà đi con.")  # typed with marks: not "Châu Mỹ"
 def test_a_name_called_out_is_masked(first: str, second: str, call: str) -> None:
     assume(f"{first} {second}" not in PROVINCES_TYPED)  # "Long An ơi": a province called out
     assume(not second or not is_word(first, second))  # "An Toàn": a word capitalised
@@ -227,3 +228,16 @@ def test_a_known_place_is_a_place_only_as_whole_words(place: str, more: str) -> 
     glued = place + more  # "chau a" + "n": the name Châu An, not Châu Á
     whole = any(glued == p or glued.startswith(p + " ") for p in PLACES)
     assert starts_with_place(glued) == whole
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Anh ấy sang Châu Mỹ làm việc.", "Châu Mỹ"),
+        ("Gia đình ở Châu Đốc, An Giang.", "Châu Đốc"),
+        ("Hàng về từ Chau Au.", "Chau Au"),
+    ],
+)
+def test_a_place_known_with_its_marks_stays_a_place(text: str, kept: str) -> None:
+    """Only a typed form that differs from the place's marks makes a person ("Châu My ơi")."""
+    assert untouched(text, kept), text

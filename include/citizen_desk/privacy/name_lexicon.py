@@ -9,6 +9,7 @@ also ordinary words.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from citizen_desk.text.normalize import fold
 
@@ -293,10 +294,34 @@ LONE_NOT_NAME = word_set(
 LONE_PLACE_BEFORE = word_set("tiếng tịch người nước dân sang chữ vào ra phía hướng hồ")
 
 
-def starts_with_place(text: str) -> bool:
-    """`text` (folded) begins with a known place, whole words only: "chau a" is Châu Á, but
-    "chau an" is a person (Châu An), not the start of a continent."""
-    return any(
-        text.startswith(place) and (len(text) == len(place) or not text[len(place)].isalnum())
-        for place in PLACES
+# The places of PLACES as typed with diacritics: typed with marks, "Châu My" (a girl called out)
+# is not "Châu Mỹ", though both fold to "chau my".
+PLACES_MARKED = {
+    fold(form): form
+    for form in (
+        "hà nội", "hà giang", "hà nam", "hà tĩnh", "hà tây", "hạ long", "hà đông", "hà tiên",
+        "hà trung", "hồ chí minh", "lâm đồng", "cao bằng", "thái bình", "thái nguyên",
+        "phan thiết", "đồ sơn", "lý sơn", "mai châu", "tô lịch", "vụ bản", "hồ gươm",
+        "hồ tây", "lâm thao", "cao lãnh", "trần đề", "hà quảng", "từ liêm", "việt nam",
+        "trung quốc", "hàn quốc", "nhật bản", "thái lan", "đài loan", "anh quốc", "bà rịa",
+        "bà chiểu", "bà điểm", "bà đen", "cô tô", "ông lãnh", "hai bà trưng", "bà trưng",
+        "hoa kỳ", "châu thành", "châu đốc", "châu âu", "châu á", "châu phi", "châu mỹ",
+        "châu úc", "châu đức", "châu phú",
     )
+}  # fmt: skip
+
+
+def starts_with_place(text: str, typed: str | None = None) -> bool:
+    """`text` (folded) begins with a known place, whole words only: "chau a" is Châu Á, but
+    "chau an" is a person (Châu An), not the start of a continent. `typed`, the same words as
+    written: when they carry diacritics, a place known with its marks must be typed with them."""
+    marked = typed is not None and fold(typed) != typed.lower()
+    typed_lower = unicodedata.normalize("NFC", typed).lower() if marked and typed else ""
+    for place in PLACES:
+        if not text.startswith(place) or (len(text) > len(place) and text[len(place)].isalnum()):
+            continue
+        form = PLACES_MARKED.get(place)
+        if marked and form and not typed_lower.startswith(form):
+            continue
+        return True
+    return False

@@ -127,7 +127,8 @@ def opening_names(
         if not run or any(i + k in taken for k in range(run)):
             continue
         span_words = " ".join(canon.text[slice(*w)] for w in words[i : i + run])
-        if starts_with_place(span_words) or typed_province(canon, words, i, run):
+        typed = canon.original[slice(*canon.span(words[i][0], words[i + run - 1][1]))]
+        if starts_with_place(span_words, typed) or typed_province(canon, words, i, run):
             continue
         if _followed_as_person(canon, words, i + run - 1, text_start=i == 0):
             found.append((words[i][0], words[i + run - 1][1]))

@@ -277,7 +277,8 @@ def all_caps(canon: Canonical, span: tuple[int, int]) -> bool:
 
 def known_place(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
     span_text = " ".join(canon.text[slice(*w)] for w in words[first : first + run])
-    return starts_with_place(span_text) or cycle_year(canon, words, first, run)
+    typed = canon.original[slice(*canon.span(words[first][0], words[first + run - 1][1]))]
+    return starts_with_place(span_text, typed) or cycle_year(canon, words, first, run)
 
 
 def typed_province(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> bool:
