@@ -164,19 +164,7 @@ CAPITALISED_PLACE_WORDS = word_set(
 # "Q.Hải Châu", "H.Mang Thít", "TT.Cái Nhum", "X.Hòa Tiến"): a place, unless a kinship cue or
 # another initial stands before the letter ("chị H. Nam", "N.V.P. Hùng").
 ABBREVIATED_UNITS = word_set("tp tx tt p q h x")
-# Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình").
-PLACES = frozenset(
-    {
-        "ha noi", "ha giang", "ha nam", "ha tinh", "ha tay", "ha long", "ha dong", "ha tien",
-        "ha trung", "ho chi minh", "lam dong", "cao bang", "thai binh", "thai nguyen",
-        "phan thiet", "phan rang", "do son", "ly son", "mai chau", "to lich", "vu ban",
-        "ho guom", "ho tay", "lam thao", "cao lanh", "tran de", "ha hoa", "ha quang",
-        "hoang mai", "tu liem", "viet nam", "trung quoc", "han quoc", "nhat ban", "thai lan",
-        "dai loan", "anh quoc", "ba ria", "ba chieu", "ba diem", "ba den", "co to", "ong lanh",
-        "hai ba trung", "ba trung", "hoa ky", "hong kong", "chau thanh", "chau doc", "chau au",
-        "chau a", "chau phi", "chau my", "chau uc", "chau duc", "chau phu",
-    }
-)  # fmt: skip
+
 # Provinces and centrally-run cities as typed with diacritics: the tagger calls "c) Thanh Hóa" a
 # person. Without diacritics "Thanh Hoa" may be a man's name, so only the typed forms count.
 PROVINCES_TYPED = frozenset(
@@ -294,8 +282,9 @@ LONE_NOT_NAME = word_set(
 LONE_PLACE_BEFORE = word_set("tiếng tịch người nước dân sang chữ vào ra phía hướng hồ")
 
 
-# The places of PLACES as typed with diacritics: typed with marks, "Châu My" (a girl called out)
-# is not "Châu Mỹ", though both fold to "chau my".
+# Well-known places whose first word is also a surname ("Hà Nội", "Thái Bình"), as typed with
+# diacritics and keyed by their folded form: typed with marks, "Châu My" (a girl called out) is
+# not "Châu Mỹ", though both fold to "chau my".
 PLACES_MARKED = {
     fold(form): form
     for form in (
@@ -309,6 +298,9 @@ PLACES_MARKED = {
         "châu úc", "châu đức", "châu phú",
     )
 }  # fmt: skip
+# Every well-known place, folded: those above, and those whose marks vary in typing ("Hạ Hòa" /
+# "Hạ Hoà") or that also stand as a person's full name ("Hoàng Mai"), matched folded alone.
+PLACES = frozenset(PLACES_MARKED) | frozenset({"ha hoa", "hoang mai", "hong kong", "phan rang"})
 
 
 def starts_with_place(text: str, typed: str | None = None) -> bool:
