@@ -9,10 +9,12 @@
 * **The rules** cannot be refitted per fold: they were written from every ``train`` and
   ``dev`` row, so on those rows they are in-sample. ``--vintage`` measures them honestly: each
   row is scored by the rules *as they stood before the commit that added the row* (the code of
-  that commit's parent, taken from git history into a temporary directory and run in a
   subprocess), i.e. by rules that had never seen it, as a new page's message would be. The
-  combined figure (rules OR model, the model vetoed by the rules' strong "not now" cues as in
-  ``classify.combine``) uses those vintage rules for the rules' part.
+  combined figures use those vintage rules for the rules' part: "rules OR model" (the model
+  vetoed by the rules' strong "not now" cues; the combination shipped until the fourteenth
+  session) and "fused" (shipped since: rule-urgent, or the model from a lower probability when
+  the rules' score does not argue against the message, ``urgency_model.fused``). Vintage
+  scores come from rules of several ages, whose scales differ a little: an estimate.
 
 Prints counts only (no text, no id): urgent found / urgent rows and false urgents / non-urgent
 rows, by source kind and with / without diacritics.
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from citizen_desk.triage.classify import explain
 from citizen_desk.triage.train import REAL_SET
-from citizen_desk.triage.urgency_model import CALM_VETO, load_urgency_model
+from citizen_desk.triage.urgency_model import CALM_VETO, fused, load_urgency_model
 from citizen_desk.triage.urgency_train import (
     UrgencyRow,
     out_of_fold,
@@ -59,7 +61,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
         d = explain(row["text"], vocab)
         urgent = d.urgency >= minimum if minimum is not None else d.triage.urgent
         calm = sum(h.weight for h in d.hits if h.category == "urgent" and h.weight < 0)
-        out[row["id"]] = [bool(urgent), calm]
+        out[row["id"]] = [bool(urgent), calm, d.urgency]
 print(json.dumps(out))
 """
 
@@ -68,12 +70,12 @@ def _git(*args: str) -> bytes:
     return subprocess.run(["git", "-C", str(REPO), *args], check=True, capture_output=True).stdout
 
 
-def vintage_rules(wanted: set[str]) -> dict[str, tuple[bool, float]]:
-    """Row id -> (urgent, "not now" weight) by the rules of the parent of the commit that first
-    added the row."""
+def vintage_rules(wanted: set[str]) -> dict[str, tuple[bool, float, float]]:
+    """Row id -> (urgent, "not now" weight, urgency score) by the rules of the parent of the
+    commit that first added the row."""
     commits = _git("log", "--format=%H", "--reverse", "--", CORPUS).decode().split()
     seen: set[str] = set()
-    result: dict[str, tuple[bool, float]] = {}
+    result: dict[str, tuple[bool, float, float]] = {}
     corpus = str(REPO / CORPUS)
     for commit in commits:
         lines = _git("show", f"{commit}:{CORPUS}").decode("utf-8").splitlines()
@@ -91,13 +93,22 @@ def vintage_rules(wanted: set[str]) -> dict[str, tuple[bool, float]]:
                 [sys.executable, "-c", _SNIPPET, corpus, ",".join(new)],
                 check=True, capture_output=True, env=env, cwd=tmp,
             )  # fmt: skip
-        result.update({k: (bool(u), float(c)) for k, (u, c) in json.loads(done.stdout).items()})
+        result.update(
+            {k: (bool(u), float(c), float(v)) for k, (u, c, v) in json.loads(done.stdout).items()}
+        )
     return result
 
 
-def either(model_flag: bool, rules: tuple[bool, float]) -> bool:
-    """The shipped combination: rule-urgent, or model-urgent unless the rules' calm vetoes."""
+def either(model_flag: bool, rules: tuple[bool, float, float]) -> bool:
+    """The combination shipped until the fourteenth session: rule-urgent, or model-urgent
+    unless the rules' calm vetoes."""
     return rules[0] or (model_flag and rules[1] > CALM_VETO)
+
+
+def fused_flag(probability: float, threshold: float, rules: tuple[bool, float, float]) -> bool:
+    """The shipped combination on a vintage rules' verdict: rule-urgent, or the model's say
+    weighed against the rules' score (``urgency_model.fused``)."""
+    return rules[0] or fused(probability, threshold, rules[1], rules[2])
 
 
 def _count(rows: Sequence[UrgencyRow], flags: Sequence[bool]) -> tuple[int, int, int, int]:
@@ -156,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             combined = [[either(f, vintage[r.id]) for f, r in zip(flags, part, strict=True)]
                         for flags in model_flags]  # fmt: skip
             print(_line("vintage rules OR model", part, combined))
+            gated = [[fused_flag(run[i], threshold, vintage[rows[i].id]) for i in index]
+                     for run in probabilities]  # fmt: skip
+            print(_line("vintage rules fused with model", part, gated))
     print("== threshold curve (all rows): model alone / vintage rules OR model")
     for step in range(5, 96, 5):
         t = step / 100

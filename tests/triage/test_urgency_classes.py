@@ -80,6 +80,10 @@ URGENT = {
         "Vợ em đẻ rớt rồi, anh cho xe xuống ngay giúp em",
         "Ông tôi tự nhiên ngừng thở, ngất xỉu ngay tại nhà",
     ],
+    "a rumour of a find corrected: the child is still missing": [
+        "Nhiều người hiểu lầm là gia đình đã tìm thấy cháu, cháu 5 tuổi vẫn chưa về, cả nhà đang"
+        " đi tìm",
+    ],
     "in the water, alone in a flood, hoping someone shelters a missing child": [
         "Con tôi bị nước cuốn, giờ vẫn đang dưới dòng nước",
         "Bé nhà em ở một mình trong nhà, nước ngập, bé vừa đói vừa sợ",
@@ -127,6 +131,21 @@ CALM = {
     ],
     "rising water that threatens goods, not lives": [
         "Từ sáng mưa to, nước dâng nhanh, kê cao đồ đạc đến đâu nước lên đến đó",
+    ],
+    # issue #18, fourteenth session: the classes the 80 new real rows showed over-flagged
+    "goods and animals swept away, not people": [
+        "Xe máy bị nước cuốn trôi, đồ đạc hỏng hết",
+        "Lũ về trong đêm, đàn gà bị cuốn trôi hết",
+    ],
+    "keeping watch against a rise": [
+        "Nước mới tới bậc thềm, tối nay tôi cử người túc trực đề phòng lũ dâng",
+    ],
+    "a rescuer or helper speaking": [
+        "Đội chúng tôi thức trắng, hễ có tin cần cứu hộ là lập tức lên đường",
+        "Nước xiết quá, gặp ai cứu người đó thôi",
+    ],
+    "a story told by the hours between its moments": [
+        "Lúc đi nước mới tới sân, hai tiếng sau quay lại thì đã ngập tới cổ",
     ],
 }
 
@@ -212,3 +231,16 @@ def test_past_times_are_not_read_into_their_folded_twins() -> None:
         explain("em toi bi ban sang qua campuchia").urgency
         == explain("em toi bi ban sang qua o campuchia").urgency
     )  # unaccented "sang qua" stays a past time, as before
+
+
+def test_an_age_in_months_is_no_duration() -> None:
+    """ "em bé 13 tháng" is a baby's age, not "for 13 months" (a chronic problem)."""
+    baby = explain("Nhà em có em bé 13 tháng, nước ngập nửa nhà, cần sơ tán gấp")
+    assert baby.urgency >= 0
+    assert explain("Đã 13 tháng nay nhà tôi bị ngập mỗi khi mưa").urgency < 0
+
+
+def test_drifting_is_no_tying_up() -> None:
+    """Folded "troi" is both "trôi" (drift) and "trói" (tie up): swept away is not held."""
+    assert "bị nhốt / giam giữ" not in explain("Con bò bị nước cuốn trôi").urgency_cues
+    assert "bị nhốt / giam giữ" in explain("Con bé bị bọn chúng trói ở nhà kho").urgency_cues

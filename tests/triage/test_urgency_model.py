@@ -4,6 +4,7 @@ rules (safety net kept, urgency only added, explained, sent to a human), trainin
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -19,9 +20,12 @@ from citizen_desk.triage.urgency_model import (
     DEFAULT_PATH,
     ENV_VAR,
     FORMAT,
+    GATE_PROBABILITY,
+    GATE_SCORE,
     MODEL_CUE,
     UrgencyModel,
     features,
+    fused,
     load_urgency_model,
     parse_urgency_model,
 )
@@ -137,6 +141,32 @@ def test_the_rules_not_now_cues_veto_the_model() -> None:
     calm = sum(h.weight for h in explain(text).hits if h.category == "urgent" and h.weight < 0)
     assert calm <= CALM_VETO
     assert not classify(text, urgency_model=always()).urgent
+
+
+def test_the_rules_score_gates_the_model() -> None:
+    """From GATE_SCORE up the rules do not argue against the message and GATE_PROBABILITY
+    suffices; below it, or vetoed, the model needs its own threshold or nothing."""
+    between = (GATE_PROBABILITY + 0.9) / 2
+    assert fused(between, 0.9, 0.0, GATE_SCORE)
+    assert not fused(between, 0.9, 0.0, GATE_SCORE - 0.5)
+    assert not fused(between, 0.9, 0.0, None)  # no rules' score: the model alone
+    assert fused(0.95, 0.9, 0.0, GATE_SCORE - 5)  # the model alone, from its threshold
+    assert not fused(0.99, 0.9, CALM_VETO, 5.0)  # the rules' "not now" cues veto it
+    assert not fused(GATE_PROBABILITY - 0.01, 0.9, 0.0, 5.0)
+    assert not fused(between, 0.9, -1.0, 5.0)  # a "not now" cue: no gate
+
+
+def test_a_plain_message_needs_less_of_the_model_than_a_story_told_afterwards() -> None:
+    model = load_model()
+    assert model is not None
+    logit = math.log(0.65 / 0.35)  # probability 0.65: above the gate, below the threshold
+    middling = UrgencyModel("t", {"w:x": 0.0}, logit, 0.9)
+    assert GATE_PROBABILITY <= 0.65 < middling.threshold
+    assert explain(CALM).urgency >= GATE_SCORE
+    assert classify(CALM, model=model, urgency_model=middling).urgent
+    past = "hôm qua tôi đi làm căn cước ở phường"
+    assert explain(past).urgency < GATE_SCORE
+    assert not classify(past, model=model, urgency_model=middling).urgent
 
 
 def test_the_rules_alone_use_no_urgency_model() -> None:

@@ -327,7 +327,9 @@ def combine(
     """The model's decision on one message, under the rules' safety cues (see :func:`classify`).
 
     Urgency: the rules' urgency stands (with their cues); otherwise the urgency model may call
-    the message urgent, unless the rules' "not now" cues weigh too much. Such a message keeps
+    the message urgent (:func:`~citizen_desk.triage.urgency_model.fused`: from a lower
+    probability when the rules' score does not argue against it), unless the rules' "not now"
+    cues weigh too much. Such a message keeps
     its category, goes to a human with ``tip`` among its candidates, and its cues are "mô hình"
     and the words that pushed the model most."""
     rules = detail.triage
@@ -345,7 +347,10 @@ def combine(
     if not urgent and urgency_model is not None:
         calm = sum(h.weight for h in detail.hits if h.category == URGENT and h.weight < 0)
         built = (found.words, found.bigrams) if model.spec.words and model.spec.bigrams else None
-        second_opinion, _, cues = urgency_model.assess(detail.tokens, detail.accented, calm, built)
+        gate = None if detail.negated else detail.urgency  # a denied danger: no gate
+        second_opinion, _, cues = urgency_model.assess(
+            detail.tokens, detail.accented, calm, built, gate
+        )
         urgent = second_opinion
     confidence = round(confidence, 3)
     # A tip the rules saw but the model did not is shown to a human rather than filed away;

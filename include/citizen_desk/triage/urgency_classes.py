@@ -24,46 +24,54 @@ CALM = ("past", "resolved", "opinion", "hypothetical", "found", "property")
 PREFIX = "x:"
 
 _LEXICON = {
-    "violence": "danh dap|danh chet|chem|dam|giet|bop co|dao|sung|kiem|hanh hung|truy duoi|"
-    "duoi danh|duoi theo|tan cong|dap pha|xiet no|de doa|khong che|hiep dam|cuong hiep|ep|"
-    "trai phep|bat nat",
-    "captivity": "bat coc|chuoc|tien chuoc|nhot|giam|giu|troi|bi ban|ban sang|lua sang|"
-    "dua sang|cong ty|campuchia|trung quoc|myanmar|lao|khong cho ve|khong duoc ve|tra tien|"
-    "chuyen tien|doi tien|con tin",
-    "disaster": "chay|khoi|ngat|lu|ngap|nuoc len|nuoc cuon|cuon troi|mac ket|ket|mai nha|noc|"
-    "nuoc dang|sat lo|chim|duoi nuoc|song|bien|troi dat|lat thuyen",
+    "violence": "danh dap|danh chet|chem|dam|giet|bop co|dao|sung|kiem|hanh hung|"
+    "truy duoi|duoi danh|duoi theo|tan cong|dap pha|xiet no|de doa|khong che|"
+    "hiep dam|cuong hiep|ep|trai phep|bat nat",
+    "captivity": "bat coc|chuoc|tien chuoc|nhot|giam|giu|troi|bi ban|ban sang|"
+    "lua sang|dua sang|cong ty|campuchia|trung quoc|myanmar|lao|khong cho ve|"
+    "khong duoc ve|tra tien|chuyen tien|doi tien|con tin",
+    "disaster": "chay|khoi|ngat|lu|ngap|nuoc len|nuoc cuon|cuon troi|mac ket|ket|"
+    "mai nha|noc|nuoc dang|sat lo|chim|duoi nuoc|song|bien|troi dat|lat thuyen",
     "missing": "mat tich|di lac|lac|khong ve|chua ve|khong lien lac|mat lien lac|"
-    "khong tim thay|chua tim thay|bo nha|dan di|du do|ai thay|ai biet|tim con|tim me|tim bo|"
-    "tim chau|tim em",
-    "selfharm": "tu tu|tu sat|nhay cau|uong thuoc|thuoc ngu|ket lieu|khong muon song|chet di|"
-    "vinh biet|tam biet",
-    "medical": "ngung tho|khong tho|bat tinh|ngat xiu|co giat|chay mau|mat mau|sot cao|de|"
-    "cap cuu|hap hoi",
-    "vulnerable": "chau|be|con nho|em be|tre|tuoi|cu|ba cu|ong cu|me gia|nguoi gia|lan|benh|"
-    "thai|bau|tat nguyen|cam|diec|tam than",
-    "now": "dang|bay gio|ngay|hien|hien tai|van|van chua|chua|luc nay|toi nay|sang nay|dem nay|"
-    "tu sang|tu hom qua|den gio|den nay|suot|roi|sap",
-    "plea": "cuu|cuu voi|cuu em|cuu toi|cuu con|giup|giup voi|lam on|xin|gap|khan|khan cap|"
-    "nhanh|mau|ai|o dau|lam sao|phai lam sao|voi a|voi",
+    "khong tim thay|chua tim thay|bo nha|dan di|du do|ai thay|ai biet|tim con|tim me|"
+    "tim bo|tim chau|tim em",
+    "selfharm": "tu tu|tu sat|nhay cau|uong thuoc|thuoc ngu|ket lieu|khong muon song|"
+    "chet di|vinh biet|tam biet",
+    "medical": "ngung tho|khong tho|bat tinh|ngat xiu|co giat|chay mau|mat mau|"
+    "sot cao|de|cap cuu|hap hoi",
+    "vulnerable": "chau|be|con nho|em be|tre|tuoi|cu|ba cu|ong cu|me gia|nguoi gia|"
+    "lan|benh|thai|bau|tat nguyen|cam|diec|tam than",
+    "now": "gio|hien gio|dang o|van dang|con dang|nhin doi|het pin|mat dien|mat song|"
+    "co lap|mac ket|nuoc van|dang|bay gio|ngay|hien|hien tai|van|van chua|chua|"
+    "luc nay|toi nay|sang nay|dem nay|tu sang|tu hom qua|den gio|den nay|suot|roi|"
+    "sap",
+    "plea": "giup em|ho tro|ho tro em|cuu giup|can cuu|so tan gap|cho cuu|cho cuu ho|"
+    "sos|ca no|cano|ao phao|xuong|ai co|giup do|khan thiet|cuu|cuu voi|cuu em|"
+    "cuu toi|cuu con|giup|giup voi|lam on|xin|gap|khan|khan cap|nhanh|mau|ai|o dau|"
+    "lam sao|phai lam sao|voi a|voi",
     "call": "113|114|115|cong an|canh sat|cuu ho|cuu nan|bao an|goi",
-    "past": "hom qua|hom truoc|nam|thang|tuan truoc|luc do|khi do|khi ay|hoi do|ngay do|"
-    "truoc day|sau do|sau khi|da tung|ke lai|nho lai|ngay xua|luc ay|hom ay|toi qua|dem qua|"
-    "sang qua|nam ngoai",
-    "resolved": "da duoc|duoc cuu|giai cuu|tim thay|da ve|ve nha|an toan|da tron|thoat|"
-    "thoat duoc|binh an|da bat|bat giu|khoi to|tam giu|xu ly|dap tat|da chet|tu vong|thi the|"
-    "qua doi|an tang|dam tang",
-    "opinion": "nen|phai|nhu the nao|tai sao|sao lai|kinh khung|ghe|so qua|toi nghiep|"
-    "thuong qua|xot|mong|cam on|chuc|hy vong|hi vong|cau mong|tuyet voi|gioi|haha|hihi|kkk|"
-    "vcl|vl",
+    "past": "luc di|quay lai|chi kip|vua kip|thi thay|ai ngo|khong ngo|lan nay|"
+    "lan truoc|hom do|nam nao|hom qua|hom truoc|nam|thang|tuan truoc|luc do|khi do|"
+    "khi ay|hoi do|ngay do|truoc day|sau do|sau khi|da tung|ke lai|nho lai|ngay xua|"
+    "luc ay|hom ay|toi qua|dem qua|sang qua|nam ngoai",
+    "resolved": "da so tan|noi an toan|duoc dua|da dua|kip thoi|may co|may man|"
+    "da duoc|duoc cuu|giai cuu|tim thay|da ve|ve nha|an toan|da tron|thoat|"
+    "thoat duoc|binh an|da bat|bat giu|khoi to|tam giu|xu ly|dap tat|da chet|tu vong|"
+    "thi the|qua doi|an tang|dam tang",
+    "opinion": "chia se|thuong lam|tam long|nen|phai|nhu the nao|tai sao|"
+    "sao lai|kinh khung|ghe|so qua|toi nghiep|thuong qua|xot|mong|cam on|chuc|"
+    "hy vong|hi vong|cau mong|tuyet voi|gioi|haha|hihi|kkk|vcl|vl",
     "first": "em|toi|minh|con|chau|tao|tui|me|bo|chong|vo",
-    "found": "den nhan|nhan lai|dang duoc giu|duoc giu|tra lai|lien he nhan|nguoi nha lien he|"
-    "dang o tru so|dang o cong an|nhat duoc|ai danh roi|ai mat|chu nhan|bao gia dinh",
-    "property": "vi|tui xach|dien thoai|giay to|xe may|xe dap|o to|xe hoi|xe dien|tai san|"
-    "the atm|cccd|can cuoc|con meo|con cho|con trau|con bo|thu cung|bang lai|tai khoan|"
-    "nha dat|so do|vang|trang suc|laptop",
+    "found": "den nhan|nhan lai|dang duoc giu|duoc giu|tra lai|lien he nhan|"
+    "nguoi nha lien he|dang o tru so|dang o cong an|nhat duoc|ai danh roi|ai mat|"
+    "chu nhan|bao gia dinh",
+    "property": "do dac|hoa mau|xi mang|tu lanh|may giat|con ga|dan ga|"
+    "con lon|dan lon|dan bo|lon nai|vi|tui xach|dien thoai|giay to|xe may|xe dap|"
+    "o to|xe hoi|xe dien|tai san|the atm|cccd|can cuoc|con meo|con cho|con trau|"
+    "con bo|thu cung|bang lai|tai khoan|nha dat|so do|vang|trang suc|laptop",
     "scam": "lua|lua dao|chuyen khoan|da chuyen|bi lua|chiem doat|vay|no|lai suat|app",
-    "hypothetical": "neu|gia su|lam gi|the nao|nhu nao|co bi|co phai|bao nhieu|quy dinh|"
-    "phap luat|xu phat",
+    "hypothetical": "neu|gia su|lam gi|the nao|nhu nao|co bi|co phai|bao nhieu|"
+    "quy dinh|phap luat|xu phat",
 }
 
 # phrase (folded words joined by spaces) -> the classes it belongs to

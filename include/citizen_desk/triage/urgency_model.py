@@ -8,13 +8,14 @@ rules were written from the same rows and separate them perfectly, so a model fe
 learns to copy them and adds nothing on new sources.
 
 How it combines (:func:`citizen_desk.triage.classify.combine`): the rules stay the safety net
-(rule-urgent stays urgent, with its cues); the model can only *add* urgency, and not to a
-message whose "not now" cues (resolved, past, a bystander's frame ...) weigh ``CALM_VETO`` or
-more in the rules: the guide's calm classes are where the model, fitted on few rows, errs
-("Sau khi gia đình nộp tiền chuộc, con tôi đã được thả"). A message urgent
-by the model alone keeps its category, is marked for a human ("cần người xem", with ``tip``
-among its candidates) and is explained by "mô hình" followed by the writer's words that pushed
-the model most (:meth:`UrgencyModel.assess`).
+(rule-urgent stays urgent, with its cues); the model can only *add* urgency (:func:`fused`):
+from its threshold, or from the lower ``GATE_PROBABILITY`` when the rules do not argue against
+the message (score >= ``GATE_SCORE``), and not to a message whose "not now" cues (resolved,
+past, a bystander's frame ...) weigh ``CALM_VETO`` or more in the rules: the guide's calm
+classes are where the model, fitted on few rows, errs ("Sau khi gia đình nộp tiền chuộc, con
+tôi đã được thả"). A message urgent by the model alone keeps its category, is marked for a
+human ("cần người xem", with ``tip`` among its candidates) and is explained by "mô hình"
+followed by the writer's words that pushed the model most (:meth:`UrgencyModel.assess`).
 
 The artifact is JSON (``models/urgency-model.json``), read once per process; inference is plain
 Python. ``CITIZEN_DESK_URGENCY_MODEL`` points at another artifact, or ``off`` (as does
@@ -48,6 +49,14 @@ MAX_WORDS = 3  # writer's words named after it
 # The rules' "not now" weights summing to this or less veto the model's urgency (in the
 # source-grouped simulation it cost no urgent row and removed one false urgent in 565).
 CALM_VETO = -3.0
+# The model's say is weighed against the rules' score (issue #18, fourteenth session): when
+# the rules do not argue against a message (urgency score >= GATE_SCORE, no "not now" cue, no
+# danger denied), GATE_PROBABILITY suffices instead of the artifact's threshold. Scored as the
+# rules stood before each row was added (rows they had not seen) with out-of-fold
+# probabilities, this raised the urgent rows found from about 56% to 63% for about one more
+# false alarm in a hundred calm rows (``triage_cv.urgency --vintage``, README).
+GATE_SCORE = -0.5
+GATE_PROBABILITY = 0.6
 WORD, PAIR = "w:", "b:"
 
 
@@ -107,13 +116,15 @@ class UrgencyModel:
         accented: tuple[str, ...] = (),
         rules_calm: float = 0.0,
         words_pairs: tuple[frozenset[str], frozenset[str]] | None = None,
+        rules_score: float | None = None,
     ) -> tuple[bool, float, tuple[str, ...]]:
         """(urgent, probability, explanation): "mô hình" then the writer's words (``accented``
         when aligned with ``tokens``) whose features pushed the score most. ``rules_calm`` is
         the sum of the rules' "not now" weights (<= 0); from ``CALM_VETO`` down it vetoes.
-        ``words_pairs``: :func:`words_and_pairs` of ``tokens`` when already built."""
+        ``rules_score``: the rules' urgency score (see :func:`fused`). ``words_pairs``:
+        :func:`words_and_pairs` of ``tokens`` when already built."""
         probability = self._fast_probability(tokens, words_pairs)
-        if probability < self.threshold or rules_calm <= CALM_VETO:
+        if not fused(probability, self.threshold, rules_calm, rules_score):
             return False, probability, ()
         found = features(tokens)
         pushed = sorted(
@@ -133,6 +144,20 @@ class UrgencyModel:
                 words.append(shown)
                 used.update(own)
         return True, probability, (MODEL_CUE, *words)
+
+
+def fused(
+    probability: float, threshold: float, rules_calm: float, rules_score: float | None
+) -> bool:
+    """Whether the model's say makes a message urgent: from its ``threshold``, or from
+    ``GATE_PROBABILITY`` when the rules' score is at least ``GATE_SCORE`` with no "not now"
+    weight at all (``rules_score`` ``None``: no rules' score, or a danger they denied); never
+    when the rules' "not now" weights reach ``CALM_VETO``."""
+    if rules_calm <= CALM_VETO:
+        return False
+    if rules_score is not None and rules_score >= GATE_SCORE and rules_calm == 0:
+        return probability >= min(threshold, GATE_PROBABILITY)
+    return probability >= threshold
 
 
 def _writers_words(name: str, tokens: tuple[str, ...], accented: tuple[str, ...]) -> str:
