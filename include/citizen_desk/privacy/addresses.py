@@ -6,7 +6,9 @@ number is always an address ("số nhà 12", "ngõ 5", "hẻm 213 Nguyễn Thi�
 residential group or a street ("thôn Đông Hương", "tổ 3, cụm 1", "TDP 5", "phố Điện Biên Phủ",
 "đường Tân Thới Nhất 12") is masked when the text ties it to a person: right after a name or a
 birth year, in brackets after a name ("anh Hiếu (thôn An Xuân 3, xã Cửu An)"), after a residence
-word ("trú tại", "ngụ", "HKTT:", "nhà trọ ở") or in the writer's own "tôi ở ...". A hamlet alone
+word ("trú tại", "ngụ", "HKTT:", "nhà trọ ở"), in the writer's own "tôi ở ...", or after a
+relative's or someone's house's "ở" ("chị họ tôi, người ở thôn Long Phượng", "đến nhà người
+quen ở phố Cửa Bắc"). A hamlet alone
 can identify a household in a small commune, so it goes with the house. Where a hamlet or a
 street is only the scene of an event ("ở xóm 4 có ổ nhóm", "trên đường Bạch Đằng") it is kept,
 like a commune: the police need it.
@@ -125,10 +127,18 @@ _SELF_BEFORE_AT_RE = re.compile(rf"{_SELF}(?:song |tru )?$")
 # Diên Điền", "cụ bà ở tổ dân phố Gốc Vối 1, phường Linh Sơn" (as typed, so "có ở" is not "cô").
 _OTHER_AT_RE = re.compile(
     r"(?<![\w])(người thân|người nhà|gia đình|cụ bà|cụ ông|bà ngoại|ông ngoại|bà nội|ông nội|mẹ|"
-    r"bố|cha|vợ|chồng|con|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ)"
+    r"bố|cha|vợ|chồng|con|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ|(?<=, )người)"
     r"(?: (?:của )?(?:tôi|em|mình|cô|anh|chị|ấy|nó|bạn|cháu))* (?:ở|sống ở|trú ở|ở tại)\s+$"
 )
 _OTHER_AT_FOLDED_RE = re.compile(fold(_OTHER_AT_RE.pattern))
+# Someone's house, then where it is: "đến nhà người quen ở phố Cửa Bắc", "nhà bà ngoại ở thôn 3".
+_HOUSE_OF_RE = re.compile(
+    r"(?<![\w])nhà (?:của )?(?:người quen|người thân|người nhà|hàng xóm|bạn bè|bạn gái|bạn trai|"
+    r"bạn|bà ngoại|ông ngoại|bà nội|ông nội|mẹ|bố|cha|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ)"
+    r"(?: (?:của )?(?:tôi|em|mình|cô|anh|chị|ấy|nó|bạn|cháu))* (?:ở|tại)\s+$"
+)
+_HOUSE_OF_FOLDED_RE = re.compile(fold(_HOUSE_OF_RE.pattern))
+_NAMED_STREET_RE = re.compile(r"(?:pho|duong) (?=[a-z])")
 # A house number right before a lane ("12/3 hẻm 45", "sn 12 ngõ 5", "nhà 25 ngõ 8"), unless a
 # word before it makes it a date, a time or a count ("tháng 12 ngõ 5 bị ngập").
 _LEAD_HOUSE_RE = re.compile(
@@ -448,15 +458,34 @@ def _self_homes(canon: Canonical) -> Iterator[tuple[int, int]]:
 
 def _someone_else_lives(canon: Canonical, begin: int, end: int) -> bool:
     """``[begin, end)`` follows a person's "ở" and comes before the commune ("cụ bà ở tổ dân
-    phố Gốc Vối 1, phường Linh Sơn")."""
-    if _ADMIN_AFTER_RE.match(canon.text, end) is None:
+    phố Gốc Vối 1, phường Linh Sơn"); a hamlet called by its name needs no commune after it
+    ("chị họ tôi, người ở thôn Long Phượng, …"), nor a street or a hamlet after someone's house
+    ("đến nhà người quen ở phố Cửa Bắc và …")."""
+    admin_after = _ADMIN_AFTER_RE.match(canon.text, end) is not None
+    named = _named_hamlet(canon, begin)
+    if not (admin_after or named or _named_street(canon, begin)):
         return False
     o_start, o_end = canon.span(max(0, begin - 40), begin)
     before = unicodedata.normalize("NFC", canon.original[o_start:o_end]).lower()
-    if not typed_with_marks(canon.original):
+    if typed_with_marks(canon.original):
+        before = " ".join(before.split()) + " "
+        other, house = _OTHER_AT_RE, _HOUSE_OF_RE
+    else:
         before = canon.text[max(0, begin - 40) : begin]
-        return _OTHER_AT_FOLDED_RE.search(before) is not None
-    return _OTHER_AT_RE.search(" ".join(before.split()) + " ") is not None
+        other, house = _OTHER_AT_FOLDED_RE, _HOUSE_OF_FOLDED_RE
+    if house.search(before) is not None:
+        return True
+    return (admin_after or named) and other.search(before) is not None
+
+
+def _named_street(canon: Canonical, start: int) -> bool:
+    """A street called by its name, as typed ("phố Cửa Bắc", "đường Lê Quang Đạo")."""
+    m = _NAMED_STREET_RE.match(canon.text, start)
+    return (
+        m is not None
+        and canon.is_capitalised(m.end())
+        and _typed_as(canon, start, m.end() - 1, frozenset({"phố", "đường"}))
+    )
 
 
 def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[int, int]]:

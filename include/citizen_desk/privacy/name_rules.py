@@ -55,6 +55,7 @@ from citizen_desk.privacy.name_words import (
     as_typed,
     capital_run,
     cycle_year,
+    foreign_name,
     known_place,
     name_word,
     opens_sentence,
@@ -72,7 +73,7 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
     """(words, is a title) of a kinship or title cue starting at ``index`` (0 if none)."""
     if canon.text[slice(*words[index])] not in CUE_FIRST_WORDS:
         return 0, False
-    for size in (3, 2, 1):
+    for size in (4, 3, 2, 1):
         if index + size >= len(words) or not canon.is_capitalised(words[index + size][0]):
             continue
         span = words[index : index + size + 1]
@@ -89,7 +90,27 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
             return 1, False
         if accented in TITLE_CUES or (plain and folded in TITLE_CUES_FOLDED):
             return size, True
+        if _title_and_adjective(accented):
+            return size, True
     return 0, False
+
+
+# Adjectives papers put between a title and a given name ("cô giáo trẻ Trung Anh", "nạn nhân
+# xấu số Thu Hà", "nữ sinh nghèo Lan Anh"), as typed with diacritics.
+TITLE_ADJECTIVES = frozenset(
+    {
+        "trẻ", "già", "nghèo", "trẻ tuổi", "xấu số", "tốt bụng", "khuyết tật", "mồ côi",
+        "tí hon", "nhỏ", "dũng cảm", "cao tuổi", "lớn tuổi", "hiếu học",
+    }
+)  # fmt: skip
+
+
+def _title_and_adjective(accented: str) -> bool:
+    """``accented`` (words as typed) is a title then one of `TITLE_ADJECTIVES`."""
+    return any(
+        accented.endswith(" " + adjective) and accented[: -len(adjective) - 1] in TITLE_CUES
+        for adjective in TITLE_ADJECTIVES
+    )
 
 
 def _initials(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
@@ -174,11 +195,40 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
     return run
 
 
+def _foreign_run(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """Capitalised words from ``index`` that are Vietnamese name syllables or foreign names
+    ("Xia Feiyang", "Wang Meng"), one space apart."""
+    count = 0
+    while index + count < len(words) and count < MAX_NAME_WORDS:
+        word = words[index + count]
+        if count and not adjacent(canon, words[index + count - 1], word):
+            break
+        if not (name_word(canon, word) or foreign_name(canon, word)):
+            break
+        count += 1
+    return count
+
+
+def _named_foreigner(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
+    """A foreign name after a title, named by a birth year, an age or an e-mail after it
+    ("Nghi phạm Xia Feiyang (35 tuổi, …)"), else 0."""
+    run = _foreign_run(canon, words, index)
+    if not run:
+        return 0
+    end = words[index + run - 1][1]
+    if BIRTH_AFTER_RE.match(canon.text, end) or EMAIL_AFTER_RE.match(canon.text, end):
+        return run
+    return 0
+
+
 def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
     """A capitalised run named by what follows it: a birth year, an age, a phone number, an
-    e-mail in brackets (a reader's signature)."""
+    e-mail in brackets (a reader's signature). Before a birth year, an age or an e-mail the
+    run may hold foreign names that no Vietnamese syllable spells ("gồm Xia Feiyang (SN
+    2006)", "đối tượng cầm đầu Wang Meng (SN 1990, quốc tịch Trung Quốc)")."""
     run = capital_run(canon, words, index)
-    if not run:
+    foreign = _foreign_run(canon, words, index)
+    if not (run or foreign):
         return 0
     if (
         index
@@ -186,6 +236,12 @@ def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
         and adjacent(canon, words[index - 1], words[index])
     ):
         return 0  # the tail of a longer capitalised run ("xã Mường Hung: 0354..."), judged whole
+    if foreign > run:
+        end = words[index + foreign - 1][1]
+        if BIRTH_AFTER_RE.match(canon.text, end) or EMAIL_AFTER_RE.match(canon.text, end):
+            run = foreign
+    if not run:
+        return 0
     end = words[index + run - 1][1]
     birth = BIRTH_AFTER_RE.match(canon.text, end) or EMAIL_AFTER_RE.match(canon.text, end)
     if not (birth or PHONE_AFTER_RE.match(canon.text, end)):
@@ -216,6 +272,26 @@ def _reversed_name(canon: Canonical, words: list[tuple[int, int]], index: int) -
     return run
 
 
+# Page words that are given names too ("Facebook Trang Hà Trang" is a woman, "Facebook trang
+# tin" a page): a name when a surname follows them.
+DISPLAY_GIVEN_ALSO = word_set("trang")
+
+
+def _page_word_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """``words[index]`` is a page word that is a given name too, and a capitalised surname
+    follows it one space apart ("Trang Hà Trang", "Trang Nguyễn"; not "Trang Tin Tức"); later
+    in a display name such a word is a given name all the same ("Hà Trang")."""
+    if as_typed(canon, *words[index]) not in DISPLAY_GIVEN_ALSO or index + 1 >= len(words):
+        return False
+    following = words[index + 1]
+    return (
+        adjacent(canon, words[index], following)
+        and canon.is_capitalised(following[0])
+        and not all_caps(canon, following)
+        and canon.text[slice(*following)] in SURNAMES
+    )
+
+
 def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
     """Words of a display name at ``index`` named by the platform before it (0 if none)."""
     start = words[index][0]
@@ -239,7 +315,11 @@ def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) ->
             break
         if any(ch.isupper() for ch in canon.original[slice(*canon.span(*word))][1:]):
             break  # "VNeID", "MoMo": an app or a brand, not a person
-        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME or stop_word(canon, word):
+        if (as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME or stop_word(canon, word)) and not (
+            _page_word_name(canon, words, index)
+            if count == 0
+            else as_typed(canon, *word) in DISPLAY_GIVEN_ALSO
+        ):
             break  # "Ngân hàng", "Công an"; "Ngân Kim" is a name
         if any(ch.isdigit() for ch in canon.text[slice(*word)]):
             break  # "Nay128": a user name, the handle detectors' (and what follows is no name)
@@ -298,6 +378,8 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 ):
                     run = 0
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
+                if title:
+                    run = max(run, _named_foreigner(canon, words, first))
         intro = None if run else INTRO_RE.search(text, max(0, start - 20), start)
         if intro and not (word in INTRO_WORDS and _intro_word(canon, start, end, word)):
             first = i

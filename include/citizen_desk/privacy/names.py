@@ -216,10 +216,12 @@ def _same_person(
             continue
         neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(words)]
         if any(
-            canon.is_capitalised(words[j][0]) and adjacent(canon, *sorted((word, words[j])))
+            canon.is_capitalised(words[j][0])
+            and adjacent(canon, *sorted((word, words[j])))
+            and not (j > i and all_caps(canon, words[j]))
             for j in neighbours
         ):
-            continue  # part of a longer capitalised name: "Hòa Khê", "Hà Nội"
+            continue  # part of a longer capitalised name: "Hòa Khê", "Hà Nội"; not "Hảo FPT"
         if place_context(canon, words, i) or numbered(canon, words, i):
             continue
         if chain is None:
@@ -271,7 +273,7 @@ def _lone_given_names(
             continue
         if typed in CUES or typed in TITLE_CUES or opens_clause(canon, words, i):
             continue
-        if (numbered(canon, words, i) and not person_verb) or _in_word(canon, words, i, typed):
+        if (numbered(canon, words, i) and not person_verb) or _in_word(canon, words, i):
             continue  # "Tổ 6", "Đội 3"; but "tuyên phạt Trung 6 tháng tù"
         previous = as_typed(canon, *words[i - 1])
         if previous in LONE_PLACE_BEFORE or place_context(canon, words, i):
@@ -309,17 +311,28 @@ def _person_after(canon: Canonical, words: list[tuple[int, int]], i: int) -> boo
     )
 
 
-def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int, typed: str) -> bool:
-    """The word beside ``words[i]`` is capitalised too, or makes one word with it."""
+def _half_of_word(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """``words[i]`` makes one dictionary word with the word beside it ("Căn cước")."""
+    typed = as_typed(canon, *words[i])
     for j in (i - 1, i + 1):
         if not 0 <= j < len(words) or not adjacent(canon, *sorted((words[i], words[j]))):
             continue
-        if canon.is_capitalised(words[j][0]):
-            return True
         other = as_typed(canon, *words[j])
         if is_word(*((other, typed) if j < i else (typed, other))):
             return True
     return False
+
+
+def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """The word beside ``words[i]`` is capitalised too, or makes one word with it."""
+    for j in (i - 1, i + 1):
+        if (
+            0 <= j < len(words)
+            and adjacent(canon, *sorted((words[i], words[j])))
+            and canon.is_capitalised(words[j][0])
+        ):
+            return True
+    return _half_of_word(canon, words, i)
 
 
 _BRACKET_PAIR_RE = re.compile(r"\(([a-z ]{2,30}), ([a-z .]{2,30})\)")
@@ -469,7 +482,15 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         spans += rule(canon, words, taken)
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
-    spans += _lone_given_names(canon, words, spans)
+    lone = _lone_given_names(canon, words, spans)
+    if lone:  # "… bắt giữ Hảo “tú bà” …, Hảo FPT đã nhận …": its other mentions too, unless
+        spans += lone  # half of a word there ("Căn cưới" met alone is no name in "Căn cước")
+        index = {w: i for i, w in enumerate(words)}
+        spans += [
+            w
+            for w in _same_person(canon, words, spans)
+            if w not in index or not _half_of_word(canon, words, index[w])
+        ]
     spans = _agency_given(canon, words, spans)
     places = (
         residence_places(canon)
