@@ -10,6 +10,8 @@
 * a given name after a title and an adjective ("cô giáo trẻ Trung Anh", "nạn nhân xấu số Thu
   Hà");
 * a given name met before, again before an acronym ("… Nguyễn Thị Hảo … Hảo FPT đã nhận …");
+* a village named bare between a home's hamlet and its commune ("Em ở xóm Bầu Trạnh, Bạn Lộc,
+  Hòa Mỹ Đông, Đắk Lắk"), while a commune named bare there stays ("thôn 3, Tân Lập, Đức Phổ");
 * a hamlet after a relative's "người ở" with no commune after it ("chị họ tôi, người ở thôn Long
   Phượng, trấn Thiên Hưng"), and a street or hamlet after "nhà <someone> ở" ("đến nhà người quen
   ở phố Cửa Bắc và …"), while a hamlet or a street that is only the scene stays.
@@ -197,3 +199,32 @@ def test_a_street_or_hamlet_after_someones_house_is_masked(host: str, street: st
 )
 def test_a_scene_stays(text: str, part: str) -> None:
     assert untouched(text, part), text
+
+
+VILLAGES = ["Bạn Lộc", "Gò Sỏi", "Bến Đình", "Đồng Mít", "Cây Da", "Trại Mới"]
+LADDER_TAILS = [", Hòa Mỹ Đông, Đắk Lắk", ", Nghĩa Hưng, Nam Định", ", Xuân Thọ, Phú Yên"]
+
+
+@SETTINGS
+@given(
+    hamlet=st.sampled_from(["xóm Bầu Trạnh", "thôn 3", "ấp Bình An", "tổ 5"]),
+    village=st.sampled_from(VILLAGES),
+    tail=st.sampled_from(LADDER_TAILS),
+)
+@example(hamlet="xóm Bầu Trạnh", village="Bạn Lộc", tail=", Hòa Mỹ Đông, Đắk Lắk")
+def test_a_village_named_bare_between_a_home_and_its_commune_is_masked(
+    hamlet: str, village: str, tail: str
+) -> None:
+    text = f"Mọi người kêu cứu giúp em, còn 2 cháu nhỏ. Em ở {hamlet}, {village}{tail}."
+    start = text.index(hamlet)
+    assert covered(text, start, text.index(village) + len(village)), text
+    commune, province = tail.strip(", ").split(", ")
+    assert untouched(text, commune), text
+    assert untouched(text, province), text
+
+
+def test_a_commune_named_bare_after_a_home_stays() -> None:
+    text = "Tôi ở thôn 3, Tân Lập, Đức Phổ, Quảng Ngãi."
+    assert covered(text, text.index("thôn 3"), text.index("thôn 3") + 6), text
+    for place in ("Tân Lập", "Đức Phổ", "Quảng Ngãi"):
+        assert untouched(text, place), text

@@ -432,6 +432,23 @@ def _residence(
             yield pos, street
 
 
+def _village_after(canon: Canonical, end: int) -> int:
+    """End of the home at ``end`` with the village named bare after it, before the commune:
+    one or two capitalised rungs after a comma that are no unit of the official list, followed
+    by one that is ("Em ở xóm Bầu Trạnh, Bạn Lộc, Hòa Mỹ Đông, Đắk Lắk"); ``end`` if none
+    ("thôn 3, Tân Lập, Đức Phổ": Tân Lập is the commune)."""
+    sep = _LADDER_SEP_RE.match(canon.text, end)
+    if sep is None:
+        return end
+    village = end
+    for k, rung in enumerate(_ladder(canon, sep.end())[:3]):
+        name = canon.text[slice(*rung)]
+        if name in unit_names() or name in _PROVINCES or starts_with_place(name):
+            return village if k else end
+        village = rung[1]
+    return end
+
+
 def _below_a_unit(folded: str, ladder: list[tuple[int, int]]) -> bool:
     """The ladder's first rung is no administrative unit but a later one is: the first is a
     street or a village of that unit ("Trịnh Đình Cửu, Hoàng Mai"; "Hoàng Mai, Hà Nội" is not)."""
@@ -525,4 +542,4 @@ def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, in
                 or _home_context(canon, begin, end, people)
                 or _someone_else_lives(canon, begin, end)
             ):
-                yield "address", begin, end
+                yield "address", begin, _village_after(canon, end)
