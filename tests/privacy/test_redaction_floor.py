@@ -20,7 +20,7 @@ REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
 # figures: a change that loses one more secret, or any keep-span, fails here.
 SECRET_FLOOR = 0.9963
 KEEP_FLOOR = 1.0
-TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 96/101 today
+TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 99/104 today
 
 
 def _rows(name: str) -> list[dict[str, Any]]:
