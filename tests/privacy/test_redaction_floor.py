@@ -15,12 +15,12 @@ from citizen_desk.privacy.evaluate import Scores, judge
 
 REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
 
-# All but four secrets of the redaction set's train and dev splits (701 of 705) are masked today
-# and every keep-span intact (944 of 944; datasets/real/README.md). The floors are today's
+# All but three secrets of the redaction set's train and dev splits (817 of 820) are masked today
+# and every keep-span intact (1187 of 1187; datasets/real/README.md). The floors are today's
 # figures: a change that loses one more secret, or any keep-span, fails here.
-SECRET_FLOOR = 0.9943
+SECRET_FLOOR = 0.9963
 KEEP_FLOOR = 1.0
-TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 96/101 today
+TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 99/104 today
 
 
 def _rows(name: str) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ number is always an address ("số nhà 12", "ngõ 5", "hẻm 213 Nguyễn Thi�
 residential group or a street ("thôn Đông Hương", "tổ 3, cụm 1", "TDP 5", "phố Điện Biên Phủ",
 "đường Tân Thới Nhất 12") is masked when the text ties it to a person: right after a name or a
 birth year, in brackets after a name ("anh Hiếu (thôn An Xuân 3, xã Cửu An)"), after a residence
-word ("trú tại", "ngụ", "HKTT:", "nhà trọ ở") or in the writer's own "tôi ở ...". A hamlet alone
+word ("trú tại", "ngụ", "HKTT:", "nhà trọ ở"), in the writer's own "tôi ở ...", or after a
+relative's or someone's house's "ở" ("chị họ tôi, người ở thôn Long Phượng", "đến nhà người
+quen ở phố Cửa Bắc"). A hamlet alone
 can identify a household in a small commune, so it goes with the house. Where a hamlet or a
 street is only the scene of an event ("ở xóm 4 có ổ nhóm", "trên đường Bạch Đằng") it is kept,
 like a commune: the police need it.
@@ -22,11 +24,17 @@ from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.dwellings import code_tail, dwellings
 from citizen_desk.privacy.name_lexicon import (
     PROVINCES_TYPED,
-    SURNAMES,
     starts_with_place,
     word_set,
 )
 from citizen_desk.privacy.name_words import typed_with_marks
+from citizen_desk.privacy.streets import (
+    any_street_end,
+    capital_words_end,
+    lower_accented,
+    street_name_end,
+    typed_as,
+)
 from citizen_desk.privacy.wordlist import unit_names
 from citizen_desk.text.normalize import fold
 
@@ -125,10 +133,18 @@ _SELF_BEFORE_AT_RE = re.compile(rf"{_SELF}(?:song |tru )?$")
 # Diên Điền", "cụ bà ở tổ dân phố Gốc Vối 1, phường Linh Sơn" (as typed, so "có ở" is not "cô").
 _OTHER_AT_RE = re.compile(
     r"(?<![\w])(người thân|người nhà|gia đình|cụ bà|cụ ông|bà ngoại|ông ngoại|bà nội|ông nội|mẹ|"
-    r"bố|cha|vợ|chồng|con|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ)"
+    r"bố|cha|vợ|chồng|con|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ|(?<=, )người)"
     r"(?: (?:của )?(?:tôi|em|mình|cô|anh|chị|ấy|nó|bạn|cháu))* (?:ở|sống ở|trú ở|ở tại)\s+$"
 )
 _OTHER_AT_FOLDED_RE = re.compile(fold(_OTHER_AT_RE.pattern))
+# Someone's house, then where it is: "đến nhà người quen ở phố Cửa Bắc", "nhà bà ngoại ở thôn 3".
+_HOUSE_OF_RE = re.compile(
+    r"(?<![\w])nhà (?:của )?(?:người quen|người thân|người nhà|hàng xóm|bạn bè|bạn gái|bạn trai|"
+    r"bạn|bà ngoại|ông ngoại|bà nội|ông nội|mẹ|bố|cha|cô|chú|bác|dì|anh|chị|em|ông|bà|cụ|họ)"
+    r"(?: (?:của )?(?:tôi|em|mình|cô|anh|chị|ấy|nó|bạn|cháu))* (?:ở|tại)\s+$"
+)
+_HOUSE_OF_FOLDED_RE = re.compile(fold(_HOUSE_OF_RE.pattern))
+_NAMED_STREET_RE = re.compile(r"(?:pho|duong) (?=[a-z])")
 # A house number right before a lane ("12/3 hẻm 45", "sn 12 ngõ 5", "nhà 25 ngõ 8"), unless a
 # word before it makes it a date, a time or a count ("tháng 12 ngõ 5 bị ngập").
 _LEAD_HOUSE_RE = re.compile(
@@ -139,86 +155,9 @@ _WORD_BEFORE_RE = re.compile(r"([a-z]+)\s*$")
 _NOT_HOUSE_BEFORE = word_set(
     "thang ngay nam luc gio tuan quy lop phong tang khoang gan hon tren duoi qua sau truoc"
 )
-# A street typed in lower case after a house number in a home: it opens with a surname
-# ("45 nguyễn trãi"), or with "đường"/"phố" ("12 đường số 7"), and ends before an
-# administrative word, a punctuation mark or a word of the sentence.
-_LOWER_WORD_RE = re.compile(r" ([a-z0-9]+)")
 _LADDER_SEP_RE = re.compile(r", ?")
 _UPPER = "".join(chr(c) for c in range(0x41, 0x1EFA) if chr(c).isupper())
 _COMMA_CAPITAL_RE = re.compile(rf",\s*[{_UPPER}]")
-# Surnames that open streets, as typed ("nguyễn trãi", "lê lợi", "lý thường kiệt").
-_STREET_SURNAMES = word_set(
-    "nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô lý trương đinh dương "
-    "lương đào mai cao hà tô đoàn trịnh lạc tôn"
-)
-_LOWER_STREET_STOP = word_set(
-    "o tai thi va nhe nha a oi phuong xa quan huyen tp tinh thanh p q x h tt tx kp to khu "
-    "ap thon xom gan canh doi cua la co bi da dang duoc khong"
-)
-
-
-def _capital_words_end(canon: Canonical, pos: int, limit: int = 3) -> int:
-    """End of the run of up to ``limit`` capitalised words starting at ``pos`` (``pos`` if none)."""
-    end = pos
-    for count, m in enumerate(re.finditer(r"[a-z0-9]+", canon.text[pos:])):
-        start = pos + m.start()
-        gap = canon.text[end:start]
-        if count >= limit or (count and gap.strip()) or not canon.is_capitalised(start):
-            break
-        end = pos + m.end()
-    return end
-
-
-def _lower_accented(canon: Canonical, start: int, end: int) -> str:
-    o_start, o_end = canon.span(start, end)
-    return unicodedata.normalize("NFC", canon.original[o_start:o_end]).lower()
-
-
-def _typed_as(canon: Canonical, start: int, end: int, accented: frozenset[str]) -> bool:
-    """The words at ``[start, end)`` are one of ``accented``, or typed without diacritics."""
-    typed = " ".join(_lower_accented(canon, start, end).split())
-    return typed in accented or (
-        typed == " ".join(canon.text[start:end].split()) and not (typed_with_marks(canon.original))
-    )
-
-
-def _street_name_end(canon: Canonical, pos: int) -> int:
-    """End of a capitalised street name right after ``pos`` ("ngõ 34 Phương Mai"), else ``pos``."""
-    if not canon.text.startswith(" ", pos):
-        return pos
-    end = _capital_words_end(canon, pos + 1, 4)
-    name = canon.text[pos + 1 : end]
-    if end == pos + 1 or starts_with_place(name):
-        return pos
-    return end
-
-
-def _lower_street_end(canon: Canonical, pos: int) -> int:
-    """End of a street name typed in lower case right after ``pos``, else ``pos``."""
-    end, count, limit = pos, 0, 4
-    while count < limit:
-        m = _LOWER_WORD_RE.match(canon.text, end)
-        if m is None or canon.is_capitalised(m.start(1)):
-            break
-        word = m.group(1)
-        if count == 0:
-            if word in {"duong", "pho"}:
-                limit = 5
-            elif word not in SURNAMES or (
-                typed_with_marks(canon.original)
-                and _lower_accented(canon, *m.span(1)) not in _STREET_SURNAMES
-            ):
-                break  # "kiệt 10 vợ cháu": "vợ" is no "Võ"
-        if word in _LOWER_STREET_STOP or (count == 0 and word.isdigit()):
-            break
-        end, count = m.end(), count + 1
-    return end if count >= 2 else pos
-
-
-def _any_street_end(canon: Canonical, pos: int) -> int:
-    """End of a street name right after ``pos``, capitalised or not, else ``pos``."""
-    end = _street_name_end(canon, pos)
-    return end if end > pos else _lower_street_end(canon, pos)
 
 
 def _lead_house(canon: Canonical, start: int) -> int:
@@ -243,26 +182,26 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
     folded = canon.text
     parts = []
     for m in _HOME_RE.finditer(folded):
-        parts.append((_lead_house(canon, m.start()), _any_street_end(canon, m.end()), "home"))
+        parts.append((_lead_house(canon, m.start()), any_street_end(canon, m.end()), "home"))
     for m in _NUMBER_ONLY_RE.finditer(folded):
         if folded.endswith(("duong ", "pho "), 0, m.start()):
             continue  # "đường số 8": a street's name, not a house (below)
         parts.append((m.start(), m.end(), "number"))
-        end = _street_name_end(canon, m.end())
+        end = street_name_end(canon, m.end())
         if canon.text.count(" ", m.end() + 1, end) >= 1:  # "số 47 Phạm Văn Đồng"
             parts.append((m.end() + 1, end, "street"))
     for m in _LOCALITY_NUMBERED_RE.finditer(folded):
-        if _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
+        if typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             parts.append((m.start(), m.end(), "locality"))
     for m in _LOCALITY_NAMED_RE.finditer(folded):
-        end = code_tail(canon, _capital_words_end(canon, m.end(), 3))
-        if end > m.end() and _typed_as(canon, *m.span(1), _UNITS_ACCENTED):
+        end = code_tail(canon, capital_words_end(canon, m.end(), 3))
+        if end > m.end() and typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             number = _TRAILING_NUMBER_RE.match(folded, end)
             parts.append((m.start(), number.end() if number else end, "locality"))
     for m in _NUMBERED_STREET_RE.finditer(folded):
         parts.append((m.start(), m.end(), "street"))
     for m in _STREET_RE.finditer(folded):
-        end = _capital_words_end(canon, m.end(), 4)
+        end = capital_words_end(canon, m.end(), 4)
         if end > m.end():
             number = _TRAILING_NUMBER_RE.match(folded, end)  # "đường Tân Thới Nhất 12"
             parts.append((m.start(), number.end() if number else end, "street"))
@@ -337,7 +276,7 @@ def _named_hamlet(canon: Canonical, start: int) -> bool:
     return (
         m is not None
         and canon.is_capitalised(m.end())
-        and _typed_as(canon, start, m.end() - 1, _UNITS_ACCENTED)
+        and typed_as(canon, start, m.end() - 1, _UNITS_ACCENTED)
     )
 
 
@@ -345,11 +284,11 @@ def _residence_words(canon: Canonical) -> Iterator[re.Match[str]]:
     """The residence words of the text that say where someone lives."""
     folded = canon.text
     for m in _RESIDENCE_RE.finditer(folded):
-        if not _typed_as(canon, *m.span(1), _RESIDENCE_ACCENTED):
+        if not typed_as(canon, *m.span(1), _RESIDENCE_ACCENTED):
             continue
         if _LAW_BEFORE_RE.search(folded, max(0, m.start() - 8), m.start()):
             continue  # "Luật Cư trú 2006", "luật cư trú năm 2020": a law, not a home
-        if _lower_accented(canon, *m.span(1)) in _NEEDS_PLACE_WORD and not m.group(2):
+        if lower_accented(canon, *m.span(1)) in _NEEDS_PLACE_WORD and not m.group(2):
             continue
         if m.group(1) == "dc" and ":" not in m.group():
             continue  # "dc" is "được" in chat; "dc: 45/12 …" is an address
@@ -360,7 +299,7 @@ def _ladder(canon: Canonical, pos: int) -> list[tuple[int, int]]:
     """Runs of capitalised words parted by commas from ``pos``: "Cẩm Đội, Thụy Vân, Việt Trì"."""
     runs: list[tuple[int, int]] = []
     while len(runs) < 6:
-        end = _capital_words_end(canon, pos, 4)
+        end = capital_words_end(canon, pos, 4)
         if end == pos:
             break
         runs.append((pos, end))
@@ -404,7 +343,7 @@ def _residence(
             end = token.end()
             gap = _ADDRESS_GAP_RE.match(folded, end)
             following = gap.end() if gap else end
-            street_end = starts.get(following, _any_street_end(canon, end))
+            street_end = starts.get(following, any_street_end(canon, end))
             if m.group(1) == "dc" and street_end == end and "/" not in token.group():
                 continue  # "thì đc:3": a score, not a house
             yield pos, street_end
@@ -416,10 +355,27 @@ def _residence(
         if len(ladder) >= 2 and _below_a_unit(folded, ladder):
             yield ladder[0]  # "trú tại Trịnh Đình Cửu, Hoàng Mai": a street
             continue
-        street = _capital_words_end(canon, pos, 3)
+        street = capital_words_end(canon, pos, 3)
         ward_after = _WARD_AFTER_RE.match(folded, street)
         if street > pos and ward_after and not starts_with_place(folded[pos:street]):
             yield pos, street
+
+
+def _village_after(canon: Canonical, end: int) -> int:
+    """End of the home at ``end`` with the village named bare after it, before the commune:
+    one or two capitalised rungs after a comma that are no unit of the official list, followed
+    by one that is ("Em ở xóm Bầu Trạnh, Bạn Lộc, Hòa Mỹ Đông, Đắk Lắk"); ``end`` if none
+    ("thôn 3, Tân Lập, Đức Phổ": Tân Lập is the commune)."""
+    sep = _LADDER_SEP_RE.match(canon.text, end)
+    if sep is None:
+        return end
+    village = end
+    for k, rung in enumerate(_ladder(canon, sep.end())[:3]):
+        name = canon.text[slice(*rung)]
+        if name in unit_names() or name in _PROVINCES or starts_with_place(name):
+            return village if k else end
+        village = rung[1]
+    return end
 
 
 def _below_a_unit(folded: str, ladder: list[tuple[int, int]]) -> bool:
@@ -441,22 +397,41 @@ def _self_homes(canon: Canonical) -> Iterator[tuple[int, int]]:
         token = _HOUSE_TOKEN_RE.match(canon.text, m.end())
         if token is None:
             continue
-        end = _any_street_end(canon, token.end())
+        end = any_street_end(canon, token.end())
         if end > token.end() or "/" in token.group():
             yield m.end(), end
 
 
 def _someone_else_lives(canon: Canonical, begin: int, end: int) -> bool:
     """``[begin, end)`` follows a person's "ở" and comes before the commune ("cụ bà ở tổ dân
-    phố Gốc Vối 1, phường Linh Sơn")."""
-    if _ADMIN_AFTER_RE.match(canon.text, end) is None:
+    phố Gốc Vối 1, phường Linh Sơn"); a hamlet called by its name needs no commune after it
+    ("chị họ tôi, người ở thôn Long Phượng, …"), nor a street or a hamlet after someone's house
+    ("đến nhà người quen ở phố Cửa Bắc và …")."""
+    admin_after = _ADMIN_AFTER_RE.match(canon.text, end) is not None
+    named = _named_hamlet(canon, begin)
+    if not (admin_after or named or _named_street(canon, begin)):
         return False
     o_start, o_end = canon.span(max(0, begin - 40), begin)
     before = unicodedata.normalize("NFC", canon.original[o_start:o_end]).lower()
-    if not typed_with_marks(canon.original):
+    if typed_with_marks(canon.original):
+        before = " ".join(before.split()) + " "
+        other, house = _OTHER_AT_RE, _HOUSE_OF_RE
+    else:
         before = canon.text[max(0, begin - 40) : begin]
-        return _OTHER_AT_FOLDED_RE.search(before) is not None
-    return _OTHER_AT_RE.search(" ".join(before.split()) + " ") is not None
+        other, house = _OTHER_AT_FOLDED_RE, _HOUSE_OF_FOLDED_RE
+    if house.search(before) is not None:
+        return True
+    return (admin_after or named) and other.search(before) is not None
+
+
+def _named_street(canon: Canonical, start: int) -> bool:
+    """A street called by its name, as typed ("phố Cửa Bắc", "đường Lê Quang Đạo")."""
+    m = _NAMED_STREET_RE.match(canon.text, start)
+    return (
+        m is not None
+        and canon.is_capitalised(m.end())
+        and typed_as(canon, start, m.end() - 1, frozenset({"phố", "đường"}))
+    )
 
 
 def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -469,7 +444,7 @@ def _house_after_name(canon: Canonical, people: Sequence[int]) -> Iterator[tuple
         token = _HOUSE_TOKEN_RE.match(folded, at.end())
         if token is None or not any(ch.isdigit() for ch in token.group()):
             continue
-        end = _street_name_end(canon, token.end())
+        end = street_name_end(canon, token.end())
         if end > token.end():
             yield at.end(), end
 
@@ -496,4 +471,4 @@ def addresses(canon: Canonical, people: Sequence[int]) -> Iterator[tuple[str, in
                 or _home_context(canon, begin, end, people)
                 or _someone_else_lives(canon, begin, end)
             ):
-                yield "address", begin, end
+                yield "address", begin, _village_after(canon, end)

@@ -21,6 +21,7 @@ from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
     LONE_NOT_NAME,
+    NOT_DISPLAY,
     NOT_INITIALS,
     NOT_NAME,
     SYLLABLE_RE,
@@ -284,6 +285,25 @@ def reader_handles(
             continue
         handle = text[start : words[j][1]]
         odd = any(ch.isdigit() for ch in handle) or SYLLABLE_RE.fullmatch(handle) is None
-        if j > i or (odd and not canon.is_capitalised(start)):
+        if j > i or (
+            odd and (not canon.is_capitalised(start) or _one_word_handle(canon, words, i))
+        ):
             found.append((start, words[j][1]))
     return found
+
+
+def _one_word_handle(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """A capitalised handle of one word, no Vietnamese syllable, standing alone ("Bạn đọc
+    Nguoimientay bức xúc", "Bạn đọc Utnho cho biết"): not a brand or a paper with capitals
+    inside ("VnExpress"), not an abbreviation, nor the first word of a longer capitalised name."""
+    typed = canon.original[slice(*canon.span(*words[i]))]
+    if all_caps(canon, words[i]) or any(ch.isupper() for ch in typed[1:]):
+        return False
+    if as_typed(canon, *words[i]) in NOT_DISPLAY | NOT_NAME:
+        return False
+    following = words[i + 1] if i + 1 < len(words) else None
+    return not (
+        following is not None
+        and adjacent(canon, words[i], following)
+        and canon.is_capitalised(following[0])
+    )

@@ -1,8 +1,9 @@
 """The lexicon and cue rules that find person names (see :mod:`citizen_desk.privacy.names`).
 
 A capitalised surname and the capitalised words after it; a lower-case surname + middle name +
-given name; a kinship cue, a title or a self-introduction before a name; initials; a name
-named by what follows it (a birth year, an age, a phone number); a social-media display name.
+given name; a kinship cue, a title (also with an adjective: "cô giáo trẻ Trung Anh") or a
+self-introduction before a name; initials. Names named by what surrounds them (a birth year, an
+age, a phone number, a platform) are :mod:`~citizen_desk.privacy.name_context`'s.
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from citizen_desk.privacy.canonical import Canonical
+from citizen_desk.privacy.name_context import (
+    context_name,
+    display_name,
+    mention,
+    named_foreigner,
+    reversed_name,
+)
 from citizen_desk.privacy.name_lexicon import (
     ABBREVIATED_CUES,
-    BIRTH_AFTER_RE,
     CONTACT_WORDS,
-    CREDIT_RE,
     CUE_FIRST_WORDS,
     CUES,
     CUES_FOLDED,
-    DISPLAY_CUE_RE,
-    EMAIL_AFTER_RE,
     INITIALS_RE,
     INTRO_RE,
     INTRO_WORDS,
     INTRO_WORDS_TYPED,
-    LAST_SURNAMES,
-    LAST_SURNAMES_FOLDED,
     LETTER_LABELS,
     LONE_NOT_NAME,
     LOWER_SURNAME_WORDS,
@@ -37,10 +39,8 @@ from citizen_desk.privacy.name_lexicon import (
     MIDDLE_NAMES,
     MIDDLE_NAMES_FOLDED,
     NAMING_INTRO_RE,
-    NOT_DISPLAY,
     NOT_INITIALS,
     NOT_NAME,
-    PHONE_AFTER_RE,
     PROVINCES_TYPED,
     SURNAMES,
     SYLLABLE_RE,
@@ -60,7 +60,6 @@ from citizen_desk.privacy.name_words import (
     opens_sentence,
     place_chain,
     place_context,
-    stop_word,
     typed_province,
     typed_with_marks,
     word_spans,
@@ -72,7 +71,7 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
     """(words, is a title) of a kinship or title cue starting at ``index`` (0 if none)."""
     if canon.text[slice(*words[index])] not in CUE_FIRST_WORDS:
         return 0, False
-    for size in (3, 2, 1):
+    for size in (4, 3, 2, 1):
         if index + size >= len(words) or not canon.is_capitalised(words[index + size][0]):
             continue
         span = words[index : index + size + 1]
@@ -89,7 +88,27 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
             return 1, False
         if accented in TITLE_CUES or (plain and folded in TITLE_CUES_FOLDED):
             return size, True
+        if _title_and_adjective(accented):
+            return size, True
     return 0, False
+
+
+# Adjectives papers put between a title and a given name ("cô giáo trẻ Trung Anh", "nạn nhân
+# xấu số Thu Hà", "nữ sinh nghèo Lan Anh"), as typed with diacritics.
+TITLE_ADJECTIVES = frozenset(
+    {
+        "trẻ", "già", "nghèo", "trẻ tuổi", "xấu số", "tốt bụng", "khuyết tật", "mồ côi",
+        "tí hon", "nhỏ", "dũng cảm", "cao tuổi", "lớn tuổi", "hiếu học",
+    }
+)  # fmt: skip
+
+
+def _title_and_adjective(accented: str) -> bool:
+    """``accented`` (words as typed) is a title then one of `TITLE_ADJECTIVES`."""
+    return any(
+        accented.endswith(" " + adjective) and accented[: -len(adjective) - 1] in TITLE_CUES
+        for adjective in TITLE_ADJECTIVES
+    )
 
 
 def _initials(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
@@ -174,81 +193,6 @@ def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, ru
     return run
 
 
-def _context_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """A capitalised run named by what follows it: a birth year, an age, a phone number, an
-    e-mail in brackets (a reader's signature)."""
-    run = capital_run(canon, words, index)
-    if not run:
-        return 0
-    if (
-        index
-        and canon.is_capitalised(words[index - 1][0])
-        and adjacent(canon, words[index - 1], words[index])
-    ):
-        return 0  # the tail of a longer capitalised run ("xã Mường Hung: 0354..."), judged whole
-    end = words[index + run - 1][1]
-    birth = BIRTH_AFTER_RE.match(canon.text, end) or EMAIL_AFTER_RE.match(canon.text, end)
-    if not (birth or PHONE_AFTER_RE.match(canon.text, end)):
-        return 0
-    if not birth and any(
-        as_typed(canon, *w) in CONTACT_WORDS or canon.text[slice(*w)] in CONTACT_WORDS
-        for w in words[index : index + run]
-    ):
-        return 0
-    if place_context(canon, words, index) or known_place(canon, words, index, run):
-        return 0
-    return 0 if any(all_caps(canon, w) for w in words[index : index + run]) else run
-
-
-def _reversed_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """A given name then a surname ("Minh Trần"): a social-media display name."""
-    run = capital_run(canon, words, index)
-    if run not in (2, 3) or canon.text[slice(*words[index])] in SURNAMES:
-        return 0
-    last = words[index + run - 1]
-    accented, folded = as_typed(canon, *last), canon.text[slice(*last)]
-    if accented not in LAST_SURNAMES and not (
-        accented == folded and folded in LAST_SURNAMES_FOLDED
-    ):
-        return 0
-    if place_context(canon, words, index) or known_place(canon, words, index, run):
-        return 0
-    return run
-
-
-def _display_name(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """Words of a display name at ``index`` named by the platform before it (0 if none)."""
-    start = words[index][0]
-    before = canon.text[max(0, start - 40) : start]
-    cue = DISPLAY_CUE_RE.search(before)
-    if cue is None:
-        credit = CREDIT_RE.search(before)
-        if credit is None:
-            return 0
-        word_start = start - len(before) + credit.start()
-        if as_typed(canon, word_start, word_start + 3) != "ảnh" and typed_with_marks(
-            canon.original
-        ):
-            return 0
-    count = 0
-    while index + count < len(words) and count < 3:
-        word = words[index + count]
-        if count and not adjacent(canon, words[index + count - 1], word):
-            break
-        if not canon.is_capitalised(word[0]) or all_caps(canon, word):
-            break
-        if any(ch.isupper() for ch in canon.original[slice(*canon.span(*word))][1:]):
-            break  # "VNeID", "MoMo": an app or a brand, not a person
-        if as_typed(canon, *word) in NOT_DISPLAY | NOT_NAME or stop_word(canon, word):
-            break  # "Ngân hàng", "Công an"; "Ngân Kim" is a name
-        if any(ch.isdigit() for ch in canon.text[slice(*word)]):
-            break  # "Nay128": a user name, the handle detectors' (and what follows is no name)
-        count += 1
-    if count and known_place(canon, words, index, count):
-        return 0
-    return count
-
-
 def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
     """(start, end, first word index, word count) of names found by the lexicon and cue rules."""
     words = word_spans(canon)
@@ -298,6 +242,8 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                 ):
                     run = 0
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
+                if title:
+                    run = max(run, named_foreigner(canon, words, first))
         intro = None if run else INTRO_RE.search(text, max(0, start - 20), start)
         if intro and not (word in INTRO_WORDS and _intro_word(canon, start, end, word)):
             first = i
@@ -319,13 +265,13 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
             run = _after_abbreviated_cue(canon, words, i)
         if not run and canon.text[start - 1 : start] == "@":
             first = i
-            run = _mention(canon, words, i)
+            run = mention(canon, words, i)
         if not run and canon.is_capitalised(start):
             first = i
             run = (
-                _display_name(canon, words, i)
-                or _context_name(canon, words, i)
-                or _reversed_name(canon, words, i)
+                display_name(canon, words, i)
+                or context_name(canon, words, i)
+                or reversed_name(canon, words, i)
             )
         if run:
             yield words[first][0], words[first + run - 1][1], first, run
@@ -389,23 +335,6 @@ def _after_abbreviated_cue(canon: Canonical, words: list[tuple[int, int]], index
     ):
         return 0
     return run
-
-
-def _mention(canon: Canonical, words: list[tuple[int, int]], index: int) -> int:
-    """A social-media mention: "@Đoàn Thế Xuân", "@Tủn 3K" (capitalised words, then one token
-    of digits or letters typed with them)."""
-    count = 0
-    while index + count < len(words) and count < MAX_NAME_WORDS:
-        word = words[index + count]
-        if count and not adjacent(canon, words[index + count - 1], word):
-            break
-        with_digit = any(ch.isdigit() for ch in canon.text[slice(*word)])
-        if not (name_word(canon, word, cued=True) or (count and with_digit)):
-            break  # "<@U0123ABC>" is a Slack user id, kept
-        count += 1
-        if with_digit:
-            break
-    return count
 
 
 def _lower_full_name(

@@ -24,8 +24,9 @@ Capitalised words right after a place or agency word ("xã Nga Thủy", "đườ
 huyện Nga Sơn", also abbreviated: "TP Dĩ An", "P.Thạch Thang") and legal references ("Điều 9
 Luật Tố cáo", "Quyết định số 537") are never names.
 
-The rules are :mod:`~citizen_desk.privacy.name_rules` (their words in ``name_lexicon``, the
-word-level tests in ``name_words``); this module adds the tagger and the context rules.
+The rules are :mod:`~citizen_desk.privacy.name_rules` and ``name_context`` (their words in
+``name_lexicon``, the word-level tests in ``name_words``); places named bare that stop names are
+``bare_places``; this module adds the tagger and the context rules.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import unicodedata
 from functools import lru_cache
 
 from citizen_desk.privacy.addresses import residence_places
+from citizen_desk.privacy.bare_places import bracket_places, ladder_places, province_pairs
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
@@ -42,7 +44,6 @@ from citizen_desk.privacy.name_lexicon import (
     LONE_PLACE_BEFORE,
     NICKNAME_AFTER_RE,
     PLACES,
-    PROVINCES_TYPED,
     SURNAMES,
     TITLE_CUES,
     WORD_RE,
@@ -75,11 +76,10 @@ from citizen_desk.privacy.name_words import (
     typed_with_marks,
     word_spans,
 )
-from citizen_desk.privacy.wordlist import is_word, unit_names
+from citizen_desk.privacy.wordlist import is_word
 from citizen_desk.text.normalize import fold
 
 TYPED_WORD_RE = re.compile(r"[^\W_]+")  # a word as typed, diacritics and all
-_PROVINCES_FOLDED = frozenset(fold(p) for p in PROVINCES_TYPED)
 
 
 def _unexplained_capital(canon: Canonical, covered: set[int]) -> bool:
@@ -216,10 +216,12 @@ def _same_person(
             continue
         neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(words)]
         if any(
-            canon.is_capitalised(words[j][0]) and adjacent(canon, *sorted((word, words[j])))
+            canon.is_capitalised(words[j][0])
+            and adjacent(canon, *sorted((word, words[j])))
+            and not (j > i and all_caps(canon, words[j]))
             for j in neighbours
         ):
-            continue  # part of a longer capitalised name: "Hòa Khê", "Hà Nội"
+            continue  # part of a longer capitalised name: "Hòa Khê", "Hà Nội"; not "Hảo FPT"
         if place_context(canon, words, i) or numbered(canon, words, i):
             continue
         if chain is None:
@@ -271,7 +273,7 @@ def _lone_given_names(
             continue
         if typed in CUES or typed in TITLE_CUES or opens_clause(canon, words, i):
             continue
-        if (numbered(canon, words, i) and not person_verb) or _in_word(canon, words, i, typed):
+        if (numbered(canon, words, i) and not person_verb) or _in_word(canon, words, i):
             continue  # "Tổ 6", "Đội 3"; but "tuyên phạt Trung 6 tháng tù"
         previous = as_typed(canon, *words[i - 1])
         if previous in LONE_PLACE_BEFORE or place_context(canon, words, i):
@@ -309,102 +311,28 @@ def _person_after(canon: Canonical, words: list[tuple[int, int]], i: int) -> boo
     )
 
 
-def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int, typed: str) -> bool:
-    """The word beside ``words[i]`` is capitalised too, or makes one word with it."""
+def _half_of_word(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """``words[i]`` makes one dictionary word with the word beside it ("Căn cước")."""
+    typed = as_typed(canon, *words[i])
     for j in (i - 1, i + 1):
         if not 0 <= j < len(words) or not adjacent(canon, *sorted((words[i], words[j]))):
             continue
-        if canon.is_capitalised(words[j][0]):
-            return True
         other = as_typed(canon, *words[j])
         if is_word(*((other, typed) if j < i else (typed, other))):
             return True
     return False
 
 
-_BRACKET_PAIR_RE = re.compile(r"\(([a-z ]{2,30}), ([a-z .]{2,30})\)")
-
-
-def bracket_places(canon: Canonical) -> list[tuple[int, int]]:
-    """A district and its province in brackets, as papers sign a reader's letter ("Nguyễn Văn
-    Quang (Hoằng Hóa, Thanh Hóa)"): both names of the official list of units, places."""
-    if "(" not in canon.text:
-        return []
-    found = []
-    for m in _BRACKET_PAIR_RE.finditer(canon.text):
-        inner, outer = m.group(1).strip(), m.group(2).strip()
-        if inner in unit_names() and outer in unit_names() and canon.is_capitalised(m.start(1)):
-            found += [m.span(1), m.span(2)]
-    return found
-
-
-_PAIR_BEFORE = frozenset(("o", "tai", "que", "tru", "ngu", "song"))
-_PAIR_SEPARATORS = frozenset(("-", "–", ","))
-
-
-def _run_in(
-    canon: Canonical, words: list[tuple[int, int]], first: int, names: frozenset[str]
-) -> int:
-    """Index of the last word of the longest run of up to three capitalised words from
-    ``first`` that is one of ``names`` (-1 if none)."""
-    found = -1
-    for last in range(first, min(first + 3, len(words))):
-        if last > first and not (
-            canon.is_capitalised(words[last][0]) and adjacent(canon, words[last - 1], words[last])
+def _in_word(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """The word beside ``words[i]`` is capitalised too, or makes one word with it."""
+    for j in (i - 1, i + 1):
+        if (
+            0 <= j < len(words)
+            and adjacent(canon, *sorted((words[i], words[j])))
+            and canon.is_capitalised(words[j][0])
         ):
-            break
-        if canon.text[words[first][0] : words[last][1]] in names:
-            found = last
-    return found
-
-
-def province_pairs(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A district or commune named bare and closed by its province with a dash or a comma, as
-    citizens type where they are ("bé trai ở Vị Xuyên - Hà Giang", "Em ở xóm Bầu Trạnh, Bạn
-    Lộc, Hòa Mỹ Đông, Đắk Lắk"): both places, after "ở"/"tại"/"quê"/"trú" or a comma, never after
-    a person's title ("anh Hồng Đào, Đắk Lắk" is a man and his province)."""
-    found: list[tuple[int, int]] = []
-    for i in range(1, len(words)):
-        if not canon.is_capitalised(words[i][0]):
-            continue
-        gap = canon.text[words[i - 1][1] : words[i][0]].strip()
-        if not (gap == "," or (gap == "" and canon.text[slice(*words[i - 1])] in _PAIR_BEFORE)):
-            continue
-        last = _run_in(canon, words, i, unit_names())
-        if last < 0 or last + 1 >= len(words) or not canon.is_capitalised(words[last + 1][0]):
-            continue
-        if canon.text[words[last][1] : words[last + 1][0]].strip() not in _PAIR_SEPARATORS:
-            continue
-        end = _run_in(canon, words, last + 1, _PROVINCES_FOLDED)
-        if end >= 0:
-            found += [(words[i][0], words[last][1]), (words[last + 1][0], words[end][1])]
-    return found
-
-
-def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A unit named bare after a comma that closes a place ("Công an phường Vĩnh Phúc, Ba Đình",
-    "xã Quảng Hợp, Quảng Xương"): a name of the official list of units is a place there."""
-    if ", " not in canon.text:
-        return []
-    chain = place_chain(canon, words)
-    found: list[tuple[int, int]] = []
-    for i in range(1, len(words)):
-        if i in chain or (i - 1) not in chain or not canon.is_capitalised(words[i][0]):
-            continue
-        if canon.text[words[i - 1][1] : words[i][0]] not in (", ", ","):
-            continue
-        last = i
-        while (
-            last + 1 < len(words)
-            and last - i < 2
-            and canon.is_capitalised(words[last + 1][0])
-            and adjacent(canon, words[last], words[last + 1])
-        ):
-            last += 1
-        if canon.text[words[i][0] : words[last][1]] in unit_names():
-            found.append((words[i][0], words[last][1]))
-            chain.update(range(i, last + 1))  # the next rung: "…, Ba Đình, Hà Nội"
-    return found
+            return True
+    return _half_of_word(canon, words, i)
 
 
 # What follows "Công an" when it is the agency: its unit, its people or its branch.
@@ -469,7 +397,15 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         spans += rule(canon, words, taken)
     spans += _same_person(canon, words, spans)
     spans += _nicknames(canon, spans)
-    spans += _lone_given_names(canon, words, spans)
+    lone = _lone_given_names(canon, words, spans)
+    if lone:  # "… bắt giữ Hảo “tú bà” …, Hảo FPT đã nhận …": its other mentions too, unless
+        spans += lone  # half of a word there ("Căn cưới" met alone is no name in "Căn cước")
+        index = {w: i for i, w in enumerate(words)}
+        spans += [
+            w
+            for w in _same_person(canon, words, spans)
+            if w not in index or not _half_of_word(canon, words, index[w])
+        ]
     spans = _agency_given(canon, words, spans)
     places = (
         residence_places(canon)
