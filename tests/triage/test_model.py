@@ -218,6 +218,54 @@ def test_training_is_deterministic_and_learns_the_tiny_set(
         assert classify(text, model=model).category == category, text
 
 
+def test_selection_follows_the_worst_goal_then_macro_recall_then_log_loss() -> None:
+    """A grid point is judged by its worst goal ratio (dev figure / the issue's target), not by
+    accuracy: one more dev message right costs nothing if abuse recall falls far from its goal."""
+    from citizen_desk.triage import train
+
+    spec = FeatureSpec()
+    rest = {"question": 1.0, "feedback": 0.5, "lost_found": 0.5, "other": 0.5}
+
+    def point(c: float, accuracy: float, tip: float, abuse: float, loss: float, **more: float):
+        recall = {**rest, **more, "tip": tip, "abuse": abuse}
+        return train.Searched(train.Params(c, False, 1.0, spec), accuracy, loss, recall)
+
+    accurate = point(1.0, 0.64, tip=0.65, abuse=0.40, loss=1.0)  # abuse 0.47 of its goal
+    balanced = point(2.0, 0.63, tip=0.70, abuse=0.70, loss=1.4)  # worst: accuracy 0.70
+    assert min([accurate, balanced], key=train.selection_key) is balanced
+    tied = point(3.0, 0.63, tip=0.69, abuse=0.70, loss=1.5, lost_found=0.6)  # same worst
+    assert min([balanced, tied], key=train.selection_key) is tied  # higher macro recall
+    same = point(4.0, 0.63, tip=0.70, abuse=0.70, loss=1.2)
+    assert min([balanced, same], key=train.selection_key) is same  # lower log loss
+    assert balanced.goal_ratios() == {"accuracy": 0.7, "tip": round(0.7 / 0.95, 6),
+                                      "abuse": round(0.7 / 0.85, 6)}  # fmt: skip
+    no_abuse = train.Searched(balanced.params, 0.63, 1.4, {**balanced.recall, "abuse": None})
+    assert set(no_abuse.goal_ratios()) == {"accuracy", "tip"}  # a goal dev cannot measure
+
+
+def test_the_card_records_every_grid_points_dev_figures() -> None:
+    """The choice can be checked from the card: each grid point's dev accuracy, per-category
+    recall and goal ratios, and the chosen one is the best by the stated rule."""
+    from citizen_desk.triage import train
+
+    card = json.loads(CARD.read_text(encoding="utf-8"))
+    assert card["selection"] == train.SELECTION
+    assert len(card["grid"]) == len(train.GRID)
+    for entry in card["grid"]:
+        assert set(entry["dev_recall"]) == set(CATEGORIES)
+        assert set(entry["dev_goal_ratios"]) == {name for name, _ in train.GOALS}
+
+    def key(entry: dict) -> tuple[float, float, float]:
+        return (
+            -min(entry["dev_goal_ratios"].values()),
+            -entry["dev_macro_recall"],
+            entry["dev_log_loss"],
+        )
+
+    best = min(card["grid"], key=key)
+    assert {k: best[k] for k in card["chosen"]} == card["chosen"]
+
+
 def test_training_needs_every_category(tmp_path: Path) -> None:
     from citizen_desk.triage import train
 

@@ -4,14 +4,15 @@ only when it is better (the task bodies of `retrain_triage_model` call these).
 1. :func:`register_shipped`: the shipped artifact is recorded (and is the champion when there
    is none), with its figures (`learning.versions.seed_shipped`).
 2. :func:`train_challenger`: the challenger is trained the way ``make train-triage`` trains
-   (`triage.train.train`: same recipe, hyper-parameters and abstain threshold chosen on `dev`,
-   deterministic) on the corpus's `train` split, the synthetic set when present, and every
-   correction made before the recent window, as rows labelled with the officer's category
-   (`learning.dataset`: masked, never a test-split text). The corrections of the recent window
-   (`triage_learning.recent_window`, default 7 days) are held out: both models are measured on
-   them and on the frozen `test` split (`learning.figures`). The challenger is stored for the
-   run's ISO week (`triage_models.week`, unique: a rerun trains nothing new); a challenger
-   identical to a stored version (nothing new to learn) is not stored again.
+   (`triage.train.train`: same recipe, hyper-parameters chosen on `dev` by the issue's goals
+   (`triage.train.selection_key`), abstain threshold on `dev`, deterministic) on the corpus's
+   `train` split, the synthetic set when present, and every correction made before the recent
+   window, as rows labelled with the officer's category (`learning.dataset`: masked, never a
+   test-split text). The corrections of the recent window (`triage_learning.recent_window`, default
+   7 days) are held out: both models are measured on them and on the frozen `test` split
+   (`learning.figures`). The challenger is stored for the run's ISO week (`triage_models.week`,
+   unique: a rerun trains nothing new); a challenger identical to a stored version (nothing new to
+   learn) is not stored again.
 3. :func:`decide`: promoted only if it beats the champion's score by `promotion_margin` without
    losing tip or urgent recall (`learning.figures.decide`); the decision and its reasons are kept
    with the challenger's figures, the champion's figures are those measured the same week.
