@@ -60,11 +60,13 @@ environment() {
   AIRFLOW__CORE__FERNET_KEY=$(cat "$STATE/fernet.key")
   export AIRFLOW__CORE__FERNET_KEY
   local exports  # a separate assignment: `set -e` stops here when demo_env.py fails
+  # `--opt=value`: a Fernet key (URL-safe base64) starts with "-" one time in 64, and argparse
+  # reads `--fernet-key -abc...` as an option with no value
   # the channels' connections go to a file that demo_ready.py loads into the metadata DB
   CITIZEN_DESK_DEMO_CONNECTIONS=$STATE/channel_connections.json
   export CITIZEN_DESK_DEMO_CONNECTIONS
   exports=$("$VENV/bin/python" scripts/demo_env.py --simulator "http://127.0.0.1:$SIM_PORT" \
-    --fernet-key "$AIRFLOW__CORE__FERNET_KEY" --channels-file "$CITIZEN_DESK_DEMO_CONNECTIONS")
+    --fernet-key="$AIRFLOW__CORE__FERNET_KEY" --channels-file="$CITIZEN_DESK_DEMO_CONNECTIONS")
   eval "$exports"
 }
 
@@ -109,7 +111,7 @@ start() {
   echo "4/4 waiting for Airflow, then creating the pools, loading the channels' connections and unpausing every DAG"
   # shellcheck disable=SC2046  # one argument per dag id
   PYTHONPATH=$ROOT/devtools:$ROOT/include "$VENV/bin/python" scripts/demo_ready.py \
-    --url "http://localhost:$PORT" --username "$DEMO_USER" --password "$DEMO_PASSWORD" \
+    --url "http://localhost:$PORT" --username="$DEMO_USER" --password="$DEMO_PASSWORD" \
     --pgid "$airflow_pgid" --log "$STATE/airflow.log" --connections "$CITIZEN_DESK_DEMO_CONNECTIONS" \
     $("$VENV/bin/python" scripts/list_dags.py) \
     || { echo "the demo is not ready; what did start keeps running until: make stop" >&2; exit 1; }
