@@ -152,6 +152,20 @@ def _given_also(canon: Canonical, words: list[tuple[int, int]], first: int, run:
     return run
 
 
+def _surname_initial(canon: Canonical, words: list[tuple[int, int]], first: int) -> bool:
+    """A surname and one capital letter with its full stop: "Nguyễn H.", "Trần T."."""
+    if first + 1 >= len(words) or canon.text[slice(*words[first])] not in SURNAMES:
+        return False
+    start, end = words[first + 1]
+    return (
+        end - start == 1
+        and canon.is_capitalised(start)
+        and adjacent(canon, words[first], words[first + 1])
+        and canon.text[end : end + 1] == "."
+        and not canon.text[end + 1 : end + 2].isalnum()
+    )
+
+
 def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
     """``run`` plus trailing initials: "Trần Văn C.", "Nguyễn Văn B", "Nguyễn Thị M.H."."""
     last = first + run
@@ -217,13 +231,14 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
         )
         if surname and not place_context(canon, words, i):
             run = _given_also(canon, words, i, capital_run(canon, words, i))
+            single = run == 1 and _surname_initial(canon, words, i)
             if (
                 run < 2
                 or known_place(canon, words, i, run)
                 or _ladder_province(canon, words, i, run)
             ):
                 run = 0
-            run = _with_initial(canon, words, i, run)
+            run = _with_initial(canon, words, i, run) or (2 if single else 0)
         if not run and word in LOWER_SURNAME_WORDS:
             run = _lower_full_name(canon, words, i)
         if not run and i + 1 < len(words) and not inside_place:
@@ -241,6 +256,8 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                     or (title and known_place(canon, words, first, run))
                 ):
                     run = 0
+                if run == 1 and _surname_initial(canon, words, first):
+                    run = 2  # "Bà Nguyễn H.": a surname and the initial of the rest
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
                 if title:
                     run = max(run, named_foreigner(canon, words, first))

@@ -1,0 +1,177 @@
+"""Property-based, by class of miss (issue #16, eighth pass: rows of 28 new train/dev pages):
+
+* a newspaper the tagger reads as a person ("Ngoài ra, Báo Đồng Khởi còn nhận được …"): a run
+  the tagger labels PER that opens with an institution's word is the institution;
+* a hospital named after a person, with its specialty words between ("Bệnh viện Y học cổ truyền
+  Trần Văn An", "Bệnh viện Nhi đồng Nguyễn Tri Phương"), also with the line broken inside
+  "Bệnh\\nviện", like a school ("Trường THCS Nguyễn Du");
+* a district or commune of the official list named bare after "ở" / "tại" whose first word is a
+  surname ("bị sát hại ở Thạch Thất", "xảy ra tại Trần Phú"): a place, not a person;
+* a surname cut to one initial after it ("Bà Nguyễn H. (người dân …)"): the initial goes with it;
+* the writer named after a quotation, then a dash and who they are ("“…”, Hoa – sinh viên năm
+  3 …"), and a given name after "Khi" / "Lúc" / "Nếu" opening a clause, before a verb a person
+  does ("Khi Hải cầm dao …").
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from citizen_desk.privacy import contains_pii
+from tests.budget import examples
+from tests.privacy.helpers import covered, untouched
+
+SETTINGS = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def untouched_tagged(text: str, part: str) -> bool:
+    start = text.index(part)
+    end = start + len(part)
+    return not any(f.start < end and start < f.end for f in contains_pii(text, tagger=True))
+
+
+PAPERS = ["Báo Đồng Khởi", "Báo Quảng Nam", "Báo Thanh Niên", "Báo Nhân Dân", "Báo Lao Động"]
+PAPER_CONTEXTS = [
+    "Ngoài ra, {} còn nhận được các thông tin phản ánh của bạn đọc qua điện thoại.",
+    "Trong tháng 8, {} đã nhận được nhiều đơn thư của bạn đọc.",
+    "Sau khi {} phản ánh, chính quyền đã vào cuộc.",
+]
+
+
+@SETTINGS
+@given(paper=st.sampled_from(PAPERS), context=st.sampled_from(PAPER_CONTEXTS))
+@example(paper="Báo Đồng Khởi", context=PAPER_CONTEXTS[0])
+def test_a_paper_the_tagger_calls_a_person_stays(paper: str, context: str) -> None:
+    text = context.format(paper)
+    assert untouched_tagged(text, paper), text
+
+
+HOSPITAL_HEADS = ["Bệnh viện", "bệnh viện", "Bệnh\nviện"]
+HOSPITAL_KINDS = ["Y học cổ truyền", "Nhi đồng", "Đa khoa", "Đa khoa khu vực", "Quân y"]
+HOSPITAL_NAMES = ["Trần Văn An", "Nguyễn Tri Phương", "Nguyễn Đình Chiểu", "Lê Văn Thịnh"]
+
+
+@SETTINGS
+@given(
+    head=st.sampled_from(HOSPITAL_HEADS),
+    kind=st.sampled_from(HOSPITAL_KINDS),
+    name=st.sampled_from(HOSPITAL_NAMES),
+)
+@example(head="Bệnh\nviện", kind="Y học cổ truyền", name="Trần Văn An")
+def test_a_hospital_named_after_a_person_stays(head: str, kind: str, name: str) -> None:
+    text = f"Bà phản ánh tiêu cực tại bếp ăn từ thiện của {head} {kind} {name}; mong được xử lý."
+    assert untouched(text, name), text
+    assert untouched_tagged(text, name), text
+
+
+def test_a_patient_after_a_hospital_is_still_masked() -> None:
+    text = "Bệnh viện Đa khoa tỉnh cho biết anh Nguyễn Văn Hùng đã qua cơn nguy kịch."
+    start = text.index("Nguyễn Văn Hùng")
+    assert covered(text, start, start + len("Nguyễn Văn Hùng")), text
+
+
+UNITS = ["Thạch Thất", "Trần Phú", "Lê Lợi", "Hoàng Văn Thụ", "Quang Trung"]
+AT_CONTEXTS = [
+    "Liên quan đến vụ việc cháu bé bị sát hại ở {}, PV đã có mặt để ghi nhận sự việc.",
+    "Vụ cháy xảy ra tại {} vào tối qua khiến nhiều người hoảng sợ.",
+    "Nhiều người dân ở {} đã góp tiền ủng hộ.",
+]
+
+
+@SETTINGS
+@given(unit=st.sampled_from(UNITS), context=st.sampled_from(AT_CONTEXTS))
+@example(unit="Thạch Thất", context=AT_CONTEXTS[0])
+def test_a_unit_of_the_official_list_after_o_or_tai_stays(unit: str, context: str) -> None:
+    text = context.format(unit)
+    assert untouched(text, unit), text
+    assert untouched_tagged(text, unit), text
+
+
+def test_a_person_before_o_is_still_masked() -> None:
+    text = "Anh Trần Phú Cường ở Thạch Thất cho biết đã trình báo công an."
+    start = text.index("Trần Phú Cường")
+    assert covered(text, start, start + len("Trần Phú Cường")), text
+
+
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng"]
+INITIAL_CONTEXTS = [
+    "Bà {} (người dân thôn Đình) bất ngờ nói: “Tôi không tin đó là sự thật”.",
+    "Anh {} cho biết đã trình báo công an xã.",
+    "Theo lời kể của chị {}, nhà chị bị trộm lúc nửa đêm.",
+]
+
+
+@SETTINGS
+@given(
+    surname=st.sampled_from(SURNAMES),
+    letter=st.sampled_from(list("HLTMNK")),
+    context=st.sampled_from(INITIAL_CONTEXTS),
+)
+@example(surname="Nguyễn", letter="H", context=INITIAL_CONTEXTS[0])
+def test_a_surname_with_one_initial_is_masked_whole(
+    surname: str, letter: str, context: str
+) -> None:
+    name = f"{surname} {letter}."
+    text = context.format(name)
+    start = text.index(name)
+    assert covered(text, start, start + len(name)), text
+
+
+WRITERS = ["Hoa", "Lan", "Tuấn", "Minh Anh", "Hải"]
+ROLES = ["sinh viên năm 3 Đại học Sư phạm Hà Nội", "công nhân may", "chủ một quán ăn"]
+
+
+@SETTINGS
+@given(name=st.sampled_from(WRITERS), role=st.sampled_from(ROLES), dash=st.sampled_from("–-—"))
+@example(name="Hoa", role=ROLES[0], dash="–")
+def test_a_writer_after_a_quote_then_a_dash_and_a_role_is_masked(
+    name: str, role: str, dash: str
+) -> None:
+    text = f"“Có lần nhìn thấy số tiền điện nước mà hoảng hồn”, {name} {dash} {role} - tếu táo."
+    start = text.index(name)
+    assert covered(text, start, start + len(name)), text
+    assert untouched(text, "Hà Nội") if "Hà Nội" in text else True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“Đi chậm thôi”, Hà Nội – thành phố vì hòa bình – nhắc nhở.",
+        "“Mưa to quá”, Thanh Hóa - tỉnh có nhiều xã ngập - cho biết.",
+    ],
+)
+def test_a_place_after_a_quote_and_a_dash_stays(text: str) -> None:
+    place = "Hà Nội" if "Hà Nội" in text else "Thanh Hóa"
+    assert untouched(text, place), text
+
+
+OPENERS = ["Khi", "Lúc", "Nếu"]
+GIVEN = ["Hải", "Tuấn", "Hùng", "Trang", "Dũng"]
+VERBS = ["cầm dao định lao ra", "thuê trọ ở đây", "lấy điện thoại gọi", "mua thuốc về"]
+
+
+@SETTINGS
+@given(opener=st.sampled_from(OPENERS), name=st.sampled_from(GIVEN), verb=st.sampled_from(VERBS))
+@example(opener="Khi", name="Hải", verb=VERBS[0])
+def test_a_given_name_after_a_clause_opener_before_a_verb_is_masked(
+    opener: str, name: str, verb: str
+) -> None:
+    text = f'Kể với phóng viên, bà V. nói: "{opener} {name} {verb} thì tôi đã ra sức can ngăn.'
+    start = text.index(f"{opener} {name}") + len(opener) + 1
+    assert covered(text, start, start + len(name)), text
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("Khi Hải quan kiểm tra lô hàng, họ phát hiện ma túy.", "Hải"),
+        ("Khi Thanh tra tỉnh vào cuộc, sai phạm mới lộ ra.", "Thanh"),
+        ("Nếu Công an xã không đến kịp thì đã có án mạng.", "Công"),
+    ],
+)
+def test_an_agency_after_a_clause_opener_stays(text: str, part: str) -> None:
+    assert untouched(text, part), text
