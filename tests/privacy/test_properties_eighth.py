@@ -10,7 +10,13 @@
 * a surname cut to one initial after it ("Bà Nguyễn H. (người dân …)"): the initial goes with it;
 * the writer named after a quotation, then a dash and who they are ("“…”, Hoa – sinh viên năm
   3 …"), and a given name after "Khi" / "Lúc" / "Nếu" opening a clause, before a verb a person
-  does ("Khi Hải cầm dao …").
+  does ("Khi Hải cầm dao …");
+* a hamlet after "người dân" in brackets after a person ("Bà Nguyễn H. (người dân thôn Đình)"),
+  while residents of a hamlet with nobody named stay unmarked ("Nhiều người dân thôn …");
+* a street after a boarding house's or a resident's "trên" ("khu nhà trọ trên đường Âu Cơ",
+  "sống trên đường Lê Lợi"), not "sống trên đời";
+* a writer's signature after "gửi từ:" ("Đây là tâm sự được gửi từ: Ái Thy - …"), not a place
+  after "gửi từ" with no colon ("Thư gửi từ Hà Nội").
 """
 
 from __future__ import annotations
@@ -175,3 +181,63 @@ def test_a_given_name_after_a_clause_opener_before_a_verb_is_masked(
 )
 def test_an_agency_after_a_clause_opener_stays(text: str, part: str) -> None:
     assert untouched(text, part), text
+
+
+HAMLETS = ["thôn Đình", "xóm Chùa", "ấp Tân Định", "thôn Đông Hương"]
+PEOPLE = ["Bà Nguyễn H.", "Anh Lê Văn Tấn", "Chị Trần Thị Mai"]
+
+
+@SETTINGS
+@given(person=st.sampled_from(PEOPLE), hamlet=st.sampled_from(HAMLETS), style=st.sampled_from("(,"))
+@example(person="Bà Nguyễn H.", hamlet="thôn Đình", style="(")
+def test_a_hamlet_after_nguoi_dan_beside_a_person_is_masked(
+    person: str, hamlet: str, style: str
+) -> None:
+    aside = f" (người dân {hamlet})" if style == "(" else f", người dân {hamlet},"
+    text = f"{person}{aside} bất ngờ nói: “Tôi không tin đó là sự thật”."
+    start = text.index(hamlet)
+    assert covered(text, start, start + len(hamlet)), text
+
+
+@pytest.mark.parametrize("hamlet", HAMLETS)
+def test_residents_of_a_hamlet_with_nobody_named_stay(hamlet: str) -> None:
+    text = f"Nhiều người dân {hamlet} cho biết đêm qua có trộm."
+    assert untouched(text, hamlet), text
+
+
+STREETS = ["đường Âu Cơ", "đường Lê Lợi", "đường Trần Hưng Đạo", "phố Huế"]
+ON_CONTEXTS = [
+    "Tại khu nhà trọ trên {} (quận 11), bà chủ nhà rất được lòng sinh viên thuê phòng.",
+    "Ông sống trên {} từ năm 1990 cùng vợ con.",
+]
+
+
+@SETTINGS
+@given(street=st.sampled_from(STREETS), context=st.sampled_from(ON_CONTEXTS))
+@example(street="đường Âu Cơ", context=ON_CONTEXTS[0])
+def test_a_street_after_a_boarding_house_or_a_residents_tren_is_masked(
+    street: str, context: str
+) -> None:
+    text = context.format(street)
+    start = text.index(street)
+    assert covered(text, start, start + len(street)), text
+
+
+def test_living_on_earth_is_no_address() -> None:
+    assert not contains_pii("Họ sống trên đời này thật khổ, chẳng ai giúp.")
+
+
+SIGNERS = ["Ái Thy", "Minh Hằng", "Thu Trang", "Quốc Bảo"]
+
+
+@SETTINGS
+@given(name=st.sampled_from(SIGNERS), tail=st.sampled_from([" - Quận 3.", " (Hà Nội).", "."]))
+@example(name="Ái Thy", tail=" - Quận 3.")
+def test_a_signature_after_gui_tu_colon_is_masked(name: str, tail: str) -> None:
+    text = f"Đây là tâm sự được gửi từ: {name}{tail}"
+    start = text.index(name)
+    assert covered(text, start, start + len(name)), text
+
+
+def test_a_place_after_gui_tu_stays() -> None:
+    assert untouched("Thư gửi từ Hà Nội đến tòa soạn hôm qua.", "Hà Nội")

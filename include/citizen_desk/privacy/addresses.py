@@ -78,7 +78,7 @@ _RESIDENCE_RE = re.compile(
     r"(?<![\w/])(ho khau thuong tru|dang k[yi] thuong tru|thuong tru|tam tru|cu tru|dkhktt|hktt|"
     r"dktt|tru|ngu|que quan|nguyen quan|que|dia chi nha|dia chi|d/c|dc|nha rieng|nha o|noi o|cho o|"
     r"sinh song|song|o tro|nha tro|phong tro)(?![a-z])"
-    r"(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o))?\s*:?\s*"
+    r"(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o|tren))?\s*:?\s*"
 )
 _RESIDENCE_ACCENTED = frozenset(
     {
@@ -107,10 +107,11 @@ _BIRTH_RE = re.compile(
 # a commune-level unit: since July 2025 also a special zone ("đặc khu Phú Quốc", "đặc khu Cô Tô")
 _WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|dac khu|p\.|thi tran)(?![a-z])")
 _APPOSITION_RE = re.compile(r"[\s,/\-()]*")
-# A person, then what says they live there: "anh Tấn - người dân trên đường Hương Lộ 2".
+# A person, then what says they live there: "anh Tấn - người dân trên đường Hương Lộ 2", "(44
+# tuổi, cư dân chung cư CT5-ĐN2 …)", "Bà Nguyễn H. (người dân thôn Đình)" (an initial's stop).
 _RESIDENT_RE = re.compile(
-    r"[\s,\-(]*(?:la )?(?:(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?"
-    r"|cu dan)\s+"  # "(44 tuổi, cư dân chung cư CT5-ĐN2 …)"
+    r"(?:\.(?=\s*[(,]))?[\s,\-(]*(?:la )?"
+    r"(?:(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?|cu dan|nguoi dan)\s+"
 )
 # "Cùng ở ấp 8 xã …, bà Lan …" (she lives there too); "trước nhà (tại ấp Tân Định, xã …)"
 _SHARED_HOME_RE = re.compile(r"(?<![a-z])(?:cung (?:song |tru )?o|nha \(?(?:tai|o))(?: tai)? $")

@@ -49,7 +49,8 @@ LETTER_LABELS = word_set(
 INTRO_RE = re.compile(
     r"(?<![a-z])(?:ten toi la|ten toi|ten (?:em|minh|tao|tui|chau|con) la|toi ten la|toi ten|"
     r"toi la|minh ten la|minh ten|minh la|"
-    r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
+    r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet|gui tu(?=\s*:))"
+    r"\s*:?\s+$"
 )
 INTRO_WORDS = word_set("toi la ten minh em ho va nguoi gui hoi viet")
 INTRO_WORDS_TYPED = word_set("tôi là tên mình em họ và người gửi hỏi viết")
