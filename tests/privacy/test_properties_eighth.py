@@ -16,7 +16,10 @@
 * a street after a boarding house's or a resident's "trên" ("khu nhà trọ trên đường Âu Cơ",
   "sống trên đường Lê Lợi"), not "sống trên đời";
 * a writer's signature after "gửi từ:" ("Đây là tâm sự được gửi từ: Ái Thy - …"), not a place
-  after "gửi từ" with no colon ("Thư gửi từ Hà Nội").
+  after "gửi từ" with no colon ("Thư gửi từ Hà Nội");
+* a team named by its acronym in brackets after a person ("(Đội PCTP phường Phú Hòa, …)"): an
+  agency, not a hamlet's "đội";
+* a given name after a title in quotes ("“Hiệp sĩ” Hải liền thông báo …").
 """
 
 from __future__ import annotations
@@ -241,3 +244,26 @@ def test_a_signature_after_gui_tu_colon_is_masked(name: str, tail: str) -> None:
 
 def test_a_place_after_gui_tu_stays() -> None:
     assert untouched("Thư gửi từ Hà Nội đến tòa soạn hôm qua.", "Hà Nội")
+
+
+TEAMS = ["Đội PCTP phường Phú Hòa", "Tổ PCTT phường An Phú", "Đội CSGT huyện Bình Chánh"]
+
+
+@SETTINGS
+@given(team=st.sampled_from(TEAMS), name=st.sampled_from(["Nguyễn Thanh Hải", "Trần Văn Tâm"]))
+@example(team="Đội PCTP phường Phú Hòa", name="Nguyễn Thanh Hải")
+def test_a_team_by_its_acronym_after_a_name_stays(team: str, name: str) -> None:
+    text = f"Chiều 2-10, “hiệp sĩ” {name} ({team}, TP Thủ Dầu Một) nhận được điện thoại."
+    assert untouched(text, team), text
+
+
+QUOTED_TITLES = ["“Hiệp sĩ”", "“hiệp sĩ”", '"Hiệp sĩ"', "“Nghi phạm”"]
+
+
+@SETTINGS
+@given(title=st.sampled_from(QUOTED_TITLES), name=st.sampled_from(["Hải", "Tuấn", "Thanh Hải"]))
+@example(title="“Hiệp sĩ”", name="Hải")
+def test_a_given_name_after_a_title_in_quotes_is_masked(title: str, name: str) -> None:
+    text = f"{title} {name} liền thông báo cho đồng đội cùng phối hợp, truy đuổi."
+    start = text.index(name)
+    assert covered(text, start, start + len(name)), text

@@ -67,6 +67,7 @@ _UNITS_ACCENTED = frozenset(
 # "xóm 4", "tổ dân phố số 3", "thôn số 5"
 _LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\.?\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
 _LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
+_ACRONYM_RE = re.compile(r"[A-ZĐ]{3,}(?![\w])")
 _STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
 # "đường số 8", "đường 154" (a numbered street; as a home only in a chain or a home's context)
 _NUMBERED_STREET_RE = re.compile(r"(?<![\w])(?:duong|pho) (?:so )?\d+[a-z]?(?![\w/.,]\d)(?![\w/])")
@@ -196,6 +197,8 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
             parts.append((m.start(), m.end(), "locality"))
     for m in _LOCALITY_NAMED_RE.finditer(folded):
         end = code_tail(canon, capital_words_end(canon, m.end(), 3))
+        if _ACRONYM_RE.match(canon.original, canon.starts[m.end()]):
+            continue  # "Đội PCTP phường Phú Hòa", "Tổ PCTT": a team's acronym, not a hamlet
         if end > m.end() and typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             number = _TRAILING_NUMBER_RE.match(folded, end)
             parts.append((m.start(), number.end() if number else end, "locality"))

@@ -207,7 +207,7 @@ TITLE_CUES = frozenset(
         "cô giáo", "nghi can", "nghi phạm", "đối tượng", "bị cáo", "bị can", "nạn nhân",
         "tài xế", "giao dịch viên", "sinh viên", "học sinh", "nữ sinh", "nam sinh",
         "thanh niên", "người nhà", "bạn gái", "bạn trai", "người yêu", "bạn đọc", "độc giả",
-        "cử tri", "tức", "bđ",
+        "cử tri", "tức", "bđ", "hiệp sĩ",
     }
 )  # fmt: skip
 TITLE_CUES_FOLDED = frozenset(
@@ -215,6 +215,7 @@ TITLE_CUES_FOLDED = frozenset(
         "dong chi", "can bo", "dieu tra vien", "thuong ta", "trung ta", "dai ta", "thieu ta",
         "dai uy", "thuong uy", "trung uy", "thieu uy", "luat su", "bac si", "nghi can",
         "doi tuong", "bi cao", "bi can", "nan nhan", "tai xe", "ban doc", "doc gia", "cu tri",
+        "hiep si",
     }
 )  # fmt: skip
 CUE_FIRST_WORDS = frozenset(

@@ -75,8 +75,10 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
         if index + size >= len(words) or not canon.is_capitalised(words[index + size][0]):
             continue
         span = words[index : index + size + 1]
-        if not all(adjacent(canon, a, b) for a, b in pairwise(span)):
+        if not all(adjacent(canon, a, b) for a, b in pairwise(span[:-1])):
             continue
+        if not (adjacent(canon, span[-2], span[-1]) or _closing_quote(canon, span[-2], span[-1])):
+            continue  # "“Hiệp sĩ” Hải": a title in quotes, then the name
         accented = " ".join(as_typed(canon, *w) for w in span[:-1])
         folded = " ".join(canon.text[slice(*w)] for w in span[:-1])
         # typed without its marks ("chi Lan", "ong Tam"), unless a capital in a text typed with
@@ -91,6 +93,12 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
         if _title_and_adjective(accented):
             return size, True
     return 0, False
+
+
+def _closing_quote(canon: Canonical, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """A closing quotation mark and a space between a quoted title and a name."""
+    gap = canon.original[canon.span(*left)[1] : canon.starts[right[0]]]
+    return gap in ("” ", '" ')
 
 
 # Adjectives papers put between a title and a given name ("cô giáo trẻ Trung Anh", "nạn nhân
