@@ -19,7 +19,11 @@
   after "gửi từ" with no colon ("Thư gửi từ Hà Nội");
 * a team named by its acronym in brackets after a person ("(Đội PCTP phường Phú Hòa, …)"): an
   agency, not a hamlet's "đội";
-* a given name after a title in quotes ("“Hiệp sĩ” Hải liền thông báo …").
+* a given name after a title in quotes ("“Hiệp sĩ” Hải liền thông báo …");
+* a given name that is also a pronoun after a surname and a middle name ("bà Nguyễn Thị Chúng
+  tố cáo"), not "Chúng tôi";
+* a family's home after "gia đình bà tại", also a numbered "Khu vực" of a ward ("đất của gia
+  đình bà tại tổ 2, Khu vực 8, phường Nhơn Phú"), while an area that is only the scene stays.
 """
 
 from __future__ import annotations
@@ -267,3 +271,45 @@ def test_a_given_name_after_a_title_in_quotes_is_masked(title: str, name: str) -
     text = f"{title} {name} liền thông báo cho đồng đội cùng phối hợp, truy đuổi."
     start = text.index(name)
     assert covered(text, start, start + len(name)), text
+
+
+@SETTINGS
+@given(
+    full=st.sampled_from(["Nguyễn Thị Chúng", "Trần Văn Chúng", "Lê Thị Chúng"]),
+    verb=st.sampled_from(["tố cáo", "cho biết", "nói"]),
+)
+@example(full="Nguyễn Thị Chúng", verb="tố cáo")
+def test_a_pronoun_given_name_after_a_middle_name_is_masked(full: str, verb: str) -> None:
+    text = f"Theo đơn, bà {full} {verb} việc hàng xóm lấn chiếm đất của gia đình."
+    start = text.index(full)
+    assert covered(text, start, start + len(full)), text
+
+
+def test_chung_toi_stays() -> None:
+    assert not contains_pii("Chúng tôi đã chuyển đơn đến cơ quan chức năng.")
+
+
+FAMILY = ["gia đình bà tại", "gia đình ông ở", "gia đình tôi tại", "nhà bà tại"]
+UNITS_HOME = ["tổ 2, Khu vực 8", "tổ 5", "Khu vực 3", "thôn Đông"]
+
+
+@SETTINGS
+@given(family=st.sampled_from(FAMILY), home=st.sampled_from(UNITS_HOME))
+@example(family="gia đình bà tại", home="tổ 2, Khu vực 8")
+def test_a_familys_home_before_its_ward_is_masked(family: str, home: str) -> None:
+    text = f"Hộ ông Tuất lấn chiếm đất của {family} {home}, phường Nhơn Phú, làm ảnh hưởng."
+    start = text.index(home)
+    assert covered(text, start, start + len(home)), text
+    assert untouched(text, "phường Nhơn Phú"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tại khu vực 8, phường Nhơn Phú xảy ra vụ cháy lớn.",
+        "Cháy lớn ở khu vực chợ Bến Thành, quận 1.",
+        "Đó là căn phòng trên tầng 3, Trung tâm Bưu chính liên tỉnh và quốc tế khu vực 1, số 7.",
+    ],
+)
+def test_an_area_that_is_only_the_scene_stays(text: str) -> None:
+    assert not [f for f in contains_pii(text) if f.kind == "address"], text

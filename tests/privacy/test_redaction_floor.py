@@ -15,10 +15,10 @@ from citizen_desk.privacy.evaluate import Scores, judge
 
 REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
 
-# All but four secrets of the redaction set's train and dev splits (942 of 946) are masked today
-# and every keep-span intact (1353 of 1353; datasets/real/README.md). The floors are today's
+# All but four secrets of the redaction set's train and dev splits (953 of 957) are masked today
+# and every keep-span intact (1377 of 1377; datasets/real/README.md). The floors are today's
 # figures: a change that loses one more secret, or any keep-span, fails here.
-SECRET_FLOOR = 0.9957
+SECRET_FLOOR = 0.9958
 KEEP_FLOOR = 1.0
 TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 99/104 today
 

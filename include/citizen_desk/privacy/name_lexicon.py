@@ -129,6 +129,7 @@ GIVEN_ALSO: dict[str, frozenset[str]] = {
     "đội": word_set("trưởng phó cảnh csgt cstt cscđ quản thi phòng tuyển"),
     "trưởng": word_set("phòng ban thôn công đoàn khoa ấp khu tộc nhóm xóm"),
     "thứ": word_set("hai ba tư năm sáu bảy trưởng"),
+    "chúng": word_set("tôi ta nó mình em con cháu"),  # "Nguyễn Thị Chúng", not "Chúng tôi"
 }
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
