@@ -23,7 +23,12 @@
 * a given name that is also a pronoun after a surname and a middle name ("bà Nguyễn Thị Chúng
   tố cáo"), not "Chúng tôi";
 * a family's home after "gia đình bà tại", also a numbered "Khu vực" of a ward ("đất của gia
-  đình bà tại tổ 2, Khu vực 8, phường Nhơn Phú"), while an area that is only the scene stays.
+  đình bà tại tổ 2, Khu vực 8, phường Nhơn Phú"), while an area that is only the scene stays;
+* a middle name typed in lower case ("chị Thẩm thị Thơm", "bà Nguyễn thị Lan"), not "chị Lan
+  thị trấn …";
+* "Phó" as a given name after a surname and a middle name ("ông Châu Văn Phó (54 tuổi …)"), not
+  "… Phó Chủ tịch";
+* a numbered "KV." (khu vực) after a residence word ("ngụ KV.2").
 """
 
 from __future__ import annotations
@@ -313,3 +318,56 @@ def test_a_familys_home_before_its_ward_is_masked(family: str, home: str) -> Non
 )
 def test_an_area_that_is_only_the_scene_stays(text: str) -> None:
     assert not [f for f in contains_pii(text) if f.kind == "address"], text
+
+
+@SETTINGS
+@given(
+    cue=st.sampled_from(["chị", "bà", "anh", "ông"]),
+    surname=st.sampled_from(["Thẩm", "Nguyễn", "Trần", "Lò"]),
+    middle=st.sampled_from(["thị", "văn"]),
+    given_name=st.sampled_from(["Thơm", "Lan", "Minh Tâm"]),
+)
+@example(cue="chị", surname="Thẩm", middle="thị", given_name="Thơm")
+def test_a_lower_case_middle_name_is_masked_whole(
+    cue: str, surname: str, middle: str, given_name: str
+) -> None:
+    name = f"{surname} {middle} {given_name}"
+    text = f"Tương tự, {cue} {name} (con gái bà C) cũng cho biết."
+    start = text.index(name)
+    assert covered(text, start, start + len(name)), text
+
+
+def test_a_town_after_a_given_name_stays() -> None:
+    text = "Hôm qua chị Lan thị trấn Phong Điền đã trình báo."
+    assert untouched(text, "thị trấn Phong Điền"), text
+
+
+@SETTINGS
+@given(
+    surname=st.sampled_from(["Châu", "Nguyễn", "Lê"]),
+    middle=st.sampled_from(["Văn", "Thị", "Đức"]),
+    after=st.sampled_from([" (54 tuổi, ngụ xã Tân Lập)", " cho biết", ", người dân địa phương"]),
+)
+@example(surname="Châu", middle="Văn", after=" (54 tuổi, ngụ xã Tân Lập)")
+def test_pho_as_a_given_name_is_masked(surname: str, middle: str, after: str) -> None:
+    name = f"{surname} {middle} Phó"
+    text = f"Còn theo ông {name}{after}, thì có một phụ nữ phát tờ rơi."
+    start = text.index(name)
+    assert covered(text, start, start + len(name)), text
+
+
+def test_a_deputys_title_after_a_name_stays() -> None:
+    text = "Ông Lê Văn Hùng, Phó Chủ tịch UBND xã, cho biết."
+    assert untouched(text, "Phó Chủ tịch"), text
+
+
+@SETTINGS
+@given(
+    residence=st.sampled_from(["ngụ", "trú tại", "sống ở"]),
+    unit=st.sampled_from(["KV.2", "KV 3", "kv.5"]),
+)
+@example(residence="ngụ", unit="KV.2")
+def test_a_numbered_kv_after_a_residence_word_is_masked(residence: str, unit: str) -> None:
+    text = f"Bà Lê Thị Hồng Thắm (40 tuổi, {residence} {unit}) cho biết trưa 2.5 có người đến."
+    start = text.index(unit)
+    assert covered(text, start, start + len(unit)), text

@@ -53,15 +53,15 @@ _NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])
 # of a text typed with diacritics are other words ("to", "bán", "bọn", "đòi").
 _UNITS = (
     r"chung cu|cao oc|toa nha|khu do thi|kdt|khu nha tro|khu tro|day tro|to dan pho|khu dan cu|"
-    r"khu tap the|tap the|khu pho|khu vuc|kp|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|thon|ap|ban|bon|"
-    r"buon|"
+    r"khu tap the|tap the|khu pho|khu vuc|kp|kv|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|thon|ap|ban|"
+    r"bon|buon|"
     r"doi"
 )
 _UNITS_ACCENTED = frozenset(
     {
         "chung cư", "cao ốc", "tòa nhà", "toà nhà", "khu đô thị", "kđt", "khu nhà trọ", "khu trọ",
         "dãy trọ", "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "khu vực",
-        "kp", "kdc",
+        "kp", "kv", "kdc",
         "ktt", "tdp", "tổ", "cụm", "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon",
         "buôn", "đội",
     }
@@ -69,6 +69,7 @@ _UNITS_ACCENTED = frozenset(
 # "xóm 4", "tổ dân phố số 3", "thôn số 5"
 _LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\.?\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
 _LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
+_STREET_WORDS = frozenset({"ngõ", "ngách", "hẻm", "kiệt", "đường", "phố"})
 _ACRONYM_RE = re.compile(r"[A-ZĐ]{3,}(?![\w])")
 _STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
 # "đường số 8", "đường 154" (a numbered street; as a home only in a chain or a home's context)
@@ -215,6 +216,9 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
         parts.append((m.start(), m.end(), "street"))
     for m in _STREET_RE.finditer(folded):
         end = capital_words_end(canon, m.end(), 4)
+        word_end = m.start() + len(m.group().rstrip())
+        if not typed_as(canon, m.start(), word_end, _STREET_WORDS):
+            continue  # "…, Phó Chủ tịch UBND xã": a deputy, not "phố Chủ"
         if end > m.end():
             number = _TRAILING_NUMBER_RE.match(folded, end)  # "đường Tân Thới Nhất 12"
             parts.append((m.start(), number.end() if number else end, "street"))

@@ -130,6 +130,8 @@ GIVEN_ALSO: dict[str, frozenset[str]] = {
     "trưởng": word_set("phòng ban thôn công đoàn khoa ấp khu tộc nhóm xóm"),
     "thứ": word_set("hai ba tư năm sáu bảy trưởng"),
     "chúng": word_set("tôi ta nó mình em con cháu"),  # "Nguyễn Thị Chúng", not "Chúng tôi"
+    # "Châu Văn Phó", not "Lê Văn Phó Chủ tịch xã"
+    "phó": word_set("chủ giám trưởng thủ tổng ban phòng bí chánh viện đội cục hiệu thống đô bộ"),
 }
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").

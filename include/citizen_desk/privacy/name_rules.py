@@ -160,6 +160,26 @@ def _given_also(canon: Canonical, words: list[tuple[int, int]], first: int, run:
     return run
 
 
+def _lower_middle(
+    canon: Canonical, words: list[tuple[int, int]], first: int, *, cued: bool = False
+) -> int:
+    """A surname (any capitalised word after a kinship cue), "thị" / "văn" typed in lower case,
+    then a capitalised given name ("chị Thẩm thị Thơm", "bà Nguyễn thị Lan"): the words of the
+    name, 0 if none."""
+    if first + 2 >= len(words):
+        return 0
+    if not cued and canon.text[slice(*words[first])] not in SURNAMES:
+        return 0
+    middle, given = words[first + 1], words[first + 2]
+    if canon.is_capitalised(middle[0]) or as_typed(canon, *middle) not in ("thị", "văn"):
+        return 0
+    if not (adjacent(canon, words[first], middle) and adjacent(canon, middle, given)):
+        return 0
+    if not name_word(canon, given):
+        return 0
+    return 2 + capital_run(canon, words, first + 2)
+
+
 def _surname_initial(canon: Canonical, words: list[tuple[int, int]], first: int) -> bool:
     """A surname and one capital letter with its full stop: "Nguyễn H.", "Trần T."."""
     if first + 1 >= len(words) or canon.text[slice(*words[first])] not in SURNAMES:
@@ -240,6 +260,8 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
         if surname and not place_context(canon, words, i):
             run = _given_also(canon, words, i, capital_run(canon, words, i))
             single = run == 1 and _surname_initial(canon, words, i)
+            if run == 1:
+                run = _lower_middle(canon, words, i) or run  # "Thẩm thị Thơm"
             if (
                 run < 2
                 or known_place(canon, words, i, run)
@@ -266,6 +288,8 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                     run = 0
                 if run == 1 and _surname_initial(canon, words, first):
                     run = 2  # "Bà Nguyễn H.": a surname and the initial of the rest
+                elif run == 1:
+                    run = _lower_middle(canon, words, first, cued=not title) or run
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
                 if title:
                     run = max(run, named_foreigner(canon, words, first))
