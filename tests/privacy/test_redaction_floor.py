@@ -15,10 +15,10 @@ from citizen_desk.privacy.evaluate import Scores, judge
 
 REAL = Path(__file__).resolve().parents[2] / "datasets" / "real"
 
-# All but three secrets of the redaction set's train and dev splits (817 of 820) are masked today
-# and every keep-span intact (1187 of 1187; datasets/real/README.md). The floors are today's
+# All but four secrets of the redaction set's train and dev splits (963 of 967) are masked today
+# and every keep-span intact (1380 of 1380; datasets/real/README.md). The floors are today's
 # figures: a change that loses one more secret, or any keep-span, fails here.
-SECRET_FLOOR = 0.9963
+SECRET_FLOOR = 0.9958
 KEEP_FLOOR = 1.0
 TRIAGE_SECRET_FLOOR = 0.95  # the triage corpus' train+dev personal data: 99/104 today
 

@@ -53,13 +53,15 @@ _NUMBER_ONLY_RE = re.compile(rf"(?<![\w])(?:so|phong)\s*:?\s*{_HOUSE_NO}(?![\w])
 # of a text typed with diacritics are other words ("to", "bán", "bọn", "đòi").
 _UNITS = (
     r"chung cu|cao oc|toa nha|khu do thi|kdt|khu nha tro|khu tro|day tro|to dan pho|khu dan cu|"
-    r"khu tap the|tap the|khu pho|kp|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|thon|ap|ban|bon|buon|"
+    r"khu tap the|tap the|khu pho|khu vuc|kp|kv|kdc|ktt|tdp|to|cum|khom|khoi|khu|xom|thon|ap|ban|"
+    r"bon|buon|"
     r"doi"
 )
 _UNITS_ACCENTED = frozenset(
     {
         "chung cư", "cao ốc", "tòa nhà", "toà nhà", "khu đô thị", "kđt", "khu nhà trọ", "khu trọ",
-        "dãy trọ", "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "kp", "kdc",
+        "dãy trọ", "tổ dân phố", "khu dân cư", "khu tập thể", "tập thể", "khu phố", "khu vực",
+        "kp", "kv", "kdc",
         "ktt", "tdp", "tổ", "cụm", "khóm", "khối", "khu", "xóm", "thôn", "ấp", "bản", "bon",
         "buôn", "đội",
     }
@@ -67,6 +69,8 @@ _UNITS_ACCENTED = frozenset(
 # "xóm 4", "tổ dân phố số 3", "thôn số 5"
 _LOCALITY_NUMBERED_RE = re.compile(rf"(?<![\w])({_UNITS})\.?\s*:?\s*(?:so\s+)?{_HOUSE_NO}(?![\w])")
 _LOCALITY_NAMED_RE = re.compile(rf"(?<![\w])({_UNITS})\s+(?=\w)")
+_STREET_WORDS = frozenset({"ngõ", "ngách", "hẻm", "kiệt", "đường", "phố"})
+_ACRONYM_RE = re.compile(r"[A-ZĐ]{3,}(?![\w])")
 _STREET_RE = re.compile(r"(?<![\w])(?:ngo|ngach|hem|kiet|duong|pho)\s+(?=\w)")
 # "đường số 8", "đường 154" (a numbered street; as a home only in a chain or a home's context)
 _NUMBERED_STREET_RE = re.compile(r"(?<![\w])(?:duong|pho) (?:so )?\d+[a-z]?(?![\w/.,]\d)(?![\w/])")
@@ -78,7 +82,7 @@ _RESIDENCE_RE = re.compile(
     r"(?<![\w/])(ho khau thuong tru|dang k[yi] thuong tru|thuong tru|tam tru|cu tru|dkhktt|hktt|"
     r"dktt|tru|ngu|que quan|nguyen quan|que|dia chi nha|dia chi|d/c|dc|nha rieng|nha o|noi o|cho o|"
     r"sinh song|song|o tro|nha tro|phong tro)(?![a-z])"
-    r"(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o))?\s*:?\s*"
+    r"(?:\s*\((?:dktt|hktt)\))?(\s+(?:tai|o|tren))?\s*:?\s*"
 )
 _RESIDENCE_ACCENTED = frozenset(
     {
@@ -107,13 +111,17 @@ _BIRTH_RE = re.compile(
 # a commune-level unit: since July 2025 also a special zone ("đặc khu Phú Quốc", "đặc khu Cô Tô")
 _WARD_AFTER_RE = re.compile(r"\s*,\s*(?:phuong|xa|dac khu|p\.|thi tran)(?![a-z])")
 _APPOSITION_RE = re.compile(r"[\s,/\-()]*")
-# A person, then what says they live there: "anh Tấn - người dân trên đường Hương Lộ 2".
+# A person, then what says they live there: "anh Tấn - người dân trên đường Hương Lộ 2", "(44
+# tuổi, cư dân chung cư CT5-ĐN2 …)", "Bà Nguyễn H. (người dân thôn Đình)" (an initial's stop).
 _RESIDENT_RE = re.compile(
-    r"[\s,\-(]*(?:la )?(?:(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?"
-    r"|cu dan)\s+"  # "(44 tuổi, cư dân chung cư CT5-ĐN2 …)"
+    r"(?:\.(?=\s*[(,]))?[\s,\-(]*(?:la )?"
+    r"(?:(?:nguoi dan|cu dan|ho dan|nguoi)(?: song)? (?:o|tai|tren)(?: tai)?|cu dan|nguoi dan)\s+"
 )
 # "Cùng ở ấp 8 xã …, bà Lan …" (she lives there too); "trước nhà (tại ấp Tân Định, xã …)"
-_SHARED_HOME_RE = re.compile(r"(?<![a-z])(?:cung (?:song |tru )?o|nha \(?(?:tai|o))(?: tai)? $")
+_SHARED_HOME_RE = re.compile(
+    r"(?<![a-z])(?:cung (?:song |tru )?o|(?:nha|gia dinh(?: (?:ba|ong|anh|chi|em|toi|minh))?)"
+    r" \(?(?:tai|o))(?: tai)? $"  # "đất của gia đình bà tại tổ 2, Khu vực 8, phường …"
+)
 # A ward and its district in shorthand ("P5Q8", "P1Q5"): a place, not a house.
 _WARD_CODE_RE = re.compile(r"p\d{1,2}q\d{1,2}")
 _AT_HOME_RE = re.compile(r"[\s,.)]*o(?: tai)?\s+")
@@ -191,10 +199,16 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
         if canon.text.count(" ", m.end() + 1, end) >= 1:  # "số 47 Phạm Văn Đồng"
             parts.append((m.end() + 1, end, "street"))
     for m in _LOCALITY_NUMBERED_RE.finditer(folded):
+        if m.group(1) == "khu vuc" and not canon.is_capitalised(m.start()):
+            continue  # "Khu vực 8" of a ward, not an office's "… quốc tế khu vực 1"
         if typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             parts.append((m.start(), m.end(), "locality"))
     for m in _LOCALITY_NAMED_RE.finditer(folded):
         end = code_tail(canon, capital_words_end(canon, m.end(), 3))
+        if _ACRONYM_RE.match(canon.original, canon.starts[m.end()]):
+            continue  # "Đội PCTP phường Phú Hòa", "Tổ PCTT": a team's acronym, not a hamlet
+        if m.group(1) == "khu vuc" and not canon.is_capitalised(m.start()):
+            continue
         if end > m.end() and typed_as(canon, *m.span(1), _UNITS_ACCENTED):
             number = _TRAILING_NUMBER_RE.match(folded, end)
             parts.append((m.start(), number.end() if number else end, "locality"))
@@ -202,6 +216,9 @@ def _address_parts(canon: Canonical) -> list[tuple[int, int, str]]:
         parts.append((m.start(), m.end(), "street"))
     for m in _STREET_RE.finditer(folded):
         end = capital_words_end(canon, m.end(), 4)
+        word_end = m.start() + len(m.group().rstrip())
+        if not typed_as(canon, m.start(), word_end, _STREET_WORDS):
+            continue  # "…, Phó Chủ tịch UBND xã": a deputy, not "phố Chủ"
         if end > m.end():
             number = _TRAILING_NUMBER_RE.match(folded, end)  # "đường Tân Thới Nhất 12"
             parts.append((m.start(), number.end() if number else end, "street"))
@@ -238,7 +255,7 @@ def _home_context(canon: Canonical, start: int, end: int, people: Sequence[int])
     folded = canon.text
     admin_after = _ADMIN_AFTER_RE.match(folded, end) is not None
     births = {m.end() for m in _BIRTH_RE.finditer(folded, max(0, start - 40), start)}
-    if admin_after and _SHARED_HOME_RE.search(folded, max(0, start - 16), start):
+    if admin_after and _SHARED_HOME_RE.search(folded, max(0, start - 24), start):
         return True
     for anchor in [*people, *births]:
         if anchor > start or start - anchor > 150:

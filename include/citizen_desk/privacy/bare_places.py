@@ -1,7 +1,8 @@
 """Places named bare, without their administrative word, where the name rules would read a
 person: a district and its province in brackets after a reader's name ("(Hoằng Hóa, Thanh
 Hóa)"), a unit closed by its province with a dash or a comma ("ở Vị Xuyên - Hà Giang"), and a
-unit after a comma that closes a place ("Công an phường Vĩnh Phúc, Ba Đình"). Used by
+unit after a comma that closes a place ("Công an phường Vĩnh Phúc, Ba Đình"), and a unit after
+"ở" / "tại" ("bị sát hại ở Thạch Thất", "xảy ra tại Trần Phú"). Used by
 :func:`citizen_desk.privacy.names.find_names` to drop such spans.
 """
 
@@ -11,7 +12,7 @@ import re
 
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import PROVINCES_TYPED
-from citizen_desk.privacy.name_words import adjacent, place_chain
+from citizen_desk.privacy.name_words import adjacent, as_typed, place_chain, typed_with_marks
 from citizen_desk.privacy.wordlist import unit_names
 from citizen_desk.text.normalize import fold
 
@@ -100,4 +101,34 @@ def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
         if canon.text[words[i][0] : words[last][1]] in unit_names():
             found.append((words[i][0], words[last][1]))
             chain.update(range(i, last + 1))  # the next rung: "…, Ba Đình, Hà Nội"
+    return found
+
+
+_AT_TYPED = frozenset(("ở", "tại"))
+
+
+def at_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Two or three capitalised words right after "ở" / "tại" that name, whole, a unit of the
+    official list ("cháu bé bị sát hại ở Thạch Thất", "vụ cháy tại Trần Phú"): a place there,
+    though their first word is a surname. A longer run ("ở Trần Phú Cường") is left alone."""
+    marked = typed_with_marks(canon.original)
+    found: list[tuple[int, int]] = []
+    for i in range(1, len(words) - 1):
+        before = words[i - 1]
+        if canon.text[slice(*before)] not in ("o", "tai") or not adjacent(canon, before, words[i]):
+            continue
+        if marked and as_typed(canon, *before) not in _AT_TYPED:
+            continue
+        last = i
+        while (
+            last + 1 < len(words)
+            and last - i < 3
+            and canon.is_capitalised(words[last + 1][0])
+            and adjacent(canon, words[last], words[last + 1])
+        ):
+            last += 1
+        if not canon.is_capitalised(words[i][0]) or last == i or last - i > 2:
+            continue
+        if canon.text[words[i][0] : words[last][1]] in unit_names():
+            found.append((words[i][0], words[last][1]))
     return found

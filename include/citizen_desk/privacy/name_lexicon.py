@@ -49,7 +49,8 @@ LETTER_LABELS = word_set(
 INTRO_RE = re.compile(
     r"(?<![a-z])(?:ten toi la|ten toi|ten (?:em|minh|tao|tui|chau|con) la|toi ten la|toi ten|"
     r"toi la|minh ten la|minh ten|minh la|"
-    r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet)\s*:?\s+$"
+    r"em ten la|em ten|ho ten|ho va ten|ten la|ten|nguoi gui|nguoi hoi|nguoi viet|gui tu(?=\s*:))"
+    r"\s*:?\s+$"
 )
 INTRO_WORDS = word_set("toi la ten minh em ho va nguoi gui hoi viet")
 INTRO_WORDS_TYPED = word_set("tôi là tên mình em họ và người gửi hỏi viết")
@@ -128,6 +129,9 @@ GIVEN_ALSO: dict[str, frozenset[str]] = {
     "đội": word_set("trưởng phó cảnh csgt cstt cscđ quản thi phòng tuyển"),
     "trưởng": word_set("phòng ban thôn công đoàn khoa ấp khu tộc nhóm xóm"),
     "thứ": word_set("hai ba tư năm sáu bảy trưởng"),
+    "chúng": word_set("tôi ta nó mình em con cháu"),  # "Nguyễn Thị Chúng", not "Chúng tôi"
+    # "Châu Văn Phó", not "Lê Văn Phó Chủ tịch xã"
+    "phó": word_set("chủ giám trưởng thủ tổng ban phòng bí chánh viện đội cục hiệu thống đô bộ"),
 }
 # Also given names or surnames ("Đinh Quốc Thiện", "Hà Văn Ngân", "Đoàn Tuế", "Huỳnh Quý"): a
 # stop word only before these words ("Quốc lộ", "Ngân hàng", "Đoàn thanh niên", "Sáng nay").
@@ -206,7 +210,7 @@ TITLE_CUES = frozenset(
         "cô giáo", "nghi can", "nghi phạm", "đối tượng", "bị cáo", "bị can", "nạn nhân",
         "tài xế", "giao dịch viên", "sinh viên", "học sinh", "nữ sinh", "nam sinh",
         "thanh niên", "người nhà", "bạn gái", "bạn trai", "người yêu", "bạn đọc", "độc giả",
-        "cử tri", "tức", "bđ",
+        "cử tri", "tức", "bđ", "hiệp sĩ",
     }
 )  # fmt: skip
 TITLE_CUES_FOLDED = frozenset(
@@ -214,6 +218,7 @@ TITLE_CUES_FOLDED = frozenset(
         "dong chi", "can bo", "dieu tra vien", "thuong ta", "trung ta", "dai ta", "thieu ta",
         "dai uy", "thuong uy", "trung uy", "thieu uy", "luat su", "bac si", "nghi can",
         "doi tuong", "bi cao", "bi can", "nan nhan", "tai xe", "ban doc", "doc gia", "cu tri",
+        "hiep si",
     }
 )  # fmt: skip
 CUE_FIRST_WORDS = frozenset(

@@ -67,8 +67,11 @@ OPENING_GIVEN = (
 # a vocative particle or a second-person pronoun ("Hải Yến mày mới là …", "Tuấn ơi").
 SUBJECT_AFTER = word_set(
     "bị được đã đang sẽ vẫn cũng còn chưa chẳng chả mới vừa từng thường luôn hay nói kể khai "
-    "bảo hỏi kêu chăm nghỉ mất trốn bỏ đánh chửi nhắn gọi ơi ạ à ơ mày bạn m bn cậu"
+    "bảo hỏi kêu chăm nghỉ mất trốn bỏ đánh chửi nhắn gọi ơi ạ à ơ mày bạn m bn cậu "
+    "cầm thuê lấy mua"
 )
+# Words that open a clause before its subject: "Khi Hải cầm dao …", "Lúc Lan về …".
+CLAUSE_OPENERS = word_set("khi lúc nếu")
 VOCATIVE_AFTER = word_set("ơi ạ à mày bạn m bn")
 _NOT_OPENING_NAME = NOT_NAME | CUES
 # Words called out before "ơi" that name nobody: kin, titles, common words ("Mẹ ơi", "Trời ơi").
@@ -114,6 +117,16 @@ def _followed_as_person(
     return following in SUBJECT_AFTER
 
 
+def _after_opener(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """``words[i]`` follows a clause opener that opens the sentence ("Khi Hải cầm dao")."""
+    return (
+        i > 0
+        and as_typed(canon, *words[i - 1]) in CLAUSE_OPENERS
+        and opens_sentence(canon, words, i - 1)
+        and adjacent(canon, words[i - 1], words[i])
+    )
+
+
 def opening_names(
     canon: Canonical, words: list[tuple[int, int]], taken: set[int]
 ) -> list[tuple[int, int]]:
@@ -122,7 +135,7 @@ def opening_names(
         return []  # unmarked chat and SMS capitalise at random
     found: list[tuple[int, int]] = []
     for i in range(len(words)):
-        if i in taken or not opens_sentence(canon, words, i):
+        if i in taken or not (opens_sentence(canon, words, i) or _after_opener(canon, words, i)):
             continue
         run = _opening_run(canon, words, i)
         if not run or any(i + k in taken for k in range(run)):
@@ -178,19 +191,23 @@ def quoted_writers(
             continue
         run = capital_run(canon, words, i)
         after = i + run
-        if (
-            not run
-            or run > 3
-            or after >= len(words)
-            or not adjacent(canon, words[after - 1], words[after])
-        ):
+        if not run or run > 3 or after >= len(words):
             continue
-        if as_typed(canon, *words[after]) not in SAYING:
+        if not _role_after_dash(canon, words, after) and (
+            not adjacent(canon, words[after - 1], words[after])
+            or as_typed(canon, *words[after]) not in SAYING
+        ):
             continue
         if known_place(canon, words, i, run) or typed_province(canon, words, i, run):
             continue  # "“…”, Thanh Hóa cho biết": a province speaking through its office
         found.append((words[i][0], words[after - 1][1]))
     return found
+
+
+def _role_after_dash(canon: Canonical, words: list[tuple[int, int]], after: int) -> bool:
+    """A dash, then who the writer is in lower case: "“…”, Hoa – sinh viên năm 3 …"."""
+    gap = canon.text[words[after - 1][1] : words[after][0]]
+    return gap.strip() in ("-", "–", "—") and not canon.is_capitalised(words[after][0])
 
 
 # Readers' handles as papers list them: "Bạn đọc có tên SINGLE FIREFLY; HUUSON; SG…", "Bạn đọc

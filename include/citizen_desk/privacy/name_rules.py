@@ -75,8 +75,10 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
         if index + size >= len(words) or not canon.is_capitalised(words[index + size][0]):
             continue
         span = words[index : index + size + 1]
-        if not all(adjacent(canon, a, b) for a, b in pairwise(span)):
+        if not all(adjacent(canon, a, b) for a, b in pairwise(span[:-1])):
             continue
+        if not (adjacent(canon, span[-2], span[-1]) or _closing_quote(canon, span[-2], span[-1])):
+            continue  # "“Hiệp sĩ” Hải": a title in quotes, then the name
         accented = " ".join(as_typed(canon, *w) for w in span[:-1])
         folded = " ".join(canon.text[slice(*w)] for w in span[:-1])
         # typed without its marks ("chi Lan", "ong Tam"), unless a capital in a text typed with
@@ -91,6 +93,12 @@ def _cue_length(canon: Canonical, words: list[tuple[int, int]], index: int) -> t
         if _title_and_adjective(accented):
             return size, True
     return 0, False
+
+
+def _closing_quote(canon: Canonical, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """A closing quotation mark and a space between a quoted title and a name."""
+    gap = canon.original[canon.span(*left)[1] : canon.starts[right[0]]]
+    return gap in ("” ", '" ')
 
 
 # Adjectives papers put between a title and a given name ("cô giáo trẻ Trung Anh", "nạn nhân
@@ -150,6 +158,40 @@ def _given_also(canon: Canonical, words: list[tuple[int, int]], first: int, run:
     ):
         return run + 1
     return run
+
+
+def _lower_middle(
+    canon: Canonical, words: list[tuple[int, int]], first: int, *, cued: bool = False
+) -> int:
+    """A surname (any capitalised word after a kinship cue), "thị" / "văn" typed in lower case,
+    then a capitalised given name ("chị Thẩm thị Thơm", "bà Nguyễn thị Lan"): the words of the
+    name, 0 if none."""
+    if first + 2 >= len(words):
+        return 0
+    if not cued and canon.text[slice(*words[first])] not in SURNAMES:
+        return 0
+    middle, given = words[first + 1], words[first + 2]
+    if canon.is_capitalised(middle[0]) or as_typed(canon, *middle) not in ("thị", "văn"):
+        return 0
+    if not (adjacent(canon, words[first], middle) and adjacent(canon, middle, given)):
+        return 0
+    if not name_word(canon, given):
+        return 0
+    return 2 + capital_run(canon, words, first + 2)
+
+
+def _surname_initial(canon: Canonical, words: list[tuple[int, int]], first: int) -> bool:
+    """A surname and one capital letter with its full stop: "Nguyễn H.", "Trần T."."""
+    if first + 1 >= len(words) or canon.text[slice(*words[first])] not in SURNAMES:
+        return False
+    start, end = words[first + 1]
+    return (
+        end - start == 1
+        and canon.is_capitalised(start)
+        and adjacent(canon, words[first], words[first + 1])
+        and canon.text[end : end + 1] == "."
+        and not canon.text[end + 1 : end + 2].isalnum()
+    )
 
 
 def _with_initial(canon: Canonical, words: list[tuple[int, int]], first: int, run: int) -> int:
@@ -217,13 +259,16 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
         )
         if surname and not place_context(canon, words, i):
             run = _given_also(canon, words, i, capital_run(canon, words, i))
+            single = run == 1 and _surname_initial(canon, words, i)
+            if run == 1:
+                run = _lower_middle(canon, words, i) or run  # "Thẩm thị Thơm"
             if (
                 run < 2
                 or known_place(canon, words, i, run)
                 or _ladder_province(canon, words, i, run)
             ):
                 run = 0
-            run = _with_initial(canon, words, i, run)
+            run = _with_initial(canon, words, i, run) or (2 if single else 0)
         if not run and word in LOWER_SURNAME_WORDS:
             run = _lower_full_name(canon, words, i)
         if not run and i + 1 < len(words) and not inside_place:
@@ -241,6 +286,10 @@ def rule_names(canon: Canonical) -> Iterator[tuple[int, int, int, int]]:
                     or (title and known_place(canon, words, first, run))
                 ):
                     run = 0
+                if run == 1 and _surname_initial(canon, words, first):
+                    run = 2  # "Bà Nguyễn H.": a surname and the initial of the rest
+                elif run == 1:
+                    run = _lower_middle(canon, words, first, cued=not title) or run
                 run = _with_initial(canon, words, first, run) or _initials(canon, words, first)
                 if title:
                     run = max(run, named_foreigner(canon, words, first))

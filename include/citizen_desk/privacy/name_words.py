@@ -148,12 +148,34 @@ def after_school(canon: Canonical, words: list[tuple[int, int]], index: int) -> 
     return False
 
 
+# The kind words of a hospital's name: "Bệnh viện Nhi đồng", "Bệnh viện Y học cổ truyền".
+HOSPITAL_WORDS = word_set(
+    "đa khoa khu vực y học cổ truyền nhi đồng quân dân sản phụ mắt tâm thần ung bướu phổi lao "
+    "nội tiết tỉnh thành phố trung ương hữu nghị quốc tế chấn thương chỉnh hình răng hàm mặt da "
+    "liễu phục hồi chức năng điều dưỡng huyện quận"
+)
+
+
+def after_hospital(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
+    """``words[index]`` opens a hospital's name after "bệnh viện" and its kind words ("Bệnh
+    viện Y học cổ truyền Trần Văn An", "Bệnh viện Nhi đồng Nguyễn Tri Phương")."""
+    j = index - 1
+    while j >= 1 and index - j <= 6 and adjacent(canon, words[j], words[j + 1]):
+        typed = as_typed(canon, *words[j])
+        if typed == "viện" and as_typed(canon, *words[j - 1]) == "bệnh":
+            return j < index - 1 and adjacent(canon, words[j - 1], words[j])
+        if typed not in HOSPITAL_WORDS:
+            return False
+        j -= 1
+    return False
+
+
 def place_context(canon: Canonical, words: list[tuple[int, int]], index: int) -> bool:
     """The word before ``words[index]`` is a place/agency/law word (lower-case in the text), or
     a unit's number after one ("phường 3 Bảo Lộc"), or a school's level word."""
     if abbreviated_unit(canon, words, index) or after_numbered_unit(canon, words, index):
         return True
-    if after_school(canon, words, index):
+    if after_school(canon, words, index) or after_hospital(canon, words, index):
         return True
     if index == 0 or not adjacent(canon, words[index - 1], words[index]):
         return False

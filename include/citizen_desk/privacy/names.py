@@ -36,7 +36,12 @@ import unicodedata
 from functools import lru_cache
 
 from citizen_desk.privacy.addresses import residence_places
-from citizen_desk.privacy.bare_places import bracket_places, ladder_places, province_pairs
+from citizen_desk.privacy.bare_places import (
+    at_places,
+    bracket_places,
+    ladder_places,
+    province_pairs,
+)
 from citizen_desk.privacy.canonical import Canonical
 from citizen_desk.privacy.name_lexicon import (
     CUES,
@@ -160,11 +165,31 @@ def _tagged_spans(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
                 continue  # "Anh Quốc", "Bà Rịa": the word before belongs to the place
             if not all(canon.text[slice(*w)] == s for w, s in zip(window, seq, strict=True)):
                 continue
+            if _institution_head(canon, words, i):
+                continue  # "Báo Đồng Khởi", "Bệnh viện Trần Văn An": the institution
             if marked and tuple(as_typed(canon, *w) for w in window) not in typed_people:
                 continue
             if all(name_word(canon, w) and not all_caps(canon, w) for w in window):
                 spans.append((window[0][0], window[-1][1]))
     return spans
+
+
+# The head words of an institution's name, as typed: a run the tagger reads as a person that
+# opens with them is a paper, a hospital, a bank or a firm ("Ngoài ra, Báo Đồng Khởi còn …").
+_INSTITUTION_HEADS = frozenset({"báo", "đài"})
+_INSTITUTION_HEAD_PAIRS = frozenset(
+    {"bệnh viện", "tạp chí", "ngân hàng", "công ty", "ủy ban", "uỷ ban", "tập đoàn"}
+)
+
+
+def _institution_head(canon: Canonical, words: list[tuple[int, int]], i: int) -> bool:
+    """``words[i]`` opens an institution's name ("Báo …", "Bệnh viện …", "Ngân hàng …")."""
+    head = as_typed(canon, *words[i])
+    if head in _INSTITUTION_HEADS:
+        return True
+    return i + 1 < len(words) and f"{head} {as_typed(canon, *words[i + 1])}" in (
+        _INSTITUTION_HEAD_PAIRS
+    )
 
 
 def _same_pairs(
@@ -412,6 +437,7 @@ def find_names(canon: Canonical, use_tagger: bool = True) -> list[tuple[int, int
         + bracket_places(canon)
         + ladder_places(canon, words)
         + province_pairs(canon, words)
+        + at_places(canon, words)
         if spans
         else []
     )
