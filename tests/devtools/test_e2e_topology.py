@@ -171,12 +171,12 @@ def test_the_local_topology_reuses_demo_sh(tmp_path: Path, monkeypatch: pytest.M
     assert len(bodies) == 18
 
 
-
 @pytest.mark.slow  # runs scripts/demo.sh, which starts Python
 def test_a_fernet_key_starting_with_a_dash_reaches_airflow(tmp_path: Path) -> None:
     """URL-safe base64 starts with "-" one key in 64; passed as `--fernet-key -...`, argparse read
     it as an option and `demo.sh env` failed (a red CI run)."""
     from cryptography.fernet import Fernet
+
     from e2e.environment import demo_environment
 
     key = next(k for k in iter(lambda: Fernet.generate_key().decode(), None) if k.startswith("-"))
@@ -191,6 +191,7 @@ def test_a_fernet_key_starting_with_a_dash_reaches_airflow(tmp_path: Path) -> No
     assert env["AIRFLOW__CORE__FERNET_KEY"] == key
     slack = json.loads(env["AIRFLOW_CONN_CITIZEN_DESK_SLACK"])
     assert slack["extra"]["base_url"].startswith("http://127.0.0.1:")
+
 
 # --- the confidentiality sweep -------------------------------------------------------------------
 
