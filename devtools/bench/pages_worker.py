@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import statistics
 import sys
 import tempfile
@@ -134,12 +135,20 @@ def pages(ids: dict[str, int]) -> dict[str, str]:
     }
 
 
+def table_rows(html: str) -> int:
+    """The rows a page shows in its tables' bodies (a list page: its rows, or its "none" line).
+
+    A list page's cost grows with the rows it renders (a page of 6 tips at 10k cases, a full one
+    of 100 at 1M): the report shows them beside the ratio, which then compares unlike pages."""
+    return sum(body.count("<tr") for body in re.findall(r"<tbody>(.*?)</tbody>", html, re.S))
+
+
 def warm_page(
     client: Any, path: str, statements: StatementLog, spec: dict[str, Any]
 ) -> dict[str, Any]:
-    """The page's first request (timed: *first*), its warm-up, and one request's SQL."""
+    """The page's first request (timed: *first*), its warm-up, one request's SQL, its rows."""
     started = time.perf_counter()
-    client.get(path, headers=HEADERS)
+    response = client.get(path, headers=HEADERS)
     first = time.perf_counter() - started
     for _ in range(spec["warmup"] - 1):
         response = client.get(path, headers=HEADERS)
@@ -147,7 +156,8 @@ def warm_page(
             raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
     with statements.record() as seen:
         client.get(path, headers=HEADERS)
-    return {"path": path, "first": round(first, 5), "seen": list(seen)}
+    return {"path": path, "first": round(first, 5), "seen": list(seen),
+            "rows": table_rows(response.text)}  # fmt: skip
 
 
 def sample_page(client: Any, path: str, spec: dict[str, Any]) -> list[float]:
@@ -180,6 +190,7 @@ def page_figures(warm: dict[str, Any], rounds: list[list[float]]) -> dict[str, A
         "p95_pooled": round(percentile(pooled, 0.95), 5),
         "max": round(max(pooled), 5),
         "first": warm["first"],
+        "rows": warm["rows"],
         "statements": len(seen),
         "sql_seconds": round(sum(s["seconds"] for s in seen), 5),
         "slowest_sql": [

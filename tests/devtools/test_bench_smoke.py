@@ -209,7 +209,20 @@ def test_pages(env: Env) -> None:
             assert len(item["p95_rounds"]) == 2
             assert 0 < item["p50"] <= item["p95"] <= item["max"]
             assert item["statements"] >= 1
+            assert item["rows"] >= 0
+    assert large["pages"]["tips board, all tips"]["rows"] >= 1  # its rows, or its "none" line
+    assert "table rows" in report_for("pages", result)
     assert "## 7. Citizen Desk pages" in report_for("pages", result)
+
+
+def test_table_rows_counts_the_bodies_rows_only() -> None:
+    html = (
+        "<table><thead><tr><th>a</th></tr></thead><tbody>\n<tr><td>1</td></tr>"
+        '<tr class="x"><td>2</td></tr></tbody></table><table><tbody><tr><td>3</td></tr>'
+        "</tbody></table>"
+    )
+    assert pages_worker.table_rows(html) == 3
+    assert pages_worker.table_rows("<p>no table</p>") == 0
 
 
 def test_percentile_interpolates_between_ranks() -> None:
