@@ -90,18 +90,27 @@ def ladder_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[
             continue
         if canon.text[words[i - 1][1] : words[i][0]] not in (", ", ","):
             continue
-        last = i
-        while (
-            last + 1 < len(words)
-            and last - i < 2
-            and canon.is_capitalised(words[last + 1][0])
-            and adjacent(canon, words[last], words[last + 1])
-        ):
-            last += 1
+        last = capitalised_run_end(canon, words, i, longest=3)
         if canon.text[words[i][0] : words[last][1]] in unit_names():
             found.append((words[i][0], words[last][1]))
             chain.update(range(i, last + 1))  # the next rung: "…, Ba Đình, Hà Nội"
     return found
+
+
+def capitalised_run_end(
+    canon: Canonical, words: list[tuple[int, int]], start: int, *, longest: int
+) -> int:
+    """The index of the last word of the run of at most `longest` words from `start` whose words
+    after the first are capitalised and typed next to each other."""
+    last = start
+    while (
+        last + 1 < len(words)
+        and last - start < longest - 1
+        and canon.is_capitalised(words[last + 1][0])
+        and adjacent(canon, words[last], words[last + 1])
+    ):
+        last += 1
+    return last
 
 
 _AT_TYPED = frozenset(("ở", "tại"))
@@ -119,14 +128,7 @@ def at_places(canon: Canonical, words: list[tuple[int, int]]) -> list[tuple[int,
             continue
         if marked and as_typed(canon, *before) not in _AT_TYPED:
             continue
-        last = i
-        while (
-            last + 1 < len(words)
-            and last - i < 3
-            and canon.is_capitalised(words[last + 1][0])
-            and adjacent(canon, words[last], words[last + 1])
-        ):
-            last += 1
+        last = capitalised_run_end(canon, words, i, longest=4)
         if not canon.is_capitalised(words[i][0]) or last == i or last - i > 2:
             continue
         if canon.text[words[i][0] : words[last][1]] in unit_names():
