@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect.cases import private_conversation, recompute_cases
@@ -160,8 +161,20 @@ def _quarantine(
 
 # --- storing a batch -----------------------------------------------------------------------------
 
+_KNOWN_ANY = select(Message.platform_message_id).where(
+    Message.channel_id == bindparam("channel_id"),
+    Message.platform_message_id == any_(bindparam("ids", type_=ARRAY(String))),
+)
+
 
 def existing_ids(session: Session, channel_id: int, ids: Sequence[str]) -> set[str]:
+    """The platform message ids among `ids` already stored for the channel. PostgreSQL: one
+    statement with the ids as one array parameter (`= ANY(:ids)`: compiled once, whatever their
+    number); SQLite: `IN` lists of `CHUNK` ids."""
+    if not ids:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        return set(session.scalars(_KNOWN_ANY, {"channel_id": channel_id, "ids": list(ids)}))
     found: set[str] = set()
     for chunk in chunks(ids, CHUNK):
         found.update(
