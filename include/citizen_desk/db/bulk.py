@@ -7,14 +7,15 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Boolean, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
+from citizen_desk.db.types import UtcDateTime
 from citizen_desk.db.upsert import dialect_insert
 
 
@@ -203,24 +204,80 @@ def _copy_lines(
 ) -> str:
     """The rows in COPY's text format (numbered), each value through its column's type."""
     dialect = session.get_bind().dialect
-    impls = [table.c[name].type.dialect_impl(dialect) for name in columns]
-    processors = [impl.bind_processor(dialect) for impl in impls]
-    as_text = [isinstance(impl, postgresql.JSONB) for impl in impls]
-    lines = []
-    for number, row in enumerate(rows):
-        fields = [str(number)]
-        for process, value, jsonb in zip(processors, row, as_text, strict=True):
-            if isinstance(value, JsonValue):
-                value = value.text if jsonb else value.value
-                if jsonb:
-                    fields.append(_copy_str(value))
-                    continue
-            if process is not None:
-                value = process(value)
-            fields.append(_COPY_TEXT.get(type(value), _copy_other)(value))
-        lines.append("\t".join(fields))
+    convert = [_converter(table.c[name].type, dialect) for name in columns]
+    lines = [
+        f"{number}\t" + "\t".join([c(v) for c, v in zip(convert, row, strict=True)])
+        for number, row in enumerate(rows)
+    ]
     lines.append("")
     return "\n".join(lines)
+
+
+def _converter(column_type: Any, dialect: Any) -> Callable[[Any], str]:
+    """A column's value -> its COPY text: through the column's bind processor, as in an insert.
+    An aware UTC datetime in a `UtcDateTime` column and a bool in a Boolean one, which their
+    processors return as they are, skip them (a first collection converts millions of values)."""
+    impl = column_type.dialect_impl(dialect)
+    process = impl.bind_processor(dialect)
+    text_of = _COPY_TEXT.get
+    if isinstance(impl, postgresql.JSONB):
+
+        def jsonb(value: Any) -> str:
+            if isinstance(value, JsonValue):
+                return _copy_str(value.text)  # the caller's JSON text, not serialised again
+            if process is not None:
+                value = process(value)
+            return text_of(type(value), _copy_other)(value)
+
+        return jsonb
+    if process is None:
+
+        def plain(value: Any) -> str:
+            if isinstance(value, JsonValue):
+                value = value.value
+            return text_of(type(value), _copy_other)(value)
+
+        return plain
+    shortcut: Callable[[Any], str | None] = _no_shortcut
+    if (
+        isinstance(impl, UtcDateTime)
+        and impl.impl.dialect_impl(dialect).bind_processor(dialect) is None
+    ):
+        shortcut = _utc_shortcut
+    elif isinstance(impl, Boolean):
+        shortcut = _bool_shortcut
+
+    def processed(value: Any) -> str:
+        done = shortcut(value)
+        if done is not None:
+            return done
+        if isinstance(value, JsonValue):
+            value = value.value
+        value = process(value)
+        return text_of(type(value), _copy_other)(value)
+
+    return processed
+
+
+def _no_shortcut(_value: Any) -> str | None:
+    return None
+
+
+def _utc_shortcut(value: Any) -> str | None:
+    """What `UtcDateTime` would send (on PostgreSQL): None and aware UTC datetimes as they are."""
+    if value is None:
+        return "\\N"
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value.isoformat()
+    return None
+
+
+def _bool_shortcut(value: Any) -> str | None:
+    if value is None:
+        return "\\N"
+    if type(value) is bool:
+        return "t" if value else "f"
+    return None
 
 
 def _copy_str(value: str) -> str:
