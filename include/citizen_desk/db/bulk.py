@@ -136,26 +136,70 @@ def insert_rows(
     dialect = session.get_bind().dialect
     if (dialect.name, dialect.driver) != ("postgresql", "psycopg2") or len(rows) < COPY_MIN_ROWS:
         return _insert_executemany(session, table, columns, rows, unique, returning)
-    names = ", ".join(columns)
-    # one staging table per column list, so a table that gained a column gets a new one
-    stage = f"cd_stage_{table.name}_{hashlib.sha1(names.encode()).hexdigest()[:8]}"
-    # Created with the COPY, in the same round trip (a no-op once the connection has it); its rows
-    # are emptied by the INSERT below, and at the latest by the commit.
-    create = (
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-        f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
-    )
-    _copy(session, create, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
-    sql = (
-        f"WITH staged AS (DELETE FROM {stage} RETURNING *) "
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staged ORDER BY cd_ord"
-    )
+    sql = _staged_insert(session, table, columns, rows)
     if unique:
         sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
     if not returning:
         session.execute(text(sql))
         return []
     return [tuple(row) for row in session.execute(text(f"{sql} RETURNING {', '.join(returning)}"))]
+
+
+def copy_upsert_possible(session: Session, rows: Sequence[object]) -> bool:
+    """Whether `upsert_rows` can take these rows (PostgreSQL through psycopg2, enough rows)."""
+    dialect = session.get_bind().dialect
+    return (dialect.name, dialect.driver) == ("postgresql", "psycopg2") and len(
+        rows
+    ) >= COPY_MIN_ROWS
+
+
+def upsert_rows(
+    session: Session,
+    target: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str],
+    set_sql: Mapping[str, str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """`INSERT … ON CONFLICT (unique) DO UPDATE SET column = expression … RETURNING` of many
+    rows through the staging table of `insert_rows` (PostgreSQL only: see
+    `copy_upsert_possible`). `set_sql`: SQL expressions over `EXCLUDED` and the table, trusted
+    text (never a value). No two rows may share a `unique` key. Every row is inserted or
+    updated, so every row returns."""
+    if not copy_upsert_possible(session, rows):
+        raise ValueError("upsert_rows: PostgreSQL (psycopg2) and COPY_MIN_ROWS rows or more")
+    table = getattr(target, "__table__", target)
+    columns, rows = _with_defaults(table, columns, rows)
+    sets = ", ".join(f"{name} = {expression}" for name, expression in set_sql.items())
+    sql = (
+        f"{_staged_insert(session, table, columns, rows)} "
+        f"ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {sets} "
+        f"RETURNING {', '.join(returning)}"
+    )
+    return [tuple(row) for row in session.execute(text(sql))]
+
+
+def _staged_insert(
+    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> str:
+    """COPY the rows into the table's staging table; the `INSERT … SELECT` that moves them (in
+    the order given) and empties it, to be completed (ON CONFLICT, RETURNING) and run."""
+    names = ", ".join(columns)
+    # one staging table per column list, so a table that gained a column gets a new one
+    stage = f"cd_stage_{table.name}_{hashlib.sha1(names.encode()).hexdigest()[:8]}"
+    # Created with the COPY, in the same round trip (a no-op once the connection has it); its rows
+    # are emptied by the INSERT, and at the latest by the commit.
+    create = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+        f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
+    )
+    _copy(session, create, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
+    return (
+        f"WITH staged AS (DELETE FROM {stage} RETURNING *) "
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staged ORDER BY cd_ord"
+    )
 
 
 def _with_defaults(
