@@ -183,3 +183,37 @@ def test_a_key_taken_meanwhile_is_not_derived_twice(synced_engine, channel, monk
     assert turns == [("t_new", 1, at(1), None), ("t_other", 1, at(0), None),
                      ("t_third", 1, at(3), None)]  # fmt: skip
     assert snapshot(synced_engine)["cases"]["t_third"][2] == "question"
+
+
+@pytest.mark.parametrize("copy_from", [0, 10**9], ids=["copy", "values"])
+def test_citizens_are_upserted_alike_by_copy_and_by_values(
+    synced_engine, channel, monkeypatch, copy_from
+) -> None:
+    # every citizen's id comes back; a later batch keeps the earliest first-seen time and the
+    # latest name, and a message without a name keeps the stored one
+    from dataclasses import replace
+
+    from citizen_desk.collect.store import _upsert_citizens
+    from citizen_desk.db.models import Citizen
+
+    monkeypatch.setattr(bulk, "COPY_MIN_ROWS", copy_from)
+
+    def person(user: str, minutes: float, name: str | None) -> Any:
+        return replace(msg(f"m_{user}_{minutes}", minutes), citizen_user_id=user, citizen_name=name)
+
+    with Session(synced_engine) as session:
+        first = _upsert_citizens(
+            session, channel.id, [person("u1", 5, "An"), person("u2", 5, "Bình")]
+        )
+        later = [person("u1", 1, None), person("u2", 9, "Chi"), person("u3", 2, None)]
+        second = _upsert_citizens(session, channel.id, later)
+        session.commit()
+        stored = {c.platform_user_id: c for c in session.scalars(select(Citizen))}
+    assert set(first) == {"u1", "u2"}
+    assert set(second) == {"u1", "u2", "u3"}
+    assert {user: stored[user].id for user in second} == second
+    assert (first["u1"], first["u2"]) == (second["u1"], second["u2"])
+    assert stored["u1"].protected_display_name == "An"
+    assert stored["u2"].protected_display_name == "Chi"
+    assert stored["u3"].protected_display_name is None
+    assert (stored["u1"].first_seen_at, stored["u2"].first_seen_at) == (at(1), at(5))

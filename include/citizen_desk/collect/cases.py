@@ -16,13 +16,14 @@ version triaged it (`cases.triage_model`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
+from citizen_desk import triage as triage_package
 from citizen_desk.collect.case_tips import NewTip, insert_tips, tip_received, update_tip
 from citizen_desk.collect.channels import CHUNK, ChannelRef
 from citizen_desk.collect.corrected import apply_correction, corrections_of, reopen_if_corrected
@@ -33,7 +34,10 @@ from citizen_desk.db.bulk import insert_rows, update_by_id
 from citizen_desk.db.models import Case, CaseTurn, Message, Tip, TriageCorrection
 from citizen_desk.db.models.base import Base
 from citizen_desk.learning.champion import triage_model_for
+from citizen_desk.triage.classify import case_of
+from citizen_desk.triage.courtesy import is_courtesy
 from citizen_desk.triage.model import TriageModel
+from citizen_desk.triage.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
     from citizen_desk.triage.classify import Triage
@@ -268,12 +272,14 @@ def _recompute_chunk(
     private = _private_replies(session, channel.id, by_thread, pending)
     derived: list[_Derived] = []
     fresh: list[tuple[dict[str, Any], ThreadState, list[StoredMessage]]] = []
+    lookups = _Lookups(load_vocabulary())  # once per chunk, not once per thread
     for thread_key, messages in by_thread.items():
         case = cases.get(thread_key)
         correction = corrections.get(case.id) if case is not None else None
         outcome = _derive(
-            channel, thread_key, messages, model, correction, triaged, private.get(thread_key)
-        )
+            channel, thread_key, messages, model, correction, triaged, private.get(thread_key),
+            lookups,
+        )  # fmt: skip
         if outcome is None:
             continue
         values, state = outcome
@@ -316,6 +322,22 @@ def _recompute_chunk(
     return skipped
 
 
+@dataclass
+class _Lookups:
+    """What the derivation of a chunk's threads looks up: the vocabulary, loaded once, and which
+    texts are courtesy replies (pure in the text: asked once per text in the chunk)."""
+
+    vocab: Vocabulary
+    courtesy: dict[tuple[str, bool], bool] = field(default_factory=dict)
+
+    def is_courtesy(self, message: StoredMessage) -> bool:
+        key = (message.text, is_sticker(message.raw))
+        known = self.courtesy.get(key)
+        if known is None:
+            known = self.courtesy[key] = is_courtesy(key[0], sticker=key[1])
+        return known
+
+
 def _derive(
     channel: ChannelRef,
     thread_key: str,
@@ -324,18 +346,17 @@ def _derive(
     correction: TriageCorrection | None,
     triaged: Mapping[str, Triage | None],
     private_reply: datetime | None,
+    lookups: _Lookups,
 ) -> tuple[dict[str, Any], ThreadState] | None:
     """(the case's derived columns, its state) for one thread; None when no citizen message is in
     it. `private_reply`: when a comment thread was answered in Messenger (`_private_replies`)."""
-    from citizen_desk.triage.courtesy import is_courtesy
-
     answers = [m.created_at for m in messages if m.direction != "in"]
     if private_reply is not None:
         answers.append(private_reply)
     # Courtesy only matters after an answer (`thread_state`): not tested before the first one.
     first_answer = min(answers, default=None)
     events: list[Event] = [
-        (m.created_at, m.direction, is_courtesy(m.text, sticker=is_sticker(m.raw)))
+        (m.created_at, m.direction, lookups.is_courtesy(m))
         if m.direction == "in" and first_answer is not None and m.created_at > first_answer
         else (m.created_at, m.direction)
         for m in messages
@@ -347,13 +368,9 @@ def _derive(
     if state is None:
         return None
     citizen_messages = [m for m in messages if m.direction == "in"]
-    from citizen_desk.triage import classify
-    from citizen_desk.triage.classify import case_of
-    from citizen_desk.triage.vocabulary import load_vocabulary
-
-    vocab = load_vocabulary()
+    vocab = lookups.vocab
     triage = case_of(
-        [triaged.get(m.platform_message_id) or classify(m.text, vocab, model)
+        [triaged.get(m.platform_message_id) or triage_package.classify(m.text, vocab, model)
          for m in citizen_messages],
         vocab,
         model,

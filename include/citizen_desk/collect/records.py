@@ -228,10 +228,13 @@ def graph_time(payload: Mapping[str, Any], key: str, what: str) -> datetime:
     if not isinstance(value, str):
         raise Invalid(f"{what}: {key} is not a string")
     try:
-        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+        # Graph's form (`+0000` offset) is ISO 8601, which `fromisoformat` reads since Python
+        # 3.11, about a hundred times faster than `strptime` (a first collection parses one a
+        # message, in the reader thread that shares the interpreter lock with the writer).
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:  # what `strptime` alone accepts (unpadded fields: "2026-1-2T3:4:5+0000")
+            parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
         except ValueError:
             raise Invalid(f"{what}: {key} is not a valid timestamp") from None
     if parsed.tzinfo is None:

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from citizen_desk.collect.cases import private_conversation, recompute_cases
@@ -39,6 +40,7 @@ from citizen_desk.collect.new_messages import NewMessages
 from citizen_desk.collect.pretriage import Triaged
 from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.db.batching import chunks
+from citizen_desk.db.bulk import copy_upsert_possible, upsert_rows
 from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quarantine
 from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.learning.champion import triage_model_for
@@ -160,8 +162,20 @@ def _quarantine(
 
 # --- storing a batch -----------------------------------------------------------------------------
 
+_KNOWN_ANY = select(Message.platform_message_id).where(
+    Message.channel_id == bindparam("channel_id"),
+    Message.platform_message_id == any_(bindparam("ids", type_=ARRAY(String))),
+)
+
 
 def existing_ids(session: Session, channel_id: int, ids: Sequence[str]) -> set[str]:
+    """The platform message ids among `ids` already stored for the channel. PostgreSQL: one
+    statement with the ids as one array parameter (`= ANY(:ids)`: compiled once, whatever their
+    number); SQLite: `IN` lists of `CHUNK` ids."""
+    if not ids:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        return set(session.scalars(_KNOWN_ANY, {"channel_id": channel_id, "ids": list(ids)}))
     found: set[str] = set()
     for chunk in chunks(ids, CHUNK):
         found.update(
@@ -172,6 +186,9 @@ def existing_ids(session: Session, channel_id: int, ids: Sequence[str]) -> set[s
             )
         )
     return found
+
+
+CITIZEN_COLUMNS = ("channel_id", "platform_user_id", "protected_display_name", "first_seen_at")
 
 
 def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -> dict[str, int]:
@@ -194,6 +211,21 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     if not people:
         return {}
     rows = list(people.values())
+    if copy_upsert_possible(session, rows):  # a first collection's thousands: COPY, one INSERT
+        returned = upsert_rows(
+            session,
+            Citizen,
+            CITIZEN_COLUMNS,
+            [tuple(row[c] for c in CITIZEN_COLUMNS) for row in rows],
+            unique=("channel_id", "platform_user_id"),
+            set_sql={
+                "protected_display_name": "COALESCE(EXCLUDED.protected_display_name, "
+                "citizens.protected_display_name)",
+                "first_seen_at": "LEAST(EXCLUDED.first_seen_at, citizens.first_seen_at)",
+            },
+            returning=("id", "platform_user_id"),
+        )
+        return {user_id: citizen_id for citizen_id, user_id in returned}
     # One compiled statement, the rows as its parameters (multi-row VALUES of up to 1,000 rows):
     # a statement built with the rows in it would be compiled again for every batch. Against
     # the table: the ORM's bulk insert would split the rows where a name is missing.

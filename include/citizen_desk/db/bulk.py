@@ -7,14 +7,15 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Boolean, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from citizen_desk.db.batching import chunks
+from citizen_desk.db.types import UtcDateTime
 from citizen_desk.db.upsert import dialect_insert
 
 
@@ -135,26 +136,70 @@ def insert_rows(
     dialect = session.get_bind().dialect
     if (dialect.name, dialect.driver) != ("postgresql", "psycopg2") or len(rows) < COPY_MIN_ROWS:
         return _insert_executemany(session, table, columns, rows, unique, returning)
-    names = ", ".join(columns)
-    # one staging table per column list, so a table that gained a column gets a new one
-    stage = f"cd_stage_{table.name}_{hashlib.sha1(names.encode()).hexdigest()[:8]}"
-    # Created with the COPY, in the same round trip (a no-op once the connection has it); its rows
-    # are emptied by the INSERT below, and at the latest by the commit.
-    create = (
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-        f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
-    )
-    _copy(session, create, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
-    sql = (
-        f"WITH staged AS (DELETE FROM {stage} RETURNING *) "
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staged ORDER BY cd_ord"
-    )
+    sql = _staged_insert(session, table, columns, rows)
     if unique:
         sql += f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
     if not returning:
         session.execute(text(sql))
         return []
     return [tuple(row) for row in session.execute(text(f"{sql} RETURNING {', '.join(returning)}"))]
+
+
+def copy_upsert_possible(session: Session, rows: Sequence[object]) -> bool:
+    """Whether `upsert_rows` can take these rows (PostgreSQL through psycopg2, enough rows)."""
+    dialect = session.get_bind().dialect
+    return (dialect.name, dialect.driver) == ("postgresql", "psycopg2") and len(
+        rows
+    ) >= COPY_MIN_ROWS
+
+
+def upsert_rows(
+    session: Session,
+    target: Any,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str],
+    set_sql: Mapping[str, str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """`INSERT … ON CONFLICT (unique) DO UPDATE SET column = expression … RETURNING` of many
+    rows through the staging table of `insert_rows` (PostgreSQL only: see
+    `copy_upsert_possible`). `set_sql`: SQL expressions over `EXCLUDED` and the table, trusted
+    text (never a value). No two rows may share a `unique` key. Every row is inserted or
+    updated, so every row returns."""
+    if not copy_upsert_possible(session, rows):
+        raise ValueError("upsert_rows: PostgreSQL (psycopg2) and COPY_MIN_ROWS rows or more")
+    table = getattr(target, "__table__", target)
+    columns, rows = _with_defaults(table, columns, rows)
+    sets = ", ".join(f"{name} = {expression}" for name, expression in set_sql.items())
+    sql = (
+        f"{_staged_insert(session, table, columns, rows)} "
+        f"ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {sets} "
+        f"RETURNING {', '.join(returning)}"
+    )
+    return [tuple(row) for row in session.execute(text(sql))]
+
+
+def _staged_insert(
+    session: Session, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> str:
+    """COPY the rows into the table's staging table; the `INSERT … SELECT` that moves them (in
+    the order given) and empties it, to be completed (ON CONFLICT, RETURNING) and run."""
+    names = ", ".join(columns)
+    # one staging table per column list, so a table that gained a column gets a new one
+    stage = f"cd_stage_{table.name}_{hashlib.sha1(names.encode()).hexdigest()[:8]}"
+    # Created with the COPY, in the same round trip (a no-op once the connection has it); its rows
+    # are emptied by the INSERT, and at the latest by the commit.
+    create = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+        f"SELECT 0 AS cd_ord, {names} FROM {table.name} WITH NO DATA"
+    )
+    _copy(session, create, stage, ("cd_ord", *columns), _copy_lines(session, table, columns, rows))
+    return (
+        f"WITH staged AS (DELETE FROM {stage} RETURNING *) "
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM staged ORDER BY cd_ord"
+    )
 
 
 def _with_defaults(
@@ -203,24 +248,80 @@ def _copy_lines(
 ) -> str:
     """The rows in COPY's text format (numbered), each value through its column's type."""
     dialect = session.get_bind().dialect
-    impls = [table.c[name].type.dialect_impl(dialect) for name in columns]
-    processors = [impl.bind_processor(dialect) for impl in impls]
-    as_text = [isinstance(impl, postgresql.JSONB) for impl in impls]
-    lines = []
-    for number, row in enumerate(rows):
-        fields = [str(number)]
-        for process, value, jsonb in zip(processors, row, as_text, strict=True):
-            if isinstance(value, JsonValue):
-                value = value.text if jsonb else value.value
-                if jsonb:
-                    fields.append(_copy_str(value))
-                    continue
-            if process is not None:
-                value = process(value)
-            fields.append(_COPY_TEXT.get(type(value), _copy_other)(value))
-        lines.append("\t".join(fields))
+    convert = [_converter(table.c[name].type, dialect) for name in columns]
+    lines = [
+        f"{number}\t" + "\t".join([c(v) for c, v in zip(convert, row, strict=True)])
+        for number, row in enumerate(rows)
+    ]
     lines.append("")
     return "\n".join(lines)
+
+
+def _converter(column_type: Any, dialect: Any) -> Callable[[Any], str]:
+    """A column's value -> its COPY text: through the column's bind processor, as in an insert.
+    An aware UTC datetime in a `UtcDateTime` column and a bool in a Boolean one, which their
+    processors return as they are, skip them (a first collection converts millions of values)."""
+    impl = column_type.dialect_impl(dialect)
+    process = impl.bind_processor(dialect)
+    text_of = _COPY_TEXT.get
+    if isinstance(impl, postgresql.JSONB):
+
+        def jsonb(value: Any) -> str:
+            if isinstance(value, JsonValue):
+                return _copy_str(value.text)  # the caller's JSON text, not serialised again
+            if process is not None:
+                value = process(value)
+            return text_of(type(value), _copy_other)(value)
+
+        return jsonb
+    if process is None:
+
+        def plain(value: Any) -> str:
+            if isinstance(value, JsonValue):
+                value = value.value
+            return text_of(type(value), _copy_other)(value)
+
+        return plain
+    shortcut: Callable[[Any], str | None] = _no_shortcut
+    if (
+        isinstance(impl, UtcDateTime)
+        and impl.impl.dialect_impl(dialect).bind_processor(dialect) is None
+    ):
+        shortcut = _utc_shortcut
+    elif isinstance(impl, Boolean):
+        shortcut = _bool_shortcut
+
+    def processed(value: Any) -> str:
+        done = shortcut(value)
+        if done is not None:
+            return done
+        if isinstance(value, JsonValue):
+            value = value.value
+        value = process(value)
+        return text_of(type(value), _copy_other)(value)
+
+    return processed
+
+
+def _no_shortcut(_value: Any) -> str | None:
+    return None
+
+
+def _utc_shortcut(value: Any) -> str | None:
+    """What `UtcDateTime` would send (on PostgreSQL): None and aware UTC datetimes as they are."""
+    if value is None:
+        return "\\N"
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value.isoformat()
+    return None
+
+
+def _bool_shortcut(value: Any) -> str | None:
+    if value is None:
+        return "\\N"
+    if type(value) is bool:
+        return "t" if value else "f"
+    return None
 
 
 def _copy_str(value: str) -> str:
