@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import resource
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -229,7 +230,9 @@ def _backend(
     engine = migrated_engine(url)
     sync_registry(engine, registry_path)
     env.log(f"ingest: collecting {len(channels)} channels into {name}")
+    cpu_before = _process_cpu_seconds()
     seconds, per_channel, summaries = collect_all(engine, sim, channels)
+    cpu_seconds = _process_cpu_seconds() - cpu_before
     rows = _count_rows(engine)
     engine.dispose()
     insert_seconds = bare_insert(url, items)
@@ -243,6 +246,9 @@ def _backend(
         "tips": rows["tips"],
         "failed_channels": failed,
         "collector_seconds": round(seconds, 2),
+        # steadier than wall time on a shared machine: the load moves the simulator's answers
+        # and the baseline's read more than it moves our own work
+        "collector_cpu_seconds": round(cpu_seconds, 2),
         "collector_msgs_per_s": round(messages / seconds, 1) if seconds else None,
         "per_channel_msgs_per_s": spread(per_channel, 1),
         "baseline_read_seconds": round(read_seconds, 2),
@@ -296,6 +302,13 @@ def run(size: Size, env: Env) -> dict[str, Any]:
         "backends": results,
         "skipped_backends": skipped,
     }
+
+
+def _process_cpu_seconds() -> float:
+    """User + system CPU of this process (the collector and its reader threads; the triage
+    worker is a process of its own)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timed_read(

@@ -284,6 +284,7 @@ def _ingest(ing: dict[str, Any]) -> str:
             _n(b["messages"]),
             _n(b["cases"]),
             b["collector_seconds"],
+            b.get("collector_cpu_seconds", "-"),
             _n(b["collector_msgs_per_s"], 1),
             fmt_spread(b["per_channel_msgs_per_s"]),
             b["baseline_read_seconds"],
@@ -300,6 +301,7 @@ def _ingest(ing: dict[str, Any]) -> str:
             "messages",
             "cases",
             "collector s",
+            "collector CPU s",
             "collector msgs/s",
             "per-channel msgs/s",
             "baseline read s",
@@ -345,7 +347,10 @@ def _ingest(ing: dict[str, Any]) -> str:
             skipped,
             "",
             "- collector: `collect_channel` per channel (first collection), from the simulator "
-            "(own process) to committed messages, citizens, triaged cases, turns and tips.",
+            "(own process) to committed messages, citizens, triaged cases, turns and tips; "
+            "collector CPU s is the bench process's user + system CPU meanwhile (its reader "
+            "threads included, the triage worker process not): steadier than wall time when "
+            "the load moves the simulator's answers.",
             "- baseline: the same readers and clients over the same channels (HTTP only, timed "
             "once, shared by both backends) plus one bare bulk insert of the same rows into a "
             "table without constraints (SQLite `executemany`, PostgreSQL `COPY`).",
