@@ -40,7 +40,7 @@ from citizen_desk.collect.new_messages import NewMessages
 from citizen_desk.collect.pretriage import Triaged
 from citizen_desk.collect.records import Item, SourceBatch
 from citizen_desk.db.batching import chunks
-from citizen_desk.db.bulk import copy_upsert_possible, upsert_rows
+from citizen_desk.db.bulk import copy_possible, upsert_rows
 from citizen_desk.db.models import Citizen, CollectionWatermark, Message, Quarantine
 from citizen_desk.db.upsert import dialect_insert
 from citizen_desk.learning.champion import triage_model_for
@@ -211,36 +211,33 @@ def _upsert_citizens(session: Session, channel_id: int, items: Sequence[Item]) -
     if not people:
         return {}
     rows = list(people.values())
-    if copy_upsert_possible(session, rows):  # a first collection's thousands: COPY, one INSERT
+    table = Citizen.__table__
+    stmt = dialect_insert(session, table)
+    # the latest name given wins, a missing one keeps the stored; the earliest first sight stays
+    earliest = func.min if session.get_bind().dialect.name == "sqlite" else func.least
+    updates = {
+        "protected_display_name": func.coalesce(
+            stmt.excluded.protected_display_name, table.c.protected_display_name
+        ),
+        "first_seen_at": earliest(stmt.excluded.first_seen_at, table.c.first_seen_at),
+    }
+    if copy_possible(session, rows):  # a first collection's thousands: COPY, one INSERT
+        dialect = session.get_bind().dialect
         returned = upsert_rows(
             session,
             Citizen,
             CITIZEN_COLUMNS,
             [tuple(row[c] for c in CITIZEN_COLUMNS) for row in rows],
             unique=("channel_id", "platform_user_id"),
-            set_sql={
-                "protected_display_name": "COALESCE(EXCLUDED.protected_display_name, "
-                "citizens.protected_display_name)",
-                "first_seen_at": "LEAST(EXCLUDED.first_seen_at, citizens.first_seen_at)",
-            },
+            set_sql={name: str(expr.compile(dialect=dialect)) for name, expr in updates.items()},
             returning=("id", "platform_user_id"),
         )
         return {user_id: citizen_id for citizen_id, user_id in returned}
     # One compiled statement, the rows as its parameters (multi-row VALUES of up to 1,000 rows):
     # a statement built with the rows in it would be compiled again for every batch. Against
     # the table: the ORM's bulk insert would split the rows where a name is missing.
-    table = Citizen.__table__
-    stmt = dialect_insert(session, table)
-    excluded = stmt.excluded
-    earliest = func.min if session.get_bind().dialect.name == "sqlite" else func.least
     upsert = stmt.on_conflict_do_update(
-        index_elements=["channel_id", "platform_user_id"],
-        set_={
-            "protected_display_name": func.coalesce(
-                excluded.protected_display_name, table.c.protected_display_name
-            ),
-            "first_seen_at": earliest(excluded.first_seen_at, table.c.first_seen_at),
-        },
+        index_elements=["channel_id", "platform_user_id"], set_=updates
     ).returning(table.c.id, table.c.platform_user_id)
     # every row is inserted or updated, so RETURNING gives every id (no second query)
     return {user_id: citizen_id for citizen_id, user_id in session.execute(upsert, rows)}

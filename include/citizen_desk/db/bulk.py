@@ -133,8 +133,7 @@ def insert_rows(
         return []
     table = getattr(target, "__table__", target)
     columns, rows = _with_defaults(table, columns, rows)
-    dialect = session.get_bind().dialect
-    if (dialect.name, dialect.driver) != ("postgresql", "psycopg2") or len(rows) < COPY_MIN_ROWS:
+    if not copy_possible(session, rows):
         return _insert_executemany(session, table, columns, rows, unique, returning)
     sql = _staged_insert(session, table, columns, rows)
     if unique:
@@ -145,8 +144,9 @@ def insert_rows(
     return [tuple(row) for row in session.execute(text(f"{sql} RETURNING {', '.join(returning)}"))]
 
 
-def copy_upsert_possible(session: Session, rows: Sequence[object]) -> bool:
-    """Whether `upsert_rows` can take these rows (PostgreSQL through psycopg2, enough rows)."""
+def copy_possible(session: Session, rows: Sequence[object]) -> bool:
+    """Whether these rows go through COPY (`insert_rows`) or may be given to `upsert_rows`:
+    PostgreSQL through psycopg2, and `COPY_MIN_ROWS` rows or more."""
     dialect = session.get_bind().dialect
     return (dialect.name, dialect.driver) == ("postgresql", "psycopg2") and len(
         rows
@@ -165,10 +165,10 @@ def upsert_rows(
 ) -> list[tuple[Any, ...]]:
     """`INSERT … ON CONFLICT (unique) DO UPDATE SET column = expression … RETURNING` of many
     rows through the staging table of `insert_rows` (PostgreSQL only: see
-    `copy_upsert_possible`). `set_sql`: SQL expressions over `EXCLUDED` and the table, trusted
+    `copy_possible`). `set_sql`: SQL expressions over `EXCLUDED` and the table, trusted
     text (never a value). No two rows may share a `unique` key. Every row is inserted or
     updated, so every row returns."""
-    if not copy_upsert_possible(session, rows):
+    if not copy_possible(session, rows):
         raise ValueError("upsert_rows: PostgreSQL (psycopg2) and COPY_MIN_ROWS rows or more")
     table = getattr(target, "__table__", target)
     columns, rows = _with_defaults(table, columns, rows)
