@@ -127,10 +127,23 @@ def test_ingest(env: Env) -> None:
         assert item["messages"] == result["world_messages"] == result["read_items"]
         assert item["cases"] > 0
         assert item["collector_msgs_per_s"] > 0
+        assert item["collector_cpu_seconds"] > 0
         assert item["overhead_ratio"] > 0
     text = report_for("ingest", result)
     assert "## 2. Ingest throughput" in text
     assert "Not 100k" in text
+
+
+@pytest.mark.slow
+def test_ingest_cpu_collects_the_same_world_alone() -> None:
+    from bench import ingest_cpu
+
+    backend = "postgresql" if PG_URL else "sqlite"
+    result = ingest_cpu.measure(backend, ingest.Size(messages=60, channels=2, days=1))
+    assert result["backend"] == backend
+    assert result["messages"] > 0
+    assert result["wall_seconds"] > 0
+    assert result["cpu_seconds"] > 0
 
 
 @needs_pg
